@@ -1,0 +1,57 @@
+// The typed in-process bus. One event map names every event and its payload;
+// a Redis-Streams transport can later implement the same EventBus interface.
+import { EventEmitter } from 'eventemitter3';
+import type { Decision, DecisionRecord, Explanation, Proposal, Signal, StationState } from './types.js';
+
+export interface SignalReceived {
+  signal: Signal;
+  state: StationState;
+  /** Monotonic receive time in ms (performance.now()), for latency metrics only; never used to decide. */
+  receivedAt: number;
+}
+
+export interface AgentProposed {
+  signal: Signal;
+  proposals: Proposal[];
+  receivedAt: number;
+}
+
+export interface DecisionMade {
+  decision: Decision;
+  receivedAt: number;
+}
+
+export interface DecisionLogged {
+  record: DecisionRecord;
+  receivedAt: number;
+}
+
+export interface StationUpdated {
+  state: StationState;
+  signalId: string;
+  receivedAt: number;
+}
+
+export interface DecisionExplained {
+  id: string;
+  stationId: string;
+  explanation: Explanation;
+}
+
+export interface BusEvents {
+  'signal.received': [SignalReceived];
+  'station.updated': [StationUpdated];
+  'agent.proposed': [AgentProposed];
+  'decision.made': [DecisionMade];
+  'decision.logged': [DecisionLogged];
+  'decision.explained': [DecisionExplained];
+}
+
+export type BusEventName = keyof BusEvents;
+export type ArgOf<E extends BusEventName> = BusEvents[E][0];
+
+export type EventBus = EventEmitter<BusEvents>;
+
+export function createEventBus(): EventBus {
+  return new EventEmitter<BusEvents>();
+}

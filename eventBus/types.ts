@@ -1,0 +1,292 @@
+// Domain types shared by agents, services and edges. Types only: no runtime code.
+
+export type SignalType =
+  | 'queue_length'
+  | 'arrival'
+  | 'swap_completed'
+  | 'battery_stock'
+  | 'battery_health'
+  | 'charger_status'
+  | 'charger_temp'
+  | 'power_draw'
+  | 'grid_limit'
+  | 'grid_price'
+  | 'staff_on_duty'
+  | 'bay_status';
+
+export type ChargerStatus = 'available' | 'occupied' | 'faulted' | 'offline';
+
+export interface SignalPayloads {
+  queue_length: { waiting: number };
+  arrival: { vehicleId?: string };
+  swap_completed: { durationS: number; batteryOutId?: string; batteryInId?: string };
+  battery_stock: { charged: number; charging: number; depleted: number; faulty: number };
+  battery_health: { batteryId: string; sohPct: number; cycles: number; tempC: number };
+  charger_status: { chargerId: string; status: ChargerStatus; errorCode?: string };
+  charger_temp: { chargerId: string; tempC: number };
+  power_draw: { kW: number };
+  grid_limit: { kW: number };
+  grid_price: { pricePerKWh: number; currency: string; validFrom: string; validTo: string };
+  staff_on_duty: { count: number };
+  /** Extension to AGENTS.md: how many bays are open right now (the rest are closed). */
+  bay_status: { open: number };
+}
+
+/** A signal as validated at the edge; `ts` is ISO 8601 (the time of measurement). */
+export type Signal = {
+  [K in SignalType]: { id: string; stationId: string; type: K; ts: string; payload: SignalPayloads[K] };
+}[SignalType];
+
+export type SignalOf<K extends SignalType> = Extract<Signal, { type: K }>;
+
+export interface GeoPoint {
+  lat: number;
+  lng: number;
+}
+
+export interface StationCapacity {
+  bays: number;
+  chargers: number;
+  batterySlots: number;
+}
+
+export interface StationRegistration {
+  id: string;
+  name: string;
+  location: GeoPoint;
+  capacity: StationCapacity;
+}
+
+export interface ChargerFault {
+  ts: string;
+  errorCode?: string;
+}
+
+export interface ChargerState {
+  id: string;
+  status: ChargerStatus;
+  tempC: number | null;
+  /** Last few temperature readings, oldest first, bounded (see STATE_LIMITS). */
+  temps: { ts: string; tempC: number }[];
+  /** Faults seen recently, oldest first, bounded. */
+  faults: ChargerFault[];
+  lastErrorCode?: string;
+  updatedAt: string;
+}
+
+export interface BatteryState {
+  id: string;
+  sohPct: number;
+  cycles: number;
+  tempC: number;
+  quarantined: boolean;
+  updatedAt: string;
+}
+
+export interface PricePoint {
+  pricePerKWh: number;
+  currency: string;
+  validFrom: string;
+  validTo: string;
+}
+
+export interface StationState extends StationRegistration {
+  /** Incremented per applied signal. */
+  version: number;
+  /** `ts` of the last applied signal (never the wall clock). */
+  updatedAt: string | null;
+  bays: { total: number; open: number };
+  inventory: { charged: number; charging: number; depleted: number; faulty: number; updatedAt: string | null };
+  chargers: Record<string, ChargerState>;
+  batteries: Record<string, BatteryState>;
+  power: { drawKW: number | null; limitKW: number | null; updatedAt: string | null };
+  price: { current: PricePoint | null; recent: number[] };
+  staff: { count: number | null; updatedAt: string | null };
+  queue: {
+    waiting: number;
+    /** EWMA of arrivals per minute. */
+    arrivalRatePerMin: number;
+    /** EWMA of swap duration in seconds. */
+    serviceTimeS: number;
+    /** EWMA of completed swaps per minute. */
+    swapRatePerMin: number;
+    lastArrivalTs: string | null;
+    lastSwapTs: string | null;
+    updatedAt: string | null;
+  };
+  /** Recent numeric readings per metric (for the auditor's z-score), bounded. */
+  recent: Record<string, number[]>;
+  /** Incentive spend in the current hour, for the traffic agent's budget. */
+  incentives: { hour: string | null; spent: number };
+}
+
+export type AgentName = 'traffic' | 'logistics' | 'mechanic' | 'energy' | 'auditor';
+
+export type ActionName =
+  | 'offer_incentive'
+  | 'divert_staff'
+  | 'open_bay'
+  | 'request_rebalance'
+  | 'prioritize_charging'
+  | 'offer_surplus'
+  | 'quarantine_battery'
+  | 'schedule_maintenance'
+  | 'take_charger_offline'
+  | 'escalate_ticket'
+  | 'curtail_charging'
+  | 'defer_charging'
+  | 'boost_charging'
+  | 'flag_anomaly'
+  | 'veto';
+
+/** Named numbers (and a few identifiers) a proposal used; explanations quote only these. */
+export type Evidence = Record<string, number | string | boolean>;
+
+export interface Proposal {
+  agent: AgentName;
+  action: ActionName;
+  params: Record<string, number | string | boolean>;
+  urgency: number;
+  confidence: number;
+  evidence: Evidence;
+  /** Resource claims, e.g. `{ 'power.kW': -20, 'charger:C1': 1 }`. */
+  claims: Record<string, number>;
+}
+
+/** Auditor's view of one signal, computed before the other agents run. */
+export interface SignalAssessment {
+  anomalous: boolean;
+  zScore: number | null;
+  stale: boolean;
+  ageS: number | null;
+  reasons: string[];
+}
+
+export interface NearbyStation {
+  id: string;
+  name: string;
+  distanceKm: number;
+  predictedWaitMin: number;
+  charged: number;
+  batterySlots: number;
+  staff: number | null;
+  openBays: number;
+  queueWaiting: number;
+}
+
+export interface AgentThresholds {
+  traffic: {
+    waitMinutesHigh: number;
+    minSavingMinutes: number;
+    incentivePerMinute: number;
+    hourlyBudget: number;
+    nearbyKm: number;
+  };
+  logistics: {
+    stockoutMinutes: number;
+    rebalanceTargetMinutes: number;
+    surplusFraction: number;
+    nearbyKm: number;
+  };
+  mechanic: {
+    sohQuarantinePct: number;
+    riskMaintenance: number;
+    tempLimitC: number;
+    criticalErrorCodes: string[];
+    repeatedFaults: number;
+    faultWindowMin: number;
+  };
+  energy: {
+    curtailFraction: number;
+    healthyStockMinutes: number;
+    priceWindow: number;
+  };
+  auditor: {
+    zScoreLimit: number;
+    staleSeconds: number;
+    window: number;
+  };
+}
+
+export interface AgentContext {
+  /** The triggering signal's `ts`: agents never read the clock. */
+  now: string;
+  thresholds: AgentThresholds;
+  /** Other registered stations, nearest first, with what the agents may compare. */
+  nearby: NearbyStation[];
+  assessment: SignalAssessment;
+  /** Agents currently disabled by an operator; their proposals are not requested. */
+  disabled: AgentName[];
+}
+
+export type RuleName =
+  | 'auditor_veto'
+  | 'safety_first'
+  | 'grid_limit'
+  | 'service_continuity'
+  | 'priority'
+  | 'merge'
+  | 'capacity';
+
+export interface RejectedProposal {
+  proposal: Proposal;
+  rule: RuleName;
+  reason: string;
+}
+
+export interface Conflict {
+  resource: string;
+  between: [ActionName, ActionName];
+  winner: ActionName;
+  rule: RuleName;
+}
+
+export interface TrailStep {
+  rule: RuleName;
+  note: string;
+}
+
+export type RiskLevel = 'low' | 'medium' | 'high';
+
+export type DecisionStatus = 'executed' | 'pending_approval' | 'approved' | 'rejected';
+
+/** What the supervisor produces; the hashed content of a DecisionLog. */
+export interface Decision {
+  id: string;
+  stationId: string;
+  signalId: string;
+  signalType: SignalType;
+  ts: string;
+  actions: Proposal[];
+  rejected: RejectedProposal[];
+  conflicts: Conflict[];
+  trail: TrailStep[];
+  risk: { level: RiskLevel; score: number; reasons: string[] };
+  status: DecisionStatus;
+  /** Version of the station state the decision was made on. */
+  stateVersion: number;
+}
+
+export interface SupervisorPolicy {
+  /** Fraction of planned draw above which curtailment needs approval. */
+  maxCurtailFraction: number;
+  /** Risk score at or above which a decision needs an operator. */
+  approvalRiskScore: number;
+}
+
+export interface Explanation {
+  text: string;
+  source: 'template' | 'llm';
+  model?: string;
+  promptVersion: string;
+  hash: string;
+}
+
+export type AnchorStatus = 'pending' | 'anchored' | 'failed';
+
+export interface DecisionRecord extends Decision {
+  hash: string;
+  explanation: Explanation;
+  anchor: { status: AnchorStatus; reason?: string } & Record<string, unknown>;
+  createdAt: string;
+}

@@ -1,0 +1,148 @@
+// Configuration from the environment, validated once at start. An unknown or
+// malformed value stops the start with a message naming the variable.
+import Joi from 'joi';
+
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  simulate: boolean;
+  simulateStations: number;
+  simulateScenario: string;
+  simulateRate: number;
+  seedDemo: boolean;
+  mongodbUri: string | null;
+  embeddedDbPersistMs: number;
+  redisUrl: string | null;
+  dedupeTtlS: number;
+  dedupeReloadLimit: number;
+  signalFlushMs: number;
+  signalFlushMax: number;
+  stateFlushMs: number;
+  chainRpcUrl: string | null;
+  auditContractAddress: string | null;
+  anchorPrivateKey: string | null;
+  groqApiKey: string | null;
+  groqModel: string;
+  groqBaseUrl: string | null;
+  adminEmail: string | null;
+  adminPassword: string | null;
+  agentThresholds: Record<string, unknown>;
+  corsOrigins: string[];
+}
+
+/** Every variable the service reads: name, default, meaning (the README table is generated from this). */
+export const ENV_DOCS: { name: string; default: string; meaning: string }[] = [
+  { name: 'PORT', default: '3000', meaning: 'HTTP and Socket.io port (0 picks a free one)' },
+  { name: 'HOST', default: '127.0.0.1', meaning: 'interface to listen on' },
+  { name: 'DATA_DIR', default: './data', meaning: 'embedded database snapshot, generated keys and secrets' },
+  { name: 'LOG_LEVEL', default: 'info', meaning: 'fatal, error, warn, info, debug, trace or silent' },
+  { name: 'SIMULATE', default: '0', meaning: '1 feeds the demo simulator into the running server' },
+  { name: 'SIMULATE_STATIONS', default: '12', meaning: 'stations in the demo city (seeded at start)' },
+  { name: 'SIMULATE_SCENARIO', default: 'normal', meaning: 'simulator scenario: normal, rush_hour, heatwave, stockout, price_spike' },
+  { name: 'SIMULATE_RATE', default: '50', meaning: 'simulated signals per second of wall time' },
+  { name: 'SEED_DEMO', default: '1', meaning: '1 registers the demo city of stations on start when none exist' },
+  { name: 'MONGODB_URI', default: '(embedded)', meaning: 'MongoDB connection string; unset starts the in-process wire server' },
+  { name: 'EMBEDDED_DB_PERSIST_MS', default: '5000', meaning: 'how often the embedded database snapshots to DATA_DIR' },
+  { name: 'REDIS_URL', default: '(in-memory)', meaning: 'Redis for the cache and dedupe; unset uses the in-memory cache' },
+  { name: 'DEDUPE_TTL_S', default: '86400', meaning: 'how long a signal id is remembered for dedupe' },
+  { name: 'DEDUPE_RELOAD_LIMIT', default: '100000', meaning: 'recent signal ids reloaded into the dedupe cache at start' },
+  { name: 'SIGNAL_FLUSH_MS', default: '50', meaning: 'batched insert window for signal and decision logs' },
+  { name: 'SIGNAL_FLUSH_MAX', default: '2000', meaning: 'batch size that triggers an immediate insert' },
+  { name: 'STATE_FLUSH_MS', default: '1000', meaning: 'write-behind interval for folded station state' },
+  { name: 'CHAIN_RPC_URL', default: '(embedded)', meaning: 'EVM JSON-RPC for anchoring' },
+  { name: 'AUDIT_CONTRACT_ADDRESS', default: '(deployed)', meaning: 'AuditLog contract address' },
+  { name: 'ANCHOR_PRIVATE_KEY', default: '(none)', meaning: 'key of the anchoring account' },
+  { name: 'GROQ_API_KEY', default: '(none)', meaning: 'enables LLM explanations; unset keeps template explanations' },
+  { name: 'GROQ_MODEL', default: 'llama-3.1-8b-instant', meaning: 'Groq model name' },
+  { name: 'GROQ_BASE_URL', default: '(Groq)', meaning: 'override the Groq API base URL (tests use a local stub)' },
+  { name: 'ADMIN_EMAIL', default: '(none)', meaning: 'first admin account' },
+  { name: 'ADMIN_PASSWORD', default: '(generated)', meaning: 'first admin password' },
+  { name: 'AGENT_THRESHOLDS', default: '{}', meaning: 'JSON overrides of agent thresholds, e.g. {"traffic":{"waitMinutesHigh":8}}' },
+  { name: 'CORS_ORIGINS', default: '(none)', meaning: 'comma-separated origins allowed to call the API from a browser' },
+];
+
+const url = (schemes: string[]) => Joi.string().uri({ scheme: schemes });
+
+const schema = Joi.object({
+  PORT: Joi.number().integer().min(0).max(65535).default(3000),
+  HOST: Joi.string().hostname().default('127.0.0.1'),
+  DATA_DIR: Joi.string().min(1).default('./data'),
+  LOG_LEVEL: Joi.string().valid('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent').default('info'),
+  SIMULATE: Joi.string().valid('0', '1').default('0'),
+  SIMULATE_STATIONS: Joi.number().integer().min(1).max(1000).default(12),
+  SIMULATE_SCENARIO: Joi.string().valid('normal', 'rush_hour', 'heatwave', 'stockout', 'price_spike').default('normal'),
+  SIMULATE_RATE: Joi.number().min(0).max(100000).default(50),
+  SEED_DEMO: Joi.string().valid('0', '1').default('1'),
+  MONGODB_URI: url(['mongodb', 'mongodb+srv']).allow('').default(''),
+  EMBEDDED_DB_PERSIST_MS: Joi.number().integer().min(100).default(5000),
+  REDIS_URL: url(['redis', 'rediss']).allow('').default(''),
+  DEDUPE_TTL_S: Joi.number().integer().min(60).default(86400),
+  DEDUPE_RELOAD_LIMIT: Joi.number().integer().min(0).default(100000),
+  SIGNAL_FLUSH_MS: Joi.number().integer().min(1).max(60000).default(50),
+  SIGNAL_FLUSH_MAX: Joi.number().integer().min(1).max(100000).default(2000),
+  STATE_FLUSH_MS: Joi.number().integer().min(10).max(600000).default(1000),
+  CHAIN_RPC_URL: url(['http', 'https', 'ws', 'wss']).allow('').default(''),
+  AUDIT_CONTRACT_ADDRESS: Joi.string().pattern(/^0x[0-9a-fA-F]{40}$/).allow('').default(''),
+  ANCHOR_PRIVATE_KEY: Joi.string().pattern(/^0x[0-9a-fA-F]{64}$/).allow('').default(''),
+  GROQ_API_KEY: Joi.string().allow('').default(''),
+  GROQ_MODEL: Joi.string().min(1).default('llama-3.1-8b-instant'),
+  GROQ_BASE_URL: url(['http', 'https']).allow('').default(''),
+  ADMIN_EMAIL: Joi.string().email({ tlds: false }).allow('').default(''),
+  ADMIN_PASSWORD: Joi.string().min(12).allow('').default(''),
+  AGENT_THRESHOLDS: Joi.string().allow('').default('{}'),
+  CORS_ORIGINS: Joi.string().allow('').default(''),
+})
+  // Other variables (PATH, HOME, ...) belong to the process, not to us.
+  .unknown(true);
+
+export class ConfigError extends Error {}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const own = Object.fromEntries(Object.entries(env).filter(([k]) => ENV_DOCS.some((d) => d.name === k)));
+  const { error, value } = schema.validate(own, { abortEarly: false, convert: true });
+  if (error) {
+    const lines = error.details.map((d) => `  ${String(d.path[0])}: ${d.message.replace(/^"[^"]+" /, '')}`);
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  let thresholds: unknown;
+  try {
+    thresholds = JSON.parse(value.AGENT_THRESHOLDS || '{}');
+  } catch {
+    throw new ConfigError('invalid configuration:\n  AGENT_THRESHOLDS: must be a JSON object');
+  }
+  if (typeof thresholds !== 'object' || thresholds === null || Array.isArray(thresholds)) {
+    throw new ConfigError('invalid configuration:\n  AGENT_THRESHOLDS: must be a JSON object');
+  }
+  const orNull = (s: string) => (s === '' ? null : s);
+  return {
+    port: value.PORT,
+    host: value.HOST,
+    dataDir: value.DATA_DIR,
+    logLevel: value.LOG_LEVEL,
+    simulate: value.SIMULATE === '1',
+    simulateStations: value.SIMULATE_STATIONS,
+    simulateScenario: value.SIMULATE_SCENARIO,
+    simulateRate: value.SIMULATE_RATE,
+    seedDemo: value.SEED_DEMO === '1',
+    mongodbUri: orNull(value.MONGODB_URI),
+    embeddedDbPersistMs: value.EMBEDDED_DB_PERSIST_MS,
+    redisUrl: orNull(value.REDIS_URL),
+    dedupeTtlS: value.DEDUPE_TTL_S,
+    dedupeReloadLimit: value.DEDUPE_RELOAD_LIMIT,
+    signalFlushMs: value.SIGNAL_FLUSH_MS,
+    signalFlushMax: value.SIGNAL_FLUSH_MAX,
+    stateFlushMs: value.STATE_FLUSH_MS,
+    chainRpcUrl: orNull(value.CHAIN_RPC_URL),
+    auditContractAddress: orNull(value.AUDIT_CONTRACT_ADDRESS),
+    anchorPrivateKey: orNull(value.ANCHOR_PRIVATE_KEY),
+    groqApiKey: orNull(value.GROQ_API_KEY),
+    groqModel: value.GROQ_MODEL,
+    groqBaseUrl: orNull(value.GROQ_BASE_URL),
+    adminEmail: orNull(value.ADMIN_EMAIL),
+    adminPassword: orNull(value.ADMIN_PASSWORD),
+    agentThresholds: thresholds as Record<string, unknown>,
+    corsOrigins: value.CORS_ORIGINS ? String(value.CORS_ORIGINS).split(',').map((s: string) => s.trim()).filter(Boolean) : [],
+  };
+}

@@ -1,0 +1,215 @@
+// mongoose models, bound to a given connection so tests can run several apps in one process.
+// Our ids live in their own uniquely indexed fields, not in _id: the embedded wire
+// server only accepts ObjectId _ids. Mixed fields and minimize:false keep decision content byte-for-byte as hashed (empty objects survive).
+import { Schema, type Connection, type Model } from 'mongoose';
+
+const { Mixed } = Schema.Types;
+
+export interface SignalLogDoc {
+  signalId: string;
+  stationId: string;
+  type: string;
+  ts: string;
+  payload: Record<string, unknown>;
+  receivedAt: Date;
+}
+
+export interface StationStateDoc {
+  stationId: string;
+  name: string;
+  location: { lat: number; lng: number };
+  capacity: { bays: number; chargers: number; batterySlots: number };
+  state: Record<string, unknown>;
+  version: number;
+  registeredAt: Date;
+  updatedAt: Date;
+}
+
+export interface DecisionLogDoc {
+  decisionId: string;
+  stationId: string;
+  signalId: string;
+  signalType: string;
+  ts: string;
+  actions: Record<string, unknown>[];
+  rejected: Record<string, unknown>[];
+  conflicts: Record<string, unknown>[];
+  trail: Record<string, unknown>[];
+  risk: Record<string, unknown>;
+  status: string;
+  stateVersion: number;
+  agents: string[];
+  actionNames: string[];
+  hash: string;
+  explanation: Record<string, unknown>;
+  anchor: Record<string, unknown>;
+  createdAt: Date;
+}
+
+export interface EnergyMarketDoc {
+  signalId: string;
+  stationId: string;
+  pricePerKWh: number;
+  currency: string;
+  validFrom: string;
+  validTo: string;
+}
+
+export interface UserDoc {
+  email: string;
+  passwordHash: string;
+  role: 'admin' | 'operator' | 'auditor';
+  stationScope: string[] | 'all';
+  disabled: boolean;
+}
+
+export interface NotificationDoc {
+  userId: string;
+  kind: string;
+  severity: string;
+  title: string;
+  body: string;
+  stationId?: string;
+  decisionId?: string;
+  readAt?: Date;
+  createdAt: Date;
+}
+
+export interface SubDoc {
+  userId: string;
+  endpoint: string;
+  keys: { p256dh: string; auth: string };
+  createdAt: Date;
+}
+
+const signalLogSchema = new Schema<SignalLogDoc>(
+  {
+    signalId: { type: String, required: true },
+    stationId: { type: String, required: true },
+    type: { type: String, required: true },
+    ts: { type: String, required: true },
+    payload: { type: Mixed, required: true },
+    receivedAt: { type: Date, required: true },
+  },
+  { versionKey: false, minimize: false },
+);
+// The unique signal id is the durable dedupe backstop in real MongoDB.
+signalLogSchema.index({ signalId: 1 }, { unique: true });
+signalLogSchema.index({ stationId: 1, ts: -1 });
+signalLogSchema.index({ receivedAt: -1 });
+
+const stationStateSchema = new Schema<StationStateDoc>(
+  {
+    stationId: { type: String, required: true, unique: true },
+    name: { type: String, required: true },
+    location: { lat: Number, lng: Number },
+    capacity: { bays: Number, chargers: Number, batterySlots: Number },
+    state: { type: Mixed, required: true },
+    version: { type: Number, required: true },
+    registeredAt: { type: Date, required: true },
+    updatedAt: { type: Date, required: true },
+  },
+  { versionKey: false, minimize: false },
+);
+
+const decisionLogSchema = new Schema<DecisionLogDoc>(
+  {
+    decisionId: { type: String, required: true, unique: true },
+    stationId: { type: String, required: true },
+    signalId: { type: String, required: true },
+    signalType: { type: String, required: true },
+    ts: { type: String, required: true },
+    actions: { type: Mixed, required: true },
+    rejected: { type: Mixed, required: true },
+    conflicts: { type: Mixed, required: true },
+    trail: { type: Mixed, required: true },
+    risk: { type: Mixed, required: true },
+    status: { type: String, required: true },
+    stateVersion: { type: Number, required: true },
+    agents: { type: [String], default: undefined },
+    actionNames: { type: [String], default: undefined },
+    hash: { type: String, required: true },
+    explanation: { type: Mixed, required: true },
+    anchor: { type: Mixed, required: true },
+    createdAt: { type: Date, required: true },
+  },
+  { versionKey: false, minimize: false },
+);
+decisionLogSchema.index({ stationId: 1, ts: -1, decisionId: -1 });
+decisionLogSchema.index({ ts: -1, decisionId: -1 });
+decisionLogSchema.index({ agents: 1, ts: -1 });
+decisionLogSchema.index({ actionNames: 1, ts: -1 });
+decisionLogSchema.index({ status: 1, ts: -1 });
+decisionLogSchema.index({ hash: 1 });
+
+const energyMarketSchema = new Schema<EnergyMarketDoc>(
+  {
+    signalId: { type: String, required: true, unique: true },
+    stationId: { type: String, required: true },
+    pricePerKWh: { type: Number, required: true },
+    currency: { type: String, required: true },
+    validFrom: { type: String, required: true },
+    validTo: { type: String, required: true },
+  },
+  { versionKey: false },
+);
+energyMarketSchema.index({ stationId: 1, validFrom: -1 });
+
+const userSchema = new Schema<UserDoc>(
+  {
+    email: { type: String, required: true, unique: true, lowercase: true },
+    passwordHash: { type: String, required: true },
+    role: { type: String, enum: ['admin', 'operator', 'auditor'], required: true },
+    stationScope: { type: Mixed, default: 'all' },
+    disabled: { type: Boolean, default: false },
+  },
+  { versionKey: false, timestamps: true },
+);
+
+const notificationSchema = new Schema<NotificationDoc>(
+  {
+    userId: { type: String, required: true },
+    kind: { type: String, required: true },
+    severity: { type: String, required: true },
+    title: { type: String, required: true },
+    body: { type: String, required: true },
+    stationId: String,
+    decisionId: String,
+    readAt: Date,
+    createdAt: { type: Date, required: true },
+  },
+  { versionKey: false },
+);
+notificationSchema.index({ userId: 1, createdAt: -1 });
+
+const subSchema = new Schema<SubDoc>(
+  {
+    userId: { type: String, required: true },
+    endpoint: { type: String, required: true, unique: true },
+    keys: { p256dh: String, auth: String },
+    createdAt: { type: Date, required: true },
+  },
+  { versionKey: false },
+);
+
+export interface Models {
+  SignalLog: Model<SignalLogDoc>;
+  StationState: Model<StationStateDoc>;
+  DecisionLog: Model<DecisionLogDoc>;
+  EnergyMarket: Model<EnergyMarketDoc>;
+  User: Model<UserDoc>;
+  Notification: Model<NotificationDoc>;
+  Sub: Model<SubDoc>;
+}
+
+export function createModels(conn: Connection): Models {
+  return {
+    SignalLog: conn.model<SignalLogDoc>('SignalLog', signalLogSchema),
+    StationState: conn.model<StationStateDoc>('StationState', stationStateSchema),
+    DecisionLog: conn.model<DecisionLogDoc>('DecisionLog', decisionLogSchema),
+    EnergyMarket: conn.model<EnergyMarketDoc>('EnergyMarket', energyMarketSchema),
+    User: conn.model<UserDoc>('User', userSchema),
+    Notification: conn.model<NotificationDoc>('Notification', notificationSchema),
+    Sub: conn.model<SubDoc>('Sub', subSchema),
+  };
+}

@@ -1,0 +1,64 @@
+import { Router } from 'express';
+import Joi from 'joi';
+import type { StationRegistration, StationState } from '../eventBus/types.js';
+import type { Services } from '../services/index.js';
+import { AppError } from '../services/errors.js';
+import { validate } from '../middlewares/validate.js';
+import { stationWaitMin } from '../agents/predictors/wait.js';
+
+const idPattern = /^[A-Za-z0-9][A-Za-z0-9._:-]*$/;
+
+const registrationSchema = Joi.object<StationRegistration>({
+  id: Joi.string().pattern(idPattern, 'id characters').max(64).required(),
+  name: Joi.string().trim().min(1).max(200).required(),
+  location: Joi.object({ lat: Joi.number().min(-90).max(90).required(), lng: Joi.number().min(-180).max(180).required() }).required(),
+  capacity: Joi.object({
+    bays: Joi.number().integer().min(0).max(1000).required(),
+    chargers: Joi.number().integer().min(0).max(10_000).required(),
+    batterySlots: Joi.number().integer().min(0).max(100_000).required(),
+  }).required(),
+});
+
+const listQuery = Joi.object({ limit: Joi.number().integer().min(1).max(1000).default(200), cursor: Joi.string().max(200) });
+
+/** The list view: what a dashboard tile needs, without the raw windows. */
+export function stationSummary(s: StationState) {
+  return {
+    id: s.id,
+    name: s.name,
+    location: s.location,
+    capacity: s.capacity,
+    version: s.version,
+    updatedAt: s.updatedAt,
+    queueWaiting: s.queue.waiting,
+    predictedWaitMin: Math.round(stationWaitMin(s) * 10) / 10,
+    inventory: s.inventory,
+    power: s.power,
+    staff: s.staff.count,
+    bays: s.bays,
+    chargers: Object.values(s.chargers).map((c) => ({ id: c.id, status: c.status, tempC: c.tempC })),
+  };
+}
+
+export function stationsRouter(s: Services): Router {
+  const r = Router();
+  r.post('/stations', async (req, res) => {
+    const reg = validate<StationRegistration>(registrationSchema, req.body, 'body');
+    const state = await s.stations.register(reg);
+    res.status(201).json({ station: stationSummary(state) });
+  });
+  r.get('/stations', (req, res) => {
+    const q = validate<{ limit: number; cursor?: string }>(listQuery, req.query, 'query');
+    const all = s.stations.list();
+    const start = q.cursor ? all.findIndex((x) => x.id > q.cursor!) : 0;
+    const page = start < 0 ? [] : all.slice(start, start + q.limit);
+    const more = start >= 0 && start + q.limit < all.length;
+    res.json({ items: page.map(stationSummary), nextCursor: more ? page[page.length - 1].id : null });
+  });
+  r.get('/stations/:id', (req, res) => {
+    const state = s.stations.get(req.params.id);
+    if (!state) throw new AppError(404, 'UNKNOWN_STATION', `station ${req.params.id} is not registered`, [{ field: 'id' }]);
+    res.json({ ...state, predictedWaitMin: Math.round(stationWaitMin(state) * 10) / 10 });
+  });
+  return r;
+}

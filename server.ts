@@ -1,0 +1,253 @@
+// The composition root: reads config, builds every dependency, wires the bus,
+// starts HTTP + Socket.io. `createApp(deps)` is what tests build on.
+import { createServer, type Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express, { type Express } from 'express';
+import { Server as IoServer } from 'socket.io';
+import type { Connection } from 'mongoose';
+import pino, { type Logger } from 'pino';
+
+import { loadConfig, ConfigError, type Config } from './config/index.js';
+import { createEventBus, type EventBus } from './eventBus/index.js';
+import type { AgentContext, Signal, StationState } from './eventBus/types.js';
+import { createModels, type DecisionLogDoc, type EnergyMarketDoc, type Models, type SignalLogDoc } from './models/index.js';
+import { attachAgents } from './agents/index.js';
+import { assess } from './agents/AuditorAgent.js';
+import { DEFAULT_POLICY, DEFAULT_THRESHOLDS } from './agents/thresholds.js';
+import type { Cache } from './services/cache/types.js';
+import { MemoryCache } from './services/cache/memoryCache.js';
+import { RedisCache } from './services/cache/redisCache.js';
+import { BatchWriter } from './services/batchWriter.js';
+import { connectMongo, pingMongo, startEmbeddedMongo, type EmbeddedMongo } from './services/database.js';
+import { DecisionLogger } from './services/decisionLogger.js';
+import { DecisionQuery } from './services/decisionQuery.js';
+import { HealthService } from './services/health.js';
+import { IngestionService } from './services/ingestion.js';
+import { createMetrics } from './services/metrics.js';
+import { StationStore } from './services/stationStore.js';
+import { AgentRegistry, mergeThresholds } from './services/agentRegistry.js';
+import { attachDecisionEffects } from './services/decisionEffects.js';
+import { insertIgnoringDuplicates } from './services/insertMany.js';
+import type { Services } from './services/index.js';
+import { dataRouter } from './routes/data.js';
+import { stationsRouter } from './routes/stations.js';
+import { decisionsRouter } from './routes/decisions.js';
+import { metricsRouter, systemRouter } from './routes/system.js';
+import { errorHandler, notFound, requireJson } from './middlewares/errors.js';
+import { attachIngest } from './socket/ingest.js';
+import { attachDashboard } from './socket/dashboard.js';
+
+export interface AppDeps {
+  config: Config;
+  conn: Connection;
+  cache: Cache;
+  logger: Logger;
+  /** Extra health parts (e.g. the embedded database) reported beside db and cache. */
+  embedded?: { db: boolean };
+}
+
+export interface App {
+  app: Express;
+  http: HttpServer;
+  io: IoServer;
+  bus: EventBus;
+  services: Services;
+  models: Models;
+  /** Listen on config.host:config.port; resolves with the URL. */
+  listen(): Promise<string>;
+  /** Stop taking work, flush every buffer, close sockets. The connection and cache stay open (the caller owns them). */
+  close(): Promise<void>;
+}
+
+export async function createApp(deps: AppDeps): Promise<App> {
+  const { config, conn, cache, logger } = deps;
+  const bus = createEventBus();
+  const models = createModels(conn);
+  await Promise.all(Object.values(models).map((m) => m.init()));
+  const metrics = createMetrics();
+  const onError = (where: string) => (err: unknown) => {
+    metrics.errors.inc({ where });
+    logger.error({ err, where }, 'background error');
+  };
+
+  const writer = <T>(name: string, model: { insertMany(docs: T[], opts: object): Promise<unknown> }) =>
+    new BatchWriter<T>({
+      name,
+      flushMs: config.signalFlushMs,
+      maxBatch: config.signalFlushMax,
+      insert: (docs) => insertIgnoringDuplicates(model, docs),
+      onError: (err, attempt) => {
+        metrics.errors.inc({ where: `${name}.insert` });
+        logger.warn({ err, attempt, backlog: 0 }, `${name} insert failed; will retry`);
+      },
+    });
+  const signalLog = writer<SignalLogDoc>('signalLog', models.SignalLog);
+  const energyMarket = writer<EnergyMarketDoc>('energyMarket', models.EnergyMarket);
+  const decisionLog = writer<DecisionLogDoc>('decisionLog', models.DecisionLog);
+
+  const thresholds = mergeThresholds(DEFAULT_THRESHOLDS, config.agentThresholds);
+  const agents = new AgentRegistry(thresholds, DEFAULT_POLICY);
+  agents.attach(bus);
+
+  const stations = new StationStore({
+    models,
+    cache,
+    flushMs: config.stateFlushMs,
+    nearbyKm: Math.max(thresholds.traffic.nearbyKm, thresholds.logistics.nearbyKm),
+    maxNearby: 10,
+    onError: onError('stationStore.flush'),
+  });
+  await stations.load();
+  const reloaded = await IngestionService.reloadRecentIds(models, cache, config.dedupeReloadLimit, config.dedupeTtlS);
+  if (reloaded) logger.info({ reloaded }, 'recent signal ids reloaded into the dedupe cache');
+
+  const ingestion = new IngestionService({ bus, cache, stations, signalLog, energyMarket, metrics, dedupeTtlS: config.dedupeTtlS, onError: onError('ingestion') });
+  const decisionLogger = new DecisionLogger({ bus, writer: decisionLog, metrics, onError: onError('decisionLogger') });
+  decisionLogger.attach();
+  const decisions = new DecisionQuery(models, decisionLogger);
+
+  const contextFor = (signal: Signal, state: StationState): AgentContext => ({
+    now: signal.ts,
+    thresholds: agents.thresholds,
+    nearby: stations.nearby(state.id),
+    assessment: assess(state, signal, agents.thresholds),
+    disabled: agents.disabled(),
+  });
+  attachAgents(bus, { contextFor, policy: () => agents.policy, onError: onError('agents') });
+  attachDecisionEffects(bus, stations);
+
+  const health = new HealthService();
+  health.register('db', async () => ((await pingMongo(conn)) ? { state: deps.embedded?.db ? 'embedded' : 'up' } : { state: 'down' }));
+  health.register('cache', async () => ((await cache.ping()) ? { state: cache.kind === 'memory' ? 'embedded' : 'up' } : { state: 'down' }));
+  health.register('writes', async () => {
+    const backlog = signalLog.backlog + decisionLog.backlog + energyMarket.backlog;
+    metrics.writeBacklog.set({ log: 'signal' }, signalLog.backlog);
+    metrics.writeBacklog.set({ log: 'decision' }, decisionLog.backlog);
+    const failing = signalLog.failing || decisionLog.failing || energyMarket.failing;
+    return { state: failing ? 'degraded' : 'up', detail: `${backlog} documents waiting` };
+  });
+  health.register('chain', async () => ({ state: 'not_configured', detail: 'anchoring arrives with the audit-trail issue' }));
+  health.register('llm', async () => ({ state: 'template', detail: 'template explanations' }));
+  health.register('push', async () => ({ state: 'not_configured' }));
+
+  const services: Services = { bus, ingestion, stations, decisions, agents, health, metrics };
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.use(metricsRouter(services));
+  app.use('/api', requireJson(), express.json({ limit: '1mb', strict: false }));
+  app.use('/api', systemRouter(services), dataRouter(services), stationsRouter(services), decisionsRouter(services));
+  app.use(notFound());
+  app.use(errorHandler(onError('http')));
+
+  const http = createServer(app);
+  const io = new IoServer(http, { serveClient: false, maxHttpBufferSize: 1e6, cors: config.corsOrigins.length ? { origin: config.corsOrigins } : undefined });
+  attachIngest(io.of('/ingest'), services, onError('socket.ingest'));
+  attachDashboard(io.of('/dashboard'), services);
+
+  let closed = false;
+  return {
+    app,
+    http,
+    io,
+    bus,
+    services,
+    models,
+    listen: () =>
+      new Promise((resolve, reject) => {
+        http.once('error', reject);
+        http.listen(config.port, config.host, () => {
+          const { port } = http.address() as AddressInfo;
+          resolve(`http://${config.host}:${port}`);
+        });
+      }),
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      // Stop intake first, then drain what was acknowledged.
+      await new Promise<void>((resolve) => io.close(() => resolve()));
+      if (http.listening) await new Promise<void>((resolve) => http.close(() => resolve()));
+      await Promise.all([signalLog.close(), energyMarket.close(), decisionLog.close()]);
+      await stations.close();
+      bus.removeAllListeners();
+    },
+  };
+}
+
+export async function main(): Promise<void> {
+  const t0 = performance.now();
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const logger = pino({ level: config.logLevel });
+  let embedded: EmbeddedMongo | null = null;
+  let uri = config.mongodbUri;
+  if (!uri) {
+    embedded = await startEmbeddedMongo({ dataDir: config.dataDir, persistMs: config.embeddedDbPersistMs });
+    uri = embedded.uri;
+    logger.info({ dataDir: config.dataDir }, 'embedded MongoDB wire server started (in memory, snapshotted to DATA_DIR; for demos and development)');
+  }
+  const conn = await connectMongo(uri);
+  const cache: Cache = config.redisUrl ? RedisCache.connect(config.redisUrl) : new MemoryCache();
+  const app = await createApp({ config, conn, cache, logger, embedded: { db: embedded !== null } });
+
+  if (config.seedDemo && app.services.stations.size === 0) {
+    const { demoCity } = await import('./scripts/sim/index.js');
+    const regs = demoCity({ stations: config.simulateStations, seed: 1 });
+    for (const reg of regs) await app.services.stations.register(reg);
+    logger.info({ stations: regs.length }, 'demo city seeded');
+  }
+
+  const url = await app.listen();
+  logger.info({ url, readyMs: Math.round(performance.now() - t0) }, 'copilot ready');
+  process.stdout.write(`Station-operations copilot listening on ${url} (API under ${url}/api)\n`);
+
+  let stopSim: (() => Promise<void>) | null = null;
+  if (config.simulate) {
+    const { feedInProcess } = await import('./scripts/sim/index.js');
+    stopSim = feedInProcess({
+      stations: app.services.stations.list(),
+      scenario: config.simulateScenario,
+      rate: config.simulateRate,
+      send: (signals) => app.services.ingestion.ingest(signals, performance.now()).then(() => undefined),
+      onError: (err) => logger.error({ err }, 'simulator error'),
+    });
+    logger.info({ scenario: config.simulateScenario, rate: config.simulateRate }, 'simulator feeding signals');
+  }
+
+  let stopping = false;
+  const shutdown = async (sig: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal: sig }, 'shutting down: draining acknowledged work');
+    try {
+      if (stopSim) await stopSim();
+      await app.close();
+      await conn.close();
+      await cache.close();
+      if (embedded) await embedded.stop();
+      logger.info('stopped cleanly');
+      process.exit(0);
+    } catch (err) {
+      logger.error({ err }, 'unclean shutdown');
+      process.exit(1);
+    }
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+}
+
+if (require.main === module) {
+  main().catch((err: unknown) => {
+    process.stderr.write(`failed to start: ${err instanceof Error ? err.stack : String(err)}\n`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,130 @@
+// Turns a supervisor decision into its record: canonical JSON (RFC 8785),
+// SHA-256, a template explanation; stores it with batched inserts and publishes it.
+import type { EventBus } from '../eventBus/index.js';
+import type { Decision, DecisionRecord, Explanation } from '../eventBus/types.js';
+import type { DecisionLogDoc } from '../models/index.js';
+import type { BatchWriter } from './batchWriter.js';
+import type { Metrics } from './metrics.js';
+import { canonicalHash } from './canonical.js';
+import { TEMPLATE_PROMPT_VERSION, templateExplanation } from './explanations/template.js';
+
+/** The hashed part of a record: exactly the Decision fields, nothing the store adds. */
+export const DECISION_CONTENT_KEYS = [
+  'id',
+  'stationId',
+  'signalId',
+  'signalType',
+  'ts',
+  'actions',
+  'rejected',
+  'conflicts',
+  'trail',
+  'risk',
+  'status',
+  'stateVersion',
+] as const satisfies readonly (keyof Decision)[];
+
+export function decisionContent(record: Decision): Decision {
+  const out: Record<string, unknown> = {};
+  for (const k of DECISION_CONTENT_KEYS) out[k] = record[k];
+  return out as unknown as Decision;
+}
+
+export function hashDecision(decision: Decision): string {
+  return canonicalHash(decisionContent(decision));
+}
+
+export function explanationHash(decisionId: string, e: Omit<Explanation, 'hash'>): string {
+  return canonicalHash({ decisionId, text: e.text, source: e.source, model: e.model ?? null, promptVersion: e.promptVersion });
+}
+
+export function toDoc(r: DecisionRecord): DecisionLogDoc {
+  return {
+    decisionId: r.id,
+    stationId: r.stationId,
+    signalId: r.signalId,
+    signalType: r.signalType,
+    ts: r.ts,
+    actions: r.actions as unknown as Record<string, unknown>[],
+    rejected: r.rejected as unknown as Record<string, unknown>[],
+    conflicts: r.conflicts as unknown as Record<string, unknown>[],
+    trail: r.trail as unknown as Record<string, unknown>[],
+    risk: r.risk as unknown as Record<string, unknown>,
+    status: r.status,
+    stateVersion: r.stateVersion,
+    agents: [...new Set(r.actions.map((a) => a.agent))].sort(),
+    actionNames: [...new Set(r.actions.map((a) => a.action))].sort(),
+    hash: r.hash,
+    explanation: r.explanation as unknown as Record<string, unknown>,
+    anchor: r.anchor,
+    createdAt: new Date(r.createdAt),
+  };
+}
+
+export function fromDoc(d: DecisionLogDoc): DecisionRecord {
+  return {
+    id: d.decisionId,
+    stationId: d.stationId,
+    signalId: d.signalId,
+    signalType: d.signalType,
+    ts: d.ts,
+    actions: d.actions,
+    rejected: d.rejected,
+    conflicts: d.conflicts,
+    trail: d.trail,
+    risk: d.risk,
+    status: d.status,
+    stateVersion: d.stateVersion,
+    hash: d.hash,
+    explanation: d.explanation,
+    anchor: d.anchor,
+    createdAt: new Date(d.createdAt).toISOString(),
+  } as unknown as DecisionRecord;
+}
+
+export interface DecisionLoggerDeps {
+  bus: EventBus;
+  writer: BatchWriter<DecisionLogDoc>;
+  metrics: Metrics;
+  onError(err: unknown): void;
+}
+
+export class DecisionLogger {
+  /** Records published but not yet inserted, so a lookup right after `decision:created` finds them. */
+  private readonly unflushed = new Map<string, DecisionRecord>();
+
+  constructor(private readonly deps: DecisionLoggerDeps) {}
+
+  attach(): void {
+    this.deps.bus.on('decision.made', ({ decision, receivedAt }) => {
+      try {
+        this.log(decision, receivedAt);
+      } catch (err) {
+        this.deps.onError(err);
+      }
+    });
+  }
+
+  peek(id: string): DecisionRecord | undefined {
+    return this.unflushed.get(id);
+  }
+
+  log(decision: Decision, receivedAt: number): DecisionRecord {
+    // A JSON round trip gives exactly what the store and any client will see (no undefined, no prototypes).
+    const content = JSON.parse(JSON.stringify(decisionContent(decision))) as Decision;
+    const hash = canonicalHash(content);
+    const text = templateExplanation(content);
+    const partial = { text, source: 'template' as const, promptVersion: TEMPLATE_PROMPT_VERSION };
+    const explanation: Explanation = { ...partial, hash: explanationHash(content.id, partial) };
+    const record: DecisionRecord = { ...content, hash, explanation, anchor: { status: 'pending' }, createdAt: new Date().toISOString() };
+    this.unflushed.set(record.id, record);
+    this.deps.writer
+      .append([toDoc(record)])
+      .then(() => this.unflushed.delete(record.id))
+      .catch((err) => this.deps.onError(err));
+    for (const a of record.actions) this.deps.metrics.decisions.inc({ agent: a.agent, action: a.action, status: record.status });
+    this.deps.metrics.pipelineLatency.observe((performance.now() - receivedAt) / 1000);
+    this.deps.bus.emit('decision.logged', { record, receivedAt });
+    return record;
+  }
+}

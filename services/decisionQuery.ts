@@ -1,0 +1,74 @@
+// Reads of decision records: filters and cursor pagination on (ts, id), newest first.
+import type { FilterQuery } from 'mongoose';
+import type { DecisionRecord } from '../eventBus/types.js';
+import type { DecisionLogDoc, Models } from '../models/index.js';
+import { fromDoc, type DecisionLogger } from './decisionLogger.js';
+import { AppError } from './errors.js';
+
+export interface DecisionFilter {
+  stationId?: string;
+  agent?: string;
+  action?: string;
+  status?: string;
+  since?: string;
+  until?: string;
+  cursor?: string;
+  limit: number;
+}
+
+interface Cursor {
+  ts: string;
+  id: string;
+}
+
+export function encodeCursor(c: Cursor): string {
+  return Buffer.from(JSON.stringify([c.ts, c.id])).toString('base64url');
+}
+
+export function decodeCursor(s: string): Cursor {
+  try {
+    const v = JSON.parse(Buffer.from(s, 'base64url').toString('utf8')) as unknown;
+    if (Array.isArray(v) && v.length === 2 && typeof v[0] === 'string' && typeof v[1] === 'string') return { ts: v[0], id: v[1] };
+  } catch {
+    // fall through to the error below
+  }
+  throw new AppError(400, 'VALIDATION_FAILED', '"cursor" is not a cursor this server issued', [{ field: 'cursor' }]);
+}
+
+export class DecisionQuery {
+  constructor(
+    private readonly models: Models,
+    private readonly logger: DecisionLogger,
+  ) {}
+
+  async get(id: string): Promise<DecisionRecord | null> {
+    const pending = this.logger.peek(id);
+    if (pending) return pending;
+    const doc = await this.models.DecisionLog.findOne({ decisionId: id }).lean<DecisionLogDoc>();
+    return doc ? fromDoc(doc) : null;
+  }
+
+  async list(f: DecisionFilter): Promise<{ items: DecisionRecord[]; nextCursor: string | null }> {
+    const q: FilterQuery<DecisionLogDoc> = {};
+    if (f.stationId) q.stationId = f.stationId;
+    if (f.agent) q.agents = f.agent;
+    if (f.action) q.actionNames = f.action;
+    if (f.status) q.status = f.status;
+    const ts: Record<string, string> = {};
+    if (f.since) ts.$gte = f.since;
+    if (f.until) ts.$lt = f.until;
+    if (Object.keys(ts).length) q.ts = ts;
+    const and: FilterQuery<DecisionLogDoc>[] = [q];
+    if (f.cursor) {
+      const c = decodeCursor(f.cursor);
+      and.push({ $or: [{ ts: { $lt: c.ts } }, { ts: c.ts, decisionId: { $lt: c.id } }] });
+    }
+    const docs = await this.models.DecisionLog.find(and.length > 1 ? { $and: and } : q)
+      .sort({ ts: -1, decisionId: -1 })
+      .limit(f.limit + 1)
+      .lean<DecisionLogDoc[]>();
+    const page = docs.slice(0, f.limit).map(fromDoc);
+    const last = page[page.length - 1];
+    return { items: page, nextCursor: docs.length > f.limit && last ? encodeCursor({ ts: last.ts, id: last.id }) : null };
+  }
+}

@@ -1,0 +1,64 @@
+// Deterministic template explanations. They quote only numbers found in the
+// proposals' evidence, so an auditor can check every figure against the record.
+import type { ActionName, AgentName, Decision, Evidence, Proposal } from '../../eventBus/types.js';
+
+export const TEMPLATE_PROMPT_VERSION = 'template-v1';
+
+const ACTION_PHRASES: Record<ActionName, string> = {
+  offer_incentive: 'offer arriving drivers an incentive to use a nearby station',
+  divert_staff: 'move staff over from a less busy nearby station',
+  open_bay: 'open another swap bay',
+  request_rebalance: 'bring charged packs over from a nearby station',
+  prioritize_charging: 'charge the packs on hand first',
+  offer_surplus: 'offer surplus charged packs to nearby stations',
+  quarantine_battery: 'take a worn battery pack out of circulation',
+  schedule_maintenance: 'schedule maintenance for a charger at risk of failing',
+  take_charger_offline: 'take a faulty charger offline',
+  escalate_ticket: 'open a fault ticket for a technician',
+  curtail_charging: 'reduce charging power to stay under the grid limit',
+  defer_charging: 'postpone charging while power is expensive',
+  boost_charging: 'charge more while power is cheap',
+  flag_anomaly: 'flag an unusual reading for review',
+  veto: 'block another agent\'s proposal',
+};
+
+const AGENT_LABELS: Record<AgentName, string> = {
+  traffic: 'Traffic',
+  logistics: 'Logistics',
+  mechanic: 'Mechanic',
+  energy: 'Energy',
+  auditor: 'Auditor',
+};
+
+/** `predictedWaitMin` -> `predicted wait min`. */
+export function humanizeKey(key: string): string {
+  return key
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .replace(/([A-Z]+)([A-Z][a-z])/g, '$1 $2')
+    .replace(/[_.]/g, ' ')
+    .toLowerCase();
+}
+
+function formatEvidence(evidence: Evidence): string {
+  const parts = Object.keys(evidence)
+    .sort()
+    .map((k) => `${humanizeKey(k)} ${String(evidence[k])}`);
+  return parts.length ? ` (${parts.join(', ')})` : '';
+}
+
+function describe(p: Proposal): string {
+  return `${AGENT_LABELS[p.agent]}: ${ACTION_PHRASES[p.action] ?? p.action}${formatEvidence(p.evidence)}.`;
+}
+
+export function templateExplanation(decision: Decision): string {
+  const lines: string[] = [];
+  const n = decision.actions.length;
+  lines.push(`Station ${decision.stationId}, after a ${decision.signalType.replace(/_/g, ' ')} signal: ${n === 1 ? 'one action' : `${n} actions`}.`);
+  for (const a of decision.actions) lines.push(describe(a));
+  for (const r of decision.rejected) {
+    lines.push(`Not done: ${AGENT_LABELS[r.proposal.agent]} wanted to ${ACTION_PHRASES[r.proposal.action] ?? r.proposal.action}, set aside by the ${humanizeKey(r.rule)} rule.`);
+  }
+  lines.push(`Risk is ${decision.risk.level}.`);
+  if (decision.status === 'pending_approval') lines.push('An operator must approve this before it is carried out.');
+  return lines.join(' ');
+}

@@ -1,0 +1,18 @@
+// The services the edges (routes, socket) call; built in server.ts.
+import type { EventBus } from '../eventBus/index.js';
+import type { AgentRegistry } from './agentRegistry.js';
+import type { DecisionQuery } from './decisionQuery.js';
+import type { HealthService } from './health.js';
+import type { IngestionService } from './ingestion.js';
+import type { Metrics } from './metrics.js';
+import type { StationStore } from './stationStore.js';
+
+export interface Services {
+  bus: EventBus;
+  ingestion: IngestionService;
+  stations: StationStore;
+  decisions: DecisionQuery;
+  agents: AgentRegistry;
+  health: HealthService;
+  metrics: Metrics;
+}

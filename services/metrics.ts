@@ -1,0 +1,38 @@
+// Prometheus metrics, one registry per app so tests can run several apps in one process.
+import { Counter, Histogram, Registry, collectDefaultMetrics, Gauge } from 'prom-client';
+
+export interface Metrics {
+  registry: Registry;
+  signalsAccepted: Counter<'type'>;
+  signalsRejected: Counter<'reason'>;
+  signalsDuplicate: Counter;
+  decisions: Counter<'agent' | 'action' | 'status'>;
+  pipelineLatency: Histogram;
+  writeBacklog: Gauge<'log'>;
+  errors: Counter<'where'>;
+}
+
+export function createMetrics(): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 10 });
+  return {
+    registry,
+    signalsAccepted: new Counter({ name: 'copilot_signals_accepted_total', help: 'Signals accepted, by type', labelNames: ['type'], registers: [registry] }),
+    signalsRejected: new Counter({ name: 'copilot_signals_rejected_total', help: 'Signals rejected at the edge, by reason', labelNames: ['reason'], registers: [registry] }),
+    signalsDuplicate: new Counter({ name: 'copilot_signals_duplicate_total', help: 'Signals answered as duplicates', registers: [registry] }),
+    decisions: new Counter({
+      name: 'copilot_decisions_total',
+      help: 'Actions decided, by agent, action and decision status',
+      labelNames: ['agent', 'action', 'status'],
+      registers: [registry],
+    }),
+    pipelineLatency: new Histogram({
+      name: 'copilot_pipeline_latency_seconds',
+      help: 'From signal receipt to the decision being hashed and published',
+      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      registers: [registry],
+    }),
+    writeBacklog: new Gauge({ name: 'copilot_write_backlog', help: 'Documents waiting for a batched insert', labelNames: ['log'], registers: [registry] }),
+    errors: new Counter({ name: 'copilot_errors_total', help: 'Errors caught in background work', labelNames: ['where'], registers: [registry] }),
+  };
+}

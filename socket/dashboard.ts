@@ -1,0 +1,51 @@
+// The /dashboard namespace: clients subscribe to stations and receive live events.
+import type { Namespace } from 'socket.io';
+import Joi from 'joi';
+import type { Services } from '../services/index.js';
+import { stationSummary } from '../routes/stations.js';
+
+const ALL_ROOM = 'all';
+const room = (stationId: string) => `station:${stationId}`;
+
+const subscribeSchema = Joi.object({
+  stationIds: Joi.alternatives()
+    .try(Joi.string().valid('*'), Joi.array().items(Joi.string().max(64)).min(1).max(10_000).unique())
+    .required(),
+});
+
+export function attachDashboard(ns: Namespace, s: Services): void {
+  ns.on('connection', (socket) => {
+    const handle = (join: boolean) => (payload: unknown, cb: unknown) => {
+      const ack = typeof cb === 'function' ? (cb as (a: unknown) => void) : () => undefined;
+      const { error, value } = subscribeSchema.validate(payload);
+      if (error) {
+        ack({ ok: false, error: { code: 'VALIDATION_FAILED', message: error.message, details: [{ field: error.details[0].path.join('.') || 'stationIds' }] } });
+        return;
+      }
+      const ids: string[] | '*' = value.stationIds;
+      if (ids !== '*') {
+        const unknown = ids.filter((id) => !s.stations.has(id));
+        if (unknown.length) {
+          ack({ ok: false, error: { code: 'UNKNOWN_STATION', message: `unknown stations: ${unknown.join(', ')}`, details: [{ field: 'stationIds' }] } });
+          return;
+        }
+      }
+      const rooms = ids === '*' ? [ALL_ROOM] : ids.map(room);
+      if (join) void socket.join(rooms);
+      else for (const r of rooms) void socket.leave(r);
+      ack({ ok: true, stationIds: ids });
+    };
+    socket.on('subscribe', handle(true));
+    socket.on('unsubscribe', handle(false));
+  });
+
+  s.bus.on('station.updated', ({ state, signalId }) => {
+    ns.to([room(state.id), ALL_ROOM]).emit('station:updated', { id: state.id, stationId: state.id, signalId, version: state.version, station: stationSummary(state) });
+  });
+  s.bus.on('decision.logged', ({ record }) => {
+    ns.to([room(record.stationId), ALL_ROOM]).emit('decision:created', record);
+  });
+  s.bus.on('decision.explained', (e) => {
+    ns.to([room(e.stationId), ALL_ROOM]).emit('decision:explained', e);
+  });
+}

@@ -1,0 +1,49 @@
+// The /ingest namespace: stations stream signals with an ack per signal (or per batch).
+import type { Namespace } from 'socket.io';
+import type { Services } from '../services/index.js';
+import { MAX_BATCH_SIGNALS } from '../services/ingestion.js';
+
+type Ack = (answer: unknown) => void;
+
+function ackOf(fn: unknown): Ack {
+  return typeof fn === 'function' ? (fn as Ack) : () => undefined;
+}
+
+export function attachIngest(ns: Namespace, s: Services, onError: (err: unknown) => void): void {
+  ns.on('connection', (socket) => {
+    socket.on('signal', (payload: unknown, cb: unknown) => {
+      const ack = ackOf(cb);
+      const receivedAt = performance.now();
+      s.ingestion
+        .ingest([payload], receivedAt)
+        .then((r) => {
+          const one = r.results[0];
+          if (one.status === 'rejected') ack({ ok: false, error: { code: one.error.code, message: one.error.message, details: [{ field: one.error.field }] } });
+          else ack({ ok: true, id: one.id, duplicate: one.status === 'duplicate' });
+        })
+        .catch((err: unknown) => {
+          onError(err);
+          ack({ ok: false, error: { code: 'INTERNAL', message: 'signal not stored; retry' } });
+        });
+    });
+    socket.on('signals', (payload: unknown, cb: unknown) => {
+      const ack = ackOf(cb);
+      const list = (payload as { signals?: unknown } | null)?.signals;
+      if (!Array.isArray(list) || list.length === 0) {
+        ack({ ok: false, error: { code: 'VALIDATION_FAILED', message: '"signals" must be a non-empty array', details: [{ field: 'signals' }] } });
+        return;
+      }
+      if (list.length > MAX_BATCH_SIGNALS) {
+        ack({ ok: false, error: { code: 'BATCH_TOO_LARGE', message: `"signals" holds ${list.length} signals; the limit is ${MAX_BATCH_SIGNALS}`, details: [{ field: 'signals' }] } });
+        return;
+      }
+      s.ingestion
+        .ingest(list, performance.now())
+        .then((r) => ack({ ok: true, ...r }))
+        .catch((err: unknown) => {
+          onError(err);
+          ack({ ok: false, error: { code: 'INTERNAL', message: 'signals not stored; retry' } });
+        });
+    });
+  });
+}

@@ -1,0 +1,67 @@
+// Builds the real app on port 0 against the in-process MongoDB wire server
+// (one per test process, a fresh database per app) and a chosen cache.
+import { randomUUID } from 'node:crypto';
+import pino from 'pino';
+import type { Connection } from 'mongoose';
+import { createApp, type App } from '../../server.js';
+import { loadConfig, type Config } from '../../config/index.js';
+import { connectMongo, startEmbeddedMongo, type EmbeddedMongo } from '../../services/database.js';
+import { MemoryCache } from '../../services/cache/memoryCache.js';
+import { RedisCache } from '../../services/cache/redisCache.js';
+import type { Cache } from '../../services/cache/types.js';
+import type { StationRegistration } from '../../eventBus/types.js';
+
+let mongo: Promise<EmbeddedMongo> | null = null;
+
+export function embeddedMongo(): Promise<EmbeddedMongo> {
+  mongo ??= startEmbeddedMongo({ dataDir: null, persistMs: 60_000 });
+  return mongo;
+}
+
+export async function stopEmbeddedMongo(): Promise<void> {
+  if (mongo) await (await mongo).stop();
+  mongo = null;
+}
+
+export interface TestApp {
+  app: App;
+  url: string;
+  conn: Connection;
+  cache: Cache;
+  dbName: string;
+  close(): Promise<void>;
+}
+
+export interface TestAppOptions {
+  redisUrl?: string;
+  env?: Record<string, string>;
+  dbName?: string;
+  /** Reuse a cache across app restarts (to test reloads). */
+  cache?: Cache;
+}
+
+export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> {
+  const config: Config = loadConfig({ PORT: '0', LOG_LEVEL: 'silent', SIGNAL_FLUSH_MS: '5', STATE_FLUSH_MS: '50', ...opts.env });
+  const uri = process.env.MONGODB_URI || (await embeddedMongo()).uri;
+  const dbName = opts.dbName ?? `test_${randomUUID().replace(/-/g, '')}`;
+  const conn = await connectMongo(uri, dbName);
+  const cache = opts.cache ?? (opts.redisUrl ? RedisCache.connect(opts.redisUrl) : new MemoryCache());
+  const app = await createApp({ config, conn, cache, logger: pino({ level: 'silent' }) });
+  const url = await app.listen();
+  return {
+    app,
+    url,
+    conn,
+    cache,
+    dbName,
+    close: async () => {
+      await app.close();
+      await conn.close();
+      if (!opts.cache) await cache.close();
+    },
+  };
+}
+
+export function aRegistration(id: string, over: Partial<StationRegistration> = {}): StationRegistration {
+  return { id, name: `Station ${id}`, location: { lat: 52.52, lng: 13.405 }, capacity: { bays: 4, chargers: 6, batterySlots: 40 }, ...over };
+}

@@ -1,0 +1,207 @@
+import { expect } from 'chai';
+import request from 'supertest';
+import { startTestApp, aRegistration, type TestApp } from '../helpers/app.js';
+import { sig, criticalFault } from '../helpers/signals.js';
+
+describe('REST ingestion and reads', () => {
+  let t: TestApp;
+  const count = (filter: object = {}) => t.app.models.SignalLog.countDocuments(filter);
+
+  before(async () => {
+    t = await startTestApp();
+    await request(t.url).post('/api/stations').send(aRegistration('st-1')).expect(201);
+    await request(t.url).post('/api/stations').send(aRegistration('st-2', { location: { lat: 52.53, lng: 13.41 } })).expect(201);
+  });
+  after(() => t.close());
+
+  describe('POST /api/stations', () => {
+    it('registers a station and answers 201 with it', async () => {
+      const res = await request(t.url).post('/api/stations').send(aRegistration('st-3')).expect(201);
+      expect(res.body.station).to.include({ id: 'st-3', name: 'Station st-3' });
+      expect(await t.app.models.StationState.countDocuments({ stationId: 'st-3' })).to.equal(1);
+    });
+    it('rejects a second registration of the same id with 409', async () => {
+      const res = await request(t.url).post('/api/stations').send(aRegistration('st-1')).expect(409);
+      expect(res.body.error.code).to.equal('STATION_EXISTS');
+    });
+    it('names every bad field and stores nothing', async () => {
+      const res = await request(t.url)
+        .post('/api/stations')
+        .send({ id: 'st-bad', location: { lat: 123, lng: 0 }, capacity: { bays: -1, chargers: 1, batterySlots: 1 } })
+        .expect(400);
+      const fields = res.body.error.details.map((d: { field: string }) => d.field);
+      expect(fields).to.include.members(['name', 'location.lat', 'capacity.bays']);
+      expect(await t.app.models.StationState.countDocuments({ stationId: 'st-bad' })).to.equal(0);
+    });
+    it('lists stations and shows one station state; unknown id is 404', async () => {
+      const list = await request(t.url).get('/api/stations').expect(200);
+      expect(list.body.items.map((s: { id: string }) => s.id)).to.include.members(['st-1', 'st-2']);
+      expect(list.body).to.have.property('nextCursor', null);
+      await request(t.url).get('/api/stations/nope').expect(404);
+    });
+  });
+
+  describe('POST /api/data/signals', () => {
+    it('accepts one signal, folds it into the state, and stores it before answering', async () => {
+      const s = sig('st-1', 'queue_length', { waiting: 7 });
+      const res = await request(t.url).post('/api/data/signals').send(s).expect(202);
+      expect(res.body).to.include({ accepted: 1, duplicates: 0 });
+      expect(res.body.results[0]).to.deep.equal({ index: 0, id: s.id, status: 'accepted' });
+      expect(await count({ signalId: s.id })).to.equal(1);
+      const st = await request(t.url).get('/api/stations/st-1').expect(200);
+      expect(st.body.queue.waiting).to.equal(7);
+      expect(st.body.version).to.be.greaterThan(0);
+    });
+
+    it('answers the same id twice as a duplicate and stores it once', async () => {
+      const s = sig('st-1', 'power_draw', { kW: 40 });
+      await request(t.url).post('/api/data/signals').send(s).expect(202);
+      const again = await request(t.url).post('/api/data/signals').send(s).expect(202);
+      expect(again.body).to.include({ accepted: 0, duplicates: 1 });
+      expect(again.body.results[0].status).to.equal('duplicate');
+      expect(await count({ signalId: s.id })).to.equal(1);
+    });
+
+    it('rejects malformed JSON with 400', async () => {
+      const res = await request(t.url).post('/api/data/signals').set('content-type', 'application/json').send('{"id": "x",').expect(400);
+      expect(res.body.error.code).to.equal('MALFORMED_JSON');
+    });
+
+    it('rejects a non-JSON content type with 415', async () => {
+      const res = await request(t.url).post('/api/data/signals').set('content-type', 'text/plain').send('hello').expect(415);
+      expect(res.body.error.details[0].field).to.equal('content-type');
+    });
+
+    const badCases: [string, Record<string, unknown>, number, string, string][] = [
+      ['an unknown station', sig('st-unknown', 'queue_length', { waiting: 1 }), 404, 'UNKNOWN_STATION', 'stationId'],
+      ['an unknown signal type', sig('st-1', 'teleport', { to: 'mars' }), 400, 'VALIDATION_FAILED', 'type'],
+      ['a wrong field type', sig('st-1', 'queue_length', { waiting: 'many' }), 400, 'VALIDATION_FAILED', 'payload.waiting'],
+      ['an out-of-range temperature', sig('st-1', 'charger_temp', { chargerId: 'C1', tempC: 900 }), 400, 'VALIDATION_FAILED', 'payload.tempC'],
+      ['negative stock', sig('st-1', 'battery_stock', { charged: -3, charging: 0, depleted: 0, faulty: 0 }), 400, 'VALIDATION_FAILED', 'payload.charged'],
+      ['an unknown payload field', sig('st-1', 'power_draw', { kW: 3, hack: true }), 400, 'VALIDATION_FAILED', 'payload.hack'],
+      ['a bad timestamp', sig('st-1', 'power_draw', { kW: 3 }, { ts: 'yesterday' }), 400, 'VALIDATION_FAILED', 'ts'],
+      ['more open bays than the station has', sig('st-1', 'bay_status', { open: 99 }), 400, 'VALIDATION_FAILED', 'payload.open'],
+    ];
+    for (const [what, s, status, code, field] of badCases) {
+      it(`rejects ${what} with ${status} naming ${field}, storing nothing`, async () => {
+        const res = await request(t.url).post('/api/data/signals').send(s).expect(status);
+        expect(res.body.error.code).to.equal(code);
+        expect(res.body.error.details[0].field).to.equal(field);
+        expect(await count({ signalId: s.id })).to.equal(0);
+      });
+    }
+
+    it('accepts the valid signals of a mixed batch and names the index and field of each rejected one', async () => {
+      const good1 = sig('st-1', 'staff_on_duty', { count: 3 });
+      const bad = sig('st-1', 'charger_temp', { chargerId: 'C1', tempC: -300 });
+      const good2 = sig('st-2', 'queue_length', { waiting: 2 });
+      const unknown = sig('st-zz', 'queue_length', { waiting: 2 });
+      const res = await request(t.url).post('/api/data/signals').send({ signals: [good1, bad, good2, unknown] }).expect(202);
+      expect(res.body.accepted).to.equal(2);
+      expect(res.body.rejected).to.have.length(2);
+      expect(res.body.rejected[0]).to.deep.include({ index: 1 });
+      expect(res.body.rejected[0].error.field).to.equal('payload.tempC');
+      expect(res.body.rejected[1].index).to.equal(3);
+      expect(res.body.rejected[1].error.code).to.equal('UNKNOWN_STATION');
+      expect(await count({ signalId: { $in: [good1.id, good2.id] } })).to.equal(2);
+      expect(await count({ signalId: { $in: [bad.id, unknown.id] } })).to.equal(0);
+    });
+
+    it('rejects the second copy of an id inside one batch', async () => {
+      const s = sig('st-1', 'queue_length', { waiting: 4 });
+      const res = await request(t.url).post('/api/data/signals').send({ signals: [s, s] }).expect(202);
+      expect(res.body.accepted).to.equal(1);
+      expect(res.body.rejected).to.deep.equal([{ index: 1, error: { code: 'DUPLICATE_IN_BATCH', field: 'id', message: `id ${s.id} appears more than once in this batch` } }]);
+      expect(await count({ signalId: s.id })).to.equal(1);
+    });
+
+    it('answers 400 when every signal of a batch is rejected', async () => {
+      const a = sig('st-1', 'queue_length', { waiting: -1 });
+      const res = await request(t.url).post('/api/data/signals').send({ signals: [a] }).expect(400);
+      expect(res.body.error.details[0]).to.include({ index: 0, field: 'payload.waiting' });
+      expect(await count({ signalId: a.id })).to.equal(0);
+    });
+
+    it('rejects a batch of more than 1000 signals with 413, storing none of them', async () => {
+      const signals = Array.from({ length: 1001 }, () => sig('st-1', 'arrival', {}));
+      const res = await request(t.url).post('/api/data/signals').send({ signals }).expect(413);
+      expect(res.body.error.code).to.equal('BATCH_TOO_LARGE');
+      expect(await count({ signalId: signals[0].id })).to.equal(0);
+    });
+
+    it('rejects a body over 1 MB with 413', async () => {
+      const big = sig('st-1', 'arrival', { vehicleId: 'v' }, { pad: 'x'.repeat(1_100_000) });
+      const res = await request(t.url).post('/api/data/signals').send(big).expect(413);
+      expect(res.body.error.code).to.equal('PAYLOAD_TOO_LARGE');
+      expect(await count({ signalId: big.id })).to.equal(0);
+    });
+
+    it('rejects an empty batch and a non-array batch naming "signals"', async () => {
+      const a = await request(t.url).post('/api/data/signals').send({ signals: [] }).expect(400);
+      expect(a.body.error.details[0].field).to.equal('signals');
+      const b = await request(t.url).post('/api/data/signals').send({ signals: 'all of them' }).expect(400);
+      expect(b.body.error.details[0].field).to.equal('signals');
+    });
+  });
+
+  describe('decisions', () => {
+    it('turns a critical fault into a stored, hashed, explained decision', async () => {
+      const s = criticalFault('st-2', 'C9');
+      await request(t.url).post('/api/data/signals').send(s).expect(202);
+      const one = await request(t.url).get(`/api/decisions/dec-${s.id}`).expect(200);
+      expect(one.body.id).to.equal(`dec-${s.id}`);
+      expect(one.body.ts).to.equal(s.ts);
+      expect(one.body.hash).to.match(/^[0-9a-f]{64}$/);
+      const actions = one.body.actions.map((a: { action: string }) => a.action);
+      expect(actions).to.include('take_charger_offline');
+      expect(one.body.explanation.source).to.equal('template');
+      expect(one.body.explanation.text).to.be.a('string').and.not.equal('');
+      expect(one.body.anchor.status).to.equal('pending');
+    });
+
+    it('lists decisions with filters and cursor pagination', async () => {
+      for (let i = 0; i < 3; i++) await request(t.url).post('/api/data/signals').send(criticalFault('st-1', `K${i}`)).expect(202);
+      const page1 = await request(t.url).get('/api/decisions').query({ stationId: 'st-1', agent: 'mechanic', limit: 2 }).expect(200);
+      expect(page1.body.items).to.have.length(2);
+      expect(page1.body.nextCursor).to.be.a('string');
+      const page2 = await request(t.url).get('/api/decisions').query({ stationId: 'st-1', agent: 'mechanic', limit: 2, cursor: page1.body.nextCursor }).expect(200);
+      const ids = [...page1.body.items, ...page2.body.items].map((d: { id: string }) => d.id);
+      expect(new Set(ids).size).to.equal(ids.length);
+      expect(ids.length).to.be.greaterThanOrEqual(3);
+      for (const d of [...page1.body.items, ...page2.body.items]) expect(d.stationId).to.equal('st-1');
+      const none = await request(t.url).get('/api/decisions').query({ stationId: 'st-1', action: 'boost_charging' }).expect(200);
+      expect(none.body.items).to.deep.equal([]);
+    });
+
+    it('rejects bad filters naming the field, and 404s an unknown decision', async () => {
+      const r = await request(t.url).get('/api/decisions').query({ agent: 'wizard', limit: 0 }).expect(400);
+      expect(r.body.error.details.map((d: { field: string }) => d.field)).to.include.members(['agent', 'limit']);
+      const c = await request(t.url).get('/api/decisions').query({ cursor: 'garbage' }).expect(400);
+      expect(c.body.error.details[0].field).to.equal('cursor');
+      await request(t.url).get('/api/decisions/dec-nope').expect(404);
+    });
+  });
+
+  describe('health, readiness, metrics, agents', () => {
+    it('reports each part', async () => {
+      const h = await request(t.url).get('/api/health').expect(200);
+      expect(h.body.parts.db.state).to.equal('up');
+      expect(h.body.parts.cache.state).to.equal('embedded');
+      const r = await request(t.url).get('/api/ready').expect(200);
+      expect(r.body.ready).to.equal(true);
+    });
+    it('exposes Prometheus metrics counting what happened', async () => {
+      const m = await request(t.url).get('/metrics').expect(200);
+      expect(m.headers['content-type']).to.match(/text\/plain/);
+      expect(m.text).to.match(/copilot_signals_accepted_total\{type="queue_length"\} [1-9]/);
+      expect(m.text).to.match(/copilot_signals_rejected_total\{reason="UNKNOWN_STATION"\} [1-9]/);
+      expect(m.text).to.match(/copilot_decisions_total\{agent="mechanic",action="take_charger_offline",status="[a-z_]+"\} [1-9]/);
+      expect(m.text).to.include('copilot_pipeline_latency_seconds_bucket');
+    });
+    it('lists the five agents with their thresholds', async () => {
+      const a = await request(t.url).get('/api/agents').expect(200);
+      expect(a.body.items.map((x: { name: string }) => x.name)).to.deep.equal(['traffic', 'logistics', 'mechanic', 'energy', 'auditor']);
+      expect(a.body.items[0].thresholds.waitMinutesHigh).to.be.a('number');
+    });
+  });
+});

@@ -118,6 +118,10 @@ export interface StationState extends StationRegistration {
   recent: Record<string, number[]>;
   /** Incentive spend in the current hour, for the traffic agent's budget. */
   incentives: { hour: string | null; spent: number };
+  /** Id of the last applied signal: lets the auditor tell whether `state` already includes a signal. */
+  lastSignalId?: string | null;
+  /** `updatedAt` before the last applied signal, so staleness can be judged after the fold too. */
+  previousUpdatedAt?: string | null;
 }
 
 export type AgentName = 'traffic' | 'logistics' | 'mechanic' | 'energy' | 'auditor';
@@ -187,6 +191,8 @@ export interface AgentThresholds {
     rebalanceTargetMinutes: number;
     surplusFraction: number;
     nearbyKm: number;
+    /** Minutes to recharge one pack; sets the recharge rate in the stockout estimate (default 60). */
+    packChargeMinutes?: number;
   };
   mechanic: {
     sohQuarantinePct: number;

@@ -1,0 +1,94 @@
+// Energy: grid and cost. Sheds load near the grid limit (curtail_charging) and
+// shifts pack charging by price (defer_charging when dear, boost_charging when cheap).
+import type { AgentContext, Evidence, Proposal, Signal, StationState } from '../eventBus/types.js';
+import { clamp01, round } from './common.js';
+import { priceQuartile } from './predictors/priceQuartile.js';
+import { DEFAULT_PACK_CHARGE_MINUTES, stockView } from './predictors/stockout.js';
+
+export function evaluate(state: StationState, signal: Signal, ctx: AgentContext): Proposal[] {
+  const t = ctx.thresholds.energy;
+  const { drawKW, limitKW } = state.power;
+
+  if (signal.type === 'power_draw' || signal.type === 'grid_limit') {
+    if (drawKW === null || limitKW === null || limitKW <= 0) return [];
+    const thresholdKW = t.curtailFraction * limitKW;
+    if (drawKW <= thresholdKW) return [];
+    // Peak shaving brings the draw back to the threshold, the least that ends the alarm.
+    const shedKW = round(drawKW - thresholdKW, 1);
+    const overLimit = drawKW > limitKW;
+    return [
+      {
+        agent: 'energy',
+        action: 'curtail_charging',
+        params: { shedKW, targetKW: round(thresholdKW, 1) },
+        // Over the hard limit it is as urgent as it gets; below, it grows towards the limit.
+        urgency: overLimit ? 1 : round(0.6 + 0.4 * clamp01((drawKW - thresholdKW) / (limitKW - thresholdKW))),
+        confidence: 0.9,
+        evidence: {
+          drawKW: round(drawKW, 1),
+          limitKW: round(limitKW, 1),
+          curtailPct: round(t.curtailFraction * 100, 0),
+          thresholdKW: round(thresholdKW, 1),
+          shedKW,
+          targetKW: round(thresholdKW, 1),
+          shedPctOfDraw: round((100 * shedKW) / drawKW, 1),
+          overLimit,
+        },
+        claims: { 'power.kW': -shedKW, 'charging.rate': -1 },
+      },
+    ];
+  }
+
+  if (signal.type !== 'grid_price' || state.price.current === null) return [];
+  const price = state.price.current.pricePerKWh;
+  const q = priceQuartile(price, state.price.recent.slice(-t.priceWindow));
+  const stock = stockView(state, ctx.thresholds.logistics.packChargeMinutes ?? DEFAULT_PACK_CHARGE_MINUTES);
+  // Shifting charging on price needs to know the stock it would delay or fill.
+  if (!q || !stock) return [];
+  const inv = state.inventory;
+  const priceEvidence: Evidence = {
+    pricePerKWh: price,
+    quartile: q.quartile,
+    percentile: round(q.percentile, 0),
+    windowSize: q.windowSize,
+    medianPricePerKWh: round(q.median, 4),
+    charged: inv.charged,
+  };
+
+  if (q.quartile === 4 && stock.minutesToStockout >= t.healthyStockMinutes) {
+    const evidence: Evidence = { ...priceEvidence, healthyStockMinutes: t.healthyStockMinutes };
+    if (Number.isFinite(stock.minutesToStockout)) evidence.minutesToStockout = round(stock.minutesToStockout, 1);
+    else evidence.stockDepleting = false;
+    return [
+      {
+        agent: 'energy',
+        action: 'defer_charging',
+        params: { untilPriceBelow: round(q.median, 4) },
+        urgency: 0.3,
+        confidence: 0.7,
+        evidence,
+        claims: { 'charging.rate': -1 },
+      },
+    ];
+  }
+
+  const packsToCharge = inv.charging + inv.depleted;
+  if (q.quartile === 1 && packsToCharge > 0 && drawKW !== null && limitKW !== null) {
+    // Boost only into the headroom below the curtailment threshold, or the
+    // next power reading would ask to shed what was just added.
+    const boostKW = round(t.curtailFraction * limitKW - drawKW, 1);
+    if (boostKW <= 0) return [];
+    return [
+      {
+        agent: 'energy',
+        action: 'boost_charging',
+        params: { boostKW },
+        urgency: 0.3,
+        confidence: 0.7,
+        evidence: { ...priceEvidence, packsToCharge, drawKW: round(drawKW, 1), limitKW: round(limitKW, 1), boostKW },
+        claims: { 'power.kW': boostKW, 'charging.rate': 1 },
+      },
+    ];
+  }
+  return [];
+}

@@ -1,0 +1,285 @@
+// The supervisor: settles all proposals for one signal into one decision, in
+// one deterministic pass over the six rules of AGENTS.md, keeping every loser
+// and every step. Same proposals (in any order), state and policy in, the
+// deep-equal decision out.
+import type {
+  ActionName,
+  Conflict,
+  Decision,
+  Proposal,
+  RejectedProposal,
+  RuleName,
+  Signal,
+  StationState,
+  SupervisorPolicy,
+  TrailStep,
+} from '../eventBus/types.js';
+import { CAPACITY_RESOURCES, capacityOf, conflictResource } from './claims.js';
+import { AGENT_ORDER, round } from './common.js';
+
+/** Actions that keep the station serving drivers (rule 4 ranks them above cost optimization). */
+export const SERVICE_ACTIONS: readonly ActionName[] = [
+  'offer_incentive',
+  'divert_staff',
+  'open_bay',
+  'request_rebalance',
+  'prioritize_charging',
+];
+
+/** Risk each action carries on its own; the decision's risk starts at the largest. */
+export const ACTION_RISK: Readonly<Record<ActionName, number>> = {
+  offer_incentive: 0.15,
+  divert_staff: 0.2,
+  open_bay: 0.1,
+  request_rebalance: 0.2,
+  prioritize_charging: 0.1,
+  offer_surplus: 0.15,
+  quarantine_battery: 0.1,
+  schedule_maintenance: 0.2,
+  take_charger_offline: 0.4,
+  escalate_ticket: 0.1,
+  curtail_charging: 0.3,
+  defer_charging: 0.1,
+  boost_charging: 0.2,
+  flag_anomaly: 0,
+  veto: 0,
+};
+/** Added when the decision acts on data the auditor flagged; with any action it reaches the default approval score. */
+export const DATA_QUALITY_RISK = 0.5;
+/** Added per conflict settled: contested decisions deserve a second look sooner. */
+export const CONFLICT_RISK = 0.05;
+/** Floor of the score when a rule of AGENTS.md demands an operator. */
+export const MANDATORY_APPROVAL_RISK = 0.8;
+export const RISK_LEVELS = { high: 0.7, medium: 0.4 } as const;
+
+export function resolve(proposals: Proposal[], state: StationState, policy: SupervisorPolicy, signal: Signal): Decision | null {
+  const sorted = [...proposals].sort(compareCanonical);
+  const vetoes = sorted.filter((p) => p.action === 'veto');
+  const candidates = sorted.filter((p) => p.action !== 'veto');
+  if (candidates.length === 0) return null;
+
+  const alive = new Set<Proposal>(candidates);
+  const rejected: RejectedProposal[] = [];
+  const conflicts: Conflict[] = [];
+  const trail: TrailStep[] = [];
+  const reject = (p: Proposal, rule: RuleName, reason: string): void => {
+    alive.delete(p);
+    rejected.push({ proposal: p, rule, reason });
+  };
+  const live = (): Proposal[] => candidates.filter((p) => alive.has(p));
+
+  // Pairwise conflicts settled by one rule; `decide` returns the winner or null to leave the pair to a later rule.
+  const settle = (rule: RuleName, decide: (a: Proposal, b: Proposal) => Proposal | null): number => {
+    let settled = 0;
+    for (const a of candidates) {
+      for (const b of candidates) {
+        if (compareCanonical(a, b) >= 0 || !alive.has(a) || !alive.has(b)) continue;
+        const resource = conflictResource(a, b, state);
+        if (resource === null) continue;
+        const winner = decide(a, b);
+        if (winner === null) continue;
+        const loser = winner === a ? b : a;
+        conflicts.push({ resource, between: [a.action, b.action], winner: winner.action, rule });
+        reject(loser, rule, `conflicts with ${winner.agent}/${winner.action} on ${resource}`);
+        settled++;
+      }
+    }
+    return settled;
+  };
+
+  // 1. Auditor vetoes remove the proposals they target (matched by agent and action).
+  let vetoed = 0;
+  for (const p of candidates) {
+    const v = vetoes.find((x) => x.params.target === p.action && x.params.targetAgent === p.agent);
+    if (v) {
+      reject(p, 'auditor_veto', String(v.params.reason));
+      vetoed++;
+    }
+  }
+  trail.push({ rule: 'auditor_veto', note: `${vetoes.length} veto(es), ${vetoed} proposal(s) removed` });
+
+  // 2. Safety: the mechanic wins any conflict with another agent.
+  const safety = settle('safety_first', (a, b) =>
+    a.agent === 'mechanic' && b.agent !== 'mechanic' ? a : b.agent === 'mechanic' && a.agent !== 'mechanic' ? b : null,
+  );
+  trail.push({ rule: 'safety_first', note: `${safety} conflict(s) won by the mechanic` });
+
+  // 3. Grid limit. Over the limit, curtailment is grid protection and wins its
+  // conflicts; then power increases are admitted only while the planned draw
+  // stays within the limit. Sheds are not counted as headroom: a later rule
+  // may still drop them.
+  const { drawKW, limitKW } = state.power;
+  const overLimit = drawKW !== null && limitKW !== null && drawKW > limitKW;
+  const isGridCurtail = (p: Proposal): boolean => overLimit && p.action === 'curtail_charging';
+  const gridWins = settle('grid_limit', (a, b) => (isGridCurtail(a) && !isGridCurtail(b) ? a : isGridCurtail(b) && !isGridCurtail(a) ? b : null));
+  let planned = drawKW;
+  let blocked = 0;
+  for (const p of live().sort(compareRank)) {
+    const inc = p.claims['power.kW'] ?? 0;
+    if (inc <= 0) continue;
+    if (planned === null || limitKW === null) {
+      reject(p, 'grid_limit', `adds ${round(inc, 1)} kW with unknown draw or limit`);
+      blocked++;
+    } else if (planned + inc > limitKW) {
+      reject(p, 'grid_limit', `adds ${round(inc, 1)} kW to a planned ${round(planned, 1)} kW, above the ${round(limitKW, 1)} kW limit`);
+      blocked++;
+    } else {
+      planned += inc;
+    }
+  }
+  trail.push({
+    rule: 'grid_limit',
+    note:
+      `${gridWins} conflict(s) won by grid protection, ${blocked} power increase(s) blocked` +
+      (planned !== null && limitKW !== null ? `; planned draw ${round(planned, 1)} of ${round(limitKW, 1)} kW` : ''),
+  });
+
+  // 4. Service continuity beats cost optimization.
+  const isService = (p: Proposal): boolean => SERVICE_ACTIONS.includes(p.action);
+  const isCost = (p: Proposal): boolean =>
+    p.action === 'defer_charging' || p.action === 'boost_charging' || (p.action === 'curtail_charging' && !overLimit);
+  const service = settle('service_continuity', (a, b) =>
+    isService(a) && isCost(b) ? a : isService(b) && isCost(a) ? b : null,
+  );
+  trail.push({ rule: 'service_continuity', note: `${service} conflict(s) won by service continuity` });
+
+  // 5. Remaining ties: higher urgency x confidence; equal scores fall back to the fixed canonical order.
+  const ties = settle('priority', (a, b) => (compareScore(a, b) <= 0 ? a : b));
+  trail.push({ rule: 'priority', note: `${ties} conflict(s) settled by urgency x confidence` });
+
+  // Capacity: anything still asking for more than the station has free (a
+  // single oversized claim, or three claims where each pair fitted).
+  let overCapacity = 0;
+  for (const r of CAPACITY_RESOURCES) {
+    const cap = capacityOf(r, state);
+    if (cap === null) continue;
+    let used = 0;
+    let holder: Proposal | null = null;
+    for (const p of live().sort(compareRank)) {
+      const amount = p.claims[r] ?? 0;
+      if (amount <= 0) continue;
+      if (used + amount > cap) {
+        if (holder) conflicts.push({ resource: r, between: [holder.action, p.action], winner: holder.action, rule: 'capacity' });
+        reject(p, 'capacity', `needs ${amount} ${r}, ${cap - used} free`);
+        overCapacity++;
+      } else {
+        used += amount;
+        holder ??= p;
+      }
+    }
+  }
+  trail.push({ rule: 'capacity', note: `${overCapacity} proposal(s) beyond free capacity` });
+
+  // 6. Everything left is mutually compatible: one decision, several actions.
+  const actions = live();
+  trail.push({
+    rule: 'merge',
+    note: actions.length > 0 ? `${actions.length} action(s): ${actions.map((p) => p.action).join(', ')}` : 'no action survived',
+  });
+
+  const risk = assessRisk(actions, candidates, conflicts.length, state, policy);
+  return {
+    id: `dec-${signal.id}`,
+    stationId: signal.stationId,
+    signalId: signal.id,
+    signalType: signal.type,
+    ts: signal.ts,
+    actions,
+    rejected,
+    conflicts,
+    trail,
+    risk: { level: risk.level, score: risk.score, reasons: risk.reasons },
+    status: risk.approval ? 'pending_approval' : 'executed',
+    stateVersion: state.version,
+  };
+}
+
+interface RiskResult {
+  level: Decision['risk']['level'];
+  score: number;
+  reasons: string[];
+  approval: boolean;
+}
+
+function assessRisk(
+  actions: Proposal[],
+  candidates: Proposal[],
+  conflictCount: number,
+  state: StationState,
+  policy: SupervisorPolicy,
+): RiskResult {
+  const reasons: string[] = [];
+  const mandatory: string[] = [];
+  let score = actions.reduce((m, p) => Math.max(m, ACTION_RISK[p.action]), 0);
+  const acting = actions.filter((p) => p.action !== 'flag_anomaly');
+
+  const flag = candidates.find((p) => p.action === 'flag_anomaly');
+  if (flag && acting.length > 0) {
+    score += DATA_QUALITY_RISK;
+    const what = [flag.evidence.anomalous === true ? 'anomalous' : '', flag.evidence.stale === true ? 'stale' : '']
+      .filter(Boolean)
+      .join(' and ');
+    reasons.push(`acting on ${what} data`);
+  }
+  if (conflictCount > 0) {
+    score += CONFLICT_RISK * conflictCount;
+    reasons.push(`${conflictCount} conflict(s) settled`);
+  }
+
+  const offline = new Set(actions.filter((p) => p.action === 'take_charger_offline').map((p) => String(p.params.chargerId)));
+  if (offline.size > 0) {
+    const working = (id: string): boolean => state.chargers[id]?.status === 'available' || state.chargers[id]?.status === 'occupied';
+    const remaining = Object.keys(state.chargers).filter((id) => working(id) && !offline.has(id)).length;
+    if (remaining === 0 && [...offline].some(working)) mandatory.push('takes the last working charger offline');
+  }
+  for (const p of actions) {
+    if (p.action === 'offer_incentive') {
+      const amount = Number(p.params.amount);
+      const left = Number(p.evidence.budgetRemaining);
+      if (Number.isFinite(left) && amount > left) mandatory.push(`incentive ${amount} above the remaining budget ${left}`);
+    }
+    if (p.action === 'curtail_charging') {
+      const draw = state.power.drawKW ?? Number(p.evidence.drawKW);
+      const shed = Number(p.params.shedKW);
+      if (draw > 0 && shed / draw > policy.maxCurtailFraction) {
+        mandatory.push(`curtails ${round((100 * shed) / draw, 1)}% of the draw, above ${round(100 * policy.maxCurtailFraction, 1)}%`);
+      }
+    }
+  }
+
+  reasons.push(...mandatory);
+  if (mandatory.length > 0) score = Math.max(score, MANDATORY_APPROVAL_RISK, policy.approvalRiskScore);
+  score = round(Math.min(1, score));
+  const approval = mandatory.length > 0 || (acting.length > 0 && score >= policy.approvalRiskScore);
+  if (approval && mandatory.length === 0) reasons.push(`risk score ${score} reaches the approval score ${policy.approvalRiskScore}`);
+  const level = score >= RISK_LEVELS.high ? 'high' : score >= RISK_LEVELS.medium ? 'medium' : 'low';
+  return { level, score, reasons, approval };
+}
+
+/** Fixed total order: agent, action, then params, so iteration order never depends on input order. */
+export function compareCanonical(a: Proposal, b: Proposal): number {
+  const byAgent = AGENT_ORDER.indexOf(a.agent) - AGENT_ORDER.indexOf(b.agent);
+  if (byAgent !== 0) return byAgent;
+  if (a.action !== b.action) return a.action < b.action ? -1 : 1;
+  const ka = stableKey(a);
+  const kb = stableKey(b);
+  return ka < kb ? -1 : ka > kb ? 1 : 0;
+}
+
+/** Priority order: safety first, then service, then urgency x confidence, then canonical. */
+export function compareRank(a: Proposal, b: Proposal): number {
+  const cls = (p: Proposal): number => (p.agent === 'mechanic' ? 0 : SERVICE_ACTIONS.includes(p.action) ? 1 : 2);
+  const byClass = cls(a) - cls(b);
+  return byClass !== 0 ? byClass : compareScore(a, b);
+}
+
+/** Higher urgency x confidence first, then canonical. */
+export function compareScore(a: Proposal, b: Proposal): number {
+  const byScore = b.urgency * b.confidence - a.urgency * a.confidence;
+  return byScore !== 0 ? byScore : compareCanonical(a, b);
+}
+
+function stableKey(p: Proposal): string {
+  const sortedEntries = (o: Record<string, unknown>): [string, unknown][] => Object.keys(o).sort().map((k) => [k, o[k]]);
+  return JSON.stringify([sortedEntries(p.params), p.urgency, p.confidence, sortedEntries(p.claims), sortedEntries(p.evidence)]);
+}

@@ -1,0 +1,156 @@
+// Traffic: congestion. Predicts the wait and, when it is long, sends arriving
+// drivers elsewhere (offer_incentive), borrows staff (divert_staff) or opens bays.
+import type { AgentContext, Evidence, NearbyStation, Proposal, Signal, SignalType, StationState } from '../eventBus/types.js';
+import { clamp01, hourKey, round } from './common.js';
+import { activeBays, predictWaitMin, stationWaitMin } from './predictors/wait.js';
+
+// Signals that change the line or the bays serving it; a completed swap only shortens the line.
+const RELEVANT: readonly SignalType[] = ['queue_length', 'arrival', 'staff_on_duty', 'bay_status'];
+
+/**
+ * All three actions answer a predicted wait above waitMinutesHigh: a closed
+ * bay or an idle neighbour's staff is no reason to act while the line is short.
+ */
+export function evaluate(state: StationState, signal: Signal, ctx: AgentContext): Proposal[] {
+  if (!RELEVANT.includes(signal.type)) return [];
+  const t = ctx.thresholds.traffic;
+  const wait = stationWaitMin(state);
+  if (wait <= t.waitMinutesHigh) return [];
+
+  const servers = activeBays(state);
+  const base: Evidence = {
+    predictedWaitMin: round(wait, 1),
+    waitMinutesHigh: t.waitMinutesHigh,
+    queueWaiting: state.queue.waiting,
+    activeBays: servers,
+    openBays: state.bays.open,
+    totalBays: state.bays.total,
+  };
+  if (state.staff.count !== null) base.staffOnDuty = state.staff.count;
+  // Beyond twice the threshold the line is as urgent as it gets.
+  const urgency = round(clamp01(wait / (2 * t.waitMinutesHigh)));
+  // A wait built on a measured swap time is more trustworthy than one on the default.
+  const confidence = state.queue.serviceTimeS > 0 ? 0.8 : 0.6;
+  const waitWith = (extraServers: number): number =>
+    predictWaitMin({
+      waiting: state.queue.waiting,
+      arrivalRatePerMin: state.queue.arrivalRatePerMin,
+      serviceTimeS: state.queue.serviceTimeS,
+      servers: servers + extraServers,
+    });
+
+  const out: Proposal[] = [];
+  const incentive = offerIncentive(state, ctx, wait, base, urgency, confidence);
+  if (incentive) out.push(incentive);
+
+  // Staff is the bottleneck when open bays stand idle for lack of people.
+  if (state.staff.count !== null && state.staff.count < state.bays.open) {
+    const donor = leastLoadedDonor(ctx.nearby, t.nearbyKm, t.waitMinutesHigh);
+    if (donor && donor.staff !== null) {
+      const count = Math.min(state.bays.open - state.staff.count, donor.staff - 1);
+      out.push({
+        agent: 'traffic',
+        action: 'divert_staff',
+        params: { fromStationId: donor.id, count },
+        urgency,
+        confidence,
+        evidence: {
+          ...base,
+          fromStationId: donor.id,
+          donorStaff: donor.staff,
+          donorWaitMin: round(donor.predictedWaitMin, 1),
+          distanceKm: round(donor.distanceKm, 1),
+          count,
+          predictedWaitAfterMin: round(waitWith(count), 1),
+        },
+        claims: { [`staff@${donor.id}`]: count },
+      });
+    }
+  }
+
+  const closed = state.bays.total - state.bays.open;
+  if (closed > 0) {
+    const idleStaff = state.staff.count === null ? closed : state.staff.count - state.bays.open;
+    const count = Math.min(closed, idleStaff);
+    if (count > 0) {
+      const evidence: Evidence = { ...base, closedBays: closed, count, predictedWaitAfterMin: round(waitWith(count), 1) };
+      if (state.staff.count !== null) evidence.idleStaff = idleStaff;
+      out.push({
+        agent: 'traffic',
+        action: 'open_bay',
+        params: { count },
+        urgency,
+        confidence,
+        evidence,
+        claims: { bays: count, staff: count, 'service.capacity': 1 },
+      });
+    }
+  }
+  return out;
+}
+
+/**
+ * Nearest station (ctx.nearby is sorted by haversine distance) within nearbyKm
+ * whose predicted wait is at least minSavingMinutes shorter and that has a
+ * charged pack to give. The amount is incentivePerMinute per minute saved,
+ * never more than one hour's budget; whether it fits what is left of this
+ * hour's budget is for the auditor and the supervisor to judge, so the offer
+ * carries budgetRemaining as evidence.
+ */
+function offerIncentive(
+  state: StationState,
+  ctx: AgentContext,
+  wait: number,
+  base: Evidence,
+  urgency: number,
+  confidence: number,
+): Proposal | null {
+  const t = ctx.thresholds.traffic;
+  const target = ctx.nearby.find(
+    (n) => n.distanceKm <= t.nearbyKm && wait - n.predictedWaitMin >= t.minSavingMinutes && n.charged > 0,
+  );
+  if (!target) return null;
+  const savingMin = round(wait - target.predictedWaitMin, 1);
+  const amount = round(Math.min(savingMin * t.incentivePerMinute, t.hourlyBudget));
+  const spent = state.incentives.hour === hourKey(ctx.now) ? state.incentives.spent : 0;
+  return {
+    agent: 'traffic',
+    action: 'offer_incentive',
+    params: { targetStationId: target.id, amount },
+    urgency,
+    confidence,
+    evidence: {
+      ...base,
+      targetStationId: target.id,
+      targetWaitMin: round(target.predictedWaitMin, 1),
+      distanceKm: round(target.distanceKm, 1),
+      savingMin,
+      amount,
+      incentivePerMinute: t.incentivePerMinute,
+      hourlyBudget: t.hourlyBudget,
+      budgetSpent: round(spent),
+      budgetRemaining: round(Math.max(0, t.hourlyBudget - spent)),
+    },
+    claims: { 'budget.incentive': amount },
+  };
+}
+
+/**
+ * A donor must be within reach, not congested itself, and keep at least one
+ * person on duty. Least loaded = shortest predicted wait, then shortest line,
+ * then nearest (the input order).
+ */
+function leastLoadedDonor(nearby: readonly NearbyStation[], nearbyKm: number, waitHigh: number): NearbyStation | null {
+  let best: NearbyStation | null = null;
+  for (const n of nearby) {
+    if (n.distanceKm > nearbyKm || n.staff === null || n.staff < 2 || n.predictedWaitMin >= waitHigh) continue;
+    if (
+      !best ||
+      n.predictedWaitMin < best.predictedWaitMin ||
+      (n.predictedWaitMin === best.predictedWaitMin && n.queueWaiting < best.queueWaiting)
+    ) {
+      best = n;
+    }
+  }
+  return best;
+}

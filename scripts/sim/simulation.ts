@@ -7,15 +7,12 @@ import { StationSim, type Tick } from './station.js';
 import { DEFAULT_CENTRE, placeStations, round } from './stations.js';
 import { emptyTruth, resetTruth, type GroundTruth } from './truth.js';
 
-export { SCENARIOS, isScenarioName, type Scenario, type ScenarioName } from './scenarios.js';
-export { writeTruth, type GroundTruth, type ChargerFailure, type Stockout, type VehicleWait } from './truth.js';
-export { DEFAULT_CENTRE } from './stations.js';
-
 /** Starts at 07:00 UTC so a default two-hour run covers the morning peak. */
 export const DEFAULT_START = '2025-06-02T07:00:00.000Z';
 
 export interface SimulationOptions {
-  stations: number;
+  /** How many stations to place around the centre, or existing registrations to simulate. */
+  stations: number | StationRegistration[];
   scenario: ScenarioName;
   seed: number;
   /** ISO 8601 start of simulated time. */
@@ -42,12 +39,15 @@ export function createSimulation(opts: SimulationOptions): Simulation {
   const start = opts.start ?? DEFAULT_START;
   const startMs = Date.parse(start);
   if (!Number.isFinite(startMs)) throw new Error(`start is not an ISO 8601 time: ${start}`);
-  if (!Number.isInteger(opts.stations) || opts.stations < 1) throw new Error('stations must be a positive integer');
+  const given = Array.isArray(opts.stations) ? opts.stations : null;
+  if (given ? given.length === 0 : !Number.isInteger(opts.stations) || (opts.stations as number) < 1) throw new Error('stations must be a positive integer or a non-empty list');
   if (!(opts.durationMin > 0)) throw new Error('durationMin must be positive');
   const scenario = SCENARIOS[opts.scenario];
   if (!scenario) throw new Error(`unknown scenario: ${opts.scenario}`);
   const seed = opts.seed >>> 0;
-  const stations = placeStations(opts.stations, new Rng(hash32(`stations:${seed}`)), opts.centre ?? DEFAULT_CENTRE, opts.radiusKm);
+  const stations = given
+    ? given.map(({ id, name, location, capacity }) => ({ id, name, location: { ...location }, capacity: { ...capacity } }))
+    : demoCity({ stations: opts.stations as number, seed, centre: opts.centre, radiusKm: opts.radiusKm });
   const truth = emptyTruth({
     seed,
     scenario: scenario.name,
@@ -90,6 +90,11 @@ export function createSimulation(opts: SimulationOptions): Simulation {
   }
 
   return { stations, scenario, signals, truth };
+}
+
+/** The stations a seed places around the centre, for registering before a run (or seeding a demo). */
+export function demoCity(opts: { stations: number; seed: number; centre?: GeoPoint; radiusKm?: number }): StationRegistration[] {
+  return placeStations(opts.stations, new Rng(hash32(`stations:${opts.seed >>> 0}`)), opts.centre ?? DEFAULT_CENTRE, opts.radiusKm);
 }
 
 function tickAt(startMs: number, t: number): Tick {

@@ -5,6 +5,7 @@ import { expect } from 'chai';
 import request from 'supertest';
 import { startTestApp, aRegistration, type TestApp } from '../helpers/app.js';
 import { sig } from '../helpers/signals.js';
+import { fromDoc } from '../../services/decisionLogger.js';
 
 async function independentHash(record: Record<string, unknown>): Promise<string> {
   // erdtman/canonicalize: the RFC author's implementation, not the one the server uses.
@@ -47,6 +48,10 @@ describe('decision hashes', () => {
       const docs = await t.app.models.DecisionLog.find({}).lean();
       expect(docs.length).to.equal(records.length);
       for (const r of records) expect(await independentHash(r)).to.equal(r.hash);
+      for (const d of docs) {
+        const stored = JSON.parse(JSON.stringify(fromDoc(d))) as Record<string, unknown>;
+        expect(await independentHash(stored)).to.equal(d.hash);
+      }
     } finally {
       await t.close();
     }

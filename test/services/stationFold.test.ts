@@ -1,0 +1,179 @@
+import { expect } from 'chai';
+import { EWMA_ALPHA, STATE_LIMITS, applySignal, cloneState, initialState } from '../../services/stationFold.js';
+import { REGISTRATION, aSignal, at } from '../builders.js';
+
+const fresh = () => initialState(REGISTRATION);
+
+describe('stationFold', () => {
+  it('starts from the registration with all bays open and nothing measured', () => {
+    const s = fresh();
+    expect(s).to.include({ id: 'S1', name: 'Central', version: 0, updatedAt: null });
+    expect(s.bays).to.deep.equal({ total: 4, open: 4 });
+    expect(s.power).to.deep.equal({ drawKW: null, limitKW: null, updatedAt: null });
+    expect(s.capacity).to.not.equal(REGISTRATION.capacity);
+  });
+
+  it('bumps version and takes updatedAt from signal.ts, mutating and returning the same object', () => {
+    const s = fresh();
+    const out = applySignal(s, aSignal('queue_length', { waiting: 3 }, { id: 'a', ts: at(1) }));
+    expect(out).to.equal(s);
+    applySignal(s, aSignal('queue_length', { waiting: 4 }, { id: 'b', ts: at(2) }));
+    expect(s.version).to.equal(2);
+    expect(s.updatedAt).to.equal(at(2));
+    expect(s.previousUpdatedAt).to.equal(at(1));
+    expect(s.lastSignalId).to.equal('b');
+  });
+
+  it('cloneState gives an independent copy', () => {
+    const s = fresh();
+    const copy = cloneState(s);
+    applySignal(s, aSignal('queue_length', { waiting: 3 }));
+    expect(copy.queue.waiting).to.equal(0);
+  });
+
+  it('queue_length sets waiting and records the reading', () => {
+    const s = applySignal(fresh(), aSignal('queue_length', { waiting: 7 }));
+    expect(s.queue.waiting).to.equal(7);
+    expect(s.recent['queue_length.waiting']).to.deep.equal([7]);
+  });
+
+  it('arrival counts one more waiting and learns the arrival rate from the gaps', () => {
+    const s = fresh();
+    applySignal(s, aSignal('arrival', {}, { ts: at(0) }));
+    expect(s.queue.arrivalRatePerMin).to.equal(0);
+    expect(s.queue.waiting).to.equal(1);
+    applySignal(s, aSignal('arrival', {}, { ts: at(2) }));
+    expect(s.queue.arrivalRatePerMin).to.be.closeTo(0.5, 1e-9);
+    applySignal(s, aSignal('arrival', {}, { ts: at(3) }));
+    // mean gap = 0.2 * 1 + 0.8 * 2 = 1.8 min
+    expect(s.queue.arrivalRatePerMin).to.be.closeTo(1 / (EWMA_ALPHA * 1 + (1 - EWMA_ALPHA) * 2), 1e-9);
+    expect(s.queue.waiting).to.equal(3);
+    expect(s.queue.lastArrivalTs).to.equal(at(3));
+  });
+
+  it('arrival out of order leaves the rate alone', () => {
+    const s = fresh();
+    applySignal(s, aSignal('arrival', {}, { ts: at(0) }));
+    applySignal(s, aSignal('arrival', {}, { ts: at(2) }));
+    applySignal(s, aSignal('arrival', {}, { ts: at(1) }));
+    expect(s.queue.arrivalRatePerMin).to.be.closeTo(0.5, 1e-9);
+    expect(s.queue.lastArrivalTs).to.equal(at(2));
+  });
+
+  it('swap_completed updates service time, swap rate, queue and stock', () => {
+    const s = fresh();
+    applySignal(s, aSignal('battery_stock', { charged: 5, charging: 2, depleted: 1, faulty: 0 }, { ts: at(0) }));
+    applySignal(s, aSignal('queue_length', { waiting: 1 }, { ts: at(0) }));
+    applySignal(s, aSignal('swap_completed', { durationS: 200 }, { ts: at(1) }));
+    expect(s.queue.serviceTimeS).to.equal(200);
+    expect(s.queue.waiting).to.equal(0);
+    expect(s.inventory).to.include({ charged: 4, depleted: 2 });
+    applySignal(s, aSignal('swap_completed', { durationS: 100 }, { ts: at(5) }));
+    expect(s.queue.serviceTimeS).to.be.closeTo(0.2 * 100 + 0.8 * 200, 1e-9);
+    expect(s.queue.swapRatePerMin).to.be.closeTo(0.25, 1e-9);
+    expect(s.queue.waiting).to.equal(0);
+    expect(s.recent['swap_completed.durationS']).to.deep.equal([200, 100]);
+  });
+
+  it('swap_completed leaves unknown stock alone', () => {
+    const s = applySignal(fresh(), aSignal('swap_completed', { durationS: 180 }));
+    expect(s.inventory).to.include({ charged: 0, depleted: 0, updatedAt: null });
+  });
+
+  it('battery_stock sets the inventory', () => {
+    const s = applySignal(fresh(), aSignal('battery_stock', { charged: 9, charging: 3, depleted: 2, faulty: 1 }, { ts: at(4) }));
+    expect(s.inventory).to.deep.equal({ charged: 9, charging: 3, depleted: 2, faulty: 1, updatedAt: at(4) });
+  });
+
+  it('battery_health upserts and keeps a quarantine once set', () => {
+    const s = applySignal(fresh(), aSignal('battery_health', { batteryId: 'B1', sohPct: 70, cycles: 900, tempC: 30 }));
+    expect(s.batteries.B1).to.include({ sohPct: 70, quarantined: false });
+    s.batteries.B1!.quarantined = true;
+    applySignal(s, aSignal('battery_health', { batteryId: 'B1', sohPct: 90, cycles: 901, tempC: 29 }));
+    expect(s.batteries.B1).to.include({ sohPct: 90, cycles: 901, quarantined: true });
+  });
+
+  it('charger_status learns new chargers and counts a fault on entering faulted', () => {
+    const s = fresh();
+    applySignal(s, aSignal('charger_status', { chargerId: 'C9', status: 'available' }, { ts: at(0) }));
+    expect(s.chargers.C9).to.include({ status: 'available', tempC: null });
+    applySignal(s, aSignal('charger_status', { chargerId: 'C9', status: 'faulted', errorCode: 'OtherError' }, { ts: at(1) }));
+    applySignal(s, aSignal('charger_status', { chargerId: 'C9', status: 'faulted', errorCode: 'OtherError' }, { ts: at(2) }));
+    expect(s.chargers.C9!.faults).to.deep.equal([{ ts: at(1), errorCode: 'OtherError' }]);
+    applySignal(s, aSignal('charger_status', { chargerId: 'C9', status: 'faulted', errorCode: 'GroundFailure' }, { ts: at(3) }));
+    applySignal(s, aSignal('charger_status', { chargerId: 'C9', status: 'available' }, { ts: at(4) }));
+    applySignal(s, aSignal('charger_status', { chargerId: 'C9', status: 'faulted' }, { ts: at(5) }));
+    expect(s.chargers.C9!.faults.map((f) => f.ts)).to.deep.equal([at(1), at(3), at(5)]);
+    expect(s.chargers.C9!.lastErrorCode).to.equal('GroundFailure');
+  });
+
+  it('bounds the fault list', () => {
+    const s = fresh();
+    for (let i = 0; i < STATE_LIMITS.chargerFaults + 5; i++) {
+      applySignal(s, aSignal('charger_status', { chargerId: 'C1', status: 'faulted' }, { ts: at(2 * i) }));
+      applySignal(s, aSignal('charger_status', { chargerId: 'C1', status: 'available' }, { ts: at(2 * i + 1) }));
+    }
+    expect(s.chargers.C1!.faults).to.have.length(STATE_LIMITS.chargerFaults);
+    expect(s.chargers.C1!.faults[0]!.ts).to.equal(at(10));
+  });
+
+  it('charger_temp sets the temperature and keeps a bounded history', () => {
+    const s = fresh();
+    for (let i = 0; i < STATE_LIMITS.chargerTemps + 3; i++) {
+      applySignal(s, aSignal('charger_temp', { chargerId: 'C1', tempC: 30 + i }, { ts: at(i) }));
+    }
+    const c = s.chargers.C1!;
+    expect(c.tempC).to.equal(30 + STATE_LIMITS.chargerTemps + 2);
+    expect(c.temps).to.have.length(STATE_LIMITS.chargerTemps);
+    expect(c.temps[0]).to.deep.equal({ ts: at(3), tempC: 33 });
+    expect(s.recent['charger_temp.tempC']).to.have.length(STATE_LIMITS.chargerTemps + 3);
+  });
+
+  it('power_draw and grid_limit set the power view', () => {
+    const s = fresh();
+    applySignal(s, aSignal('power_draw', { kW: 120 }, { ts: at(1) }));
+    applySignal(s, aSignal('grid_limit', { kW: 150 }, { ts: at(2) }));
+    expect(s.power).to.deep.equal({ drawKW: 120, limitKW: 150, updatedAt: at(2) });
+    expect(s.recent['power_draw.kW']).to.deep.equal([120]);
+  });
+
+  it('grid_price sets the current price and a bounded recent window', () => {
+    const s = fresh();
+    for (let i = 0; i < STATE_LIMITS.recentPrices + 4; i++) {
+      applySignal(s, aSignal('grid_price', { pricePerKWh: i, currency: 'EUR', validFrom: at(15 * i), validTo: at(15 * i + 15) }));
+    }
+    expect(s.price.current).to.deep.equal({
+      pricePerKWh: STATE_LIMITS.recentPrices + 3,
+      currency: 'EUR',
+      validFrom: at(15 * (STATE_LIMITS.recentPrices + 3)),
+      validTo: at(15 * (STATE_LIMITS.recentPrices + 4)),
+    });
+    expect(s.price.recent).to.have.length(STATE_LIMITS.recentPrices);
+    expect(s.price.recent[0]).to.equal(4);
+    expect(s.recent['grid_price.pricePerKWh']).to.have.length(STATE_LIMITS.recentPerMetric);
+  });
+
+  it('staff_on_duty sets the staff count', () => {
+    const s = applySignal(fresh(), aSignal('staff_on_duty', { count: 2 }, { ts: at(3) }));
+    expect(s.staff).to.deep.equal({ count: 2, updatedAt: at(3) });
+  });
+
+  it('bay_status clamps the open bays to 0..total', () => {
+    const s = applySignal(fresh(), aSignal('bay_status', { open: 9 }));
+    expect(s.bays.open).to.equal(4);
+    applySignal(s, aSignal('bay_status', { open: 2 }));
+    expect(s.bays.open).to.equal(2);
+  });
+
+  it('is a pure function of the signals: the same replay builds the same state', () => {
+    const signals = [
+      aSignal('arrival', {}, { id: 'x1', ts: at(0) }),
+      aSignal('arrival', {}, { id: 'x2', ts: at(1) }),
+      aSignal('charger_temp', { chargerId: 'C1', tempC: 55 }, { id: 'x3', ts: at(2) }),
+      aSignal('swap_completed', { durationS: 170 }, { id: 'x4', ts: at(3) }),
+    ];
+    const a = signals.reduce(applySignal, fresh());
+    const b = signals.reduce(applySignal, fresh());
+    expect(a).to.deep.equal(b);
+  });
+});

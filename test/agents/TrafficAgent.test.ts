@@ -1,0 +1,126 @@
+import { expect } from 'chai';
+import { evaluate } from '../../agents/TrafficAgent.js';
+import type { StationState } from '../../eventBus/types.js';
+import { aContext, aNearby, aSignal, aStation, at } from '../builders.js';
+
+// 12 waiting at 4 staffed bays of 3 min: (12 + 1) / (4/3) = 9.75 min, under the threshold.
+// 12 waiting at 2 staffed bays: 19.5 min, over it.
+const congested = (mutate?: (s: StationState) => void) =>
+  aStation((s) => {
+    s.queue.waiting = 12;
+    s.staff.count = 2;
+    s.bays.open = 2;
+    mutate?.(s);
+  });
+const queueSignal = aSignal('queue_length', { waiting: 12 });
+const actions = (ps: { action: string }[]) => ps.map((p) => p.action);
+
+describe('TrafficAgent', () => {
+  it('proposes nothing while the predicted wait is short', () => {
+    const s = aStation((x) => (x.queue.waiting = 12));
+    expect(evaluate(s, queueSignal, aContext((c) => c.nearby.push(aNearby())))).to.deep.equal([]);
+  });
+
+  it('ignores signals that do not change the line', () => {
+    expect(evaluate(congested(), aSignal('power_draw', { kW: 10 }), aContext((c) => c.nearby.push(aNearby())))).to.deep.equal([]);
+  });
+
+  describe('offer_incentive', () => {
+    it('points drivers to the nearest station that saves at least 5 minutes, amount scaled to the saving', () => {
+      const ctx = aContext((c) => {
+        c.nearby.push(aNearby({ id: 'S2', distanceKm: 1, predictedWaitMin: 16 }), aNearby({ id: 'S3', distanceKm: 2, predictedWaitMin: 4.5 }));
+      });
+      const [p] = evaluate(congested(), queueSignal, ctx).filter((x) => x.action === 'offer_incentive');
+      expect(p!.params).to.deep.equal({ targetStationId: 'S3', amount: 7.5 });
+      expect(p!.evidence).to.include({
+        predictedWaitMin: 19.5,
+        queueWaiting: 12,
+        targetStationId: 'S3',
+        targetWaitMin: 4.5,
+        savingMin: 15,
+        amount: 7.5,
+        budgetRemaining: 50,
+        distanceKm: 2,
+      });
+      expect(p!.claims).to.deep.equal({ 'budget.incentive': 7.5 });
+      expect(p!.urgency).to.be.closeTo(0.98, 1e-9);
+    });
+
+    it('skips stations beyond reach, without packs, or without enough saving', () => {
+      const ctx = aContext((c) => {
+        c.nearby.push(
+          aNearby({ id: 'S2', distanceKm: 1, predictedWaitMin: 15 }),
+          aNearby({ id: 'S3', distanceKm: 2, predictedWaitMin: 1, charged: 0 }),
+          aNearby({ id: 'S4', distanceKm: 30, predictedWaitMin: 0 }),
+        );
+      });
+      expect(actions(evaluate(congested(), queueSignal, ctx))).to.not.include('offer_incentive');
+    });
+
+    it('caps the amount at the hourly budget and reports what this hour has spent', () => {
+      const ctx = aContext((c) => {
+        c.thresholds.traffic.incentivePerMinute = 10;
+        c.nearby.push(aNearby({ predictedWaitMin: 0 }));
+      });
+      const s = congested((x) => (x.incentives = { hour: at(0).slice(0, 13), spent: 20 }));
+      const p = evaluate(s, queueSignal, ctx).find((x) => x.action === 'offer_incentive')!;
+      expect(p.params.amount).to.equal(50);
+      expect(p.evidence).to.include({ budgetSpent: 20, budgetRemaining: 30 });
+    });
+
+    it('ignores spend recorded for another hour', () => {
+      const ctx = aContext((c) => c.nearby.push(aNearby({ predictedWaitMin: 0 })));
+      const s = congested((x) => (x.incentives = { hour: at(-60).slice(0, 13), spent: 50 }));
+      const p = evaluate(s, queueSignal, ctx).find((x) => x.action === 'offer_incentive')!;
+      expect(p.evidence.budgetRemaining).to.equal(50);
+    });
+  });
+
+  describe('divert_staff', () => {
+    it('borrows from the least-loaded nearby station when staff is the bottleneck', () => {
+      const s = congested((x) => (x.bays.open = 4));
+      const ctx = aContext((c) => {
+        c.nearby.push(
+          aNearby({ id: 'S2', distanceKm: 1, predictedWaitMin: 6, staff: 4 }),
+          aNearby({ id: 'S3', distanceKm: 2, predictedWaitMin: 1, staff: 3 }),
+          aNearby({ id: 'S4', distanceKm: 3, predictedWaitMin: 0, staff: 1 }),
+        );
+      });
+      const p = evaluate(s, queueSignal, ctx).find((x) => x.action === 'divert_staff')!;
+      expect(p.params).to.deep.equal({ fromStationId: 'S3', count: 2 });
+      expect(p.evidence).to.include({ fromStationId: 'S3', donorStaff: 3, staffOnDuty: 2, openBays: 4, count: 2, predictedWaitAfterMin: 9.8 });
+      expect(p.claims).to.deep.equal({ 'staff@S3': 2 });
+    });
+
+    it('does not fire when bays, not staff, are the bottleneck, or no donor can spare anyone', () => {
+      const ctx = aContext((c) => c.nearby.push(aNearby({ staff: 4, predictedWaitMin: 0 })));
+      expect(actions(evaluate(congested(), queueSignal, ctx))).to.not.include('divert_staff');
+      const short = congested((x) => (x.bays.open = 4));
+      const busy = aContext((c) => c.nearby.push(aNearby({ staff: 4, predictedWaitMin: 12 }), aNearby({ id: 'S3', staff: 1 })));
+      expect(actions(evaluate(short, queueSignal, busy))).to.not.include('divert_staff');
+    });
+  });
+
+  describe('open_bay', () => {
+    it('opens closed bays that idle staff can run', () => {
+      const s = congested((x) => (x.staff.count = 3));
+      // 3 staff, 2 open of 4: one idle person, one bay to open. Wait (12+1)/(2/3) = 19.5.
+      const p = evaluate(s, aSignal('bay_status', { open: 2 }), aContext()).find((x) => x.action === 'open_bay')!;
+      expect(p.params).to.deep.equal({ count: 1 });
+      expect(p.evidence).to.include({ closedBays: 2, idleStaff: 1, count: 1, predictedWaitAfterMin: 13 });
+      expect(p.claims).to.deep.equal({ bays: 1, staff: 1, 'service.capacity': 1 });
+    });
+
+    it('opens every closed bay when staff is unknown', () => {
+      const s = congested((x) => (x.staff.count = null));
+      const p = evaluate(s, queueSignal, aContext()).find((x) => x.action === 'open_bay')!;
+      expect(p.params.count).to.equal(2);
+    });
+
+    it('does not fire with all bays open or nobody free to run one', () => {
+      expect(actions(evaluate(congested(), queueSignal, aContext()))).to.not.include('open_bay');
+      const allOpen = aStation((x) => ((x.queue.waiting = 30), (x.staff.count = 4)));
+      expect(actions(evaluate(allOpen, queueSignal, aContext()))).to.not.include('open_bay');
+    });
+  });
+});

@@ -54,7 +54,7 @@ export function evaluate(state: StationState, signal: Signal, ctx: AgentContext)
       ...evidence,
       level: 3,
       critical: risk.criticalCode !== null,
-      workingChargers: workingChargers(state).length,
+      otherWorkingChargers: workingChargers(state).filter((c) => c.id !== charger.id).length,
     };
     const code = risk.criticalCode ?? [...charger.faults].reverse().find((f) => f.errorCode !== undefined)?.errorCode ?? charger.lastErrorCode;
     if (code !== undefined) l3.errorCode = code;

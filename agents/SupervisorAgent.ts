@@ -226,11 +226,15 @@ function assessRisk(
     reasons.push(`${conflictCount} conflict(s) settled`);
   }
 
+  // "The last charger": after the action no other charger is serving. The
+  // target itself is usually already faulted (that is why it goes offline),
+  // but locking it out still ends any chance of the station charging again
+  // without a technician, which is the operator's call.
   const offline = new Set(actions.filter((p) => p.action === 'take_charger_offline').map((p) => String(p.params.chargerId)));
   if (offline.size > 0) {
     const working = (id: string): boolean => state.chargers[id]?.status === 'available' || state.chargers[id]?.status === 'occupied';
     const remaining = Object.keys(state.chargers).filter((id) => working(id) && !offline.has(id)).length;
-    if (remaining === 0 && [...offline].some(working)) mandatory.push('takes the last working charger offline');
+    if (remaining === 0) mandatory.push('takes the last charger offline: no other charger is working');
   }
   for (const p of actions) {
     if (p.action === 'offer_incentive') {

@@ -67,7 +67,7 @@ describe('MechanicAgent', () => {
       const ps = evaluate(s, aSignal('charger_status', { chargerId: 'C1', status: 'faulted', errorCode: 'GroundFailure' }), aContext());
       expect(actions(ps)).to.deep.equal(['take_charger_offline', 'escalate_ticket']);
       expect(ps[0]!.params).to.deep.equal({ chargerId: 'C1', reason: 'critical_fault' });
-      expect(ps[0]!.evidence).to.include({ level: 3, critical: true, errorCode: 'GroundFailure', riskScore: 1, workingChargers: 1 });
+      expect(ps[0]!.evidence).to.include({ level: 3, critical: true, errorCode: 'GroundFailure', riskScore: 1, otherWorkingChargers: 1 });
       expect(ps[0]!.claims).to.deep.equal({ 'charger:C1': 1, 'service.capacity': -1 });
       expect(ps[1]!.params).to.deep.equal({ chargerId: 'C1', level: 3, reason: 'critical_fault' });
     });

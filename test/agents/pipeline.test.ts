@@ -1,0 +1,114 @@
+import { expect } from 'chai';
+import { assess } from '../../agents/AuditorAgent.js';
+import { attachAgents, decide } from '../../agents/index.js';
+import { DEFAULT_POLICY, DEFAULT_THRESHOLDS } from '../../agents/thresholds.js';
+import { createEventBus, type AgentProposed, type DecisionMade } from '../../eventBus/index.js';
+import type { Signal, StationState } from '../../eventBus/types.js';
+import { applySignal, cloneState } from '../../services/stationFold.js';
+import { T0, aContext, aSignal, aStation, priceWindow } from '../builders.js';
+
+/** The last working charger reports a ground fault. */
+const groundFault = () => {
+  const before = aStation((s) => (s.chargers.C2!.status = 'faulted'));
+  const signal = aSignal('charger_status', { chargerId: 'C1', status: 'faulted', errorCode: 'GroundFailure' }, { id: 'gf-1', ts: T0 });
+  return { signal, state: applySignal(cloneState(before), signal) };
+};
+
+describe('agents pipeline', () => {
+  describe('decide', () => {
+    it('runs every agent, the auditor review and the supervisor', () => {
+      const { signal, state } = groundFault();
+      const ctx = aContext((c) => (c.assessment = assess(state, signal, c.thresholds)));
+      const { proposals, decision } = decide(state, signal, ctx, DEFAULT_POLICY);
+      expect(proposals.map((p) => p.action)).to.deep.equal(['take_charger_offline', 'escalate_ticket']);
+      expect(decision!.id).to.equal('dec-gf-1');
+      expect(decision!.actions.map((p) => p.action)).to.deep.equal(['escalate_ticket', 'take_charger_offline']);
+      // C1 was the last working charger: an operator confirms.
+      expect(decision!.status).to.equal('pending_approval');
+    });
+
+    it('adds the auditor veto to the proposals and the supervisor honours it', () => {
+      const state = aStation((s) => {
+        s.price.recent = [...priceWindow(15), 0.1];
+        s.price.current = { pricePerKWh: 0.1, currency: 'EUR', validFrom: T0, validTo: T0 };
+        s.chargers.C1!.tempC = 80;
+      });
+      const signal = aSignal('grid_price', { pricePerKWh: 0.1, currency: 'EUR', validFrom: T0, validTo: T0 });
+      const { proposals, decision } = decide(state, signal, aContext(), DEFAULT_POLICY);
+      expect(proposals.map((p) => p.action)).to.deep.equal(['boost_charging', 'veto']);
+      expect(decision!.actions).to.deep.equal([]);
+      expect(decision!.rejected.map((r) => r.rule)).to.deep.equal(['auditor_veto']);
+    });
+
+    it('skips disabled agents, including the auditor review', () => {
+      const { signal, state } = groundFault();
+      const { proposals, decision } = decide(state, signal, aContext((c) => (c.disabled = ['mechanic'])), DEFAULT_POLICY);
+      expect(proposals).to.deep.equal([]);
+      expect(decision).to.equal(null);
+    });
+
+    it('makes no decision on a signal nobody cares about', () => {
+      expect(decide(aStation(), aSignal('arrival', {}), aContext(), DEFAULT_POLICY)).to.deep.equal({ proposals: [], decision: null });
+    });
+
+    it('is deterministic end to end', () => {
+      const run = () => {
+        const { signal, state } = groundFault();
+        return decide(state, signal, aContext((c) => (c.assessment = assess(state, signal, c.thresholds))), DEFAULT_POLICY);
+      };
+      expect(run()).to.deep.equal(run());
+    });
+  });
+
+  describe('attachAgents', () => {
+    const deps = (errors: unknown[] = []) => ({
+      contextFor: (signal: Signal, state: StationState) =>
+        aContext((c) => ((c.now = signal.ts), (c.assessment = assess(state, signal, DEFAULT_THRESHOLDS)))),
+      policy: () => DEFAULT_POLICY,
+      onError: (err: unknown) => errors.push(err),
+    });
+
+    it('emits proposals and the decision with the receive time passed through', () => {
+      const bus = createEventBus();
+      const proposed: AgentProposed[] = [];
+      const made: DecisionMade[] = [];
+      bus.on('agent.proposed', (e) => proposed.push(e));
+      bus.on('decision.made', (e) => made.push(e));
+      attachAgents(bus, deps());
+      const { signal, state } = groundFault();
+      bus.emit('signal.received', { signal, state, receivedAt: 123.5 });
+      expect(proposed).to.have.length(1);
+      expect(proposed[0]).to.include({ signal, receivedAt: 123.5 });
+      expect(made).to.have.length(1);
+      expect(made[0]!.receivedAt).to.equal(123.5);
+      expect(made[0]!.decision.id).to.equal('dec-gf-1');
+    });
+
+    it('emits nothing for a signal without proposals, and stops after unsubscribe', () => {
+      const bus = createEventBus();
+      let events = 0;
+      bus.on('agent.proposed', () => events++);
+      bus.on('decision.made', () => events++);
+      const detach = attachAgents(bus, deps());
+      bus.emit('signal.received', { signal: aSignal('arrival', {}), state: aStation(), receivedAt: 1 });
+      detach();
+      const { signal, state } = groundFault();
+      bus.emit('signal.received', { signal, state, receivedAt: 2 });
+      expect(events).to.equal(0);
+    });
+
+    it('hands errors to onError instead of throwing into the emitter', () => {
+      const bus = createEventBus();
+      const errors: unknown[] = [];
+      attachAgents(bus, {
+        ...deps(errors),
+        contextFor: () => {
+          throw new Error('no context');
+        },
+      });
+      const { signal, state } = groundFault();
+      expect(() => bus.emit('signal.received', { signal, state, receivedAt: 0 })).to.not.throw();
+      expect(errors.map((e) => (e as Error).message)).to.deep.equal(['no context']);
+    });
+  });
+});

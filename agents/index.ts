@@ -22,8 +22,10 @@ const AGENTS: readonly (readonly [AgentName, Evaluate])[] = [
 
 /**
  * Proposals of every enabled agent, the auditor's vetoes on them (when the
- * auditor is enabled), and the supervisor's decision. `ctx.assessment` must
- * already hold `auditor.assess(...)` for this signal.
+ * auditor is enabled), and the supervisor's decision. `state` is the station
+ * state with `signal` already applied (as 'signal.received' carries it);
+ * `ctx.assessment` must already hold `assess(state, signal, thresholds)`,
+ * which works on that post-fold state too.
  */
 export function decide(
   state: StationState,

@@ -56,7 +56,7 @@ export interface RunSummary extends Progress {
 export const MAX_BATCH = 1000;
 const realClock = {
   now: () => performance.now(),
-  sleep: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
+  sleep: (ms: number) => new Promise<void>((resolve) => (ms > 0 ? setTimeout(resolve, ms) : setImmediate(resolve))),
 };
 
 /** About ten sends per second at the target rate: smooth pacing without tiny requests. */
@@ -103,6 +103,9 @@ export async function runSimulation(opts: RunOptions): Promise<RunSummary> {
       const dueMs = t0 + (progress.sent / opts.rate) * 1000;
       const wait = dueMs - clock.now();
       if (wait > 0) await clock.sleep(wait);
+    } else {
+      // A sink that answers in microtasks (in-process) would otherwise starve the event loop.
+      await clock.sleep(0);
     }
   };
 

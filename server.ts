@@ -165,11 +165,15 @@ export async function createApp(deps: AppDeps): Promise<App> {
     close: async () => {
       if (closed) return;
       closed = true;
-      // Stop intake first, then drain what was acknowledged.
-      await new Promise<void>((resolve) => io.close(() => resolve()));
-      if (http.listening) await new Promise<void>((resolve) => http.close(() => resolve()));
+      // Stop intake first (no new connections or sockets), then drain what was
+      // acknowledged or is being answered, then let the last connections go.
+      const ioClosed = new Promise<void>((resolve) => io.close(() => resolve()));
       await Promise.all([signalLog.close(), energyMarket.close(), decisionLog.close()]);
       await stations.close();
+      http.closeIdleConnections();
+      const grace = setTimeout(() => http.closeAllConnections(), 2000);
+      await ioClosed;
+      clearTimeout(grace);
       bus.removeAllListeners();
     },
   };

@@ -31,8 +31,9 @@ export async function connectMongo(uri: string, dbName = 'copilot'): Promise<Con
 
 export async function pingMongo(conn: Connection): Promise<boolean> {
   try {
-    if (conn.readyState !== 1 || !conn.db) return false;
-    await conn.db.admin().ping();
+    // readyState is not used: against the embedded server mongoose reports 0 while commands succeed.
+    if (!conn.db) return false;
+    await conn.db.command({ ping: 1 }, { timeoutMS: 2000 });
     return true;
   } catch {
     return false;

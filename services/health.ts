@@ -17,16 +17,16 @@ export class HealthService {
   }
 
   async report(): Promise<{ ready: boolean; uptimeS: number; parts: Record<string, PartReport> }> {
-    const parts: Record<string, PartReport> = {};
-    await Promise.all(
-      [...this.checks].map(async ([name, check]) => {
+    const reports = await Promise.all(
+      [...this.checks].map(async ([name, check]): Promise<[string, PartReport]> => {
         try {
-          parts[name] = await check();
+          return [name, await check()];
         } catch (err) {
-          parts[name] = { state: 'down', detail: err instanceof Error ? err.message : String(err) };
+          return [name, { state: 'down', detail: err instanceof Error ? err.message : String(err) }];
         }
       }),
     );
+    const parts = Object.fromEntries(reports);
     const essential = ['db', 'cache'];
     const ready = essential.every((n) => !parts[n] || parts[n].state !== 'down');
     return { ready, uptimeS: Math.round((Date.now() - this.startedAt) / 1000), parts };

@@ -93,22 +93,21 @@ export function stationRegistrar(baseUrl: string, creds: Credentials): (stations
   };
 }
 
-function keyFor(creds: Credentials, stationId: string): string {
+/** Device-key header for a station, or none: the server then decides (and its 401 explains). */
+function keyHeader(creds: Credentials, stationId: string): Record<string, string> {
   const key = creds.deviceKeys.get(stationId);
-  if (!key) {
-    throw new TransportError(
-      `no device key for ${stationId} (it was registered before and the key is shown only once); pass --token, or a --keys file from the run that registered it`,
-    );
-  }
-  return key;
+  return key ? { 'x-device-key': key } : {};
 }
+
+const NO_KEY_HINT =
+  'stations registered earlier show their device key only once: pass --token (or --email/--password), or the --keys file of the run that registered them';
 
 function parseBatchAnswer(res: HttpAnswer, size: number): SendResult {
   if (res.status === 202 || res.status === 200) {
     const b = res.body as Partial<SendResult> | null;
     return { accepted: b?.accepted ?? 0, duplicates: b?.duplicates ?? 0, rejected: Array.isArray(b?.rejected) ? b.rejected.map(normalizeRejection) : [] };
   }
-  if (res.status === 401 || res.status === 403) throw new TransportError(`the server refused the signals (${res.status}): ${describe(res.body)}`);
+  if (res.status === 401 || res.status === 403) throw new TransportError(`the server refused the signals (${res.status}): ${describe(res.body)}; ${NO_KEY_HINT}`);
   // A whole batch refused (e.g. 400 on the body): count every signal as rejected with the reason.
   const error = `${res.status}: ${describe(res.body)}`;
   return { accepted: 0, duplicates: 0, rejected: Array.from({ length: size }, (_, index) => ({ index, error })) };
@@ -132,7 +131,7 @@ export function restSender(baseUrl: string, creds: Credentials): SendFn {
     await Promise.all(
       [...groups].map(async ([stationId, indexes]) => {
         const body = { signals: indexes.map((i) => signals[i]) };
-        const res = await request(url, { method: 'POST', headers: { 'x-device-key': keyFor(creds, stationId) }, body });
+        const res = await request(url, { method: 'POST', headers: keyHeader(creds, stationId), body });
         const r = parseBatchAnswer(res, indexes.length);
         total.accepted += r.accepted;
         total.duplicates += r.duplicates;
@@ -152,13 +151,13 @@ export function socketSender(baseUrl: string, creds: Credentials, ackTimeoutMs =
   const connect = (stationId: string): Promise<Socket> => {
     const key = creds.deviceKeys.get(stationId);
     // Without a device key an operator token is the only credential left; the server decides whether /ingest takes it.
-    const auth = key ? { deviceKey: key } : creds.token ? { token: creds.token } : { deviceKey: keyFor(creds, stationId) };
+    const auth = key ? { deviceKey: key } : creds.token ? { token: creds.token } : {};
     const socket = io(`${baseUrl.replace(/\/+$/, '')}/ingest`, { auth, transports: ['websocket'], reconnectionAttempts: 5 });
     return new Promise((resolve, reject) => {
       socket.once('connect', () => resolve(socket));
       socket.once('connect_error', (err: Error) => {
         socket.close();
-        reject(new TransportError(`socket /ingest for ${stationId} refused: ${err.message}`));
+        reject(new TransportError(`socket /ingest for ${stationId} refused: ${err.message}${key ? '' : `; ${NO_KEY_HINT}`}`));
       });
     });
   };

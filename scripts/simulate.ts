@@ -20,6 +20,7 @@ const USAGE = `usage: npm run simulate -- [options]
   --rate N             signals per second of wall time, 0 = as fast as possible (default 200)
   --transport T        rest | socket (default rest)
   --seed N             random seed, same seed = same signals (default 1)
+  --city-seed N        seed of the station layout, kept across runs (default 1, the server's demo city)
   --start ISO          simulated start time (default ${DEFAULT_START})
   --batch N            signals per REST request, 1..${MAX_BATCH} (default: about rate/10)
   --truth FILE         ground truth output (default ./sim-output/truth.json)
@@ -36,6 +37,7 @@ export interface CliOptions {
   rate: number;
   transport: 'rest' | 'socket';
   seed: number;
+  citySeed: number;
   start: string;
   batchSize: number | undefined;
   truthPath: string;
@@ -72,6 +74,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
         rate: { type: 'string', default: '200' },
         transport: { type: 'string', default: 'rest' },
         seed: { type: 'string', default: '1' },
+        'city-seed': { type: 'string', default: '1' },
         start: { type: 'string', default: DEFAULT_START },
         batch: { type: 'string' },
         truth: { type: 'string', default: './sim-output/truth.json' },
@@ -106,6 +109,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
     rate: numberFlag('rate', values.rate, 0, 1_000_000, false),
     transport: values.transport,
     seed: numberFlag('seed', values.seed, 0, 2 ** 32 - 1, true),
+    citySeed: numberFlag('city-seed', values['city-seed'], 0, 2 ** 32 - 1, true),
     start: new Date(Date.parse(values.start)).toISOString(),
     batchSize: values.batch === undefined ? undefined : numberFlag('batch', values.batch, 1, MAX_BATCH, true),
     truthPath: values.truth,

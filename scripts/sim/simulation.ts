@@ -18,6 +18,12 @@ export interface SimulationOptions {
   /** ISO 8601 start of simulated time. */
   start?: string;
   durationMin: number;
+  /**
+   * Seed of the station layout, apart from the run's `seed`: stations are
+   * registered once and then fed many runs, so the city must not move with
+   * each run. Default 1, the same city server.ts seeds for its demo.
+   */
+  citySeed?: number;
   centre?: GeoPoint;
   radiusKm?: number;
 }
@@ -47,7 +53,7 @@ export function createSimulation(opts: SimulationOptions): Simulation {
   const seed = opts.seed >>> 0;
   const stations = given
     ? given.map(({ id, name, location, capacity }) => ({ id, name, location: { ...location }, capacity: { ...capacity } }))
-    : demoCity({ stations: opts.stations as number, seed, centre: opts.centre, radiusKm: opts.radiusKm });
+    : demoCity({ stations: opts.stations as number, seed: opts.citySeed ?? 1, centre: opts.centre, radiusKm: opts.radiusKm });
   const truth = emptyTruth({
     seed,
     scenario: scenario.name,

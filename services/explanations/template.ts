@@ -30,6 +30,18 @@ const AGENT_LABELS: Record<AgentName, string> = {
   auditor: 'Auditor',
 };
 
+const UNITS: [RegExp, string][] = [
+  [/Min$/, 'min'],
+  [/Minutes$/, 'min'],
+  [/KW$/, 'kW'],
+  [/Km$/, 'km'],
+  [/Pct$/, '%'],
+  [/C$/, 'C'],
+  [/S$/, 's'],
+  [/Seconds$/, 's'],
+  [/PerKWh$/, 'per kWh'],
+];
+
 /** `predictedWaitMin` -> `predicted wait min`. */
 export function humanizeKey(key: string): string {
   return key
@@ -39,10 +51,21 @@ export function humanizeKey(key: string): string {
     .toLowerCase();
 }
 
+/** One evidence entry as text, its unit taken from the key's suffix: `drawKW: 48.5` -> `draw 48.5 kW`. */
+export function formatEntry(key: string, value: number | string | boolean): string {
+  if (typeof value === 'boolean') return `${humanizeKey(key)}: ${value ? 'yes' : 'no'}`;
+  for (const [re, unit] of UNITS) {
+    if (typeof value === 'number' && re.test(key) && key.replace(re, '') !== '') {
+      const name = humanizeKey(key.replace(re, ''));
+      return unit === '%' ? `${name} ${value}%` : `${name} ${value} ${unit}`;
+    }
+  }
+  return `${humanizeKey(key)} ${String(value)}`;
+}
+
 function formatEvidence(evidence: Evidence): string {
-  const parts = Object.keys(evidence)
-    .sort()
-    .map((k) => `${humanizeKey(k)} ${String(evidence[k])}`);
+  // The agent's own order reads best (it puts the deciding figures first); it survives JSON round trips.
+  const parts = Object.keys(evidence).map((k) => formatEntry(k, evidence[k]));
   return parts.length ? ` (${parts.join(', ')})` : '';
 }
 
@@ -50,10 +73,14 @@ function describe(p: Proposal): string {
   return `${AGENT_LABELS[p.agent]}: ${ACTION_PHRASES[p.action] ?? p.action}${formatEvidence(p.evidence)}.`;
 }
 
+const NUMBER_WORDS = ['no', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten', 'eleven', 'twelve'];
+
 export function templateExplanation(decision: Decision): string {
   const lines: string[] = [];
   const n = decision.actions.length;
-  lines.push(`Station ${decision.stationId}, after a ${decision.signalType.replace(/_/g, ' ')} signal: ${n === 1 ? 'one action' : `${n} actions`}.`);
+  // Counts in words: the only digits in the text are evidence figures and ids.
+  const count = n === 1 ? 'one action' : `${NUMBER_WORDS[n] ?? 'many'} actions`;
+  lines.push(`Station ${decision.stationId}, after a ${decision.signalType.replace(/_/g, ' ')} signal: ${count}.`);
   for (const a of decision.actions) lines.push(describe(a));
   for (const r of decision.rejected) {
     lines.push(`Not done: ${AGENT_LABELS[r.proposal.agent]} wanted to ${ACTION_PHRASES[r.proposal.action] ?? r.proposal.action}, set aside by the ${humanizeKey(r.rule)} rule.`);

@@ -1,7 +1,7 @@
 // The simulator's two ways into a running server, per API.md: REST batches to
 // POST /api/data/signals and per-signal acks on the Socket.io /ingest namespace.
 import { io, type Socket } from 'socket.io-client';
-import type { Signal, StationRegistration } from '../../eventBus/types.js';
+import type { StationRegistration } from '../../eventBus/types.js';
 import type { Rejection, SendFn, SendResult } from './run.js';
 
 /** A failure the operator can act on; the CLI prints `message` and exits non-zero. */

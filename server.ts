@@ -9,7 +9,7 @@ import pino, { type Logger } from 'pino';
 
 import { loadConfig, ConfigError, type Config } from './config/index.js';
 import { createEventBus, type EventBus } from './eventBus/index.js';
-import type { AgentContext, Signal, StationState } from './eventBus/types.js';
+import type { AgentContext, AgentThresholds, Signal, StationState } from './eventBus/types.js';
 import { createModels, type DecisionLogDoc, type EnergyMarketDoc, type Models, type SignalLogDoc } from './models/index.js';
 import { attachAgents } from './agents/index.js';
 import { assess } from './agents/AuditorAgent.js';
@@ -85,7 +85,12 @@ export async function createApp(deps: AppDeps): Promise<App> {
   const energyMarket = writer<EnergyMarketDoc>('energyMarket', models.EnergyMarket);
   const decisionLog = writer<DecisionLogDoc>('decisionLog', models.DecisionLog);
 
-  const thresholds = mergeThresholds(DEFAULT_THRESHOLDS, config.agentThresholds);
+  let thresholds: AgentThresholds;
+  try {
+    thresholds = mergeThresholds(DEFAULT_THRESHOLDS, config.agentThresholds);
+  } catch (err) {
+    throw new ConfigError(`invalid configuration:\n  ${err instanceof Error ? err.message : String(err)}`);
+  }
   const agents = new AgentRegistry(thresholds, DEFAULT_POLICY);
   agents.attach(bus);
 
@@ -251,6 +256,10 @@ export async function main(): Promise<void> {
 
 if (require.main === module) {
   main().catch((err: unknown) => {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(2);
+    }
     process.stderr.write(`failed to start: ${err instanceof Error ? err.stack : String(err)}\n`);
     process.exit(1);
   });

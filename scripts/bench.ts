@@ -1,0 +1,293 @@
+// The performance benchmark (`npm run bench`): the copilot on embedded
+// defaults in a child process, stepped Socket.io load from this process, the
+// same load against a bare socket.io echo as the machine's ceiling, and one
+// CPU profile at the highest sustainable rate. Prints markdown, writes JSON.
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cpus, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { startServer, mainProfile, type ServerChild } from './bench/child.js';
+import { runStep, type StepResult } from './bench/load.js';
+import type { BenchStation } from './bench/signals.js';
+import { formatProfile, summarizeProfile, type ProfileSummary } from './bench/profile.js';
+
+const ROOT = resolve(__dirname, '..');
+const STATIONS = 20;
+// The issue's target: sustained 2000 signals/s with p99 ingest -> dashboard under 50 ms.
+const TARGET_P99_MS = 50;
+const MIN_ACHIEVED = 0.95;
+
+const USAGE = `usage: npm run bench -- [options]
+  --rates <list>       load steps in signals/s, comma-separated; "max" sends as fast as the ack windows allow
+                       (default 1000,2000,3000,5000,max)
+  --duration <s>       steady phase per step (default 12)
+  --warmup <s>         unmeasured phase before each step (default 3)
+  --clients <n>        /ingest connections (default 4)
+  --window <n>         unanswered signals allowed per connection (default 128)
+  --hot-share <0..1>   share of signals built to cross an agent threshold (default 0.1)
+  --profile-rate <n>   rate for the CPU-profiled run (default: highest step that met the target)
+  --skip-bare          do not measure the bare socket.io echo
+  --skip-profile       do not run the profiled step
+  --quick              smoke test: rates 1000,max, 3 s steps, 1 s warm-up
+  --help`;
+
+interface Options {
+  rates: (number | null)[];
+  durationS: number;
+  warmupS: number;
+  clients: number;
+  window: number;
+  hotShare: number;
+  profileRate: number | null;
+  bare: boolean;
+  profile: boolean;
+}
+
+class UsageError extends Error {}
+
+function positive(name: string, raw: string, integer: boolean, max: number): number {
+  const n = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(n) || n <= 0 || n > max || (integer && !Number.isInteger(n))) {
+    throw new UsageError(`--${name} must be a positive ${integer ? 'integer' : 'number'} up to ${max}, got "${raw}"`);
+  }
+  return n;
+}
+
+export function parseOptions(argv: string[]): Options | null {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        rates: { type: 'string' },
+        duration: { type: 'string' },
+        warmup: { type: 'string' },
+        clients: { type: 'string' },
+        window: { type: 'string' },
+        'hot-share': { type: 'string' },
+        'profile-rate': { type: 'string' },
+        'skip-bare': { type: 'boolean' },
+        'skip-profile': { type: 'boolean' },
+        quick: { type: 'boolean' },
+        help: { type: 'boolean' },
+      },
+    }));
+  } catch (err) {
+    throw new UsageError(err instanceof Error ? err.message : String(err));
+  }
+  if (values.help) return null;
+  const quick = values.quick === true;
+  const rates = (values.rates ?? (quick ? '1000,max' : '1000,2000,3000,5000,max')).split(',').map((r) => {
+    const t = r.trim().toLowerCase();
+    return t === 'max' ? null : positive('rates', t, true, 1_000_000);
+  });
+  const hotShare = values['hot-share'] === undefined ? 0.1 : Number(values['hot-share']);
+  if (!(hotShare >= 0 && hotShare <= 1)) throw new UsageError(`--hot-share must be between 0 and 1, got "${values['hot-share']}"`);
+  return {
+    rates,
+    durationS: values.duration ? positive('duration', values.duration, false, 3600) : quick ? 3 : 12,
+    warmupS: values.warmup ? positive('warmup', values.warmup, false, 600) : quick ? 1 : 3,
+    clients: values.clients ? positive('clients', values.clients, true, 256) : 4,
+    window: values.window ? positive('window', values.window, true, 100_000) : 128,
+    hotShare,
+    profileRate: values['profile-rate'] ? positive('profile-rate', values['profile-rate'], true, 1_000_000) : null,
+    bare: values['skip-bare'] !== true,
+    profile: values['skip-profile'] !== true,
+  };
+}
+
+let active: ServerChild | null = null;
+const tempDirs: string[] = [];
+
+async function startCopilot(cpuProfDir?: string): Promise<ServerChild> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'bench-data-'));
+  tempDirs.push(dataDir);
+  // Empty MONGODB_URI / REDIS_URL force the embedded defaults whatever the caller's shell holds.
+  const env = { PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'warn', SEED_DEMO: '1', SIMULATE: '0', SIMULATE_STATIONS: String(STATIONS), MONGODB_URI: '', REDIS_URL: '' };
+  active = await startServer({ script: 'server.ts', cwd: ROOT, env, cpuProfDir });
+  return active;
+}
+
+async function startBare(): Promise<ServerChild> {
+  active = await startServer({ script: 'scripts/bench/echoServer.ts', cwd: ROOT, env: { PORT: '0' } });
+  return active;
+}
+
+async function stopActive(): Promise<void> {
+  const child = active;
+  active = null;
+  if (child) await child.stop();
+}
+
+/** The seeded stations; registers them when the demo seeding is not available. */
+async function stationsOf(url: string): Promise<BenchStation[]> {
+  const list = async () => {
+    const res = await fetch(`${url}/api/stations`);
+    if (!res.ok) throw new Error(`GET /api/stations answered ${res.status}: ${await res.text()}`);
+    return ((await res.json()) as { items: BenchStation[] }).items.map((s) => ({ id: s.id, capacity: s.capacity }));
+  };
+  const seeded = await list();
+  if (seeded.length > 0) return seeded;
+  for (let i = 1; i <= STATIONS; i++) {
+    const id = `bench-${String(i).padStart(3, '0')}`;
+    const body = { id, name: `Bench ${i}`, location: { lat: 52.52 + i * 0.01, lng: 13.4 + i * 0.01 }, capacity: { bays: 4, chargers: 6, batterySlots: 40 } };
+    const res = await fetch(`${url}/api/stations`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    if (res.status !== 201 && res.status !== 409) throw new Error(`POST /api/stations answered ${res.status}: ${await res.text()}`);
+  }
+  return list();
+}
+
+interface Row extends StepResult {
+  server: StepResult['server'];
+  target: number | null;
+  kind: 'copilot' | 'bare';
+  meetsTarget: boolean;
+}
+
+const meets = (r: StepResult): boolean =>
+  r.updatedMs.count > 0 &&
+  r.updatedMs.p99 < TARGET_P99_MS &&
+  r.updatedMs.missing === 0 &&
+  r.rejected === 0 &&
+  r.unanswered === 0 &&
+  (r.target === null || r.acceptedPerS >= r.target * MIN_ACHIEVED);
+
+async function step(kind: Row['kind'], rate: number | null, o: Options, stations: BenchStation[], cpuProfDir?: string): Promise<Row> {
+  const child = kind === 'copilot' ? await startCopilot(cpuProfDir) : await startBare();
+  try {
+    const r = await runStep({ url: child.url, stations, clients: o.clients, window: o.window, rate, warmupS: o.warmupS, durationS: o.durationS, hotShare: o.hotShare });
+    return { ...r, kind, meetsTarget: meets(r) };
+  } finally {
+    await stopActive();
+  }
+}
+
+const f0 = (n: number | null) => (n === null || Number.isNaN(n) ? '-' : Math.round(n).toString());
+const f1 = (n: number | null) => (n === null || Number.isNaN(n) ? '-' : n.toFixed(1));
+const pair = (a: number, b: number) => `${f1(a)} / ${f1(b)}`;
+
+function table(rows: Row[]): string {
+  const head =
+    '| server | target/s | sent/s | accepted/s | ack p50 / p99 ms | ->updated p50 / p99 / max ms | ->decision p50 / p99 ms | decisions/s | missing | rejected | server loop p99 ms | server CPU % | load CPU % | meets target |';
+  const lines = rows.map((r) =>
+    [
+      r.kind,
+      r.target === null ? 'max' : r.target,
+      f0(r.sentPerS),
+      f0(r.acceptedPerS),
+      pair(r.ackMs.p50, r.ackMs.p99),
+      `${pair(r.updatedMs.p50, r.updatedMs.p99)} / ${f1(r.updatedMs.max)}`,
+      r.decisionMs.count ? pair(r.decisionMs.p50, r.decisionMs.p99) : '-',
+      f0(r.decisionsPerS),
+      r.updatedMs.missing,
+      r.rejected,
+      f1(r.server.eventLoopP99Ms),
+      f0(r.server.cpuPct),
+      f0(r.loadCpuPct),
+      r.meetsTarget ? 'yes' : 'no',
+    ].join(' | '),
+  );
+  return [head, `|${'---|'.repeat(14)}`, ...lines.map((l) => `| ${l} |`)].join('\n');
+}
+
+async function run(o: Options): Promise<void> {
+  const started = new Date();
+  const log = (msg: string) => process.stderr.write(`${msg}\n`);
+  log(`bench: ${cpus().length} CPUs (${cpus()[0]?.model ?? 'unknown'}), node ${process.version}; ${o.clients} clients x window ${o.window}; ${o.warmupS} s warm-up + ${o.durationS} s per step`);
+
+  const probe = await startCopilot();
+  const stations = await stationsOf(probe.url).finally(stopActive);
+  log(`bench: ${stations.length} stations registered`);
+
+  const rows: Row[] = [];
+  for (const kind of o.bare ? (['copilot', 'bare'] as const) : (['copilot'] as const)) {
+    for (const rate of o.rates) {
+      log(`bench: ${kind} at ${rate ?? 'max'} signals/s ...`);
+      const row = await step(kind, rate, o, stations);
+      rows.push(row);
+      log(`  accepted ${f0(row.acceptedPerS)}/s, ->updated p99 ${f1(row.updatedMs.p99)} ms, load CPU ${f0(row.loadCpuPct)} %${row.firstError ? `, first error: ${row.firstError}` : ''}`);
+    }
+  }
+
+  const copilot = rows.filter((r) => r.kind === 'copilot');
+  const sustained = copilot.filter((r) => r.target !== null && r.meetsTarget).map((r) => r.target!);
+  const maxSustainable = sustained.length ? Math.max(...sustained) : null;
+  const maxOf = (kind: Row['kind']) => Math.max(0, ...rows.filter((r) => r.kind === kind).map((r) => r.acceptedPerS));
+  const ratio = o.bare && maxOf('bare') > 0 ? maxOf('copilot') / maxOf('bare') : null;
+  const at2000 = copilot.find((r) => r.target === 2000);
+
+  let profile: ProfileSummary | null = null;
+  let profileRate: number | null = null;
+  if (o.profile) {
+    profileRate = o.profileRate ?? maxSustainable ?? Math.min(...o.rates.filter((r): r is number => r !== null), 1000);
+    const dir = await mkdtemp(join(tmpdir(), 'bench-prof-'));
+    tempDirs.push(dir);
+    log(`bench: profiling the copilot at ${profileRate} signals/s ...`);
+    const row = await step('copilot', profileRate, o, stations, dir);
+    log(`  accepted ${f0(row.acceptedPerS)}/s under the profiler`);
+    const file = await mainProfile(dir);
+    if (file) profile = await summarizeProfile(file, ROOT);
+    else log('bench: the profiled server wrote no .cpuprofile (did it exit cleanly on SIGTERM?)');
+  }
+
+  const out: string[] = [
+    `## Bench ${started.toISOString()}`,
+    '',
+    `Machine: ${cpus().length} CPUs, ${cpus()[0]?.model ?? 'unknown'}; node ${process.version}. Copilot on embedded defaults (in-process MongoDB wire server, memory cache), ${stations.length} stations; fresh server per step.`,
+    `Load: ${o.clients} /ingest clients, window ${o.window} unanswered each, ${Math.round(o.hotShare * 100)} % hot signals; ${o.warmupS} s warm-up, ${o.durationS} s measured. Latencies from emit in this process.`,
+    '',
+    table(rows),
+    '',
+    `Target (>= ${2000}/s with p99 ingest->station:updated < ${TARGET_P99_MS} ms): ${at2000 ? (at2000.meetsTarget ? 'met' : 'NOT met') : 'no 2000/s step run'}.`,
+    `Max sustainable paced rate meeting the latency target: ${maxSustainable ?? 'none of the steps'}${maxSustainable ? ' signals/s' : ''}.`,
+    `Max accepted rate: copilot ${f0(maxOf('copilot'))}/s${o.bare ? `, bare echo ${f0(maxOf('bare'))}/s, copilot/bare ${ratio === null ? '-' : ratio.toFixed(2)}` : ''}.`,
+  ];
+  if (profile) out.push('', `### CPU profile of the copilot at ${profileRate} signals/s`, '', formatProfile(profile));
+  process.stdout.write(`${out.join('\n')}\n`);
+
+  const dir = join(ROOT, 'bench-results');
+  await mkdir(dir, { recursive: true });
+  const file = join(dir, `bench-${started.toISOString().replace(/[:.]/g, '-')}.json`);
+  const result = {
+    startedAt: started.toISOString(),
+    machine: { cpus: cpus().length, model: cpus()[0]?.model ?? null, node: process.version },
+    options: o,
+    stations: stations.length,
+    steps: rows,
+    summary: { targetMet: at2000?.meetsTarget ?? null, maxSustainable, maxAccepted: { copilot: maxOf('copilot'), bare: o.bare ? maxOf('bare') : null }, ratio },
+    profile: profile ? { rate: profileRate, ...profile } : null,
+  };
+  await writeFile(file, `${JSON.stringify(result, null, 2)}\n`);
+  log(`bench: results written to ${file}`);
+}
+
+async function cleanup(): Promise<void> {
+  await stopActive().catch(() => undefined);
+  await Promise.all(tempDirs.map((d) => rm(d, { recursive: true, force: true }).catch(() => undefined)));
+}
+
+if (require.main === module) {
+  let options: Options | null;
+  try {
+    options = parseOptions(process.argv.slice(2));
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    process.stderr.write(`bench: ${err.message}\n${USAGE}\n`);
+    process.exit(2);
+  }
+  if (options === null) {
+    process.stdout.write(`${USAGE}\n`);
+    process.exit(0);
+  }
+  // Never leave a server child behind, whatever ends the run.
+  process.once('SIGINT', () => void cleanup().finally(() => process.exit(130)));
+  run(options)
+    .then(cleanup)
+    .catch(async (err: unknown) => {
+      process.stderr.write(`bench failed: ${err instanceof Error ? err.message : String(err)}\n`);
+      await cleanup();
+      process.exit(1);
+    });
+}

@@ -1,0 +1,102 @@
+// Runs a server under test in its own process, so the load generator never
+// shares its event loop, and reads its Prometheus metrics.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+
+export interface ServerChild {
+  url: string;
+  pid: number;
+  /** SIGTERM, then SIGKILL if it has not exited after `graceMs`. Resolves with the exit code. */
+  stop(graceMs?: number): Promise<number | null>;
+}
+
+export interface StartOptions {
+  /** Script path relative to cwd, run as `node --import tsx <script>`. */
+  script: string;
+  cwd: string;
+  env: Record<string, string>;
+  /** When set, the child writes V8 CPU profiles here on exit. */
+  cpuProfDir?: string;
+  timeoutMs?: number;
+}
+
+const LISTENING = /listening on (http:\/\/[^\s]+)/;
+
+export function startServer(opts: StartOptions): Promise<ServerChild> {
+  const args = ['--import', 'tsx'];
+  if (opts.cpuProfDir) args.push('--cpu-prof', '--cpu-prof-dir', opts.cpuProfDir);
+  args.push(opts.script);
+  const proc: ChildProcess = spawn(process.execPath, args, {
+    cwd: opts.cwd,
+    env: { ...process.env, ...opts.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  // Keep the tail of the output for error messages; a server that fails to start says why on stderr.
+  let tail = '';
+  const keep = (chunk: Buffer) => {
+    tail = (tail + chunk.toString()).slice(-4000);
+  };
+  proc.stderr!.on('data', keep);
+  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+
+  const stop = async (graceMs = 20_000): Promise<number | null> => {
+    if (proc.exitCode !== null || proc.signalCode !== null) return proc.exitCode;
+    proc.kill('SIGTERM');
+    const timer = setTimeout(() => proc.kill('SIGKILL'), graceMs);
+    const code = await exited;
+    clearTimeout(timer);
+    return code;
+  };
+
+  return new Promise((resolve, reject) => {
+    let out = '';
+    let listening = false;
+    const timer = setTimeout(() => {
+      void stop(2000);
+      reject(new Error(`${opts.script} did not print its URL within ${opts.timeoutMs ?? 60_000} ms; output:\n${out}${tail}`));
+    }, opts.timeoutMs ?? 60_000);
+    // Keep reading stdout after the URL: a full pipe would block the server's writes.
+    proc.stdout!.on('data', (chunk: Buffer) => {
+      if (listening) return;
+      out += chunk.toString();
+      const m = LISTENING.exec(out);
+      if (m) {
+        listening = true;
+        clearTimeout(timer);
+        resolve({ url: m[1], pid: proc.pid!, stop });
+      }
+    });
+    proc.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${opts.script} exited with code ${code} before listening; output:\n${out}${tail}`));
+    });
+  });
+}
+
+/** Parses the Prometheus text format into `name{labels}` -> value (labels kept verbatim). */
+export async function scrape(url: string): Promise<Map<string, number>> {
+  const res = await fetch(`${url}/metrics`);
+  if (!res.ok) throw new Error(`GET ${url}/metrics answered ${res.status}`);
+  const out = new Map<string, number>();
+  for (const line of (await res.text()).split('\n')) {
+    if (!line || line.startsWith('#')) continue;
+    const sp = line.lastIndexOf(' ');
+    out.set(line.slice(0, sp), Number(line.slice(sp + 1)));
+  }
+  return out;
+}
+
+/** Sums a metric over all its label sets. */
+export function sumOf(m: Map<string, number>, name: string): number {
+  let total = 0;
+  for (const [k, v] of m) if (k === name || k.startsWith(`${name}{`)) total += v;
+  return total;
+}
+
+/** The main thread's profile: Node also writes one per worker (tsx runs a loader thread). */
+export async function mainProfile(dir: string): Promise<string | null> {
+  const files = (await readdir(dir)).filter((f) => f.endsWith('.cpuprofile'));
+  const main = files.find((f) => /\.\d+\.0\.\d+\.cpuprofile$/.test(f)) ?? files[0];
+  return main ? join(dir, main) : null;
+}

@@ -1,0 +1,203 @@
+// One load step: N /ingest clients paced by a token bucket with a bounded
+// window of unanswered signals each, and one /dashboard subscriber in the
+// same process, so send time and receive time share performance.now().
+import { io, type Socket } from 'socket.io-client';
+import { build, type Histogram } from 'hdr-histogram-js';
+import { SignalGenerator, type BenchStation } from './signals.js';
+import { scrape, sumOf } from './child.js';
+
+export interface StepOptions {
+  url: string;
+  stations: readonly BenchStation[];
+  clients: number;
+  /** Unanswered signals allowed per client; a full window holds sending back. */
+  window: number;
+  /** Signals per second over all clients; null sends as fast as the windows allow. */
+  rate: number | null;
+  warmupS: number;
+  durationS: number;
+  hotShare: number;
+}
+
+export interface Latency {
+  count: number;
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+export interface StepResult {
+  target: number | null;
+  sentPerS: number;
+  acceptedPerS: number;
+  rejected: number;
+  unanswered: number;
+  firstError: string | null;
+  ackMs: Latency;
+  updatedMs: Latency & { missing: number };
+  decisionMs: Latency;
+  decisionsPerS: number;
+  /** CPU of the load process, in % of one core: near 100 means the generator, not the server, is the limit. */
+  loadCpuPct: number;
+  server: { eventLoopP99Ms: number | null; cpuPct: number | null };
+}
+
+const hist = (): Histogram => build({ lowestDiscernibleValue: 1, highestTrackableValue: 120_000_000, numberOfSignificantValueDigits: 3 });
+const ms = (h: Histogram): Latency =>
+  h.totalCount === 0
+    ? { count: 0, p50: NaN, p99: NaN, max: NaN }
+    : { count: h.totalCount, p50: h.getValueAtPercentile(50) / 1000, p99: h.getValueAtPercentile(99) / 1000, max: h.maxValue / 1000 };
+const sleep = (msec: number) => new Promise<void>((r) => setTimeout(r, msec));
+
+function connect(url: string, ns: string, auth: Record<string, string>): Promise<Socket> {
+  // websocket only: long-polling would measure HTTP round trips, not the pipeline.
+  const socket = io(`${url}${ns}`, { transports: ['websocket'], auth, reconnection: false, forceNew: true });
+  return new Promise((resolve, reject) => {
+    socket.once('connect', () => resolve(socket));
+    socket.once('connect_error', (err) => reject(new Error(`cannot connect to ${url}${ns}: ${err.message}`)));
+  });
+}
+
+interface Client {
+  socket: Socket;
+  inflight: number;
+}
+
+export async function runStep(o: StepOptions): Promise<StepResult> {
+  const gen = new SignalGenerator(o.stations, o.hotShare);
+  const dashboard = await connect(o.url, '/dashboard', { token: 'bench' });
+  const sub = (await dashboard.timeout(5000).emitWithAck('subscribe', { stationIds: '*' })) as { ok?: boolean; error?: unknown };
+  if (!sub?.ok) throw new Error(`dashboard subscribe refused: ${JSON.stringify(sub)}`);
+  const clients: Client[] = [];
+  for (let i = 0; i < o.clients; i++) clients.push({ socket: await connect(o.url, '/ingest', { deviceKey: 'bench' }), inflight: 0 });
+
+  const ack = hist();
+  const updated = hist();
+  const decided = hist();
+  // Send times of signals sent in the steady phase, in send order, so old ones can be dropped from the front.
+  const sentAt = new Map<string, number>();
+  let steady = false;
+  let sending = true;
+  let steadySent = 0;
+  let accepted = 0;
+  let rejected = 0;
+  let decisions = 0;
+  let badDecisionIds = 0;
+  let firstError: string | null = null;
+
+  dashboard.on('station:updated', (e: { signalId?: string }) => {
+    const t = e.signalId === undefined ? undefined : sentAt.get(e.signalId);
+    if (t !== undefined) updated.recordValue(Math.max(1, Math.round((performance.now() - t) * 1000)));
+  });
+  dashboard.on('decision:created', (d: { id?: string; signalId?: string }) => {
+    const t = d.signalId === undefined ? undefined : sentAt.get(d.signalId);
+    if (t === undefined) return;
+    decided.recordValue(Math.max(1, Math.round((performance.now() - t) * 1000)));
+    decisions++;
+    if (d.id !== `dec-${d.signalId}`) badDecisionIds++;
+  });
+
+  const send = (c: Client) => {
+    const signal = gen.make();
+    const t = performance.now();
+    const counted = steady;
+    if (counted) {
+      sentAt.set(signal.id, t);
+      steadySent++;
+    }
+    c.inflight++;
+    c.socket.emit('signal', signal, (answer: { ok?: boolean; error?: { code?: string; message?: string } }) => {
+      c.inflight--;
+      const now = performance.now();
+      if (answer?.ok) {
+        if (steady) accepted++;
+        if (counted) ack.recordValue(Math.max(1, Math.round((now - t) * 1000)));
+      } else {
+        rejected++;
+        firstError ??= `${answer?.error?.code}: ${answer?.error?.message}`;
+      }
+      // Unpaced mode keeps every window full: the next signal goes out as soon as one is answered.
+      if (o.rate === null && sending) send(c);
+    });
+  };
+
+  // Token bucket: at most 20 ms of tokens carry over, so a stall in this
+  // process shows up as a lower achieved rate instead of a catch-up burst.
+  let rr = 0;
+  let tokens = 0;
+  let last = performance.now();
+  const burst = o.rate === null ? 0 : Math.max(1, o.rate * 0.02);
+  const pace = () => {
+    if (!sending) return;
+    const now = performance.now();
+    if (o.rate !== null) {
+      tokens = Math.min(burst, tokens + ((now - last) * o.rate) / 1000);
+      let full = 0;
+      while (tokens >= 1 && full < clients.length) {
+        const c = clients[rr++ % clients.length];
+        if (c.inflight >= o.window) {
+          full++;
+          continue;
+        }
+        full = 0;
+        send(c);
+        tokens--;
+      }
+    } else {
+      for (const c of clients) while (c.inflight < o.window) send(c);
+    }
+    last = now;
+    setTimeout(pace, 1);
+  };
+  // Entries older than 10 s will not be matched any more (events arrive in the same tick as the ack or never).
+  const sweep = setInterval(() => {
+    const cutoff = performance.now() - 10_000;
+    for (const [id, t] of sentAt) {
+      if (t > cutoff) break;
+      sentAt.delete(id);
+    }
+  }, 1000);
+
+  try {
+    pace();
+    await sleep(o.warmupS * 1000);
+    // The scrape resets the server's event-loop histogram, so the end scrape covers exactly the steady phase.
+    const m0 = await scrape(o.url);
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
+    steady = true;
+    await sleep(o.durationS * 1000);
+    steady = false;
+    const elapsedS = (performance.now() - t0) / 1000;
+    const loadCpu = process.cpuUsage(cpu0);
+    const m1 = await scrape(o.url);
+    sending = false;
+    // Drain: let the last steady signals be answered and broadcast before counting what is missing.
+    const drainUntil = performance.now() + 10_000;
+    while (clients.some((c) => c.inflight > 0) && performance.now() < drainUntil) await sleep(20);
+    await sleep(300);
+
+    const lag = m1.get('nodejs_eventloop_lag_p99_seconds');
+    const cpuS = sumOf(m1, 'process_cpu_seconds_total') - sumOf(m0, 'process_cpu_seconds_total');
+    if (badDecisionIds > 0) firstError ??= `${badDecisionIds} decision:created events whose id is not dec-<signalId>`;
+    return {
+      target: o.rate,
+      sentPerS: steadySent / elapsedS,
+      acceptedPerS: accepted / elapsedS,
+      rejected,
+      unanswered: clients.reduce((s, c) => s + c.inflight, 0),
+      firstError,
+      ackMs: ms(ack),
+      updatedMs: { ...ms(updated), missing: steadySent - updated.totalCount },
+      decisionMs: ms(decided),
+      decisionsPerS: decisions / elapsedS,
+      loadCpuPct: ((loadCpu.user + loadCpu.system) / 1000 / (elapsedS * 1000)) * 100,
+      server: { eventLoopP99Ms: lag === undefined ? null : lag * 1000, cpuPct: m0.size && m1.size ? (cpuS / elapsedS) * 100 : null },
+    };
+  } finally {
+    sending = false;
+    clearInterval(sweep);
+    for (const c of clients) c.socket.disconnect();
+    dashboard.disconnect();
+  }
+}

@@ -1,0 +1,49 @@
+import { expect } from 'chai';
+import { loadConfig, ConfigError, ENV_DOCS } from '../../config/index.js';
+
+describe('config', () => {
+  it('runs on embedded defaults with an empty environment', () => {
+    const c = loadConfig({});
+    expect(c).to.include({ port: 3000, host: '127.0.0.1', dataDir: './data', mongodbUri: null, redisUrl: null, simulate: false, seedDemo: true });
+  });
+
+  it('parses and converts set values', () => {
+    const c = loadConfig({ PORT: '8080', SIMULATE: '1', REDIS_URL: 'redis://127.0.0.1:6380', AGENT_THRESHOLDS: '{"traffic":{"waitMinutesHigh":8}}', CORS_ORIGINS: 'https://a.example, https://b.example' });
+    expect(c.port).to.equal(8080);
+    expect(c.simulate).to.equal(true);
+    expect(c.redisUrl).to.equal('redis://127.0.0.1:6380');
+    expect(c.agentThresholds).to.deep.equal({ traffic: { waitMinutesHigh: 8 } });
+    expect(c.corsOrigins).to.deep.equal(['https://a.example', 'https://b.example']);
+  });
+
+  const bad: [Record<string, string>, string][] = [
+    [{ PORT: 'eighty' }, 'PORT'],
+    [{ PORT: '70000' }, 'PORT'],
+    [{ SIMULATE: 'yes' }, 'SIMULATE'],
+    [{ REDIS_URL: 'http://nope' }, 'REDIS_URL'],
+    [{ MONGODB_URI: 'postgres://x' }, 'MONGODB_URI'],
+    [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
+    [{ AUDIT_CONTRACT_ADDRESS: '0x123' }, 'AUDIT_CONTRACT_ADDRESS'],
+    [{ AGENT_THRESHOLDS: '{not json' }, 'AGENT_THRESHOLDS'],
+    [{ AGENT_THRESHOLDS: '[1,2]' }, 'AGENT_THRESHOLDS'],
+  ];
+  for (const [env, name] of bad) {
+    it(`stops on a malformed ${name} with a message naming it`, () => {
+      expect(() => loadConfig(env)).to.throw(ConfigError, name);
+    });
+  }
+
+  it('reports every malformed variable at once', () => {
+    try {
+      loadConfig({ PORT: 'x', SIMULATE_RATE: '-5' });
+      expect.fail('should throw');
+    } catch (err) {
+      expect((err as Error).message).to.include('PORT').and.include('SIMULATE_RATE');
+    }
+  });
+
+  it('documents every variable it validates', () => {
+    const documented = new Set(ENV_DOCS.map((d) => d.name));
+    for (const name of ['PORT', 'HOST', 'DATA_DIR', 'SIMULATE', 'MONGODB_URI', 'REDIS_URL', 'GROQ_API_KEY', 'LOG_LEVEL']) expect(documented.has(name), name).to.equal(true);
+  });
+});

@@ -33,6 +33,7 @@ import { dataRouter } from './routes/data.js';
 import { stationsRouter } from './routes/stations.js';
 import { decisionsRouter } from './routes/decisions.js';
 import { metricsRouter, systemRouter } from './routes/system.js';
+import { openapiRouter } from './routes/openapi.js';
 import { errorHandler, notFound, requireJson } from './middlewares/errors.js';
 import { attachIngest } from './socket/ingest.js';
 import { attachDashboard } from './socket/dashboard.js';
@@ -142,7 +143,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
   app.set('etag', false);
   app.use(metricsRouter(services));
   app.use('/api', requireJson(), express.json({ limit: '1mb', strict: false }));
-  app.use('/api', systemRouter(services), dataRouter(services), stationsRouter(services), decisionsRouter(services));
+  app.use('/api', openapiRouter(), systemRouter(services), dataRouter(services), stationsRouter(services), decisionsRouter(services));
   app.use(notFound());
   app.use(errorHandler(onError('http')));
 

@@ -205,3 +205,25 @@ describe('REST ingestion and reads', () => {
     });
   });
 });
+
+describe('API description', () => {
+  let t: TestApp;
+  before(async () => {
+    t = await startTestApp();
+  });
+  after(() => t.close());
+
+  it('serves an OpenAPI document listing every implemented route, and a browsable page', async () => {
+    const doc = await request(t.url).get('/api/openapi.json').expect(200);
+    expect(doc.body.openapi).to.match(/^3\./);
+    expect(Object.keys(doc.body.paths)).to.include.members(['/api/data/signals', '/api/stations', '/api/stations/{id}', '/api/decisions', '/api/decisions/{id}', '/api/health']);
+    const page = await request(t.url).get('/api/docs').expect(200);
+    expect(page.headers['content-type']).to.match(/text\/html/);
+    expect(page.text).to.include('/api/data/signals');
+  });
+
+  it('answers an unknown route with the error body and 404', async () => {
+    const r = await request(t.url).get('/api/nothing-here').expect(404);
+    expect(r.body.error.code).to.equal('NOT_FOUND');
+  });
+});

@@ -30,7 +30,7 @@ export function evaluate(state: StationState, signal: Signal, ctx: AgentContext)
     const out: Proposal[] = [];
 
     // Enough packs to last rebalanceTargetMinutes at the current net drain.
-    const net = Math.max(0, view.swapRatePerMin - view.rechargeRatePerMin);
+    const net = Math.max(0, view.drainRatePerMin - view.rechargeRatePerMin);
     const packsNeeded = Math.max(1, Math.ceil(net * t.rebalanceTargetMinutes - inv.charged));
     const donor = ctx.nearby.find(
       (n) => n.distanceKm <= t.nearbyKm && surplusPacks(n.charged, n.batterySlots, t.surplusFraction) > 0,

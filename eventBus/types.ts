@@ -122,6 +122,33 @@ export interface StationState extends StationRegistration {
   lastSignalId?: string | null;
   /** `updatedAt` before the last applied signal, so staleness can be judged after the fold too. */
   previousUpdatedAt?: string | null;
+  /** Pack flows learned between stock reports; absent before the first report, weight 0 until the second. */
+  stockFlow?: StockFlow;
+}
+
+/**
+ * Time-weighted EWMAs over the intervals between `battery_stock` reports
+ * (each interval weighs 1 - exp(-minutes / time constant)): packs that
+ * became charged, swaps, arrivals, pack-minutes on charge and the interval
+ * length itself. Ratios of two of them are rates (the weights cancel).
+ */
+export interface StockFlow {
+  /** `ts` and `charged` of the last stock report folded. */
+  lastStockTs: string;
+  lastCharged: number;
+  /** Swaps and arrivals folded since that report. */
+  swapsSinceStock: number;
+  arrivalsSinceStock: number;
+  /** EWMA of packs produced per interval: the change in charged plus the swaps that took packs out. */
+  producedEwma: number;
+  swapsEwma: number;
+  arrivalsEwma: number;
+  /** EWMA of pack-minutes on charge per interval. */
+  chargingMinEwma: number;
+  /** EWMA of interval minutes. */
+  minutesEwma: number;
+  /** Weight the observations carry, 0..1: 1 - exp(-observed minutes / time constant). */
+  weight: number;
 }
 
 export type AgentName = 'traffic' | 'logistics' | 'mechanic' | 'energy' | 'auditor';

@@ -5,7 +5,7 @@
 // signal on the hot path, and deep copies there would dominate. A caller that
 // needs the previous state (or hands the state to listeners that may keep it)
 // copies first, e.g. with `cloneState`.
-import type { ChargerState, Signal, StationRegistration, StationState } from '../eventBus/types.js';
+import type { ChargerState, StockFlow, Signal, SignalPayloads, StationRegistration, StationState } from '../eventBus/types.js';
 import { metricOf } from '../utils/metrics.js';
 
 /** Bounds on every list the state keeps, so a state's size never grows with its age. */
@@ -26,6 +26,16 @@ export const STATE_LIMITS = {
  * few arrivals, slow enough that one odd gap does not swing the estimate.
  */
 export const EWMA_ALPHA = 0.2;
+
+/**
+ * Time constant of the stock-flow EWMAs, minutes. A pack takes about an hour
+ * on charge and drivers come a few an hour per charger, so within one report
+ * almost nothing happens: half an hour of memory averages enough events to
+ * see the rates, and still follows a derated charger bank or a rush within the hour.
+ */
+export const STOCK_FLOW_TAU_MIN = 30;
+/** Stock reports further apart than this restart the flow estimates. */
+export const STOCK_FLOW_MAX_GAP_MIN = 30;
 
 export function initialState(reg: StationRegistration): StationState {
   return {
@@ -79,6 +89,7 @@ export function applySignal(state: StationState, signal: Signal): StationState {
       q.lastArrivalTs = next.lastTs;
       q.waiting += 1;
       q.updatedAt = ts;
+      if (state.stockFlow) state.stockFlow.arrivalsSinceStock += 1;
       break;
     }
     case 'swap_completed': {
@@ -90,6 +101,7 @@ export function applySignal(state: StationState, signal: Signal): StationState {
       q.lastSwapTs = next.lastTs;
       q.waiting = Math.max(0, q.waiting - 1);
       q.updatedAt = ts;
+      if (state.stockFlow) state.stockFlow.swapsSinceStock += 1;
       // A swap hands out a charged pack and takes a depleted one back; only
       // meaningful once the station has reported its stock at least once.
       const inv = state.inventory;
@@ -101,6 +113,7 @@ export function applySignal(state: StationState, signal: Signal): StationState {
       break;
     }
     case 'battery_stock':
+      state.stockFlow = observeStockFlow(state, signal.payload, ts);
       state.inventory = { ...signal.payload, updatedAt: ts };
       break;
     case 'battery_health': {
@@ -172,6 +185,40 @@ export function applySignal(state: StationState, signal: Signal): StationState {
   state.updatedAt = ts;
   state.version += 1;
   return state;
+}
+
+/**
+ * Folds one interval between stock reports into the flow EWMAs. Packs
+ * produced = change in the reported charged count + swaps completed in the
+ * interval (each took a charged pack out; a swap still in a bay shows as a
+ * small lag that cancels over the next intervals). Per-interval weights
+ * 1 - exp(-dt / tau) make the memory a time, not a count of reports.
+ */
+function observeStockFlow(state: StationState, next: SignalPayloads['battery_stock'], ts: string): StockFlow {
+  const prev = state.stockFlow;
+  const restart: StockFlow = { lastStockTs: ts, lastCharged: next.charged, swapsSinceStock: 0, arrivalsSinceStock: 0, producedEwma: 0, swapsEwma: 0, arrivalsEwma: 0, chargingMinEwma: 0, minutesEwma: 0, weight: 0 };
+  // The first report only sets the baseline; before it the folded stock means nothing.
+  if (!prev) return restart;
+  const dtMin = (Date.parse(ts) - Date.parse(prev.lastStockTs)) / 60_000;
+  // A report out of order or at the same instant carries no interval: keep counting into the next one.
+  if (!(dtMin > 0)) return prev;
+  // A long silence is a restart, not one interval.
+  if (dtMin > STOCK_FLOW_MAX_GAP_MIN) return restart;
+  const w = 1 - Math.exp(-dtMin / STOCK_FLOW_TAU_MIN);
+  const mix = (old: number, sample: number) => (1 - w) * old + w * sample;
+  const produced = next.charged - prev.lastCharged + prev.swapsSinceStock;
+  return {
+    lastStockTs: ts,
+    lastCharged: next.charged,
+    swapsSinceStock: 0,
+    arrivalsSinceStock: 0,
+    producedEwma: mix(prev.producedEwma, produced),
+    swapsEwma: mix(prev.swapsEwma, prev.swapsSinceStock),
+    arrivalsEwma: mix(prev.arrivalsEwma, prev.arrivalsSinceStock),
+    chargingMinEwma: mix(prev.chargingMinEwma, state.inventory.charging * dtMin),
+    minutesEwma: mix(prev.minutesEwma, dtMin),
+    weight: mix(prev.weight, 1),
+  };
 }
 
 function ewma(prev: number, sample: number): number {

@@ -50,7 +50,8 @@ describe('EnergyAgent', () => {
 
   describe('defer_charging', () => {
     it('defers in the top price quartile with healthy stock', () => {
-      const [p] = evaluate(priced(0.4), priceSignal(0.4), aContext());
+      // 0.05 swaps/min against 0.1 packs/min back: the stock is not draining.
+      const [p] = evaluate(priced(0.4, (s) => (s.queue.swapRatePerMin = 0.05)), priceSignal(0.4), aContext());
       expect(p!.action).to.equal('defer_charging');
       expect(p!.evidence).to.include({ pricePerKWh: 0.4, quartile: 4, windowSize: 16, healthyStockMinutes: 120, stockDepleting: false });
       expect(p!.params).to.deep.equal({ untilPriceBelow: 0.275 });
@@ -58,9 +59,9 @@ describe('EnergyAgent', () => {
     });
 
     it('quotes a finite stockout time when the stock drains slowly', () => {
-      // 20 charged, drain 0.15 - 0.1 = 0.05/min: 400 min.
+      // 20 charged, drain 0.15 - 0.1 = 0.05/min, variance 0.25/min: 400 / (1 + 0.25) = 320 min.
       const [p] = evaluate(priced(0.4, (s) => (s.queue.swapRatePerMin = 0.15)), priceSignal(0.4), aContext());
-      expect(p!.evidence).to.include({ minutesToStockout: 400 });
+      expect(p!.evidence).to.include({ minutesToStockout: 320 });
     });
 
     it('does not defer when the stock is not healthy', () => {

@@ -2,9 +2,9 @@ import { expect } from 'chai';
 import { MIN_ANOMALY_SAMPLES, meanStd, zScore } from '../../agents/predictors/anomaly.js';
 import { failureRisk, faultsWithin, tempTrendCPerMin } from '../../agents/predictors/failureRisk.js';
 import { priceQuartile } from '../../agents/predictors/priceQuartile.js';
-import { minutesToStockout, rechargeRatePerMin, stockView, surplusPacks } from '../../agents/predictors/stockout.js';
+import { drainRatePerMin, minutesToStockout, observedRechargeRatePerMin, rechargeRatePerMin, stockView, surplusPacks } from '../../agents/predictors/stockout.js';
 import { MAX_WAIT_MIN, activeBays, erlangC, predictWaitMin, stationWaitMin } from '../../agents/predictors/wait.js';
-import type { ChargerState } from '../../eventBus/types.js';
+import type { ChargerState, StockFlow } from '../../eventBus/types.js';
 import { T0, aStation, at, priceWindow } from '../builders.js';
 
 describe('predictors', () => {
@@ -44,20 +44,68 @@ describe('predictors', () => {
   });
 
   describe('stockout', () => {
-    it('drains charged stock at swap rate minus recharge rate', () => {
+    it('drains charged stock at the net rate, sooner when the noise matters', () => {
       expect(rechargeRatePerMin(6, 60)).to.be.closeTo(0.1, 1e-12);
-      expect(minutesToStockout({ charged: 10, swapRatePerMin: 0.5, rechargeRatePerMin: 0.25 })).to.equal(40);
+      // x^2 / (mu x + s2): 100 / (0.25 * 10 + 0.75)
+      expect(minutesToStockout({ charged: 10, swapRatePerMin: 0.5, rechargeRatePerMin: 0.25 })).to.be.closeTo(100 / 3.25, 1e-9);
+      // Large stock: the drift dominates and it tends to x / mu.
+      expect(minutesToStockout({ charged: 1000, swapRatePerMin: 0.5, rechargeRatePerMin: 0.25 })).to.be.closeTo(4000, 15);
+      // Balanced: only the fluctuation, x^2 / s2.
+      expect(minutesToStockout({ charged: 4, swapRatePerMin: 0.1, rechargeRatePerMin: 0.1 })).to.be.closeTo(80, 1e-9);
     });
 
-    it('is Infinity when recharging keeps up, 0 when already out', () => {
+    it('is Infinity when recharging outpaces demand beyond the noise, 0 when already out', () => {
       expect(minutesToStockout({ charged: 10, swapRatePerMin: 0.1, rechargeRatePerMin: 0.2 })).to.equal(Infinity);
       expect(minutesToStockout({ charged: 0, swapRatePerMin: 0, rechargeRatePerMin: 0 })).to.equal(0);
     });
 
     it('reads the station, and knows nothing before a stock report', () => {
       const v = stockView(aStation((s) => (s.queue.swapRatePerMin = 0.6)), 60);
-      expect(v!.minutesToStockout).to.be.closeTo(20 / 0.5, 1e-9);
+      expect(v!.drainRatePerMin).to.be.closeTo(0.6, 1e-12);
+      expect(v!.rechargeRatePerMin).to.be.closeTo(0.1, 1e-12);
+      expect(v!.minutesToStockout).to.be.closeTo(400 / (0.5 * 20 + 0.7), 1e-9);
       expect(stockView(aStation((s) => (s.inventory.updatedAt = null)))).to.equal(null);
+    });
+
+    const flow = (over: Partial<StockFlow>): StockFlow => ({
+      lastStockTs: T0,
+      lastCharged: 20,
+      swapsSinceStock: 0,
+      arrivalsSinceStock: 0,
+      producedEwma: 0,
+      swapsEwma: 0,
+      arrivalsEwma: 0,
+      chargingMinEwma: 0,
+      minutesEwma: 0,
+      weight: 0,
+      ...over,
+    });
+
+    it('learns the recharge rate per pack on charge from the stock flow', () => {
+      // 6 on charge; the flow saw 1 pack per 120 pack-minutes: half the assumed 1/60.
+      const full = aStation((s) => (s.stockFlow = flow({ producedEwma: 1, chargingMinEwma: 120, weight: 1 })));
+      expect(observedRechargeRatePerMin(full, 60)).to.be.closeTo(6 / 120, 1e-12);
+      // Half the weight: halfway between observed and assumed.
+      const half = aStation((s) => (s.stockFlow = flow({ producedEwma: 1, chargingMinEwma: 120, weight: 0.5 })));
+      expect(observedRechargeRatePerMin(half, 60)).to.be.closeTo(6 * (0.5 / 120 + 0.5 / 60), 1e-12);
+      // No history: the assumption; nothing on charge: nothing back.
+      expect(observedRechargeRatePerMin(aStation(), 60)).to.be.closeTo(0.1, 1e-12);
+      expect(observedRechargeRatePerMin(aStation((s) => ((s.stockFlow = flow({ producedEwma: 1, chargingMinEwma: 120, weight: 1 })), (s.inventory.charging = 0))), 60)).to.equal(0);
+      // Slow chargers push the stockout closer than the 60 min assumption would.
+      const slow = stockView(aStation((s) => ((s.queue.swapRatePerMin = 0.1), (s.stockFlow = flow({ producedEwma: 1, chargingMinEwma: 120, weight: 1, swapsEwma: 0.1, minutesEwma: 1 })))), 60)!;
+      const assumed = stockView(aStation((s) => (s.queue.swapRatePerMin = 0.1)), 60)!;
+      expect(slow.minutesToStockout).to.be.below(assumed.minutesToStockout);
+    });
+
+    it('drains at counted demand, the bay capacity when a line waits, and a balanced guess before any event', () => {
+      // Stale gap EWMA says 1/min; the counts say 0.2/min.
+      const counted = aStation((s) => ((s.queue.swapRatePerMin = 1), (s.stockFlow = flow({ swapsEwma: 0.1, arrivalsEwma: 0.2, minutesEwma: 1, weight: 1 }))));
+      expect(drainRatePerMin(counted)).to.be.closeTo(0.2, 1e-12);
+      // 4 staffed bays at 3 min: 4/3 per minute.
+      expect(drainRatePerMin(aStation((s) => ((s.queue.waiting = 3), (s.queue.swapRatePerMin = 0.1))))).to.be.closeTo(4 / 3, 1e-12);
+      expect(drainRatePerMin(aStation((s) => (s.queue.arrivalRatePerMin = 9)))).to.be.closeTo(4 / 3, 1e-12);
+      expect(drainRatePerMin(aStation(), 0.1)).to.be.closeTo(0.1, 1e-12);
+      expect(drainRatePerMin(aStation((s) => (s.queue.swapRatePerMin = 0.05)), 0.1)).to.be.closeTo(0.05, 1e-12);
     });
 
     it('counts surplus above the kept fraction of slots', () => {

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { EWMA_ALPHA, STATE_LIMITS, applySignal, cloneState, initialState } from '../../services/stationFold.js';
+import { EWMA_ALPHA, STATE_LIMITS, STOCK_FLOW_MAX_GAP_MIN, STOCK_FLOW_TAU_MIN, applySignal, cloneState, initialState } from '../../services/stationFold.js';
 import { REGISTRATION, aSignal, at } from '../builders.js';
 
 const fresh = () => initialState(REGISTRATION);
@@ -83,6 +83,51 @@ describe('stationFold', () => {
   it('battery_stock sets the inventory', () => {
     const s = applySignal(fresh(), aSignal('battery_stock', { charged: 9, charging: 3, depleted: 2, faulty: 1 }, { ts: at(4) }));
     expect(s.inventory).to.deep.equal({ charged: 9, charging: 3, depleted: 2, faulty: 1, updatedAt: at(4) });
+  });
+
+  it('battery_stock learns the stock flow: packs produced, swaps and arrivals between reports', () => {
+    const s = fresh();
+    applySignal(s, aSignal('battery_stock', { charged: 5, charging: 4, depleted: 1, faulty: 0 }, { ts: at(0) }));
+    expect(s.stockFlow).to.include({ lastStockTs: at(0), lastCharged: 5, weight: 0 });
+    applySignal(s, aSignal('arrival', {}, { ts: at(1) }));
+    applySignal(s, aSignal('arrival', {}, { ts: at(2) }));
+    applySignal(s, aSignal('swap_completed', { durationS: 180 }, { ts: at(3) }));
+    applySignal(s, aSignal('swap_completed', { durationS: 180 }, { ts: at(4) }));
+    expect(s.stockFlow).to.include({ swapsSinceStock: 2, arrivalsSinceStock: 2 });
+    // 2 packs left in swaps and the count still rose by 1: the chargers finished 3 in 10 minutes.
+    applySignal(s, aSignal('battery_stock', { charged: 6, charging: 4, depleted: 0, faulty: 0 }, { ts: at(10) }));
+    const w = 1 - Math.exp(-10 / STOCK_FLOW_TAU_MIN);
+    const f = s.stockFlow!;
+    expect(f).to.include({ lastStockTs: at(10), lastCharged: 6, swapsSinceStock: 0, arrivalsSinceStock: 0 });
+    expect(f.weight).to.be.closeTo(w, 1e-12);
+    expect(f.producedEwma).to.be.closeTo(3 * w, 1e-12);
+    expect(f.swapsEwma).to.be.closeTo(2 * w, 1e-12);
+    expect(f.arrivalsEwma).to.be.closeTo(2 * w, 1e-12);
+    expect(f.chargingMinEwma).to.be.closeTo(40 * w, 1e-12);
+    expect(f.minutesEwma).to.be.closeTo(10 * w, 1e-12);
+    // Ratios are the rates: 3 packs per 40 pack-minutes on charge, 0.2 swaps per minute.
+    expect(f.producedEwma / f.chargingMinEwma).to.be.closeTo(3 / 40, 1e-12);
+    expect(f.swapsEwma / f.minutesEwma).to.be.closeTo(0.2, 1e-12);
+  });
+
+  it('counts packs produced while the folded stock sits at 0', () => {
+    const s = fresh();
+    applySignal(s, aSignal('battery_stock', { charged: 0, charging: 4, depleted: 3, faulty: 0 }, { ts: at(0) }));
+    // A pack finished and went straight out in a swap: the next report still says 0.
+    applySignal(s, aSignal('swap_completed', { durationS: 180 }, { ts: at(1) }));
+    applySignal(s, aSignal('battery_stock', { charged: 0, charging: 4, depleted: 4, faulty: 0 }, { ts: at(2) }));
+    expect(s.stockFlow!.producedEwma).to.be.closeTo(1 - Math.exp(-2 / STOCK_FLOW_TAU_MIN), 1e-12);
+  });
+
+  it('stock flow ignores a report out of order and restarts after a long silence', () => {
+    const s = fresh();
+    applySignal(s, aSignal('battery_stock', { charged: 5, charging: 4, depleted: 1, faulty: 0 }, { ts: at(0) }));
+    applySignal(s, aSignal('battery_stock', { charged: 7, charging: 4, depleted: 1, faulty: 0 }, { ts: at(5) }));
+    const before = { ...s.stockFlow! };
+    applySignal(s, aSignal('battery_stock', { charged: 9, charging: 4, depleted: 1, faulty: 0 }, { ts: at(3) }));
+    expect(s.stockFlow).to.deep.equal(before);
+    applySignal(s, aSignal('battery_stock', { charged: 2, charging: 4, depleted: 1, faulty: 0 }, { ts: at(5 + STOCK_FLOW_MAX_GAP_MIN + 1) }));
+    expect(s.stockFlow).to.include({ weight: 0, producedEwma: 0, lastCharged: 2 });
   });
 
   it('battery_health upserts and keeps a quarantine once set', () => {

@@ -2,11 +2,12 @@
 // defaults in a child process, stepped Socket.io load from this process, the
 // same load against a bare socket.io echo as the machine's ceiling, and one
 // CPU profile at the highest sustainable rate. Prints markdown, writes JSON.
+import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { startServer, mainProfile, type ServerChild } from './bench/child.js';
+import { startServer, threadProfiles, type ServerChild } from './bench/child.js';
 import { runStep, type StepResult } from './bench/load.js';
 import type { BenchStation } from './bench/signals.js';
 import { formatProfile, summarizeProfile, type ProfileSummary } from './bench/profile.js';
@@ -19,13 +20,13 @@ const MIN_ACHIEVED = 0.95;
 
 const USAGE = `usage: npm run bench -- [options]
   --rates <list>       load steps in signals/s, comma-separated; "max" sends as fast as the ack windows allow
-                       (default 1000,2000,3000,5000,max)
+                       (default 500,1000,2000,3000,5000,max)
   --duration <s>       steady phase per step (default 12)
   --warmup <s>         unmeasured phase before each step (default 3)
   --clients <n>        /ingest connections (default 4)
   --window <n>         unanswered signals allowed per connection (default 128)
   --hot-share <0..1>   share of signals built to cross an agent threshold (default 0.1)
-  --profile-rate <n>   rate for the CPU-profiled run (default: highest step that met the target)
+  --profile-rate <n>   rate for the CPU-profiled run, or "max" (default: highest step that met the target)
   --skip-bare          do not measure the bare socket.io echo
   --skip-profile       do not run the profiled step
   --quick              smoke test: rates 1000,max, 3 s steps, 1 s warm-up
@@ -38,7 +39,8 @@ interface Options {
   clients: number;
   window: number;
   hotShare: number;
-  profileRate: number | null;
+  /** undefined: the highest sustainable step; null: unpaced. */
+  profileRate: number | null | undefined;
   bare: boolean;
   profile: boolean;
 }
@@ -79,7 +81,7 @@ export function parseOptions(argv: string[]): Options | null {
   }
   if (values.help) return null;
   const quick = values.quick === true;
-  const rates = (values.rates ?? (quick ? '1000,max' : '1000,2000,3000,5000,max')).split(',').map((r) => {
+  const rates = (values.rates ?? (quick ? '1000,max' : '500,1000,2000,3000,5000,max')).split(',').map((r) => {
     const t = r.trim().toLowerCase();
     return t === 'max' ? null : positive('rates', t, true, 1_000_000);
   });
@@ -92,7 +94,8 @@ export function parseOptions(argv: string[]): Options | null {
     clients: values.clients ? positive('clients', values.clients, true, 256) : 4,
     window: values.window ? positive('window', values.window, true, 100_000) : 128,
     hotShare,
-    profileRate: values['profile-rate'] ? positive('profile-rate', values['profile-rate'], true, 1_000_000) : null,
+    profileRate:
+      values['profile-rate'] === undefined ? undefined : values['profile-rate'] === 'max' ? null : positive('profile-rate', values['profile-rate'], true, 1_000_000),
     bare: values['skip-bare'] !== true,
     profile: values['skip-profile'] !== true,
   };
@@ -140,8 +143,6 @@ async function stationsOf(url: string): Promise<BenchStation[]> {
 }
 
 interface Row extends StepResult {
-  server: StepResult['server'];
-  target: number | null;
   kind: 'copilot' | 'bare';
   meetsTarget: boolean;
 }
@@ -218,18 +219,21 @@ async function run(o: Options): Promise<void> {
   const ratio = o.bare && maxOf('bare') > 0 ? maxOf('copilot') / maxOf('bare') : null;
   const at2000 = copilot.find((r) => r.target === 2000);
 
-  let profile: ProfileSummary | null = null;
+  const profiles: { thread: string; summary: ProfileSummary }[] = [];
   let profileRate: number | null = null;
   if (o.profile) {
-    profileRate = o.profileRate ?? maxSustainable ?? Math.min(...o.rates.filter((r): r is number => r !== null), 1000);
+    profileRate = o.profileRate !== undefined ? o.profileRate : (maxSustainable ?? Math.min(...o.rates.filter((r): r is number => r !== null), 1000));
     const dir = await mkdtemp(join(tmpdir(), 'bench-prof-'));
     tempDirs.push(dir);
-    log(`bench: profiling the copilot at ${profileRate} signals/s ...`);
+    log(`bench: profiling the copilot at ${profileRate ?? 'max'} signals/s ...`);
     const row = await step('copilot', profileRate, o, stations, dir);
     log(`  accepted ${f0(row.acceptedPerS)}/s under the profiler`);
-    const file = await mainProfile(dir);
-    if (file) profile = await summarizeProfile(file, ROOT);
-    else log('bench: the profiled server wrote no .cpuprofile (did it exit cleanly on SIGTERM?)');
+    for (const { thread, file } of await threadProfiles(dir)) {
+      const summary = await summarizeProfile(file, ROOT, row.steadyUs);
+      // Threads that were nearly idle in the steady phase (tsx's loader) say nothing about throughput.
+      if (thread === 0 || summary.busyMs > 0.05 * o.durationS * 1000) profiles.push({ thread: thread === 0 ? 'main thread' : `worker thread ${thread}`, summary });
+    }
+    if (profiles.length === 0) log('bench: the profiled server wrote no .cpuprofile (did it exit cleanly on SIGTERM?)');
   }
 
   const out: string[] = [
@@ -244,7 +248,7 @@ async function run(o: Options): Promise<void> {
     `Max sustainable paced rate meeting the latency target: ${maxSustainable ?? 'none of the steps'}${maxSustainable ? ' signals/s' : ''}.`,
     `Max accepted rate: copilot ${f0(maxOf('copilot'))}/s${o.bare ? `, bare echo ${f0(maxOf('bare'))}/s, copilot/bare ${ratio === null ? '-' : ratio.toFixed(2)}` : ''}.`,
   ];
-  if (profile) out.push('', `### CPU profile of the copilot at ${profileRate} signals/s`, '', formatProfile(profile));
+  for (const p of profiles) out.push('', `### CPU profile of the copilot at ${profileRate ?? 'max'} signals/s: ${p.thread}`, '', formatProfile(p.summary, `the server's ${p.thread}`));
   process.stdout.write(`${out.join('\n')}\n`);
 
   const dir = join(ROOT, 'bench-results');
@@ -253,14 +257,26 @@ async function run(o: Options): Promise<void> {
   const result = {
     startedAt: started.toISOString(),
     machine: { cpus: cpus().length, model: cpus()[0]?.model ?? null, node: process.version },
+    revision: revision(),
     options: o,
     stations: stations.length,
     steps: rows,
     summary: { targetMet: at2000?.meetsTarget ?? null, maxSustainable, maxAccepted: { copilot: maxOf('copilot'), bare: o.bare ? maxOf('bare') : null }, ratio },
-    profile: profile ? { rate: profileRate, ...profile } : null,
+    profile: o.profile ? { rate: profileRate, threads: profiles } : null,
   };
   await writeFile(file, `${JSON.stringify(result, null, 2)}\n`);
   log(`bench: results written to ${file}`);
+}
+
+/** The code measured: other work may be uncommitted while the bench runs, so say so in the result. */
+function revision(): { commit: string | null; dirty: boolean | null } {
+  try {
+    const commit = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: ROOT, encoding: 'utf8' }).trim() !== '';
+    return { commit, dirty };
+  } catch {
+    return { commit: null, dirty: null };
+  }
 }
 
 async function cleanup(): Promise<void> {

@@ -94,9 +94,15 @@ export function sumOf(m: Map<string, number>, name: string): number {
   return total;
 }
 
-/** The main thread's profile: Node also writes one per worker (tsx runs a loader thread). */
-export async function mainProfile(dir: string): Promise<string | null> {
-  const files = (await readdir(dir)).filter((f) => f.endsWith('.cpuprofile'));
-  const main = files.find((f) => /\.\d+\.0\.\d+\.cpuprofile$/.test(f)) ?? files[0];
-  return main ? join(dir, main) : null;
+/**
+ * Every thread's profile, main thread first: Node writes one file per thread
+ * (the main thread, tsx's loader thread, the embedded database's worker).
+ */
+export async function threadProfiles(dir: string): Promise<{ thread: number; file: string }[]> {
+  const out: { thread: number; file: string }[] = [];
+  for (const f of await readdir(dir)) {
+    const m = /\.\d+\.(\d+)\.\d+\.cpuprofile$/.exec(f);
+    if (m) out.push({ thread: Number(m[1]), file: join(dir, f) });
+  }
+  return out.sort((a, b) => a.thread - b.thread);
 }

@@ -54,7 +54,7 @@ http.listen(Number(process.env.PORT ?? 0), process.env.HOST ?? '127.0.0.1', () =
 });
 
 const stop = () => {
-  io.close(() => process.exit(0));
+  void io.close(() => process.exit(0));
 };
 process.on('SIGTERM', stop);
 process.on('SIGINT', stop);

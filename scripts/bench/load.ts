@@ -40,6 +40,10 @@ export interface StepResult {
   /** CPU of the load process, in % of one core: near 100 means the generator, not the server, is the limit. */
   loadCpuPct: number;
   server: { eventLoopP99Ms: number | null; cpuPct: number | null };
+  /** Accepted signals per second of the steady phase: a falling line means the server slows as its data grows. */
+  timeline: number[];
+  /** The steady phase on the monotonic clock in microseconds, to cut a CPU profile to it. */
+  steadyUs: [number, number];
 }
 
 const hist = (): Histogram => build({ lowestDiscernibleValue: 1, highestTrackableValue: 120_000_000, numberOfSignificantValueDigits: 3 });
@@ -47,6 +51,7 @@ const ms = (h: Histogram): Latency =>
   h.totalCount === 0
     ? { count: 0, p50: NaN, p99: NaN, max: NaN }
     : { count: h.totalCount, p50: h.getValueAtPercentile(50) / 1000, p99: h.getValueAtPercentile(99) / 1000, max: h.maxValue / 1000 };
+const monoUs = () => Number(process.hrtime.bigint() / 1000n);
 const sleep = (msec: number) => new Promise<void>((r) => setTimeout(r, msec));
 
 function connect(url: string, ns: string, auth: Record<string, string>): Promise<Socket> {
@@ -80,6 +85,8 @@ export async function runStep(o: StepOptions): Promise<StepResult> {
   let sending = true;
   let steadySent = 0;
   let accepted = 0;
+  let steadyT0 = 0;
+  const timeline: number[] = [];
   let rejected = 0;
   let decisions = 0;
   let badDecisionIds = 0;
@@ -110,7 +117,11 @@ export async function runStep(o: StepOptions): Promise<StepResult> {
       c.inflight--;
       const now = performance.now();
       if (answer?.ok) {
-        if (steady) accepted++;
+        if (steady) {
+          accepted++;
+          const sec = Math.floor((now - steadyT0) / 1000);
+          timeline[sec] = (timeline[sec] ?? 0) + 1;
+        }
         if (counted) ack.recordValue(Math.max(1, Math.round((now - t) * 1000)));
       } else {
         rejected++;
@@ -165,9 +176,12 @@ export async function runStep(o: StepOptions): Promise<StepResult> {
     const m0 = await scrape(o.url);
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
+    const us0 = monoUs();
+    steadyT0 = t0;
     steady = true;
     await sleep(o.durationS * 1000);
     steady = false;
+    const us1 = monoUs();
     const elapsedS = (performance.now() - t0) / 1000;
     const loadCpu = process.cpuUsage(cpu0);
     const m1 = await scrape(o.url);
@@ -193,6 +207,8 @@ export async function runStep(o: StepOptions): Promise<StepResult> {
       decisionsPerS: decisions / elapsedS,
       loadCpuPct: ((loadCpu.user + loadCpu.system) / 1000 / (elapsedS * 1000)) * 100,
       server: { eventLoopP99Ms: lag === undefined ? null : lag * 1000, cpuPct: m0.size && m1.size ? (cpuS / elapsedS) * 100 : null },
+      timeline: Array.from(timeline.slice(0, Math.floor(elapsedS)), (n) => n ?? 0),
+      steadyUs: [us0, us1],
     };
   } finally {
     sending = false;

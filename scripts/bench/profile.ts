@@ -5,7 +5,8 @@ import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 interface CpuProfile {
-  nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] }[];
+  nodes: { id: number; callFrame: { functionName: string; url: string }; children?: number[] }[];
+  startTime: number;
   samples: number[];
   timeDeltas: number[];
 }
@@ -17,7 +18,9 @@ export interface ProfileRow {
 }
 
 export interface ProfileSummary {
+  /** Sampled time in the window; busyMs excludes idle. */
   totalMs: number;
+  busyMs: number;
   /** Share of the profile when the main thread had nothing to do. */
   idlePct: number;
   functions: ProfileRow[];
@@ -39,12 +42,23 @@ function moduleOf(url: string, root: string): string {
   return path.startsWith(root) ? relative(root, path) : path;
 }
 
-export async function summarizeProfile(file: string, root: string, top = 20): Promise<ProfileSummary> {
+/**
+ * `windowUs` keeps only samples taken in [from, to], in microseconds of the
+ * monotonic clock (V8's profile clock and process.hrtime agree on Linux), so
+ * start-up, transpiling and warm-up do not count.
+ */
+export async function summarizeProfile(file: string, root: string, windowUs?: [number, number], top = 20): Promise<ProfileSummary> {
   const p = JSON.parse(await readFile(file, 'utf8')) as CpuProfile;
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
   const selfUs = new Map<number, number>();
-  // timeDeltas[i] is the gap before sample i; attributing it to sample i is what DevTools does.
-  for (let i = 0; i < p.samples.length; i++) selfUs.set(p.samples[i], (selfUs.get(p.samples[i]) ?? 0) + Math.max(0, p.timeDeltas[i] ?? 0));
+  let at = p.startTime;
+  for (let i = 0; i < p.samples.length; i++) {
+    // timeDeltas[i] is the gap before sample i; attributing it to sample i is what DevTools does.
+    const d = Math.max(0, p.timeDeltas[i] ?? 0);
+    at += d;
+    if (windowUs && (at < windowUs[0] || at > windowUs[1])) continue;
+    selfUs.set(p.samples[i], (selfUs.get(p.samples[i]) ?? 0) + d);
+  }
 
   const fns = new Map<string, number>();
   const mods = new Map<string, number>();
@@ -58,7 +72,8 @@ export async function summarizeProfile(file: string, root: string, top = 20): Pr
       continue;
     }
     const mod = moduleOf(f.url, root);
-    const fn = f.url ? `${mod}:${f.functionName || '(anonymous)'}:${f.lineNumber + 1}` : f.functionName;
+    // Line numbers are left out: tsx-transpiled files report positions in the emitted code, not the source.
+    const fn = f.url ? `${mod}:${f.functionName || '(anonymous)'}` : f.functionName;
     fns.set(fn, (fns.get(fn) ?? 0) + us);
     mods.set(f.url ? mod : f.functionName, (mods.get(f.url ? mod : f.functionName) ?? 0) + us);
   }
@@ -71,7 +86,7 @@ export async function summarizeProfile(file: string, root: string, top = 20): Pr
     for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
       const f = byId.get(at)!.callFrame;
       if (!f.url || f.url.includes('/node_modules/') || f.url.startsWith('node:')) continue;
-      seen.add(`${moduleOf(f.url, root)}:${f.functionName || '(anonymous)'}:${f.lineNumber + 1}`);
+      seen.add(`${moduleOf(f.url, root)}:${f.functionName || '(anonymous)'}`);
     }
     for (const k of seen) incl.set(k, (incl.get(k) ?? 0) + us);
   }
@@ -80,14 +95,14 @@ export async function summarizeProfile(file: string, root: string, top = 20): Pr
       .sort((a, b) => b[1] - a[1])
       .slice(0, top)
       .map(([name, us]) => ({ name, ms: Math.round(us / 1000), pct: total ? (us / total) * 100 : 0 }));
-  return { totalMs: Math.round(total / 1000), idlePct: total ? (idle / total) * 100 : 0, functions: rows(fns), modules: rows(mods), inclusive: rows(incl) };
+  return { totalMs: Math.round(total / 1000), busyMs: Math.round((total - idle) / 1000), idlePct: total ? (idle / total) * 100 : 0, functions: rows(fns), modules: rows(mods), inclusive: rows(incl) };
 }
 
-export function formatProfile(s: ProfileSummary): string {
+export function formatProfile(s: ProfileSummary, title = "the server's main thread"): string {
   const table = (title: string, rows: ProfileRow[]) =>
     [`| ${title} | self ms | % of samples |`, '|---|---:|---:|', ...rows.map((r) => `| ${r.name} | ${r.ms} | ${r.pct.toFixed(1)} |`)].join('\n');
   return [
-    `Profiled ${s.totalMs} ms of the server's main thread; idle ${s.idlePct.toFixed(1)} %.`,
+    `Profiled ${s.totalMs} ms of ${title}; idle ${s.idlePct.toFixed(1)} %.`,
     '',
     table('module (self time)', s.modules),
     '',
@@ -99,6 +114,7 @@ export function formatProfile(s: ProfileSummary): string {
 
 if (require.main === module) {
   const [file, root = process.cwd()] = process.argv.slice(2);
+  // Standalone use has no steady-phase window: the whole profile is summarized, start-up included.
   if (!file) {
     process.stderr.write('usage: tsx scripts/bench/profile.ts <file.cpuprofile> [repo root]\n');
     process.exit(2);

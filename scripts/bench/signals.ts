@@ -25,16 +25,23 @@ const MIX: readonly (readonly [string, number])[] = [
   ['power_draw', 15],
   ['battery_stock', 10],
   ['charger_status', 10],
-  ['arrival', 10],
-  ['swap_completed', 10],
+  ['arrival', 6],
+  ['swap_completed', 6],
 ];
 const TOTAL = MIX.reduce((s, [, w]) => s + w, 0);
 
 const int = (lo: number, hi: number) => lo + Math.floor(Math.random() * (hi - lo + 1));
 const real = (lo: number, hi: number, digits = 1) => Number((lo + Math.random() * (hi - lo)).toFixed(digits));
 
+// Each station keeps its own clock that advances this much per signal it
+// sends. The wall clock would not do: at bench rates one station sends ~100
+// signals per wall second, so swap and arrival rates derived from ts would be
+// far beyond any real station and the agents would decide on nearly everything.
+const STATION_SECONDS_PER_SIGNAL = 2;
+
 export class SignalGenerator {
   private next = 0;
+  private readonly clocks: number[];
 
   /** `hotShare` is the fraction of signals built to cross an agent threshold. */
   constructor(
@@ -42,11 +49,14 @@ export class SignalGenerator {
     private readonly hotShare = 0.1,
   ) {
     if (stations.length === 0) throw new Error('the load generator needs at least one registered station');
+    this.clocks = stations.map(() => Date.now());
   }
 
   make(): BenchSignal {
     // Round-robin over stations keeps each station's ts increasing and its load even.
-    const station = this.stations[this.next++ % this.stations.length];
+    const i = this.next++ % this.stations.length;
+    const station = this.stations[i];
+    this.clocks[i] += STATION_SECONDS_PER_SIGNAL * 1000 * (0.5 + Math.random());
     let pick = Math.random() * TOTAL;
     let type = MIX[0][0];
     for (const [t, w] of MIX) {
@@ -57,7 +67,7 @@ export class SignalGenerator {
       pick -= w;
     }
     const hot = Math.random() < this.hotShare;
-    return { id: randomUUID(), stationId: station.id, type, ts: new Date().toISOString(), payload: payloadFor(type, station, hot) };
+    return { id: randomUUID(), stationId: station.id, type, ts: new Date(this.clocks[i]).toISOString(), payload: payloadFor(type, station, hot) };
   }
 }
 
@@ -72,8 +82,8 @@ function payloadFor(type: string, s: BenchStation, hot: boolean): Payload {
       return { kW: hot ? real(400, 600) : real(40, 250) };
     case 'battery_stock': {
       const slots = s.capacity.batterySlots;
-      const charged = hot ? int(0, 2) : int(Math.floor(slots * 0.3), Math.floor(slots * 0.7));
-      const charging = int(0, Math.max(0, slots - charged - 2));
+      const charged = hot ? int(0, 2) : int(Math.floor(slots * 0.5), Math.floor(slots * 0.9));
+      const charging = Math.max(0, slots - charged - int(1, 3));
       return { charged, charging, depleted: Math.max(0, slots - charged - charging - 1), faulty: int(0, 1) };
     }
     case 'charger_status':

@@ -99,8 +99,11 @@ export async function summarizeProfile(file: string, root: string, windowUs?: [n
 }
 
 export function formatProfile(s: ProfileSummary, title = "the server's main thread"): string {
+  // A thread that ran no repo code (the database worker) has no inclusive rows: print no empty table.
   const table = (title: string, rows: ProfileRow[]) =>
-    [`| ${title} | self ms | % of samples |`, '|---|---:|---:|', ...rows.map((r) => `| ${r.name} | ${r.ms} | ${r.pct.toFixed(1)} |`)].join('\n');
+    rows.length === 0
+      ? `No ${title} samples.`
+      : [`| ${title} | self ms | % of samples |`, '|---|---:|---:|', ...rows.map((r) => `| ${r.name} | ${r.ms} | ${r.pct.toFixed(1)} |`)].join('\n');
   return [
     `Profiled ${s.totalMs} ms of ${title}; idle ${s.idlePct.toFixed(1)} %.`,
     '',

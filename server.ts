@@ -74,7 +74,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
   const writer = <T>(name: string, model: { insertMany(docs: T[], opts: object): Promise<unknown> }) =>
     new BatchWriter<T>({
       name,
-      flushMs: config.signalFlushMs,
+      lingerMs: config.signalFlushMs,
       maxBatch: config.signalFlushMax,
       insert: (docs) => insertIgnoringDuplicates(model, docs),
       onError: (err, attempt) => {

@@ -283,7 +283,18 @@ export function compareScore(a: Proposal, b: Proposal): number {
   return byScore !== 0 ? byScore : compareCanonical(a, b);
 }
 
+// Keys are compared many times per sort; each proposal's is built once.
+const stableKeys = new WeakMap<Proposal, string>();
+
 function stableKey(p: Proposal): string {
+  const cached = stableKeys.get(p);
+  if (cached !== undefined) return cached;
+  const key = buildStableKey(p);
+  stableKeys.set(p, key);
+  return key;
+}
+
+function buildStableKey(p: Proposal): string {
   const sortedEntries = (o: Record<string, unknown>): [string, unknown][] => Object.keys(o).sort().map((k) => [k, o[k]]);
   return JSON.stringify([sortedEntries(p.params), p.urgency, p.confidence, sortedEntries(p.claims), sortedEntries(p.evidence)]);
 }

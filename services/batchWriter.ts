@@ -1,11 +1,17 @@
 // Group commit: callers append documents and are answered once the insert that
-// carries them has succeeded. A failed insert keeps its documents and retries,
-// so nothing acknowledged is dropped while the database is briefly away.
+// carries them has succeeded. An idle writer inserts at once (after the current
+// I/O phase, so one tick's appends share a batch); while inserts are in flight,
+// what arrives queues up and goes in the next batch. A failed insert keeps its
+// documents and retries with backoff, so nothing acknowledged is dropped while
+// the database is briefly away.
 export interface BatchWriterOptions<T> {
   name: string;
   insert(docs: T[]): Promise<void>;
-  flushMs: number;
+  /** Extra wait before an insert, to gather bigger batches; 0 inserts as soon as the writer is idle. */
+  lingerMs: number;
   maxBatch: number;
+  /** Inserts in flight at once. */
+  maxInflight?: number;
   onError(err: unknown, attempt: number): void;
   /** Upper bound for the retry backoff. */
   maxBackoffMs?: number;
@@ -20,14 +26,14 @@ interface Pending<T> {
 export class BatchWriter<T> {
   private queue: Pending<T>[] = [];
   private queued = 0;
-  private timer: NodeJS.Timeout | null = null;
-  private inflight: Promise<void> | null = null;
+  private scheduled: NodeJS.Timeout | NodeJS.Immediate | null = null;
+  private readonly inflight = new Set<Promise<void>>();
   private failures = 0;
   private closed = false;
 
   constructor(private readonly opts: BatchWriterOptions<T>) {}
 
-  /** Documents waiting for an insert (the write backlog). */
+  /** Documents waiting for or inside an insert (the write backlog). */
   get backlog(): number {
     return this.queued;
   }
@@ -42,26 +48,43 @@ export class BatchWriter<T> {
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ docs, resolve, reject });
       this.queued += docs.length;
-      if (this.queued >= this.opts.maxBatch) this.kick(0);
-      else this.kick(this.opts.flushMs);
+      this.schedule();
     });
   }
 
-  private kick(delayMs: number): void {
-    if (this.inflight) return;
-    if (this.timer && delayMs > 0) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      this.inflight = this.drain().finally(() => {
-        this.inflight = null;
-        if (this.queue.length) this.kick(this.failures ? this.backoff() : this.queued >= this.opts.maxBatch ? 0 : this.opts.flushMs);
-      });
-    }, delayMs);
+  private get maxInflight(): number {
+    return this.opts.maxInflight ?? 2;
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.queue.length === 0 || this.inflight.size >= this.maxInflight) return;
+    const run = () => {
+      this.scheduled = null;
+      this.startDrain();
+    };
+    if (this.failures > 0) this.scheduled = setTimeout(run, this.backoff());
+    else if (this.opts.lingerMs > 0 && this.queuedNotInFlight() < this.opts.maxBatch) this.scheduled = setTimeout(run, this.opts.lingerMs);
+    else this.scheduled = setImmediate(run);
+  }
+
+  private queuedNotInFlight(): number {
+    let n = 0;
+    for (const p of this.queue) n += p.docs.length;
+    return n;
   }
 
   private backoff(): number {
     return Math.min(this.opts.maxBackoffMs ?? 5000, 50 * 2 ** Math.min(this.failures, 10));
+  }
+
+  private startDrain(): Promise<void> {
+    const p = this.drain().finally(() => {
+      this.inflight.delete(p);
+      this.schedule();
+    });
+    this.inflight.add(p);
+    this.schedule();
+    return p;
   }
 
   private async drain(): Promise<void> {
@@ -72,6 +95,7 @@ export class BatchWriter<T> {
       take.push(p);
       n += p.docs.length;
     }
+    if (take.length === 0) return;
     try {
       await this.opts.insert(take.flatMap((p) => p.docs));
       this.failures = 0;
@@ -80,36 +104,36 @@ export class BatchWriter<T> {
     } catch (err) {
       this.failures += 1;
       this.opts.onError(err, this.failures);
-      // Put them back in front, in order: retried on the next drain.
+      // Back in front, in order: retried after the backoff.
       this.queue.unshift(...take);
     }
   }
 
   /** Insert everything queued now; resolves when the queue is empty or the writer keeps failing. */
   async flush(maxAttempts = 5): Promise<void> {
-    if (this.timer) {
-      clearTimeout(this.timer);
-      this.timer = null;
+    if (this.scheduled) {
+      clearTimeout(this.scheduled as NodeJS.Timeout);
+      clearImmediate(this.scheduled as NodeJS.Immediate);
+      this.scheduled = null;
     }
     let attempts = 0;
-    while (this.inflight || this.queue.length) {
-      if (this.inflight) {
-        await this.inflight;
+    while (this.inflight.size || this.queue.length) {
+      if (this.inflight.size) {
+        await Promise.all(this.inflight);
         continue;
       }
       if (attempts++ >= maxAttempts) break;
-      this.inflight = this.drain().finally(() => {
-        this.inflight = null;
-      });
-      await this.inflight;
+      await this.startDrain();
     }
-    if (this.timer) {
-      clearTimeout(this.timer);
-      this.timer = null;
+    if (this.scheduled) {
+      clearTimeout(this.scheduled as NodeJS.Timeout);
+      clearImmediate(this.scheduled as NodeJS.Immediate);
+      this.scheduled = null;
     }
   }
 
   async close(): Promise<void> {
+    // Appends that arrive while flushing are still taken (the flush loops until empty).
     await this.flush();
     this.closed = true;
     const err = new Error(`${this.opts.name} writer closed with ${this.queued} documents unwritten`);

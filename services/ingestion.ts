@@ -94,7 +94,13 @@ export class IngestionService {
     }
 
     // Answer only once the signals are in the log: nothing acknowledged is lost.
-    await Promise.all([this.deps.signalLog.append(logDocs), this.deps.energyMarket.append(marketDocs)]);
+    try {
+      await Promise.all([this.deps.signalLog.append(logDocs), this.deps.energyMarket.append(marketDocs)]);
+    } catch (err) {
+      // Not stored (shutting down): forget the ids so the sender's retry is taken, not called a duplicate.
+      await this.deps.cache.del(logDocs.map((d) => dedupeKey(d.signalId))).catch(() => undefined);
+      throw err;
+    }
 
     const rejected = results.filter((r) => r.status === 'rejected').map((r) => ({ index: r.index, error: (r as { error: SignalError }).error }));
     return { accepted: logDocs.length, duplicates: valid.length - logDocs.length, rejected, results };

@@ -86,6 +86,17 @@ export class StationStore {
     return state;
   }
 
+  /** Predicted wait per station, recomputed only when the station's state has changed. */
+  private readonly waits = new Map<string, { version: number; wait: number }>();
+
+  private waitOf(s: StationState): number {
+    const hit = this.waits.get(s.id);
+    if (hit && hit.version === s.version) return hit.wait;
+    const wait = stationWaitMin(s);
+    this.waits.set(s.id, { version: s.version, wait });
+    return wait;
+  }
+
   /** Nearest registered stations with what agents compare, nearest first. */
   nearby(stationId: string): NearbyStation[] {
     const out: NearbyStation[] = [];
@@ -96,7 +107,7 @@ export class StationStore {
         id: s.id,
         name: s.name,
         distanceKm: n.distanceKm,
-        predictedWaitMin: stationWaitMin(s),
+        predictedWaitMin: this.waitOf(s),
         charged: s.inventory.charged,
         batterySlots: s.capacity.batterySlots,
         staff: s.staff.count,

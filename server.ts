@@ -205,7 +205,7 @@ export async function main(): Promise<void> {
     uri = embedded.uri;
     logger.info({ dataDir: config.dataDir }, 'embedded MongoDB wire server started (in memory, snapshotted to DATA_DIR; for demos and development)');
   }
-  const conn = await connectMongo(uri);
+  const conn = await connectMongo(uri, { embedded: embedded !== null });
   const cache: Cache = config.redisUrl ? RedisCache.connect(config.redisUrl) : new MemoryCache();
   const app = await createApp({ config, conn, cache, logger, embedded: { db: embedded !== null } });
 

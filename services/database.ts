@@ -56,8 +56,11 @@ export async function startEmbeddedMongo(opts: { dataDir: string | null; persist
   };
 }
 
-export async function connectMongo(uri: string, dbName = 'copilot'): Promise<Connection> {
-  const conn = mongoose.createConnection(uri, { dbName, serverSelectionTimeoutMS: 5000, maxPoolSize: 20 });
+export async function connectMongo(uri: string, opts: { dbName?: string; embedded?: boolean } = {}): Promise<Connection> {
+  // The embedded server does not answer the streaming (awaitable hello) monitor: the driver then marks
+  // it unknown every few seconds and stalls operations ~500 ms on server selection. Polling avoids it.
+  const monitoring = opts.embedded ? { serverMonitoringMode: 'poll' as const } : {};
+  const conn = mongoose.createConnection(uri, { dbName: opts.dbName ?? 'copilot', serverSelectionTimeoutMS: 5000, maxPoolSize: 20, ...monitoring });
   await conn.asPromise();
   return conn;
 }

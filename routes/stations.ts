@@ -1,10 +1,10 @@
 import { Router } from 'express';
 import Joi from 'joi';
-import type { StationRegistration, StationState } from '../eventBus/types.js';
+import type { StationRegistration } from '../eventBus/types.js';
 import type { Services } from '../services/index.js';
 import { AppError } from '../services/errors.js';
 import { validate } from '../middlewares/validate.js';
-import { stationWaitMin } from '../agents/predictors/wait.js';
+import { stationSummary } from '../services/stationView.js';
 
 const idPattern = /^[A-Za-z0-9][A-Za-z0-9._:-]*$/;
 
@@ -21,31 +21,12 @@ const registrationSchema = Joi.object<StationRegistration>({
 
 const listQuery = Joi.object({ limit: Joi.number().integer().min(1).max(1000).default(200), cursor: Joi.string().max(200) });
 
-/** The list view: what a dashboard tile needs, without the raw windows. */
-export function stationSummary(s: StationState) {
-  return {
-    id: s.id,
-    name: s.name,
-    location: s.location,
-    capacity: s.capacity,
-    version: s.version,
-    updatedAt: s.updatedAt,
-    queueWaiting: s.queue.waiting,
-    predictedWaitMin: Math.round(stationWaitMin(s) * 10) / 10,
-    inventory: s.inventory,
-    power: s.power,
-    staff: s.staff.count,
-    bays: s.bays,
-    chargers: Object.values(s.chargers).map((c) => ({ id: c.id, status: c.status, tempC: c.tempC })),
-  };
-}
-
 export function stationsRouter(s: Services): Router {
   const r = Router();
   r.post('/stations', async (req, res) => {
     const reg = validate<StationRegistration>(registrationSchema, req.body, 'body');
     const state = await s.stations.register(reg);
-    res.status(201).json({ station: stationSummary(state) });
+    res.status(201).json({ station: stationSummary(state, s.stations.predictedWait(state)) });
   });
   r.get('/stations', (req, res) => {
     const q = validate<{ limit: number; cursor?: string }>(listQuery, req.query, 'query');
@@ -53,12 +34,12 @@ export function stationsRouter(s: Services): Router {
     const start = q.cursor ? all.findIndex((x) => x.id > q.cursor!) : 0;
     const page = start < 0 ? [] : all.slice(start, start + q.limit);
     const more = start >= 0 && start + q.limit < all.length;
-    res.json({ items: page.map(stationSummary), nextCursor: more ? page[page.length - 1].id : null });
+    res.json({ items: page.map((x) => stationSummary(x, s.stations.predictedWait(x))), nextCursor: more ? page[page.length - 1].id : null });
   });
   r.get('/stations/:id', (req, res) => {
     const state = s.stations.get(req.params.id);
     if (!state) throw new AppError(404, 'UNKNOWN_STATION', `station ${req.params.id} is not registered`, [{ field: 'id' }]);
-    res.json({ ...state, predictedWaitMin: Math.round(stationWaitMin(state) * 10) / 10 });
+    res.json({ ...state, predictedWaitMin: Math.round(s.stations.predictedWait(state) * 10) / 10 });
   });
   return r;
 }

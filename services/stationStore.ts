@@ -89,7 +89,7 @@ export class StationStore {
   /** Predicted wait per station, recomputed only when the station's state has changed. */
   private readonly waits = new Map<string, { version: number; wait: number }>();
 
-  private waitOf(s: StationState): number {
+  predictedWait(s: StationState): number {
     const hit = this.waits.get(s.id);
     if (hit && hit.version === s.version) return hit.wait;
     const wait = stationWaitMin(s);
@@ -107,7 +107,7 @@ export class StationStore {
         id: s.id,
         name: s.name,
         distanceKm: n.distanceKm,
-        predictedWaitMin: this.waitOf(s),
+        predictedWaitMin: this.predictedWait(s),
         charged: s.inventory.charged,
         batterySlots: s.capacity.batterySlots,
         staff: s.staff.count,

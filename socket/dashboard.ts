@@ -2,7 +2,7 @@
 import type { Namespace } from 'socket.io';
 import Joi from 'joi';
 import type { Services } from '../services/index.js';
-import { stationSummary } from '../routes/stations.js';
+import { stationSummary } from '../services/stationView.js';
 
 const ALL_ROOM = 'all';
 const room = (stationId: string) => `station:${stationId}`;
@@ -40,7 +40,7 @@ export function attachDashboard(ns: Namespace, s: Services): void {
   });
 
   s.bus.on('station.updated', ({ state, signalId }) => {
-    ns.to([room(state.id), ALL_ROOM]).emit('station:updated', { id: state.id, stationId: state.id, signalId, version: state.version, station: stationSummary(state) });
+    ns.to([room(state.id), ALL_ROOM]).emit('station:updated', { id: state.id, stationId: state.id, signalId, version: state.version, station: stationSummary(state, s.stations.predictedWait(state)) });
   });
   s.bus.on('decision.logged', ({ record }) => {
     ns.to([room(record.stationId), ALL_ROOM]).emit('decision:created', record);

@@ -51,16 +51,37 @@ export function humanizeKey(key: string): string {
     .toLowerCase();
 }
 
-/** One evidence entry as text, its unit taken from the key's suffix: `drawKW: 48.5` -> `draw 48.5 kW`. */
-export function formatEntry(key: string, value: number | string | boolean): string {
-  if (typeof value === 'boolean') return `${humanizeKey(key)}: ${value ? 'yes' : 'no'}`;
+interface KeyLabel {
+  plain: string;
+  /** Name without the unit suffix, and the unit, when the key ends in one. */
+  name: string | null;
+  unit: string | null;
+}
+
+// Evidence keys are a small fixed set, and this runs for every decision: label each key once.
+const keyLabels = new Map<string, KeyLabel>();
+
+function labelOf(key: string): KeyLabel {
+  let label = keyLabels.get(key);
+  if (label) return label;
+  label = { plain: humanizeKey(key), name: null, unit: null };
   for (const [re, unit] of UNITS) {
-    if (typeof value === 'number' && re.test(key) && key.replace(re, '') !== '') {
-      const name = humanizeKey(key.replace(re, ''));
-      return unit === '%' ? `${name} ${value}%` : `${name} ${value} ${unit}`;
+    if (re.test(key) && key.replace(re, '') !== '') {
+      label.name = humanizeKey(key.replace(re, ''));
+      label.unit = unit;
+      break;
     }
   }
-  return `${humanizeKey(key)} ${String(value)}`;
+  if (keyLabels.size < 10_000) keyLabels.set(key, label);
+  return label;
+}
+
+/** One evidence entry as text, its unit taken from the key's suffix: `drawKW: 48.5` -> `draw 48.5 kW`. */
+export function formatEntry(key: string, value: number | string | boolean): string {
+  const label = labelOf(key);
+  if (typeof value === 'boolean') return `${label.plain}: ${value ? 'yes' : 'no'}`;
+  if (typeof value === 'number' && label.unit) return label.unit === '%' ? `${label.name} ${value}%` : `${label.name} ${value} ${label.unit}`;
+  return `${label.plain} ${String(value)}`;
 }
 
 function formatEvidence(evidence: Evidence): string {

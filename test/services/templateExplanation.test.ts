@@ -34,7 +34,10 @@ function statedNumbers(text: string, d: Decision): number[] {
 }
 
 describe('template explanations', () => {
-  const decisions = [...decisionsOf('heatwave', 240), ...decisionsOf('rush_hour', 180), ...decisionsOf('stockout', 180), ...decisionsOf('price_spike', 240)];
+  let decisions: Decision[] = [];
+  before(() => {
+    decisions = [...decisionsOf('heatwave', 240), ...decisionsOf('rush_hour', 180), ...decisionsOf('stockout', 180), ...decisionsOf('price_spike', 240)];
+  });
 
   it('are produced for a broad set of actions', () => {
     const actions = new Set(decisions.flatMap((d) => d.actions.map((a) => a.action)));

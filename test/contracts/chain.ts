@@ -1,0 +1,75 @@
+// Contract-test helpers. @nomicfoundation/hardhat-chai-matchers 2.x declares
+// chai ^4 (it patches chai 4's plugin API) and cannot be installed next to
+// chai 6, so reverts and events are checked by decoding with the ABI instead.
+import { expect } from 'chai';
+import type { ContractTransactionReceipt, ContractTransactionResponse, Interface, LogDescription } from 'ethers';
+
+/** The revert data (0x-prefixed hex) carried somewhere in an ethers or Hardhat error. */
+function revertData(err: unknown): string | null {
+  const seen = new Set<unknown>();
+  const queue: unknown[] = [err];
+  while (queue.length > 0) {
+    const e = queue.shift();
+    if (e === null || typeof e !== 'object' || seen.has(e)) continue;
+    seen.add(e);
+    const rec = e as Record<string, unknown>;
+    if (typeof rec.data === 'string' && /^0x[0-9a-fA-F]*$/.test(rec.data) && rec.data.length >= 10) return rec.data;
+    queue.push(rec.data, rec.error, rec.info, rec.cause);
+  }
+  return null;
+}
+
+/**
+ * Awaits `action` and asserts it reverted with the custom error `name` of `iface`
+ * (inherited errors included), with `args` when given.
+ */
+export async function expectRevert(
+  action: Promise<unknown>,
+  iface: Interface,
+  name: string,
+  args?: readonly unknown[],
+): Promise<void> {
+  let err: unknown;
+  try {
+    await action;
+  } catch (e) {
+    err = e;
+  }
+  if (err === undefined) expect.fail(`expected a revert with ${name}, but the call succeeded`);
+  const data = revertData(err);
+  if (data === null) expect.fail(`expected a revert with ${name}, got an error without revert data: ${String(err)}`);
+  const decoded = iface.parseError(data);
+  if (decoded === null) expect.fail(`expected a revert with ${name}, got undecodable revert data ${data}`);
+  expect(decoded.name, 'custom error').to.equal(name);
+  if (args !== undefined) expect([...decoded.args], `${name} arguments`).to.deep.equal([...args]);
+}
+
+/** Sends, waits for the receipt and fails the test if it is missing. */
+export async function mined(tx: Promise<ContractTransactionResponse>): Promise<ContractTransactionReceipt> {
+  const receipt = await (await tx).wait();
+  if (receipt === null) expect.fail('transaction has no receipt');
+  return receipt;
+}
+
+/** The receipt's logs that `iface` decodes as event `name`. */
+export function eventsNamed(receipt: ContractTransactionReceipt, iface: Interface, name: string): LogDescription[] {
+  const out: LogDescription[] = [];
+  for (const log of receipt.logs) {
+    const parsed = iface.parseLog(log);
+    if (parsed !== null && parsed.name === name) out.push(parsed);
+  }
+  return out;
+}
+
+/** Asserts the receipt holds exactly one `name` event, with `args` when given, and returns it. */
+export function expectEvent(
+  receipt: ContractTransactionReceipt,
+  iface: Interface,
+  name: string,
+  args?: readonly unknown[],
+): LogDescription {
+  const found = eventsNamed(receipt, iface, name);
+  expect(found, `${name} events`).to.have.length(1);
+  if (args !== undefined) expect([...found[0].args], `${name} arguments`).to.deep.equal([...args]);
+  return found[0];
+}

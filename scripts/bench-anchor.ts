@@ -1,0 +1,116 @@
+// Anchoring cost (`npm run bench:anchor`): gas per anchored decision when a
+// batch of N leaves is anchored as one Merkle root on Hardhat's in-process
+// network, and the off-chain time to verify one decision's proof.
+import { createHash } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import hre from 'hardhat';
+import { StandardMerkleTree } from '@openzeppelin/merkle-tree';
+import { deployAuditLog } from './deploy.js';
+
+const SIZES = [1, 10, 100, 1_000, 10_000];
+const VERIFY_LEAVES = 10_000;
+// The issue's targets.
+const TARGET_GAS_PER_DECISION_AT_1000 = 50;
+const TARGET_VERIFY_MS = 1;
+
+const LEAF_ENCODING = ['string', 'string', 'bytes32'];
+type Leaf = [kind: string, refId: string, hash: string];
+
+function leaves(n: number, batch: number): Leaf[] {
+  return Array.from({ length: n }, (_, i): Leaf => {
+    const refId = `b${batch}-d${i}`;
+    return ['decision', refId, '0x' + createHash('sha256').update(`{"id":"${refId}"}`).digest('hex')];
+  });
+}
+
+interface Row {
+  leaves: number;
+  buildMs: number;
+  gas: bigint;
+}
+
+async function main(): Promise<void> {
+  await hre.run('compile', { quiet: true });
+  const [deployer] = await hre.ethers.getSigners();
+  const audit = await deployAuditLog(deployer, { admin: deployer.address, anchorer: deployer.address });
+
+  // The contract's first anchor also pays for the batch counter's first write (0 -> 1); report it apart.
+  const first = await (await audit.anchorBatch(hre.ethers.id('first'), 1, 0, 0, hre.ethers.id('first-meta'))).wait();
+
+  const rows: Row[] = [];
+  let seq = 1;
+  let verifyTree: StandardMerkleTree<Leaf> | null = null;
+  for (const [b, n] of SIZES.entries()) {
+    const t0 = performance.now();
+    const tree = StandardMerkleTree.of(leaves(n, b), LEAF_ENCODING);
+    const buildMs = performance.now() - t0;
+    const metadataHash = hre.ethers.id(JSON.stringify({ batch: b, leaves: n }));
+    const receipt = await (await audit.anchorBatch(tree.root, n, seq, seq + n - 1, metadataHash)).wait();
+    if (receipt === null) throw new Error(`batch of ${n}: no receipt`);
+    rows.push({ leaves: n, buildMs, gas: receipt.gasUsed });
+    seq += n;
+    if (n === VERIFY_LEAVES) verifyTree = tree;
+  }
+  if (verifyTree === null) throw new Error(`no ${VERIFY_LEAVES}-leaf tree was built`);
+  const single = await (await audit.anchorDecision(hre.ethers.id('single'))).wait();
+
+  // Off chain, as the auditor's tool does: recompute the leaf, walk the proof to the root.
+  const tree = verifyTree;
+  const items = [...tree.entries()].map(([i, value]) => ({ value, proof: tree.getProof(i) }));
+  const verifyAll = () => {
+    for (const { value, proof } of items) {
+      if (!StandardMerkleTree.verify(tree.root, LEAF_ENCODING, value, proof)) throw new Error('a valid proof failed');
+    }
+  };
+  // The same check written out with ethers: the double-hashed leaf, then sorted-pair keccak up to the root.
+  const { AbiCoder, concat, keccak256 } = hre.ethers;
+  const coder = AbiCoder.defaultAbiCoder();
+  const recomputeAll = () => {
+    for (const { value, proof } of items) {
+      let node = keccak256(keccak256(coder.encode(LEAF_ENCODING, value)));
+      for (const sibling of proof) node = keccak256(node < sibling ? concat([node, sibling]) : concat([sibling, node]));
+      if (node !== tree.root) throw new Error('a valid proof failed');
+    }
+  };
+  const timePerDecision = (fn: () => void) => {
+    fn(); // warm-up
+    const t0 = performance.now();
+    fn();
+    return (performance.now() - t0) / items.length;
+  };
+  const verifyMsPerDecision = timePerDecision(verifyAll);
+  const recomputeMsPerDecision = timePerDecision(recomputeAll);
+  // One eth_call per decision against the in-process node, for comparison.
+  const onChainSample = items.slice(0, 200);
+  const t1 = performance.now();
+  for (const { value, proof } of onChainSample) {
+    if (!(await audit.verifyLeaf(tree.root, tree.leafHash(value), proof))) throw new Error('verifyLeaf failed');
+  }
+  const ethCallMs = (performance.now() - t1) / onChainSample.length;
+
+  const fmt = (n: number | bigint, digits = 0) => Number(n).toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+  console.log('| leaves per batch | anchorBatch gas | gas per decision | tree build (ms) |');
+  console.log('| ---: | ---: | ---: | ---: |');
+  for (const r of rows) {
+    console.log(`| ${fmt(r.leaves)} | ${fmt(r.gas)} | ${fmt(Number(r.gas) / r.leaves, 1)} | ${fmt(r.buildMs, 1)} |`);
+  }
+  console.log('');
+  console.log(`first anchorBatch on a fresh contract (batch counter 0 -> 1): ${fmt(first!.gasUsed)} gas`);
+  console.log(`anchorDecision (one transaction per decision): ${fmt(single!.gasUsed)} gas per decision`);
+  console.log(`off-chain proof verification, ${fmt(items.length)}-leaf tree (proof length ${items[0].proof.length}), per decision:`);
+  console.log(`  StandardMerkleTree.verify:          ${(verifyMsPerDecision * 1000).toFixed(1)} µs`);
+  console.log(`  leaf + MerkleProof walk with ethers: ${(recomputeMsPerDecision * 1000).toFixed(1)} µs`);
+  console.log(`verifyLeaf eth_call on the in-process network: ${ethCallMs.toFixed(2)} ms per decision (${onChainSample.length} calls)`);
+
+  const at1000 = rows.find((r) => r.leaves === 1_000)!;
+  const perDecision = Number(at1000.gas) / at1000.leaves;
+  console.log('');
+  console.log(`target gas per decision at 1,000 leaves <= ${TARGET_GAS_PER_DECISION_AT_1000}: ${fmt(perDecision, 1)} ${perDecision <= TARGET_GAS_PER_DECISION_AT_1000 ? 'met' : 'NOT met'}`);
+  const slowest = Math.max(verifyMsPerDecision, recomputeMsPerDecision);
+  console.log(`target off-chain verification < ${TARGET_VERIFY_MS} ms per decision: ${slowest.toFixed(3)} ms (slower method) ${slowest < TARGET_VERIFY_MS ? 'met' : 'NOT met'}`);
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -60,7 +60,7 @@ export class BatchWriter<T> {
     if (this.scheduled || this.queue.length === 0 || this.inflight.size >= this.maxInflight) return;
     const run = () => {
       this.scheduled = null;
-      this.startDrain();
+      void this.startDrain();
     };
     if (this.failures > 0) this.scheduled = setTimeout(run, this.backoff());
     else if (this.opts.lingerMs > 0 && this.queuedNotInFlight() < this.opts.maxBatch) this.scheduled = setTimeout(run, this.opts.lingerMs);

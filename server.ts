@@ -27,7 +27,7 @@ import { createMetrics } from './services/metrics.js';
 import { StationStore } from './services/stationStore.js';
 import { AgentRegistry, mergeThresholds } from './services/agentRegistry.js';
 import { attachDecisionEffects } from './services/decisionEffects.js';
-import { insertIgnoringDuplicates } from './services/insertMany.js';
+import { insertIgnoringDuplicates, type InsertTarget } from './services/insertMany.js';
 import type { Services } from './services/index.js';
 import { dataRouter } from './routes/data.js';
 import { stationsRouter } from './routes/stations.js';
@@ -71,7 +71,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
     logger.error({ err, where }, 'background error');
   };
 
-  const writer = <T>(name: string, model: { insertMany(docs: T[], opts: object): Promise<unknown> }) =>
+  const writer = <T>(name: string, model: InsertTarget<T>) =>
     new BatchWriter<T>({
       name,
       lingerMs: config.signalFlushMs,

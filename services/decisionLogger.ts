@@ -5,7 +5,7 @@ import type { Decision, DecisionRecord, Explanation } from '../eventBus/types.js
 import type { DecisionLogDoc } from '../models/index.js';
 import type { BatchWriter } from './batchWriter.js';
 import type { Metrics } from './metrics.js';
-import { canonicalHash } from './canonical.js';
+import { canonicalHash, canonicalize, sha256Hex } from './canonical.js';
 import { TEMPLATE_PROMPT_VERSION, templateExplanation } from './explanations/template.js';
 
 /** The hashed part of a record: exactly the Decision fields, nothing the store adds. */
@@ -110,10 +110,13 @@ export class DecisionLogger {
   }
 
   log(decision: Decision, receivedAt: number): DecisionRecord {
-    // A JSON round trip gives exactly what the store and any client will see (no undefined, no prototypes).
-    const content = JSON.parse(JSON.stringify(decisionContent(decision))) as Decision;
-    const hash = canonicalHash(content);
-    const text = templateExplanation(content);
+    // One serialisation: the canonical text is hashed, and parsing it back gives exactly what the
+    // store and any client will see (no undefined, no prototypes), so their hash is the same.
+    const canonical = canonicalize(decisionContent(decision));
+    const content = JSON.parse(canonical) as Decision;
+    const hash = sha256Hex(canonical);
+    // The agent's own key order reads best; the figures are the same as in the canonical content.
+    const text = templateExplanation(decision);
     const partial = { text, source: 'template' as const, promptVersion: TEMPLATE_PROMPT_VERSION };
     const explanation: Explanation = { ...partial, hash: explanationHash(content.id, partial) };
     const record: DecisionRecord = { ...content, hash, explanation, anchor: { status: 'pending' }, createdAt: new Date().toISOString() };

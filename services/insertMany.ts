@@ -12,9 +12,14 @@ interface BulkError {
   writeErrors?: WriteError[] | WriteError;
 }
 
-export async function insertIgnoringDuplicates<T>(model: { insertMany(docs: T[], opts: object): Promise<unknown> }, docs: T[]): Promise<void> {
+export interface InsertTarget<T> {
+  collection: { insertMany(docs: T[], opts: { ordered: boolean }): Promise<unknown> };
+}
+
+/** Straight to the driver: the documents are built by our own code, so mongoose's casting is skipped. */
+export async function insertIgnoringDuplicates<T>(model: InsertTarget<T>, docs: T[]): Promise<void> {
   try {
-    await model.insertMany(docs, { ordered: false, lean: true });
+    await model.collection.insertMany(docs, { ordered: false });
   } catch (err) {
     const e = err as BulkError;
     const writeErrors = Array.isArray(e.writeErrors) ? e.writeErrors : e.writeErrors ? [e.writeErrors] : [];

@@ -2,6 +2,7 @@
 import type { Namespace } from 'socket.io';
 import Joi from 'joi';
 import type { Services } from '../services/index.js';
+import type { DecisionRecord } from '../eventBus/types.js';
 import { stationSummary } from '../services/stationView.js';
 
 const ALL_ROOM = 'all';
@@ -12,6 +13,24 @@ const subscribeSchema = Joi.object({
     .try(Joi.string().valid('*'), Joi.array().items(Joi.string().max(64)).min(1).max(10_000).unique())
     .required(),
 });
+
+/** What a live dashboard shows; the full record (evidence, rejected, trail) is one GET /api/decisions/:id away. */
+export function decisionSummary(r: DecisionRecord) {
+  return {
+    id: r.id,
+    stationId: r.stationId,
+    signalId: r.signalId,
+    ts: r.ts,
+    status: r.status,
+    risk: r.risk,
+    actions: r.actions.map((a) => ({ agent: a.agent, action: a.action, params: a.params, urgency: a.urgency })),
+    rejected: r.rejected.length,
+    conflicts: r.conflicts.length,
+    hash: r.hash,
+    explanation: { text: r.explanation.text, source: r.explanation.source },
+    anchor: { status: r.anchor.status },
+  };
+}
 
 export function attachDashboard(ns: Namespace, s: Services): void {
   ns.on('connection', (socket) => {
@@ -43,7 +62,7 @@ export function attachDashboard(ns: Namespace, s: Services): void {
     ns.to([room(state.id), ALL_ROOM]).emit('station:updated', { id: state.id, stationId: state.id, signalId, version: state.version, station: stationSummary(state, s.stations.predictedWait(state)) });
   });
   s.bus.on('decision.logged', ({ record }) => {
-    ns.to([room(record.stationId), ALL_ROOM]).emit('decision:created', record);
+    ns.to([room(record.stationId), ALL_ROOM]).emit('decision:created', decisionSummary(record));
   });
   s.bus.on('decision.explained', (e) => {
     ns.to([room(e.stationId), ALL_ROOM]).emit('decision:explained', e);

@@ -30,7 +30,12 @@ const AGENT_LABELS: Record<AgentName, string> = {
   auditor: 'Auditor',
 };
 
+// Most specific suffix first: `tempTrendCPerMin` is C per min, not min.
 const UNITS: [RegExp, string][] = [
+  [/CPerMin$/, 'C per min'],
+  [/PerMin$/, 'per min'],
+  [/PerKWh$/, 'per kWh'],
+  [/PerMinute$/, 'per min'],
   [/Min$/, 'min'],
   [/Minutes$/, 'min'],
   [/KW$/, 'kW'],
@@ -39,7 +44,6 @@ const UNITS: [RegExp, string][] = [
   [/C$/, 'C'],
   [/S$/, 's'],
   [/Seconds$/, 's'],
-  [/PerKWh$/, 'per kWh'],
 ];
 
 /** `predictedWaitMin` -> `predicted wait min`. */

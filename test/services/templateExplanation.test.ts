@@ -67,6 +67,9 @@ describe('template explanations', () => {
     expect(formatEntry('drawKW', 48.5)).to.equal('draw 48.5 kW');
     expect(formatEntry('predictedWaitMin', 14)).to.equal('predicted wait 14 min');
     expect(formatEntry('curtailPct', 90)).to.equal('curtail 90%');
+    expect(formatEntry('tempTrendCPerMin', 2.03)).to.equal('temp trend 2.03 C per min');
+    expect(formatEntry('swapRatePerMin', 0.5)).to.equal('swap rate 0.5 per min');
+    expect(formatEntry('pricePerKWh', 0.31)).to.equal('price 0.31 per kWh');
     expect(formatEntry('overLimit', false)).to.equal('over limit: no');
     expect(formatEntry('targetStationId', 'st-002')).to.equal('target station id st-002');
   });

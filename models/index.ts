@@ -29,15 +29,11 @@ export interface DecisionLogDoc {
   decisionId: string;
   stationId: string;
   signalId: string;
-  signalType: string;
   ts: string;
-  actions: Record<string, unknown>[];
-  rejected: Record<string, unknown>[];
-  conflicts: Record<string, unknown>[];
-  trail: Record<string, unknown>[];
-  risk: Record<string, unknown>;
   status: string;
-  stateVersion: number;
+  riskLevel: string;
+  /** The RFC 8785 text that `hash` is the SHA-256 of: the decision content, byte for byte. */
+  canonical: string;
   agents: string[];
   actionNames: string[];
   hash: string;
@@ -117,15 +113,10 @@ const decisionLogSchema = new Schema<DecisionLogDoc>(
     decisionId: { type: String, required: true, unique: true },
     stationId: { type: String, required: true },
     signalId: { type: String, required: true },
-    signalType: { type: String, required: true },
     ts: { type: String, required: true },
-    actions: { type: Mixed, required: true },
-    rejected: { type: Mixed, required: true },
-    conflicts: { type: Mixed, required: true },
-    trail: { type: Mixed, required: true },
-    risk: { type: Mixed, required: true },
     status: { type: String, required: true },
-    stateVersion: { type: Number, required: true },
+    riskLevel: { type: String, required: true },
+    canonical: { type: String, required: true },
     agents: { type: [String], default: undefined },
     actionNames: { type: [String], default: undefined },
     hash: { type: String, required: true },

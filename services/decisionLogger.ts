@@ -38,20 +38,19 @@ export function explanationHash(decisionId: string, e: Omit<Explanation, 'hash'>
   return canonicalHash({ decisionId, text: e.text, source: e.source, model: e.model ?? null, promptVersion: e.promptVersion });
 }
 
-export function toDoc(r: DecisionRecord): DecisionLogDoc {
+/**
+ * The stored form: the canonical text as one string (exactly the hashed bytes, and one cheap BSON
+ * string instead of a deep document), plus the fields queries filter on.
+ */
+export function toDoc(r: DecisionRecord, canonical: string): DecisionLogDoc {
   return {
     decisionId: r.id,
     stationId: r.stationId,
     signalId: r.signalId,
-    signalType: r.signalType,
     ts: r.ts,
-    actions: r.actions as unknown as Record<string, unknown>[],
-    rejected: r.rejected as unknown as Record<string, unknown>[],
-    conflicts: r.conflicts as unknown as Record<string, unknown>[],
-    trail: r.trail as unknown as Record<string, unknown>[],
-    risk: r.risk as unknown as Record<string, unknown>,
     status: r.status,
-    stateVersion: r.stateVersion,
+    riskLevel: r.risk.level,
+    canonical,
     agents: [...new Set(r.actions.map((a) => a.agent))].sort(),
     actionNames: [...new Set(r.actions.map((a) => a.action))].sort(),
     hash: r.hash,
@@ -62,24 +61,14 @@ export function toDoc(r: DecisionRecord): DecisionLogDoc {
 }
 
 export function fromDoc(d: DecisionLogDoc): DecisionRecord {
+  const content = JSON.parse(d.canonical) as Decision;
   return {
-    id: d.decisionId,
-    stationId: d.stationId,
-    signalId: d.signalId,
-    signalType: d.signalType,
-    ts: d.ts,
-    actions: d.actions,
-    rejected: d.rejected,
-    conflicts: d.conflicts,
-    trail: d.trail,
-    risk: d.risk,
-    status: d.status,
-    stateVersion: d.stateVersion,
+    ...content,
     hash: d.hash,
-    explanation: d.explanation,
-    anchor: d.anchor,
+    explanation: d.explanation as unknown as Explanation,
+    anchor: d.anchor as DecisionRecord['anchor'],
     createdAt: new Date(d.createdAt).toISOString(),
-  } as unknown as DecisionRecord;
+  };
 }
 
 export interface DecisionLoggerDeps {
@@ -122,7 +111,7 @@ export class DecisionLogger {
     const record: DecisionRecord = { ...content, hash, explanation, anchor: { status: 'pending' }, createdAt: new Date().toISOString() };
     this.unflushed.set(record.id, record);
     this.deps.writer
-      .append([toDoc(record)])
+      .append([toDoc(record, canonical)])
       .then(() => this.unflushed.delete(record.id))
       .catch((err) => this.deps.onError(err));
     for (const a of record.actions) this.deps.metrics.decisions.inc({ agent: a.agent, action: a.action, status: record.status });

@@ -51,6 +51,8 @@ describe('decision hashes', () => {
       for (const d of docs) {
         const stored = JSON.parse(JSON.stringify(fromDoc(d))) as Record<string, unknown>;
         expect(await independentHash(stored)).to.equal(d.hash);
+        // The stored canonical text is exactly the hashed bytes.
+        expect(createHash('sha256').update(d.canonical).digest('hex')).to.equal(d.hash);
       }
     } finally {
       await t.close();

@@ -11,6 +11,7 @@ import { startServer, threadProfiles, type ServerChild } from './bench/child.js'
 import { runStep, type StepResult } from './bench/load.js';
 import type { BenchStation } from './bench/signals.js';
 import { formatProfile, summarizeProfile, type ProfileSummary } from './bench/profile.js';
+import { UsageError, numberFlag } from './cli.js';
 
 const ROOT = resolve(__dirname, '..');
 const STATIONS = 20;
@@ -45,16 +46,6 @@ interface Options {
   profile: boolean;
 }
 
-class UsageError extends Error {}
-
-function positive(name: string, raw: string, integer: boolean, max: number): number {
-  const n = Number(raw);
-  if (raw.trim() === '' || !Number.isFinite(n) || n <= 0 || n > max || (integer && !Number.isInteger(n))) {
-    throw new UsageError(`--${name} must be a positive ${integer ? 'integer' : 'number'} up to ${max}, got "${raw}"`);
-  }
-  return n;
-}
-
 export function parseOptions(argv: string[]): Options | null {
   let values;
   try {
@@ -83,19 +74,19 @@ export function parseOptions(argv: string[]): Options | null {
   const quick = values.quick === true;
   const rates = (values.rates ?? (quick ? '1000,max' : '500,1000,2000,3000,5000,max')).split(',').map((r) => {
     const t = r.trim().toLowerCase();
-    return t === 'max' ? null : positive('rates', t, true, 1_000_000);
+    return t === 'max' ? null : numberFlag('rates', t, 1, 1_000_000, true);
   });
   const hotShare = values['hot-share'] === undefined ? 0.1 : Number(values['hot-share']);
   if (!(hotShare >= 0 && hotShare <= 1)) throw new UsageError(`--hot-share must be between 0 and 1, got "${values['hot-share']}"`);
   return {
     rates,
-    durationS: values.duration ? positive('duration', values.duration, false, 3600) : quick ? 3 : 12,
-    warmupS: values.warmup ? positive('warmup', values.warmup, false, 600) : quick ? 1 : 3,
-    clients: values.clients ? positive('clients', values.clients, true, 256) : 4,
-    window: values.window ? positive('window', values.window, true, 100_000) : 128,
+    durationS: values.duration ? numberFlag('duration', values.duration, 0.001, 3600, false) : quick ? 3 : 12,
+    warmupS: values.warmup ? numberFlag('warmup', values.warmup, 0.001, 600, false) : quick ? 1 : 3,
+    clients: values.clients ? numberFlag('clients', values.clients, 1, 256, true) : 4,
+    window: values.window ? numberFlag('window', values.window, 1, 100_000, true) : 128,
     hotShare,
     profileRate:
-      values['profile-rate'] === undefined ? undefined : values['profile-rate'] === 'max' ? null : positive('profile-rate', values['profile-rate'], true, 1_000_000),
+      values['profile-rate'] === undefined ? undefined : values['profile-rate'] === 'max' ? null : numberFlag('profile-rate', values['profile-rate'], 1, 1_000_000, true),
     bare: values['skip-bare'] !== true,
     profile: values['skip-profile'] !== true,
   };

@@ -12,6 +12,7 @@ import type { StationState } from '../eventBus/types.js';
 import { applySignal, initialState } from '../services/stationFold.js';
 import { createSimulation, isScenarioName, SCENARIOS, type GroundTruth, type ScenarioName } from './sim/index.js';
 import { scoreFailures, scoreStockouts, scoreWaits, type AlarmEpisode, type FailureScore, type StockoutPrediction, type StockoutScore, type WaitScore } from './sim/score.js';
+import { numberFlag } from './cli.js';
 
 const USAGE = `usage: npm run evaluate -- [--stations N] [--duration MIN] [--seeds 1,2,3] [--scenarios a,b] [--out FILE]`;
 const FAILURE_LOOKBACK_MIN = 60;
@@ -183,12 +184,6 @@ function listFlag(name: string, raw: string): string[] {
   return items;
 }
 
-function intFlag(name: string, raw: string, min: number, max: number): number {
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`--${name} must be an integer from ${min} to ${max}, got "${raw}"`);
-  return n;
-}
-
 async function main(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
@@ -206,9 +201,9 @@ async function main(argv: string[]): Promise<void> {
     console.log(USAGE);
     return;
   }
-  const stations = intFlag('stations', values.stations, 1, 1000);
-  const durationMin = intFlag('duration', values.duration, 1, 60 * 24 * 7);
-  const seeds = listFlag('seeds', values.seeds).map((s) => intFlag('seeds', s, 0, 2 ** 32 - 1));
+  const stations = numberFlag('stations', values.stations, 1, 1000, true);
+  const durationMin = numberFlag('duration', values.duration, 1, 60 * 24 * 7, true);
+  const seeds = listFlag('seeds', values.seeds).map((s) => numberFlag('seeds', s, 0, 2 ** 32 - 1, true));
   const scenarios = listFlag('scenarios', values.scenarios).map((s) => {
     if (!isScenarioName(s)) throw new Error(`--scenarios: unknown scenario "${s}" (known: ${Object.keys(SCENARIOS).join(', ')})`);
     return s;

@@ -9,6 +9,7 @@ import type { StationRegistration } from '../eventBus/types.js';
 import { DEFAULT_START, isScenarioName, SCENARIOS, writeTruth, type ScenarioName } from './sim/index.js';
 import { runSimulation, MAX_BATCH, type Progress, type RunSummary, type SendFn } from './sim/run.js';
 import { login, restSender, socketSender, stationRegistrar, TransportError, type Credentials } from './sim/transports.js';
+import { UsageError, numberFlag } from './cli.js';
 
 export { runSimulation, type RunOptions, type RunSummary, type SendFn, type SendResult } from './sim/run.js';
 
@@ -49,15 +50,7 @@ export interface CliOptions {
   quiet: boolean;
 }
 
-export class UsageError extends Error {}
-
-function numberFlag(name: string, raw: string, min: number, max: number, integer: boolean): number {
-  const n = Number(raw);
-  if (raw.trim() === '' || !Number.isFinite(n) || (integer && !Number.isInteger(n)) || n < min || n > max) {
-    throw new UsageError(`--${name} must be ${integer ? 'an integer' : 'a number'} from ${min} to ${max}, got "${raw}"`);
-  }
-  return n;
-}
+export { UsageError };
 
 export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): CliOptions | 'help' {
   let values;

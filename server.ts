@@ -71,17 +71,20 @@ export async function createApp(deps: AppDeps): Promise<App> {
     logger.error({ err, where }, 'background error');
   };
 
-  const writer = <T>(name: string, model: InsertTarget<T>) =>
-    new BatchWriter<T>({
+  const writer = <T>(name: string, model: InsertTarget<T>) => {
+    const w: BatchWriter<T> = new BatchWriter<T>({
       name,
       lingerMs: config.signalFlushMs,
       maxBatch: config.signalFlushMax,
       insert: (docs) => insertIgnoringDuplicates(model, docs),
       onError: (err, attempt) => {
         metrics.errors.inc({ where: `${name}.insert` });
-        logger.warn({ err, attempt, backlog: 0 }, `${name} insert failed; will retry`);
+        logger.warn({ err, attempt, backlog: w.backlog }, `${name} insert failed; will retry`);
       },
     });
+    metrics.backlogSources.set(name, () => w.backlog);
+    return w;
+  };
   const signalLog = writer<SignalLogDoc>('signalLog', models.SignalLog);
   const energyMarket = writer<EnergyMarketDoc>('energyMarket', models.EnergyMarket);
   const decisionLog = writer<DecisionLogDoc>('decisionLog', models.DecisionLog);
@@ -127,8 +130,6 @@ export async function createApp(deps: AppDeps): Promise<App> {
   health.register('cache', async () => ((await cache.ping()) ? { state: cache.kind === 'memory' ? 'embedded' : 'up' } : { state: 'down' }));
   health.register('writes', async () => {
     const backlog = signalLog.backlog + decisionLog.backlog + energyMarket.backlog;
-    metrics.writeBacklog.set({ log: 'signal' }, signalLog.backlog);
-    metrics.writeBacklog.set({ log: 'decision' }, decisionLog.backlog);
     const failing = signalLog.failing || decisionLog.failing || energyMarket.failing;
     return { state: failing ? 'degraded' : 'up', detail: `${backlog} documents waiting` };
   });

@@ -8,12 +8,23 @@ export interface Metrics {
   signalsDuplicate: Counter;
   decisions: Counter<'agent' | 'action' | 'status'>;
   pipelineLatency: Histogram;
-  writeBacklog: Gauge<'log'>;
+  /** Write backlogs read at scrape time: register a source per batched log. */
+  backlogSources: Map<string, () => number>;
   errors: Counter<'where'>;
 }
 
 export function createMetrics(): Metrics {
   const registry = new Registry();
+  const backlogSources = new Map<string, () => number>();
+  new Gauge({
+    name: 'copilot_write_backlog',
+    help: 'Documents waiting for a batched insert',
+    labelNames: ['log'],
+    registers: [registry],
+    collect() {
+      for (const [log, read] of backlogSources) this.set({ log }, read());
+    },
+  });
   collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 10 });
   return {
     registry,
@@ -32,7 +43,7 @@ export function createMetrics(): Metrics {
       buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
       registers: [registry],
     }),
-    writeBacklog: new Gauge({ name: 'copilot_write_backlog', help: 'Documents waiting for a batched insert', labelNames: ['log'], registers: [registry] }),
+    backlogSources,
     errors: new Counter({ name: 'copilot_errors_total', help: 'Errors caught in background work', labelNames: ['where'], registers: [registry] }),
   };
 }

@@ -197,6 +197,8 @@ describe('REST ingestion and reads', () => {
       expect(m.text).to.match(/copilot_signals_rejected_total\{reason="UNKNOWN_STATION"\} [1-9]/);
       expect(m.text).to.match(/copilot_decisions_total\{agent="mechanic",action="take_charger_offline",status="[a-z_]+"\} [1-9]/);
       expect(m.text).to.include('copilot_pipeline_latency_seconds_bucket');
+      expect(m.text).to.match(/copilot_write_backlog\{log="signalLog"\} 0/);
+      expect(m.text).to.match(/copilot_write_backlog\{log="decisionLog"\} 0/);
     });
     it('lists the five agents with their thresholds', async () => {
       const a = await request(t.url).get('/api/agents').expect(200);

@@ -13,6 +13,8 @@ interface Neighbour {
   distanceKm: number;
 }
 
+const byDistance = (x: Neighbour, y: Neighbour) => x.distanceKm - y.distanceKm || (x.id < y.id ? -1 : x.id > y.id ? 1 : 0);
+
 export interface StationStoreOptions {
   models: Models;
   cache: Cache;
@@ -73,7 +75,7 @@ export class StationStore {
     });
     this.states.set(reg.id, state);
     await this.opts.cache.set(`state:${reg.id}`, JSON.stringify(state));
-    this.rebuildNeighbours();
+    this.addNeighbour(state);
     return state;
   }
 
@@ -118,19 +120,32 @@ export class StationStore {
     return out;
   }
 
+  private neighbourList(of: StationState, candidates: Iterable<StationState>, limit = this.opts.maxNearby): Neighbour[] {
+    const list: Neighbour[] = [];
+    for (const b of candidates) {
+      if (b.id === of.id) continue;
+      const distanceKm = Math.round(haversineKm(of.location, b.location) * 1000) / 1000;
+      if (distanceKm <= this.opts.nearbyKm) list.push({ id: b.id, distanceKm });
+    }
+    return list.sort(byDistance).slice(0, limit);
+  }
+
   private rebuildNeighbours(): void {
     const all = [...this.states.values()];
-    const next = new Map<string, Neighbour[]>();
-    for (const a of all) {
-      const list = all
-        .filter((b) => b.id !== a.id)
-        .map((b) => ({ id: b.id, distanceKm: Math.round(haversineKm(a.location, b.location) * 1000) / 1000 }))
-        .filter((n) => n.distanceKm <= this.opts.nearbyKm)
-        .sort((x, y) => x.distanceKm - y.distanceKm || (x.id < y.id ? -1 : 1))
-        .slice(0, this.opts.maxNearby);
-      next.set(a.id, list);
+    this.neighbours = new Map(all.map((a) => [a.id, this.neighbourList(a, all)]));
+  }
+
+  /** One registration updates the lists in O(n log k), not a rebuild (seeding 1,000 stations). */
+  private addNeighbour(added: StationState): void {
+    // Every station in reach may now have the new one among its nearest, not only the new one's nearest.
+    const inReach = this.neighbourList(added, this.states.values(), Infinity);
+    this.neighbours.set(added.id, inReach.slice(0, this.opts.maxNearby));
+    for (const n of inReach) {
+      const list = this.neighbours.get(n.id)!;
+      list.push({ id: added.id, distanceKm: n.distanceKm });
+      list.sort(byDistance);
+      if (list.length > this.opts.maxNearby) list.length = this.opts.maxNearby;
     }
-    this.neighbours = next;
   }
 
   /** Write dirty states behind to the cache and MongoDB. */

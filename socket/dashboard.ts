@@ -58,13 +58,19 @@ export function attachDashboard(ns: Namespace, s: Services): void {
     socket.on('unsubscribe', handle(false));
   });
 
+  // Building and encoding a payload per signal is hot-path work: skip it when nobody is watching.
+  const watched = (stationId: string) => (ns.adapter.rooms.get(ALL_ROOM)?.size ?? 0) > 0 || (ns.adapter.rooms.get(room(stationId))?.size ?? 0) > 0;
+
   s.bus.on('station.updated', ({ state, signalId }) => {
+    if (!watched(state.id)) return;
     ns.to([room(state.id), ALL_ROOM]).emit('station:updated', { id: state.id, stationId: state.id, signalId, version: state.version, station: stationSummary(state, s.stations.predictedWait(state)) });
   });
   s.bus.on('decision.logged', ({ record }) => {
+    if (!watched(record.stationId)) return;
     ns.to([room(record.stationId), ALL_ROOM]).emit('decision:created', decisionSummary(record));
   });
   s.bus.on('decision.explained', (e) => {
+    if (!watched(e.stationId)) return;
     ns.to([room(e.stationId), ALL_ROOM]).emit('decision:explained', e);
   });
 }

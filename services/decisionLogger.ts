@@ -30,8 +30,10 @@ export function decisionContent(record: Decision): Decision {
   return out as unknown as Decision;
 }
 
-export function hashDecision(decision: Decision): string {
-  return canonicalHash(decisionContent(decision));
+/** The RFC 8785 text of a decision's content and its SHA-256: what is stored, anchored and verified. */
+export function canonicalDecision(decision: Decision): { canonical: string; hash: string } {
+  const canonical = canonicalize(decisionContent(decision));
+  return { canonical, hash: sha256Hex(canonical) };
 }
 
 export function explanationHash(decisionId: string, e: Omit<Explanation, 'hash'>): string {
@@ -101,9 +103,8 @@ export class DecisionLogger {
   log(decision: Decision, receivedAt: number): DecisionRecord {
     // One serialisation: the canonical text is hashed, and parsing it back gives exactly what the
     // store and any client will see (no undefined, no prototypes), so their hash is the same.
-    const canonical = canonicalize(decisionContent(decision));
+    const { canonical, hash } = canonicalDecision(decision);
     const content = JSON.parse(canonical) as Decision;
-    const hash = sha256Hex(canonical);
     // The agent's own key order reads best; the figures are the same as in the canonical content.
     const text = templateExplanation(decision);
     const partial = { text, source: 'template' as const, promptVersion: TEMPLATE_PROMPT_VERSION };

@@ -2,7 +2,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**', 'data/**', 'artifacts/**', 'cache/**', 'typechain-types/**', 'bench-results/**', 'sim-output/**', '*.mjs'] },
+  { ignores: ['node_modules/**', 'dist/**', 'data/**', 'artifacts/**', 'cache/**', 'typechain-types/**', 'bench-results/**', 'sim-output/**', '*.mjs', '**/*.cjs'] },
   ...tseslint.configs.recommended,
   {
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },

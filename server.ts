@@ -34,6 +34,11 @@ import { stationsRouter } from './routes/stations.js';
 import { decisionsRouter } from './routes/decisions.js';
 import { metricsRouter, systemRouter } from './routes/system.js';
 import { openapiRouter } from './routes/openapi.js';
+import { auditRouter } from './routes/audit.js';
+import { AnchoringService } from './services/anchoring/service.js';
+import { AuditQuery } from './services/anchoring/audit.js';
+import type { ChainTarget } from './services/anchoring/chain.js';
+import { startEmbeddedChain, type EmbeddedChain } from './services/anchoring/embeddedChain.js';
 import { errorHandler, notFound, requireJson } from './middlewares/errors.js';
 import { attachIngest } from './socket/ingest.js';
 import { attachDashboard } from './socket/dashboard.js';
@@ -45,6 +50,18 @@ export interface AppDeps {
   logger: Logger;
   /** Extra health parts (e.g. the embedded database) reported beside db and cache. */
   embedded?: { db: boolean };
+  /**
+   * Where decisions are anchored. Undefined: CHAIN_RPC_URL from config, or nowhere (batches queue
+   * in the database). A promise lets the app serve while the chain is still starting.
+   */
+  chain?: ChainTarget | Promise<ChainTarget> | null;
+  /** The bus to wire everything on (a test may listen before the app starts its background work). */
+  bus?: EventBus;
+}
+
+export function chainTargetFromConfig(config: Config): ChainTarget | null {
+  if (config.chainMode !== 'rpc' || !config.chainRpcUrl || !config.anchorPrivateKey) return null;
+  return { rpcUrl: config.chainRpcUrl, privateKey: config.anchorPrivateKey, contract: config.auditContractAddress, embedded: false, publicRpcUrl: config.chainPublicRpcUrl ?? undefined };
 }
 
 export interface App {
@@ -62,7 +79,7 @@ export interface App {
 
 export async function createApp(deps: AppDeps): Promise<App> {
   const { config, conn, cache, logger } = deps;
-  const bus = createEventBus();
+  const bus = deps.bus ?? createEventBus();
   const models = createModels(conn);
   await Promise.all(Object.values(models).map((m) => m.init()));
   const metrics = createMetrics();
@@ -111,9 +128,21 @@ export async function createApp(deps: AppDeps): Promise<App> {
   if (reloaded) logger.info({ reloaded }, 'recent signal ids reloaded into the dedupe cache');
 
   const ingestion = new IngestionService({ bus, cache, stations, signalLog, energyMarket, metrics, dedupeTtlS: config.dedupeTtlS, onError: onError('ingestion') });
-  const decisionLogger = new DecisionLogger({ bus, writer: decisionLog, metrics, onError: onError('decisionLogger') });
+  const anchoring = new AnchoringService({
+    models,
+    bus,
+    metrics,
+    logger,
+    batchMs: config.anchorBatchMs,
+    batchMax: config.anchorBatchMax,
+    chain: deps.chain === undefined ? chainTargetFromConfig(config) : deps.chain,
+    onError: onError('anchoring'),
+  });
+  await anchoring.init();
+  const decisionLogger = new DecisionLogger({ bus, writer: decisionLog, metrics, anchoring, onError: onError('decisionLogger') });
   decisionLogger.attach();
-  const decisions = new DecisionQuery(models, decisionLogger);
+  const decisions = new DecisionQuery(models, decisionLogger, anchoring);
+  const audit = new AuditQuery(models, decisions, anchoring, Math.ceil(config.anchorBatchMs / 1000) + 1);
 
   const contextFor = (signal: Signal, state: StationState): AgentContext => ({
     now: signal.ts,
@@ -133,18 +162,18 @@ export async function createApp(deps: AppDeps): Promise<App> {
     const failing = signalLog.failing || decisionLog.failing || energyMarket.failing;
     return { state: failing ? 'degraded' : 'up', detail: `${backlog} documents waiting` };
   });
-  health.register('chain', async () => ({ state: 'not_configured', detail: 'anchoring arrives with the audit-trail issue' }));
+  health.register('chain', async () => anchoring.health());
   health.register('llm', async () => ({ state: 'template', detail: 'template explanations' }));
   health.register('push', async () => ({ state: 'not_configured' }));
 
-  const services: Services = { bus, ingestion, stations, decisions, agents, health, metrics };
+  const services: Services = { bus, ingestion, stations, decisions, anchoring, audit, agents, health, metrics };
 
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
   app.use(metricsRouter(services));
   app.use('/api', requireJson(), express.json({ limit: '1mb', strict: false }));
-  app.use('/api', openapiRouter(), systemRouter(services), dataRouter(services), stationsRouter(services), decisionsRouter(services));
+  app.use('/api', openapiRouter(), systemRouter(services), dataRouter(services), stationsRouter(services), decisionsRouter(services), auditRouter(services));
   app.use(notFound());
   app.use(errorHandler(onError('http')));
 
@@ -152,6 +181,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
   const io = new IoServer(http, { serveClient: false, maxHttpBufferSize: 1e6, cors: config.corsOrigins.length ? { origin: config.corsOrigins } : undefined });
   attachIngest(io.of('/ingest'), services, onError('socket.ingest'));
   attachDashboard(io.of('/dashboard'), services);
+  anchoring.start();
 
   let closed = false;
   return {
@@ -176,7 +206,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
       // acknowledged or is being answered, then let the last connections go.
       const ioClosed = new Promise<void>((resolve) => io.close(() => resolve()));
       await Promise.all([signalLog.close(), energyMarket.close(), decisionLog.close()]);
-      await stations.close();
+      await Promise.all([stations.close(), anchoring.close()]);
       http.closeIdleConnections();
       const grace = setTimeout(() => http.closeAllConnections(), 2000);
       await ioClosed;
@@ -199,6 +229,21 @@ export async function main(): Promise<void> {
     throw err;
   }
   const logger = pino({ level: config.logLevel });
+  // The embedded chain starts beside the database; the app serves (and queues anchors) until it is up.
+  let chain: Promise<EmbeddedChain> | null = null;
+  if (config.chainMode === 'embedded') {
+    chain = startEmbeddedChain({ dataDir: config.dataDir });
+    chain.then(
+      (c) => {
+        logger.info({ rpcUrl: c.target.rpcUrl }, 'embedded Hardhat node started (for demos and development; it starts empty, so stored history is re-anchored)');
+        void c.exited.then((code) => {
+          if (!stopping) logger.error({ code }, 'the embedded Hardhat node exited; anchoring waits for a chain');
+        });
+      },
+      (err: unknown) => logger.error({ err }, 'the embedded Hardhat node did not start; anchoring stays queued'),
+    );
+  }
+  let stopping = false;
   let embedded: EmbeddedMongo | null = null;
   let uri = config.mongodbUri;
   if (!uri) {
@@ -208,7 +253,7 @@ export async function main(): Promise<void> {
   }
   const conn = await connectMongo(uri, { embedded: embedded !== null });
   const cache: Cache = config.redisUrl ? RedisCache.connect(config.redisUrl) : new MemoryCache();
-  const app = await createApp({ config, conn, cache, logger, embedded: { db: embedded !== null } });
+  const app = await createApp({ config, conn, cache, logger, embedded: { db: embedded !== null }, chain: chain ? chain.then((c) => c.target) : undefined });
 
   if (config.seedDemo && app.services.stations.size === 0) {
     const { demoCity } = await import('./scripts/sim/index.js');
@@ -234,7 +279,6 @@ export async function main(): Promise<void> {
     logger.info({ scenario: config.simulateScenario, rate: config.simulateRate }, 'simulator feeding signals');
   }
 
-  let stopping = false;
   const shutdown = async (sig: string) => {
     if (stopping) return;
     stopping = true;
@@ -245,6 +289,7 @@ export async function main(): Promise<void> {
       await conn.close();
       await cache.close();
       if (embedded) await embedded.stop();
+      if (chain) await chain.then((c) => c.stop(), () => undefined);
       logger.info('stopped cleanly');
       process.exit(0);
     } catch (err) {

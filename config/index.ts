@@ -20,7 +20,12 @@ export interface Config {
   signalFlushMs: number;
   signalFlushMax: number;
   stateFlushMs: number;
+  /** embedded: start a Hardhat node; rpc: CHAIN_RPC_URL; off: batches queue in the database only. */
+  chainMode: 'embedded' | 'rpc' | 'off';
   chainRpcUrl: string | null;
+  chainPublicRpcUrl: string | null;
+  anchorBatchMs: number;
+  anchorBatchMax: number;
   auditContractAddress: string | null;
   anchorPrivateKey: string | null;
   groqApiKey: string | null;
@@ -51,9 +56,12 @@ export const ENV_DOCS: { name: string; default: string; meaning: string }[] = [
   { name: 'SIGNAL_FLUSH_MS', default: '0', meaning: 'extra wait before a batched insert of signals and decisions; 0 = group commit (insert when idle, batch what arrives meanwhile)' },
   { name: 'SIGNAL_FLUSH_MAX', default: '500', meaning: 'most documents in one insert (bounds how long one insert blocks the event loop)' },
   { name: 'STATE_FLUSH_MS', default: '1000', meaning: 'write-behind interval for folded station state' },
-  { name: 'CHAIN_RPC_URL', default: '(embedded)', meaning: 'EVM JSON-RPC for anchoring' },
-  { name: 'AUDIT_CONTRACT_ADDRESS', default: '(deployed)', meaning: 'AuditLog contract address' },
-  { name: 'ANCHOR_PRIVATE_KEY', default: '(none)', meaning: 'key of the anchoring account' },
+  { name: 'CHAIN_RPC_URL', default: '(embedded)', meaning: 'EVM JSON-RPC for anchoring; unset starts a local Hardhat node; off keeps batches queued in the database' },
+  { name: 'CHAIN_PUBLIC_RPC_URL', default: '(CHAIN_RPC_URL)', meaning: 'the JSON-RPC URL GET /api/audit/contract tells auditors to read the chain at' },
+  { name: 'AUDIT_CONTRACT_ADDRESS', default: '(recorded or deployed)', meaning: 'AuditLog contract address; unset uses the one recorded in the database, or deploys one' },
+  { name: 'ANCHOR_PRIVATE_KEY', default: '(generated for the embedded chain)', meaning: 'key of the anchoring account (required with CHAIN_RPC_URL)' },
+  { name: 'ANCHOR_BATCH_MS', default: '1000', meaning: 'close an anchoring batch this long after its first leaf' },
+  { name: 'ANCHOR_BATCH_MAX', default: '2000', meaning: 'close an anchoring batch at this many leaves (a decision and its explanation are two)' },
   { name: 'GROQ_API_KEY', default: '(none)', meaning: 'enables LLM explanations; unset keeps template explanations' },
   { name: 'GROQ_MODEL', default: 'llama-3.1-8b-instant', meaning: 'Groq model name' },
   { name: 'GROQ_BASE_URL', default: '(Groq)', meaning: 'override the Groq API base URL (tests use a local stub)' },
@@ -83,7 +91,10 @@ const schema = Joi.object({
   SIGNAL_FLUSH_MS: Joi.number().integer().min(0).max(60000).default(0),
   SIGNAL_FLUSH_MAX: Joi.number().integer().min(1).max(100000).default(500),
   STATE_FLUSH_MS: Joi.number().integer().min(10).max(600000).default(1000),
-  CHAIN_RPC_URL: url(['http', 'https', 'ws', 'wss']).allow('').default(''),
+  CHAIN_RPC_URL: Joi.alternatives().try(Joi.string().valid('off', ''), url(['http', 'https'])).default('').messages({ 'alternatives.match': 'must be an http(s) URL or "off"' }),
+  CHAIN_PUBLIC_RPC_URL: url(['http', 'https']).allow('').default(''),
+  ANCHOR_BATCH_MS: Joi.number().integer().min(10).max(600000).default(1000),
+  ANCHOR_BATCH_MAX: Joi.number().integer().min(1).max(10000).default(2000),
   AUDIT_CONTRACT_ADDRESS: Joi.string().pattern(/^0x[0-9a-fA-F]{40}$/).allow('').default(''),
   ANCHOR_PRIVATE_KEY: Joi.string().pattern(/^0x[0-9a-fA-F]{64}$/).allow('').default(''),
   GROQ_API_KEY: Joi.string().allow('').default(''),
@@ -116,6 +127,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError('invalid configuration:\n  AGENT_THRESHOLDS: must be a JSON object');
   }
   const orNull = (s: string) => (s === '' ? null : s);
+  const chainMode = value.CHAIN_RPC_URL === 'off' ? 'off' : value.CHAIN_RPC_URL === '' ? 'embedded' : 'rpc';
+  if (chainMode === 'rpc' && !value.ANCHOR_PRIVATE_KEY) throw new ConfigError('invalid configuration:\n  ANCHOR_PRIVATE_KEY: is required when CHAIN_RPC_URL is set');
+  if (chainMode === 'embedded' && value.AUDIT_CONTRACT_ADDRESS) {
+    throw new ConfigError('invalid configuration:\n  AUDIT_CONTRACT_ADDRESS: needs CHAIN_RPC_URL (the embedded chain deploys its own contract)');
+  }
   return {
     port: value.PORT,
     host: value.HOST,
@@ -134,7 +150,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     signalFlushMs: value.SIGNAL_FLUSH_MS,
     signalFlushMax: value.SIGNAL_FLUSH_MAX,
     stateFlushMs: value.STATE_FLUSH_MS,
-    chainRpcUrl: orNull(value.CHAIN_RPC_URL),
+    chainMode,
+    chainRpcUrl: chainMode === 'rpc' ? value.CHAIN_RPC_URL : null,
+    chainPublicRpcUrl: orNull(value.CHAIN_PUBLIC_RPC_URL),
+    anchorBatchMs: value.ANCHOR_BATCH_MS,
+    anchorBatchMax: value.ANCHOR_BATCH_MAX,
     auditContractAddress: orNull(value.AUDIT_CONTRACT_ADDRESS),
     anchorPrivateKey: orNull(value.ANCHOR_PRIVATE_KEY),
     groqApiKey: orNull(value.GROQ_API_KEY),

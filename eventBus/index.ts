@@ -1,7 +1,7 @@
 // The typed in-process bus. One event map names every event and its payload;
 // a Redis-Streams transport can later implement the same EventBus interface.
 import { EventEmitter } from 'eventemitter3';
-import type { Decision, DecisionRecord, Explanation, Proposal, Signal, StationState } from './types.js';
+import type { AnchorInfo, Decision, DecisionRecord, Explanation, Proposal, Signal, StationState } from './types.js';
 
 export interface SignalReceived {
   signal: Signal;
@@ -38,6 +38,25 @@ export interface DecisionExplained {
   explanation: Explanation;
 }
 
+export interface DecisionAnchored {
+  id: string;
+  stationId: string;
+  anchor: AnchorInfo;
+  /** Monotonic time (performance.now()) the decision was logged, for the anchoring latency metric. */
+  loggedAt?: number;
+}
+
+/** A Merkle batch changed state: stored and queued for the chain, anchored, or refused by the contract. */
+export interface AnchorBatchChanged {
+  batchId: number;
+  status: 'queued' | 'anchored' | 'failed';
+  root: string;
+  leafCount: number;
+  reason?: string;
+  txHash?: string;
+  blockNumber?: number;
+}
+
 export interface BusEvents {
   'signal.received': [SignalReceived];
   'station.updated': [StationUpdated];
@@ -45,6 +64,8 @@ export interface BusEvents {
   'decision.made': [DecisionMade];
   'decision.logged': [DecisionLogged];
   'decision.explained': [DecisionExplained];
+  'decision.anchored': [DecisionAnchored];
+  'anchor.batch': [AnchorBatchChanged];
 }
 
 export type BusEventName = keyof BusEvents;

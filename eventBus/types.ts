@@ -317,9 +317,26 @@ export interface Explanation {
 
 export type AnchorStatus = 'pending' | 'anchored' | 'failed';
 
+/** Where a record stands on chain. The tree fields appear once its batch is closed, the chain fields once it is mined. */
+export interface AnchorInfo {
+  status: AnchorStatus;
+  /** Why anchoring failed, or why it is still waiting. */
+  reason?: string;
+  /** Anchoring sequence number of the record's leaf. */
+  seq?: number;
+  batch?: number;
+  root?: string;
+  leaf?: string;
+  proof?: string[];
+  txHash?: string;
+  blockNumber?: number;
+  chainId?: number;
+  contract?: string;
+}
+
 export interface DecisionRecord extends Decision {
   hash: string;
   explanation: Explanation;
-  anchor: { status: AnchorStatus; reason?: string } & Record<string, unknown>;
+  anchor: AnchorInfo;
   createdAt: string;
 }

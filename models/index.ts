@@ -38,8 +38,47 @@ export interface DecisionLogDoc {
   actionNames: string[];
   hash: string;
   explanation: Record<string, unknown>;
-  anchor: Record<string, unknown>;
+  /** Anchoring sequence numbers of the decision's leaf and of its explanation's leaf (see services/anchoring). */
+  anchorSeq?: number;
+  explanationSeq?: number;
   createdAt: Date;
+}
+
+export type AnchorBatchStatus = 'queued' | 'anchored' | 'failed';
+
+/** One Merkle batch: its leaves (the tree is a pure function of them), and where it was anchored. */
+export interface AnchorBatchDoc {
+  batchId: number;
+  root: string;
+  leafCount: number;
+  firstSeq: number;
+  lastSeq: number;
+  metadataHash: string;
+  leaves: { seq: number; kind: string; refId: string; hash: string; stationId?: string }[];
+  status: AnchorBatchStatus;
+  reason?: string | null;
+  attempts: number;
+  txHash?: string | null;
+  blockNumber?: number | null;
+  blockTime?: Date | null;
+  gasUsed?: number | null;
+  chainId?: number | null;
+  contract?: string | null;
+  /** Earlier anchorings of the same root on a chain that was lost (embedded chain restarted, contract replaced). */
+  previous?: { txHash: string; blockNumber: number; chainId: number; contract: string }[];
+  createdAt: Date;
+  anchoredAt?: Date | null;
+}
+
+/** The contract anchoring writes to, recorded so a lost chain or a changed contract is noticed at start. */
+export interface AnchorMetaDoc {
+  key: string;
+  chainId: number;
+  contract: string;
+  anchorer: string;
+  deployTx?: string | null;
+  embedded: boolean;
+  recordedAt: Date;
 }
 
 export interface EnergyMarketDoc {
@@ -121,7 +160,8 @@ const decisionLogSchema = new Schema<DecisionLogDoc>(
     actionNames: { type: [String], default: undefined },
     hash: { type: String, required: true },
     explanation: { type: Mixed, required: true },
-    anchor: { type: Mixed, required: true },
+    anchorSeq: Number,
+    explanationSeq: Number,
     createdAt: { type: Date, required: true },
   },
   { versionKey: false, minimize: false },
@@ -132,6 +172,48 @@ decisionLogSchema.index({ agents: 1, ts: -1 });
 decisionLogSchema.index({ actionNames: 1, ts: -1 });
 decisionLogSchema.index({ status: 1, ts: -1 });
 decisionLogSchema.index({ hash: 1 });
+decisionLogSchema.index({ anchorSeq: -1 });
+
+const anchorBatchSchema = new Schema<AnchorBatchDoc>(
+  {
+    batchId: { type: Number, required: true, unique: true },
+    root: { type: String, required: true },
+    leafCount: { type: Number, required: true },
+    firstSeq: { type: Number, required: true },
+    lastSeq: { type: Number, required: true },
+    metadataHash: { type: String, required: true },
+    leaves: { type: Mixed, required: true },
+    status: { type: String, enum: ['queued', 'anchored', 'failed'], required: true },
+    reason: String,
+    attempts: { type: Number, default: 0 },
+    txHash: String,
+    blockNumber: Number,
+    blockTime: Date,
+    gasUsed: Number,
+    chainId: Number,
+    contract: String,
+    previous: { type: Mixed, default: undefined },
+    createdAt: { type: Date, required: true },
+    anchoredAt: Date,
+  },
+  { versionKey: false, minimize: false },
+);
+anchorBatchSchema.index({ status: 1, batchId: 1 });
+anchorBatchSchema.index({ lastSeq: 1 });
+anchorBatchSchema.index({ root: 1 });
+
+const anchorMetaSchema = new Schema<AnchorMetaDoc>(
+  {
+    key: { type: String, required: true, unique: true },
+    chainId: { type: Number, required: true },
+    contract: { type: String, required: true },
+    anchorer: { type: String, required: true },
+    deployTx: String,
+    embedded: { type: Boolean, required: true },
+    recordedAt: { type: Date, required: true },
+  },
+  { versionKey: false },
+);
 
 const energyMarketSchema = new Schema<EnergyMarketDoc>(
   {
@@ -187,6 +269,8 @@ export interface Models {
   SignalLog: Model<SignalLogDoc>;
   StationState: Model<StationStateDoc>;
   DecisionLog: Model<DecisionLogDoc>;
+  AnchorBatch: Model<AnchorBatchDoc>;
+  AnchorMeta: Model<AnchorMetaDoc>;
   EnergyMarket: Model<EnergyMarketDoc>;
   User: Model<UserDoc>;
   Notification: Model<NotificationDoc>;
@@ -198,6 +282,8 @@ export function createModels(conn: Connection): Models {
     SignalLog: conn.model<SignalLogDoc>('SignalLog', signalLogSchema),
     StationState: conn.model<StationStateDoc>('StationState', stationStateSchema),
     DecisionLog: conn.model<DecisionLogDoc>('DecisionLog', decisionLogSchema),
+    AnchorBatch: conn.model<AnchorBatchDoc>('AnchorBatch', anchorBatchSchema),
+    AnchorMeta: conn.model<AnchorMetaDoc>('AnchorMeta', anchorMetaSchema),
     EnergyMarket: conn.model<EnergyMarketDoc>('EnergyMarket', energyMarketSchema),
     User: conn.model<UserDoc>('User', userSchema),
     Notification: conn.model<NotificationDoc>('Notification', notificationSchema),

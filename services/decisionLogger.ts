@@ -5,6 +5,7 @@ import type { Decision, DecisionRecord, Explanation } from '../eventBus/types.js
 import type { DecisionLogDoc } from '../models/index.js';
 import type { BatchWriter } from './batchWriter.js';
 import type { Metrics } from './metrics.js';
+import type { LeafInput } from './anchoring/service.js';
 import { canonicalHash, canonicalize, sha256Hex } from './canonical.js';
 import { TEMPLATE_PROMPT_VERSION, templateExplanation } from './explanations/template.js';
 
@@ -44,7 +45,7 @@ export function explanationHash(decisionId: string, e: Omit<Explanation, 'hash'>
  * The stored form: the canonical text as one string (exactly the hashed bytes, and one cheap BSON
  * string instead of a deep document), plus the fields queries filter on.
  */
-export function toDoc(r: DecisionRecord, canonical: string): DecisionLogDoc {
+export function toDoc(r: DecisionRecord, canonical: string, seqs: { explanation?: number } = {}): DecisionLogDoc {
   return {
     decisionId: r.id,
     stationId: r.stationId,
@@ -57,7 +58,8 @@ export function toDoc(r: DecisionRecord, canonical: string): DecisionLogDoc {
     actionNames: [...new Set(r.actions.map((a) => a.action))].sort(),
     hash: r.hash,
     explanation: r.explanation as unknown as Record<string, unknown>,
-    anchor: r.anchor,
+    anchorSeq: r.anchor.seq,
+    explanationSeq: seqs.explanation,
     createdAt: new Date(r.createdAt),
   };
 }
@@ -68,7 +70,8 @@ export function fromDoc(d: DecisionLogDoc): DecisionRecord {
     ...content,
     hash: d.hash,
     explanation: d.explanation as unknown as Explanation,
-    anchor: d.anchor as DecisionRecord['anchor'],
+    // Where the record stands on chain is the anchoring service's to say (see DecisionQuery).
+    anchor: { status: 'pending', seq: d.anchorSeq },
     createdAt: new Date(d.createdAt).toISOString(),
   };
 }
@@ -77,12 +80,14 @@ export interface DecisionLoggerDeps {
   bus: EventBus;
   writer: BatchWriter<DecisionLogDoc>;
   metrics: Metrics;
+  /** Gives the decision's and the explanation's leaves their anchoring sequence numbers. */
+  anchoring: { enqueue(leaves: LeafInput[], loggedAt?: number): number[] };
   onError(err: unknown): void;
 }
 
 export class DecisionLogger {
   /** Records published but not yet inserted, so a lookup right after `decision:created` finds them. */
-  private readonly unflushed = new Map<string, DecisionRecord>();
+  private readonly unflushed = new Map<string, DecisionLogDoc>();
 
   constructor(private readonly deps: DecisionLoggerDeps) {}
 
@@ -96,7 +101,7 @@ export class DecisionLogger {
     });
   }
 
-  peek(id: string): DecisionRecord | undefined {
+  peek(id: string): DecisionLogDoc | undefined {
     return this.unflushed.get(id);
   }
 
@@ -109,10 +114,19 @@ export class DecisionLogger {
     const text = templateExplanation(decision);
     const partial = { text, source: 'template' as const, promptVersion: TEMPLATE_PROMPT_VERSION };
     const explanation: Explanation = { ...partial, hash: explanationHash(content.id, partial) };
-    const record: DecisionRecord = { ...content, hash, explanation, anchor: { status: 'pending' }, createdAt: new Date().toISOString() };
-    this.unflushed.set(record.id, record);
+    const [seq, explanationSeq] = this.deps.anchoring.enqueue(
+      [
+        { kind: 'decision', refId: content.id, hash, stationId: content.stationId },
+        { kind: 'explanation', refId: content.id, hash: explanation.hash, stationId: content.stationId },
+      ],
+      receivedAt,
+    );
+    const anchor = { status: 'pending' as const, seq, reason: 'waiting for its batch to close' };
+    const record: DecisionRecord = { ...content, hash, explanation, anchor, createdAt: new Date().toISOString() };
+    const doc = toDoc(record, canonical, { explanation: explanationSeq });
+    this.unflushed.set(record.id, doc);
     this.deps.writer
-      .append([toDoc(record, canonical)])
+      .append([doc])
       .then(() => this.unflushed.delete(record.id))
       .catch((err) => this.deps.onError(err));
     for (const a of record.actions) this.deps.metrics.decisions.inc({ agent: a.agent, action: a.action, status: record.status });

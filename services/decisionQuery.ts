@@ -4,6 +4,7 @@ import type { DecisionRecord } from '../eventBus/types.js';
 import type { DecisionLogDoc, Models } from '../models/index.js';
 import { fromDoc, type DecisionLogger } from './decisionLogger.js';
 import { AppError } from './errors.js';
+import type { AnchoringService } from './anchoring/service.js';
 
 export interface DecisionFilter {
   stationId?: string;
@@ -39,13 +40,23 @@ export class DecisionQuery {
   constructor(
     private readonly models: Models,
     private readonly logger: DecisionLogger,
+    private readonly anchoring: AnchoringService,
   ) {}
 
+  /** The stored document (or the one about to be stored). */
+  async getDoc(id: string): Promise<DecisionLogDoc | null> {
+    return this.logger.peek(id) ?? (await this.models.DecisionLog.findOne({ decisionId: id }).lean<DecisionLogDoc>());
+  }
+
+  /** The full record; its anchor carries the leaf and proof once its batch is closed. */
   async get(id: string): Promise<DecisionRecord | null> {
-    const pending = this.logger.peek(id);
-    if (pending) return pending;
-    const doc = await this.models.DecisionLog.findOne({ decisionId: id }).lean<DecisionLogDoc>();
-    return doc ? fromDoc(doc) : null;
+    const doc = await this.getDoc(id);
+    if (!doc) return null;
+    const rec = fromDoc(doc);
+    rec.anchor = await this.anchoring.info(doc.anchorSeq);
+    const at = await this.anchoring.locate({ kind: 'decision', refId: rec.id, hash: rec.hash }, doc.anchorSeq);
+    if (at) rec.anchor = { ...rec.anchor, leaf: at.leaf, proof: at.proof };
+    return rec;
   }
 
   async list(f: DecisionFilter): Promise<{ items: DecisionRecord[]; nextCursor: string | null }> {
@@ -67,7 +78,13 @@ export class DecisionQuery {
       .sort({ ts: -1, decisionId: -1 })
       .limit(f.limit + 1)
       .lean<DecisionLogDoc[]>();
-    const page = docs.slice(0, f.limit).map(fromDoc);
+    const page = await Promise.all(
+      docs.slice(0, f.limit).map(async (d) => {
+        const rec = fromDoc(d);
+        rec.anchor = this.anchoring.infoFor(d.anchorSeq) ?? (await this.anchoring.info(d.anchorSeq));
+        return rec;
+      }),
+    );
     const last = page[page.length - 1];
     return { items: page, nextCursor: docs.length > f.limit && last ? encodeCursor({ ts: last.ts, id: last.id }) : null };
   }

@@ -1,6 +1,8 @@
 // The services the edges (routes, socket) call; built in server.ts.
 import type { EventBus } from '../eventBus/index.js';
 import type { AgentRegistry } from './agentRegistry.js';
+import type { AnchoringService } from './anchoring/service.js';
+import type { AuditQuery } from './anchoring/audit.js';
 import type { DecisionQuery } from './decisionQuery.js';
 import type { HealthService } from './health.js';
 import type { IngestionService } from './ingestion.js';
@@ -12,6 +14,8 @@ export interface Services {
   ingestion: IngestionService;
   stations: StationStore;
   decisions: DecisionQuery;
+  anchoring: AnchoringService;
+  audit: AuditQuery;
   agents: AgentRegistry;
   health: HealthService;
   metrics: Metrics;

@@ -11,6 +11,11 @@ export interface Metrics {
   /** Write backlogs read at scrape time: register a source per batched log. */
   backlogSources: Map<string, () => number>;
   errors: Counter<'where'>;
+  anchorBatches: Counter<'result'>;
+  anchorLatency: Histogram;
+  anchorGas: Counter;
+  /** Leaves waiting to be anchored (open batch + queued batches), read at scrape time. */
+  anchorBacklog: { read: () => number };
 }
 
 export function createMetrics(): Metrics {
@@ -23,6 +28,15 @@ export function createMetrics(): Metrics {
     registers: [registry],
     collect() {
       for (const [log, read] of backlogSources) this.set({ log }, read());
+    },
+  });
+  const anchorBacklog = { read: () => 0 };
+  new Gauge({
+    name: 'copilot_anchor_backlog_leaves',
+    help: 'Leaves (decisions, explanations) not yet anchored on chain',
+    registers: [registry],
+    collect() {
+      this.set(anchorBacklog.read());
     },
   });
   collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 10 });
@@ -45,5 +59,14 @@ export function createMetrics(): Metrics {
     }),
     backlogSources,
     errors: new Counter({ name: 'copilot_errors_total', help: 'Errors caught in background work', labelNames: ['where'], registers: [registry] }),
+    anchorBatches: new Counter({ name: 'copilot_anchor_batches_total', help: 'Merkle batches by outcome (anchored, failed, reanchored)', labelNames: ['result'], registers: [registry] }),
+    anchorLatency: new Histogram({
+      name: 'copilot_anchor_latency_seconds',
+      help: 'From a decision being logged to its batch being mined',
+      buckets: [0.1, 0.25, 0.5, 1, 1.5, 2, 3, 5, 10, 30, 60],
+      registers: [registry],
+    }),
+    anchorGas: new Counter({ name: 'copilot_anchor_gas_total', help: 'Gas used by anchoring transactions', registers: [registry] }),
+    anchorBacklog,
   };
 }

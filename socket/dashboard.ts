@@ -69,6 +69,11 @@ export function attachDashboard(ns: Namespace, s: Services): void {
     if (!watched(record.stationId)) return;
     ns.to([room(record.stationId), ALL_ROOM]).emit('decision:created', decisionSummary(record));
   });
+  s.bus.on('decision.anchored', ({ id, stationId, anchor }) => {
+    if (!watched(stationId)) return;
+    const { status, reason, batch, root, txHash, blockNumber, chainId, contract } = anchor;
+    ns.to([room(stationId), ALL_ROOM]).emit('decision:anchored', { id, stationId, status, reason, batchId: batch, root, txHash, blockNumber, chainId, contract });
+  });
   s.bus.on('decision.explained', (e) => {
     if (!watched(e.stationId)) return;
     ns.to([room(e.stationId), ALL_ROOM]).emit('decision:explained', e);

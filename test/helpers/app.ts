@@ -10,6 +10,8 @@ import { MemoryCache } from '../../services/cache/memoryCache.js';
 import { RedisCache } from '../../services/cache/redisCache.js';
 import type { Cache } from '../../services/cache/types.js';
 import type { StationRegistration } from '../../eventBus/types.js';
+import type { ChainTarget } from '../../services/anchoring/chain.js';
+import type { EventBus } from '../../eventBus/index.js';
 
 let mongo: Promise<EmbeddedMongo> | null = null;
 
@@ -38,6 +40,10 @@ export interface TestAppOptions {
   dbName?: string;
   /** Reuse a cache across app restarts (to test reloads). */
   cache?: Cache;
+  /** Anchor on this chain; without it batches only queue in the database. */
+  chain?: ChainTarget;
+  /** Wire the app on this bus, so a test can listen before the app starts. */
+  bus?: EventBus;
 }
 
 export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> {
@@ -46,7 +52,7 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
   const dbName = opts.dbName ?? `test_${randomUUID().replace(/-/g, '')}`;
   const conn = await connectMongo(uri, { dbName, embedded: !process.env.MONGODB_URI });
   const cache = opts.cache ?? (opts.redisUrl ? RedisCache.connect(opts.redisUrl) : new MemoryCache());
-  const app = await createApp({ config, conn, cache, logger: pino({ level: 'silent' }) });
+  const app = await createApp({ config, conn, cache, logger: pino({ level: 'silent' }), chain: opts.chain ?? null, bus: opts.bus });
   const url = await app.listen();
   return {
     app,

@@ -1,0 +1,37 @@
+// Auditors' routes: proof documents, server-side verification, batches, the contract.
+import { Router } from 'express';
+import Joi from 'joi';
+import type { Services } from '../services/index.js';
+import { AppError } from '../services/errors.js';
+import { validate } from '../middlewares/validate.js';
+
+const idParams = Joi.object({ id: Joi.string().min(1).max(200).required() });
+const batchQuery = Joi.object({
+  status: Joi.string().valid('queued', 'anchored', 'failed'),
+  before: Joi.number().integer().min(1),
+  limit: Joi.number().integer().min(1).max(200).default(50),
+});
+
+export function auditRouter(s: Services): Router {
+  const r = Router();
+  r.get('/audit/decisions/:id/proof', async (req, res) => {
+    const { id } = validate<{ id: string }>(idParams, req.params, 'params');
+    try {
+      res.json(await s.audit.proof(id));
+    } catch (err) {
+      if (err instanceof AppError && err.code === 'ANCHOR_PENDING') res.set('Retry-After', String(s.audit.retryAfter));
+      throw err;
+    }
+  });
+  r.get('/audit/decisions/:id/verify', async (req, res) => {
+    const { id } = validate<{ id: string }>(idParams, req.params, 'params');
+    res.json(await s.audit.verify(id));
+  });
+  r.get('/audit/batches', async (req, res) => {
+    res.json(await s.audit.batches(validate(batchQuery, req.query, 'query')));
+  });
+  r.get('/audit/contract', (_req, res) => {
+    res.json(s.audit.contract());
+  });
+  return r;
+}

@@ -1,0 +1,187 @@
+// What auditors read: a decision's proof document, a server-side check of it,
+// the anchored batches, and where the contract is.
+import { StandardMerkleTree } from '@openzeppelin/merkle-tree';
+import type { Explanation } from '../../eventBus/types.js';
+import type { AnchorBatchDoc, AnchorBatchStatus, DecisionLogDoc, Models } from '../../models/index.js';
+import { canonicalize, sha256Hex } from '../canonical.js';
+import { AppError } from '../errors.js';
+import type { DecisionQuery } from '../decisionQuery.js';
+import { AuditChain } from './chain.js';
+import { LEAF_ENCODING, leafValue, type LeafKind } from './leaves.js';
+import type { AnchoringService } from './service.js';
+
+interface LeafProof {
+  leafValue: [string, string, string];
+  leaf: string;
+  proof: string[];
+  root: string;
+  batchId: number;
+  txHash: string | null;
+  blockNumber: number | null;
+  chainId: number | null;
+  contract: string | null;
+}
+
+export interface ProofDocument extends LeafProof {
+  decision: Record<string, unknown>;
+  canonical: string;
+  hash: string;
+  leafEncoding: string[];
+  anchor: { status: string; reason?: string };
+  explanation: (LeafProof & { value: Record<string, unknown>; hash: string }) | null;
+}
+
+export interface VerifyResult {
+  id: string;
+  verified: boolean;
+  checks: { hash: boolean; proof: boolean; onChain: boolean };
+  details: { hash: string; proof: string; onChain: string };
+  root: string | null;
+  batchId: number | null;
+  blockNumber: number | null;
+  anchoredAt: string | null;
+}
+
+export function explanationValue(decisionId: string, e: Explanation): Record<string, unknown> {
+  return { decisionId, text: e.text, source: e.source, model: e.model ?? null, promptVersion: e.promptVersion };
+}
+
+export class AuditQuery {
+  constructor(
+    private readonly models: Models,
+    private readonly decisions: DecisionQuery,
+    private readonly anchoring: AnchoringService,
+    /** Seconds a client should wait before asking again for a proof whose batch is still open. */
+    readonly retryAfter: number,
+  ) {}
+
+  private async docOf(id: string): Promise<DecisionLogDoc> {
+    const doc = await this.decisions.getDoc(id);
+    if (!doc) throw new AppError(404, 'UNKNOWN_DECISION', `decision ${id} does not exist`, [{ field: 'id' }]);
+    return doc;
+  }
+
+  private async leafProof(kind: LeafKind, refId: string, hash: string, seq: number | undefined): Promise<LeafProof | null> {
+    const at = await this.anchoring.locate({ kind, refId, hash }, seq);
+    if (!at) return null;
+    const b = at.batch;
+    const anchored = b.status === 'anchored';
+    return {
+      leafValue: leafValue({ kind, refId, hash }),
+      leaf: at.leaf,
+      proof: at.proof,
+      root: b.root,
+      batchId: b.batchId,
+      txHash: anchored ? (b.txHash ?? null) : null,
+      blockNumber: anchored ? (b.blockNumber ?? null) : null,
+      chainId: anchored ? (b.chainId ?? null) : null,
+      contract: anchored ? (b.contract ?? null) : null,
+    };
+  }
+
+  async proof(id: string): Promise<ProofDocument> {
+    const doc = await this.docOf(id);
+    const own = await this.leafProof('decision', doc.decisionId, doc.hash, doc.anchorSeq);
+    if (!own) {
+      throw new AppError(409, 'ANCHOR_PENDING', `decision ${id} is waiting for its anchoring batch to close; retry in ${this.retryAfter} s`, [{ field: 'id' }]);
+    }
+    const explanation = doc.explanation as unknown as Explanation;
+    const ep = await this.leafProof('explanation', doc.decisionId, explanation.hash, doc.explanationSeq);
+    const anchor = await this.anchoring.info(doc.anchorSeq);
+    return {
+      decision: JSON.parse(doc.canonical) as Record<string, unknown>,
+      canonical: doc.canonical,
+      hash: doc.hash,
+      leafEncoding: [...LEAF_ENCODING],
+      ...own,
+      anchor: { status: anchor.status, ...(anchor.reason ? { reason: anchor.reason } : {}) },
+      explanation: ep ? { value: explanationValue(doc.decisionId, explanation), hash: explanation.hash, ...ep } : null,
+    };
+  }
+
+  /** The server's own check, done the auditor's way: recompute, walk the proof, ask the chain. */
+  async verify(id: string): Promise<VerifyResult> {
+    const doc = await this.docOf(id);
+    const recomputed = sha256Hex(canonicalize(JSON.parse(doc.canonical)));
+    const hashOk = recomputed === doc.hash && sha256Hex(doc.canonical) === doc.hash;
+    const out: VerifyResult = {
+      id,
+      verified: false,
+      checks: { hash: hashOk, proof: false, onChain: false },
+      details: {
+        hash: hashOk ? `SHA-256 of the canonical decision is ${recomputed}` : `stored hash ${doc.hash} but the decision hashes to ${recomputed}`,
+        proof: 'not checked',
+        onChain: 'not checked',
+      },
+      root: null,
+      batchId: null,
+      blockNumber: null,
+      anchoredAt: null,
+    };
+    const at = await this.anchoring.locate({ kind: 'decision', refId: doc.decisionId, hash: doc.hash }, doc.anchorSeq);
+    if (!at) {
+      out.details.proof = 'the decision is not in a closed batch yet';
+      return out;
+    }
+    out.root = at.batch.root;
+    out.batchId = at.batch.batchId;
+    const value = leafValue({ kind: 'decision', refId: doc.decisionId, hash: recomputed });
+    out.checks.proof = StandardMerkleTree.verify(at.batch.root, [...LEAF_ENCODING], value, at.proof);
+    out.details.proof = out.checks.proof ? `leaf ${at.leaf} reaches root ${at.batch.root} in ${at.proof.length} steps` : `the proof does not lead from the recomputed leaf to root ${at.batch.root}`;
+    const leaf = StandardMerkleTree.of([value], [...LEAF_ENCODING]).leafHash(value);
+    try {
+      const chain = await this.anchoring.verifyOnChain(at.batch.root, leaf, at.proof);
+      out.checks.onChain = chain.ok;
+      out.details.onChain = chain.detail;
+      out.blockNumber = chain.blockNumber ?? null;
+      out.anchoredAt = chain.timestamp ? new Date(chain.timestamp * 1000).toISOString() : null;
+    } catch (err) {
+      out.details.onChain = `chain check failed: ${err instanceof Error ? err.message : String(err)}`;
+    }
+    out.verified = out.checks.hash && out.checks.proof && out.checks.onChain;
+    return out;
+  }
+
+  async batches(f: { status?: AnchorBatchStatus; before?: number; limit: number }) {
+    const q: Record<string, unknown> = {};
+    if (f.status) q.status = f.status;
+    if (f.before !== undefined) q.batchId = { $lt: f.before };
+    const docs = await this.models.AnchorBatch.find(q, { leaves: 0 }).sort({ batchId: -1 }).limit(f.limit + 1).lean<Omit<AnchorBatchDoc, 'leaves'>[]>();
+    const items = docs.slice(0, f.limit).map((d) => ({
+      batchId: d.batchId,
+      root: d.root,
+      leafCount: d.leafCount,
+      firstSeq: d.firstSeq,
+      lastSeq: d.lastSeq,
+      metadataHash: d.metadataHash,
+      status: d.status,
+      reason: d.reason ?? null,
+      txHash: d.status === 'anchored' ? (d.txHash ?? null) : null,
+      blockNumber: d.status === 'anchored' ? (d.blockNumber ?? null) : null,
+      blockTime: d.status === 'anchored' && d.blockTime ? new Date(d.blockTime).toISOString() : null,
+      gasUsed: d.status === 'anchored' ? (d.gasUsed ?? null) : null,
+      chainId: d.chainId ?? null,
+      contract: d.contract ?? null,
+      previous: d.previous ?? [],
+      createdAt: new Date(d.createdAt).toISOString(),
+    }));
+    const last = items.at(-1);
+    return { items, nextBefore: docs.length > f.limit && last ? last.batchId : null };
+  }
+
+  contract() {
+    const c = this.anchoring.contract;
+    const h = this.anchoring.health();
+    return {
+      address: c?.address ?? null,
+      chainId: c?.chainId ?? null,
+      rpcUrl: c?.rpcUrl ?? null,
+      anchorer: c?.account ?? null,
+      embedded: c?.embedded ?? null,
+      state: this.anchoring.state,
+      detail: h.detail ?? null,
+      leafEncoding: [...LEAF_ENCODING],
+      abi: AuditChain.abi,
+    };
+  }
+}

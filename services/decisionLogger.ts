@@ -37,8 +37,13 @@ export function canonicalDecision(decision: Decision): { canonical: string; hash
   return { canonical, hash: sha256Hex(canonical) };
 }
 
+/** The hashed (and anchored) content of an explanation: what it says, who wrote it, with which prompt. */
+export function explanationValue(decisionId: string, e: Omit<Explanation, 'hash'>): Record<string, unknown> {
+  return { decisionId, text: e.text, source: e.source, model: e.model ?? null, promptVersion: e.promptVersion };
+}
+
 export function explanationHash(decisionId: string, e: Omit<Explanation, 'hash'>): string {
-  return canonicalHash({ decisionId, text: e.text, source: e.source, model: e.model ?? null, promptVersion: e.promptVersion });
+  return canonicalHash(explanationValue(decisionId, e));
 }
 
 /**

@@ -6,6 +6,7 @@ import type { AnchorBatchDoc, AnchorBatchStatus, DecisionLogDoc, Models } from '
 import { canonicalize, sha256Hex } from '../canonical.js';
 import { AppError } from '../errors.js';
 import type { DecisionQuery } from '../decisionQuery.js';
+import { explanationHash, explanationValue } from '../decisionLogger.js';
 import { AuditChain } from './chain.js';
 import { LEAF_ENCODING, leafValue, type LeafKind } from './leaves.js';
 import type { AnchoringService } from './service.js';
@@ -34,16 +35,12 @@ export interface ProofDocument extends LeafProof {
 export interface VerifyResult {
   id: string;
   verified: boolean;
-  checks: { hash: boolean; proof: boolean; onChain: boolean };
-  details: { hash: string; proof: string; onChain: string };
+  checks: { hash: boolean; proof: boolean; onChain: boolean; explanation: boolean };
+  details: { hash: string; proof: string; onChain: string; explanation: string };
   root: string | null;
   batchId: number | null;
   blockNumber: number | null;
   anchoredAt: string | null;
-}
-
-export function explanationValue(decisionId: string, e: Explanation): Record<string, unknown> {
-  return { decisionId, text: e.text, source: e.source, model: e.model ?? null, promptVersion: e.promptVersion };
 }
 
 export class AuditQuery {
@@ -107,11 +104,12 @@ export class AuditQuery {
     const out: VerifyResult = {
       id,
       verified: false,
-      checks: { hash: hashOk, proof: false, onChain: false },
+      checks: { hash: hashOk, proof: false, onChain: false, explanation: false },
       details: {
         hash: hashOk ? `SHA-256 of the canonical decision is ${recomputed}` : `stored hash ${doc.hash} but the decision hashes to ${recomputed}`,
         proof: 'not checked',
         onChain: 'not checked',
+        explanation: 'not checked',
       },
       root: null,
       batchId: null,
@@ -138,7 +136,15 @@ export class AuditQuery {
     } catch (err) {
       out.details.onChain = `chain check failed: ${err instanceof Error ? err.message : String(err)}`;
     }
-    out.verified = out.checks.hash && out.checks.proof && out.checks.onChain;
+    // The explanation is its own leaf: an edit after anchoring no longer hashes to an anchored leaf.
+    const explanation = doc.explanation as unknown as Explanation;
+    const eh = explanationHash(doc.decisionId, explanation);
+    const ep = await this.anchoring.locate({ kind: 'explanation', refId: doc.decisionId, hash: eh }, doc.explanationSeq);
+    out.checks.explanation = ep !== null && (ep.batch.status === 'anchored' || ep.batch.batchId === at.batch.batchId);
+    out.details.explanation = ep
+      ? `the explanation hashes to ${eh}, a leaf of batch ${ep.batch.batchId}`
+      : `the explanation hashes to ${eh}, which is not the anchored explanation leaf (edited after anchoring, or not batched yet)`;
+    out.verified = out.checks.hash && out.checks.proof && out.checks.onChain && out.checks.explanation;
     return out;
   }
 

@@ -1,6 +1,8 @@
 // Anchoring against a real Hardhat node: Merkle batches, proofs an outsider can check,
 // a chain outage, a chain that restarts empty, and a contract that refuses the key.
+import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
+import path from 'node:path';
 import { expect } from 'chai';
 import request from 'supertest';
 import { io as ioClient } from 'socket.io-client';
@@ -19,6 +21,16 @@ const ABI = [
   'function isAnchored(bytes32 root) view returns (bool)',
 ];
 const FAST = { ANCHOR_BATCH_MS: '100' };
+const ROOT = path.resolve(__dirname, '..', '..');
+
+/** The auditor's CLI, run the way an auditor runs it. */
+function verifyCli(args: string[]): Promise<{ code: number; out: string }> {
+  return new Promise((resolve) => {
+    execFile('npx', ['tsx', 'scripts/verify.ts', ...args], { cwd: ROOT }, (err, stdout, stderr) => {
+      resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : -1, out: stdout + stderr });
+    });
+  });
+}
 
 async function jcsSha256(value: unknown): Promise<string> {
   // erdtman/canonicalize: not the library the server hashes with.
@@ -110,7 +122,7 @@ describe('anchoring on a real chain', function () {
         expect(StandardMerkleTree.verify(e.root, p.leafEncoding, ['explanation', id, `0x${e.hash}`], e.proof)).to.equal(true);
 
         const { body: v } = await request(t.url).get(`/api/audit/decisions/${id}/verify`).expect(200);
-        expect(v).to.deep.include({ verified: true, checks: { hash: true, proof: true, onChain: true } });
+        expect(v).to.deep.include({ verified: true, checks: { hash: true, proof: true, onChain: true, explanation: true } });
         const { body: rec } = await request(t.url).get(`/api/decisions/${id}`).expect(200);
         expect(rec.anchor).to.include({ status: 'anchored', txHash: p.txHash, root: p.root, leaf: p.leaf });
         expect(rec.anchor.proof).to.deep.equal(p.proof);
@@ -130,6 +142,35 @@ describe('anchoring on a real chain', function () {
     } finally {
       dash.disconnect();
     }
+  });
+
+  it('the auditor CLI verifies a proof URL of the running server, and catches an explanation edited in the database', async () => {
+    const t = await started({ chain: chain.target, env: FAST });
+    await request(t.url).post('/api/stations').send(aRegistration('st-v')).expect(201);
+    const [id] = await faults(t, 'st-v', 1);
+    await anchoredIds(t.app.bus, [id]);
+    const { body: c } = await request(t.url).get('/api/audit/contract').expect(200);
+    const args = [`${t.url}/api/audit/decisions/${id}/proof`, '--rpc', c.rpcUrl, '--contract', c.address];
+    const ok = await verifyCli(args);
+    expect(ok.code, ok.out).to.equal(0);
+    expect(ok.out).to.match(/^VERIFIED/m);
+
+    // Someone with database access rewrites the explanation: the anchored leaf no longer matches.
+    const doc = await t.app.models.DecisionLog.findOne({ decisionId: id }).lean();
+    await t.app.models.DecisionLog.updateOne({ decisionId: id }, { $set: { 'explanation.text': 'Nothing happened here.' } });
+    const tampered = await verifyCli(args);
+    expect(tampered.code, tampered.out).to.equal(1);
+    expect(tampered.out).to.match(/^FAIL .*explanation/im);
+    const { body: afterEdit } = await request(t.url).get(`/api/audit/decisions/${id}/verify`).expect(200);
+    expect(afterEdit).to.deep.include({ verified: false, checks: { hash: true, proof: true, onChain: true, explanation: false } });
+    // ...and the decision itself rewritten (its hash left as it was) is caught by the server's own check too.
+    const content = JSON.parse(doc!.canonical) as Record<string, unknown>;
+    await t.app.models.DecisionLog.updateOne({ decisionId: id }, { $set: { canonical: JSON.stringify({ ...content, status: 'approved' }) } });
+    const { body: v } = await request(t.url).get(`/api/audit/decisions/${id}/verify`).expect(200);
+    expect(v.verified).to.equal(false);
+    expect(v.checks.hash).to.equal(false);
+    const decisionTampered = await verifyCli(args);
+    expect(decisionTampered.code).to.equal(1);
   });
 
   it('keeps deciding through a chain outage, queues batches in the database, and sends them in order when it returns', async () => {
@@ -195,7 +236,7 @@ describe('anchoring on a real chain', function () {
       const b = await started({ chain: { ...second.target, privateKey: first.target.privateKey }, env: FAST, dbName: a.dbName, bus });
       await reanchored;
       const { body: v } = await request(b.url).get(`/api/audit/decisions/${ids[0]}/verify`).expect(200);
-      expect(v).to.deep.include({ verified: true, checks: { hash: true, proof: true, onChain: true } });
+      expect(v).to.deep.include({ verified: true, checks: { hash: true, proof: true, onChain: true, explanation: true } });
       const { body: now } = await request(b.url).get(`/api/audit/decisions/${ids[0]}/proof`).expect(200);
       expect(now.root).to.equal(old.root);
       expect(now.proof).to.deep.equal(old.proof);

@@ -17,33 +17,33 @@ import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProo
  * passing as a leaf (second-preimage resistance). {verifyLeaf} expects that leaf hash, not
  * the raw values. A decision anchored alone with {anchorDecision} is a batch of one whose
  * root is the decision hash itself: it verifies with that hash as the leaf and an empty proof.
+ *
+ * Storage holds one slot per root (submitter, timestamp, block number) and nothing else,
+ * so anchoring a batch costs about one new storage slot, one role lookup and one log. A batch's
+ * leaf count, sequence range and metadata hash are recorded only in its {BatchAnchored} event:
+ * logs are part of the chain's record (committed to by each block's receipts root) and cannot
+ * be altered, but contracts cannot read them, so read them with `eth_getLogs` filtered on the
+ * indexed root.
  */
 contract AuditLog is AccessControl {
     /// @notice Role allowed to anchor roots and decisions. Managed by `DEFAULT_ADMIN_ROLE`.
     bytes32 public constant ANCHORER_ROLE = keccak256("ANCHORER_ROLE");
 
     /**
-     * @notice What is recorded about an anchored root.
+     * @notice What is stored about an anchored root: one storage slot (20 + 6 + 6 bytes).
+     * @dev A batch's leaf count, sequence range and metadata hash are in its {BatchAnchored}
+     * event only.
      * @param submitter Account that anchored the root (never zero for an anchored root).
      * @param timestamp Timestamp of the block that anchored it.
      * @param blockNumber Number of the block that anchored it.
-     * @param leafCount Number of leaves in the tree (1 for a single decision).
-     * @param firstSeq Sequence number of the first decision in the batch (0 for a single decision).
-     * @param lastSeq Sequence number of the last decision in the batch (0 for a single decision).
-     * @param metadataHash Hash of the batch's off-chain metadata (zero for a single decision).
      */
     struct Batch {
         address submitter;
         uint48 timestamp;
         uint48 blockNumber;
-        uint64 leafCount;
-        uint64 firstSeq;
-        uint64 lastSeq;
-        bytes32 metadataHash;
     }
 
     mapping(bytes32 root => Batch) private _batches;
-    uint256 private _batchCount;
 
     /// @notice The admin passed to the constructor is the zero address.
     error AuditLogInvalidAdmin(address admin);
@@ -67,7 +67,9 @@ contract AuditLog is AccessControl {
     error AuditLogNotAnchored(bytes32 root);
 
     /**
-     * @notice A batch root was anchored.
+     * @notice A batch root was anchored. This event is the only record of the batch's leaf
+     * count, sequence range and metadata hash: the contract stores only who anchored the root
+     * and when (see {getBatch}).
      * @param root Merkle root of the batch.
      * @param leafCount Number of leaves in the tree.
      * @param firstSeq Sequence number of the first decision in the batch.
@@ -85,7 +87,8 @@ contract AuditLog is AccessControl {
     );
 
     /**
-     * @notice A single decision hash was anchored.
+     * @notice A single decision hash was anchored (a one-leaf batch: leaf count 1, no
+     * sequence range, no metadata).
      * @param decisionHash The decision's hash, recorded as a root of a one-leaf batch.
      * @param submitter Account that anchored it.
      */
@@ -109,7 +112,10 @@ contract AuditLog is AccessControl {
      * (when `firstSeq > lastSeq`), {AuditLogAlreadyAnchored}, or AccessControl's
      * `AccessControlUnauthorizedAccount` when the sender lacks `ANCHORER_ROLE`.
      * The sequence range is not tied to `leafCount`: a batch may hold more leaves than
-     * decisions (explanations and approvals are leaves of their own).
+     * decisions (explanations and approvals are leaves of their own). `leafCount`, `firstSeq`,
+     * `lastSeq` and `metadataHash` are not stored: they are recorded in the {BatchAnchored} event
+     * only, so the cost is one new storage slot, one role lookup and one log whatever the batch
+     * size.
      * @param root Merkle root of the batch (a `StandardMerkleTree` root).
      * @param leafCount Number of leaves in the tree.
      * @param firstSeq Sequence number of the first decision in the batch.
@@ -126,20 +132,21 @@ contract AuditLog is AccessControl {
         if (root == bytes32(0)) revert AuditLogZeroRoot();
         if (leafCount == 0) revert AuditLogZeroLeafCount();
         if (firstSeq > lastSeq) revert AuditLogInvalidSeqRange(firstSeq, lastSeq);
-        _record(root, leafCount, firstSeq, lastSeq, metadataHash);
+        _record(root);
         emit BatchAnchored(root, leafCount, firstSeq, lastSeq, metadataHash, msg.sender);
     }
 
     /**
      * @notice Anchors a single decision hash (the simple mode: one transaction per decision).
      * @dev Recorded as a one-leaf batch whose root is `decisionHash`, so {isAnchored},
-     * {getBatch} and {verifyLeaf} (with an empty proof) apply to it. Reverts with
-     * {AuditLogZeroRoot}, {AuditLogAlreadyAnchored} or `AccessControlUnauthorizedAccount`.
+     * {getBatch} and {verifyLeaf} (with an empty proof) apply to it. It emits
+     * {DecisionAnchored}, not {BatchAnchored}. Reverts with {AuditLogZeroRoot},
+     * {AuditLogAlreadyAnchored} or `AccessControlUnauthorizedAccount`.
      * @param decisionHash The decision's hash.
      */
     function anchorDecision(bytes32 decisionHash) external onlyRole(ANCHORER_ROLE) {
         if (decisionHash == bytes32(0)) revert AuditLogZeroRoot();
-        _record(decisionHash, 1, 0, 0, bytes32(0));
+        _record(decisionHash);
         emit DecisionAnchored(decisionHash, msg.sender);
     }
 
@@ -153,9 +160,11 @@ contract AuditLog is AccessControl {
     }
 
     /**
-     * @notice What was recorded when `root` was anchored.
+     * @notice Who anchored `root`, and in which block and at what time.
      * @dev Reverts with {AuditLogNotAnchored} for a root that was never anchored, so a zero
-     * timestamp is never mistaken for an anchoring time.
+     * timestamp is never mistaken for an anchoring time. A batch's leaf count, sequence range
+     * and metadata hash are in its {BatchAnchored} event; a root anchored with {anchorDecision}
+     * is one leaf with no sequence range or metadata.
      * @param root The root to look up.
      * @return The recorded batch.
      */
@@ -163,14 +172,6 @@ contract AuditLog is AccessControl {
         Batch memory batch = _batches[root];
         if (batch.submitter == address(0)) revert AuditLogNotAnchored(root);
         return batch;
-    }
-
-    /**
-     * @notice Number of roots anchored so far, batches and single decisions together.
-     * @return The count.
-     */
-    function batchCount() external view returns (uint256) {
-        return _batchCount;
     }
 
     /**
@@ -188,19 +189,18 @@ contract AuditLog is AccessControl {
         return _batches[root].submitter != address(0) && MerkleProof.verifyCalldata(proof, root, leaf);
     }
 
-    function _record(bytes32 root, uint64 leafCount, uint64 firstSeq, uint64 lastSeq, bytes32 metadataHash) private {
-        if (_batches[root].submitter != address(0)) revert AuditLogAlreadyAnchored(root);
-        _batches[root] = Batch({
-            submitter: msg.sender,
-            timestamp: uint48(block.timestamp),
-            blockNumber: uint48(block.number),
-            leafCount: leafCount,
-            firstSeq: firstSeq,
-            lastSeq: lastSeq,
-            metadataHash: metadataHash
-        });
-        unchecked {
-            ++_batchCount;
+    /// @dev Writes the root's slot in one SSTORE; the caller emits the event.
+    function _record(bytes32 root) private {
+        Batch storage batch = _batches[root];
+        if (batch.submitter != address(0)) revert AuditLogAlreadyAnchored(root);
+        // The struct's packed layout (submitter in the low 160 bits, then timestamp, then block
+        // number), written whole: field by field, solc re-reads the slot and masks each field
+        // (~190 gas more per anchor).
+        uint256 packed = uint256(uint160(msg.sender)) |
+            (uint256(uint48(block.timestamp)) << 160) |
+            (uint256(uint48(block.number)) << 208);
+        assembly ("memory-safe") {
+            sstore(batch.slot, packed)
         }
     }
 }

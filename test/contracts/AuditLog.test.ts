@@ -15,9 +15,25 @@ type Leaf = [kind: string, refId: string, hash: string];
 
 const sha256 = (s: string) => '0x' + createHash('sha256').update(s).digest('hex');
 const hash32 = (label: string) => ethers.id(label);
-// The first anchor on a contract also pays the batch counter's first write (0 -> 1, ~17k more).
-const ANCHOR_GAS_BOUND = 120_000;
-const ANCHOR_GAS_BOUND_LATER = 105_000;
+// The issue asks for <= 50 gas per decision at 1,000 leaves, i.e. <= 50,000 per anchorBatch. That is
+// not reachable with this ABI: base 21,000 + ~1,550 calldata + 24,200 storage (role lookup, the root's
+// new slot) + 2,524 for the BatchAnchored log leave ~750 gas for all code, and solc's dispatcher and
+// ABI decoder alone take ~550. The bound below is what the contract does (~50.5k), with little slack.
+const ANCHOR_GAS_BOUND = 51_000;
+const UINT64_MAX = 2n ** 64n - 1n;
+
+/** A getBatch result as a plain object, so that all its fields compare at once. */
+function fields(b: { submitter: string; timestamp: bigint; blockNumber: bigint }) {
+  return { submitter: b.submitter, timestamp: b.timestamp, blockNumber: b.blockNumber };
+}
+
+/** Gas the transaction's calldata costs: 4 per zero byte, 16 per other byte. */
+async function calldataGas(hash: string): Promise<number> {
+  const tx = await ethers.provider.getTransaction(hash);
+  const data = ethers.getBytes(tx!.data);
+  const zeros = data.filter((b) => b === 0).length;
+  return zeros * 4 + (data.length - zeros) * 16;
+}
 
 function leaves(n: number, salt = 'd'): Leaf[] {
   return Array.from({ length: n }, (_, i): Leaf => {
@@ -65,8 +81,8 @@ describe('AuditLog contract', function () {
 
     it('starts empty', async () => {
       const { audit, tree } = await loadFixture(deployFixture);
-      expect(await audit.batchCount()).to.equal(0n);
       expect(await audit.isAnchored(tree.root)).to.equal(false);
+      await expectRevert(audit.getBatch(tree.root), audit.interface, 'AuditLogNotAnchored', [tree.root]);
     });
 
     it('supports the IAccessControl and IERC165 interfaces', async () => {
@@ -91,24 +107,53 @@ describe('AuditLog contract', function () {
       });
       expect(writers.sort()).to.deep.equal(['anchorBatch', 'anchorDecision', 'grantRole', 'renounceRole', 'revokeRole']);
     });
+
+    it('exposes the ABI the anchoring service and the verifier are written against', async () => {
+      const { audit } = await loadFixture(deployFixture);
+      const own = [
+        'ANCHORER_ROLE()',
+        'anchorBatch(bytes32,uint64,uint64,uint64,bytes32)',
+        'anchorDecision(bytes32)',
+        'getBatch(bytes32)',
+        'isAnchored(bytes32)',
+        'verifyLeaf(bytes32,bytes32,bytes32[])',
+      ];
+      const accessControl = ['DEFAULT_ADMIN_ROLE()', 'getRoleAdmin(bytes32)', 'grantRole(bytes32,address)', 'hasRole(bytes32,address)', 'renounceRole(bytes32,address)', 'revokeRole(bytes32,address)', 'supportsInterface(bytes4)'];
+      const functions: string[] = [];
+      audit.interface.forEachFunction((f) => functions.push(f.format('sighash')));
+      expect(functions.sort()).to.deep.equal([...own, ...accessControl].sort());
+      expect(audit.interface.getFunction('getBatch')!.format('full')).to.equal(
+        'function getBatch(bytes32 root) view returns ((address submitter, uint48 timestamp, uint48 blockNumber))',
+      );
+      expect(audit.interface.getEvent('BatchAnchored')!.format('full')).to.equal(
+        'event BatchAnchored(bytes32 indexed root, uint64 leafCount, uint64 firstSeq, uint64 lastSeq, bytes32 metadataHash, address indexed submitter)',
+      );
+      expect(audit.interface.getEvent('DecisionAnchored')!.format('full')).to.equal('event DecisionAnchored(bytes32 indexed decisionHash, address indexed submitter)');
+    });
   });
 
   describe('anchorBatch', () => {
-    it('records the batch with its block, timestamp and submitter', async () => {
+    it('records the submitter, block and timestamp, and nothing else', async () => {
       const { audit, anchorer, tree } = await loadFixture(deployFixture);
       await time.increase(3600);
       const receipt = await mined(audit.connect(anchorer).anchorBatch(tree.root, tree.length, 1, 25, hash32('meta')));
       const block = await ethers.provider.getBlock(receipt.blockNumber);
       const batch = await audit.getBatch(tree.root);
-      expect(batch.submitter).to.equal(anchorer.address);
-      expect(batch.timestamp).to.equal(BigInt(block!.timestamp));
-      expect(batch.blockNumber).to.equal(BigInt(receipt.blockNumber));
-      expect(batch.leafCount).to.equal(37n);
-      expect(batch.firstSeq).to.equal(1n);
-      expect(batch.lastSeq).to.equal(25n);
-      expect(batch.metadataHash).to.equal(hash32('meta'));
+      expect(fields(batch)).to.deep.equal({ submitter: anchorer.address, timestamp: BigInt(block!.timestamp), blockNumber: BigInt(receipt.blockNumber) });
       expect(await audit.isAnchored(tree.root)).to.equal(true);
-      expect(await audit.batchCount()).to.equal(1n);
+    });
+
+    it('keeps the three fields of the one-slot record apart, with large timestamps and block numbers', async () => {
+      const { audit, anchorer } = await loadFixture(deployFixture);
+      const far = 2 ** 40 + 12_345;
+      await time.setNextBlockTimestamp(far);
+      await hre.network.provider.send('hardhat_mine', ['0x' + (70_000).toString(16)]);
+      const receipt = await mined(audit.connect(anchorer).anchorBatch(hash32('late'), 1, 0, 0, ethers.ZeroHash));
+      const block = await ethers.provider.getBlock(receipt.blockNumber);
+      expect(receipt.blockNumber).to.be.greaterThan(70_000);
+      expect(block!.timestamp).to.be.greaterThan(far);
+      const batch = await audit.getBatch(hash32('late'));
+      expect(fields(batch)).to.deep.equal({ submitter: anchorer.address, timestamp: BigInt(block!.timestamp), blockNumber: BigInt(receipt.blockNumber) });
     });
 
     it('emits BatchAnchored with every argument', async () => {
@@ -121,15 +166,27 @@ describe('AuditLog contract', function () {
     it('accepts a one-decision range, a zero metadata hash and sequence 0', async () => {
       const { audit, anchorer } = await loadFixture(deployFixture);
       const root = hash32('one');
-      await mined(audit.connect(anchorer).anchorBatch(root, 1, 0, 0, ethers.ZeroHash));
-      const batch = await audit.getBatch(root);
-      expect([batch.leafCount, batch.firstSeq, batch.lastSeq, batch.metadataHash]).to.deep.equal([1n, 0n, 0n, ethers.ZeroHash]);
+      const receipt = await mined(audit.connect(anchorer).anchorBatch(root, 1, 0, 0, ethers.ZeroHash));
+      expectEvent(receipt, audit.interface, 'BatchAnchored', [root, 1n, 0n, 0n, ethers.ZeroHash, anchorer.address]);
+      expect(await audit.isAnchored(root)).to.equal(true);
     });
 
-    it('counts successive batches', async () => {
+    it('accepts the largest uint64 counts and sequence numbers', async () => {
       const { audit, anchorer } = await loadFixture(deployFixture);
-      for (let i = 0; i < 3; i++) await mined(audit.connect(anchorer).anchorBatch(hash32(`r${i}`), 10, i * 10, i * 10 + 9, ethers.ZeroHash));
-      expect(await audit.batchCount()).to.equal(3n);
+      const root = hash32('max');
+      const receipt = await mined(audit.connect(anchorer).anchorBatch(root, UINT64_MAX, UINT64_MAX, UINT64_MAX, hash32('m')));
+      expectEvent(receipt, audit.interface, 'BatchAnchored', [root, UINT64_MAX, UINT64_MAX, UINT64_MAX, hash32('m'), anchorer.address]);
+    });
+
+    it('anchors successive batches independently, each with its own block', async () => {
+      const { audit, anchorer } = await loadFixture(deployFixture);
+      const blocks: bigint[] = [];
+      for (let i = 0; i < 3; i++) {
+        const receipt = await mined(audit.connect(anchorer).anchorBatch(hash32(`r${i}`), 10, i * 10, i * 10 + 9, ethers.ZeroHash));
+        blocks.push(BigInt(receipt.blockNumber));
+      }
+      for (let i = 0; i < 3; i++) expect((await audit.getBatch(hash32(`r${i}`))).blockNumber, `batch ${i}`).to.equal(blocks[i]);
+      expect(new Set(blocks).size).to.equal(3);
     });
 
     it('rejects a zero root', async () => {
@@ -160,7 +217,6 @@ describe('AuditLog contract', function () {
       );
       await expectRevert(audit.connect(anchorer).anchorDecision(tree.root), audit.interface, 'AuditLogAlreadyAnchored', [tree.root]);
       expect(await audit.getBatch(tree.root)).to.deep.equal(before);
-      expect(await audit.batchCount()).to.equal(1n);
     });
 
     it('rejects a sender without ANCHORER_ROLE, the admin included', async () => {
@@ -177,12 +233,23 @@ describe('AuditLog contract', function () {
       expect(await audit.isAnchored(tree.root)).to.equal(false);
     });
 
-    it(`uses less than ${ANCHOR_GAS_BOUND} gas, and less than ${ANCHOR_GAS_BOUND_LATER} once the counter is set`, async () => {
+    it(`costs less than ${ANCHOR_GAS_BOUND} gas, the same execution gas whatever the batch size`, async () => {
       const { audit, anchorer } = await loadFixture(deployFixture);
-      for (let i = 0; i < 3; i++) {
-        const receipt = await mined(audit.connect(anchorer).anchorBatch(hash32(`gas${i}`), 1000, i * 1000, i * 1000 + 999, hash32(`m${i}`)));
-        expect(Number(receipt.gasUsed), `batch ${i}`).to.be.lessThan(i === 0 ? ANCHOR_GAS_BOUND : ANCHOR_GAS_BOUND_LATER);
+      const calls: [leaves: bigint, first: bigint, last: bigint][] = [
+        [1n, 0n, 0n],
+        [1_000n, 1n, 1_000n],
+        [1_000n, 123_456_789n, 123_457_788n],
+        [10_000n, 10_001n, 20_000n],
+        [UINT64_MAX, UINT64_MAX - 1n, UINT64_MAX],
+      ];
+      const execution = new Set<number>();
+      for (const [i, [leaves, first, last]] of calls.entries()) {
+        const receipt = await mined(audit.connect(anchorer).anchorBatch(hash32(`gas${i}`), leaves, first, last, hash32(`m${i}`)));
+        expect(Number(receipt.gasUsed), `${leaves} leaves`).to.be.lessThan(ANCHOR_GAS_BOUND);
+        execution.add(Number(receipt.gasUsed) - 21_000 - (await calldataGas(receipt.hash)));
       }
+      // Only the calldata bytes differ: nothing in the contract grows with the batch.
+      expect([...execution]).to.have.length(1);
     });
   });
 
@@ -195,12 +262,8 @@ describe('AuditLog contract', function () {
       expect(eventsNamed(receipt, audit.interface, 'BatchAnchored')).to.have.length(0);
       const block = await ethers.provider.getBlock(receipt.blockNumber);
       const batch = await audit.getBatch(h);
-      expect(batch.submitter).to.equal(anchorer.address);
-      expect(batch.timestamp).to.equal(BigInt(block!.timestamp));
-      expect(batch.blockNumber).to.equal(BigInt(receipt.blockNumber));
-      expect([batch.leafCount, batch.firstSeq, batch.lastSeq, batch.metadataHash]).to.deep.equal([1n, 0n, 0n, ethers.ZeroHash]);
+      expect(fields(batch)).to.deep.equal({ submitter: anchorer.address, timestamp: BigInt(block!.timestamp), blockNumber: BigInt(receipt.blockNumber) });
       expect(await audit.isAnchored(h)).to.equal(true);
-      expect(await audit.batchCount()).to.equal(1n);
       expect(await audit.verifyLeaf(h, h, []), 'the hash is its own root with an empty proof').to.equal(true);
       expect(Number(receipt.gasUsed)).to.be.lessThan(ANCHOR_GAS_BOUND);
     });
@@ -220,7 +283,8 @@ describe('AuditLog contract', function () {
         [outsider.address, role],
       );
       expect(await audit.isAnchored(tree.root)).to.equal(true);
-      expect(await audit.batchCount()).to.equal(2n);
+      expect(await audit.isAnchored(h)).to.equal(true);
+      expect(await audit.isAnchored(sha256('{"decision":3}'))).to.equal(false);
     });
   });
 
@@ -298,7 +362,7 @@ describe('AuditLog contract', function () {
       const { audit, anchorer, tree } = await loadFixture(anchoredFixture);
       const failures: string[] = [];
       const attempt = async (p: Promise<void>) => p.then(() => failures.push('passed'), (e: Error) => failures.push(e.message));
-      await attempt(expectRevert(audit.batchCount(), audit.interface, 'AuditLogZeroRoot'));
+      await attempt(expectRevert(audit.isAnchored(tree.root), audit.interface, 'AuditLogZeroRoot'));
       await attempt(expectRevert(audit.connect(anchorer).anchorDecision(ethers.ZeroHash), audit.interface, 'AuditLogZeroLeafCount'));
       await attempt(expectRevert(audit.connect(anchorer).anchorDecision(tree.root), audit.interface, 'AuditLogAlreadyAnchored', [hash32('x')]));
       expect(failures).to.have.length(3);

@@ -47,6 +47,24 @@ export const OPENAPI = {
     },
     '/api/decisions/{id}': { get: { summary: 'One decision record', parameters: [idParam], responses: { 200: { description: 'record', content: json(ref('Decision')) }, 404: error('unknown decision') } } },
     '/api/agents': { get: { summary: 'Agents, counters, thresholds, policy', responses: { 200: { description: 'agents' } } } },
+    '/api/audit/decisions/{id}/proof': {
+      get: {
+        summary: 'Proof document: the decision, its canonical JSON and hash, the Merkle leaf, proof and root (as MerkleProof.verify takes them), batch, transaction, block, chain and contract; the explanation leaf likewise. Check it with npm run verify.',
+        parameters: [idParam],
+        responses: { 200: { description: 'proof document (see docs/verify.md)' }, 404: error('unknown decision'), 409: error('the decision is waiting for its batch to close (Retry-After)') },
+      },
+    },
+    '/api/audit/decisions/{id}/verify': {
+      get: { summary: "The server's own check: recomputed hash, proof to root, root and leaf on chain, explanation leaf", parameters: [idParam], responses: { 200: { description: '{ verified, checks: { hash, proof, onChain, explanation }, details }' }, 404: error('unknown decision') } },
+    },
+    '/api/audit/batches': {
+      get: {
+        summary: 'Merkle batches, newest first',
+        parameters: [q('status', { enum: ['queued', 'anchored', 'failed'] }), q('before', { type: 'integer', minimum: 1 }, 'batch ids below this one (the nextBefore of the previous page)'), q('limit', { type: 'integer', minimum: 1, maximum: 200, default: 50 })],
+        responses: { 200: { description: '{ items, nextBefore }' }, 400: error('bad filter') },
+      },
+    },
+    '/api/audit/contract': { get: { summary: 'AuditLog address, chain id, a JSON-RPC URL to read the chain at, the anchoring account, the leaf encoding and the ABI', responses: { 200: { description: 'contract' } } } },
   },
   components: {
     schemas: {

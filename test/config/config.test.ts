@@ -26,12 +26,28 @@ describe('config', () => {
     [{ AUDIT_CONTRACT_ADDRESS: '0x123' }, 'AUDIT_CONTRACT_ADDRESS'],
     [{ AGENT_THRESHOLDS: '{not json' }, 'AGENT_THRESHOLDS'],
     [{ AGENT_THRESHOLDS: '[1,2]' }, 'AGENT_THRESHOLDS'],
+    [{ CHAIN_RPC_URL: 'ftp://chain' }, 'CHAIN_RPC_URL'],
+    [{ CHAIN_RPC_URL: 'http://127.0.0.1:8545' }, 'ANCHOR_PRIVATE_KEY'],
+    [{ ANCHOR_PRIVATE_KEY: '0x12' }, 'ANCHOR_PRIVATE_KEY'],
+    [{ AUDIT_CONTRACT_ADDRESS: '0x' + '1'.repeat(40) }, 'AUDIT_CONTRACT_ADDRESS'],
+    [{ ANCHOR_BATCH_MAX: '0' }, 'ANCHOR_BATCH_MAX'],
+    [{ ANCHOR_BATCH_MAX: '20000' }, 'ANCHOR_BATCH_MAX'],
+    [{ ANCHOR_BATCH_MS: '5' }, 'ANCHOR_BATCH_MS'],
   ];
   for (const [env, name] of bad) {
     it(`stops on a malformed ${name} with a message naming it`, () => {
       expect(() => loadConfig(env)).to.throw(ConfigError, name);
     });
   }
+
+  it('picks the chain: embedded by default, off, or an RPC with its key and contract', () => {
+    expect(loadConfig({})).to.include({ chainMode: 'embedded', chainRpcUrl: null, anchorBatchMs: 1000, anchorBatchMax: 2000 });
+    expect(loadConfig({ CHAIN_RPC_URL: 'off' })).to.include({ chainMode: 'off', chainRpcUrl: null });
+    const key = '0x' + 'ab'.repeat(32);
+    const address = '0x' + '12'.repeat(20);
+    const c = loadConfig({ CHAIN_RPC_URL: 'https://rpc.example', ANCHOR_PRIVATE_KEY: key, AUDIT_CONTRACT_ADDRESS: address, ANCHOR_BATCH_MS: '250' });
+    expect(c).to.include({ chainMode: 'rpc', chainRpcUrl: 'https://rpc.example', anchorPrivateKey: key, auditContractAddress: address, anchorBatchMs: 250 });
+  });
 
   it('reports every malformed variable at once', () => {
     try {

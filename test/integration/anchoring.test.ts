@@ -249,6 +249,29 @@ describe('anchoring on a real chain', function () {
     }
   });
 
+  it('answers bad audit requests precisely: unknown decision, batch still open, bad filters', async () => {
+    // No chain and a long window: decisions wait in the open batch.
+    const t = await started({ env: { ANCHOR_BATCH_MS: '600000' } });
+    await request(t.url).post('/api/stations').send(aRegistration('st-b')).expect(201);
+    const [id] = await faults(t, 'st-b', 1);
+    const open = await request(t.url).get(`/api/audit/decisions/${id}/proof`).expect(409);
+    expect(open.body.error.code).to.equal('ANCHOR_PENDING');
+    expect(Number(open.headers['retry-after'])).to.be.greaterThan(0);
+    const { body: rec } = await request(t.url).get(`/api/decisions/${id}`).expect(200);
+    expect(rec.anchor).to.include({ status: 'pending' });
+    const { body: v } = await request(t.url).get(`/api/audit/decisions/${id}/verify`).expect(200);
+    expect(v).to.deep.include({ verified: false, checks: { hash: true, proof: false, onChain: false, explanation: false } });
+    const unknown = await request(t.url).get('/api/audit/decisions/dec-nope/proof').expect(404);
+    expect(unknown.body.error).to.include({ code: 'UNKNOWN_DECISION' });
+    await request(t.url).get('/api/audit/decisions/dec-nope/verify').expect(404);
+    const bad = await request(t.url).get('/api/audit/batches?status=lost&limit=0').expect(400);
+    expect(bad.body.error.details.map((d: { field: string }) => d.field)).to.have.members(['status', 'limit']);
+    const { body: c } = await request(t.url).get('/api/audit/contract').expect(200);
+    expect(c).to.include({ address: null, state: 'off' });
+    const { body: health } = await request(t.url).get('/api/health').expect(200);
+    expect(health.parts.chain.state).to.equal('not_configured');
+  });
+
   it('marks batches failed, with the reason, when the contract refuses the anchoring key', async () => {
     const provider = new JsonRpcProvider(chain.target.rpcUrl);
     const owner = await provider.getSigner(0);

@@ -53,7 +53,6 @@ export interface AnchorBatchDoc {
   leafCount: number;
   firstSeq: number;
   lastSeq: number;
-  metadataHash: string;
   leaves: { seq: number; kind: string; refId: string; hash: string; stationId?: string }[];
   status: AnchorBatchStatus;
   reason?: string | null;
@@ -181,7 +180,6 @@ const anchorBatchSchema = new Schema<AnchorBatchDoc>(
     leafCount: { type: Number, required: true },
     firstSeq: { type: Number, required: true },
     lastSeq: { type: Number, required: true },
-    metadataHash: { type: String, required: true },
     leaves: { type: Mixed, required: true },
     status: { type: String, enum: ['queued', 'anchored', 'failed'], required: true },
     reason: String,

@@ -159,7 +159,6 @@ export class AuditQuery {
       leafCount: d.leafCount,
       firstSeq: d.firstSeq,
       lastSeq: d.lastSeq,
-      metadataHash: d.metadataHash,
       status: d.status,
       reason: d.reason ?? null,
       txHash: d.status === 'anchored' ? (d.txHash ?? null) : null,

@@ -137,9 +137,9 @@ export class AuditChain {
   }
 
   /** Sends one anchorBatch and waits for it to be mined. */
-  async anchorBatch(b: { root: string; leafCount: number; firstSeq: number; lastSeq: number; metadataHash: string }, waitMs: number): Promise<SentBatch> {
+  async anchorBatch(b: { root: string; leafCount: number; firstSeq: number; lastSeq: number }, waitMs: number): Promise<SentBatch> {
     try {
-      const tx = await this.audit.anchorBatch(b.root, b.leafCount, b.firstSeq, b.lastSeq, b.metadataHash);
+      const tx = await this.audit.anchorBatch(b.root, b.leafCount, b.firstSeq, b.lastSeq);
       const receipt = await tx.wait(1, waitMs);
       if (!receipt) throw new Error(`transaction ${tx.hash} has no receipt`);
       if (receipt.status !== 1) throw new Error(`transaction ${tx.hash} reverted`);

@@ -1,7 +1,6 @@
 // What is anchored: leaves of kind + ref id + SHA-256, built into OpenZeppelin
 // StandardMerkleTrees (double-hashed leaves, sorted pairs: what MerkleProof.verify accepts).
 import { StandardMerkleTree } from '@openzeppelin/merkle-tree';
-import { canonicalHash } from '../canonical.js';
 
 /** Kinds of record that get a leaf of their own. */
 export type LeafKind = 'decision' | 'explanation' | 'approval' | 'admin';
@@ -37,10 +36,4 @@ export function indexOf(tree: AnchorTree, l: Pick<StoredLeaf, 'kind' | 'refId' |
     if (v[0] === want[0] && v[1] === want[1] && v[2].toLowerCase() === want[2]) return i;
   }
   return -1;
-}
-
-/** The off-chain metadata of a batch, and the hash the contract's event carries for it. */
-export function batchMetadata(b: { batchId: number; root: string; leafCount: number; firstSeq: number; lastSeq: number }) {
-  const metadata = { schema: 'copilot-anchor-batch/1', batchId: b.batchId, root: b.root, leafCount: b.leafCount, firstSeq: b.firstSeq, lastSeq: b.lastSeq, leafEncoding: [...LEAF_ENCODING] };
-  return { metadata, metadataHash: `0x${canonicalHash(metadata)}` };
 }

@@ -9,7 +9,7 @@ import type { Metrics } from '../metrics.js';
 import type { PartReport } from '../health.js';
 import { AuditChain, ChainSetupError, classifyChainError, shortMessage, type ChainTarget, type SentBatch } from './chain.js';
 import { BatchIndex, anchorInfo, summaryOf } from './batchIndex.js';
-import { batchMetadata, buildTree, indexOf, type AnchorTree, type StoredLeaf } from './leaves.js';
+import { buildTree, indexOf, type AnchorTree, type StoredLeaf } from './leaves.js';
 
 export type LeafInput = Omit<StoredLeaf, 'seq'>;
 export type ChainState = 'off' | 'connecting' | 'up' | 'down';
@@ -51,6 +51,9 @@ export class AnchoringService {
   private connecting: Promise<void> | null = null;
   private chain: AuditChain | null = null;
   private wake: (() => void) | null = null;
+  /** Send failures since the last batch went through: the next reconnect waits longer each time. */
+  private failures = 0;
+  private lastWarning = '';
   private closed = false;
   state: ChainState;
   detail = '';
@@ -194,8 +197,17 @@ export class AnchoringService {
     if (!leaves.length) return;
     const tree = buildTree(leaves);
     const batchId = this.nextBatchId++;
-    const head = { batchId, root: tree.root, leafCount: leaves.length, firstSeq: leaves[0].seq, lastSeq: leaves.at(-1)!.seq };
-    const doc: AnchorBatchDoc = { ...head, metadataHash: batchMetadata(head).metadataHash, leaves, status: 'queued', attempts: 0, createdAt: new Date() };
+    const doc: AnchorBatchDoc = {
+      batchId,
+      root: tree.root,
+      leafCount: leaves.length,
+      firstSeq: leaves[0].seq,
+      lastSeq: leaves.at(-1)!.seq,
+      leaves,
+      status: 'queued',
+      attempts: 0,
+      createdAt: new Date(),
+    };
     this.index.add(summaryOf(doc));
     this.remember(batchId, doc, tree);
     this.storingLeaves += leaves.length;
@@ -252,7 +264,8 @@ export class AnchoringService {
   }
 
   private async connectLoop(): Promise<void> {
-    let lastReason = '';
+    // After a failed send the chain answered but did not take the batch: do not hammer it.
+    if (this.failures > 0) await this.sleep(Math.min(250 * 2 ** (this.failures - 1), MAX_BACKOFF_MS));
     for (let delay = 250; !this.closed; delay = Math.min(delay * 2, MAX_BACKOFF_MS)) {
       try {
         const target = await this.deps.chain!;
@@ -267,8 +280,7 @@ export class AnchoringService {
         this.chain = null;
         this.state = 'down';
         this.detail = shortMessage(err);
-        if (this.detail !== lastReason) this.deps.logger.warn({ reason: this.detail, backlog: this.backlog }, 'anchoring: chain not usable; batches stay queued and are retried');
-        lastReason = this.detail;
+        this.warnOnce('anchoring: chain not usable; batches stay queued and are retried');
         await this.sleep(delay);
       }
     }
@@ -365,6 +377,10 @@ export class AnchoringService {
     Object.assign(doc, set, { previous: [...(doc.previous ?? []), ...earlier] });
     this.index.update(doc.batchId, set);
     if (this.queue[0] === doc.batchId) this.queue.shift();
+    if (sent) {
+      this.failures = 0;
+      this.lastWarning = '';
+    }
     this.queuedLeaves = Math.max(0, this.queuedLeaves - doc.leafCount);
     const m = this.deps.metrics;
     m.anchorBatches.inc({ result: sent ? 'anchored' : 'failed' });
@@ -389,11 +405,19 @@ export class AnchoringService {
     }
   }
 
+  /** Logs a chain problem once per distinct reason, not once per retry. */
+  private warnOnce(msg: string): void {
+    if (this.detail === this.lastWarning) return;
+    this.lastWarning = this.detail;
+    this.deps.logger.warn({ reason: this.detail, backlog: this.backlog }, msg);
+  }
+
   private wentDown(reason: string): void {
     if (this.state !== 'up') return;
     this.state = 'down';
     this.detail = reason;
-    this.deps.logger.warn({ reason, backlog: this.backlog }, 'anchoring: chain went away; batches stay queued in the database');
+    this.failures++;
+    this.warnOnce('anchoring: the chain did not take a batch; batches stay queued in the database and are retried');
     this.chain?.destroy();
     this.chain = null;
     if (!this.closed) this.connectSoon();

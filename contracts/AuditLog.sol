@@ -20,10 +20,12 @@ import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProo
  *
  * Storage holds one slot per root (submitter, timestamp, block number) and nothing else,
  * so anchoring a batch costs about one new storage slot, one role lookup and one log. A batch's
- * leaf count, sequence range and metadata hash are recorded only in its {BatchAnchored} event:
- * logs are part of the chain's record (committed to by each block's receipts root) and cannot
- * be altered, but contracts cannot read them, so read them with `eth_getLogs` filtered on the
- * indexed root.
+ * leaf count and sequence range are recorded only in its {BatchAnchored} event: logs are part
+ * of the chain's record (committed to by each block's receipts root) and cannot be altered, but
+ * contracts cannot read them, so read them with `eth_getLogs` filtered on the indexed root.
+ * No off-chain metadata hash is taken: what it committed to (root, leaf count, sequence range,
+ * batch id) is already in the event or derivable from it, and its 32 bytes of calldata and event
+ * data cost ~770 gas per anchor.
  */
 contract AuditLog is AccessControl {
     /// @notice Role allowed to anchor roots and decisions. Managed by `DEFAULT_ADMIN_ROLE`.
@@ -31,8 +33,7 @@ contract AuditLog is AccessControl {
 
     /**
      * @notice What is stored about an anchored root: one storage slot (20 + 6 + 6 bytes).
-     * @dev A batch's leaf count, sequence range and metadata hash are in its {BatchAnchored}
-     * event only.
+     * @dev A batch's leaf count and sequence range are in its {BatchAnchored} event only.
      * @param submitter Account that anchored the root (never zero for an anchored root).
      * @param timestamp Timestamp of the block that anchored it.
      * @param blockNumber Number of the block that anchored it.
@@ -68,13 +69,12 @@ contract AuditLog is AccessControl {
 
     /**
      * @notice A batch root was anchored. This event is the only record of the batch's leaf
-     * count, sequence range and metadata hash: the contract stores only who anchored the root
-     * and when (see {getBatch}).
+     * count and sequence range: the contract stores only who anchored the root and when
+     * (see {getBatch}).
      * @param root Merkle root of the batch.
      * @param leafCount Number of leaves in the tree.
      * @param firstSeq Sequence number of the first decision in the batch.
      * @param lastSeq Sequence number of the last decision in the batch.
-     * @param metadataHash Hash of the batch's off-chain metadata.
      * @param submitter Account that anchored it.
      */
     event BatchAnchored(
@@ -82,13 +82,12 @@ contract AuditLog is AccessControl {
         uint64 leafCount,
         uint64 firstSeq,
         uint64 lastSeq,
-        bytes32 metadataHash,
         address indexed submitter
     );
 
     /**
      * @notice A single decision hash was anchored (a one-leaf batch: leaf count 1, no
-     * sequence range, no metadata).
+     * sequence range).
      * @param decisionHash The decision's hash, recorded as a root of a one-leaf batch.
      * @param submitter Account that anchored it.
      */
@@ -112,28 +111,25 @@ contract AuditLog is AccessControl {
      * (when `firstSeq > lastSeq`), {AuditLogAlreadyAnchored}, or AccessControl's
      * `AccessControlUnauthorizedAccount` when the sender lacks `ANCHORER_ROLE`.
      * The sequence range is not tied to `leafCount`: a batch may hold more leaves than
-     * decisions (explanations and approvals are leaves of their own). `leafCount`, `firstSeq`,
-     * `lastSeq` and `metadataHash` are not stored: they are recorded in the {BatchAnchored} event
-     * only, so the cost is one new storage slot, one role lookup and one log whatever the batch
-     * size.
+     * decisions (explanations and approvals are leaves of their own). `leafCount`, `firstSeq`
+     * and `lastSeq` are not stored: they are recorded in the {BatchAnchored} event only, so the
+     * cost is one new storage slot, one role lookup and one log whatever the batch size.
      * @param root Merkle root of the batch (a `StandardMerkleTree` root).
      * @param leafCount Number of leaves in the tree.
      * @param firstSeq Sequence number of the first decision in the batch.
      * @param lastSeq Sequence number of the last decision in the batch.
-     * @param metadataHash Hash of the batch's off-chain metadata (may be zero).
      */
     function anchorBatch(
         bytes32 root,
         uint64 leafCount,
         uint64 firstSeq,
-        uint64 lastSeq,
-        bytes32 metadataHash
+        uint64 lastSeq
     ) external onlyRole(ANCHORER_ROLE) {
         if (root == bytes32(0)) revert AuditLogZeroRoot();
         if (leafCount == 0) revert AuditLogZeroLeafCount();
         if (firstSeq > lastSeq) revert AuditLogInvalidSeqRange(firstSeq, lastSeq);
         _record(root);
-        emit BatchAnchored(root, leafCount, firstSeq, lastSeq, metadataHash, msg.sender);
+        emit BatchAnchored(root, leafCount, firstSeq, lastSeq, msg.sender);
     }
 
     /**
@@ -162,9 +158,9 @@ contract AuditLog is AccessControl {
     /**
      * @notice Who anchored `root`, and in which block and at what time.
      * @dev Reverts with {AuditLogNotAnchored} for a root that was never anchored, so a zero
-     * timestamp is never mistaken for an anchoring time. A batch's leaf count, sequence range
-     * and metadata hash are in its {BatchAnchored} event; a root anchored with {anchorDecision}
-     * is one leaf with no sequence range or metadata.
+     * timestamp is never mistaken for an anchoring time. A batch's leaf count and sequence range
+     * are in its {BatchAnchored} event; a root anchored with {anchorDecision} is one leaf with no
+     * sequence range.
      * @param root The root to look up.
      * @return The recorded batch.
      */

@@ -9,7 +9,7 @@ export const AUDIT_LOG_ABI = [
   'function getBatch(bytes32 root) view returns (tuple(address submitter, uint48 timestamp, uint48 blockNumber))',
   'function isAnchored(bytes32 root) view returns (bool)',
   'function verifyLeaf(bytes32 root, bytes32 leaf, bytes32[] proof) view returns (bool)',
-  'event BatchAnchored(bytes32 indexed root, uint64 leafCount, uint64 firstSeq, uint64 lastSeq, bytes32 metadataHash, address indexed submitter)',
+  'event BatchAnchored(bytes32 indexed root, uint64 leafCount, uint64 firstSeq, uint64 lastSeq, address indexed submitter)',
   'error AuditLogNotAnchored(bytes32 root)',
 ];
 

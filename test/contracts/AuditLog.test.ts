@@ -15,11 +15,10 @@ type Leaf = [kind: string, refId: string, hash: string];
 
 const sha256 = (s: string) => '0x' + createHash('sha256').update(s).digest('hex');
 const hash32 = (label: string) => ethers.id(label);
-// The issue asks for <= 50 gas per decision at 1,000 leaves, i.e. <= 50,000 per anchorBatch. That is
-// not reachable with this ABI: base 21,000 + ~1,550 calldata + 24,200 storage (role lookup, the root's
-// new slot) + 2,524 for the BatchAnchored log leave ~750 gas for all code, and solc's dispatcher and
-// ABI decoder alone take ~550. The bound below is what the contract does (~50.5k), with little slack.
-const ANCHOR_GAS_BOUND = 51_000;
+// The issue asks for <= 50 gas per decision at 1,000 leaves, i.e. <= 50,000 per anchorBatch. Without
+// the old metadataHash argument a 1,000-leaf batch costs 49,690 (docs/measurements.md), and even
+// all-0xff uint64 arguments (the most non-zero calldata bytes) stay under it, so the target is the bound.
+const ANCHOR_GAS_BOUND = 50_000;
 const UINT64_MAX = 2n ** 64n - 1n;
 
 /** A getBatch result as a plain object, so that all its fields compare at once. */
@@ -54,7 +53,7 @@ async function deployFixture() {
 
 async function anchoredFixture() {
   const f = await deployFixture();
-  await mined(f.audit.connect(f.anchorer).anchorBatch(f.tree.root, f.tree.length, 1, 25, hash32('meta')));
+  await mined(f.audit.connect(f.anchorer).anchorBatch(f.tree.root, f.tree.length, 1, 25));
   return f;
 }
 
@@ -112,7 +111,7 @@ describe('AuditLog contract', function () {
       const { audit } = await loadFixture(deployFixture);
       const own = [
         'ANCHORER_ROLE()',
-        'anchorBatch(bytes32,uint64,uint64,uint64,bytes32)',
+        'anchorBatch(bytes32,uint64,uint64,uint64)',
         'anchorDecision(bytes32)',
         'getBatch(bytes32)',
         'isAnchored(bytes32)',
@@ -126,7 +125,7 @@ describe('AuditLog contract', function () {
         'function getBatch(bytes32 root) view returns ((address submitter, uint48 timestamp, uint48 blockNumber))',
       );
       expect(audit.interface.getEvent('BatchAnchored')!.format('full')).to.equal(
-        'event BatchAnchored(bytes32 indexed root, uint64 leafCount, uint64 firstSeq, uint64 lastSeq, bytes32 metadataHash, address indexed submitter)',
+        'event BatchAnchored(bytes32 indexed root, uint64 leafCount, uint64 firstSeq, uint64 lastSeq, address indexed submitter)',
       );
       expect(audit.interface.getEvent('DecisionAnchored')!.format('full')).to.equal('event DecisionAnchored(bytes32 indexed decisionHash, address indexed submitter)');
     });
@@ -136,7 +135,7 @@ describe('AuditLog contract', function () {
     it('records the submitter, block and timestamp, and nothing else', async () => {
       const { audit, anchorer, tree } = await loadFixture(deployFixture);
       await time.increase(3600);
-      const receipt = await mined(audit.connect(anchorer).anchorBatch(tree.root, tree.length, 1, 25, hash32('meta')));
+      const receipt = await mined(audit.connect(anchorer).anchorBatch(tree.root, tree.length, 1, 25));
       const block = await ethers.provider.getBlock(receipt.blockNumber);
       const batch = await audit.getBatch(tree.root);
       expect(fields(batch)).to.deep.equal({ submitter: anchorer.address, timestamp: BigInt(block!.timestamp), blockNumber: BigInt(receipt.blockNumber) });
@@ -148,7 +147,7 @@ describe('AuditLog contract', function () {
       const far = 2 ** 40 + 12_345;
       await time.setNextBlockTimestamp(far);
       await hre.network.provider.send('hardhat_mine', ['0x' + (70_000).toString(16)]);
-      const receipt = await mined(audit.connect(anchorer).anchorBatch(hash32('late'), 1, 0, 0, ethers.ZeroHash));
+      const receipt = await mined(audit.connect(anchorer).anchorBatch(hash32('late'), 1, 0, 0));
       const block = await ethers.provider.getBlock(receipt.blockNumber);
       expect(receipt.blockNumber).to.be.greaterThan(70_000);
       expect(block!.timestamp).to.be.greaterThan(far);
@@ -158,31 +157,31 @@ describe('AuditLog contract', function () {
 
     it('emits BatchAnchored with every argument', async () => {
       const { audit, anchorer, tree } = await loadFixture(deployFixture);
-      const receipt = await mined(audit.connect(anchorer).anchorBatch(tree.root, tree.length, 1, 25, hash32('meta')));
-      expectEvent(receipt, audit.interface, 'BatchAnchored', [tree.root, 37n, 1n, 25n, hash32('meta'), anchorer.address]);
+      const receipt = await mined(audit.connect(anchorer).anchorBatch(tree.root, tree.length, 1, 25));
+      expectEvent(receipt, audit.interface, 'BatchAnchored', [tree.root, 37n, 1n, 25n, anchorer.address]);
       expect(eventsNamed(receipt, audit.interface, 'DecisionAnchored')).to.have.length(0);
     });
 
-    it('accepts a one-decision range, a zero metadata hash and sequence 0', async () => {
+    it('accepts a one-decision range and sequence 0', async () => {
       const { audit, anchorer } = await loadFixture(deployFixture);
       const root = hash32('one');
-      const receipt = await mined(audit.connect(anchorer).anchorBatch(root, 1, 0, 0, ethers.ZeroHash));
-      expectEvent(receipt, audit.interface, 'BatchAnchored', [root, 1n, 0n, 0n, ethers.ZeroHash, anchorer.address]);
+      const receipt = await mined(audit.connect(anchorer).anchorBatch(root, 1, 0, 0));
+      expectEvent(receipt, audit.interface, 'BatchAnchored', [root, 1n, 0n, 0n, anchorer.address]);
       expect(await audit.isAnchored(root)).to.equal(true);
     });
 
     it('accepts the largest uint64 counts and sequence numbers', async () => {
       const { audit, anchorer } = await loadFixture(deployFixture);
       const root = hash32('max');
-      const receipt = await mined(audit.connect(anchorer).anchorBatch(root, UINT64_MAX, UINT64_MAX, UINT64_MAX, hash32('m')));
-      expectEvent(receipt, audit.interface, 'BatchAnchored', [root, UINT64_MAX, UINT64_MAX, UINT64_MAX, hash32('m'), anchorer.address]);
+      const receipt = await mined(audit.connect(anchorer).anchorBatch(root, UINT64_MAX, UINT64_MAX, UINT64_MAX));
+      expectEvent(receipt, audit.interface, 'BatchAnchored', [root, UINT64_MAX, UINT64_MAX, UINT64_MAX, anchorer.address]);
     });
 
     it('anchors successive batches independently, each with its own block', async () => {
       const { audit, anchorer } = await loadFixture(deployFixture);
       const blocks: bigint[] = [];
       for (let i = 0; i < 3; i++) {
-        const receipt = await mined(audit.connect(anchorer).anchorBatch(hash32(`r${i}`), 10, i * 10, i * 10 + 9, ethers.ZeroHash));
+        const receipt = await mined(audit.connect(anchorer).anchorBatch(hash32(`r${i}`), 10, i * 10, i * 10 + 9));
         blocks.push(BigInt(receipt.blockNumber));
       }
       for (let i = 0; i < 3; i++) expect((await audit.getBatch(hash32(`r${i}`))).blockNumber, `batch ${i}`).to.equal(blocks[i]);
@@ -191,17 +190,17 @@ describe('AuditLog contract', function () {
 
     it('rejects a zero root', async () => {
       const { audit, anchorer } = await loadFixture(deployFixture);
-      await expectRevert(audit.connect(anchorer).anchorBatch(ethers.ZeroHash, 1, 0, 0, ethers.ZeroHash), audit.interface, 'AuditLogZeroRoot', []);
+      await expectRevert(audit.connect(anchorer).anchorBatch(ethers.ZeroHash, 1, 0, 0), audit.interface, 'AuditLogZeroRoot', []);
     });
 
     it('rejects a zero leaf count', async () => {
       const { audit, anchorer, tree } = await loadFixture(deployFixture);
-      await expectRevert(audit.connect(anchorer).anchorBatch(tree.root, 0, 0, 0, ethers.ZeroHash), audit.interface, 'AuditLogZeroLeafCount', []);
+      await expectRevert(audit.connect(anchorer).anchorBatch(tree.root, 0, 0, 0), audit.interface, 'AuditLogZeroLeafCount', []);
     });
 
     it('rejects a reversed sequence range', async () => {
       const { audit, anchorer, tree } = await loadFixture(deployFixture);
-      await expectRevert(audit.connect(anchorer).anchorBatch(tree.root, 5, 9, 8, ethers.ZeroHash), audit.interface, 'AuditLogInvalidSeqRange', [9n, 8n]);
+      await expectRevert(audit.connect(anchorer).anchorBatch(tree.root, 5, 9, 8), audit.interface, 'AuditLogInvalidSeqRange', [9n, 8n]);
     });
 
     it('rejects a root that is already anchored and keeps the first record', async () => {
@@ -210,7 +209,7 @@ describe('AuditLog contract', function () {
       await mined(audit.connect(admin).grantRole(await audit.ANCHORER_ROLE(), second.address));
       await time.increase(60);
       await expectRevert(
-        audit.connect(second).anchorBatch(tree.root, 1, 100, 100, hash32('other')),
+        audit.connect(second).anchorBatch(tree.root, 1, 100, 100),
         audit.interface,
         'AuditLogAlreadyAnchored',
         [tree.root],
@@ -224,7 +223,7 @@ describe('AuditLog contract', function () {
       const role = await audit.ANCHORER_ROLE();
       for (const sender of [outsider, admin]) {
         await expectRevert(
-          audit.connect(sender).anchorBatch(tree.root, tree.length, 1, 25, ethers.ZeroHash),
+          audit.connect(sender).anchorBatch(tree.root, tree.length, 1, 25),
           audit.interface,
           'AccessControlUnauthorizedAccount',
           [sender.address, role],
@@ -244,7 +243,7 @@ describe('AuditLog contract', function () {
       ];
       const execution = new Set<number>();
       for (const [i, [leaves, first, last]] of calls.entries()) {
-        const receipt = await mined(audit.connect(anchorer).anchorBatch(hash32(`gas${i}`), leaves, first, last, hash32(`m${i}`)));
+        const receipt = await mined(audit.connect(anchorer).anchorBatch(hash32(`gas${i}`), leaves, first, last));
         expect(Number(receipt.gasUsed), `${leaves} leaves`).to.be.lessThan(ANCHOR_GAS_BOUND);
         execution.add(Number(receipt.gasUsed) - 21_000 - (await calldataGas(receipt.hash)));
       }
@@ -275,7 +274,7 @@ describe('AuditLog contract', function () {
       await expectRevert(audit.connect(anchorer).anchorDecision(ethers.ZeroHash), audit.interface, 'AuditLogZeroRoot', []);
       await mined(audit.connect(anchorer).anchorDecision(h));
       await expectRevert(audit.connect(anchorer).anchorDecision(h), audit.interface, 'AuditLogAlreadyAnchored', [h]);
-      await expectRevert(audit.connect(anchorer).anchorBatch(h, 1, 0, 0, ethers.ZeroHash), audit.interface, 'AuditLogAlreadyAnchored', [h]);
+      await expectRevert(audit.connect(anchorer).anchorBatch(h, 1, 0, 0), audit.interface, 'AuditLogAlreadyAnchored', [h]);
       await expectRevert(
         audit.connect(outsider).anchorDecision(sha256('{"decision":3}')),
         audit.interface,
@@ -344,7 +343,7 @@ describe('AuditLog contract', function () {
       expect(StandardMerkleTree.verify(other.root, LEAF_ENCODING, value, other.getProof(3)), 'valid off chain').to.equal(true);
       expect(await audit.verifyLeaf(other.root, other.leafHash(value), other.getProof(3))).to.equal(false);
       expect(await audit.verifyLeaf(tree.root, other.leafHash(value), other.getProof(3))).to.equal(false);
-      await mined(audit.connect(anchorer).anchorBatch(other.root, other.length, 26, 33, ethers.ZeroHash));
+      await mined(audit.connect(anchorer).anchorBatch(other.root, other.length, 26, 33));
       expect(await audit.verifyLeaf(other.root, other.leafHash(value), other.getProof(3))).to.equal(true);
     });
 
@@ -352,7 +351,7 @@ describe('AuditLog contract', function () {
       const { audit, anchorer } = await loadFixture(deployFixture);
       const single = StandardMerkleTree.of(leaves(1, 'single'), LEAF_ENCODING);
       expect(single.getProof(0)).to.deep.equal([]);
-      await mined(audit.connect(anchorer).anchorBatch(single.root, 1, 7, 7, ethers.ZeroHash));
+      await mined(audit.connect(anchorer).anchorBatch(single.root, 1, 7, 7));
       expect(await audit.verifyLeaf(single.root, single.leafHash(single.at(0)!), [])).to.equal(true);
     });
   });
@@ -378,8 +377,8 @@ describe('AuditLog contract', function () {
       const role = await audit.ANCHORER_ROLE();
       const receipt = await mined(audit.connect(admin).grantRole(role, second.address));
       expectEvent(receipt, audit.interface, 'RoleGranted', [role, second.address, admin.address]);
-      const anchored = await mined(audit.connect(second).anchorBatch(tree.root, tree.length, 1, 25, ethers.ZeroHash));
-      expectEvent(anchored, audit.interface, 'BatchAnchored', [tree.root, 37n, 1n, 25n, ethers.ZeroHash, second.address]);
+      const anchored = await mined(audit.connect(second).anchorBatch(tree.root, tree.length, 1, 25));
+      expectEvent(anchored, audit.interface, 'BatchAnchored', [tree.root, 37n, 1n, 25n, second.address]);
     });
 
     it('lets the admin revoke ANCHORER_ROLE, after which the account is rejected', async () => {
@@ -389,7 +388,7 @@ describe('AuditLog contract', function () {
       expectEvent(receipt, audit.interface, 'RoleRevoked', [role, anchorer.address, admin.address]);
       expect(await audit.hasRole(role, anchorer.address)).to.equal(false);
       await expectRevert(
-        audit.connect(anchorer).anchorBatch(tree.root, tree.length, 1, 25, ethers.ZeroHash),
+        audit.connect(anchorer).anchorBatch(tree.root, tree.length, 1, 25),
         audit.interface,
         'AccessControlUnauthorizedAccount',
         [anchorer.address, role],

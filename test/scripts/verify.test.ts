@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 import { StandardMerkleTree } from '@openzeppelin/merkle-tree';
 import { expect } from 'chai';
 import canonicalize from 'canonicalize';
-import { JsonRpcProvider, Wallet, ZeroHash } from 'ethers';
+import { JsonRpcProvider, Wallet } from 'ethers';
 import { deployAuditLog } from '../../scripts/deploy.js';
 import { UsageError } from '../../scripts/cli.js';
 import { InputError, contentHash, hashPair, leafHash, offlineChecks, parseProofDocument, parseProofJson, parseVerifyArgs, walkProof } from '../../scripts/verify.js';
@@ -266,7 +266,7 @@ describe('npm run verify (CLI against a Hardhat node)', function () {
       ['explanation', decisions[0].id as string, `0x${sha256(explanation)}`],
     ];
     const tree = StandardMerkleTree.of(values, ENCODING);
-    const receipt = await (await audit.anchorBatch(tree.root, values.length, 1, 3, ZeroHash)).wait();
+    const receipt = await (await audit.anchorBatch(tree.root, values.length, 1, 3)).wait();
     if (receipt === null) expect.fail('anchorBatch has no receipt');
     good = proofDoc({ tree, txHash: receipt.hash, blockNumber: receipt.blockNumber }, decisions[0], explanation, { chainId, contract });
 

@@ -37,6 +37,8 @@ export interface StepResult {
   updatedMs: Latency & { missing: number };
   decisionMs: Latency;
   decisionsPerS: number;
+  /** decision:created to decision:anchored on the same dashboard socket; missing = never anchored within the drain. */
+  anchoredMs: Latency & { missing: number };
   /** CPU of the load process, in % of one core: near 100 means the generator, not the server, is the limit. */
   loadCpuPct: number;
   server: { eventLoopP99Ms: number | null; cpuPct: number | null };
@@ -79,6 +81,9 @@ export async function runStep(o: StepOptions): Promise<StepResult> {
   const ack = hist();
   const updated = hist();
   const decided = hist();
+  const anchored = hist();
+  // decision:created times of steady-phase decisions still waiting for decision:anchored.
+  const createdAt = new Map<string, number>();
   // Send times of signals sent in the steady phase, in send order, so old ones can be dropped from the front.
   const sentAt = new Map<string, number>();
   let steady = false;
@@ -101,7 +106,15 @@ export async function runStep(o: StepOptions): Promise<StepResult> {
     if (t === undefined) return;
     decided.recordValue(Math.max(1, Math.round((performance.now() - t) * 1000)));
     decisions++;
+    if (d.id) createdAt.set(d.id, performance.now());
     if (d.id !== `dec-${d.signalId}`) badDecisionIds++;
+  });
+
+  dashboard.on('decision:anchored', (a: { id?: string; status?: string }) => {
+    const t = a.id === undefined ? undefined : createdAt.get(a.id);
+    if (t === undefined || a.status !== 'anchored') return;
+    createdAt.delete(a.id!);
+    anchored.recordValue(Math.max(1, Math.round((performance.now() - t) * 1000)));
   });
 
   const send = (c: Client) => {
@@ -190,6 +203,9 @@ export async function runStep(o: StepOptions): Promise<StepResult> {
     const drainUntil = performance.now() + 10_000;
     while (clients.some((c) => c.inflight > 0) && performance.now() < drainUntil) await sleep(20);
     await sleep(300);
+    // Anchoring lags by the batch window plus a transaction: give the last steady decisions time to be anchored.
+    const anchorUntil = performance.now() + 15_000;
+    while (createdAt.size > 0 && performance.now() < anchorUntil) await sleep(50);
 
     const lag = m1.get('nodejs_eventloop_lag_p99_seconds');
     const cpuS = sumOf(m1, 'process_cpu_seconds_total') - sumOf(m0, 'process_cpu_seconds_total');
@@ -205,6 +221,7 @@ export async function runStep(o: StepOptions): Promise<StepResult> {
       updatedMs: { ...ms(updated), missing: steadySent - updated.totalCount },
       decisionMs: ms(decided),
       decisionsPerS: decisions / elapsedS,
+      anchoredMs: { ...ms(anchored), missing: createdAt.size },
       loadCpuPct: ((loadCpu.user + loadCpu.system) / 1000 / (elapsedS * 1000)) * 100,
       server: { eventLoopP99Ms: lag === undefined ? null : lag * 1000, cpuPct: m0.size && m1.size ? (cpuS / elapsedS) * 100 : null },
       timeline: Array.from(timeline.slice(0, Math.floor(elapsedS)), (n) => n ?? 0),

@@ -33,7 +33,7 @@ export function summaryOf(d: Omit<AnchorBatchDoc, 'leaves'>): BatchSummary {
 
 /** A batch's state as a record's anchor shows it. */
 export function anchorInfo(b: BatchSummary, seq: number): AnchorInfo {
-  const base: AnchorInfo = { status: 'pending', seq, batch: b.batchId, root: b.root };
+  const base: AnchorInfo = { status: 'pending', seq, batch: b.batchId, ...(b.root ? { root: b.root } : {}) };
   if (b.status === 'anchored') {
     return { ...base, status: 'anchored', txHash: b.txHash ?? undefined, blockNumber: b.blockNumber ?? undefined, chainId: b.chainId ?? undefined, contract: b.contract ?? undefined };
   }

@@ -9,7 +9,8 @@ import type { Metrics } from '../metrics.js';
 import type { PartReport } from '../health.js';
 import { AuditChain, ChainSetupError, classifyChainError, shortMessage, type ChainTarget, type SentBatch } from './chain.js';
 import { BatchIndex, anchorInfo, summaryOf } from './batchIndex.js';
-import { buildTree, indexOf, type AnchorTree, type StoredLeaf } from './leaves.js';
+import { indexOf, leafValue, proofAt, type AnchorTree, type StoredLeaf } from './leaves.js';
+import { TreeBuilder } from './treeBuilder.js';
 
 export type LeafInput = Omit<StoredLeaf, 'seq'>;
 export type ChainState = 'off' | 'connecting' | 'up' | 'down';
@@ -41,6 +42,7 @@ export class AnchoringService {
   private readonly loggedAt = new Map<number, number>();
   private readonly index = new BatchIndex(50_000);
   private readonly trees = new Map<number, { doc: AnchorBatchDoc; tree: AnchorTree }>();
+  private readonly builder = new TreeBuilder();
   /** Batch ids stored and waiting for the chain, in the order they must be sent. */
   private queue: number[] = [];
   /** Leaves in stored batches waiting for the chain, and in closed batches not stored yet. */
@@ -147,7 +149,7 @@ export class AnchoringService {
     if (i < 0) return null;
     const summary = this.index.get(batchId);
     const batch = summary ? { ...entry.doc, ...summary, leaves: entry.doc.leaves } : entry.doc;
-    return { batch, tree: entry.tree, leaf: entry.tree.leafHash(entry.tree.at(i)!), proof: entry.tree.getProof(i) };
+    return { batch, tree: entry.tree, ...proofAt(entry.tree, i) };
   }
 
   async verifyOnChain(root: string, leaf: string, proof: string[]): Promise<{ ok: boolean; detail: string; blockNumber?: number; timestamp?: number }> {
@@ -180,6 +182,7 @@ export class AnchoringService {
     await this.persisting;
     await this.connecting;
     await this.pumping;
+    await this.builder.close();
     this.chain?.destroy();
   }
 
@@ -195,11 +198,10 @@ export class AnchoringService {
   private closeBatch(): void {
     const leaves = this.open.splice(0, this.deps.batchMax);
     if (!leaves.length) return;
-    const tree = buildTree(leaves);
     const batchId = this.nextBatchId++;
     const doc: AnchorBatchDoc = {
       batchId,
-      root: tree.root,
+      root: '',
       leafCount: leaves.length,
       firstSeq: leaves[0].seq,
       lastSeq: leaves.at(-1)!.seq,
@@ -208,11 +210,23 @@ export class AnchoringService {
       attempts: 0,
       createdAt: new Date(),
     };
+    // Known at once (its records read as pending in this batch); the root follows from the worker.
     this.index.add(summaryOf(doc));
-    this.remember(batchId, doc, tree);
     this.storingLeaves += leaves.length;
-    // Stored before it is sent, in batch order; a failed insert is retried, the batch is held in memory meanwhile.
+    // Built and stored before it is sent, in batch order; a failed insert is retried, the batch is held in memory meanwhile.
     this.persisting = this.persisting.then(async () => {
+      let tree: AnchorTree | null = null;
+      for (let delay = 200; !tree; delay = Math.min(delay * 2, MAX_BACKOFF_MS)) {
+        try {
+          tree = await this.builder.build(leaves.map(leafValue));
+        } catch (err) {
+          this.deps.onError(err);
+          await new Promise((r) => setTimeout(r, delay));
+        }
+      }
+      doc.root = tree.root;
+      this.index.update(batchId, { root: tree.root });
+      this.remember(batchId, doc, tree);
       for (let delay = 200; ; delay = Math.min(delay * 2, MAX_BACKOFF_MS)) {
         try {
           await this.deps.models.AnchorBatch.collection.insertOne({ ...doc });
@@ -230,7 +244,7 @@ export class AnchoringService {
         this.queuedLeaves += doc.leafCount;
       }
       this.kick();
-    });
+    }).catch((err: unknown) => this.deps.onError(err));
   }
 
   private remember(batchId: number, doc: AnchorBatchDoc, tree: AnchorTree): void {
@@ -243,7 +257,7 @@ export class AnchoringService {
     if (hit) return hit;
     const doc = await this.deps.models.AnchorBatch.findOne({ batchId }).lean<AnchorBatchDoc>();
     if (!doc) return null;
-    const tree = buildTree(doc.leaves as StoredLeaf[]);
+    const tree = await this.builder.build((doc.leaves as StoredLeaf[]).map(leafValue));
     this.remember(batchId, doc, tree);
     return { doc, tree };
   }

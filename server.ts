@@ -37,6 +37,7 @@ import { openapiRouter } from './routes/openapi.js';
 import { auditRouter } from './routes/audit.js';
 import { AnchoringService } from './services/anchoring/service.js';
 import { AuditQuery } from './services/anchoring/audit.js';
+import { ApprovalService } from './services/approvals.js';
 import type { ChainTarget } from './services/anchoring/chain.js';
 import { startEmbeddedChain, type EmbeddedChain } from './services/anchoring/embeddedChain.js';
 import { errorHandler, notFound, requireJson } from './middlewares/errors.js';
@@ -142,6 +143,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
   const decisionLogger = new DecisionLogger({ bus, writer: decisionLog, metrics, anchoring, onError: onError('decisionLogger') });
   decisionLogger.attach();
   const decisions = new DecisionQuery(models, decisionLogger, anchoring);
+  const approvals = new ApprovalService({ models, bus, logger: decisionLogger, anchoring });
   const audit = new AuditQuery(models, decisions, anchoring, Math.ceil(config.anchorBatchMs / 1000) + 1);
 
   const contextFor = (signal: Signal, state: StationState): AgentContext => ({
@@ -166,7 +168,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
   health.register('llm', async () => ({ state: 'template', detail: 'template explanations' }));
   health.register('push', async () => ({ state: 'not_configured' }));
 
-  const services: Services = { bus, ingestion, stations, decisions, anchoring, audit, agents, health, metrics };
+  const services: Services = { bus, ingestion, stations, decisions, anchoring, approvals, audit, agents, health, metrics };
 
   const app = express();
   app.disable('x-powered-by');

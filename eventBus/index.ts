@@ -1,7 +1,7 @@
 // The typed in-process bus. One event map names every event and its payload;
 // a Redis-Streams transport can later implement the same EventBus interface.
 import { EventEmitter } from 'eventemitter3';
-import type { AnchorInfo, Decision, DecisionRecord, Explanation, Proposal, Signal, StationState } from './types.js';
+import type { AnchorInfo, Approval, Decision, DecisionRecord, Explanation, Proposal, Signal, StationState } from './types.js';
 
 export interface SignalReceived {
   signal: Signal;
@@ -57,6 +57,12 @@ export interface AnchorBatchChanged {
   blockNumber?: number;
 }
 
+export interface DecisionApproved {
+  id: string;
+  stationId: string;
+  approval: Approval;
+}
+
 export interface BusEvents {
   'signal.received': [SignalReceived];
   'station.updated': [StationUpdated];
@@ -66,6 +72,7 @@ export interface BusEvents {
   'decision.explained': [DecisionExplained];
   'decision.anchored': [DecisionAnchored];
   'anchor.batch': [AnchorBatchChanged];
+  'decision.approved': [DecisionApproved];
 }
 
 export type BusEventName = keyof BusEvents;

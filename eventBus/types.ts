@@ -334,9 +334,26 @@ export interface AnchorInfo {
   contract?: string;
 }
 
+/** An operator's answer to a pending_approval decision: a record of its own, hashed and anchored as its own leaf. */
+export interface Approval {
+  decisionId: string;
+  /** The hash of the decision approved, so the approval cannot be moved to another version of it. */
+  decisionHash: string;
+  outcome: 'approved' | 'rejected';
+  /** Who answered (the operator's id once access control exists). */
+  by: string;
+  note: string | null;
+  at: string;
+  /** SHA-256 of the JCS of the fields above. */
+  hash: string;
+  anchor?: AnchorInfo;
+}
+
 export interface DecisionRecord extends Decision {
   hash: string;
   explanation: Explanation;
   anchor: AnchorInfo;
+  /** Present once an operator answered a pending_approval decision; not part of the decision's hash. */
+  approval?: Approval;
   createdAt: string;
 }

@@ -41,6 +41,8 @@ export interface DecisionLogDoc {
   /** Anchoring sequence numbers of the decision's leaf and of its explanation's leaf (see services/anchoring). */
   anchorSeq?: number;
   explanationSeq?: number;
+  approval?: Record<string, unknown>;
+  approvalSeq?: number;
   createdAt: Date;
 }
 
@@ -161,6 +163,8 @@ const decisionLogSchema = new Schema<DecisionLogDoc>(
     explanation: { type: Mixed, required: true },
     anchorSeq: Number,
     explanationSeq: Number,
+    approval: { type: Mixed, default: undefined },
+    approvalSeq: Number,
     createdAt: { type: Date, required: true },
   },
   { versionKey: false, minimize: false },

@@ -18,8 +18,17 @@ const listQuery = Joi.object({
   limit: Joi.number().integer().min(1).max(200).default(50),
 });
 
+const answerBody = Joi.object({ note: Joi.string().trim().max(500).allow('') }).unknown(false);
+
 export function decisionsRouter(s: Services): Router {
   const r = Router();
+  for (const [path, outcome] of [['approve', 'approved'], ['reject', 'rejected']] as const) {
+    r.post(`/decisions/:id/${path}`, async (req, res) => {
+      const { note } = validate<{ note?: string }>(answerBody, req.body ?? {}, 'body');
+      // Until access control lands the operator is not known; the record says so.
+      res.json(await s.approvals.answer(req.params.id, outcome, 'unauthenticated', note ? note : null));
+    });
+  }
   r.get('/decisions', async (req, res) => {
     const f = validate<DecisionFilter>(listQuery, req.query, 'query');
     // Stored times are normalised ISO strings, so compare in that form.

@@ -46,6 +46,22 @@ export const OPENAPI = {
       },
     },
     '/api/decisions/{id}': { get: { summary: 'One decision record', parameters: [idParam], responses: { 200: { description: 'record', content: json(ref('Decision')) }, 404: error('unknown decision') } } },
+    '/api/decisions/{id}/approve': {
+      post: {
+        summary: 'Approve a pending_approval decision; the approval is its own record, bound to the decision hash and anchored as its own leaf',
+        parameters: [idParam],
+        requestBody: { required: false, content: json({ type: 'object', additionalProperties: false, properties: { note: { type: 'string', maxLength: 500 } } }) },
+        responses: { 200: { description: 'the approval record' }, 400: error('bad body'), 404: error('unknown decision'), 409: error('not pending_approval, or already answered') },
+      },
+    },
+    '/api/decisions/{id}/reject': {
+      post: {
+        summary: 'Reject a pending_approval decision (recorded and anchored like an approval)',
+        parameters: [idParam],
+        requestBody: { required: false, content: json({ type: 'object', additionalProperties: false, properties: { note: { type: 'string', maxLength: 500 } } }) },
+        responses: { 200: { description: 'the rejection record' }, 400: error('bad body'), 404: error('unknown decision'), 409: error('not pending_approval, or already answered') },
+      },
+    },
     '/api/agents': { get: { summary: 'Agents, counters, thresholds, policy', responses: { 200: { description: 'agents' } } } },
     '/api/audit/decisions/{id}/proof': {
       get: {

@@ -50,7 +50,7 @@ export function parseVerifyArgs(argv: string[], env: NodeJS.ProcessEnv = {}): Ve
   return { source: positionals[0], rpc: values.rpc, contract: values.contract, token, timeoutMs: timeout * 1000 };
 }
 
-/** One anchored record of the document: the decision itself, or its explanation. */
+/** One anchored record of the document: the decision itself, its explanation, or an operator's approval. */
 interface Item {
   kind: LeafKind;
   refId: string;
@@ -99,6 +99,7 @@ function itemsOf(doc: ProofDocument): Item[] {
   // Derived from the decision's id, not the explanation's own decisionId: an explanation moved
   // from another decision must not verify here.
   if (doc.explanation !== null) items.push({ kind: 'explanation', refId: doc.decision.id, value: doc.explanation.value, claimedHash: doc.explanation.hash, claim: doc.explanation, leaf: null });
+  if (doc.approval) items.push({ kind: 'approval', refId: doc.decision.id, value: doc.approval.value, claimedHash: doc.approval.hash, claim: doc.approval, leaf: null });
   return items;
 }
 
@@ -122,8 +123,21 @@ export async function verifyDocument(doc: ProofDocument, opts: VerifyOptions, pr
         // offlineChecks reports it.
       }
       if (ours !== null && ours !== doc.canonical) emit([info('decision.canonical', "the document's canonical text differs from JCS(decision) as recomputed here")]);
-    } else if (doc.explanation !== null && doc.explanation.value.decisionId !== d.id) {
+    } else if (item.kind === 'explanation' && doc.explanation !== null && doc.explanation.value.decisionId !== d.id) {
       emit([fail('explanation.decision', `the explanation is for ${doc.explanation.value.decisionId}, not ${d.id}`)]);
+    } else if (item.kind === 'approval' && doc.approval) {
+      const a = doc.approval.value;
+      if (a.decisionId !== d.id) emit([fail('approval.decision', `the approval is for ${a.decisionId}, not ${d.id}`)]);
+      else {
+        // The approval names the hash of what was approved: it must be this decision's content.
+        let ours: string | null = null;
+        try {
+          ours = contentHash(doc.decision);
+        } catch {
+          // the decision's own hash check reports it
+        }
+        emit([ours === a.decisionHash ? pass('approval.decision', `${a.outcome} by ${a.by} at ${a.at}, for exactly this decision`) : fail('approval.decision', `the approval names decision hash ${a.decisionHash}, this decision hashes to ${ours}`)]);
+      }
     }
     const { checks, leaf } = offlineChecks(item.kind, item.refId, item.value, item.claimedHash, item.claim);
     item.leaf = leaf;

@@ -1,7 +1,7 @@
 // Turns a supervisor decision into its record: canonical JSON (RFC 8785),
 // SHA-256, a template explanation; stores it with batched inserts and publishes it.
 import type { EventBus } from '../eventBus/index.js';
-import type { Decision, DecisionRecord, Explanation } from '../eventBus/types.js';
+import type { Approval, Decision, DecisionRecord, Explanation } from '../eventBus/types.js';
 import type { DecisionLogDoc } from '../models/index.js';
 import type { BatchWriter } from './batchWriter.js';
 import type { Metrics } from './metrics.js';
@@ -77,6 +77,7 @@ export function fromDoc(d: DecisionLogDoc): DecisionRecord {
     explanation: d.explanation as unknown as Explanation,
     // Where the record stands on chain is the anchoring service's to say (see DecisionQuery).
     anchor: { status: 'pending', seq: d.anchorSeq },
+    ...(d.approval ? { approval: d.approval as unknown as Approval } : {}),
     createdAt: new Date(d.createdAt).toISOString(),
   };
 }
@@ -93,6 +94,7 @@ export interface DecisionLoggerDeps {
 export class DecisionLogger {
   /** Records published but not yet inserted, so a lookup right after `decision:created` finds them. */
   private readonly unflushed = new Map<string, DecisionLogDoc>();
+  private readonly storing = new Map<string, Promise<void>>();
 
   constructor(private readonly deps: DecisionLoggerDeps) {}
 
@@ -108,6 +110,11 @@ export class DecisionLogger {
 
   peek(id: string): DecisionLogDoc | undefined {
     return this.unflushed.get(id);
+  }
+
+  /** Resolves once the record is in the database (at once if it already is). */
+  async stored(id: string): Promise<void> {
+    await this.storing.get(id);
   }
 
   log(decision: Decision, receivedAt: number): DecisionRecord {
@@ -130,10 +137,14 @@ export class DecisionLogger {
     const record: DecisionRecord = { ...content, hash, explanation, anchor, createdAt: new Date().toISOString() };
     const doc = toDoc(record, canonical, { explanation: explanationSeq });
     this.unflushed.set(record.id, doc);
-    this.deps.writer
-      .append([doc])
-      .then(() => this.unflushed.delete(record.id))
-      .catch((err) => this.deps.onError(err));
+    const stored = this.deps.writer.append([doc]).then(
+      () => {
+        this.unflushed.delete(record.id);
+        this.storing.delete(record.id);
+      },
+      (err: unknown) => this.deps.onError(err),
+    );
+    this.storing.set(record.id, stored);
     for (const a of record.actions) this.deps.metrics.decisions.inc({ agent: a.agent, action: a.action, status: record.status });
     this.deps.metrics.pipelineLatency.observe((performance.now() - receivedAt) / 1000);
     this.deps.bus.emit('decision.logged', { record, receivedAt });

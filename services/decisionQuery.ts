@@ -56,6 +56,7 @@ export class DecisionQuery {
     rec.anchor = await this.anchoring.info(doc.anchorSeq);
     const at = await this.anchoring.locate({ kind: 'decision', refId: rec.id, hash: rec.hash }, doc.anchorSeq);
     if (at) rec.anchor = { ...rec.anchor, leaf: at.leaf, proof: at.proof };
+    if (rec.approval) rec.approval = { ...rec.approval, anchor: await this.anchoring.info(doc.approvalSeq) };
     return rec;
   }
 

@@ -1,6 +1,7 @@
 // The services the edges (routes, socket) call; built in server.ts.
 import type { EventBus } from '../eventBus/index.js';
 import type { AgentRegistry } from './agentRegistry.js';
+import type { ApprovalService } from './approvals.js';
 import type { AnchoringService } from './anchoring/service.js';
 import type { AuditQuery } from './anchoring/audit.js';
 import type { DecisionQuery } from './decisionQuery.js';
@@ -15,6 +16,7 @@ export interface Services {
   stations: StationStore;
   decisions: DecisionQuery;
   anchoring: AnchoringService;
+  approvals: ApprovalService;
   audit: AuditQuery;
   agents: AgentRegistry;
   health: HealthService;

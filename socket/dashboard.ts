@@ -74,6 +74,10 @@ export function attachDashboard(ns: Namespace, s: Services): void {
     const { status, reason, batch, root, txHash, blockNumber, chainId, contract } = anchor;
     ns.to([room(stationId), ALL_ROOM]).emit('decision:anchored', { id, stationId, status, reason, batchId: batch, root, txHash, blockNumber, chainId, contract });
   });
+  s.bus.on('decision.approved', ({ id, stationId, approval }) => {
+    if (!watched(stationId)) return;
+    ns.to([room(stationId), ALL_ROOM]).emit('decision:approved', { id, stationId, outcome: approval.outcome, by: approval.by, note: approval.note, at: approval.at, hash: approval.hash });
+  });
   s.bus.on('decision.explained', (e) => {
     if (!watched(e.stationId)) return;
     ns.to([room(e.stationId), ALL_ROOM]).emit('decision:explained', e);

@@ -24,6 +24,16 @@ export interface ExplanationValue {
   [key: string]: unknown;
 }
 
+export interface ApprovalValue {
+  decisionId: string;
+  decisionHash: string;
+  outcome: string;
+  by: string;
+  note: string | null;
+  at: string;
+  [key: string]: unknown;
+}
+
 export interface ProofDocument extends AnchorClaim {
   decision: { id: string; [key: string]: unknown };
   canonical: string;
@@ -33,6 +43,8 @@ export interface ProofDocument extends AnchorClaim {
   contract: string | null;
   anchor: { status: 'anchored' | 'pending' | 'failed'; reason?: string };
   explanation: (AnchorClaim & { value: ExplanationValue; hash: string }) | null;
+  /** An operator's answer to a pending_approval decision; absent in documents that predate approvals. */
+  approval?: (AnchorClaim & { value: ApprovalValue; hash: string }) | null;
 }
 
 const bytes32 = Joi.string()
@@ -93,6 +105,22 @@ const schema = Joi.object({
     .unknown(true)
     .allow(null)
     .required(),
+  approval: Joi.object({
+    value: Joi.object({
+      decisionId: Joi.string().min(1).required(),
+      decisionHash: sha256.required(),
+      outcome: Joi.string().valid('approved', 'rejected').required(),
+      by: Joi.string().required(),
+      note: Joi.string().allow('', null).required(),
+      at: Joi.string().required(),
+    })
+      .unknown(true)
+      .required(),
+    hash: sha256.required(),
+    ...anchorClaim,
+  })
+    .unknown(true)
+    .allow(null),
 }).unknown(true);
 
 const MESSAGES = {

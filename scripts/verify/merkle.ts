@@ -8,7 +8,7 @@ import { AbiCoder, concat, keccak256 } from 'ethers';
 /** The ABI types of a leaf's values: (kind, id of the record, 0x + SHA-256 of its canonical JSON). */
 export const LEAF_ENCODING = ['string', 'string', 'bytes32'] as const;
 
-export type LeafKind = 'decision' | 'explanation';
+export type LeafKind = 'decision' | 'explanation' | 'approval';
 
 /** RFC 8785 text of `value`; throws when it has none (a lone surrogate, a non-finite number). */
 export function canonicalJson(value: unknown): string {

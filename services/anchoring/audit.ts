@@ -1,9 +1,10 @@
 // What auditors read: a decision's proof document, a server-side check of it,
 // the anchored batches, and where the contract is.
 import { StandardMerkleTree } from '@openzeppelin/merkle-tree';
-import type { Explanation } from '../../eventBus/types.js';
+import type { Approval, Explanation } from '../../eventBus/types.js';
+import { approvalValue } from '../approvals.js';
 import type { AnchorBatchDoc, AnchorBatchStatus, DecisionLogDoc, Models } from '../../models/index.js';
-import { canonicalize, sha256Hex } from '../canonical.js';
+import { canonicalHash, canonicalize, sha256Hex } from '../canonical.js';
 import { AppError } from '../errors.js';
 import type { DecisionQuery } from '../decisionQuery.js';
 import { explanationHash, explanationValue } from '../decisionLogger.js';
@@ -30,13 +31,16 @@ export interface ProofDocument extends LeafProof {
   leafEncoding: string[];
   anchor: { status: string; reason?: string };
   explanation: (LeafProof & { value: Record<string, unknown>; hash: string }) | null;
+  /** Present when an operator answered the decision: the approval record and its own leaf. */
+  approval?: LeafProof & { value: Record<string, unknown>; hash: string };
 }
 
 export interface VerifyResult {
   id: string;
   verified: boolean;
-  checks: { hash: boolean; proof: boolean; onChain: boolean; explanation: boolean };
-  details: { hash: string; proof: string; onChain: string; explanation: string };
+  /** approval is null when nobody answered the decision. */
+  checks: { hash: boolean; proof: boolean; onChain: boolean; explanation: boolean; approval: boolean | null };
+  details: { hash: string; proof: string; onChain: string; explanation: string; approval: string };
   root: string | null;
   batchId: number | null;
   blockNumber: number | null;
@@ -85,6 +89,8 @@ export class AuditQuery {
     const explanation = doc.explanation as unknown as Explanation;
     const ep = await this.leafProof('explanation', doc.decisionId, explanation.hash, doc.explanationSeq);
     const anchor = await this.anchoring.info(doc.anchorSeq);
+    const approval = doc.approval as unknown as Approval | undefined;
+    const ap = approval ? await this.leafProof('approval', doc.decisionId, approval.hash, doc.approvalSeq) : null;
     return {
       decision: JSON.parse(doc.canonical) as Record<string, unknown>,
       canonical: doc.canonical,
@@ -93,6 +99,7 @@ export class AuditQuery {
       ...own,
       anchor: { status: anchor.status, ...(anchor.reason ? { reason: anchor.reason } : {}) },
       explanation: ep ? { value: explanationValue(doc.decisionId, explanation), hash: explanation.hash, ...ep } : null,
+      ...(approval && ap ? { approval: { value: approvalValue(approval), hash: approval.hash, ...ap } } : {}),
     };
   }
 
@@ -104,12 +111,13 @@ export class AuditQuery {
     const out: VerifyResult = {
       id,
       verified: false,
-      checks: { hash: hashOk, proof: false, onChain: false, explanation: false },
+      checks: { hash: hashOk, proof: false, onChain: false, explanation: false, approval: doc.approval ? false : null },
       details: {
         hash: hashOk ? `SHA-256 of the canonical decision is ${recomputed}` : `stored hash ${doc.hash} but the decision hashes to ${recomputed}`,
         proof: 'not checked',
         onChain: 'not checked',
         explanation: 'not checked',
+        approval: doc.approval ? 'not checked' : 'no approval recorded',
       },
       root: null,
       batchId: null,
@@ -144,7 +152,19 @@ export class AuditQuery {
     out.details.explanation = ep
       ? `the explanation hashes to ${eh}, a leaf of batch ${ep.batch.batchId}`
       : `the explanation hashes to ${eh}, which is not the anchored explanation leaf (edited after anchoring, or not batched yet)`;
-    out.verified = out.checks.hash && out.checks.proof && out.checks.onChain && out.checks.explanation;
+    const approval = doc.approval as unknown as Approval | undefined;
+    if (approval) {
+      const ah = canonicalHash(approvalValue(approval));
+      const apf = await this.anchoring.locate({ kind: 'approval', refId: doc.decisionId, hash: ah }, doc.approvalSeq);
+      const bound = approval.decisionHash === recomputed;
+      out.checks.approval = apf !== null && bound;
+      out.details.approval = !bound
+        ? `the approval names decision hash ${approval.decisionHash}, the decision hashes to ${recomputed}`
+        : apf
+          ? `${approval.outcome} by ${approval.by}; the approval hashes to ${ah}, a leaf of batch ${apf.batch.batchId} (${apf.batch.status})`
+          : `the approval hashes to ${ah}, which is not an anchored approval leaf (edited, or not batched yet)`;
+    }
+    out.verified = out.checks.hash && out.checks.proof && out.checks.onChain && out.checks.explanation && out.checks.approval !== false;
     return out;
   }
 

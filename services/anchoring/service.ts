@@ -83,15 +83,20 @@ export class AnchoringService {
     const last = recent.at(-1);
     this.nextBatchId = (last?.batchId ?? 0) + 1;
     const watermark = last?.lastSeq ?? 0;
-    const top = async (field: 'anchorSeq' | 'explanationSeq') =>
+    const top = async (field: 'anchorSeq' | 'explanationSeq' | 'approvalSeq') =>
       (await DecisionLog.findOne({ [field]: { $gt: 0 } }, { [field]: 1 }).sort({ [field]: -1 }).lean<DecisionLogDoc>())?.[field] ?? 0;
-    this.nextSeq = Math.max(watermark, await top('anchorSeq'), await top('explanationSeq')) + 1;
+    this.nextSeq = Math.max(watermark, await top('anchorSeq'), await top('explanationSeq'), await top('approvalSeq')) + 1;
 
-    const stray = await DecisionLog.find({ $or: [{ anchorSeq: { $gt: watermark } }, { explanationSeq: { $gt: watermark } }] }, { decisionId: 1, stationId: 1, hash: 1, explanation: 1, anchorSeq: 1, explanationSeq: 1 }).lean<DecisionLogDoc[]>();
+    const stray = await DecisionLog.find(
+      { $or: [{ anchorSeq: { $gt: watermark } }, { explanationSeq: { $gt: watermark } }, { approvalSeq: { $gt: watermark } }] },
+      { decisionId: 1, stationId: 1, hash: 1, explanation: 1, approval: 1, anchorSeq: 1, explanationSeq: 1, approvalSeq: 1 },
+    ).lean<DecisionLogDoc[]>();
     for (const d of stray) {
       if (d.anchorSeq && d.anchorSeq > watermark) this.open.push({ seq: d.anchorSeq, kind: 'decision', refId: d.decisionId, hash: d.hash, stationId: d.stationId });
       const eh = (d.explanation as { hash?: string }).hash;
       if (d.explanationSeq && d.explanationSeq > watermark && eh) this.open.push({ seq: d.explanationSeq, kind: 'explanation', refId: d.decisionId, hash: eh, stationId: d.stationId });
+      const ah = (d.approval as { hash?: string } | undefined)?.hash;
+      if (d.approvalSeq && d.approvalSeq > watermark && ah) this.open.push({ seq: d.approvalSeq, kind: 'approval', refId: d.decisionId, hash: ah, stationId: d.stationId });
     }
     this.open.sort((a, b) => a.seq - b.seq);
     if (this.open.length) this.deps.logger.warn({ leaves: this.open.length }, 'anchoring: taking back leaves stored after the last batch (the previous run stopped inside a batch window)');

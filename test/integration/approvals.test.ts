@@ -1,0 +1,131 @@
+// Operators answer pending_approval decisions; each answer is a record of its own,
+// bound to the decision's hash and anchored as its own leaf, checked by the auditor CLI.
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import path from 'node:path';
+import { expect } from 'chai';
+import request from 'supertest';
+import { startTestApp, aRegistration, type TestApp } from '../helpers/app.js';
+import { criticalFault, sig } from '../helpers/signals.js';
+import { startEmbeddedChain, type EmbeddedChain } from '../../services/anchoring/embeddedChain.js';
+import { createEventBus, type EventBus } from '../../eventBus/index.js';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+
+function verifyCli(args: string[]): Promise<{ code: number; out: string }> {
+  return new Promise((resolve) => {
+    execFile('npx', ['tsx', 'scripts/verify.ts', ...args], { cwd: ROOT }, (err, stdout, stderr) => {
+      resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : -1, out: stdout + stderr });
+    });
+  });
+}
+
+async function jcsSha256(value: unknown): Promise<string> {
+  const { default: canonicalize } = (await import('canonicalize')) as unknown as { default: (v: unknown) => string };
+  return createHash('sha256').update(canonicalize(value)).digest('hex');
+}
+
+/** Resolves when the next batch is anchored. */
+function nextAnchoredBatch(bus: EventBus): Promise<void> {
+  return new Promise((resolve) => {
+    const on = (e: { status: string }) => {
+      if (e.status !== 'anchored') return;
+      bus.off('anchor.batch', on);
+      resolve();
+    };
+    bus.on('anchor.batch', on);
+  });
+}
+
+describe('approvals', function () {
+  this.timeout(60_000);
+  let chain: EmbeddedChain;
+  let t: TestApp;
+  let bus: EventBus;
+
+  before(async () => {
+    chain = await startEmbeddedChain({ dataDir: null });
+    bus = createEventBus();
+    t = await startTestApp({ chain: chain.target, env: { ANCHOR_BATCH_MS: '100' }, bus });
+    // One charger: taking it offline needs an operator.
+    await request(t.url).post('/api/stations').send(aRegistration('st-p', { capacity: { bays: 2, chargers: 1, batterySlots: 10 } })).expect(201);
+    await request(t.url).post('/api/stations').send(aRegistration('st-q')).expect(201);
+  });
+  after(async () => {
+    await t.close();
+    await chain.stop();
+  });
+
+  async function pendingDecision(): Promise<Record<string, unknown> & { id: string; hash: string }> {
+    const anchored = nextAnchoredBatch(bus);
+    const s = criticalFault('st-p', 'C1');
+    await request(t.url).post('/api/data/signals').send(s).expect(202);
+    await anchored;
+    const { body } = await request(t.url).get(`/api/decisions/dec-${s.id}`).expect(200);
+    expect(body.status).to.equal('pending_approval');
+    return body;
+  }
+
+  it('records an approval bound to the decision hash, anchors it as its own leaf, and the auditor CLI checks it', async () => {
+    const d = await pendingDecision();
+    const anchored = nextAnchoredBatch(bus);
+    const { body: a } = await request(t.url).post(`/api/decisions/${d.id}/approve`).send({ note: 'crew on site' }).expect(200);
+    expect(a).to.include({ decisionId: d.id, decisionHash: d.hash, outcome: 'approved', note: 'crew on site' });
+    const { hash: _h, anchor: _a, ...value } = a;
+    expect(await jcsSha256(value)).to.equal(a.hash);
+    await anchored;
+
+    const { body: rec } = await request(t.url).get(`/api/decisions/${d.id}`).expect(200);
+    expect(rec.status).to.equal('pending_approval');
+    expect(rec.approval).to.include({ outcome: 'approved', hash: a.hash });
+    expect(rec.approval.anchor.status).to.equal('anchored');
+    // The decision's own hash is untouched by the answer.
+    const { hash, explanation: _e, anchor: _an, approval: _ap, createdAt: _c, ...content } = rec;
+    expect(await jcsSha256(content)).to.equal(hash);
+    const { body: list } = await request(t.url).get('/api/decisions?status=approved').expect(200);
+    expect(list.items.map((r: { id: string }) => r.id)).to.include(d.id);
+
+    const { body: p } = await request(t.url).get(`/api/audit/decisions/${d.id}/proof`).expect(200);
+    expect(p.approval.value).to.deep.equal(value);
+    const { body: v } = await request(t.url).get(`/api/audit/decisions/${d.id}/verify`).expect(200);
+    expect(v.verified).to.equal(true);
+    expect(v.checks.approval).to.equal(true);
+    const { body: c } = await request(t.url).get('/api/audit/contract').expect(200);
+    const args = [`${t.url}/api/audit/decisions/${d.id}/proof`, '--rpc', c.rpcUrl, '--contract', c.address];
+    const ok = await verifyCli(args);
+    expect(ok.code, ok.out).to.equal(0);
+    expect(ok.out).to.match(/^PASS +approval\.proof/m);
+
+    // Rewriting who approved, after the fact, is caught.
+    await t.app.models.DecisionLog.updateOne({ decisionId: d.id }, { $set: { 'approval.by': 'someone-else' } });
+    const bad = await verifyCli(args);
+    expect(bad.code, bad.out).to.equal(1);
+    expect(bad.out).to.match(/^FAIL +approval\.hash/m);
+    const { body: v2 } = await request(t.url).get(`/api/audit/decisions/${d.id}/verify`).expect(200);
+    expect(v2).to.deep.include({ verified: false });
+    expect(v2.checks.approval).to.equal(false);
+  });
+
+  it('answers a decision once, only when it waits for an operator, and names bad fields', async () => {
+    const d = await pendingDecision();
+    await request(t.url).post(`/api/decisions/${d.id}/approve`).send({ note: 7 }).expect(400).expect((r) => expect(r.body.error.details[0].field).to.equal('note'));
+    await request(t.url).post(`/api/decisions/${d.id}/reject`).send({ note: 'x', by: 'me' }).expect(400).expect((r) => expect(r.body.error.details[0].field).to.equal('by'));
+    const unchanged = await t.app.models.DecisionLog.findOne({ decisionId: d.id }).lean();
+    expect(unchanged?.approval).to.equal(undefined);
+
+    const { body: r } = await request(t.url).post(`/api/decisions/${d.id}/reject`).send({}).expect(200);
+    expect(r).to.include({ outcome: 'rejected', note: null });
+    const again = await request(t.url).post(`/api/decisions/${d.id}/approve`).send({}).expect(409);
+    expect(again.body.error.code).to.equal('ALREADY_ANSWERED');
+
+    // Another charger works at st-q, so taking C1 offline is executed without an operator.
+    await request(t.url).post('/api/data/signals').send(sig('st-q', 'charger_status', { chargerId: 'C2', status: 'available' })).expect(202);
+    const s = criticalFault('st-q', 'C1');
+    await request(t.url).post('/api/data/signals').send(s).expect(202);
+    const { body: done } = await request(t.url).get(`/api/decisions/dec-${s.id}`).expect(200);
+    expect(done.status).to.equal('executed');
+    const executed = await request(t.url).post(`/api/decisions/dec-${s.id}/approve`).send({}).expect(409);
+    expect(executed.body.error.code).to.equal('NOT_PENDING_APPROVAL');
+    await request(t.url).post('/api/decisions/dec-unknown/approve').send({}).expect(404);
+  });
+});

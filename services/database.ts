@@ -60,7 +60,9 @@ export async function connectMongo(uri: string, opts: { dbName?: string; embedde
   // The embedded server does not answer the streaming (awaitable hello) monitor: the driver then marks
   // it unknown every few seconds and stalls operations ~500 ms on server selection. Polling avoids it.
   const monitoring = opts.embedded ? { serverMonitoringMode: 'poll' as const } : {};
-  const conn = mongoose.createConnection(uri, { dbName: opts.dbName ?? 'copilot', serverSelectionTimeoutMS: 5000, maxPoolSize: 20, ...monitoring });
+  // A database named in the URI (mongodb://host/mydb) is the operator's choice; without one, "copilot".
+  const named = /^mongodb(?:\+srv)?:\/\/[^/]+\/([^?/]+)/.exec(uri)?.[1];
+  const conn = mongoose.createConnection(uri, { dbName: opts.dbName ?? (named ? decodeURIComponent(named) : 'copilot'), serverSelectionTimeoutMS: 5000, maxPoolSize: 20, ...monitoring });
   await conn.asPromise();
   return conn;
 }

@@ -122,7 +122,7 @@ describe('anchoring on a real chain', function () {
         expect(StandardMerkleTree.verify(e.root, p.leafEncoding, ['explanation', id, `0x${e.hash}`], e.proof)).to.equal(true);
 
         const { body: v } = await request(t.url).get(`/api/audit/decisions/${id}/verify`).expect(200);
-        expect(v).to.deep.include({ verified: true, checks: { hash: true, proof: true, onChain: true, explanation: true } });
+        expect(v).to.deep.include({ verified: true, checks: { hash: true, proof: true, onChain: true, explanation: true, approval: null } });
         const { body: rec } = await request(t.url).get(`/api/decisions/${id}`).expect(200);
         expect(rec.anchor).to.include({ status: 'anchored', txHash: p.txHash, root: p.root, leaf: p.leaf });
         expect(rec.anchor.proof).to.deep.equal(p.proof);
@@ -162,7 +162,7 @@ describe('anchoring on a real chain', function () {
     expect(tampered.code, tampered.out).to.equal(1);
     expect(tampered.out).to.match(/^FAIL .*explanation/im);
     const { body: afterEdit } = await request(t.url).get(`/api/audit/decisions/${id}/verify`).expect(200);
-    expect(afterEdit).to.deep.include({ verified: false, checks: { hash: true, proof: true, onChain: true, explanation: false } });
+    expect(afterEdit).to.deep.include({ verified: false, checks: { hash: true, proof: true, onChain: true, explanation: false, approval: null } });
     // ...and the decision itself rewritten (its hash left as it was) is caught by the server's own check too.
     const content = JSON.parse(doc!.canonical) as Record<string, unknown>;
     await t.app.models.DecisionLog.updateOne({ decisionId: id }, { $set: { canonical: JSON.stringify({ ...content, status: 'approved' }) } });
@@ -236,7 +236,7 @@ describe('anchoring on a real chain', function () {
       const b = await started({ chain: { ...second.target, privateKey: first.target.privateKey }, env: FAST, dbName: a.dbName, bus });
       await reanchored;
       const { body: v } = await request(b.url).get(`/api/audit/decisions/${ids[0]}/verify`).expect(200);
-      expect(v).to.deep.include({ verified: true, checks: { hash: true, proof: true, onChain: true, explanation: true } });
+      expect(v).to.deep.include({ verified: true, checks: { hash: true, proof: true, onChain: true, explanation: true, approval: null } });
       const { body: now } = await request(b.url).get(`/api/audit/decisions/${ids[0]}/proof`).expect(200);
       expect(now.root).to.equal(old.root);
       expect(now.proof).to.deep.equal(old.proof);
@@ -260,7 +260,7 @@ describe('anchoring on a real chain', function () {
     const { body: rec } = await request(t.url).get(`/api/decisions/${id}`).expect(200);
     expect(rec.anchor).to.include({ status: 'pending' });
     const { body: v } = await request(t.url).get(`/api/audit/decisions/${id}/verify`).expect(200);
-    expect(v).to.deep.include({ verified: false, checks: { hash: true, proof: false, onChain: false, explanation: false } });
+    expect(v).to.deep.include({ verified: false, checks: { hash: true, proof: false, onChain: false, explanation: false, approval: null } });
     const unknown = await request(t.url).get('/api/audit/decisions/dec-nope/proof').expect(404);
     expect(unknown.body.error).to.include({ code: 'UNKNOWN_DECISION' });
     await request(t.url).get('/api/audit/decisions/dec-nope/verify').expect(404);

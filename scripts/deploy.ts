@@ -3,8 +3,9 @@
 // to Hardhat's in-process network, which is gone when the script exits (a dry run).
 // AUDIT_ADMIN_ADDRESS and AUDIT_ANCHORER_ADDRESS default to the deployer.
 import Joi from 'joi';
-import { FetchRequest, JsonRpcProvider, Network, Wallet, type Signer } from 'ethers';
+import { JsonRpcProvider, Network, Wallet, type Signer } from 'ethers';
 import type { AuditLog } from '../typechain-types/index.js';
+import { probeChainId } from '../services/anchoring/chain.js';
 
 export interface DeployEnv {
   rpcUrl: string | null;
@@ -51,29 +52,18 @@ export async function deployAuditLog(deployer: Signer, roles: { admin: string; a
   return audit;
 }
 
-/** Asks the node for its chain id once, with a timeout: ethers' provider would retry an unreachable URL forever. */
-async function probeChainId(url: string): Promise<bigint> {
-  const req = new FetchRequest(url);
-  req.timeout = 10_000;
-  req.setHeader('content-type', 'application/json');
-  req.body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_chainId', params: [] });
-  let body: { result?: unknown; error?: { message?: string } };
+/** The chain id, asked once with a timeout: ethers' provider would retry an unreachable URL forever. */
+async function chainIdOf(url: string): Promise<bigint> {
   try {
-    const res = await req.send();
-    res.assertOk();
-    body = res.bodyJson as typeof body;
+    return BigInt(await probeChainId(url));
   } catch (err) {
-    throw new DeployConfigError(`CHAIN_RPC_URL: no JSON-RPC answer from ${url}: ${(err as Error).message}`);
+    throw new DeployConfigError(`CHAIN_RPC_URL: ${(err as Error).message}`);
   }
-  if (typeof body.result !== 'string') {
-    throw new DeployConfigError(`CHAIN_RPC_URL: eth_chainId failed at ${url}: ${body.error?.message ?? JSON.stringify(body)}`);
-  }
-  return BigInt(body.result);
 }
 
 async function signerFor(env: DeployEnv): Promise<{ signer: Signer; network: string; close(): Promise<void> }> {
   if (env.rpcUrl !== null && env.privateKey !== null) {
-    const chainId = await probeChainId(env.rpcUrl);
+    const chainId = await chainIdOf(env.rpcUrl);
     const provider = new JsonRpcProvider(env.rpcUrl, Network.from(chainId), { staticNetwork: true });
     return { signer: new Wallet(env.privateKey, provider), network: `${env.rpcUrl} (chain ${chainId})`, close: async () => provider.destroy() };
   }

@@ -175,7 +175,8 @@ export type ChainFailure =
   /** The chain is unreachable or slow, or the account cannot pay: keep the batch queued and retry. */
   | { kind: 'transient'; reason: string };
 
-function revertData(err: unknown): string | null {
+/** The revert data (0x-prefixed hex) carried somewhere in an ethers or Hardhat error. */
+export function revertData(err: unknown): string | null {
   const seen = new Set<unknown>();
   const queue: unknown[] = [err];
   while (queue.length > 0) {

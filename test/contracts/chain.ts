@@ -3,21 +3,7 @@
 // chai 6, so reverts and events are checked by decoding with the ABI instead.
 import { expect } from 'chai';
 import type { ContractTransactionReceipt, ContractTransactionResponse, Interface, LogDescription } from 'ethers';
-
-/** The revert data (0x-prefixed hex) carried somewhere in an ethers or Hardhat error. */
-function revertData(err: unknown): string | null {
-  const seen = new Set<unknown>();
-  const queue: unknown[] = [err];
-  while (queue.length > 0) {
-    const e = queue.shift();
-    if (e === null || typeof e !== 'object' || seen.has(e)) continue;
-    seen.add(e);
-    const rec = e as Record<string, unknown>;
-    if (typeof rec.data === 'string' && /^0x[0-9a-fA-F]*$/.test(rec.data) && rec.data.length >= 10) return rec.data;
-    queue.push(rec.data, rec.error, rec.info, rec.cause);
-  }
-  return null;
-}
+import { revertData } from '../../services/anchoring/chain.js';
 
 /**
  * Awaits `action` and asserts it reverted with the custom error `name` of `iface`

@@ -1,13 +1,12 @@
 // Anchoring against a real Hardhat node: Merkle batches, proofs an outsider can check,
 // a chain outage, a chain that restarts empty, and a contract that refuses the key.
-import { execFile } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
-import path from 'node:path';
+import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import request from 'supertest';
 import { io as ioClient } from 'socket.io-client';
 import { StandardMerkleTree } from '@openzeppelin/merkle-tree';
 import { Contract, JsonRpcProvider, Wallet } from 'ethers';
+import { jcsSha256, verifyCli } from '../helpers/audit.js';
 import { startTestApp, aRegistration, type TestApp } from '../helpers/app.js';
 import { criticalFault } from '../helpers/signals.js';
 import { startTcpProxy } from '../helpers/tcpProxy.js';
@@ -21,22 +20,6 @@ const ABI = [
   'function isAnchored(bytes32 root) view returns (bool)',
 ];
 const FAST = { ANCHOR_BATCH_MS: '100' };
-const ROOT = path.resolve(__dirname, '..', '..');
-
-/** The auditor's CLI, run the way an auditor runs it. */
-function verifyCli(args: string[]): Promise<{ code: number; out: string }> {
-  return new Promise((resolve) => {
-    execFile('npx', ['tsx', 'scripts/verify.ts', ...args], { cwd: ROOT }, (err, stdout, stderr) => {
-      resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : -1, out: stdout + stderr });
-    });
-  });
-}
-
-async function jcsSha256(value: unknown): Promise<string> {
-  // erdtman/canonicalize: not the library the server hashes with.
-  const { default: canonicalize } = (await import('canonicalize')) as unknown as { default: (v: unknown) => string };
-  return createHash('sha256').update(canonicalize(value)).digest('hex');
-}
 
 /** Resolves with the payloads of `event` once `done` says enough have arrived. */
 function collect<E extends keyof BusEvents>(bus: EventBus, event: E, done: (seen: BusEvents[E][0][]) => boolean): Promise<BusEvents[E][0][]> {

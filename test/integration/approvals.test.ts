@@ -1,29 +1,12 @@
 // Operators answer pending_approval decisions; each answer is a record of its own,
 // bound to the decision's hash and anchored as its own leaf, checked by the auditor CLI.
-import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import path from 'node:path';
 import { expect } from 'chai';
 import request from 'supertest';
+import { jcsSha256, verifyCli } from '../helpers/audit.js';
 import { startTestApp, aRegistration, type TestApp } from '../helpers/app.js';
 import { criticalFault, sig } from '../helpers/signals.js';
 import { startEmbeddedChain, type EmbeddedChain } from '../../services/anchoring/embeddedChain.js';
 import { createEventBus, type EventBus } from '../../eventBus/index.js';
-
-const ROOT = path.resolve(__dirname, '..', '..');
-
-function verifyCli(args: string[]): Promise<{ code: number; out: string }> {
-  return new Promise((resolve) => {
-    execFile('npx', ['tsx', 'scripts/verify.ts', ...args], { cwd: ROOT }, (err, stdout, stderr) => {
-      resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : -1, out: stdout + stderr });
-    });
-  });
-}
-
-async function jcsSha256(value: unknown): Promise<string> {
-  const { default: canonicalize } = (await import('canonicalize')) as unknown as { default: (v: unknown) => string };
-  return createHash('sha256').update(canonicalize(value)).digest('hex');
-}
 
 /** Resolves when the next batch is anchored. */
 function nextAnchoredBatch(bus: EventBus): Promise<void> {

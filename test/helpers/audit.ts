@@ -1,0 +1,20 @@
+// What an auditor would use: the verify CLI run as a user runs it, and a JCS SHA-256
+// computed with erdtman's canonicalize (not the library the server hashes with).
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import path from 'node:path';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+
+export function verifyCli(args: string[]): Promise<{ code: number; out: string }> {
+  return new Promise((resolve) => {
+    execFile('npx', ['tsx', 'scripts/verify.ts', ...args], { cwd: ROOT }, (err, stdout, stderr) => {
+      resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : -1, out: stdout + stderr });
+    });
+  });
+}
+
+export async function jcsSha256(value: unknown): Promise<string> {
+  const { default: canonicalize } = (await import('canonicalize')) as unknown as { default: (v: unknown) => string };
+  return createHash('sha256').update(canonicalize(value)).digest('hex');
+}

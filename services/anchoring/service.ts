@@ -7,10 +7,11 @@ import type { AnchorInfo } from '../../eventBus/types.js';
 import type { AnchorBatchDoc, DecisionLogDoc, Models } from '../../models/index.js';
 import type { Metrics } from '../metrics.js';
 import type { PartReport } from '../health.js';
-import { AuditChain, ChainSetupError, classifyChainError, shortMessage, type ChainTarget, type SentBatch } from './chain.js';
+import { AuditChain, classifyChainError, shortMessage, type ChainTarget, type SentBatch } from './chain.js';
 import { BatchIndex, anchorInfo, summaryOf } from './batchIndex.js';
 import { indexOf, leafValue, proofAt, type AnchorTree, type StoredLeaf } from './leaves.js';
 import { TreeBuilder } from './treeBuilder.js';
+import { prepareChain } from './chainSetup.js';
 
 export type LeafInput = Omit<StoredLeaf, 'seq'>;
 export type ChainState = 'off' | 'connecting' | 'up' | 'down';
@@ -32,6 +33,7 @@ export interface AnchoringDeps {
 const MAX_BACKOFF_MS = 10_000;
 const TX_WAIT_MS = 60_000;
 const TREE_CACHE = 16;
+const CLOSE_GRACE_MS = 5000;
 
 export class AnchoringService {
   private nextSeq = 1;
@@ -185,8 +187,10 @@ export class AnchoringService {
     this.closed = true;
     this.wake?.();
     await this.persisting;
-    await this.connecting;
-    await this.pumping;
+    // A transaction in flight may be waiting on a chain that went away: its batch is stored as queued, and
+    // a resend after the restart finds it anchored (AuditLogAlreadyAnchored) and records it, so do not wait long.
+    const grace = new Promise<void>((resolve) => setTimeout(resolve, CLOSE_GRACE_MS).unref());
+    await Promise.race([Promise.all([this.connecting, this.pumping]), grace]);
     await this.builder.close();
     this.chain?.destroy();
   }
@@ -315,37 +319,9 @@ export class AnchoringService {
     });
   }
 
-  /** Finds (or, where allowed, deploys) the contract, and queues history the chain no longer holds. */
   private async prepare(chain: AuditChain): Promise<void> {
-    const { AnchorMeta, AnchorBatch } = this.deps.models;
-    const t = chain.target;
-    if (t.embedded) await chain.fundDevAccount();
-    const key = `chain:${chain.chainId}`;
-    const meta = await AnchorMeta.findOne({ key }).lean();
-    if (t.contract) {
-      if (!(await chain.hasCode(t.contract))) throw new ChainSetupError(`no contract at AUDIT_CONTRACT_ADDRESS ${t.contract} on chain ${chain.chainId}`);
-      chain.use(t.contract);
-    } else if (meta && (await chain.hasCode(meta.contract))) {
-      chain.use(meta.contract);
-    } else {
-      const { address, txHash } = await chain.deploy();
-      if (meta) this.deps.logger.warn({ was: meta.contract, now: address, chainId: chain.chainId }, 'anchoring: the recorded AuditLog is gone from the chain (the embedded chain starts empty); deployed a new one');
-      else this.deps.logger.info({ contract: address, chainId: chain.chainId }, 'anchoring: deployed AuditLog');
-      await AnchorMeta.updateOne({ key }, { $set: { chainId: chain.chainId, contract: address, anchorer: chain.account, deployTx: txHash, embedded: t.embedded, recordedAt: new Date() } }, { upsert: true });
-    }
-    if (!(await chain.hasAnchorerRole())) this.deps.logger.error({ account: chain.account, contract: chain.address }, 'anchoring: this account lacks ANCHORER_ROLE; batches will fail until it is granted');
-
-    const elsewhere = { status: 'anchored', $or: [{ contract: { $ne: chain.address } }, { chainId: { $ne: chain.chainId } }] };
-    const latest = await AnchorBatch.findOne({ status: 'anchored', contract: chain.address, chainId: chain.chainId }, { leaves: 0 }).sort({ batchId: -1 }).lean<AnchorBatchDoc>();
-    const lost = latest !== null && !(await chain.isAnchored(latest.root));
-    const moved = await AnchorBatch.countDocuments(elsewhere);
-    if (lost || moved) {
-      const reason = lost ? `re-anchoring: chain ${chain.chainId} no longer holds this root (the chain was reset)` : `re-anchoring onto AuditLog ${chain.address} (chain ${chain.chainId})`;
-      const res = await AnchorBatch.updateMany(lost ? { status: 'anchored' } : elsewhere, { $set: { status: 'queued', reason } });
-      this.deps.logger.warn({ batches: res.modifiedCount, contract: chain.address, chainId: chain.chainId }, `anchoring: ${lost ? 'the chain lost its anchors' : 'the contract changed'}; re-anchoring the stored history in batches`);
-      this.deps.metrics.anchorBatches.inc({ result: 'reanchored' }, res.modifiedCount);
-      await this.reloadQueue();
-    }
+    const requeued = await prepareChain(chain, this.deps);
+    if (requeued > 0) await this.reloadQueue();
   }
 
   private kick(): void {
@@ -365,9 +341,9 @@ export class AnchoringService {
     while (!this.closed && this.state === 'up' && this.chain && this.queue.length) {
       const chain = this.chain;
       const batchId = this.queue[0];
-      const entry = await this.treeOf(batchId);
-      if (!entry) throw new Error(`batch ${batchId} is queued but not stored`);
-      const doc = entry.doc;
+      // Sending needs the stored root, not the tree: re-anchoring history does not rebuild trees.
+      const doc = this.trees.get(batchId)?.doc ?? (await this.deps.models.AnchorBatch.findOne({ batchId }).lean<AnchorBatchDoc>());
+      if (!doc) throw new Error(`batch ${batchId} is queued but not stored`);
       let sent: SentBatch | null;
       try {
         sent = await chain.anchorBatch(doc, TX_WAIT_MS);

@@ -7,6 +7,7 @@ import { performance } from 'node:perf_hooks';
 import hre from 'hardhat';
 import { StandardMerkleTree } from '@openzeppelin/merkle-tree';
 import { deployAuditLog } from './deploy.js';
+import { leafHash, loadKeccak, walkProof } from './verify/merkle.js';
 
 const SIZES = [1, 10, 100, 1_000, 10_000];
 const VERIFY_LEAVES = 10_000;
@@ -98,6 +99,14 @@ async function main(): Promise<void> {
   };
   const verifyMsPerDecision = timePerDecision(verifyAll);
   const recomputeMsPerDecision = timePerDecision(recomputeAll);
+  // What `npm run verify` does: ethers' ABI encoding, WebAssembly keccak for the hashes.
+  await loadKeccak();
+  const cliAll = () => {
+    for (const { value, proof } of items) {
+      if (walkProof(leafHash('decision', value[1], value[2]), proof) !== tree.root) throw new Error('a valid proof failed');
+    }
+  };
+  const cliMsPerDecision = timePerDecision(cliAll);
   // One eth_call per decision against the in-process node, for comparison.
   const onChainSample = items.slice(0, 200);
   const t1 = performance.now();
@@ -129,13 +138,15 @@ async function main(): Promise<void> {
   console.log(`off-chain proof verification, ${fmt(items.length)}-leaf tree (proof length ${items[0].proof.length}), per decision:`);
   console.log(`  StandardMerkleTree.verify:          ${(verifyMsPerDecision * 1000).toFixed(1)} µs`);
   console.log(`  leaf + MerkleProof walk with ethers: ${(recomputeMsPerDecision * 1000).toFixed(1)} µs`);
+  console.log(`  npm run verify's check (WebAssembly keccak): ${(cliMsPerDecision * 1000).toFixed(1)} µs`);
   console.log(`verifyLeaf eth_call on the in-process network: ${ethCallMs.toFixed(2)} ms per decision (${onChainSample.length} calls)`);
 
   const perDecision = Number(at1000.gas) / at1000.leaves;
   console.log('');
   console.log(`target gas per decision at 1,000 leaves <= ${TARGET_GAS_PER_DECISION_AT_1000}: ${fmt(perDecision, 1)} ${perDecision <= TARGET_GAS_PER_DECISION_AT_1000 ? 'met' : 'NOT met'}`);
-  const slowest = Math.max(verifyMsPerDecision, recomputeMsPerDecision);
-  console.log(`target off-chain verification < ${TARGET_VERIFY_MS} ms per decision: ${slowest.toFixed(3)} ms (slower method) ${slowest < TARGET_VERIFY_MS ? 'met' : 'NOT met'}`);
+  console.log(
+    `target off-chain verification well under ${TARGET_VERIFY_MS} ms per decision: npm run verify's check ${cliMsPerDecision.toFixed(3)} ms ${cliMsPerDecision < TARGET_VERIFY_MS / 2 ? 'met' : 'NOT met'} (StandardMerkleTree.verify ${verifyMsPerDecision.toFixed(3)} ms, ethers ${recomputeMsPerDecision.toFixed(3)} ms)`,
+  );
 }
 
 main().catch((err: unknown) => {

@@ -8,10 +8,10 @@ import { anchorChecks, connectChain, type Chain } from './verify/chain.js';
 import { parseProofJson, type AnchorClaim, type ProofDocument } from './verify/document.js';
 import { InputError } from './verify/errors.js';
 import { isUrl, loadSource } from './verify/load.js';
-import { canonicalJson, contentHash, leafHash, walkProof, type LeafKind } from './verify/merkle.js';
+import { canonicalJson, contentHash, leafHash, loadKeccak, walkProof, type LeafKind } from './verify/merkle.js';
 import { fail, formatCheck, info, pass, summary, type Check } from './verify/report.js';
 
-export { canonicalJson, contentHash, leafHash, walkProof, hashPair } from './verify/merkle.js';
+export { canonicalJson, contentHash, leafHash, loadKeccak, walkProof, hashPair } from './verify/merkle.js';
 export { parseProofDocument, parseProofJson } from './verify/document.js';
 export { InputError };
 
@@ -105,6 +105,7 @@ function itemsOf(doc: ProofDocument): Item[] {
 
 /** Runs every check, printing each line as it is known; returns them all. Throws InputError when it cannot go on. */
 export async function verifyDocument(doc: ProofDocument, opts: VerifyOptions, print: (line: string) => void): Promise<Check[]> {
+  await loadKeccak();
   const all: Check[] = [];
   const emit = (checks: Check[]) => {
     all.push(...checks);

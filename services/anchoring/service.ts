@@ -101,6 +101,13 @@ export class AnchoringService {
       if (d.approvalSeq && d.approvalSeq > watermark && ah) this.open.push({ seq: d.approvalSeq, kind: 'approval', refId: d.decisionId, hash: ah, stationId: d.stationId });
     }
     this.open.sort((a, b) => a.seq - b.seq);
+    // An approval stored by a process that died before giving it a sequence number gets one now.
+    const unnumbered = await DecisionLog.find({ approval: { $exists: true }, approvalSeq: { $exists: false } }, { decisionId: 1, stationId: 1, approval: 1 }).lean<DecisionLogDoc[]>();
+    for (const d of unnumbered) {
+      const seq = this.nextSeq++;
+      this.open.push({ seq, kind: 'approval', refId: d.decisionId, hash: (d.approval as { hash: string }).hash, stationId: d.stationId });
+      await DecisionLog.updateOne({ decisionId: d.decisionId }, { $set: { approvalSeq: seq } });
+    }
     if (this.open.length) this.deps.logger.warn({ leaves: this.open.length }, 'anchoring: taking back leaves stored after the last batch (the previous run stopped inside a batch window)');
 
     // A batch the contract refused may pass now (a role granted, a contract replaced): try failed batches again.

@@ -7,6 +7,8 @@ import { startTestApp, aRegistration, type TestApp } from '../helpers/app.js';
 import { criticalFault, sig } from '../helpers/signals.js';
 import { startEmbeddedChain, type EmbeddedChain } from '../../services/anchoring/embeddedChain.js';
 import { createEventBus, type EventBus } from '../../eventBus/index.js';
+import { approvalValue } from '../../services/approvals.js';
+import { canonicalHash } from '../../services/canonical.js';
 
 /** Resolves when the next batch is anchored. */
 function nextAnchoredBatch(bus: EventBus): Promise<void> {
@@ -110,5 +112,21 @@ describe('approvals', function () {
     const executed = await request(t.url).post(`/api/decisions/dec-${s.id}/approve`).send({}).expect(409);
     expect(executed.body.error.code).to.equal('NOT_PENDING_APPROVAL');
     await request(t.url).post('/api/decisions/dec-unknown/approve').send({}).expect(404);
+  });
+
+  it('anchors, after a restart, an approval whose process died before numbering its leaf', async () => {
+    const d = await pendingDecision();
+    // What a process killed between its two writes leaves behind: the answer, without a sequence number.
+    const base = { decisionId: d.id, decisionHash: d.hash, outcome: 'approved' as const, by: 'unauthenticated', note: null, at: '2026-11-24T09:00:00.000Z' };
+    const approval = { ...base, hash: canonicalHash(approvalValue(base)) };
+    await t.app.models.DecisionLog.updateOne({ decisionId: d.id }, { $set: { status: 'approved', approval } });
+    await t.close();
+    bus = createEventBus();
+    const anchored = nextAnchoredBatch(bus);
+    t = await startTestApp({ chain: chain.target, env: { ANCHOR_BATCH_MS: '100' }, bus, dbName: t.dbName });
+    await anchored;
+    const { body: v } = await request(t.url).get(`/api/audit/decisions/${d.id}/verify`).expect(200);
+    expect(v.checks.approval, v.details.approval).to.equal(true);
+    expect(v.verified).to.equal(true);
   });
 });

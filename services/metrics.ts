@@ -12,6 +12,9 @@ export interface Metrics {
   backlogSources: Map<string, () => number>;
   errors: Counter<'where'>;
   anchorBatches: Counter<'result'>;
+  /** LLM explanations by outcome: accepted, cache_hit, rejected (grounding), dropped, or why the LLM was unavailable. */
+  llmExplanations: Counter<'result'>;
+  llmLatency: Histogram<'purpose'>;
   anchorLatency: Histogram;
   anchorGas: Counter;
   /** Leaves waiting to be anchored (open batch + queued batches), read at scrape time. */
@@ -64,6 +67,14 @@ export function createMetrics(): Metrics {
       name: 'copilot_anchor_latency_seconds',
       help: 'From a decision being logged to its batch being mined',
       buckets: [0.1, 0.25, 0.5, 1, 1.5, 2, 3, 5, 10, 30, 60],
+      registers: [registry],
+    }),
+    llmExplanations: new Counter({ name: 'copilot_llm_explanations_total', help: 'LLM explanations by outcome', labelNames: ['result'], registers: [registry] }),
+    llmLatency: new Histogram({
+      name: 'copilot_llm_latency_seconds',
+      help: 'LLM completion latency, by purpose',
+      labelNames: ['purpose'],
+      buckets: [0.1, 0.2, 0.3, 0.5, 1, 2, 4, 8, 15],
       registers: [registry],
     }),
     anchorGas: new Counter({ name: 'copilot_anchor_gas_total', help: 'Gas used by anchoring transactions', registers: [registry] }),

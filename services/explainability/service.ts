@@ -1,0 +1,117 @@
+// LLM explanations, asked for in the background: every decision has its template explanation at
+// once; when an LLM is configured and answers in time, its text replaces the template only if it
+// passes the grounding check. The pipeline never waits for it.
+import type { Logger } from 'pino';
+import type { EventBus } from '../../eventBus/index.js';
+import type { DecisionRecord, Explanation } from '../../eventBus/types.js';
+import type { Models } from '../../models/index.js';
+import type { AnchoringService } from '../anchoring/service.js';
+import type { DecisionLogger } from '../decisionLogger.js';
+import { explanationHash } from '../decisionLogger.js';
+import type { Metrics } from '../metrics.js';
+import type { StationStore } from '../stationStore.js';
+import { LlmUnavailableError, type LlmClient } from '../llm/types.js';
+import { ExplanationCache, fill, situationKey, toTemplate } from './cache.js';
+import { checkGrounding } from './grounding.js';
+import { explainMessages, loadPrompt } from './prompt.js';
+
+export interface ExplainabilityDeps {
+  bus: EventBus;
+  models: Models;
+  llm: LlmClient;
+  stations: StationStore;
+  decisions: DecisionLogger;
+  anchoring: AnchoringService;
+  metrics: Metrics;
+  logger: Logger;
+  onError(err: unknown): void;
+}
+
+/** Accepted explanations waiting to be written; beyond this, new ones keep the template (counted). */
+const MAX_PENDING_WRITES = 200;
+
+export class ExplainabilityService {
+  private readonly prompt = loadPrompt('explain.v1');
+  readonly cache = new ExplanationCache(2000);
+  private pendingWrites = 0;
+  private knownIds: string[] = [];
+  private knownFor = -1;
+
+  constructor(private readonly deps: ExplainabilityDeps) {}
+
+  get promptVersion(): string {
+    return this.prompt.version;
+  }
+
+  attach(): void {
+    if (!this.deps.llm.configured) return;
+    this.deps.bus.on('decision.logged', ({ record }) => this.onDecision(record));
+  }
+
+  /** Station ids and names the text may not name unless the decision does; refreshed when stations change. */
+  private known(): string[] {
+    const s = this.deps.stations;
+    if (this.knownFor !== s.size) {
+      this.knownIds = s.list().flatMap((st) => [st.id, st.name]);
+      this.knownFor = s.size;
+    }
+    return this.knownIds;
+  }
+
+  private onDecision(r: DecisionRecord): void {
+    const key = situationKey(r, this.prompt.version);
+    const cached = this.cache.get(key);
+    if (cached) {
+      const text = fill(cached, r);
+      if (text !== null && checkGrounding(text, r, this.known()).ok) {
+        this.deps.metrics.llmExplanations.inc({ result: 'cache_hit' });
+        void this.accept(r, text, cached.model);
+        return;
+      }
+    }
+    void this.ask(r, key);
+  }
+
+  private async ask(r: DecisionRecord, key: string): Promise<void> {
+    const m = this.deps.metrics;
+    try {
+      const station = this.deps.stations.get(r.stationId);
+      const c = await this.deps.llm.complete({ purpose: 'explain', messages: explainMessages(this.prompt, r, station?.name ?? null), maxTokens: 220, temperature: 0.2 });
+      m.llmLatency.observe({ purpose: 'explain' }, c.latencyMs / 1000);
+      const text = (c.content ?? '').trim();
+      const g = checkGrounding(text, r, this.known());
+      if (!g.ok) {
+        m.llmExplanations.inc({ result: 'rejected' });
+        this.deps.logger.info({ decisionId: r.id, reasons: g.reasons }, 'LLM explanation rejected by the grounding check; the template stays');
+        return;
+      }
+      this.cache.set(key, toTemplate(text, g, c.model));
+      m.llmExplanations.inc({ result: 'accepted' });
+      await this.accept(r, text, c.model);
+    } catch (err) {
+      if (err instanceof LlmUnavailableError) m.llmExplanations.inc({ result: err.reason });
+      else this.deps.onError(err);
+    }
+  }
+
+  private async accept(r: DecisionRecord, text: string, model: string): Promise<void> {
+    if (this.pendingWrites >= MAX_PENDING_WRITES) {
+      this.deps.metrics.llmExplanations.inc({ result: 'dropped' });
+      return;
+    }
+    this.pendingWrites++;
+    try {
+      const partial = { text, source: 'llm' as const, model, promptVersion: this.prompt.version };
+      const explanation: Explanation = { ...partial, hash: explanationHash(r.id, partial) };
+      await this.deps.decisions.stored(r.id);
+      // A new text is a new leaf: the template's leaf stays anchored, so an edit of either is detectable.
+      const [seq] = this.deps.anchoring.enqueue([{ kind: 'explanation', refId: r.id, hash: explanation.hash, stationId: r.stationId }]);
+      await this.deps.models.DecisionLog.updateOne({ decisionId: r.id }, { $set: { explanation, explanationSeq: seq } });
+      this.deps.bus.emit('decision.explained', { id: r.id, stationId: r.stationId, explanation });
+    } catch (err) {
+      this.deps.onError(err);
+    } finally {
+      this.pendingWrites--;
+    }
+  }
+}

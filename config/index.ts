@@ -31,6 +31,13 @@ export interface Config {
   groqApiKey: string | null;
   groqModel: string;
   groqBaseUrl: string | null;
+  groqTimeoutMs: number;
+  groqMaxRetries: number;
+  llmConcurrency: number;
+  llmQueueMax: number;
+  llmRpm: number;
+  llmBreakerResetMs: number;
+  llmBreakerFailures: number;
   adminEmail: string | null;
   adminPassword: string | null;
   agentThresholds: Record<string, unknown>;
@@ -65,6 +72,13 @@ export const ENV_DOCS: { name: string; default: string; meaning: string }[] = [
   { name: 'GROQ_API_KEY', default: '(none)', meaning: 'enables LLM explanations; unset keeps template explanations' },
   { name: 'GROQ_MODEL', default: 'llama-3.1-8b-instant', meaning: 'Groq model name' },
   { name: 'GROQ_BASE_URL', default: '(Groq)', meaning: 'override the Groq API base URL (tests use a local stub)' },
+  { name: 'GROQ_TIMEOUT_MS', default: '8000', meaning: 'how long one Groq request (and a chat waiting in the LLM queue) may take before it counts as a timeout' },
+  { name: 'GROQ_MAX_RETRIES', default: '1', meaning: 'retries groq-sdk makes on a timeout, 429 or 5xx; a whole call gets at most (retries + 1) x GROQ_TIMEOUT_MS' },
+  { name: 'LLM_CONCURRENCY', default: '2', meaning: 'LLM requests in flight at once' },
+  { name: 'LLM_QUEUE_MAX', default: '20', meaning: 'LLM requests that may wait; past it explanations are refused (template fallback), chat gets as many again' },
+  { name: 'LLM_RPM', default: '30', meaning: 'most LLM requests started in any 60 s (Groq free tier: ~30/min)' },
+  { name: 'LLM_BREAKER_FAILURES', default: '5', meaning: 'consecutive LLM failures (timeouts, 429, 5xx, connection errors) that open the circuit breaker' },
+  { name: 'LLM_BREAKER_RESET_MS', default: '30000', meaning: 'how long the open breaker refuses LLM calls before one probe may try again' },
   { name: 'ADMIN_EMAIL', default: '(none)', meaning: 'first admin account' },
   { name: 'ADMIN_PASSWORD', default: '(generated)', meaning: 'first admin password' },
   { name: 'AGENT_THRESHOLDS', default: '{}', meaning: 'JSON overrides of agent thresholds, e.g. {"traffic":{"waitMinutesHigh":8}}' },
@@ -100,6 +114,13 @@ const schema = Joi.object({
   GROQ_API_KEY: Joi.string().allow('').default(''),
   GROQ_MODEL: Joi.string().min(1).default('llama-3.1-8b-instant'),
   GROQ_BASE_URL: url(['http', 'https']).allow('').default(''),
+  GROQ_TIMEOUT_MS: Joi.number().integer().min(100).max(120000).default(8000),
+  GROQ_MAX_RETRIES: Joi.number().integer().min(0).max(5).default(1),
+  LLM_CONCURRENCY: Joi.number().integer().min(1).max(64).default(2),
+  LLM_QUEUE_MAX: Joi.number().integer().min(1).max(10000).default(20),
+  LLM_RPM: Joi.number().integer().min(1).max(100000).default(30),
+  LLM_BREAKER_FAILURES: Joi.number().integer().min(1).max(1000).default(5),
+  LLM_BREAKER_RESET_MS: Joi.number().integer().min(100).max(3600000).default(30000),
   ADMIN_EMAIL: Joi.string().email({ tlds: false }).allow('').default(''),
   ADMIN_PASSWORD: Joi.string().min(12).allow('').default(''),
   AGENT_THRESHOLDS: Joi.string().allow('').default('{}'),
@@ -160,6 +181,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     groqApiKey: orNull(value.GROQ_API_KEY),
     groqModel: value.GROQ_MODEL,
     groqBaseUrl: orNull(value.GROQ_BASE_URL),
+    groqTimeoutMs: value.GROQ_TIMEOUT_MS,
+    groqMaxRetries: value.GROQ_MAX_RETRIES,
+    llmConcurrency: value.LLM_CONCURRENCY,
+    llmQueueMax: value.LLM_QUEUE_MAX,
+    llmRpm: value.LLM_RPM,
+    llmBreakerResetMs: value.LLM_BREAKER_RESET_MS,
+    llmBreakerFailures: value.LLM_BREAKER_FAILURES,
     adminEmail: orNull(value.ADMIN_EMAIL),
     adminPassword: orNull(value.ADMIN_PASSWORD),
     agentThresholds: thresholds as Record<string, unknown>,

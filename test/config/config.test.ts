@@ -33,6 +33,16 @@ describe('config', () => {
     [{ ANCHOR_BATCH_MAX: '0' }, 'ANCHOR_BATCH_MAX'],
     [{ ANCHOR_BATCH_MAX: '20000' }, 'ANCHOR_BATCH_MAX'],
     [{ ANCHOR_BATCH_MS: '5' }, 'ANCHOR_BATCH_MS'],
+    [{ GROQ_TIMEOUT_MS: '50' }, 'GROQ_TIMEOUT_MS'],
+    [{ GROQ_TIMEOUT_MS: 'soon' }, 'GROQ_TIMEOUT_MS'],
+    [{ GROQ_MAX_RETRIES: '-1' }, 'GROQ_MAX_RETRIES'],
+    [{ GROQ_MAX_RETRIES: '1.5' }, 'GROQ_MAX_RETRIES'],
+    [{ LLM_CONCURRENCY: '0' }, 'LLM_CONCURRENCY'],
+    [{ LLM_QUEUE_MAX: '0' }, 'LLM_QUEUE_MAX'],
+    [{ LLM_RPM: '0' }, 'LLM_RPM'],
+    [{ LLM_RPM: 'many' }, 'LLM_RPM'],
+    [{ LLM_BREAKER_RESET_MS: '10' }, 'LLM_BREAKER_RESET_MS'],
+    [{ LLM_BREAKER_FAILURES: '0' }, 'LLM_BREAKER_FAILURES'],
   ];
   for (const [env, name] of bad) {
     it(`stops on a malformed ${name} with a message naming it`, () => {
@@ -47,6 +57,12 @@ describe('config', () => {
     const address = '0x' + '12'.repeat(20);
     const c = loadConfig({ CHAIN_RPC_URL: 'https://rpc.example', ANCHOR_PRIVATE_KEY: key, AUDIT_CONTRACT_ADDRESS: address, ANCHOR_BATCH_MS: '250' });
     expect(c).to.include({ chainMode: 'rpc', chainRpcUrl: 'https://rpc.example', anchorPrivateKey: key, auditContractAddress: address, anchorBatchMs: 250 });
+  });
+
+  it('bounds the LLM client: defaults fit the Groq free tier, set values are converted', () => {
+    expect(loadConfig({})).to.include({ groqTimeoutMs: 8000, groqMaxRetries: 1, llmConcurrency: 2, llmQueueMax: 20, llmRpm: 30, llmBreakerResetMs: 30000, llmBreakerFailures: 5 });
+    const c = loadConfig({ GROQ_TIMEOUT_MS: '250', GROQ_MAX_RETRIES: '0', LLM_CONCURRENCY: '1', LLM_QUEUE_MAX: '2', LLM_RPM: '600', LLM_BREAKER_RESET_MS: '200', LLM_BREAKER_FAILURES: '3' });
+    expect(c).to.include({ groqTimeoutMs: 250, groqMaxRetries: 0, llmConcurrency: 1, llmQueueMax: 2, llmRpm: 600, llmBreakerResetMs: 200, llmBreakerFailures: 3 });
   });
 
   it('reports every malformed variable at once', () => {

@@ -38,6 +38,9 @@ import { auditRouter } from './routes/audit.js';
 import { AnchoringService } from './services/anchoring/service.js';
 import { AuditQuery } from './services/anchoring/audit.js';
 import { ApprovalService } from './services/approvals.js';
+import { ExplainabilityService } from './services/explainability/service.js';
+import { createLlmClient } from './services/groqClient/index.js';
+import type { LlmClient } from './services/llm/types.js';
 import type { ChainTarget } from './services/anchoring/chain.js';
 import { startEmbeddedChain, type EmbeddedChain } from './services/anchoring/embeddedChain.js';
 import { errorHandler, notFound, requireJson } from './middlewares/errors.js';
@@ -58,6 +61,8 @@ export interface AppDeps {
   chain?: ChainTarget | Promise<ChainTarget> | null;
   /** The bus to wire everything on (a test may listen before the app starts its background work). */
   bus?: EventBus;
+  /** The LLM; default: Groq from config (GROQ_API_KEY), or none. */
+  llm?: LlmClient;
 }
 
 export function chainTargetFromConfig(config: Config): ChainTarget | null {
@@ -144,6 +149,9 @@ export async function createApp(deps: AppDeps): Promise<App> {
   decisionLogger.attach();
   const decisions = new DecisionQuery(models, decisionLogger, anchoring);
   const approvals = new ApprovalService({ models, bus, logger: decisionLogger, anchoring });
+  const llm = deps.llm ?? createLlmClient(config, logger);
+  const explainability = new ExplainabilityService({ bus, models, llm, stations, decisions: decisionLogger, anchoring, metrics, logger, onError: onError('explainability') });
+  explainability.attach();
   const audit = new AuditQuery(models, decisions, anchoring, Math.ceil(config.anchorBatchMs / 1000) + 1);
 
   const contextFor = (signal: Signal, state: StationState): AgentContext => ({
@@ -165,7 +173,12 @@ export async function createApp(deps: AppDeps): Promise<App> {
     return { state: failing ? 'degraded' : 'up', detail: `${backlog} documents waiting` };
   });
   health.register('chain', async () => anchoring.health());
-  health.register('llm', async () => ({ state: 'template', detail: 'template explanations' }));
+  health.register('llm', async () => {
+    const st = llm.stats();
+    if (!llm.configured) return { state: 'template', detail: 'no GROQ_API_KEY: template explanations, fallback chat' };
+    const detail = `${st.model}; breaker ${st.state}; ${st.running} running, ${st.queued} queued`;
+    return { state: st.state === 'closed' ? 'up' : 'degraded', detail: st.state === 'closed' ? detail : `${detail}: template explanations and fallback chat meanwhile` };
+  });
   health.register('push', async () => ({ state: 'not_configured' }));
 
   const services: Services = { bus, ingestion, stations, decisions, anchoring, approvals, audit, agents, health, metrics };
@@ -208,7 +221,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
       // acknowledged or is being answered, then let the last connections go.
       const ioClosed = new Promise<void>((resolve) => io.close(() => resolve()));
       await Promise.all([signalLog.close(), energyMarket.close(), decisionLog.close()]);
-      await Promise.all([stations.close(), anchoring.close()]);
+      await Promise.all([stations.close(), anchoring.close(), llm.close()]);
       http.closeIdleConnections();
       const grace = setTimeout(() => http.closeAllConnections(), 2000);
       await ioClosed;

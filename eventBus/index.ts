@@ -63,6 +63,14 @@ export interface DecisionApproved {
   approval: Approval;
 }
 
+/** What became of asking the LLM to explain a decision (accepted, cache_hit, rejected, or why it was unavailable). */
+export interface ExplanationOutcome {
+  id: string;
+  stationId: string;
+  result: string;
+  reasons?: string[];
+}
+
 export interface BusEvents {
   'signal.received': [SignalReceived];
   'station.updated': [StationUpdated];
@@ -73,6 +81,7 @@ export interface BusEvents {
   'decision.anchored': [DecisionAnchored];
   'anchor.batch': [AnchorBatchChanged];
   'decision.approved': [DecisionApproved];
+  'explanation.outcome': [ExplanationOutcome];
 }
 
 export type BusEventName = keyof BusEvents;

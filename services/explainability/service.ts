@@ -64,8 +64,7 @@ export class ExplainabilityService {
     if (cached) {
       const text = fill(cached, r);
       if (text !== null && checkGrounding(text, r, this.known()).ok) {
-        this.deps.metrics.llmExplanations.inc({ result: 'cache_hit' });
-        void this.accept(r, text, cached.model);
+        void this.accept(r, text, cached.model, 'cache_hit');
         return;
       }
     }
@@ -81,22 +80,29 @@ export class ExplainabilityService {
       const text = (c.content ?? '').trim();
       const g = checkGrounding(text, r, this.known());
       if (!g.ok) {
-        m.llmExplanations.inc({ result: 'rejected' });
         this.deps.logger.info({ decisionId: r.id, reasons: g.reasons }, 'LLM explanation rejected by the grounding check; the template stays');
+        this.outcome(r, 'rejected', g.reasons);
         return;
       }
       this.cache.set(key, toTemplate(text, g, c.model));
-      m.llmExplanations.inc({ result: 'accepted' });
-      await this.accept(r, text, c.model);
+      await this.accept(r, text, c.model, 'accepted');
     } catch (err) {
-      if (err instanceof LlmUnavailableError) m.llmExplanations.inc({ result: err.reason });
-      else this.deps.onError(err);
+      if (err instanceof LlmUnavailableError) this.outcome(r, err.reason);
+      else {
+        this.deps.onError(err);
+        this.outcome(r, 'error');
+      }
     }
   }
 
-  private async accept(r: DecisionRecord, text: string, model: string): Promise<void> {
+  private outcome(r: DecisionRecord, result: string, reasons?: string[]): void {
+    this.deps.metrics.llmExplanations.inc({ result });
+    this.deps.bus.emit('explanation.outcome', { id: r.id, stationId: r.stationId, result, ...(reasons ? { reasons } : {}) });
+  }
+
+  private async accept(r: DecisionRecord, text: string, model: string, result: 'accepted' | 'cache_hit'): Promise<void> {
     if (this.pendingWrites >= MAX_PENDING_WRITES) {
-      this.deps.metrics.llmExplanations.inc({ result: 'dropped' });
+      this.outcome(r, 'dropped');
       return;
     }
     this.pendingWrites++;
@@ -108,8 +114,10 @@ export class ExplainabilityService {
       const [seq] = this.deps.anchoring.enqueue([{ kind: 'explanation', refId: r.id, hash: explanation.hash, stationId: r.stationId }]);
       await this.deps.models.DecisionLog.updateOne({ decisionId: r.id }, { $set: { explanation, explanationSeq: seq } });
       this.deps.bus.emit('decision.explained', { id: r.id, stationId: r.stationId, explanation });
+      this.outcome(r, result);
     } catch (err) {
       this.deps.onError(err);
+      this.outcome(r, 'error');
     } finally {
       this.pendingWrites--;
     }

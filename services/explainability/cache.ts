@@ -1,12 +1,18 @@
-// Identical situations should not cost an LLM call. A situation is the agents and actions
-// decided plus their evidence with numbers bucketed to two significant digits; what is cached
-// is the accepted text with each figure replaced by where it came from, so a hit is filled with
-// the new decision's own figures (and checked again before use).
+// Identical situations should not cost an LLM call. A situation is the signal type, status, risk
+// level, the agents and actions decided and rejected, and their evidence: strings and flags as they
+// are, numbers by sign and order of magnitude only (a charger at 91.3 C and one at 93.8 C are the same
+// situation; one at 0 and one rising are not). What is cached is the accepted text with each figure
+// replaced by where it came from, so a hit is filled with the new decision's own figures and checked
+// again by the grounding check before use.
 import { LRUCache } from 'lru-cache';
 import type { Decision } from '../../eventBus/types.js';
 import { figuresOf, type GroundingResult } from './grounding.js';
 
-const bucket = (v: number | string | boolean) => (typeof v === 'number' ? Number(v.toPrecision(2)) : v);
+const bucket = (v: number | string | boolean) => {
+  if (typeof v !== 'number') return v;
+  if (v === 0 || !Number.isFinite(v)) return String(v);
+  return `${v < 0 ? '-' : '+'}e${Math.floor(Math.log10(Math.abs(v)))}`;
+};
 
 export function situationKey(d: Decision, promptVersion: string): string {
   const actions = d.actions
@@ -16,7 +22,7 @@ export function situationKey(d: Decision, promptVersion: string): string {
   return JSON.stringify([promptVersion, d.signalType, d.status, d.risk.level, actions, rejected]);
 }
 
-interface CachedText {
+export interface CachedText {
   /** The text with `{{n}}` where the n-th figure went. */
   template: string;
   figures: { path: string; decimals: number; percent: boolean; negative: boolean }[];

@@ -11,7 +11,7 @@ import { explanationHash } from '../decisionLogger.js';
 import type { Metrics } from '../metrics.js';
 import type { StationStore } from '../stationStore.js';
 import { LlmUnavailableError, type LlmClient } from '../llm/types.js';
-import { ExplanationCache, fill, situationKey, toTemplate } from './cache.js';
+import { ExplanationCache, fill, situationKey, toTemplate, type CachedText } from './cache.js';
 import { checkGrounding } from './grounding.js';
 import { explainMessages, loadPrompt } from './prompt.js';
 
@@ -34,6 +34,8 @@ export class ExplainabilityService {
   private readonly prompt = loadPrompt('explain.v1');
   readonly cache = new ExplanationCache(2000);
   private pendingWrites = 0;
+  /** Situations being asked about now: the same situation waits for that answer instead of a second call. */
+  private readonly inflight = new Map<string, Promise<CachedText | null>>();
   private knownIds: string[] = [];
   private knownFor = -1;
 
@@ -61,17 +63,29 @@ export class ExplainabilityService {
   private onDecision(r: DecisionRecord): void {
     const key = situationKey(r, this.prompt.version);
     const cached = this.cache.get(key);
-    if (cached) {
-      const text = fill(cached, r);
-      if (text !== null && checkGrounding(text, r, this.known()).ok) {
-        void this.accept(r, text, cached.model, 'cache_hit');
-        return;
-      }
+    if (cached && this.fromCache(r, cached)) return;
+    const asking = this.inflight.get(key);
+    if (asking) {
+      void asking.then((c) => {
+        if (!c || !this.fromCache(r, c)) void this.ask(r, key);
+      });
+      return;
     }
-    void this.ask(r, key);
+    const answer = this.ask(r, key);
+    this.inflight.set(key, answer);
+    void answer.finally(() => this.inflight.delete(key));
   }
 
-  private async ask(r: DecisionRecord, key: string): Promise<void> {
+  /** Uses a cached text when it fills with this decision's figures and passes the check. */
+  private fromCache(r: DecisionRecord, c: CachedText): boolean {
+    const text = fill(c, r);
+    if (text === null || !checkGrounding(text, r, this.known()).ok) return false;
+    void this.accept(r, text, c.model, 'cache_hit');
+    return true;
+  }
+
+  /** Asks the LLM; resolves with what was cached (null when nothing was). */
+  private async ask(r: DecisionRecord, key: string): Promise<CachedText | null> {
     const m = this.deps.metrics;
     try {
       const station = this.deps.stations.get(r.stationId);
@@ -82,16 +96,19 @@ export class ExplainabilityService {
       if (!g.ok) {
         this.deps.logger.info({ decisionId: r.id, reasons: g.reasons }, 'LLM explanation rejected by the grounding check; the template stays');
         this.outcome(r, 'rejected', g.reasons);
-        return;
+        return null;
       }
-      this.cache.set(key, toTemplate(text, g, c.model));
+      const template = toTemplate(text, g, c.model);
+      this.cache.set(key, template);
       await this.accept(r, text, c.model, 'accepted');
+      return template;
     } catch (err) {
       if (err instanceof LlmUnavailableError) this.outcome(r, err.reason);
       else {
         this.deps.onError(err);
         this.outcome(r, 'error');
       }
+      return null;
     }
   }
 

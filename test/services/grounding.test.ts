@@ -20,6 +20,15 @@ function hotCharger(tempC: number, id = 'hot-1'): Decision {
   return decision;
 }
 
+/** The last working charger reports a ground fault: other agents, other actions, pending approval. */
+function groundFault(): Decision {
+  const before = aStation((s) => (s.chargers.C2!.status = 'faulted'));
+  const signal = aSignal('charger_status', { chargerId: 'C1', status: 'faulted', errorCode: 'GroundFailure' }, { id: 'gf-1', ts: T0 });
+  const state = applySignal(cloneState(before), signal);
+  const { decision } = decide(state, signal, aContext((c) => (c.assessment = assess(state, signal, c.thresholds))), DEFAULT_POLICY);
+  return decision!;
+}
+
 describe('explanation grounding', () => {
   const d = hotCharger(91.25);
 
@@ -56,7 +65,9 @@ describe('explanation grounding', () => {
     const filled = fill(hit!, similar);
     expect(filled).to.equal('Charger C1 is at 91.4 C and the copilot acts now to protect it.');
     expect(checkGrounding(filled!, similar, []).ok).to.equal(true);
-    expect(situationKey(hotCharger(80, 'cooler'), 'v1')).to.not.equal(situationKey(d, 'v1'));
+    // Same agents, actions and evidence, figures of the same sign and magnitude: the same situation.
+    expect(situationKey(hotCharger(80, 'cooler'), 'v1')).to.equal(situationKey(d, 'v1'));
+    expect(situationKey(groundFault(), 'v1')).to.not.equal(situationKey(d, 'v1'));
     expect(situationKey(d, 'v2')).to.not.equal(situationKey(d, 'v1'));
     expect([cache.hits, cache.misses]).to.deep.equal([1, 0]);
   });

@@ -1,0 +1,14 @@
+// POST /api/chat: one operator question, answered whole (the /chat namespace streams it).
+import { Router } from 'express';
+import type { Services } from '../services/index.js';
+import { chatInputSchema, type ChatInput, type ChatService } from '../services/chat/index.js';
+import { validate } from '../middlewares/validate.js';
+
+export function chatRouter(s: Pick<Services, 'stations'> & { chat: ChatService }): Router {
+  const r = Router();
+  r.post('/chat', async (req, res) => {
+    const input = validate<ChatInput>(chatInputSchema, req.body ?? {}, 'body');
+    res.json(await s.chat.ask(input));
+  });
+  return r;
+}

@@ -1,0 +1,47 @@
+// The /chat namespace: `chat:message` -> `chat:delta` { text, conversationId } ... `chat:done`
+// { reply, citations, source, conversationId }, then the ack. Clients show the deltas as they come
+// and replace them with `reply` at chat:done (a citation that could not be checked yet, or a
+// switch to the fallback mid-answer, makes the two differ).
+import type { Namespace } from 'socket.io';
+import type { Services } from '../services/index.js';
+import { chatInputSchema, type ChatInput, type ChatService } from '../services/chat/index.js';
+import { AppError } from '../services/errors.js';
+
+type Ack = (answer: unknown) => void;
+
+export function attachChat(ns: Namespace, s: Pick<Services, 'stations'> & { chat: ChatService }, onError: (err: unknown) => void): void {
+  ns.on('connection', (socket) => {
+    // One answer at a time per socket: a second question waits for the client to get the first.
+    let busy = false;
+    socket.on('chat:message', (payload: unknown, cb: unknown) => {
+      const ack: Ack = typeof cb === 'function' ? (cb as Ack) : () => undefined;
+      const { error, value } = chatInputSchema.validate(payload ?? {}, { abortEarly: false, convert: false });
+      if (error) {
+        const details = error.details.map((d) => ({ field: d.path.join('.') || 'payload', message: d.message }));
+        ack({ ok: false, error: { code: 'VALIDATION_FAILED', message: details.map((d) => d.message).join('; '), details } });
+        return;
+      }
+      if (busy) {
+        ack({ ok: false, error: { code: 'CHAT_BUSY', message: 'the previous question is still being answered', details: [] } });
+        return;
+      }
+      busy = true;
+      s.chat
+        .ask(value as ChatInput, (text, conversationId) => socket.emit('chat:delta', { text, conversationId }))
+        .then((answer) => {
+          socket.emit('chat:done', answer);
+          ack({ ok: true, conversationId: answer.conversationId });
+        })
+        .catch((err: unknown) => {
+          if (err instanceof AppError) ack({ ok: false, error: err.toBody().error });
+          else {
+            onError(err);
+            ack({ ok: false, error: { code: 'INTERNAL', message: 'the question could not be answered; ask again', details: [] } });
+          }
+        })
+        .finally(() => {
+          busy = false;
+        });
+    });
+  });
+}

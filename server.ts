@@ -41,6 +41,9 @@ import { ApprovalService } from './services/approvals.js';
 import { ExplainabilityService } from './services/explainability/service.js';
 import { createLlmClient } from './services/groqClient/index.js';
 import type { LlmClient } from './services/llm/types.js';
+import { ChatService, DEFAULT_CHAT_LIMITS } from './services/chat/index.js';
+import { chatRouter } from './routes/chat.js';
+import { attachChat } from './socket/chat.js';
 import type { ChainTarget } from './services/anchoring/chain.js';
 import { startEmbeddedChain, type EmbeddedChain } from './services/anchoring/embeddedChain.js';
 import { errorHandler, notFound, requireJson } from './middlewares/errors.js';
@@ -153,6 +156,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
   const explainability = new ExplainabilityService({ bus, models, llm, stations, decisions: decisionLogger, anchoring, metrics, logger, onError: onError('explainability') });
   explainability.attach();
   const audit = new AuditQuery(models, decisions, anchoring, Math.ceil(config.anchorBatchMs / 1000) + 1);
+  const chat = new ChatService({ sources: { stations, decisions, audit, agents }, llm, logger: logger.child({ component: 'chat' }), limits: DEFAULT_CHAT_LIMITS });
 
   const contextFor = (signal: Signal, state: StationState): AgentContext => ({
     now: signal.ts,
@@ -181,14 +185,14 @@ export async function createApp(deps: AppDeps): Promise<App> {
   });
   health.register('push', async () => ({ state: 'not_configured' }));
 
-  const services: Services = { bus, ingestion, stations, decisions, anchoring, approvals, audit, agents, health, metrics };
+  const services: Services = { bus, ingestion, stations, decisions, anchoring, approvals, audit, chat, agents, health, metrics };
 
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
   app.use(metricsRouter(services));
   app.use('/api', requireJson(), express.json({ limit: '1mb', strict: false }));
-  app.use('/api', openapiRouter(), systemRouter(services), dataRouter(services), stationsRouter(services), decisionsRouter(services), auditRouter(services));
+  app.use('/api', openapiRouter(), systemRouter(services), dataRouter(services), stationsRouter(services), decisionsRouter(services), auditRouter(services), chatRouter(services));
   app.use(notFound());
   app.use(errorHandler(onError('http')));
 
@@ -196,6 +200,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
   const io = new IoServer(http, { serveClient: false, maxHttpBufferSize: 1e6, cors: config.corsOrigins.length ? { origin: config.corsOrigins } : undefined });
   attachIngest(io.of('/ingest'), services, onError('socket.ingest'));
   attachDashboard(io.of('/dashboard'), services);
+  attachChat(io.of('/chat'), services, onError('socket.chat'));
   anchoring.start();
 
   let closed = false;

@@ -62,6 +62,16 @@ export const OPENAPI = {
         responses: { 200: { description: 'the rejection record' }, 400: error('bad body'), 404: error('unknown decision'), 409: error('not pending_approval, or already answered') },
       },
     },
+    '/api/chat': {
+      post: {
+        summary: 'Ask the copilot about live state. The LLM answers through read-only tools; without it (no key, breaker open) a deterministic fallback answers from live data. The chat never acts.',
+        requestBody: {
+          required: true,
+          content: json({ type: 'object', required: ['message'], additionalProperties: false, properties: { message: { type: 'string', minLength: 1, maxLength: 2000 }, stationId: { type: 'string' }, conversationId: { type: 'string', format: 'uuid' } } }),
+        },
+        responses: { 200: { description: '{ reply, citations: [{ kind, id }], source: llm | fallback, conversationId }' }, 400: error('bad input'), 404: error('unknown stationId') },
+      },
+    },
     '/api/agents': { get: { summary: 'Agents, counters, thresholds, policy', responses: { 200: { description: 'agents' } } } },
     '/api/audit/decisions/{id}/proof': {
       get: {

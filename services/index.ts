@@ -2,6 +2,7 @@
 import type { EventBus } from '../eventBus/index.js';
 import type { AgentRegistry } from './agentRegistry.js';
 import type { ApprovalService } from './approvals.js';
+import type { ChatService } from './chat/index.js';
 import type { AnchoringService } from './anchoring/service.js';
 import type { AuditQuery } from './anchoring/audit.js';
 import type { DecisionQuery } from './decisionQuery.js';
@@ -18,6 +19,7 @@ export interface Services {
   anchoring: AnchoringService;
   approvals: ApprovalService;
   audit: AuditQuery;
+  chat: ChatService;
   agents: AgentRegistry;
   health: HealthService;
   metrics: Metrics;

@@ -1,20 +1,9 @@
-// The real app with the operator chat on it. Once server.ts builds the chat (services.chat) this
-// uses the app as it is; until then it builds the ChatService from the app's own services and puts
-// POST /api/chat in front of the app's routes (createApp ends with its 404 handler, so a router
-// cannot be added to the app after it is built), the /chat namespace on the app's own Socket.io.
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import express from 'express';
-import pino from 'pino';
+// The real app with the operator chat on it (services.chat, POST /api/chat, the /chat namespace),
+// its LLM pointed at the local stub.
 import { startTestApp, type TestApp } from './app.js';
 import { io as ioClient, type Socket } from 'socket.io-client';
 import type { LlmStub, StubReply, StubRequest } from './llmStub.js';
-import { loadConfig } from '../../config/index.js';
-import { createLlmClient } from '../../services/groqClient/index.js';
-import { ChatService, DEFAULT_CHAT_LIMITS } from '../../services/chat/index.js';
-import { chatRouter } from '../../routes/chat.js';
-import { attachChat } from '../../socket/chat.js';
-import { errorHandler, requireJson } from '../../middlewares/errors.js';
+import type { ChatService } from '../../services/chat/index.js';
 
 export interface ChatTestApp {
   t: TestApp;
@@ -37,35 +26,7 @@ export const isChatRequest = (r: StubRequest) => r.messages.some((m) => m.role =
 
 export async function startChatApp(env: Record<string, string> = {}): Promise<ChatTestApp> {
   const t = await startTestApp({ env: { CHAIN_RPC_URL: 'off', ...env } });
-  const wired = (t.app.services as unknown as { chat?: ChatService }).chat;
-  if (wired) return { t, url: t.url, ioUrl: t.url, chat: wired, close: () => t.close() };
-
-  const logger = pino({ level: 'silent' });
-  const llm = createLlmClient(loadConfig({ PORT: '0', LOG_LEVEL: 'silent', CHAIN_RPC_URL: 'off', ...env }), logger);
-  const chat = new ChatService({ sources: t.app.services, llm, logger, limits: DEFAULT_CHAT_LIMITS });
-  const edge = { stations: t.app.services.stations, chat };
-  const unexpected = (err: unknown) => console.error('chat test app: unexpected error', err);
-  attachChat(t.app.io.of('/chat'), edge, unexpected);
-  const front = express();
-  front.disable('x-powered-by');
-  front.use('/api', requireJson(), express.json({ limit: '1mb', strict: false }), chatRouter(edge));
-  front.use(t.app.app);
-  front.use(errorHandler(unexpected));
-  const http: Server = createServer(front);
-  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
-  const { port } = http.address() as AddressInfo;
-  return {
-    t,
-    url: `http://127.0.0.1:${port}`,
-    ioUrl: t.url,
-    chat,
-    close: async () => {
-      http.closeAllConnections();
-      await new Promise<void>((resolve) => http.close(() => resolve()));
-      await llm.close();
-      await t.close();
-    },
-  };
+  return { t, url: t.url, ioUrl: t.url, chat: t.app.services.chat, close: () => t.close() };
 }
 
 /** Polls until `check` passes (decisions reach the database a few ms after the signal is accepted). */

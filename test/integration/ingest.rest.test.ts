@@ -218,7 +218,7 @@ describe('API description', () => {
   it('serves an OpenAPI document listing every implemented route, and a browsable page', async () => {
     const doc = await request(t.url).get('/api/openapi.json').expect(200);
     expect(doc.body.openapi).to.match(/^3\./);
-    expect(Object.keys(doc.body.paths)).to.include.members(['/api/data/signals', '/api/stations', '/api/stations/{id}', '/api/decisions', '/api/decisions/{id}', '/api/health', '/api/audit/decisions/{id}/proof', '/api/audit/decisions/{id}/verify', '/api/audit/batches', '/api/audit/contract']);
+    expect(Object.keys(doc.body.paths)).to.include.members(['/api/data/signals', '/api/stations', '/api/stations/{id}', '/api/decisions', '/api/decisions/{id}', '/api/health', '/api/audit/decisions/{id}/proof', '/api/audit/decisions/{id}/verify', '/api/audit/batches', '/api/audit/contract', '/api/chat', '/api/decisions/{id}/approve']);
     const page = await request(t.url).get('/api/docs').expect(200);
     expect(page.headers['content-type']).to.match(/text\/html/);
     expect(page.text).to.include('/api/data/signals');

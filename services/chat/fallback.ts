@@ -85,15 +85,23 @@ async function risk(src: ChatSources, a: Answer): Promise<void> {
 const countBy = (items: string[]) => [...items.reduce((m, k) => m.set(k, (m.get(k) ?? 0) + 1), new Map<string, number>())].sort((x, y) => y[1] - x[1]);
 
 async function recent(src: ChatSources, a: Answer, i: Extract<Intent, { kind: 'recent' }>, now: number): Promise<void> {
-  const since = i.sinceMs < 0 ? new Date(new Date(now).toISOString().slice(0, 10)).toISOString() : new Date(now - i.sinceMs).toISOString();
-  const { items, nextCursor } = await src.decisions.list({ since, limit: RECENT_LIMIT });
+  let since = i.sinceMs < 0 ? new Date(new Date(now).toISOString().slice(0, 10)).toISOString() : new Date(now - i.sinceMs).toISOString();
+  let until: string | undefined;
+  let { items, nextCursor } = await src.decisions.list({ since, limit: RECENT_LIMIT });
   if (!items.length) {
     const last = (await src.decisions.list({ limit: 1 })).items[0];
-    a.lines.push(`No decisions in ${i.label} (since ${since}).${last ? ` The latest one is ${a.decision(last)}.` : ''}`);
-    return;
+    if (!last || i.sinceMs < 0) {
+      a.lines.push(`No decisions in ${i.label} (since ${since}).${last ? ` The latest one is ${a.decision(last)}.` : ''}`);
+      return;
+    }
+    // Replayed or simulated signals carry their own (older) time: take the window that ends at the latest decision.
+    until = new Date(Date.parse(last.ts) + 1).toISOString();
+    since = new Date(Date.parse(last.ts) - i.sinceMs).toISOString();
+    a.lines.push(`No decisions in ${i.label} by the wall clock; the station data runs on its own clock, its latest decision is at ${last.ts}. For the same window ending there:`);
+    ({ items, nextCursor } = await src.decisions.list({ since, until, limit: RECENT_LIMIT }));
   }
   const fmt = (pairs: [string, number][]) => pairs.map(([k, n]) => `${human(k)} ${n}`).join(', ');
-  a.lines.push(`In ${i.label} (since ${since}): ${nextCursor ? 'more than ' : ''}${items.length} decisions at ${new Set(items.map((d) => d.stationId)).size} station(s).`);
+  a.lines.push(`In ${i.label} (since ${since}${until ? `, until ${until}` : ''}): ${nextCursor ? 'more than ' : ''}${items.length} decisions at ${new Set(items.map((d) => d.stationId)).size} station(s).`);
   a.lines.push(`By action: ${fmt(countBy(items.flatMap((d) => d.actions.map((x) => x.action))))}.`);
   a.lines.push(`Actions by agent: ${fmt(countBy(items.flatMap((d) => d.actions.map((x) => x.agent))))}.`);
   a.lines.push(`By status: ${fmt(countBy(items.map((d) => d.status)))}.`);

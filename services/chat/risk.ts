@@ -66,10 +66,10 @@ export async function stationsAtRisk(src: ChatSources, limit: number): Promise<S
       decisionIds.push(d.id);
       if (d.risk.level === 'high') level = 'high';
     }
-    for (const p of waiting.get(s.id) ?? []) {
-      if (decisionIds.includes(p.id)) continue;
-      reasons.push("an earlier decision waits for an operator's approval");
-      decisionIds.push(p.id);
+    const earlier = (waiting.get(s.id) ?? []).filter((p) => !decisionIds.includes(p.id));
+    if (earlier.length) {
+      reasons.push(earlier.length === 1 ? "an earlier decision waits for an operator's approval" : `${earlier.length} earlier decisions wait for an operator's approval`);
+      decisionIds.push(...earlier.map((p) => p.id));
       level = 'high';
     }
     if (reasons.length) out.push({ stationId: s.id, name: s.name, level, reasons, decisionIds });

@@ -2,6 +2,7 @@
 import { expect } from 'chai';
 import request from 'supertest';
 import { aRegistration } from '../helpers/app.js';
+import { fallbackAnswer } from '../../services/chat/fallback.js';
 import { startChatApp, until, type ChatTestApp } from '../helpers/chat.js';
 import { criticalFault, sig } from '../helpers/signals.js';
 import { classify, type StationIndex } from '../../services/chat/intents.js';
@@ -100,6 +101,15 @@ describe('chat fallback: answers from live data', function () {
     expect(a.citations.map((x) => x.id)).to.include(`dec-${faultB.id}`).and.not.include(`dec-${oldFault.id}`);
     const day = await ask('what happened in the last 4 hours');
     expect(day.reply).to.include('3 decisions at 3 station(s)');
+  });
+
+  it("answers about the data's own last hour when the signals carry an older time (a replay or the simulator)", async () => {
+    // Ten hours from now, nothing happened "in the last hour" by the wall clock.
+    const later = Date.now() + 10 * 3_600_000;
+    const a = await fallbackAnswer(c.t.app.services, { message: 'what happened in the last hour?' }, later, 'no language model is configured');
+    expect(a.reply).to.include('the station data runs on its own clock');
+    expect(a.reply).to.include('2 decisions at 2 station(s)');
+    expect(a.citations.map((x) => x.id)).to.include(`dec-${faultB.id}`).and.not.include(`dec-${oldFault.id}`);
   });
 
   it('answers a request to approve with how to do it, and changes nothing', async () => {

@@ -71,6 +71,12 @@ export class ExplainabilityService {
       });
       return;
     }
+    // Refused anyway (breaker open, queue full): say so now instead of building a request for nothing.
+    const refused = this.deps.llm.refusal('explain');
+    if (refused) {
+      this.outcome(r, refused);
+      return;
+    }
     const answer = this.ask(r, key);
     this.inflight.set(key, answer);
     void answer.finally(() => this.inflight.delete(key));

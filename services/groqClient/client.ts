@@ -57,6 +57,12 @@ export class GroqLlmClient implements LlmClient {
     return this.call(req, onDelta);
   }
 
+  refusal(purpose: CompletionRequest['purpose']): LlmUnavailableReason | null {
+    if (this.closed) return 'upstream_error';
+    if (this.breaker.refusing) return 'circuit_open';
+    return this.queue.full(purpose) ? 'queue_full' : null;
+  }
+
   stats(): LlmStats {
     return { state: this.breaker.state, model: this.model, queued: this.queue.waiting, running: this.queue.running, calls: this.calls, failures: this.failures, rejected: { ...this.rejected } };
   }

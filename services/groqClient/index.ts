@@ -2,7 +2,7 @@
 // that refuses every call without touching the network (callers use templates).
 import type pino from 'pino';
 import type { Config } from '../../config/index.js';
-import { LlmUnavailableError, type Completion, type LlmClient, type LlmStats } from '../llm/types.js';
+import { LlmUnavailableError, type Completion, type LlmClient, type LlmStats, type LlmUnavailableReason } from '../llm/types.js';
 import { GroqLlmClient } from './client.js';
 
 const GROQ_API_ROOT = 'https://api.groq.com';
@@ -20,6 +20,10 @@ class UnconfiguredLlmClient implements LlmClient {
 
   stream(): Promise<Completion> {
     return this.complete();
+  }
+
+  refusal(): LlmUnavailableReason {
+    return 'not_configured';
   }
 
   stats(): LlmStats {

@@ -37,6 +37,11 @@ export class LlmQueue {
     return this.queue?.pending ?? 0;
   }
 
+  /** Whether run() would refuse `purpose` now for want of a place. */
+  full(purpose: CompletionRequest['purpose']): boolean {
+    return (this.queue?.size ?? 0) >= (purpose === 'chat' ? 2 * this.opts.max : this.opts.max);
+  }
+
   /**
    * Runs `task` when a place and the rate allow, chat first. Refuses at once with
    * queue_full when `max` are waiting (explain) or twice that (chat), so a stalled

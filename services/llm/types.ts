@@ -65,6 +65,11 @@ export interface LlmClient {
   complete(req: CompletionRequest): Promise<Completion>;
   /** The same, streamed: `onDelta` gets each piece of the answer's text as it arrives. */
   stream(req: CompletionRequest, onDelta: (text: string) => void): Promise<Completion>;
+  /**
+   * Why a call for `purpose` would be refused right now (breaker open, queue full, not configured), or
+   * null. Costs nothing: callers with a cheap fallback skip building a request the client would refuse.
+   */
+  refusal(purpose: CompletionRequest['purpose']): LlmUnavailableReason | null;
   stats(): LlmStats;
   close(): Promise<void>;
 }

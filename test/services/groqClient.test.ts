@@ -160,6 +160,7 @@ describe('groqClient', function () {
     expect(await reasonOf(llm.complete(ask('3')))).to.equal('rate_limited');
     expect(llm.stats().state).to.equal('open');
 
+    expect(llm.refusal('explain')).to.equal('circuit_open');
     expect(await reasonOf(llm.complete(ask('4')))).to.equal('circuit_open');
     expect(await reasonOf(llm.stream(ask('5', 'chat'), () => undefined))).to.equal('circuit_open');
     expect(s.count()).to.equal(3);
@@ -207,6 +208,9 @@ describe('groqClient', function () {
 
     expect(await settledNow(refused)).to.equal('queue_full');
     expect(await settledNow(chat)).to.equal('pending');
+    // Callers can tell beforehand, without building a request.
+    expect(llm.refusal('explain')).to.equal('queue_full');
+    expect(llm.refusal('chat')).to.equal(null);
     expect(llm.stats()).to.include({ queued: 3, running: 1 });
     expect(s.count()).to.equal(1);
 
@@ -247,6 +251,7 @@ describe('groqClient', function () {
     const llm = createLlmClient(loadConfig({ GROQ_BASE_URL: stub.url }), logger);
     clients.push(llm);
     expect(llm.configured).to.equal(false);
+    expect(llm.refusal('chat')).to.equal('not_configured');
     expect(await reasonOf(llm.complete(ask('x')))).to.equal('not_configured');
     expect(await reasonOf(llm.stream(ask('y', 'chat'), () => undefined))).to.equal('not_configured');
     expect(s.count()).to.equal(0);

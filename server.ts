@@ -44,6 +44,11 @@ import type { LlmClient } from './services/llm/types.js';
 import { ChatService, DEFAULT_CHAT_LIMITS } from './services/chat/index.js';
 import { chatRouter } from './routes/chat.js';
 import { attachChat } from './socket/chat.js';
+import { UserService } from './services/auth/users.js';
+import { TokenService } from './services/auth/tokens.js';
+import { loadOrCreateSecret } from './services/auth/secrets.js';
+import { authenticate } from './middlewares/auth.js';
+import { authRouter } from './routes/auth.js';
 import type { ChainTarget } from './services/anchoring/chain.js';
 import { startEmbeddedChain, type EmbeddedChain } from './services/anchoring/embeddedChain.js';
 import { errorHandler, notFound, requireJson } from './middlewares/errors.js';
@@ -66,6 +71,8 @@ export interface AppDeps {
   bus?: EventBus;
   /** The LLM; default: Groq from config (GROQ_API_KEY), or none. */
   llm?: LlmClient;
+  /** Where generated secrets (the JWT key) are kept; null keeps them in memory (tests). */
+  secretsDir?: string | null;
 }
 
 export function chainTargetFromConfig(config: Config): ChainTarget | null {
@@ -185,14 +192,18 @@ export async function createApp(deps: AppDeps): Promise<App> {
   });
   health.register('push', async () => ({ state: 'not_configured' }));
 
-  const services: Services = { bus, ingestion, stations, decisions, anchoring, approvals, audit, chat, agents, health, metrics };
+  const users = new UserService(models);
+  await users.load();
+  const tokens = new TokenService(models, loadOrCreateSecret(deps.secretsDir ?? null, 'jwt-secret', config.jwtSecret), { accessS: config.accessTokenTtlS, refreshS: config.refreshTokenTtlS });
+
+  const services: Services = { bus, ingestion, stations, decisions, anchoring, approvals, audit, chat, users, tokens, agents, health, metrics };
 
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
   app.use(metricsRouter(services));
-  app.use('/api', requireJson(), express.json({ limit: '1mb', strict: false }));
-  app.use('/api', openapiRouter(), systemRouter(services), dataRouter(services), stationsRouter(services), decisionsRouter(services), auditRouter(services), chatRouter(services));
+  app.use('/api', requireJson(), express.json({ limit: '1mb', strict: false }), authenticate(services));
+  app.use('/api', authRouter(services), openapiRouter(), systemRouter(services), dataRouter(services), stationsRouter(services), decisionsRouter(services), auditRouter(services), chatRouter(services));
   app.use(notFound());
   app.use(errorHandler(onError('http')));
 
@@ -273,7 +284,12 @@ export async function main(): Promise<void> {
   }
   const conn = await connectMongo(uri, { embedded: embedded !== null });
   const cache: Cache = config.redisUrl ? RedisCache.connect(config.redisUrl) : new MemoryCache();
-  const app = await createApp({ config, conn, cache, logger, embedded: { db: embedded !== null }, chain: chain ? chain.then((c) => c.target) : undefined });
+  const app = await createApp({ config, conn, cache, logger, embedded: { db: embedded !== null }, chain: chain ? chain.then((c) => c.target) : undefined, secretsDir: config.dataDir });
+  const admin = await app.services.users.ensureFirstAdmin(config.adminEmail, config.adminPassword);
+  if (admin) {
+    logger.info({ email: admin.email }, 'first admin created');
+    if (admin.password) process.stdout.write(`First admin: ${admin.email}, one-time password ${admin.password} (shown only now; change it with POST /api/auth/password)\n`);
+  }
 
   if (config.seedDemo && app.services.stations.size === 0) {
     const { demoCity } = await import('./scripts/sim/index.js');

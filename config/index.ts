@@ -38,6 +38,9 @@ export interface Config {
   llmRpm: number;
   llmBreakerResetMs: number;
   llmBreakerFailures: number;
+  jwtSecret: string | null;
+  accessTokenTtlS: number;
+  refreshTokenTtlS: number;
   adminEmail: string | null;
   adminPassword: string | null;
   agentThresholds: Record<string, unknown>;
@@ -79,8 +82,11 @@ export const ENV_DOCS: { name: string; default: string; meaning: string }[] = [
   { name: 'LLM_RPM', default: '30', meaning: 'most LLM requests started in any 60 s (Groq free tier: ~30/min)' },
   { name: 'LLM_BREAKER_FAILURES', default: '5', meaning: 'consecutive LLM failures (timeouts, 429, 5xx, connection errors) that open the circuit breaker' },
   { name: 'LLM_BREAKER_RESET_MS', default: '30000', meaning: 'how long the open breaker refuses LLM calls before one probe may try again' },
-  { name: 'ADMIN_EMAIL', default: '(none)', meaning: 'first admin account' },
-  { name: 'ADMIN_PASSWORD', default: '(generated)', meaning: 'first admin password' },
+  { name: 'ADMIN_EMAIL', default: 'admin@localhost.localdomain', meaning: 'email of the first admin, created on a fresh database' },
+  { name: 'ADMIN_PASSWORD', default: '(generated, printed once)', meaning: 'password of the first admin (at least 12 characters)' },
+  { name: 'JWT_SECRET', default: '(generated into DATA_DIR/jwt-secret)', meaning: 'HS256 key for access tokens, at least 32 characters' },
+  { name: 'ACCESS_TOKEN_TTL_S', default: '900', meaning: 'lifetime of an access token' },
+  { name: 'REFRESH_TOKEN_TTL_S', default: '2592000', meaning: 'lifetime of a refresh token (each use rotates it)' },
   { name: 'AGENT_THRESHOLDS', default: '{}', meaning: 'JSON overrides of agent thresholds, e.g. {"traffic":{"waitMinutesHigh":8}}' },
   { name: 'CORS_ORIGINS', default: '(none)', meaning: 'comma-separated origins allowed to call the API from a browser' },
 ];
@@ -122,7 +128,10 @@ const schema = Joi.object({
   LLM_BREAKER_FAILURES: Joi.number().integer().min(1).max(1000).default(5),
   LLM_BREAKER_RESET_MS: Joi.number().integer().min(100).max(3600000).default(30000),
   ADMIN_EMAIL: Joi.string().email({ tlds: false }).allow('').default(''),
-  ADMIN_PASSWORD: Joi.string().min(12).allow('').default(''),
+  ADMIN_PASSWORD: Joi.string().min(12).max(256).allow('').default(''),
+  JWT_SECRET: Joi.string().min(32).allow('').default(''),
+  ACCESS_TOKEN_TTL_S: Joi.number().integer().min(30).max(86400).default(900),
+  REFRESH_TOKEN_TTL_S: Joi.number().integer().min(300).max(31536000).default(2592000),
   AGENT_THRESHOLDS: Joi.string().allow('').default('{}'),
   CORS_ORIGINS: Joi.string().allow('').default(''),
 })
@@ -188,6 +197,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     llmRpm: value.LLM_RPM,
     llmBreakerResetMs: value.LLM_BREAKER_RESET_MS,
     llmBreakerFailures: value.LLM_BREAKER_FAILURES,
+    jwtSecret: orNull(value.JWT_SECRET),
+    accessTokenTtlS: value.ACCESS_TOKEN_TTL_S,
+    refreshTokenTtlS: value.REFRESH_TOKEN_TTL_S,
     adminEmail: orNull(value.ADMIN_EMAIL),
     adminPassword: orNull(value.ADMIN_PASSWORD),
     agentThresholds: thresholds as Record<string, unknown>,

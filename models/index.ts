@@ -91,12 +91,28 @@ export interface EnergyMarketDoc {
   validTo: string;
 }
 
+export type Role = 'admin' | 'operator' | 'auditor';
+
 export interface UserDoc {
+  userId: string;
   email: string;
   passwordHash: string;
-  role: 'admin' | 'operator' | 'auditor';
+  role: Role;
   stationScope: string[] | 'all';
   disabled: boolean;
+  /** Set for generated passwords: the user should choose their own. */
+  mustChangePassword: boolean;
+}
+
+/** A refresh token, stored hashed. Rotation chains tokens into a family; reusing a rotated one revokes the family. */
+export interface RefreshTokenDoc {
+  tokenHash: string;
+  userId: string;
+  familyId: string;
+  expiresAt: Date;
+  rotatedAt?: Date | null;
+  revokedAt?: Date | null;
+  createdAt: Date;
 }
 
 export interface NotificationDoc {
@@ -232,14 +248,30 @@ energyMarketSchema.index({ stationId: 1, validFrom: -1 });
 
 const userSchema = new Schema<UserDoc>(
   {
+    userId: { type: String, required: true, unique: true },
     email: { type: String, required: true, unique: true, lowercase: true },
     passwordHash: { type: String, required: true },
     role: { type: String, enum: ['admin', 'operator', 'auditor'], required: true },
     stationScope: { type: Mixed, default: 'all' },
     disabled: { type: Boolean, default: false },
+    mustChangePassword: { type: Boolean, default: false },
   },
   { versionKey: false, timestamps: true },
 );
+
+const refreshTokenSchema = new Schema<RefreshTokenDoc>(
+  {
+    tokenHash: { type: String, required: true, unique: true },
+    userId: { type: String, required: true },
+    familyId: { type: String, required: true },
+    expiresAt: { type: Date, required: true },
+    rotatedAt: Date,
+    revokedAt: Date,
+    createdAt: { type: Date, required: true },
+  },
+  { versionKey: false },
+);
+refreshTokenSchema.index({ familyId: 1 });
 
 const notificationSchema = new Schema<NotificationDoc>(
   {
@@ -275,6 +307,7 @@ export interface Models {
   AnchorMeta: Model<AnchorMetaDoc>;
   EnergyMarket: Model<EnergyMarketDoc>;
   User: Model<UserDoc>;
+  RefreshToken: Model<RefreshTokenDoc>;
   Notification: Model<NotificationDoc>;
   Sub: Model<SubDoc>;
 }
@@ -288,6 +321,7 @@ export function createModels(conn: Connection): Models {
     AnchorMeta: conn.model<AnchorMetaDoc>('AnchorMeta', anchorMetaSchema),
     EnergyMarket: conn.model<EnergyMarketDoc>('EnergyMarket', energyMarketSchema),
     User: conn.model<UserDoc>('User', userSchema),
+    RefreshToken: conn.model<RefreshTokenDoc>('RefreshToken', refreshTokenSchema),
     Notification: conn.model<NotificationDoc>('Notification', notificationSchema),
     Sub: conn.model<SubDoc>('Sub', subSchema),
   };

@@ -3,6 +3,8 @@ import type { EventBus } from '../eventBus/index.js';
 import type { AgentRegistry } from './agentRegistry.js';
 import type { ApprovalService } from './approvals.js';
 import type { ChatService } from './chat/index.js';
+import type { TokenService } from './auth/tokens.js';
+import type { UserService } from './auth/users.js';
 import type { AnchoringService } from './anchoring/service.js';
 import type { AuditQuery } from './anchoring/audit.js';
 import type { DecisionQuery } from './decisionQuery.js';
@@ -20,6 +22,8 @@ export interface Services {
   approvals: ApprovalService;
   audit: AuditQuery;
   chat: ChatService;
+  users: UserService;
+  tokens: TokenService;
   agents: AgentRegistry;
   health: HealthService;
   metrics: Metrics;

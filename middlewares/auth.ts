@@ -1,0 +1,51 @@
+// Who is calling: a Bearer access token resolved to a current, enabled user; and what they may do.
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { Role } from '../models/index.js';
+import { AppError } from '../services/errors.js';
+import type { PublicUser, UserService } from '../services/auth/users.js';
+import type { TokenService } from '../services/auth/tokens.js';
+
+declare module 'express-serve-static-core' {
+  interface Request {
+    user?: PublicUser;
+  }
+}
+
+/** The user a Bearer token names, if the token is valid and the user still exists, is enabled and has that role. */
+export async function userFromToken(token: string, s: { tokens: TokenService; users: UserService }): Promise<PublicUser> {
+  const claims = await s.tokens.verify(token);
+  const user = s.users.get(claims.sub);
+  // A disabled user, or one whose role changed, loses the tokens issued before.
+  if (!user || user.disabled || user.role !== claims.role) throw new AppError(401, 'INVALID_TOKEN', 'the access token is not valid', [{ field: 'authorization' }]);
+  return user;
+}
+
+/** Sets req.user when an Authorization header is present; rejects a bad one. Routes decide whether a user is required. */
+export function authenticate(s: { tokens: TokenService; users: UserService }): RequestHandler {
+  return async (req: Request, _res: Response, next: NextFunction) => {
+    const header = req.headers.authorization;
+    if (header === undefined) return next();
+    const m = /^Bearer ([A-Za-z0-9_\-.]{1,4096})$/.exec(header);
+    if (!m) return next(new AppError(401, 'INVALID_TOKEN', 'the Authorization header must be "Bearer <access token>"', [{ field: 'authorization' }]));
+    try {
+      req.user = await userFromToken(m[1], s);
+      next();
+    } catch (err) {
+      next(err);
+    }
+  };
+}
+
+/** Lets through signed-in users with one of `roles` (an admin may do everything). */
+export function requireRole(...roles: Role[]): RequestHandler {
+  return (req: Request, _res: Response, next: NextFunction) => {
+    if (!req.user) return next(new AppError(401, 'AUTH_REQUIRED', 'sign in first: send "Authorization: Bearer <access token>"', [{ field: 'authorization' }]));
+    if (req.user.role !== 'admin' && !roles.includes(req.user.role)) return next(new AppError(403, 'FORBIDDEN', `this needs the ${roles.join(' or ')} role`, [{ field: 'authorization' }]));
+    next();
+  };
+}
+
+/** Whether the user may see the station. Out-of-scope ids are answered as unknown (404), so ids cannot be probed. */
+export function inScope(user: PublicUser, stationId: string): boolean {
+  return user.stationScope === 'all' || user.stationScope.includes(stationId);
+}

@@ -1,0 +1,70 @@
+// Sign-in, sessions and users (admin).
+import { Router } from 'express';
+import Joi from 'joi';
+import type { Services } from '../services/index.js';
+import { AppError } from '../services/errors.js';
+import { validate } from '../middlewares/validate.js';
+import { requireRole } from '../middlewares/auth.js';
+import { PASSWORD_RULE, ROLES } from '../services/auth/users.js';
+
+const loginBody = Joi.object({ email: Joi.string().max(320).required(), password: Joi.string().max(256).required() });
+const refreshBody = Joi.object({ refreshToken: Joi.string().max(200).required() });
+const passwordBody = Joi.object({ currentPassword: Joi.string().max(256).required(), newPassword: PASSWORD_RULE.required() });
+const createUserBody = Joi.object({
+  email: Joi.string().max(320).required(),
+  password: PASSWORD_RULE,
+  role: Joi.string().valid(...ROLES).required(),
+  stationScope: Joi.alternatives().try(Joi.string().valid('all'), Joi.array().items(Joi.string().min(1).max(64)).max(10_000).unique()).default('all'),
+});
+const patchUserBody = Joi.object({ disabled: Joi.boolean().required() });
+
+export function authRouter(s: Services): Router {
+  const r = Router();
+  r.post('/auth/login', async (req, res) => {
+    const { email, password } = validate<{ email: string; password: string }>(loginBody, req.body, 'body');
+    const user = await s.users.authenticate(email, password);
+    if (!user) throw new AppError(401, 'INVALID_CREDENTIALS', 'wrong email or password', [{ field: 'email' }]);
+    res.json({ ...(await s.tokens.issue(user.id, user.role)), user });
+  });
+  r.post('/auth/refresh', async (req, res) => {
+    const { refreshToken } = validate<{ refreshToken: string }>(refreshBody, req.body, 'body');
+    const { userId, tokens } = await s.tokens.rotate(refreshToken, (id) => {
+      const u = s.users.get(id);
+      return u && !u.disabled ? u.role : null;
+    });
+    res.json({ ...tokens, user: s.users.get(userId) });
+  });
+  r.post('/auth/logout', async (req, res) => {
+    const { refreshToken } = validate<{ refreshToken: string }>(refreshBody, req.body, 'body');
+    await s.tokens.revoke(refreshToken);
+    res.status(204).end();
+  });
+  r.get('/auth/me', requireRole('admin', 'operator', 'auditor'), (req, res) => {
+    res.json({ user: req.user });
+  });
+  r.post('/auth/password', requireRole('admin', 'operator', 'auditor'), async (req, res) => {
+    const { currentPassword, newPassword } = validate<{ currentPassword: string; newPassword: string }>(passwordBody, req.body, 'body');
+    if (!(await s.users.authenticate(req.user!.email, currentPassword))) throw new AppError(401, 'INVALID_CREDENTIALS', 'the current password is wrong', [{ field: 'currentPassword' }]);
+    await s.users.setPassword(req.user!.id, newPassword);
+    res.status(204).end();
+  });
+  r.get('/auth/users', requireRole('admin'), (_req, res) => {
+    res.json({ items: s.users.list(), nextCursor: null });
+  });
+  r.post('/auth/users', requireRole('admin'), async (req, res) => {
+    const body = validate<{ email: string; password?: string; role: (typeof ROLES)[number]; stationScope: string[] | 'all' }>(createUserBody, req.body, 'body');
+    if (Array.isArray(body.stationScope)) {
+      const unknown = body.stationScope.filter((id) => !s.stations.has(id));
+      if (unknown.length) throw new AppError(400, 'VALIDATION_FAILED', `"stationScope" names unknown stations: ${unknown.join(', ')}`, [{ field: 'stationScope' }]);
+    }
+    const { user, password } = await s.users.create({ email: body.email, password: body.password ?? null, role: body.role, stationScope: body.stationScope });
+    // A generated password is shown here once; only its hash is kept.
+    res.status(201).json({ user, ...(password ? { password } : {}) });
+  });
+  r.patch('/auth/users/:id', requireRole('admin'), async (req, res) => {
+    const { disabled } = validate<{ disabled: boolean }>(patchUserBody, req.body, 'body');
+    if (String(req.params.id) === req.user!.id && disabled) throw new AppError(409, 'SELF_DISABLE', 'an admin cannot disable their own account', [{ field: 'id' }]);
+    res.json({ user: await s.users.setDisabled(String(req.params.id), disabled) });
+  });
+  return r;
+}

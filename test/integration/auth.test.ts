@@ -1,0 +1,135 @@
+// Sign-in and sessions: scrypt-hashed passwords, pinned-algorithm JWTs with iss/aud/exp checked,
+// rotating refresh tokens whose reuse revokes the family, and admin-only user management.
+import { expect } from 'chai';
+import request from 'supertest';
+import { SignJWT, generateKeyPair, UnsecuredJWT } from 'jose';
+import { startTestApp, aRegistration, type TestApp } from '../helpers/app.js';
+import { AUDIENCE, ISSUER } from '../../services/auth/tokens.js';
+
+// The test knows the server's key, so it can forge tokens that differ in one claim only.
+const SECRET_TEXT = 'a-test-secret-of-at-least-32-characters';
+const SECRET = new TextEncoder().encode(SECRET_TEXT);
+
+describe('authentication', function () {
+  this.timeout(30_000);
+  let t: TestApp;
+  let admin: { email: string; password: string };
+
+  const login = (email: string, password: string) => request(t.url).post('/api/auth/login').send({ email, password });
+  const me = (token: string) => request(t.url).get('/api/auth/me').set('Authorization', `Bearer ${token}`);
+
+  before(async () => {
+    t = await startTestApp({ env: { CHAIN_RPC_URL: 'off', JWT_SECRET: SECRET_TEXT } });
+    const first = await t.app.services.users.ensureFirstAdmin('root@example.com', null);
+    expect(first?.password).to.be.a('string').with.length.greaterThan(12);
+    admin = { email: 'root@example.com', password: first!.password! };
+    expect(await t.app.services.users.ensureFirstAdmin('other@example.com', null)).to.equal(null);
+    await request(t.url).post('/api/stations').send(aRegistration('st-1')).expect(201);
+  });
+  after(() => t.close());
+
+  it('signs in with the right password only, with the same answer for a wrong password and an unknown account', async () => {
+    const ok = await login(admin.email, admin.password).expect(200);
+    expect(ok.body).to.have.keys('accessToken', 'refreshToken', 'expiresIn', 'user');
+    expect(ok.body.user).to.include({ email: admin.email, role: 'admin', mustChangePassword: true });
+    const wrong = await login(admin.email, 'not-the-password').expect(401);
+    const unknown = await login('nobody@example.com', 'not-the-password').expect(401);
+    expect(wrong.body).to.deep.equal(unknown.body);
+    expect(wrong.body.error.code).to.equal('INVALID_CREDENTIALS');
+    // The stored hash is scrypt, never the password.
+    const stored = await t.app.models.User.findOne({ email: admin.email }).lean();
+    expect(stored!.passwordHash).to.match(/^scrypt\$32768\$8\$1\$/).and.not.contain(admin.password);
+    expect((await me(ok.body.accessToken).expect(200)).body.user.email).to.equal(admin.email);
+    await request(t.url).get('/api/auth/me').expect(401);
+  });
+
+  it('rejects forged access tokens: alg none, another algorithm, wrong audience, expired, tampered payload, another key', async () => {
+    const { body } = await login(admin.email, admin.password).expect(200);
+    const sub = body.user.id as string;
+    const none = new UnsecuredJWT({ role: 'admin' }).setIssuer(ISSUER).setAudience(AUDIENCE).setSubject(sub).setIssuedAt().setExpirationTime('5m').encode();
+    const { privateKey } = await generateKeyPair('RS256');
+    const rs = await new SignJWT({ role: 'admin' }).setProtectedHeader({ alg: 'RS256' }).setIssuer(ISSUER).setAudience(AUDIENCE).setSubject(sub).setIssuedAt().setExpirationTime('5m').sign(privateKey);
+    const otherKey = new TextEncoder().encode('an-attacker-chosen-secret-of-32-bytes!!');
+    const forged = await new SignJWT({ role: 'admin' }).setProtectedHeader({ alg: 'HS256' }).setIssuer(ISSUER).setAudience(AUDIENCE).setSubject(sub).setIssuedAt().setExpirationTime('5m').sign(otherKey);
+    const [h, p, sig] = (body.accessToken as string).split('.');
+    const payload = JSON.parse(Buffer.from(p, 'base64url').toString()) as Record<string, unknown>;
+    const tampered = [h, Buffer.from(JSON.stringify({ ...payload, sub: 'someone-else' })).toString('base64url'), sig].join('.');
+    // Signed with the server's own key, but for another audience or issuer, or expired.
+    const ours = (claims: { aud?: string; iss?: string; exp?: number }) =>
+      new SignJWT({ role: 'admin' })
+        .setProtectedHeader({ alg: 'HS256' })
+        .setIssuer(claims.iss ?? ISSUER)
+        .setAudience(claims.aud ?? AUDIENCE)
+        .setSubject(sub)
+        .setIssuedAt(Math.floor(Date.now() / 1000) - 7200)
+        .setExpirationTime(claims.exp ?? Math.floor(Date.now() / 1000) + 300)
+        .sign(SECRET);
+    const otherAud = await ours({ aud: 'another-api' });
+    const otherIss = await ours({ iss: 'someone-else' });
+    const expired = await ours({ exp: Math.floor(Date.now() / 1000) - 60 });
+    expect((await me(await ours({})).expect(200)).body.user.id).to.equal(sub);
+    for (const [name, token] of Object.entries({ none, rs, forged, tampered, otherAud, otherIss })) {
+      const r = await me(token);
+      expect(r.status, name).to.equal(401);
+      expect(r.body.error.code, name).to.equal('INVALID_TOKEN');
+    }
+    const e = await me(expired).expect(401);
+    expect(e.body.error.code).to.equal('TOKEN_EXPIRED');
+    await request(t.url).get('/api/auth/me').set('Authorization', 'Basic abc').expect(401);
+  });
+
+  it('rotates refresh tokens, and a reused one revokes the whole session', async () => {
+    const first = (await login(admin.email, admin.password).expect(200)).body;
+    const second = (await request(t.url).post('/api/auth/refresh').send({ refreshToken: first.refreshToken }).expect(200)).body;
+    expect(second.refreshToken).to.not.equal(first.refreshToken);
+    await me(second.accessToken).expect(200);
+    const stolen = await request(t.url).post('/api/auth/refresh').send({ refreshToken: first.refreshToken }).expect(401);
+    expect(stolen.body.error.code).to.equal('REFRESH_TOKEN_REUSED');
+    // The legitimate holder's newer token dies with the family.
+    await request(t.url).post('/api/auth/refresh').send({ refreshToken: second.refreshToken }).expect(401);
+    const stored = await t.app.models.RefreshToken.find({}).lean();
+    expect(stored.map((d) => d.tokenHash)).to.not.include(first.refreshToken);
+  });
+
+  it('logs out: the refresh token and its family stop working', async () => {
+    const s = (await login(admin.email, admin.password).expect(200)).body;
+    await request(t.url).post('/api/auth/logout').send({ refreshToken: s.refreshToken }).expect(204);
+    await request(t.url).post('/api/auth/refresh').send({ refreshToken: s.refreshToken }).expect(401);
+    await request(t.url).post('/api/auth/logout').send({}).expect(400);
+  });
+
+  it('lets only admins manage users, names bad fields, refuses unicode tricks in emails, and locks out disabled users', async () => {
+    const adminToken = (await login(admin.email, admin.password).expect(200)).body.accessToken as string;
+    const asAdmin = (r: request.Test) => r.set('Authorization', `Bearer ${adminToken}`);
+    const created = await asAdmin(request(t.url).post('/api/auth/users').send({ email: 'Op@Example.com', role: 'operator', stationScope: ['st-1'] })).expect(201);
+    expect(created.body.user).to.include({ email: 'op@example.com', role: 'operator', mustChangePassword: true });
+    const opToken = (await login('op@example.com', created.body.password).expect(200)).body.accessToken as string;
+    await request(t.url).post('/api/auth/users').send({ email: 'x@example.com', role: 'operator' }).expect(401);
+    const forbidden = await request(t.url).post('/api/auth/users').set('Authorization', `Bearer ${opToken}`).send({ email: 'x@example.com', role: 'operator' }).expect(403);
+    expect(forbidden.body.error.code).to.equal('FORBIDDEN');
+    await asAdmin(request(t.url).post('/api/auth/users').send({ email: 'op@example.com', role: 'auditor' })).expect(409);
+    for (const email of ['ad\u200bmin@example.com', 'аdmin@example.com', 'admin@exam\u202eple.com', 'not-an-email']) {
+      const r = await asAdmin(request(t.url).post('/api/auth/users').send({ email, role: 'auditor' })).expect(400);
+      expect(r.body.error.details[0].field, email).to.equal('email');
+    }
+    const bad = await asAdmin(request(t.url).post('/api/auth/users').send({ email: 'y@example.com', role: 'root', stationScope: ['nope'], extra: 1 })).expect(400);
+    expect(bad.body.error.details.map((d: { field: string }) => d.field)).to.include.members(['role', 'extra']);
+    const scoped = await asAdmin(request(t.url).post('/api/auth/users').send({ email: 'z@example.com', role: 'operator', stationScope: ['st-unknown'] })).expect(400);
+    expect(scoped.body.error.details[0].field).to.equal('stationScope');
+    expect(await t.app.models.User.countDocuments({ email: { $in: ['y@example.com', 'z@example.com'] } })).to.equal(0);
+
+    await asAdmin(request(t.url).patch(`/api/auth/users/${created.body.user.id}`).send({ disabled: true })).expect(200);
+    await me(opToken).expect(401);
+    await login('op@example.com', created.body.password).expect(401);
+  });
+
+  it('changes a password with the current one', async () => {
+    const s = (await login(admin.email, admin.password).expect(200)).body;
+    const auth = { Authorization: `Bearer ${s.accessToken}` };
+    await request(t.url).post('/api/auth/password').set(auth).send({ currentPassword: 'wrong-password!', newPassword: 'a-new-long-password' }).expect(401);
+    await request(t.url).post('/api/auth/password').set(auth).send({ currentPassword: admin.password, newPassword: 'short' }).expect(400);
+    await request(t.url).post('/api/auth/password').set(auth).send({ currentPassword: admin.password, newPassword: 'a-new-long-password' }).expect(204);
+    expect((await login(admin.email, 'a-new-long-password').expect(200)).body.user.mustChangePassword).to.equal(false);
+    admin.password = 'a-new-long-password';
+  });
+});

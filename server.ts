@@ -49,6 +49,8 @@ import { TokenService } from './services/auth/tokens.js';
 import { loadOrCreateSecret } from './services/auth/secrets.js';
 import { authenticate } from './middlewares/auth.js';
 import { authRouter } from './routes/auth.js';
+import { createLimiters } from './services/rateLimits.js';
+import helmet from 'helmet';
 import type { ChainTarget } from './services/anchoring/chain.js';
 import { startEmbeddedChain, type EmbeddedChain } from './services/anchoring/embeddedChain.js';
 import { errorHandler, notFound, requireJson } from './middlewares/errors.js';
@@ -196,10 +198,19 @@ export async function createApp(deps: AppDeps): Promise<App> {
   await users.load();
   const tokens = new TokenService(models, loadOrCreateSecret(deps.secretsDir ?? null, 'jwt-secret', config.jwtSecret), { accessS: config.accessTokenTtlS, refreshS: config.refreshTokenTtlS });
 
-  const services: Services = { bus, ingestion, stations, decisions, anchoring, approvals, audit, chat, users, tokens, agents, health, metrics };
+  const limits = createLimiters(cache, {
+    loginPerAccount: { points: config.rateLoginPerAccount, durationS: 15 * 60 },
+    loginPerIp: { points: config.rateLoginPerIp, durationS: 15 * 60 },
+    chatPerUser: { points: config.rateChatPerMin, durationS: 60 },
+    signalsPerDevice: { points: config.rateSignalsPerS, durationS: 1 },
+  });
+
+  const services: Services = { bus, ingestion, stations, decisions, anchoring, approvals, audit, chat, users, tokens, limits, agents, health, metrics };
 
   const app = express();
   app.disable('x-powered-by');
+  // Security headers (no sniffing, no framing, a strict CSP: the API serves JSON and one plain page).
+  app.use(helmet());
   app.set('etag', false);
   app.use(metricsRouter(services));
   app.use('/api', requireJson(), express.json({ limit: '1mb', strict: false }), authenticate(services));

@@ -39,6 +39,10 @@ export interface Config {
   llmBreakerResetMs: number;
   llmBreakerFailures: number;
   jwtSecret: string | null;
+  rateLoginPerAccount: number;
+  rateLoginPerIp: number;
+  rateChatPerMin: number;
+  rateSignalsPerS: number;
   accessTokenTtlS: number;
   refreshTokenTtlS: number;
   adminEmail: string | null;
@@ -85,6 +89,10 @@ export const ENV_DOCS: { name: string; default: string; meaning: string }[] = [
   { name: 'ADMIN_EMAIL', default: 'admin@localhost.localdomain', meaning: 'email of the first admin, created on a fresh database' },
   { name: 'ADMIN_PASSWORD', default: '(generated, printed once)', meaning: 'password of the first admin (at least 12 characters)' },
   { name: 'JWT_SECRET', default: '(generated into DATA_DIR/jwt-secret)', meaning: 'HS256 key for access tokens, at least 32 characters' },
+  { name: 'RATE_LOGIN_PER_ACCOUNT', default: '10', meaning: 'sign-in attempts per account per 15 minutes (then 429 with Retry-After)' },
+  { name: 'RATE_LOGIN_PER_IP', default: '50', meaning: 'sign-in attempts per client address per 15 minutes' },
+  { name: 'RATE_CHAT_PER_MIN', default: '20', meaning: 'chat questions per user (or address) per minute: LLM spend' },
+  { name: 'RATE_SIGNALS_PER_S', default: '2000', meaning: 'signals per device key per second' },
   { name: 'ACCESS_TOKEN_TTL_S', default: '900', meaning: 'lifetime of an access token' },
   { name: 'REFRESH_TOKEN_TTL_S', default: '2592000', meaning: 'lifetime of a refresh token (each use rotates it)' },
   { name: 'AGENT_THRESHOLDS', default: '{}', meaning: 'JSON overrides of agent thresholds, e.g. {"traffic":{"waitMinutesHigh":8}}' },
@@ -130,6 +138,10 @@ const schema = Joi.object({
   ADMIN_EMAIL: Joi.string().email({ tlds: false }).allow('').default(''),
   ADMIN_PASSWORD: Joi.string().min(12).max(256).allow('').default(''),
   JWT_SECRET: Joi.string().min(32).allow('').default(''),
+  RATE_LOGIN_PER_ACCOUNT: Joi.number().integer().min(1).max(100000).default(10),
+  RATE_LOGIN_PER_IP: Joi.number().integer().min(1).max(1000000).default(50),
+  RATE_CHAT_PER_MIN: Joi.number().integer().min(1).max(100000).default(20),
+  RATE_SIGNALS_PER_S: Joi.number().integer().min(1).max(1000000).default(2000),
   ACCESS_TOKEN_TTL_S: Joi.number().integer().min(30).max(86400).default(900),
   REFRESH_TOKEN_TTL_S: Joi.number().integer().min(300).max(31536000).default(2592000),
   AGENT_THRESHOLDS: Joi.string().allow('').default('{}'),
@@ -199,6 +211,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     llmBreakerFailures: value.LLM_BREAKER_FAILURES,
     jwtSecret: orNull(value.JWT_SECRET),
     accessTokenTtlS: value.ACCESS_TOKEN_TTL_S,
+    rateLoginPerAccount: value.RATE_LOGIN_PER_ACCOUNT,
+    rateLoginPerIp: value.RATE_LOGIN_PER_IP,
+    rateChatPerMin: value.RATE_CHAT_PER_MIN,
+    rateSignalsPerS: value.RATE_SIGNALS_PER_S,
     refreshTokenTtlS: value.REFRESH_TOKEN_TTL_S,
     adminEmail: orNull(value.ADMIN_EMAIL),
     adminPassword: orNull(value.ADMIN_PASSWORD),

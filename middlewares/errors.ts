@@ -32,6 +32,6 @@ export function errorHandler(onUnexpected: (err: unknown) => void): ErrorRequest
       onUnexpected(err);
       e = new AppError(500, 'INTERNAL', 'internal error');
     }
-    res.status(e.status).json(e.toBody());
+    res.set(e.headers).status(e.status).json(e.toBody());
   };
 }

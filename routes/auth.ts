@@ -22,8 +22,13 @@ export function authRouter(s: Services): Router {
   const r = Router();
   r.post('/auth/login', async (req, res) => {
     const { email, password } = validate<{ email: string; password: string }>(loginBody, req.body, 'body');
+    // Counted before the password is checked, so guessing costs attempts whether or not it succeeds.
+    const account = email.normalize('NFKC').trim().toLowerCase();
+    await s.limits.loginPerIp.consume(req.ip ?? 'unknown');
+    await s.limits.loginPerAccount.consume(account);
     const user = await s.users.authenticate(email, password);
     if (!user) throw new AppError(401, 'INVALID_CREDENTIALS', 'wrong email or password', [{ field: 'email' }]);
+    await s.limits.loginPerAccount.reset(account);
     res.json({ ...(await s.tokens.issue(user.id, user.role)), user });
   });
   r.post('/auth/refresh', async (req, res) => {

@@ -4,10 +4,12 @@ import type { Services } from '../services/index.js';
 import { chatInputSchema, type ChatInput, type ChatService } from '../services/chat/index.js';
 import { validate } from '../middlewares/validate.js';
 
-export function chatRouter(s: Pick<Services, 'stations'> & { chat: ChatService }): Router {
+export function chatRouter(s: Pick<Services, 'stations' | 'limits'> & { chat: ChatService }): Router {
   const r = Router();
   r.post('/chat', async (req, res) => {
     const input = validate<ChatInput>(chatInputSchema, req.body ?? {}, 'body');
+    // Each question may cost an LLM call: per user once signed in, per address until then.
+    await s.limits.chatPerUser.consume(req.user ? `user:${req.user.id}` : `ip:${req.ip ?? 'unknown'}`);
     res.json(await s.chat.ask(input));
   });
   return r;

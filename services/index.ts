@@ -5,6 +5,7 @@ import type { ApprovalService } from './approvals.js';
 import type { ChatService } from './chat/index.js';
 import type { TokenService } from './auth/tokens.js';
 import type { UserService } from './auth/users.js';
+import type { Limiter, RateLimitConfig } from './rateLimits.js';
 import type { AnchoringService } from './anchoring/service.js';
 import type { AuditQuery } from './anchoring/audit.js';
 import type { DecisionQuery } from './decisionQuery.js';
@@ -24,6 +25,7 @@ export interface Services {
   chat: ChatService;
   users: UserService;
   tokens: TokenService;
+  limits: Record<keyof RateLimitConfig, Limiter>;
   agents: AgentRegistry;
   health: HealthService;
   metrics: Metrics;

@@ -9,7 +9,7 @@ import { AppError } from '../services/errors.js';
 
 type Ack = (answer: unknown) => void;
 
-export function attachChat(ns: Namespace, s: Pick<Services, 'stations'> & { chat: ChatService }, onError: (err: unknown) => void): void {
+export function attachChat(ns: Namespace, s: Pick<Services, 'stations' | 'limits'> & { chat: ChatService }, onError: (err: unknown) => void): void {
   ns.on('connection', (socket) => {
     // One answer at a time per socket: a second question waits for the client to get the first.
     let busy = false;
@@ -26,8 +26,9 @@ export function attachChat(ns: Namespace, s: Pick<Services, 'stations'> & { chat
         return;
       }
       busy = true;
-      s.chat
-        .ask(value as ChatInput, (text, conversationId) => socket.emit('chat:delta', { text, conversationId }))
+      s.limits.chatPerUser
+        .consume(`ip:${socket.handshake.address}`)
+        .then(() => s.chat.ask(value as ChatInput, (text, conversationId) => socket.emit('chat:delta', { text, conversationId })))
         .then((answer) => {
           socket.emit('chat:done', answer);
           ack({ ok: true, conversationId: answer.conversationId });

@@ -6,6 +6,11 @@ export class RedisCache implements Cache {
 
   constructor(private readonly redis: Redis) {}
 
+  /** The ioredis client, for libraries that speak to Redis themselves (rate limiting). */
+  get client(): Redis {
+    return this.redis;
+  }
+
   static connect(url: string): RedisCache {
     // Auto-pipelining batches the per-signal commands issued in one tick into one round trip.
     return new RedisCache(new Redis(url, { enableAutoPipelining: true, maxRetriesPerRequest: 2, lazyConnect: false }));

@@ -16,7 +16,7 @@ export interface ChatTestApp {
 
 /** Env for an app whose LLM is the stub; no limits that a test run could hit by accident. */
 export function stubEnv(stub: LlmStub, over: Record<string, string> = {}): Record<string, string> {
-  return { GROQ_API_KEY: 'test', GROQ_BASE_URL: stub.url, GROQ_MAX_RETRIES: '0', LLM_RPM: '100000', LLM_QUEUE_MAX: '1000', CHAIN_RPC_URL: 'off', ...over };
+  return { GROQ_API_KEY: 'test', GROQ_BASE_URL: stub.url, GROQ_MAX_RETRIES: '0', LLM_RPM: '100000', LLM_QUEUE_MAX: '1000', CHAIN_RPC_URL: 'off', RATE_CHAT_PER_MIN: '100000', ...over };
 }
 
 /** A distinctive sentence of prompts/chat.v1.md: only chat requests carry it (explanations have their own prompt). */

@@ -47,10 +47,13 @@ import { attachChat } from './socket/chat.js';
 import { UserService } from './services/auth/users.js';
 import { TokenService } from './services/auth/tokens.js';
 import { loadOrCreateSecret } from './services/auth/secrets.js';
-import { authenticate } from './middlewares/auth.js';
+import { authenticate, requireRole } from './middlewares/auth.js';
 import { authRouter } from './routes/auth.js';
 import { createLimiters } from './services/rateLimits.js';
 import helmet from 'helmet';
+import { DEVICE_KEY_DEFAULTS, DeviceKeyService } from './services/deviceKeys.js';
+import { OTP_DEFAULTS, OtpService, inAppOtpDelivery } from './services/otpService.js';
+import { deviceKeysRouter } from './routes/deviceKeys.js';
 import type { ChainTarget } from './services/anchoring/chain.js';
 import { startEmbeddedChain, type EmbeddedChain } from './services/anchoring/embeddedChain.js';
 import { errorHandler, notFound, requireJson } from './middlewares/errors.js';
@@ -198,6 +201,16 @@ export async function createApp(deps: AppDeps): Promise<App> {
   await users.load();
   const tokens = new TokenService(models, loadOrCreateSecret(deps.secretsDir ?? null, 'jwt-secret', config.jwtSecret), { accessS: config.accessTokenTtlS, refreshS: config.refreshTokenTtlS });
 
+  const deviceKeys = new DeviceKeyService({ model: models.DeviceKey, stations, now: () => new Date(), ...DEVICE_KEY_DEFAULTS, onError: onError('deviceKeys') });
+  const otp = new OtpService({
+    otpCodes: models.OtpCode,
+    users: models.User,
+    secret: loadOrCreateSecret(deps.secretsDir ?? null, 'otp-secret', null),
+    deliver: inAppOtpDelivery({ notifications: models.Notification, logger: logger.child({ component: 'otp' }), now: () => new Date(), ttlMs: OTP_DEFAULTS.ttlMs }),
+    now: () => new Date(),
+    onError: onError('otp'),
+    ...OTP_DEFAULTS,
+  });
   const limits = createLimiters(cache, {
     loginPerAccount: { points: config.rateLoginPerAccount, durationS: 15 * 60 },
     loginPerIp: { points: config.rateLoginPerIp, durationS: 15 * 60 },
@@ -205,7 +218,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
     signalsPerDevice: { points: config.rateSignalsPerS, durationS: 1 },
   });
 
-  const services: Services = { bus, ingestion, stations, decisions, anchoring, approvals, audit, chat, users, tokens, limits, agents, health, metrics };
+  const services: Services = { bus, ingestion, stations, decisions, anchoring, approvals, audit, chat, users, tokens, limits, deviceKeys, otp, agents, health, metrics };
 
   const app = express();
   app.disable('x-powered-by');
@@ -214,7 +227,9 @@ export async function createApp(deps: AppDeps): Promise<App> {
   app.set('etag', false);
   app.use(metricsRouter(services));
   app.use('/api', requireJson(), express.json({ limit: '1mb', strict: false }), authenticate(services));
-  app.use('/api', authRouter(services), openapiRouter(), systemRouter(services), dataRouter(services), stationsRouter(services), decisionsRouter(services), auditRouter(services), chatRouter(services));
+  // Device keys are an admin matter (new routes: enforced from the start).
+  app.use('/api/stations/:id/device-keys', requireRole('admin'));
+  app.use('/api', authRouter(services), openapiRouter(), systemRouter(services), dataRouter(services), stationsRouter(services), decisionsRouter(services), auditRouter(services), chatRouter(services), deviceKeysRouter(services));
   app.use(notFound());
   app.use(errorHandler(onError('http')));
 
@@ -248,7 +263,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
       // acknowledged or is being answered, then let the last connections go.
       const ioClosed = new Promise<void>((resolve) => io.close(() => resolve()));
       await Promise.all([signalLog.close(), energyMarket.close(), decisionLog.close()]);
-      await Promise.all([stations.close(), anchoring.close(), llm.close()]);
+      await Promise.all([stations.close(), anchoring.close(), llm.close(), otp.idle()]);
       http.closeIdleConnections();
       const grace = setTimeout(() => http.closeAllConnections(), 2000);
       await ioClosed;

@@ -2,6 +2,8 @@
 // Our ids live in their own uniquely indexed fields, not in _id: the embedded wire
 // server only accepts ObjectId _ids. Mixed fields and minimize:false keep decision content byte-for-byte as hashed (empty objects survive).
 import { Schema, type Connection, type Model } from 'mongoose';
+import { createDeviceKeyModel, type DeviceKeyDoc } from './deviceKey.js';
+import { createOtpCodeModel, type OtpCodeDoc } from './otpCode.js';
 
 const { Mixed } = Schema.Types;
 
@@ -308,6 +310,8 @@ export interface Models {
   EnergyMarket: Model<EnergyMarketDoc>;
   User: Model<UserDoc>;
   RefreshToken: Model<RefreshTokenDoc>;
+  DeviceKey: Model<DeviceKeyDoc>;
+  OtpCode: Model<OtpCodeDoc>;
   Notification: Model<NotificationDoc>;
   Sub: Model<SubDoc>;
 }
@@ -322,6 +326,8 @@ export function createModels(conn: Connection): Models {
     EnergyMarket: conn.model<EnergyMarketDoc>('EnergyMarket', energyMarketSchema),
     User: conn.model<UserDoc>('User', userSchema),
     RefreshToken: conn.model<RefreshTokenDoc>('RefreshToken', refreshTokenSchema),
+    DeviceKey: createDeviceKeyModel(conn),
+    OtpCode: createOtpCodeModel(conn),
     Notification: conn.model<NotificationDoc>('Notification', notificationSchema),
     Sub: conn.model<SubDoc>('Sub', subSchema),
   };

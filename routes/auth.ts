@@ -8,6 +8,8 @@ import { requireRole } from '../middlewares/auth.js';
 import { PASSWORD_RULE, ROLES } from '../services/auth/users.js';
 
 const loginBody = Joi.object({ email: Joi.string().max(320).required(), password: Joi.string().max(256).required() });
+const otpRequestBody = Joi.object({ email: Joi.string().max(320).required() });
+const otpVerifyBody = Joi.object({ email: Joi.string().max(320).required(), code: Joi.string().pattern(/^\d{6}$/).required().messages({ 'string.pattern.base': '"code" must be 6 digits' }) });
 const refreshBody = Joi.object({ refreshToken: Joi.string().max(200).required() });
 const passwordBody = Joi.object({ currentPassword: Joi.string().max(256).required(), newPassword: PASSWORD_RULE.required() });
 const createUserBody = Joi.object({
@@ -28,6 +30,25 @@ export function authRouter(s: Services): Router {
     await s.limits.loginPerAccount.consume(account);
     const user = await s.users.authenticate(email, password);
     if (!user) throw new AppError(401, 'INVALID_CREDENTIALS', 'wrong email or password', [{ field: 'email' }]);
+    await s.limits.loginPerAccount.reset(account);
+    res.json({ ...(await s.tokens.issue(user.id, user.role)), user });
+  });
+  r.post('/auth/otp/request', async (req, res) => {
+    const { email } = validate<{ email: string }>(otpRequestBody, req.body, 'body');
+    await s.limits.loginPerIp.consume(req.ip ?? 'unknown');
+    await s.limits.loginPerAccount.consume(email.normalize('NFKC').trim().toLowerCase());
+    await s.otp.request(email);
+    // The same answer whether or not the account exists.
+    res.status(202).json({ ok: true, message: 'if the account exists, a code was sent to its notifications; it expires in 5 minutes' });
+  });
+  r.post('/auth/otp/verify', async (req, res) => {
+    const { email, code } = validate<{ email: string; code: string }>(otpVerifyBody, req.body, 'body');
+    const account = email.normalize('NFKC').trim().toLowerCase();
+    await s.limits.loginPerIp.consume(req.ip ?? 'unknown');
+    await s.limits.loginPerAccount.consume(account);
+    const userId = await s.otp.verify(email, code);
+    const user = s.users.get(userId);
+    if (!user || user.disabled) throw new AppError(401, 'INVALID_CODE', 'the code is wrong, expired or used', [{ field: 'code' }]);
     await s.limits.loginPerAccount.reset(account);
     res.json({ ...(await s.tokens.issue(user.id, user.role)), user });
   });

@@ -26,7 +26,9 @@ export function stationsRouter(s: Services): Router {
   r.post('/stations', async (req, res) => {
     const reg = validate<StationRegistration>(registrationSchema, req.body, 'body');
     const state = await s.stations.register(reg);
-    res.status(201).json({ station: stationSummary(state, s.stations.predictedWait(state)) });
+    // The station's device key is shown here only; it is stored hashed.
+    const { deviceKey } = await s.deviceKeys.issue(state.id);
+    res.status(201).json({ station: stationSummary(state, s.stations.predictedWait(state)), deviceKey });
   });
   r.get('/stations', (req, res) => {
     const q = validate<{ limit: number; cursor?: string }>(listQuery, req.query, 'query');

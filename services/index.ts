@@ -6,6 +6,8 @@ import type { ChatService } from './chat/index.js';
 import type { TokenService } from './auth/tokens.js';
 import type { UserService } from './auth/users.js';
 import type { Limiter, RateLimitConfig } from './rateLimits.js';
+import type { DeviceKeyService } from './deviceKeys.js';
+import type { OtpService } from './otpService.js';
 import type { AnchoringService } from './anchoring/service.js';
 import type { AuditQuery } from './anchoring/audit.js';
 import type { DecisionQuery } from './decisionQuery.js';
@@ -26,6 +28,8 @@ export interface Services {
   users: UserService;
   tokens: TokenService;
   limits: Record<keyof RateLimitConfig, Limiter>;
+  deviceKeys: DeviceKeyService;
+  otp: OtpService;
   agents: AgentRegistry;
   health: HealthService;
   metrics: Metrics;

@@ -123,6 +123,36 @@ describe('authentication', function () {
     await login('op@example.com', created.body.password).expect(401);
   });
 
+  it('signs in with a one-time code delivered in-app: single use, same answer for unknown accounts', async () => {
+    const op = await t.app.services.users.create({ email: 'otp@example.com', password: 'an-otp-user-password', role: 'operator', stationScope: 'all' });
+    const known = await request(t.url).post('/api/auth/otp/request').send({ email: 'otp@example.com' }).expect(202);
+    const unknown = await request(t.url).post('/api/auth/otp/request').send({ email: 'ghost@example.com' }).expect(202);
+    expect(unknown.body).to.deep.equal(known.body);
+    await t.app.services.otp.idle();
+    const note = await t.app.models.Notification.findOne({ userId: op.user.id, kind: 'otp' }).lean();
+    const code = /\b(\d{6})\b/.exec(note!.body)![1];
+    expect(await t.app.models.OtpCode.countDocuments({ codeHash: code })).to.equal(0);
+    await request(t.url).post('/api/auth/otp/verify').send({ email: 'otp@example.com', code: 'abc' }).expect(400);
+    const ok = await request(t.url).post('/api/auth/otp/verify').send({ email: 'otp@example.com', code }).expect(200);
+    expect(ok.body.user.email).to.equal('otp@example.com');
+    const again = await request(t.url).post('/api/auth/otp/verify').send({ email: 'otp@example.com', code }).expect(401);
+    expect(again.body.error.code).to.equal('INVALID_CODE');
+  });
+
+  it('issues a device key with each station, shown once, and lets only admins manage keys', async () => {
+    const adminToken = (await login(admin.email, admin.password).expect(200)).body.accessToken as string;
+    const { body } = await request(t.url).post('/api/stations').send(aRegistration('st-keyed')).expect(201);
+    expect(body.deviceKey).to.match(/^dk_[0-9a-f]{12}\.[A-Za-z0-9_-]{43}$/);
+    expect(await t.app.services.deviceKeys.verify(body.deviceKey)).to.deep.include({ stationId: 'st-keyed' });
+    await request(t.url).get('/api/stations/st-keyed/device-keys').expect(401);
+    const op = await t.app.services.users.create({ email: 'keys-op@example.com', password: 'an-operator-password', role: 'operator', stationScope: 'all' });
+    const opToken = (await login(op.user.email, 'an-operator-password').expect(200)).body.accessToken as string;
+    await request(t.url).get('/api/stations/st-keyed/device-keys').set('Authorization', `Bearer ${opToken}`).expect(403);
+    const list = await request(t.url).get('/api/stations/st-keyed/device-keys').set('Authorization', `Bearer ${adminToken}`).expect(200);
+    expect(list.body.items).to.have.length(1);
+    expect(JSON.stringify(list.body)).to.not.contain(body.deviceKey.split('.')[1]);
+  });
+
   it('changes a password with the current one', async () => {
     const s = (await login(admin.email, admin.password).expect(200)).body;
     const auth = { Authorization: `Bearer ${s.accessToken}` };

@@ -26,7 +26,11 @@ const USAGE = `usage: npm run simulate -- [options]
   --batch N            signals per REST request, 1..${MAX_BATCH} (default: about rate/10)
   --truth FILE         ground truth output (default ./sim-output/truth.json)
   --keys FILE          device keys saved from registration, reused next run (default ./sim-output/device-keys.json)
-  --token JWT          admin/operator token; or --email and --password (default $ADMIN_EMAIL, $ADMIN_PASSWORD)
+  --email EMAIL        sign in as this admin/operator (default $COPILOT_EMAIL); needs --password
+  --password PW        its password (default $COPILOT_PASSWORD)
+  --token JWT          an admin/operator access token instead (default $COPILOT_TOKEN)
+                       Registering stations needs an admin. Stations registered by this run send
+                       with their own device key (kept in --keys); the others with the token.
   --dry-run            generate only: no server, still writes the truth file
   --quiet              no progress bar`;
 
@@ -94,6 +98,9 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`--url must be an http(s) URL, got "${values.url}"`);
   if (Number.isNaN(Date.parse(values.start))) throw new UsageError(`--start must be an ISO 8601 time, got "${values.start}"`);
+  const email = orNone(values.email ?? env.COPILOT_EMAIL);
+  const password = orNone(values.password ?? env.COPILOT_PASSWORD);
+  if ((email === undefined) !== (password === undefined)) throw new UsageError('--email and --password go together (or COPILOT_EMAIL and COPILOT_PASSWORD)');
   return {
     url: values.url.replace(/\/+$/, ''),
     stations: numberFlag('stations', values.stations, 1, 1000, true),
@@ -107,13 +114,15 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
     batchSize: values.batch === undefined ? undefined : numberFlag('batch', values.batch, 1, MAX_BATCH, true),
     truthPath: values.truth,
     keysPath: values.keys,
-    token: values.token ?? env.SIM_TOKEN,
-    email: values.email ?? env.ADMIN_EMAIL,
-    password: values.password ?? env.ADMIN_PASSWORD,
+    token: orNone(values.token ?? env.COPILOT_TOKEN),
+    email,
+    password,
     dryRun: values['dry-run'],
     quiet: values.quiet,
   };
 }
+
+const orNone = (v: string | undefined): string | undefined => (v === undefined || v.trim() === '' ? undefined : v);
 
 async function loadKeys(path: string): Promise<Map<string, string>> {
   if (!existsSync(path)) return new Map();
@@ -159,12 +168,17 @@ export async function main(argv: string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  const creds: Credentials = { token: opts.token, deviceKeys: opts.dryRun ? new Map() : await loadKeys(opts.keysPath) };
+  const creds: Credentials = {
+    token: opts.token,
+    login: opts.email && opts.password ? { email: opts.email, password: opts.password } : undefined,
+    deviceKeys: opts.dryRun ? new Map() : await loadKeys(opts.keysPath),
+  };
   let send: SendFn = async () => undefined;
   let register: ((stations: StationRegistration[]) => Promise<void>) | undefined;
   let close: () => void = () => undefined;
   if (!opts.dryRun) {
-    if (!creds.token && opts.email && opts.password) creds.token = await login(opts.url, opts.email, opts.password);
+    // Signed in once; the transports refresh the token when it expires.
+    if (!creds.token && creds.login) Object.assign(creds, await login(opts.url, creds.login.email, creds.login.password));
     const registrar = stationRegistrar(opts.url, creds);
     register = async (stations) => {
       await registrar(stations);

@@ -122,7 +122,7 @@ describe('simulate transports against local servers', () => {
     expect(posted.reduce((n, p) => n + p.count, 0)).to.equal(summary.sent);
   });
 
-  it('sends over Socket.io /ingest with the device key in the handshake and counts acks', async () => {
+  it('sends over Socket.io /ingest with each station device key in the handshake when there is no token, and counts acks', async () => {
     const httpIo = createServer();
     const io = new IoServer(httpIo);
     const seen = new Map<string, number>();
@@ -146,7 +146,7 @@ describe('simulate transports against local servers', () => {
       expect(summary.accepted).to.equal(summary.sent - limits);
       const bad = socketSender(ioUrl, { deviceKeys: new Map([['st-001', 'wrong']]) });
       const err = await bad.send([...createSimulation(base).signals()].slice(0, 1)).catch((e: Error) => e);
-      expect(String(err)).to.match(/st-001 refused: bad key/);
+      expect(String(err)).to.match(/for st-001 with its device key refused: bad key/);
       bad.close();
     } finally {
       sock.close();

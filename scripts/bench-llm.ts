@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { build, type Histogram } from 'hdr-histogram-js';
 import { startLlmStub, type LlmStub, type StubRequest } from '../test/helpers/llmStub.js';
-import { startServer } from './bench/child.js';
+import { adminEnv, benchAdmin, signIn, startServer } from './bench/child.js';
 import { runStep } from './bench/load.js';
 import { numberFlag } from './cli.js';
 import { runSimulation } from './sim/index.js';
@@ -35,12 +35,13 @@ function groundedReply(req: StubRequest): string {
 async function pipelineImpact(rate: number, durationS: number, repeat: number): Promise<void> {
   const modes = ['no LLM', 'LLM hanging', 'LLM failing (500)'] as const;
   const rows: { mode: string; run: number; accepted: number; p99: number; explained: string }[] = [];
+  const admin = benchAdmin();
   // Modes in rotation, so that a noisy minute on this shared machine does not fall on one mode only.
   for (let run = 1; run <= repeat; run++) for (const mode of modes) {
     let stub: LlmStub | null = null;
     const dataDir = await mkdtemp(join(tmpdir(), 'bench-llm-'));
     try {
-      const env: Record<string, string> = { PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'warn', SEED_DEMO: '1', SIMULATE: '0', MONGODB_URI: '', REDIS_URL: '', CHAIN_RPC_URL: 'off', GROQ_API_KEY: '' };
+      const env: Record<string, string> = { PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'warn', SEED_DEMO: '1', SIMULATE: '0', MONGODB_URI: '', REDIS_URL: '', CHAIN_RPC_URL: 'off', GROQ_API_KEY: '', ...adminEnv(admin) };
       if (mode !== 'no LLM') {
         stub = await startLlmStub();
         stub.respond(mode === 'LLM hanging' ? () => ({ hang: true }) : () => ({ status: 500 }));
@@ -49,9 +50,11 @@ async function pipelineImpact(rate: number, durationS: number, repeat: number): 
       log(`bench:llm: pipeline at ${rate}/s, ${mode}, run ${run} of ${repeat} ...`);
       const child = await startServer({ script: 'server.ts', cwd: ROOT, env });
       try {
-        const res = await fetch(`${child.url}/api/stations?limit=1000`);
+        const token = await signIn(child.url, admin);
+        const res = await fetch(`${child.url}/api/stations?limit=1000`, { headers: { authorization: `Bearer ${token}` } });
+        if (!res.ok) throw new Error(`GET /api/stations answered ${res.status}: ${await res.text()}`);
         const stations = ((await res.json()) as { items: { id: string; capacity: { bays: number; chargers: number; batterySlots: number } }[] }).items;
-        const r = await runStep({ url: child.url, stations, clients: 4, window: 128, rate, warmupS: 3, durationS, hotShare: 0.1 });
+        const r = await runStep({ url: child.url, stations, clients: 4, window: 128, rate, warmupS: 3, durationS, hotShare: 0.1, token });
         const metrics = await (await fetch(`${child.url}/metrics`)).text();
         const outcomes = [...metrics.matchAll(/copilot_llm_explanations_total\{result="(\w+)"\} (\d+)/g)].map((m) => `${m[1]} ${m[2]}`).join(', ');
         rows.push({ mode, run, accepted: r.acceptedPerS, p99: r.updatedMs.p99, explained: outcomes || '-' });

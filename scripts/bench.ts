@@ -7,7 +7,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { startServer, threadProfiles, type ServerChild } from './bench/child.js';
+import { adminEnv, benchAdmin, signIn, startServer, threadProfiles, type ServerChild } from './bench/child.js';
 import { runStep, type StepResult } from './bench/load.js';
 import type { BenchStation } from './bench/signals.js';
 import { formatProfile, summarizeProfile, type ProfileSummary } from './bench/profile.js';
@@ -95,15 +95,18 @@ export function parseOptions(argv: string[]): Options | null {
 
 let active: ServerChild | null = null;
 const tempDirs: string[] = [];
+// Every fresh copilot creates this admin on its empty database; the load signs in as it.
+const ADMIN = benchAdmin();
 
-async function startCopilot(cpuProfDir?: string): Promise<ServerChild> {
+async function startCopilot(cpuProfDir?: string): Promise<{ child: ServerChild; token: string }> {
   const dataDir = await mkdtemp(join(tmpdir(), 'bench-data-'));
   tempDirs.push(dataDir);
   // Empty MONGODB_URI / REDIS_URL force the embedded defaults whatever the caller's shell holds.
-  const env = { PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'warn', SEED_DEMO: '1', SIMULATE: '0', SIMULATE_STATIONS: String(STATIONS), MONGODB_URI: '', REDIS_URL: '' };
-  active = await startServer({ script: 'server.ts', cwd: ROOT, env, cpuProfDir });
-  await chainUp(active.url);
-  return active;
+  const env = { PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'warn', SEED_DEMO: '1', SIMULATE: '0', SIMULATE_STATIONS: String(STATIONS), MONGODB_URI: '', REDIS_URL: '', ...adminEnv(ADMIN) };
+  const child = await startServer({ script: 'server.ts', cwd: ROOT, env, cpuProfDir });
+  active = child;
+  await chainUp(child.url);
+  return { child, token: await signIn(child.url, ADMIN) };
 }
 
 /** The embedded chain starts beside the server: measure anchoring only once it is there. */
@@ -130,9 +133,10 @@ async function stopActive(): Promise<void> {
 }
 
 /** The seeded stations; registers them when the demo seeding is not available. */
-async function stationsOf(url: string): Promise<BenchStation[]> {
+async function stationsOf(url: string, token: string): Promise<BenchStation[]> {
+  const authorization = `Bearer ${token}`;
   const list = async () => {
-    const res = await fetch(`${url}/api/stations`);
+    const res = await fetch(`${url}/api/stations?limit=1000`, { headers: { authorization } });
     if (!res.ok) throw new Error(`GET /api/stations answered ${res.status}: ${await res.text()}`);
     return ((await res.json()) as { items: BenchStation[] }).items.map((s) => ({ id: s.id, capacity: s.capacity }));
   };
@@ -141,7 +145,7 @@ async function stationsOf(url: string): Promise<BenchStation[]> {
   for (let i = 1; i <= STATIONS; i++) {
     const id = `bench-${String(i).padStart(3, '0')}`;
     const body = { id, name: `Bench ${i}`, location: { lat: 52.52 + i * 0.01, lng: 13.4 + i * 0.01 }, capacity: { bays: 4, chargers: 6, batterySlots: 40 } };
-    const res = await fetch(`${url}/api/stations`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const res = await fetch(`${url}/api/stations`, { method: 'POST', headers: { 'content-type': 'application/json', authorization }, body: JSON.stringify(body) });
     if (res.status !== 201 && res.status !== 409) throw new Error(`POST /api/stations answered ${res.status}: ${await res.text()}`);
   }
   return list();
@@ -161,9 +165,9 @@ const meets = (r: StepResult): boolean =>
   (r.target === null || r.acceptedPerS >= r.target * MIN_ACHIEVED);
 
 async function step(kind: Row['kind'], rate: number | null, o: Options, stations: BenchStation[], cpuProfDir?: string): Promise<Row> {
-  const child = kind === 'copilot' ? await startCopilot(cpuProfDir) : await startBare();
+  const { child, token } = kind === 'copilot' ? await startCopilot(cpuProfDir) : { child: await startBare(), token: undefined };
   try {
-    const r = await runStep({ url: child.url, stations, clients: o.clients, window: o.window, rate, warmupS: o.warmupS, durationS: o.durationS, hotShare: o.hotShare });
+    const r = await runStep({ url: child.url, stations, clients: o.clients, window: o.window, rate, warmupS: o.warmupS, durationS: o.durationS, hotShare: o.hotShare, token });
     return { ...r, kind, meetsTarget: meets(r) };
   } finally {
     await stopActive();
@@ -205,7 +209,7 @@ async function run(o: Options): Promise<void> {
   log(`bench: ${cpus().length} CPUs (${cpus()[0]?.model ?? 'unknown'}), node ${process.version}; ${o.clients} clients x window ${o.window}; ${o.warmupS} s warm-up + ${o.durationS} s per step`);
 
   const probe = await startCopilot();
-  const stations = await stationsOf(probe.url).finally(stopActive);
+  const stations = await stationsOf(probe.child.url, probe.token).finally(stopActive);
   log(`bench: ${stations.length} stations registered`);
 
   const rows: Row[] = [];

@@ -1,6 +1,7 @@
 // Runs a server under test in its own process, so the load generator never
 // shares its event loop, and reads its Prometheus metrics.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -72,6 +73,27 @@ export function startServer(opts: StartOptions): Promise<ServerChild> {
       reject(new Error(`${opts.script} exited with code ${code} before listening; output:\n${out}${tail}`));
     });
   });
+}
+
+export interface Admin {
+  email: string;
+  password: string;
+}
+
+/** The first admin of a fresh copilot child: pass `adminEnv(admin)` in its env, then `signIn`. */
+export function benchAdmin(): Admin {
+  // 18 random bytes are 24 base64url characters: no guessable default, nothing printed.
+  return { email: 'bench@localhost.localdomain', password: randomBytes(18).toString('base64url') };
+}
+
+export const adminEnv = (a: Admin): Record<string, string> => ({ ADMIN_EMAIL: a.email, ADMIN_PASSWORD: a.password });
+
+/** An access token for `admin` (POST /api/auth/login). */
+export async function signIn(url: string, admin: Admin): Promise<string> {
+  const res = await fetch(`${url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(admin) });
+  const body = (await res.json().catch(() => null)) as { accessToken?: unknown } | null;
+  if (!res.ok || typeof body?.accessToken !== 'string') throw new Error(`login as ${admin.email} answered ${res.status}: ${JSON.stringify(body)}`);
+  return body.accessToken;
 }
 
 /** Parses the Prometheus text format into `name{labels}` -> value (labels kept verbatim). */

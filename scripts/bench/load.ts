@@ -17,6 +17,8 @@ export interface StepOptions {
   warmupS: number;
   durationS: number;
   hotShare: number;
+  /** Admin/operator access token for /dashboard and /ingest; the bare echo takes none. */
+  token?: string;
 }
 
 export interface Latency {
@@ -72,11 +74,12 @@ interface Client {
 
 export async function runStep(o: StepOptions): Promise<StepResult> {
   const gen = new SignalGenerator(o.stations, o.hotShare);
-  const dashboard = await connect(o.url, '/dashboard', { token: 'bench' });
+  const auth: Record<string, string> = o.token === undefined ? {} : { token: o.token };
+  const dashboard = await connect(o.url, '/dashboard', auth);
   const sub = (await dashboard.timeout(5000).emitWithAck('subscribe', { stationIds: '*' })) as { ok?: boolean; error?: unknown };
   if (!sub?.ok) throw new Error(`dashboard subscribe refused: ${JSON.stringify(sub)}`);
   const clients: Client[] = [];
-  for (let i = 0; i < o.clients; i++) clients.push({ socket: await connect(o.url, '/ingest', { deviceKey: 'bench' }), inflight: 0 });
+  for (let i = 0; i < o.clients; i++) clients.push({ socket: await connect(o.url, '/ingest', auth), inflight: 0 });
 
   const ack = hist();
   const updated = hist();

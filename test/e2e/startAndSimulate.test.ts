@@ -1,6 +1,7 @@
-// End to end, as a user runs it: start the server on embedded defaults, feed it with
-// `npm run simulate`'s script, read decisions over REST, stop it, start it again.
+// End to end, as a user runs it: start the server on embedded defaults with a first admin, feed it
+// with `npm run simulate`'s script signed in as that admin, read decisions over REST, stop it, start it again.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -8,6 +9,7 @@ import { expect } from 'chai';
 import request from 'supertest';
 
 const ROOT = path.resolve(__dirname, '../..');
+const ADMIN = { email: 'e2e@localhost.localdomain', password: randomBytes(18).toString('base64url') };
 
 interface Started {
   child: ChildProcess;
@@ -18,7 +20,7 @@ interface Started {
 function startServer(dataDir: string): Promise<Started> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'server.ts'], {
     cwd: ROOT,
-    env: { ...process.env, PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'info', SIMULATE: '0', SIMULATE_STATIONS: '5', MONGODB_URI: '', REDIS_URL: '' },
+    env: { ...process.env, PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'info', SIMULATE: '0', SIMULATE_STATIONS: '5', MONGODB_URI: '', REDIS_URL: '', ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -42,12 +44,19 @@ function stop(s: Started): Promise<number | null> {
 
 function run(args: string[]): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    // The simulator's own env credentials from the caller's shell must not stand in for the flags under test.
+    const env = { ...process.env, COPILOT_EMAIL: '', COPILOT_PASSWORD: '', COPILOT_TOKEN: '' };
+    const child = spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout?.on('data', (b: Buffer) => (out += b.toString()));
     child.stderr?.on('data', (b: Buffer) => (out += b.toString()));
     child.once('exit', (code) => resolve({ code, out }));
   });
+}
+
+async function signIn(url: string): Promise<string> {
+  const res = await request(url).post('/api/auth/login').send(ADMIN).expect(200);
+  return `Bearer ${res.body.accessToken as string}`;
 }
 
 describe('e2e: npm start, simulate, restart', function () {
@@ -63,17 +72,22 @@ describe('e2e: npm start, simulate, restart', function () {
     let stations: { id: string }[];
     let decisions: { id: string; hash: string }[];
     try {
-      const st = await request(first.url).get('/api/stations').expect(200);
+      const auth = await signIn(first.url);
+      const st = await request(first.url).get('/api/stations').set('authorization', auth).expect(200);
       stations = st.body.items;
       expect(stations).to.have.length(5);
 
       const truth = path.join(dataDir, 'truth.json');
-      const sim = await run(['scripts/simulate.ts', '--url', first.url, '--stations', '5', '--scenario', 'heatwave', '--duration', '90', '--rate', '0', '--quiet', '--truth', truth, '--keys', path.join(dataDir, 'keys.json')]);
+      const sim = await run(['scripts/simulate.ts', '--url', first.url, '--stations', '5', '--scenario', 'heatwave', '--duration', '90', '--rate', '0', '--quiet', '--truth', truth, '--keys', path.join(dataDir, 'keys.json'), '--email', ADMIN.email, '--password', ADMIN.password]);
       expect(sim.code, sim.out).to.equal(0);
 
-      const d = await request(first.url).get('/api/decisions').query({ limit: 200 }).expect(200);
+      const d = await request(first.url).get('/api/decisions').set('authorization', auth).query({ limit: 200 }).expect(200);
       decisions = d.body.items;
       expect(decisions.length).to.be.greaterThan(0);
+      const anonymous = await request(first.url).get('/api/decisions');
+      expect(anonymous.status, 'GET /api/decisions without credentials').to.equal(401);
+      // Scrapers and probes need no credentials.
+      await request(first.url).get('/api/health').expect(200);
       const m = await request(first.url).get('/metrics').expect(200);
       expect(m.text).to.match(/copilot_signals_accepted_total\{type="charger_temp"\} [1-9]/);
     } finally {
@@ -84,9 +98,11 @@ describe('e2e: npm start, simulate, restart', function () {
     const second = await startServer(dataDir);
     try {
       expect(second.output()).to.not.include('demo city seeded');
-      const again = await request(second.url).get('/api/decisions').query({ limit: 200 }).expect(200);
+      // The admin was created on the first start and kept with the data; this start creates none.
+      const auth = await signIn(second.url);
+      const again = await request(second.url).get('/api/decisions').set('authorization', auth).query({ limit: 200 }).expect(200);
       expect(again.body.items.map((x: { id: string; hash: string }) => [x.id, x.hash])).to.deep.equal(decisions.map((x) => [x.id, x.hash]));
-      const st = await request(second.url).get(`/api/stations/${stations[0].id}`).expect(200);
+      const st = await request(second.url).get(`/api/stations/${stations[0].id}`).set('authorization', auth).expect(200);
       expect(st.body.version).to.be.greaterThan(0);
     } finally {
       expect(await stop(second)).to.equal(0);

@@ -4,6 +4,8 @@ import Joi from 'joi';
 import type { Services } from '../services/index.js';
 import { AppError } from '../services/errors.js';
 import { validate } from '../middlewares/validate.js';
+import { requireRole } from '../middlewares/auth.js';
+import { visibleDecision } from './decisions.js';
 
 const idParams = Joi.object({ id: Joi.string().min(1).max(200).required() });
 const batchQuery = Joi.object({
@@ -14,8 +16,9 @@ const batchQuery = Joi.object({
 
 export function auditRouter(s: Services): Router {
   const r = Router();
-  r.get('/audit/decisions/:id/proof', async (req, res) => {
+  r.get('/audit/decisions/:id/proof', requireRole('auditor'), async (req, res) => {
     const { id } = validate<{ id: string }>(idParams, req.params, 'params');
+    await visibleDecision(s, req.user!, id);
     try {
       res.json(await s.audit.proof(id));
     } catch (err) {
@@ -23,14 +26,15 @@ export function auditRouter(s: Services): Router {
       throw err;
     }
   });
-  r.get('/audit/decisions/:id/verify', async (req, res) => {
+  r.get('/audit/decisions/:id/verify', requireRole('auditor'), async (req, res) => {
     const { id } = validate<{ id: string }>(idParams, req.params, 'params');
+    await visibleDecision(s, req.user!, id);
     res.json(await s.audit.verify(id));
   });
-  r.get('/audit/batches', async (req, res) => {
+  r.get('/audit/batches', requireRole('auditor'), async (req, res) => {
     res.json(await s.audit.batches(validate(batchQuery, req.query, 'query')));
   });
-  r.get('/audit/contract', (_req, res) => {
+  r.get('/audit/contract', requireRole('auditor'), (_req, res) => {
     res.json(s.audit.contract());
   });
   return r;

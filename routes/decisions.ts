@@ -2,9 +2,11 @@ import { Router } from 'express';
 import Joi from 'joi';
 import type { Services } from '../services/index.js';
 import type { DecisionFilter } from '../services/decisionQuery.js';
+import type { PublicUser } from '../services/auth/users.js';
 import { AppError } from '../services/errors.js';
 import { validate } from '../middlewares/validate.js';
 import { AGENT_NAMES } from '../services/agentRegistry.js';
+import { inScope, requireRole } from '../middlewares/auth.js';
 
 const iso = Joi.string().isoDate();
 const listQuery = Joi.object({
@@ -20,26 +22,40 @@ const listQuery = Joi.object({
 
 const answerBody = Joi.object({ note: Joi.string().trim().max(500).allow('') }).unknown(false);
 
+/** 404 for a decision that does not exist or lies outside the user's station scope (the same answer, so ids cannot be probed). */
+export async function visibleDecision(s: Services, user: PublicUser, id: string): Promise<void> {
+  const doc = await s.decisions.getDoc(id);
+  if (!doc || !inScope(user, doc.stationId)) throw new AppError(404, 'UNKNOWN_DECISION', `decision ${id} does not exist`, [{ field: 'id' }]);
+}
+
 export function decisionsRouter(s: Services): Router {
   const r = Router();
   for (const [path, outcome] of [['approve', 'approved'], ['reject', 'rejected']] as const) {
-    r.post(`/decisions/:id/${path}`, async (req, res) => {
+    r.post(`/decisions/:id/${path}`, requireRole('operator'), async (req, res) => {
       const { note } = validate<{ note?: string }>(answerBody, req.body ?? {}, 'body');
       // Until access control lands the operator is not known; the record says so.
-      res.json(await s.approvals.answer(req.params.id, outcome, 'unauthenticated', note ? note : null));
+      await visibleDecision(s, req.user!, String(req.params.id));
+      res.json(await s.approvals.answer(String(req.params.id), outcome, req.user!.email, note ? note : null));
     });
   }
-  r.get('/decisions', async (req, res) => {
+  r.get('/decisions', requireRole('operator', 'auditor'), async (req, res) => {
     const f = validate<DecisionFilter>(listQuery, req.query, 'query');
+    const scope = req.user!.stationScope;
+    if (scope !== 'all') {
+      if (f.stationId && !scope.includes(f.stationId)) {
+        res.json({ items: [], nextCursor: null });
+        return;
+      }
+      f.stationIds = scope;
+    }
     // Stored times are normalised ISO strings, so compare in that form.
     if (f.since) f.since = new Date(f.since).toISOString();
     if (f.until) f.until = new Date(f.until).toISOString();
     res.json(await s.decisions.list(f));
   });
-  r.get('/decisions/:id', async (req, res) => {
-    const rec = await s.decisions.get(req.params.id);
-    if (!rec) throw new AppError(404, 'UNKNOWN_DECISION', `decision ${req.params.id} does not exist`, [{ field: 'id' }]);
-    res.json(rec);
+  r.get('/decisions/:id', requireRole('operator', 'auditor'), async (req, res) => {
+    await visibleDecision(s, req.user!, String(req.params.id));
+    res.json(await s.decisions.get(String(req.params.id)));
   });
   return r;
 }

@@ -5,6 +5,7 @@ import type { Services } from '../services/index.js';
 import { AppError } from '../services/errors.js';
 import { validate } from '../middlewares/validate.js';
 import { stationSummary } from '../services/stationView.js';
+import { inScope, requireRole } from '../middlewares/auth.js';
 
 const idPattern = /^[A-Za-z0-9][A-Za-z0-9._:-]*$/;
 
@@ -23,23 +24,24 @@ const listQuery = Joi.object({ limit: Joi.number().integer().min(1).max(1000).de
 
 export function stationsRouter(s: Services): Router {
   const r = Router();
-  r.post('/stations', async (req, res) => {
+  r.post('/stations', requireRole('admin'), async (req, res) => {
     const reg = validate<StationRegistration>(registrationSchema, req.body, 'body');
     const state = await s.stations.register(reg);
     // The station's device key is shown here only; it is stored hashed.
     const { deviceKey } = await s.deviceKeys.issue(state.id);
     res.status(201).json({ station: stationSummary(state, s.stations.predictedWait(state)), deviceKey });
   });
-  r.get('/stations', (req, res) => {
+  r.get('/stations', requireRole('operator', 'auditor'), (req, res) => {
     const q = validate<{ limit: number; cursor?: string }>(listQuery, req.query, 'query');
-    const all = s.stations.list();
+    const all = s.stations.list().filter((x) => inScope(req.user!, x.id));
     const start = q.cursor ? all.findIndex((x) => x.id > q.cursor!) : 0;
     const page = start < 0 ? [] : all.slice(start, start + q.limit);
     const more = start >= 0 && start + q.limit < all.length;
     res.json({ items: page.map((x) => stationSummary(x, s.stations.predictedWait(x))), nextCursor: more ? page[page.length - 1].id : null });
   });
-  r.get('/stations/:id', (req, res) => {
-    const state = s.stations.get(req.params.id);
+  r.get('/stations/:id', requireRole('operator', 'auditor'), (req, res) => {
+    const id = String(req.params.id);
+    const state = inScope(req.user!, id) ? s.stations.get(id) : undefined;
     if (!state) throw new AppError(404, 'UNKNOWN_STATION', `station ${req.params.id} is not registered`, [{ field: 'id' }]);
     res.json({ ...state, predictedWaitMin: Math.round(s.stations.predictedWait(state) * 10) / 10 });
   });

@@ -1,6 +1,7 @@
 // Liveness, readiness, metrics and the agents' status.
 import { Router } from 'express';
 import type { Services } from '../services/index.js';
+import { requireRole } from '../middlewares/auth.js';
 
 export function systemRouter(s: Services): Router {
   const r = Router();
@@ -12,7 +13,7 @@ export function systemRouter(s: Services): Router {
     const h = await s.health.report();
     res.status(h.ready ? 200 : 503).json({ ready: h.ready, parts: h.parts });
   });
-  r.get('/agents', (_req, res) => {
+  r.get('/agents', requireRole('operator'), (_req, res) => {
     res.json({ items: s.agents.describe(), policy: s.agents.policy, nextCursor: null });
   });
   return r;

@@ -8,6 +8,8 @@ import type { AnchoringService } from './anchoring/service.js';
 
 export interface DecisionFilter {
   stationId?: string;
+  /** Only these stations (a user's scope). */
+  stationIds?: string[];
   agent?: string;
   action?: string;
   status?: string;
@@ -63,6 +65,7 @@ export class DecisionQuery {
   async list(f: DecisionFilter): Promise<{ items: DecisionRecord[]; nextCursor: string | null }> {
     const q: FilterQuery<DecisionLogDoc> = {};
     if (f.stationId) q.stationId = f.stationId;
+    else if (f.stationIds) q.stationId = { $in: f.stationIds };
     if (f.agent) q.agents = f.agent;
     if (f.action) q.actionNames = f.action;
     if (f.status) q.status = f.status;

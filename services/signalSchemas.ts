@@ -67,7 +67,7 @@ const envelope = Joi.object({
 });
 
 export interface SignalError {
-  code: 'VALIDATION_FAILED' | 'UNKNOWN_STATION' | 'DUPLICATE_IN_BATCH';
+  code: 'VALIDATION_FAILED' | 'UNKNOWN_STATION' | 'DUPLICATE_IN_BATCH' | 'FORBIDDEN_STATION';
   field: string;
   message: string;
 }

@@ -3,14 +3,18 @@
 // and replace them with `reply` at chat:done (a citation that could not be checked yet, or a
 // switch to the fallback mid-answer, makes the two differ).
 import type { Namespace } from 'socket.io';
+import { requireSocketUser } from './auth.js';
+import type { PublicUser } from '../services/auth/users.js';
 import type { Services } from '../services/index.js';
 import { chatInputSchema, type ChatInput, type ChatService } from '../services/chat/index.js';
 import { AppError } from '../services/errors.js';
 
 type Ack = (answer: unknown) => void;
 
-export function attachChat(ns: Namespace, s: Pick<Services, 'stations' | 'limits'> & { chat: ChatService }, onError: (err: unknown) => void): void {
+export function attachChat(ns: Namespace, s: Services, onError: (err: unknown) => void): void {
+  ns.use(requireSocketUser(s, 'operator'));
   ns.on('connection', (socket) => {
+    const user = socket.data.user as PublicUser;
     // One answer at a time per socket: a second question waits for the client to get the first.
     let busy = false;
     socket.on('chat:message', (payload: unknown, cb: unknown) => {
@@ -25,9 +29,13 @@ export function attachChat(ns: Namespace, s: Pick<Services, 'stations' | 'limits
         ack({ ok: false, error: { code: 'CHAT_BUSY', message: 'the previous question is still being answered', details: [] } });
         return;
       }
+      if (user.stationScope !== 'all') {
+        ack({ ok: false, error: { code: 'FORBIDDEN', message: 'the chat is open to users with access to all stations for now', details: [] } });
+        return;
+      }
       busy = true;
       s.limits.chatPerUser
-        .consume(`ip:${socket.handshake.address}`)
+        .consume(`user:${user.id}`)
         .then(() => s.chat.ask(value as ChatInput, (text, conversationId) => socket.emit('chat:delta', { text, conversationId })))
         .then((answer) => {
           socket.emit('chat:done', answer);

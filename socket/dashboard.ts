@@ -4,6 +4,8 @@ import Joi from 'joi';
 import type { Services } from '../services/index.js';
 import type { DecisionRecord } from '../eventBus/types.js';
 import { stationSummary } from '../services/stationView.js';
+import { requireSocketUser } from './auth.js';
+import type { PublicUser } from '../services/auth/users.js';
 
 const ALL_ROOM = 'all';
 const room = (stationId: string) => `station:${stationId}`;
@@ -33,7 +35,9 @@ export function decisionSummary(r: DecisionRecord) {
 }
 
 export function attachDashboard(ns: Namespace, s: Services): void {
+  ns.use(requireSocketUser(s, 'operator', 'auditor'));
   ns.on('connection', (socket) => {
+    const user = socket.data.user as PublicUser;
     const handle = (join: boolean) => (payload: unknown, cb: unknown) => {
       const ack = typeof cb === 'function' ? (cb as (a: unknown) => void) : () => undefined;
       const { error, value } = subscribeSchema.validate(payload);
@@ -43,13 +47,15 @@ export function attachDashboard(ns: Namespace, s: Services): void {
       }
       const ids: string[] | '*' = value.stationIds;
       if (ids !== '*') {
-        const unknown = ids.filter((id) => !s.stations.has(id));
+        // Out of scope reads as unknown: ids cannot be probed.
+        const unknown = ids.filter((id) => !s.stations.has(id) || (user.stationScope !== 'all' && !user.stationScope.includes(id)));
         if (unknown.length) {
           ack({ ok: false, error: { code: 'UNKNOWN_STATION', message: `unknown stations: ${unknown.join(', ')}`, details: [{ field: 'stationIds' }] } });
           return;
         }
       }
-      const rooms = ids === '*' ? [ALL_ROOM] : ids.map(room);
+      // "*" is every station the user may see: the all-stations room only for all-scope users.
+      const rooms = ids === '*' ? (user.stationScope === 'all' ? [ALL_ROOM] : user.stationScope.map(room)) : ids.map(room);
       if (join) void socket.join(rooms);
       else for (const r of rooms) void socket.leave(r);
       ack({ ok: true, stationIds: ids });

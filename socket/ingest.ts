@@ -2,6 +2,9 @@
 import type { Namespace } from 'socket.io';
 import type { Services } from '../services/index.js';
 import { MAX_BATCH_SIGNALS } from '../services/ingestion.js';
+import { ingestAs, type IngestActor } from '../services/ingestAuth.js';
+import { requireIngestActor } from './auth.js';
+import { AppError } from '../services/errors.js';
 
 type Ack = (answer: unknown) => void;
 
@@ -10,21 +13,26 @@ function ackOf(fn: unknown): Ack {
 }
 
 export function attachIngest(ns: Namespace, s: Services, onError: (err: unknown) => void): void {
+  ns.use(requireIngestActor(s));
   ns.on('connection', (socket) => {
+    const actor = socket.data.actor as IngestActor;
+    const failed = (ack: Ack, err: unknown, what: string) => {
+      if (err instanceof AppError) ack({ ok: false, error: err.toBody().error });
+      else {
+        onError(err);
+        ack({ ok: false, error: { code: 'INTERNAL', message: `${what} not stored; retry` } });
+      }
+    };
     socket.on('signal', (payload: unknown, cb: unknown) => {
       const ack = ackOf(cb);
       const receivedAt = performance.now();
-      s.ingestion
-        .ingest([payload], receivedAt)
+      ingestAs(s, actor, [payload], receivedAt)
         .then((r) => {
           const one = r.results[0];
           if (one.status === 'rejected') ack({ ok: false, error: { code: one.error.code, message: one.error.message, details: [{ field: one.error.field }] } });
           else ack({ ok: true, id: one.id, duplicate: one.status === 'duplicate' });
         })
-        .catch((err: unknown) => {
-          onError(err);
-          ack({ ok: false, error: { code: 'INTERNAL', message: 'signal not stored; retry' } });
-        });
+        .catch((err: unknown) => failed(ack, err, 'signal'));
     });
     socket.on('signals', (payload: unknown, cb: unknown) => {
       const ack = ackOf(cb);
@@ -37,13 +45,9 @@ export function attachIngest(ns: Namespace, s: Services, onError: (err: unknown)
         ack({ ok: false, error: { code: 'BATCH_TOO_LARGE', message: `"signals" holds ${list.length} signals; the limit is ${MAX_BATCH_SIGNALS}`, details: [{ field: 'signals' }] } });
         return;
       }
-      s.ingestion
-        .ingest(list, performance.now())
+      ingestAs(s, actor, list, performance.now())
         .then((r) => ack({ ok: true, ...r }))
-        .catch((err: unknown) => {
-          onError(err);
-          ack({ ok: false, error: { code: 'INTERNAL', message: 'signals not stored; retry' } });
-        });
+        .catch((err: unknown) => failed(ack, err, 'signals'));
     });
   });
 }

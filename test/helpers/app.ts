@@ -12,6 +12,7 @@ import type { Cache } from '../../services/cache/types.js';
 import type { StationRegistration } from '../../eventBus/types.js';
 import type { ChainTarget } from '../../services/anchoring/chain.js';
 import type { EventBus } from '../../eventBus/index.js';
+import { startAdminProxy } from './asAdmin.js';
 
 let mongo: Promise<EmbeddedMongo> | null = null;
 
@@ -27,7 +28,12 @@ export async function stopEmbeddedMongo(): Promise<void> {
 
 export interface TestApp {
   app: App;
+  /** Signs requests in as an admin unless they bring credentials (see asAdmin.ts). */
   url: string;
+  /** The app itself: requests carry only the credentials the test sets. */
+  directUrl: string;
+  /** An admin's access token (the proxy's). */
+  adminToken: string;
   conn: Connection;
   cache: Cache;
   dbName: string;
@@ -53,14 +59,20 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
   const conn = await connectMongo(uri, { dbName, embedded: !process.env.MONGODB_URI });
   const cache = opts.cache ?? (opts.redisUrl ? RedisCache.connect(opts.redisUrl) : new MemoryCache());
   const app = await createApp({ config, conn, cache, logger: pino({ level: 'silent' }), chain: opts.chain ?? null, bus: opts.bus });
-  const url = await app.listen();
+  const directUrl = await app.listen();
+  const admin = await app.services.users.create({ email: `admin-${randomUUID().slice(0, 8)}@test.example`, password: randomUUID(), role: 'admin', stationScope: 'all' });
+  const adminToken = await app.services.tokens.access(admin.user.id, 'admin');
+  const proxy = await startAdminProxy(directUrl, () => adminToken);
   return {
     app,
-    url,
+    url: proxy.url,
+    directUrl,
+    adminToken,
     conn,
     cache,
     dbName,
     close: async () => {
+      await proxy.close();
       await app.close();
       await conn.close();
       if (!opts.cache) await cache.close();

@@ -62,18 +62,23 @@ describe('anchoring after a crash', function () {
       ANCHOR_PRIVATE_KEY: key,
       // The window never closes on its own: the kill lands inside it.
       ANCHOR_BATCH_MS: '600000',
+      ADMIN_EMAIL: 'crash@example.com',
+      ADMIN_PASSWORD: 'a-crash-test-password',
     });
     const ids: string[] = [];
     try {
-      await request(url).post('/api/stations').send(aRegistration('st-k')).expect(201);
+      const { body: session } = await request(url).post('/api/auth/login').send({ email: 'crash@example.com', password: 'a-crash-test-password' }).expect(200);
+      const auth = { Authorization: `Bearer ${session.accessToken as string}` };
+      const { body: reg } = await request(url).post('/api/stations').set(auth).send(aRegistration('st-k')).expect(201);
+      // The station's device sends its own signals.
       for (const c of ['C1', 'C2', 'C3']) {
         const s = criticalFault('st-k', c);
-        await request(url).post('/api/data/signals').send(s).expect(202);
+        await request(url).post('/api/data/signals').set('X-Device-Key', reg.deviceKey as string).send(s).expect(202);
         ids.push(`dec-${s.id}`);
       }
       // The list reads the database only: once it holds all three, they are stored.
       for (;;) {
-        const { body } = await request(url).get('/api/decisions?stationId=st-k').expect(200);
+        const { body } = await request(url).get('/api/decisions?stationId=st-k').set(auth).expect(200);
         if (body.items.length === ids.length) break;
       }
     } finally {

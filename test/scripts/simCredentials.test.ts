@@ -221,6 +221,30 @@ describe('simulate credentials', () => {
       await io.close();
     }
   });
+
+  it('refreshes an expired token refused at the /ingest handshake and connects with the new one', async () => {
+    const io = new IoServer(server.http);
+    const handshakes: unknown[] = [];
+    io.of('/ingest')
+      .use((socket, next) => {
+        handshakes.push(socket.handshake.auth);
+        const token = String(socket.handshake.auth.token);
+        if (server.state.valid.has(token) && !server.state.expired.has(token)) return next();
+        next(Object.assign(new Error('the access token has expired; refresh it'), { data: { code: 'TOKEN_EXPIRED' } }));
+      })
+      .on('connection', (socket) => socket.on('signal', (s: Signal, ack: (a: unknown) => void) => ack({ ok: true, id: s.id, duplicate: false })));
+    const creds: Credentials = { deviceKeys: new Map(), ...(await login(url, 'ops@example.test', 'correct horse battery')) };
+    server.state.expired.add('at-1');
+    const sock = socketSender(url, creds);
+    try {
+      expect((await sock.send([...createSimulation(base).signals()].slice(0, 5)))?.accepted).to.equal(5);
+      expect(handshakes).to.deep.equal([{ token: 'at-1' }, { token: 'at-2' }]);
+      expect(server.state.refreshes).to.equal(1);
+    } finally {
+      sock.close();
+      await io.close();
+    }
+  });
 });
 
 describe('simulate credential flags', () => {

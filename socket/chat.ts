@@ -6,7 +6,7 @@ import type { Namespace } from 'socket.io';
 import { requireSocketUser } from './auth.js';
 import type { PublicUser } from '../services/auth/users.js';
 import type { Services } from '../services/index.js';
-import { chatInputSchema, type ChatInput, type ChatService } from '../services/chat/index.js';
+import { chatInputSchema, type ChatInput } from '../services/chat/index.js';
 import { AppError } from '../services/errors.js';
 
 type Ack = (answer: unknown) => void;

@@ -54,6 +54,7 @@ import helmet from 'helmet';
 import { DEVICE_KEY_DEFAULTS, DeviceKeyService } from './services/deviceKeys.js';
 import { OTP_DEFAULTS, OtpService, inAppOtpDelivery } from './services/otpService.js';
 import { deviceKeysRouter } from './routes/deviceKeys.js';
+import { AdminAuditService } from './services/adminAudit.js';
 import type { ChainTarget } from './services/anchoring/chain.js';
 import { startEmbeddedChain, type EmbeddedChain } from './services/anchoring/embeddedChain.js';
 import { errorHandler, notFound, requireJson } from './middlewares/errors.js';
@@ -135,6 +136,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
   }
   const agents = new AgentRegistry(thresholds, DEFAULT_POLICY);
   agents.attach(bus);
+  await agents.restore(models.AgentSetting);
 
   const stations = new StationStore({
     models,
@@ -211,6 +213,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
     onError: onError('otp'),
     ...OTP_DEFAULTS,
   });
+  const adminAudit = new AdminAuditService({ models, anchoring });
   const limits = createLimiters(cache, {
     loginPerAccount: { points: config.rateLoginPerAccount, durationS: 15 * 60 },
     loginPerIp: { points: config.rateLoginPerIp, durationS: 15 * 60 },
@@ -218,7 +221,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
     signalsPerDevice: { points: config.rateSignalsPerS, durationS: 1 },
   });
 
-  const services: Services = { bus, ingestion, stations, decisions, anchoring, approvals, audit, chat, users, tokens, limits, deviceKeys, otp, agents, health, metrics };
+  const services: Services = { bus, ingestion, stations, decisions, anchoring, approvals, audit, chat, users, tokens, limits, deviceKeys, otp, adminAudit, models, agents, health, metrics };
 
   const app = express();
   app.disable('x-powered-by');

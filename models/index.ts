@@ -48,6 +48,26 @@ export interface DecisionLogDoc {
   createdAt: Date;
 }
 
+/** An admin's change (users, device keys, agents, stations), hashed and anchored like a decision. */
+export interface AdminActionDoc {
+  actionId: string;
+  at: string;
+  by: string;
+  action: string;
+  target: string;
+  details: Record<string, unknown>;
+  hash: string;
+  anchorSeq?: number;
+}
+
+/** Agent settings changed at run time (PATCH /api/agents/:name), applied over the configured ones at start. */
+export interface AgentSettingDoc {
+  name: string;
+  enabled: boolean;
+  thresholds: Record<string, unknown>;
+  updatedAt: Date;
+}
+
 export type AnchorBatchStatus = 'queued' | 'anchored' | 'failed';
 
 /** One Merkle batch: its leaves (the tree is a pure function of them), and where it was anchored. */
@@ -222,6 +242,32 @@ anchorBatchSchema.index({ status: 1, batchId: 1 });
 anchorBatchSchema.index({ lastSeq: 1 });
 anchorBatchSchema.index({ root: 1 });
 
+const adminActionSchema = new Schema<AdminActionDoc>(
+  {
+    actionId: { type: String, required: true, unique: true },
+    at: { type: String, required: true },
+    by: { type: String, required: true },
+    action: { type: String, required: true },
+    target: { type: String, required: true },
+    details: { type: Mixed, required: true },
+    hash: { type: String, required: true },
+    anchorSeq: Number,
+  },
+  { versionKey: false, minimize: false },
+);
+adminActionSchema.index({ at: -1 });
+adminActionSchema.index({ anchorSeq: -1 });
+
+const agentSettingSchema = new Schema<AgentSettingDoc>(
+  {
+    name: { type: String, required: true, unique: true },
+    enabled: { type: Boolean, required: true },
+    thresholds: { type: Mixed, required: true },
+    updatedAt: { type: Date, required: true },
+  },
+  { versionKey: false, minimize: false },
+);
+
 const anchorMetaSchema = new Schema<AnchorMetaDoc>(
   {
     key: { type: String, required: true, unique: true },
@@ -307,6 +353,8 @@ export interface Models {
   DecisionLog: Model<DecisionLogDoc>;
   AnchorBatch: Model<AnchorBatchDoc>;
   AnchorMeta: Model<AnchorMetaDoc>;
+  AdminAction: Model<AdminActionDoc>;
+  AgentSetting: Model<AgentSettingDoc>;
   EnergyMarket: Model<EnergyMarketDoc>;
   User: Model<UserDoc>;
   RefreshToken: Model<RefreshTokenDoc>;
@@ -323,6 +371,8 @@ export function createModels(conn: Connection): Models {
     DecisionLog: conn.model<DecisionLogDoc>('DecisionLog', decisionLogSchema),
     AnchorBatch: conn.model<AnchorBatchDoc>('AnchorBatch', anchorBatchSchema),
     AnchorMeta: conn.model<AnchorMetaDoc>('AnchorMeta', anchorMetaSchema),
+    AdminAction: conn.model<AdminActionDoc>('AdminAction', adminActionSchema),
+    AgentSetting: conn.model<AgentSettingDoc>('AgentSetting', agentSettingSchema),
     EnergyMarket: conn.model<EnergyMarketDoc>('EnergyMarket', energyMarketSchema),
     User: conn.model<UserDoc>('User', userSchema),
     RefreshToken: conn.model<RefreshTokenDoc>('RefreshToken', refreshTokenSchema),

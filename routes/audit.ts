@@ -34,6 +34,10 @@ export function auditRouter(s: Services): Router {
   r.get('/audit/batches', requireRole('auditor'), async (req, res) => {
     res.json(await s.audit.batches(validate(batchQuery, req.query, 'query')));
   });
+  r.get('/audit/admin-actions', requireRole('auditor'), async (req, res) => {
+    const { limit } = validate<{ limit: number }>(Joi.object({ limit: Joi.number().integer().min(1).max(200).default(50) }), req.query, 'query');
+    res.json({ items: await s.adminAudit.list(limit), nextCursor: null });
+  });
   r.get('/audit/contract', requireRole('auditor'), (_req, res) => {
     res.json(s.audit.contract());
   });

@@ -84,13 +84,16 @@ export function authRouter(s: Services): Router {
       if (unknown.length) throw new AppError(400, 'VALIDATION_FAILED', `"stationScope" names unknown stations: ${unknown.join(', ')}`, [{ field: 'stationScope' }]);
     }
     const { user, password } = await s.users.create({ email: body.email, password: body.password ?? null, role: body.role, stationScope: body.stationScope });
+    await s.adminAudit.record(req.user!.email, 'user.create', user.id, { email: user.email, role: user.role, stationScope: user.stationScope });
     // A generated password is shown here once; only its hash is kept.
     res.status(201).json({ user, ...(password ? { password } : {}) });
   });
   r.patch('/auth/users/:id', requireRole('admin'), async (req, res) => {
     const { disabled } = validate<{ disabled: boolean }>(patchUserBody, req.body, 'body');
     if (String(req.params.id) === req.user!.id && disabled) throw new AppError(409, 'SELF_DISABLE', 'an admin cannot disable their own account', [{ field: 'id' }]);
-    res.json({ user: await s.users.setDisabled(String(req.params.id), disabled) });
+    const user = await s.users.setDisabled(String(req.params.id), disabled);
+    await s.adminAudit.record(req.user!.email, disabled ? 'user.disable' : 'user.enable', user.id, { email: user.email });
+    res.json({ user });
   });
   return r;
 }

@@ -11,11 +11,15 @@ import { validate } from '../middlewares/validate.js';
 const issueBody = Joi.object<{ rotate: boolean }>({ rotate: Joi.boolean().default(true) }).default({ rotate: true });
 const keyIdParam = Joi.string().pattern(KEY_ID_PATTERN, 'dk_ followed by 12 hex digits').required();
 
-export function deviceKeysRouter(s: { deviceKeys: DeviceKeyService }): Router {
+/** Who did it, for the admin audit trail (absent in tests that mount the router alone). */
+type Audit = { record(by: string, action: string, target: string, details?: Record<string, unknown>): Promise<unknown> } | undefined;
+
+export function deviceKeysRouter(s: { deviceKeys: DeviceKeyService; adminAudit?: Audit }): Router {
   const r = Router();
   r.post('/stations/:id/device-keys', async (req, res) => {
     const body = validate<{ rotate: boolean }>(issueBody, req.body, 'body');
     const issued = body.rotate ? await s.deviceKeys.rotate(req.params.id) : await s.deviceKeys.issue(req.params.id);
+    await s.adminAudit?.record(req.user?.email ?? 'unknown', body.rotate ? 'device_key.rotate' : 'device_key.issue', req.params.id, { keyId: issued.keyId });
     res.status(201).json(issued);
   });
   r.get('/stations/:id/device-keys', async (req, res) => {
@@ -28,6 +32,7 @@ export function deviceKeysRouter(s: { deviceKeys: DeviceKeyService }): Router {
     if (revoked === 0 && !(await s.deviceKeys.exists(req.params.id, keyId))) {
       throw new AppError(404, 'UNKNOWN_DEVICE_KEY', `station ${req.params.id} has no device key ${keyId}`, [{ field: 'keyId' }]);
     }
+    if (revoked > 0) await s.adminAudit?.record(req.user?.email ?? 'unknown', 'device_key.revoke', req.params.id, { keyId });
     res.status(204).end();
   });
   return r;

@@ -28,7 +28,8 @@ export function stationsRouter(s: Services): Router {
     const reg = validate<StationRegistration>(registrationSchema, req.body, 'body');
     const state = await s.stations.register(reg);
     // The station's device key is shown here only; it is stored hashed.
-    const { deviceKey } = await s.deviceKeys.issue(state.id);
+    const { deviceKey, keyId } = await s.deviceKeys.issue(state.id);
+    await s.adminAudit.record(req.user!.email, 'station.register', state.id, { name: reg.name, location: reg.location, capacity: reg.capacity, keyId });
     res.status(201).json({ station: stationSummary(state, s.stations.predictedWait(state)), deviceKey });
   });
   r.get('/stations', requireRole('operator', 'auditor'), (req, res) => {

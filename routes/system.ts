@@ -1,7 +1,14 @@
 // Liveness, readiness, metrics and the agents' status.
 import { Router } from 'express';
 import type { Services } from '../services/index.js';
+import Joi from 'joi';
 import { requireRole } from '../middlewares/auth.js';
+import { validate } from '../middlewares/validate.js';
+import { AppError } from '../services/errors.js';
+import { AGENT_NAMES } from '../services/agentRegistry.js';
+import type { AgentName } from '../eventBus/types.js';
+
+const agentPatch = Joi.object({ enabled: Joi.boolean(), thresholds: Joi.object().unknown(true) }).min(1);
 
 export function systemRouter(s: Services): Router {
   const r = Router();
@@ -15,6 +22,16 @@ export function systemRouter(s: Services): Router {
   });
   r.get('/agents', requireRole('operator'), (_req, res) => {
     res.json({ items: s.agents.describe(), policy: s.agents.policy, nextCursor: null });
+  });
+  // Changing how agents decide is an admin's, audited and anchored; it applies to the next signals.
+  r.patch('/agents/:name', requireRole('admin'), async (req, res) => {
+    const name = String(req.params.name) as AgentName;
+    if (!AGENT_NAMES.includes(name)) throw new AppError(404, 'UNKNOWN_AGENT', `there is no agent ${name}; agents are ${AGENT_NAMES.join(', ')}`, [{ field: 'name' }]);
+    const change = validate<{ enabled?: boolean; thresholds?: Record<string, unknown> }>(agentPatch, req.body, 'body');
+    s.agents.update(name, change);
+    await s.agents.save(s.models.AgentSetting, name, change.thresholds ?? {});
+    await s.adminAudit.record(req.user!.email, 'agent.update', name, change);
+    res.json(s.agents.describe().find((a) => a.name === name));
   });
   return r;
 }

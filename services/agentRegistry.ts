@@ -2,6 +2,8 @@
 import type { EventBus } from '../eventBus/index.js';
 import type { AgentName, AgentThresholds, SupervisorPolicy } from '../eventBus/types.js';
 import { AppError } from './errors.js';
+import type { Model } from 'mongoose';
+import type { AgentSettingDoc } from '../models/index.js';
 
 export const AGENT_NAMES: readonly AgentName[] = ['traffic', 'logistics', 'mechanic', 'energy', 'auditor'];
 
@@ -62,6 +64,27 @@ export class AgentRegistry {
   setEnabled(name: AgentName, enabled: boolean): void {
     if (enabled) this.disabledSet.delete(name);
     else this.disabledSet.add(name);
+  }
+
+  /** Applies an admin's change on top of what is in force; throws 400 naming the bad threshold. */
+  update(name: AgentName, change: { enabled?: boolean; thresholds?: Record<string, unknown> }): void {
+    if (change.thresholds) this.thresholds = mergeThresholds(this.thresholds, { [name]: change.thresholds }, 'thresholds');
+    if (change.enabled !== undefined) this.setEnabled(name, change.enabled);
+  }
+
+  /** Settings saved by earlier changes, applied at start over the configured thresholds. */
+  async restore(model: Model<AgentSettingDoc>): Promise<void> {
+    for (const s of await model.find({}).lean<AgentSettingDoc[]>()) {
+      if (!AGENT_NAMES.includes(s.name as AgentName)) continue;
+      this.update(s.name as AgentName, { enabled: s.enabled, thresholds: s.thresholds });
+    }
+  }
+
+  /** Saves the agent's state after a change, so a restart keeps it. */
+  async save(model: Model<AgentSettingDoc>, name: AgentName, thresholdsChanged: Record<string, unknown>): Promise<void> {
+    const prev = await model.findOne({ name }).lean<AgentSettingDoc>();
+    const thresholds = { ...(prev?.thresholds ?? {}), ...thresholdsChanged };
+    await model.updateOne({ name }, { $set: { name, enabled: !this.disabledSet.has(name), thresholds, updatedAt: new Date() } }, { upsert: true });
   }
 
   describe(): { name: AgentName; enabled: boolean; counters: Counters; thresholds: unknown }[] {

@@ -8,6 +8,8 @@ import type { UserService } from './auth/users.js';
 import type { Limiter, RateLimitConfig } from './rateLimits.js';
 import type { DeviceKeyService } from './deviceKeys.js';
 import type { OtpService } from './otpService.js';
+import type { AdminAuditService } from './adminAudit.js';
+import type { Models } from '../models/index.js';
 import type { AnchoringService } from './anchoring/service.js';
 import type { AuditQuery } from './anchoring/audit.js';
 import type { DecisionQuery } from './decisionQuery.js';
@@ -30,6 +32,8 @@ export interface Services {
   limits: Record<keyof RateLimitConfig, Limiter>;
   deviceKeys: DeviceKeyService;
   otp: OtpService;
+  adminAudit: AdminAuditService;
+  models: Models;
   agents: AgentRegistry;
   health: HealthService;
   metrics: Metrics;

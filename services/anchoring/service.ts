@@ -100,6 +100,9 @@ export class AnchoringService {
       const ah = (d.approval as { hash?: string } | undefined)?.hash;
       if (d.approvalSeq && d.approvalSeq > watermark && ah) this.open.push({ seq: d.approvalSeq, kind: 'approval', refId: d.decisionId, hash: ah, stationId: d.stationId });
     }
+    const strayAdmin = await this.deps.models.AdminAction.find({ anchorSeq: { $gt: watermark } }, { actionId: 1, hash: 1, anchorSeq: 1 }).lean<{ actionId: string; hash: string; anchorSeq: number }[]>();
+    for (const a of strayAdmin) this.open.push({ seq: a.anchorSeq, kind: 'admin', refId: a.actionId, hash: a.hash });
+    this.nextSeq = Math.max(this.nextSeq, ...strayAdmin.map((a) => a.anchorSeq + 1));
     this.open.sort((a, b) => a.seq - b.seq);
     // An approval stored by a process that died before giving it a sequence number gets one now.
     const unnumbered = await DecisionLog.find({ approval: { $exists: true }, approvalSeq: { $exists: false } }, { decisionId: 1, stationId: 1, approval: 1 }).lean<DecisionLogDoc[]>();

@@ -5,6 +5,7 @@ import { AppError } from '../services/errors.js';
 import { MAX_BATCH_SIGNALS } from '../services/ingestion.js';
 import { ingestAs, type IngestActor } from '../services/ingestAuth.js';
 import type { PublicUser } from '../services/auth/users.js';
+import { rejectProtoKeys } from '../middlewares/validate.js';
 
 /** A station's device (X-Device-Key) or a signed-in operator; anyone else is refused before the body is read further. */
 export async function ingestActor(s: Services, deviceKey: unknown, user: PublicUser | undefined): Promise<IngestActor> {
@@ -27,6 +28,7 @@ export function dataRouter(s: Services): Router {
     if (body === null || typeof body !== 'object' || Array.isArray(body)) {
       throw new AppError(400, 'VALIDATION_FAILED', 'body must be a signal object or { signals: [...] }', [{ field: 'body' }]);
     }
+    rejectProtoKeys(body);
     const isBatch = Object.prototype.hasOwnProperty.call(body, 'signals');
     let raws: unknown[];
     if (isBatch) {

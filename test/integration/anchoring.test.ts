@@ -116,7 +116,8 @@ describe('anchoring on a real chain', function () {
       expect(list.items.map((r: { anchor: { status: string } }) => r.anchor.status)).to.deep.equal(['anchored', 'anchored', 'anchored']);
       const { body: batches } = await request(t.url).get('/api/audit/batches?status=anchored').expect(200);
       const leaves = batches.items.reduce((n: number, b: { leafCount: number }) => n + b.leafCount, 0);
-      expect(leaves).to.equal(6);
+      // Three decisions and their explanations, and the admin action that registered the station.
+      expect(leaves).to.equal(7);
       const { body: c } = await request(t.url).get('/api/audit/contract').expect(200);
       expect(c).to.include({ chainId: 31337, rpcUrl: chain.target.rpcUrl, state: 'up' });
       expect(c.abi.map((f: { name?: string }) => f.name)).to.include.members(['anchorBatch', 'verifyLeaf', 'getBatch']);

@@ -51,6 +51,7 @@ import { authenticate, requireRole } from './middlewares/auth.js';
 import { authRouter } from './routes/auth.js';
 import { createLimiters } from './services/rateLimits.js';
 import helmet from 'helmet';
+import cors from 'cors';
 import { DEVICE_KEY_DEFAULTS, DeviceKeyService } from './services/deviceKeys.js';
 import { OTP_DEFAULTS, OtpService, inAppOtpDelivery } from './services/otpService.js';
 import { deviceKeysRouter } from './routes/deviceKeys.js';
@@ -227,6 +228,8 @@ export async function createApp(deps: AppDeps): Promise<App> {
   app.disable('x-powered-by');
   // Security headers (no sniffing, no framing, a strict CSP: the API serves JSON and one plain page).
   app.use(helmet());
+  // Browsers may call the API only from the allowed origins (none by default: same origin only).
+  if (config.corsOrigins.length) app.use('/api', cors({ origin: config.corsOrigins, allowedHeaders: ['authorization', 'content-type', 'x-device-key'], maxAge: 600 }));
   app.set('etag', false);
   app.use(metricsRouter(services));
   app.use('/api', requireJson(), express.json({ limit: '1mb', strict: false }), authenticate(services));

@@ -63,6 +63,17 @@ describe('rate limits and HTTP hardening', function () {
     });
   });
 
+  it('lets browsers call the API only from the allowed origins', async () => {
+    const t = await start({ env: { CHAIN_RPC_URL: 'off', CORS_ORIGINS: 'https://ops.example' } });
+    const ok = await request(t.directUrl).options('/api/decisions').set('Origin', 'https://ops.example').set('Access-Control-Request-Method', 'GET').set('Access-Control-Request-Headers', 'authorization');
+    expect(ok.headers['access-control-allow-origin']).to.equal('https://ops.example');
+    const other = await request(t.directUrl).get('/api/health').set('Origin', 'https://evil.example').expect(200);
+    expect(other.headers).to.not.have.property('access-control-allow-origin');
+    const none = await start({ env: { CHAIN_RPC_URL: 'off' } });
+    const r = await request(none.directUrl).get('/api/health').set('Origin', 'https://ops.example').expect(200);
+    expect(r.headers).to.not.have.property('access-control-allow-origin');
+  });
+
   it('sends security headers and no stack traces', async () => {
     const t = await start({ env: { CHAIN_RPC_URL: 'off' } });
     const r = await request(t.url).get('/api/health').expect(200);

@@ -5,6 +5,7 @@ import type { Services } from '../services/index.js';
 import type { DecisionRecord } from '../eventBus/types.js';
 import { stationSummary } from '../services/stationView.js';
 import { requireSocketUser } from './auth.js';
+import { protoKeyPath } from '../middlewares/validate.js';
 import type { PublicUser } from '../services/auth/users.js';
 
 const ALL_ROOM = 'all';
@@ -40,6 +41,11 @@ export function attachDashboard(ns: Namespace, s: Services): void {
     const user = socket.data.user as PublicUser;
     const handle = (join: boolean) => (payload: unknown, cb: unknown) => {
       const ack = typeof cb === 'function' ? (cb as (a: unknown) => void) : () => undefined;
+      const at = protoKeyPath(payload);
+      if (at !== null) {
+        ack({ ok: false, error: { code: 'VALIDATION_FAILED', message: `"${at}" is not allowed`, details: [{ field: at }] } });
+        return;
+      }
       const { error, value } = subscribeSchema.validate(payload);
       if (error) {
         ack({ ok: false, error: { code: 'VALIDATION_FAILED', message: error.message, details: [{ field: error.details[0].path.join('.') || 'stationIds' }] } });

@@ -133,6 +133,11 @@ describe('access control', function () {
         expect(dev.error).to.equal(null);
         const own = await dev.socket.timeout(5000).emitWithAck('signal', criticalFault('st-a', 'C5'));
         expect(own.ok).to.equal(true);
+        // A __proto__ key is refused as over REST, not silently dropped.
+        const polluted = JSON.parse(`{"__proto__": {"polluted": true}, ${JSON.stringify(criticalFault('st-a', 'C4')).slice(1)}`) as unknown;
+        const refused = await dev.socket.timeout(5000).emitWithAck('signal', polluted);
+        expect(refused.error).to.include({ code: 'VALIDATION_FAILED' });
+        expect(refused.error.details[0].field).to.equal('__proto__');
         const other = await dev.socket.timeout(5000).emitWithAck('signal', criticalFault('st-b', 'C5'));
         expect(other).to.deep.include({ ok: false });
         expect(other.error.code).to.equal('FORBIDDEN_STATION');

@@ -35,14 +35,10 @@ export function attachChat(ns: Namespace, s: Services, onError: (err: unknown) =
         ack({ ok: false, error: { code: 'CHAT_BUSY', message: 'the previous question is still being answered', details: [] } });
         return;
       }
-      if (user.stationScope !== 'all') {
-        ack({ ok: false, error: { code: 'FORBIDDEN', message: 'the chat is open to users with access to all stations for now', details: [] } });
-        return;
-      }
       busy = true;
       s.limits.chatPerUser
         .consume(`user:${user.id}`)
-        .then(() => s.chat.ask(value as ChatInput, (text, conversationId) => socket.emit('chat:delta', { text, conversationId })))
+        .then(() => s.chat.ask(value as ChatInput, (text, conversationId) => socket.emit('chat:delta', { text, conversationId }), user.stationScope))
         .then((answer) => {
           socket.emit('chat:done', answer);
           ack({ ok: true, conversationId: answer.conversationId });

@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { LlmUnavailableError, type ChatMessage, type Completion, type CompletionRequest, type LlmClient } from '../llm/types.js';
 import { AppError } from '../errors.js';
 import { checkCitations, DeltaGuard, promptShingles, quotesPrompt, type Citation } from './citations.js';
+import { scopedSources } from './scope.js';
 import { fallbackAnswer } from './fallback.js';
 import { ConversationStore, type Turn } from './history.js';
 import type { ChatSources } from './risk.js';
@@ -70,8 +71,10 @@ export class ChatService {
     return this.history.size;
   }
 
-  async ask(input: ChatInput, onDelta?: OnDelta): Promise<ChatAnswer> {
-    const { stations } = this.deps.sources;
+  /** `scope`: the asking user's stations; the chat reads nothing outside them. */
+  async ask(input: ChatInput, onDelta?: OnDelta, scope: string[] | 'all' = 'all'): Promise<ChatAnswer> {
+    const sources = scopedSources(this.deps.sources, scope);
+    const { stations } = sources;
     if (input.stationId !== undefined && !stations.has(input.stationId)) {
       throw new AppError(404, 'UNKNOWN_STATION', `station ${input.stationId} is not registered`, [{ field: 'stationId' }]);
     }
@@ -88,7 +91,7 @@ export class ChatService {
     const llm = this.deps.llm;
     if (llm?.configured) {
       try {
-        answer = await this.viaLlm(llm, input, conv.turns, emit);
+        answer = await this.viaLlm(llm, sources, input, conv.turns, emit);
         if (!answer) reason = 'the language model gave an empty answer';
       } catch (err) {
         if (!(err instanceof LlmUnavailableError)) throw err;
@@ -97,7 +100,7 @@ export class ChatService {
       }
     }
     if (!answer) {
-      answer = await fallbackAnswer(this.deps.sources, input, Date.now(), reason);
+      answer = await fallbackAnswer(sources, input, Date.now(), reason);
       emit?.(streamed ? `\n\n${answer.reply}` : answer.reply);
     }
     this.history.append(conv.id, [
@@ -114,8 +117,8 @@ export class ChatService {
   }
 
   /** The tool loop; null when the model gave no text at all. */
-  private async viaLlm(llm: LlmClient, input: ChatInput, past: Turn[], emit?: (text: string) => void): Promise<Omit<ChatAnswer, 'conversationId'> | null> {
-    const { sources, limits, logger } = this.deps;
+  private async viaLlm(llm: LlmClient, sources: ChatSources, input: ChatInput, past: Turn[], emit?: (text: string) => void): Promise<Omit<ChatAnswer, 'conversationId'> | null> {
+    const { limits, logger } = this.deps;
     const messages = this.messages(input, past);
     // Decisions a tool showed exist: their citations may be streamed before the final check.
     const seen = new Set<string>();

@@ -52,7 +52,8 @@ describe('access control', function () {
     { name: 'GET /api/audit/batches', call: () => api().get('/api/audit/batches'), expect: { none: 401, operator: 403, auditor: 200 } },
     { name: 'GET /api/audit/contract', call: () => api().get('/api/audit/contract'), expect: { none: 401, operator: 403, auditor: 200 } },
     { name: 'GET /api/audit/decisions/<st-b>/verify', call: () => api().get(`/api/audit/decisions/${decB}/verify`), expect: { none: 401, operator: 403, scopedAuditor: 404, auditor: 200 } },
-    { name: 'POST /api/chat', call: () => api().post('/api/chat').send({ message: 'which stations are at risk' }), expect: { none: 401, auditor: 403, scopedOperator: 403, operator: 200 } },
+    { name: 'POST /api/chat', call: () => api().post('/api/chat').send({ message: 'which stations are at risk' }), expect: { none: 401, auditor: 403, scopedOperator: 200, operator: 200 } },
+    { name: 'POST /api/chat about st-b', call: () => api().post('/api/chat').send({ message: 'what happened here', stationId: 'st-b' }), expect: { scopedOperator: 404, operator: 200 } },
     { name: 'GET /api/agents', call: () => api().get('/api/agents'), expect: { none: 401, auditor: 403, operator: 200 } },
     { name: 'GET /api/auth/users', call: () => api().get('/api/auth/users'), expect: { none: 401, operator: 403, auditor: 403, admin: 200 } },
     { name: 'GET /api/stations/st-a/device-keys', call: () => api().get('/api/stations/st-a/device-keys'), expect: { none: 401, operator: 403, admin: 200 } },
@@ -76,6 +77,17 @@ describe('access control', function () {
     const ids = decisions.body.items.map((d: { id: string }) => d.id);
     expect(ids).to.include(decA).and.not.include(decB);
     expect((await as('scopedOperator', api().get('/api/decisions?stationId=st-b')).expect(200)).body.items).to.deep.equal([]);
+  });
+
+  it('the chat reads only what the asking operator may see', async () => {
+    const all = await as('operator', api().post('/api/chat')).send({ message: 'what happened in the last hour' }).expect(200);
+    const mine = await as('scopedOperator', api().post('/api/chat')).send({ message: 'what happened in the last hour' }).expect(200);
+    const ids = (r: request.Response) => r.body.citations.map((c: { id: string }) => c.id) as string[];
+    expect(ids(all)).to.include(decB);
+    expect(ids(mine)).to.include(decA).and.not.include(decB).and.not.include('st-b');
+    expect(mine.body.reply).to.not.contain(decB);
+    const why = await as('scopedOperator', api().post('/api/chat')).send({ message: `why did station st-b take charger C1 offline` }).expect(200);
+    expect(ids(why)).to.not.include(decB);
   });
 
   it('a device key sends only for its own station; nothing of a refused signal is stored', async () => {

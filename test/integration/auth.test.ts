@@ -161,6 +161,18 @@ describe('authentication', function () {
     expect(again.body.error.code).to.equal('INVALID_CODE');
   });
 
+  it('stops guessing one-time codes after the per-account limit, with Retry-After', async () => {
+    await t.app.services.users.create({ email: 'otp-bf@example.com', password: 'an-otp-user-password', role: 'operator', stationScope: 'all' });
+    await request(t.directUrl).post('/api/auth/otp/request').send({ email: 'otp-bf@example.com' }).expect(202);
+    const codes: number[] = [];
+    for (let i = 0; i < 12; i++) codes.push((await request(t.directUrl).post('/api/auth/otp/verify').send({ email: 'otp-bf@example.com', code: String(100000 + i) })).status);
+    // The request counted once; then wrong codes until the 10-per-15-minutes budget is spent.
+    expect(codes.filter((c) => c === 401).length).to.equal(9);
+    expect(codes.slice(9)).to.deep.equal([429, 429, 429]);
+    const last = await request(t.directUrl).post('/api/auth/otp/verify').send({ email: 'otp-bf@example.com', code: '123456' }).expect(429);
+    expect(Number(last.headers['retry-after'])).to.be.greaterThan(0);
+  });
+
   it('issues a device key with each station, shown once, and lets only admins manage keys', async () => {
     const adminToken = (await login(admin.email, admin.password).expect(200)).body.accessToken as string;
     const { body } = await request(t.url).post('/api/stations').send(aRegistration('st-keyed')).expect(201);

@@ -292,6 +292,8 @@ export async function main(): Promise<void> {
     throw err;
   }
   const logger = pino({ level: config.logLevel });
+  // DATA_DIR holds the database snapshot (password hashes) and generated secrets: owner-only files.
+  process.umask(0o077);
   // The embedded chain starts beside the database; the app serves (and queues anchors) until it is up.
   let chain: Promise<EmbeddedChain> | null = null;
   if (config.chainMode === 'embedded') {

@@ -1,0 +1,32 @@
+// Web push for signed-in users: the VAPID public key, and their own browser subscriptions.
+import { Router } from 'express';
+import { requireRole } from '../middlewares/auth.js';
+import { rejectProtoKeys } from '../middlewares/validate.js';
+import { AppError } from '../services/errors.js';
+import type { PushService } from '../services/notifications/push.js';
+
+export function pushRouter(s: { push: PushService }): Router {
+  const r = Router();
+  const signedIn = requireRole('admin', 'operator', 'auditor');
+  r.get('/push/public-key', signedIn, (_req, res) => {
+    res.json({ publicKey: s.push.publicKey() });
+  });
+  r.post('/push/subscriptions', signedIn, async (req, res) => {
+    rejectProtoKeys(req.body);
+    const sub = await s.push.subscribe(req.user!.id, req.body);
+    res.status(201).json({ endpoint: sub.endpoint });
+  });
+  r.delete('/push/subscriptions', signedIn, async (req, res) => {
+    rejectProtoKeys(req.body);
+    const body: unknown = req.body;
+    if (body === null || typeof body !== 'object' || !('endpoint' in body)) {
+      throw new AppError(400, 'VALIDATION_FAILED', '"endpoint" is required', [{ field: 'endpoint', message: '"endpoint" is required' }]);
+    }
+    // Someone else's endpoint is answered like an unknown one: endpoints are not for probing.
+    if (!(await s.push.unsubscribe(req.user!.id, body.endpoint))) {
+      throw new AppError(404, 'UNKNOWN_SUBSCRIPTION', 'you have no push subscription with that endpoint', [{ field: 'endpoint' }]);
+    }
+    res.status(204).end();
+  });
+  return r;
+}

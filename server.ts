@@ -56,6 +56,8 @@ import { DEVICE_KEY_DEFAULTS, DeviceKeyService } from './services/deviceKeys.js'
 import { OTP_DEFAULTS, OtpService, inAppOtpDelivery } from './services/otpService.js';
 import { deviceKeysRouter } from './routes/deviceKeys.js';
 import { AdminAuditService } from './services/adminAudit.js';
+import { PushService } from './services/notifications/push.js';
+import { pushRouter } from './routes/push.js';
 import type { ChainTarget } from './services/anchoring/chain.js';
 import { startEmbeddedChain, type EmbeddedChain } from './services/anchoring/embeddedChain.js';
 import { errorHandler, notFound, requireJson } from './middlewares/errors.js';
@@ -198,7 +200,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
     const detail = `${st.model}; breaker ${st.state}; ${st.running} running, ${st.queued} queued`;
     return { state: st.state === 'closed' ? 'up' : 'degraded', detail: st.state === 'closed' ? detail : `${detail}: template explanations and fallback chat meanwhile` };
   });
-  health.register('push', async () => ({ state: 'not_configured' }));
+  health.register('push', async () => ({ state: 'up', detail: `web push with VAPID keys (${config.vapidPublicKey ? 'from the environment' : 'generated'})` }));
 
   const users = new UserService(models);
   await users.load();
@@ -215,6 +217,12 @@ export async function createApp(deps: AppDeps): Promise<App> {
     ...OTP_DEFAULTS,
   });
   const adminAudit = new AdminAuditService({ models, anchoring });
+  const push = new PushService({
+    model: models.Sub,
+    dataDir: deps.secretsDir ?? null,
+    vapid: config.vapidPublicKey && config.vapidPrivateKey ? { publicKey: config.vapidPublicKey, privateKey: config.vapidPrivateKey } : null,
+    subject: config.vapidSubject,
+  });
   const limits = createLimiters(cache, {
     loginPerAccount: { points: config.rateLoginPerAccount, durationS: 15 * 60 },
     loginPerIp: { points: config.rateLoginPerIp, durationS: 15 * 60 },
@@ -222,7 +230,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
     signalsPerDevice: { points: config.rateSignalsPerS, durationS: 1 },
   });
 
-  const services: Services = { bus, ingestion, stations, decisions, anchoring, approvals, audit, chat, users, tokens, limits, deviceKeys, otp, adminAudit, models, agents, health, metrics };
+  const services: Services = { bus, ingestion, stations, decisions, anchoring, approvals, audit, chat, users, tokens, limits, deviceKeys, otp, adminAudit, push, models, agents, health, metrics };
 
   const app = express();
   app.disable('x-powered-by');
@@ -235,7 +243,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
   app.use('/api', requireJson(), express.json({ limit: '1mb', strict: false }), authenticate(services));
   // Device keys are an admin matter (new routes: enforced from the start).
   app.use('/api/stations/:id/device-keys', requireRole('admin'));
-  app.use('/api', authRouter(services), openapiRouter(), systemRouter(services), dataRouter(services), stationsRouter(services), decisionsRouter(services), auditRouter(services), chatRouter(services), deviceKeysRouter(services));
+  app.use('/api', authRouter(services), openapiRouter(), systemRouter(services), dataRouter(services), stationsRouter(services), decisionsRouter(services), auditRouter(services), chatRouter(services), deviceKeysRouter(services), pushRouter(services));
   app.use(notFound());
   app.use(errorHandler(onError('http')));
 

@@ -39,6 +39,9 @@ export interface Config {
   llmBreakerResetMs: number;
   llmBreakerFailures: number;
   jwtSecret: string | null;
+  vapidPublicKey: string | null;
+  vapidPrivateKey: string | null;
+  vapidSubject: string;
   rateLoginPerAccount: number;
   rateLoginPerIp: number;
   rateChatPerMin: number;
@@ -89,6 +92,9 @@ export const ENV_DOCS: { name: string; default: string; meaning: string }[] = [
   { name: 'ADMIN_EMAIL', default: 'admin@localhost.localdomain', meaning: 'email of the first admin, created on a fresh database' },
   { name: 'ADMIN_PASSWORD', default: '(generated, printed once)', meaning: 'password of the first admin (at least 12 characters)' },
   { name: 'JWT_SECRET', default: '(generated into DATA_DIR/jwt-secret)', meaning: 'HS256 key for access tokens, at least 32 characters' },
+  { name: 'VAPID_PUBLIC_KEY', default: '(generated into DATA_DIR/vapid.json)', meaning: 'web-push VAPID public key (base64url); with VAPID_PRIVATE_KEY' },
+  { name: 'VAPID_PRIVATE_KEY', default: '(generated)', meaning: 'web-push VAPID private key (base64url); with VAPID_PUBLIC_KEY' },
+  { name: 'VAPID_SUBJECT', default: 'mailto:ops@localhost.localdomain', meaning: 'contact the push services see (mailto: or https:)' },
   { name: 'RATE_LOGIN_PER_ACCOUNT', default: '10', meaning: 'sign-in attempts per account per 15 minutes (then 429 with Retry-After)' },
   { name: 'RATE_LOGIN_PER_IP', default: '50', meaning: 'sign-in attempts per client address per 15 minutes' },
   { name: 'RATE_CHAT_PER_MIN', default: '20', meaning: 'chat questions per user (or address) per minute: LLM spend' },
@@ -138,6 +144,9 @@ const schema = Joi.object({
   ADMIN_EMAIL: Joi.string().email({ tlds: false }).allow('').default(''),
   ADMIN_PASSWORD: Joi.string().min(12).max(256).allow('').default(''),
   JWT_SECRET: Joi.string().min(32).allow('').default(''),
+  VAPID_PUBLIC_KEY: Joi.string().pattern(/^[A-Za-z0-9_-]+$/).allow('').default(''),
+  VAPID_PRIVATE_KEY: Joi.string().pattern(/^[A-Za-z0-9_-]+$/).allow('').default(''),
+  VAPID_SUBJECT: Joi.string().pattern(/^(mailto:|https:\/\/)\S+$/).default('mailto:ops@localhost.localdomain'),
   RATE_LOGIN_PER_ACCOUNT: Joi.number().integer().min(1).max(100000).default(10),
   RATE_LOGIN_PER_IP: Joi.number().integer().min(1).max(1000000).default(50),
   RATE_CHAT_PER_MIN: Joi.number().integer().min(1).max(100000).default(20),
@@ -171,6 +180,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const orNull = (s: string) => (s === '' ? null : s);
   const chainMode = value.CHAIN_RPC_URL === 'off' ? 'off' : value.CHAIN_RPC_URL === '' ? 'embedded' : 'rpc';
   if (chainMode === 'rpc' && !value.ANCHOR_PRIVATE_KEY) throw new ConfigError('invalid configuration:\n  ANCHOR_PRIVATE_KEY: is required when CHAIN_RPC_URL is set');
+  if (!value.VAPID_PUBLIC_KEY !== !value.VAPID_PRIVATE_KEY) {
+    throw new ConfigError(`invalid configuration:\n  ${value.VAPID_PUBLIC_KEY ? 'VAPID_PRIVATE_KEY' : 'VAPID_PUBLIC_KEY'}: set both VAPID keys or neither`);
+  }
   if (chainMode === 'embedded' && value.AUDIT_CONTRACT_ADDRESS) {
     throw new ConfigError('invalid configuration:\n  AUDIT_CONTRACT_ADDRESS: needs CHAIN_RPC_URL (the embedded chain deploys its own contract)');
   }
@@ -211,6 +223,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     llmBreakerFailures: value.LLM_BREAKER_FAILURES,
     jwtSecret: orNull(value.JWT_SECRET),
     accessTokenTtlS: value.ACCESS_TOKEN_TTL_S,
+    vapidPublicKey: orNull(value.VAPID_PUBLIC_KEY),
+    vapidPrivateKey: orNull(value.VAPID_PRIVATE_KEY),
+    vapidSubject: value.VAPID_SUBJECT,
     rateLoginPerAccount: value.RATE_LOGIN_PER_ACCOUNT,
     rateLoginPerIp: value.RATE_LOGIN_PER_IP,
     rateChatPerMin: value.RATE_CHAT_PER_MIN,

@@ -9,6 +9,7 @@ import type { Limiter, RateLimitConfig } from './rateLimits.js';
 import type { DeviceKeyService } from './deviceKeys.js';
 import type { OtpService } from './otpService.js';
 import type { AdminAuditService } from './adminAudit.js';
+import type { PushService } from './notifications/push.js';
 import type { Models } from '../models/index.js';
 import type { AnchoringService } from './anchoring/service.js';
 import type { AuditQuery } from './anchoring/audit.js';
@@ -33,6 +34,7 @@ export interface Services {
   deviceKeys: DeviceKeyService;
   otp: OtpService;
   adminAudit: AdminAuditService;
+  push: PushService;
   models: Models;
   agents: AgentRegistry;
   health: HealthService;

@@ -33,6 +33,8 @@ describe('config', () => {
     [{ ANCHOR_BATCH_MAX: '0' }, 'ANCHOR_BATCH_MAX'],
     [{ ANCHOR_BATCH_MAX: '20000' }, 'ANCHOR_BATCH_MAX'],
     [{ ANCHOR_BATCH_MS: '5' }, 'ANCHOR_BATCH_MS'],
+    [{ VAPID_PUBLIC_KEY: 'abc' }, 'VAPID_PRIVATE_KEY'],
+    [{ VAPID_SUBJECT: 'ops@example.com' }, 'VAPID_SUBJECT'],
     [{ GROQ_TIMEOUT_MS: '50' }, 'GROQ_TIMEOUT_MS'],
     [{ GROQ_TIMEOUT_MS: 'soon' }, 'GROQ_TIMEOUT_MS'],
     [{ GROQ_MAX_RETRIES: '-1' }, 'GROQ_MAX_RETRIES'],

@@ -27,6 +27,8 @@ export interface Alert {
   subject: string;
   stationId?: string;
   decisionId?: string;
+  /** False for an occurrence that is only a re-statement (a recovered charger re-escalated): collapsed, not counted. */
+  counted?: boolean;
 }
 
 export interface QuietHours {
@@ -107,7 +109,11 @@ function matchAction(a: Proposal, record: DecisionRecord): Alert | null {
  * condition names it, the others are mentioned in its body. Only the actions the supervisor kept
  * count: a vetoed proposal rested on data the auditor did not trust.
  */
-export function alertFromDecision(record: DecisionRecord): Alert | null {
+/**
+ * `chargerStatus` reads a charger's status right after the triggering signal, when known: a charger
+ * reporting it is available again is re-escalated while its faults are recent, which is no new fault.
+ */
+export function alertFromDecision(record: DecisionRecord, chargerStatus?: (chargerId: string) => string | undefined): Alert | null {
   const found: Alert[] = [];
   if (record.status === 'pending_approval') {
     const names = record.actions.map((a) => a.action).join(', ');
@@ -134,7 +140,10 @@ export function alertFromDecision(record: DecisionRecord): Alert | null {
   const pending = found.find((f) => f.kind === 'pending_approval');
   // A pending approval always says so, whatever outranks it: it is the one thing only a person can do.
   const title = pending && top !== pending ? `${top.title} (approval needed)` : top.title;
-  return { ...top, title, body: [top.body, ...rest.map((r) => r.title + '.')].join(' ') };
+  const charger = top.conditionKey.startsWith('charger:') ? top.conditionKey.slice('charger:'.length) : null;
+  const status = charger !== null && record.signalType === 'charger_status' ? chargerStatus?.(charger) : undefined;
+  const counted = status === undefined || status === 'faulted';
+  return { ...top, title, body: [top.body, ...rest.map((r) => r.title + '.')].join(' '), counted };
 }
 
 export function alertFromAnchorBatch(e: AnchorBatchChanged): Alert | null {
@@ -263,7 +272,7 @@ export class Debouncer {
     const k = Debouncer.key(alert);
     const w = this.open.get(k);
     if (w) {
-      w.count += 1;
+      if (alert.counted !== false) w.count += 1;
       return { notify: false, closed };
     }
     this.open.set(k, { openedAt: nowMs, count: 1, alert });

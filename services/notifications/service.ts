@@ -4,6 +4,7 @@ import Joi from 'joi';
 import { isValidObjectId, type Model } from 'mongoose';
 import type { Logger } from 'pino';
 import type { EventBus } from '../../eventBus/index.js';
+import type { StationState } from '../../eventBus/types.js';
 import type { Models, NotificationDoc } from '../../models/index.js';
 import type { NotificationPrefsDoc } from '../../models/notificationPrefs.js';
 import type { PublicUser } from '../auth/users.js';
@@ -99,6 +100,7 @@ export class NotificationService {
   private readonly debouncer: Debouncer;
   private readonly cap: RateCap;
   private readonly clock: () => number;
+  private lastState: { signalId: string; state: StationState } | null = null;
   private lastHealth: Record<string, PartReport> | null = null;
   private timer: NodeJS.Timeout | null = null;
 
@@ -116,7 +118,15 @@ export class NotificationService {
 
   /** Subscribes to the bus, and closes debounce windows every `flushMs` so their summaries go out without waiting for a repeat. */
   attach(bus: EventBus, flushMs = 30_000): void {
-    bus.on('decision.logged', ({ record }) => this.offer(alertFromDecision(record)));
+    // The pipeline logs a decision synchronously within its signal's dispatch, right after the
+    // station update: the last state seen is the one the decision's signal made (to tell a fault from a recovery).
+    bus.on('station.updated', ({ state, signalId }) => {
+      this.lastState = { signalId, state };
+    });
+    bus.on('decision.logged', ({ record }) => {
+      const state = this.lastState?.signalId === record.signalId ? this.lastState.state : null;
+      this.offer(alertFromDecision(record, state ? (id) => state.chargers[id]?.status : undefined));
+    });
     bus.on('anchor.batch', (e) => this.offer(alertFromAnchorBatch(e)));
     this.timer = setInterval(() => this.flush(), flushMs);
     this.timer.unref();

@@ -43,8 +43,8 @@ export interface PushPayload {
   body: string;
   severity: string;
   notificationId: string;
-  decisionId: string | null;
-  stationId: string | null;
+  decisionId?: string;
+  stationId?: string;
   /** Where the dashboard shows it. */
   url: string;
 }
@@ -189,8 +189,8 @@ export class NotificationService {
             body: n.body,
             severity: n.severity,
             notificationId: n.id,
-            decisionId: n.decisionId,
-            stationId: n.stationId,
+            ...(n.decisionId ? { decisionId: n.decisionId } : {}),
+            ...(n.stationId ? { stationId: n.stationId } : {}),
             url: n.decisionId ? `/decisions/${encodeURIComponent(n.decisionId)}` : '/notifications',
           };
           this.push(u.id, payload).catch((err: unknown) => this.deps.logger?.warn({ err, userId: u.id }, 'push delivery failed'));

@@ -58,6 +58,9 @@ import { deviceKeysRouter } from './routes/deviceKeys.js';
 import { AdminAuditService } from './services/adminAudit.js';
 import { PushService } from './services/notifications/push.js';
 import { pushRouter } from './routes/push.js';
+import { NotificationService } from './services/notifications/service.js';
+import { createNotificationPrefsModel } from './models/notificationPrefs.js';
+import { notificationsRouter } from './routes/notifications.js';
 import type { ChainTarget } from './services/anchoring/chain.js';
 import { startEmbeddedChain, type EmbeddedChain } from './services/anchoring/embeddedChain.js';
 import { errorHandler, notFound, requireJson } from './middlewares/errors.js';
@@ -223,6 +226,10 @@ export async function createApp(deps: AppDeps): Promise<App> {
     vapid: config.vapidPublicKey && config.vapidPrivateKey ? { publicKey: config.vapidPublicKey, privateKey: config.vapidPrivateKey } : null,
     subject: config.vapidSubject,
   });
+  const notifications = new NotificationService({ models, prefs: createNotificationPrefsModel(conn), users, logger });
+  await notifications.load();
+  notifications.attach(bus);
+  notifications.push = (userId, p) => push.send(userId, p);
   const limits = createLimiters(cache, {
     loginPerAccount: { points: config.rateLoginPerAccount, durationS: 15 * 60 },
     loginPerIp: { points: config.rateLoginPerIp, durationS: 15 * 60 },
@@ -230,7 +237,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
     signalsPerDevice: { points: config.rateSignalsPerS, durationS: 1 },
   });
 
-  const services: Services = { bus, ingestion, stations, decisions, anchoring, approvals, audit, chat, users, tokens, limits, deviceKeys, otp, adminAudit, push, models, agents, health, metrics };
+  const services: Services = { bus, ingestion, stations, decisions, anchoring, approvals, audit, chat, users, tokens, limits, deviceKeys, otp, adminAudit, push, notifications, models, agents, health, metrics };
 
   const app = express();
   app.disable('x-powered-by');
@@ -243,7 +250,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
   app.use('/api', requireJson(), express.json({ limit: '1mb', strict: false }), authenticate(services));
   // Device keys are an admin matter (new routes: enforced from the start).
   app.use('/api/stations/:id/device-keys', requireRole('admin'));
-  app.use('/api', authRouter(services), openapiRouter(), systemRouter(services), dataRouter(services), stationsRouter(services), decisionsRouter(services), auditRouter(services), chatRouter(services), deviceKeysRouter(services), pushRouter(services));
+  app.use('/api', authRouter(services), openapiRouter(), systemRouter(services), dataRouter(services), stationsRouter(services), decisionsRouter(services), auditRouter(services), chatRouter(services), deviceKeysRouter(services), pushRouter(services), notificationsRouter(services));
   app.use(notFound());
   app.use(errorHandler(onError('http')));
 
@@ -253,6 +260,14 @@ export async function createApp(deps: AppDeps): Promise<App> {
   attachDashboard(io.of('/dashboard'), services);
   attachChat(io.of('/chat'), services, onError('socket.chat'));
   anchoring.start();
+  // Database or chain going down notifies: health is read every 30 s.
+  const healthWatch = setInterval(() => {
+    health.report().then(
+      (r) => notifications.onHealth(r.parts),
+      (err: unknown) => logger.error({ err }, 'health watch failed'),
+    );
+  }, 30_000);
+  healthWatch.unref();
 
   let closed = false;
   return {
@@ -273,6 +288,8 @@ export async function createApp(deps: AppDeps): Promise<App> {
     close: async () => {
       if (closed) return;
       closed = true;
+      clearInterval(healthWatch);
+      notifications.stop();
       // Stop intake first (no new connections or sockets), then drain what was
       // acknowledged or is being answered, then let the last connections go.
       const ioClosed = new Promise<void>((resolve) => io.close(() => resolve()));

@@ -10,6 +10,7 @@ import type { DeviceKeyService } from './deviceKeys.js';
 import type { OtpService } from './otpService.js';
 import type { AdminAuditService } from './adminAudit.js';
 import type { PushService } from './notifications/push.js';
+import type { NotificationService } from './notifications/service.js';
 import type { Models } from '../models/index.js';
 import type { AnchoringService } from './anchoring/service.js';
 import type { AuditQuery } from './anchoring/audit.js';
@@ -35,6 +36,7 @@ export interface Services {
   otp: OtpService;
   adminAudit: AdminAuditService;
   push: PushService;
+  notifications: NotificationService;
   models: Models;
   agents: AgentRegistry;
   health: HealthService;

@@ -39,6 +39,8 @@ export function attachDashboard(ns: Namespace, s: Services): void {
   ns.use(requireSocketUser(s, 'operator', 'auditor'));
   ns.on('connection', (socket) => {
     const user = socket.data.user as PublicUser;
+    // Notifications go to the user's own room.
+    void socket.join(`user:${user.id}`);
     const handle = (join: boolean) => (payload: unknown, cb: unknown) => {
       const ack = typeof cb === 'function' ? (cb as (a: unknown) => void) : () => undefined;
       const at = protoKeyPath(payload);
@@ -90,6 +92,9 @@ export function attachDashboard(ns: Namespace, s: Services): void {
     if (!watched(stationId)) return;
     ns.to([room(stationId), ALL_ROOM]).emit('decision:approved', { id, stationId, outcome: approval.outcome, by: approval.by, note: approval.note, at: approval.at, hash: approval.hash });
   });
+  s.notifications.deliverInApp = (userId, n) => {
+    ns.to(`user:${userId}`).emit('notification:created', n);
+  };
   s.bus.on('decision.explained', (e) => {
     if (!watched(e.stationId)) return;
     ns.to([room(e.stationId), ALL_ROOM]).emit('decision:explained', e);

@@ -3,7 +3,7 @@
 import Joi from 'joi';
 import { isValidObjectId, type Model } from 'mongoose';
 import type { Logger } from 'pino';
-import type { EventBus } from '../../eventBus/index.js';
+import type { ArgOf, EventBus } from '../../eventBus/index.js';
 import type { StationState } from '../../eventBus/types.js';
 import type { Models, NotificationDoc } from '../../models/index.js';
 import type { NotificationPrefsDoc } from '../../models/notificationPrefs.js';
@@ -103,6 +103,7 @@ export class NotificationService {
   private lastState: { signalId: string; state: StationState } | null = null;
   private lastHealth: Record<string, PartReport> | null = null;
   private timer: NodeJS.Timeout | null = null;
+  private detach: (() => void) | null = null;
 
   constructor(private readonly deps: NotificationServiceDeps) {
     this.clock = deps.clock ?? Date.now;
@@ -120,21 +121,32 @@ export class NotificationService {
   attach(bus: EventBus, flushMs = 30_000): void {
     // The pipeline logs a decision synchronously within its signal's dispatch, right after the
     // station update: the last state seen is the one the decision's signal made (to tell a fault from a recovery).
-    bus.on('station.updated', ({ state, signalId }) => {
+    const onUpdated = ({ state, signalId }: ArgOf<'station.updated'>) => {
       this.lastState = { signalId, state };
-    });
-    bus.on('decision.logged', ({ record }) => {
+    };
+    const onLogged = ({ record }: ArgOf<'decision.logged'>) => {
       const state = this.lastState?.signalId === record.signalId ? this.lastState.state : null;
       this.offer(alertFromDecision(record, state ? (id) => state.chargers[id]?.status : undefined));
-    });
-    bus.on('anchor.batch', (e) => this.offer(alertFromAnchorBatch(e)));
+    };
+    const onBatch = (e: ArgOf<'anchor.batch'>) => this.offer(alertFromAnchorBatch(e));
+    bus.on('station.updated', onUpdated);
+    bus.on('decision.logged', onLogged);
+    bus.on('anchor.batch', onBatch);
+    this.detach = () => {
+      bus.off('station.updated', onUpdated);
+      bus.off('decision.logged', onLogged);
+      bus.off('anchor.batch', onBatch);
+    };
     this.timer = setInterval(() => this.flush(), flushMs);
     this.timer.unref();
   }
 
+  /** Stops listening to the bus and the flush timer. */
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    this.detach?.();
+    this.detach = null;
   }
 
   /** Feed a health report (from the readiness check): a db or chain that goes down notifies once. */

@@ -52,6 +52,8 @@ describe('notifications', function () {
       tokens[k] = await t.app.services.tokens.access(user.id, role);
     }
 
+    // This test drives its own service with a controlled clock: the app's own one stops listening.
+    t.app.services.notifications.stop();
     svc = new NotificationService({ models: t.app.models, prefs: createNotificationPrefsModel(t.conn), users, clock: () => now });
     await svc.load();
     svc.deliverInApp = (userId, n) => delivered.push({ userId, n });

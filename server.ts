@@ -260,8 +260,9 @@ export async function createApp(deps: AppDeps): Promise<App> {
   attachDashboard(io.of('/dashboard'), services);
   attachChat(io.of('/chat'), services, onError('socket.chat'));
   anchoring.start();
-  // Database or chain going down notifies: health is read every 30 s.
+  // Database or chain going down, or anchoring falling behind, notifies: read every 30 s.
   const healthWatch = setInterval(() => {
+    notifications.onAnchorBacklog(anchoring.backlog, config.anchorBacklogAlert);
     health.report().then(
       (r) => notifications.onHealth(r.parts),
       (err: unknown) => logger.error({ err }, 'health watch failed'),

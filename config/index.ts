@@ -26,6 +26,7 @@ export interface Config {
   chainPublicRpcUrl: string | null;
   anchorBatchMs: number;
   anchorBatchMax: number;
+  anchorBacklogAlert: number;
   auditContractAddress: string | null;
   anchorPrivateKey: string | null;
   groqApiKey: string | null;
@@ -78,6 +79,7 @@ export const ENV_DOCS: { name: string; default: string; meaning: string }[] = [
   { name: 'AUDIT_CONTRACT_ADDRESS', default: '(recorded or deployed)', meaning: 'AuditLog contract address; unset uses the one recorded in the database, or deploys one' },
   { name: 'ANCHOR_PRIVATE_KEY', default: '(generated for the embedded chain)', meaning: 'key of the anchoring account (required with CHAIN_RPC_URL)' },
   { name: 'ANCHOR_BATCH_MS', default: '1000', meaning: 'close an anchoring batch this long after its first leaf' },
+  { name: 'ANCHOR_BACKLOG_ALERT', default: '20000', meaning: 'notify auditors and admins when more records than this wait to be anchored' },
   { name: 'ANCHOR_BATCH_MAX', default: '2000', meaning: 'close an anchoring batch at this many leaves (a decision and its explanation are two)' },
   { name: 'GROQ_API_KEY', default: '(none)', meaning: 'enables LLM explanations; unset keeps template explanations' },
   { name: 'GROQ_MODEL', default: 'llama-3.1-8b-instant', meaning: 'Groq model name' },
@@ -128,6 +130,7 @@ const schema = Joi.object({
   CHAIN_RPC_URL: Joi.alternatives().try(Joi.string().valid('off', ''), url(['http', 'https'])).default('').messages({ 'alternatives.match': 'must be an http(s) URL or "off"' }),
   CHAIN_PUBLIC_RPC_URL: url(['http', 'https']).allow('').default(''),
   ANCHOR_BATCH_MS: Joi.number().integer().min(10).max(600000).default(1000),
+  ANCHOR_BACKLOG_ALERT: Joi.number().integer().min(1).max(100000000).default(20000),
   ANCHOR_BATCH_MAX: Joi.number().integer().min(1).max(10000).default(2000),
   AUDIT_CONTRACT_ADDRESS: Joi.string().pattern(/^0x[0-9a-fA-F]{40}$/).allow('').default(''),
   ANCHOR_PRIVATE_KEY: Joi.string().pattern(/^0x[0-9a-fA-F]{64}$/).allow('').default(''),
@@ -209,6 +212,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     chainPublicRpcUrl: orNull(value.CHAIN_PUBLIC_RPC_URL),
     anchorBatchMs: value.ANCHOR_BATCH_MS,
     anchorBatchMax: value.ANCHOR_BATCH_MAX,
+    anchorBacklogAlert: value.ANCHOR_BACKLOG_ALERT,
     auditContractAddress: orNull(value.AUDIT_CONTRACT_ADDRESS),
     anchorPrivateKey: orNull(value.ANCHOR_PRIVATE_KEY),
     groqApiKey: orNull(value.GROQ_API_KEY),

@@ -162,6 +162,20 @@ export function alertFromAnchorBatch(e: AnchorBatchChanged): Alert | null {
 const WATCHED_PARTS: Record<string, string> = { db: 'Database', chain: 'Chain' };
 
 /** Alerts for parts that went down since the previous report (a part that stays down is told once). */
+/** The anchoring backlog crossing `threshold` leaves (once per crossing: it must fall back below first). */
+export function alertFromAnchorBacklog(previous: number, backlog: number, threshold: number): Alert | null {
+  if (!(backlog > threshold && previous <= threshold)) return null;
+  return {
+    kind: 'anchoring_backlog',
+    severity: 'high',
+    title: 'Anchoring is falling behind',
+    body: `${backlog} records wait to be anchored (alert threshold ${threshold}); check the chain's health.`,
+    audience: 'anchoring',
+    conditionKey: 'anchoring-backlog',
+    subject: 'anchoring backlog over threshold',
+  };
+}
+
 export function alertsFromHealth(previous: Record<string, PartReport> | null, parts: Record<string, PartReport>): Alert[] {
   const out: Alert[] = [];
   for (const [name, label] of Object.entries(WATCHED_PARTS)) {

@@ -15,6 +15,7 @@ import {
   Debouncer,
   RateCap,
   SEVERITIES,
+  alertFromAnchorBacklog,
   alertFromAnchorBatch,
   alertFromDecision,
   alertsFromHealth,
@@ -147,6 +148,15 @@ export class NotificationService {
     this.timer = null;
     this.detach?.();
     this.detach = null;
+  }
+
+  private lastBacklog = 0;
+
+  /** Feed the anchoring backlog: crossing `threshold` leaves notifies once per crossing. */
+  onAnchorBacklog(backlog: number, threshold: number): void {
+    const alert = alertFromAnchorBacklog(this.lastBacklog, backlog, threshold);
+    this.lastBacklog = backlog;
+    if (alert) this.offer(alert);
   }
 
   /** Feed a health report (from the readiness check): a db or chain that goes down notifies once. */

@@ -3,6 +3,7 @@ import { expect } from 'chai';
 import type { DecisionRecord, Proposal } from '../../eventBus/types.js';
 import {
   DEFAULT_PREFS,
+  alertFromAnchorBacklog,
   Debouncer,
   RateCap,
   alertFromAnchorBatch,
@@ -177,5 +178,14 @@ describe('notification rules', () => {
       // The window slides: the first sends age out.
       expect(cap.allow('u1', T0 + 10 * MIN + 500)).to.equal(true);
     });
+  });
+
+  it('alerts once when the anchoring backlog crosses its threshold, and again only after it fell back', () => {
+    expect(alertFromAnchorBacklog(0, 500, 1000)).to.equal(null);
+    const a = alertFromAnchorBacklog(500, 1500, 1000);
+    expect(a).to.include({ kind: 'anchoring_backlog', severity: 'high', audience: 'anchoring' });
+    expect(a!.body).to.contain('1500');
+    expect(alertFromAnchorBacklog(1500, 2500, 1000)).to.equal(null);
+    expect(alertFromAnchorBacklog(900, 1200, 1000)).to.not.equal(null);
   });
 });

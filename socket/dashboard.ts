@@ -95,6 +95,9 @@ export function attachDashboard(ns: Namespace, s: Services): void {
   s.notifications.deliverInApp = (userId, n) => {
     ns.to(`user:${userId}`).emit('notification:created', n);
   };
+  s.notifications.deliverUpdate = (userId, n) => {
+    ns.to(`user:${userId}`).emit('notification:updated', n);
+  };
   s.bus.on('decision.explained', (e) => {
     if (!watched(e.stationId)) return;
     ns.to([room(e.stationId), ALL_ROOM]).emit('decision:explained', e);

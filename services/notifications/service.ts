@@ -24,6 +24,7 @@ import {
   summaryAlert,
   type Alert,
   type NotificationPrefs,
+  type Summary,
 } from './rules.js';
 
 /** What the dashboard and the push service receive; carries `id` and `stationId` like every server event. */
@@ -91,6 +92,11 @@ function notFound(id: string): AppError {
   return new AppError(404, 'UNKNOWN_NOTIFICATION', `notification ${id} does not exist`, [{ field: 'id' }]);
 }
 
+/** The debouncer's key for an alert: one flapping window per station and condition. */
+function conditionOf(a: Alert): string {
+  return `${a.stationId ?? ''}|${a.conditionKey}`;
+}
+
 export class NotificationService {
   /** Set by the dashboard wiring: emit `notification:created` to the user's sockets. */
   deliverInApp: ((userId: string, n: NotificationView) => void) | null = null;
@@ -105,6 +111,10 @@ export class NotificationService {
   private lastHealth: Record<string, PartReport> | null = null;
   private timer: NodeJS.Timeout | null = null;
   private detach: (() => void) | null = null;
+  /** The notifications sent for the first occurrence of each open flapping window. */
+  private readonly firsts = new Map<string, Promise<{ userId: string; n: NotificationView }[]>>();
+  /** Re-delivers a notification completed with its count (the dashboard emits notification:updated). */
+  deliverUpdate: ((userId: string, n: NotificationView) => void) | null = null;
 
   constructor(private readonly deps: NotificationServiceDeps) {
     this.clock = deps.clock ?? Date.now;
@@ -165,17 +175,43 @@ export class NotificationService {
     this.lastHealth = parts;
   }
 
-  /** Sends the summaries of the flapping windows that closed by now. */
+  /** Completes the notifications of the flapping windows that closed by now with their counts. */
   flush(): void {
-    for (const s of this.debouncer.flush(this.clock())) this.run(summaryAlert(s));
+    for (const s of this.debouncer.flush(this.clock())) this.summarise(s);
   }
 
   private offer(alert: Alert | null): void {
     if (!alert) return;
     // Decided synchronously, in bus order, so two repeats arriving together cannot both notify.
     const { notify, closed } = this.debouncer.offer(alert, this.clock());
-    for (const s of closed) this.run(summaryAlert(s));
-    if (notify) this.run(alert);
+    for (const s of closed) this.summarise(s);
+    if (!notify) return;
+    const first = this.dispatchTo(alert);
+    this.firsts.set(conditionOf(alert), first.catch(() => []));
+    first.catch((err: unknown) => this.deps.logger?.error({ err, kind: alert.kind }, 'notification dispatch failed'));
+  }
+
+  /**
+   * A flapping condition notifies once: the first occurrence at once, and when its window closes that
+   * same notification gets the count (updated in place, unread again, `notification:updated`).
+   */
+  private summarise(s: Summary): void {
+    const key = conditionOf(s.alert);
+    const first = this.firsts.get(key);
+    this.firsts.delete(key);
+    if (!first) return this.run(summaryAlert(s));
+    const sum = summaryAlert(s);
+    const body = `${sum.title.replace(/^[^:]*: /, '')}. First: ${s.alert.body}`;
+    void first.then(async (sent) => {
+      for (const { userId, n } of sent) {
+        try {
+          await this.deps.models.Notification.updateOne({ _id: n.id }, { $set: { title: sum.title, body, readAt: null } });
+          this.deliverUpdate?.(userId, { ...n, title: sum.title, body, readAt: null });
+        } catch (err) {
+          this.deps.logger?.warn({ err, userId }, 'notification update failed');
+        }
+      }
+    });
   }
 
   private run(alert: Alert): void {
@@ -188,16 +224,20 @@ export class NotificationService {
 
   /** Resolves recipients and channels, stores and delivers; resolves to the notifications created. */
   async dispatch(alert: Alert): Promise<NotificationView[]> {
+    return (await this.dispatchTo(alert)).map((x) => x.n);
+  }
+
+  private async dispatchTo(alert: Alert): Promise<{ userId: string; n: NotificationView }[]> {
     const now = this.clock();
     const recipients = resolveRecipients(alert, this.deps.users.list(), (id) => this.prefsOf(id)).filter((u) => this.cap.allow(u.id, now));
-    const out: NotificationView[] = [];
+    const out: { userId: string; n: NotificationView }[] = [];
     for (const u of recipients) {
       const doc: NotificationDoc = { userId: u.id, kind: alert.kind, severity: alert.severity, title: alert.title, body: alert.body, createdAt: new Date(now) };
       if (alert.stationId !== undefined) doc.stationId = alert.stationId;
       if (alert.decisionId !== undefined) doc.decisionId = alert.decisionId;
       const created = await this.deps.models.Notification.create(doc);
       const n = view({ ...doc, _id: created._id });
-      out.push(n);
+      out.push({ userId: u.id, n });
       try {
         this.deliverInApp?.(u.id, n);
       } catch (err) {

@@ -41,6 +41,8 @@ describe('web push', () => {
   const answers = new Map<string, { status: number; headers?: Record<string, string> }[]>();
   let sleeps: number[];
   const errors: unknown[] = [];
+  /** Called when the receiver gets a request (tests wait on it instead of polling). */
+  const arrivals: (() => void)[] = [];
 
   const browser = (): Browser => {
     const ecdh = createECDH('prime256v1');
@@ -77,6 +79,7 @@ describe('web push', () => {
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
         received.push({ path: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks) });
+        for (const w of arrivals.splice(0)) w();
         const next = answers.get(req.url ?? '')?.shift() ?? { status: 201 };
         res.writeHead(next.status, next.headers ?? {}).end();
       });
@@ -95,6 +98,30 @@ describe('web push', () => {
     await new Promise((resolve) => receiver.close(resolve));
     await t.close();
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('a decision waiting for approval reaches the subscribed operator as web push, from the pipeline to the browser', async () => {
+    const push = service();
+    t.app.services.notifications.push = (userId, p) => push.send(userId, p);
+    const { user } = await t.app.services.users.create({ email: `push-op-${randomUUID().slice(0, 6)}@example.com`, password: 'a-long-enough-password', role: 'operator', stationScope: 'all' });
+    const b = browser();
+    await push.subscribe(user.id, b.subscription);
+    const station = `st-push-${randomUUID().slice(0, 6)}`;
+    const { body: reg } = await request(t.url).post('/api/stations').send({ id: station, name: 'Push test', location: { lat: 52.5, lng: 13.4 }, capacity: { bays: 2, chargers: 1, batterySlots: 10 } }).expect(201);
+    const arrived = new Promise<void>((resolve) => arrivals.push(resolve));
+    const signalId = randomUUID();
+    await request(t.directUrl)
+      .post('/api/data/signals')
+      .set('X-Device-Key', reg.deviceKey as string)
+      .send({ id: signalId, stationId: station, type: 'charger_status', ts: new Date().toISOString(), payload: { chargerId: 'C1', status: 'faulted', errorCode: 'GroundFailure' } })
+      .expect(202);
+    await arrived;
+    const mine = received.filter((r) => r.path === pathOf(b));
+    expect(mine).to.have.length(1);
+    const got = decrypt(b, mine[0]) as Record<string, string>;
+    expect(got).to.include({ decisionId: `dec-${signalId}`, url: `/decisions/dec-${signalId}` });
+    expect(got.title).to.match(/approval/i);
+    expect(Object.keys(got).sort()).to.deep.equal(['body', 'decisionId', 'severity', 'title', 'url']);
   });
 
   it('delivers an encrypted payload the browser decrypts to exactly what was sent, and nothing more', async () => {

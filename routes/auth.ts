@@ -5,7 +5,7 @@ import type { Services } from '../services/index.js';
 import { AppError } from '../services/errors.js';
 import { validate } from '../middlewares/validate.js';
 import { requireRole } from '../middlewares/auth.js';
-import { PASSWORD_RULE, ROLES } from '../services/auth/users.js';
+import { PASSWORD_RULE, ROLES, emailKey } from '../services/auth/users.js';
 
 const loginBody = Joi.object({ email: Joi.string().max(320).required(), password: Joi.string().max(256).required() });
 const otpRequestBody = Joi.object({ email: Joi.string().max(320).required() });
@@ -25,7 +25,7 @@ export function authRouter(s: Services): Router {
   r.post('/auth/login', async (req, res) => {
     const { email, password } = validate<{ email: string; password: string }>(loginBody, req.body, 'body');
     // Counted before the password is checked, so guessing costs attempts whether or not it succeeds.
-    const account = email.normalize('NFKC').trim().toLowerCase();
+    const account = emailKey(email);
     await s.limits.loginPerIp.consume(req.ip ?? 'unknown');
     await s.limits.loginPerAccount.consume(account);
     const user = await s.users.authenticate(email, password);
@@ -36,14 +36,14 @@ export function authRouter(s: Services): Router {
   r.post('/auth/otp/request', async (req, res) => {
     const { email } = validate<{ email: string }>(otpRequestBody, req.body, 'body');
     await s.limits.loginPerIp.consume(req.ip ?? 'unknown');
-    await s.limits.loginPerAccount.consume(email.normalize('NFKC').trim().toLowerCase());
+    await s.limits.loginPerAccount.consume(emailKey(email));
     await s.otp.request(email);
     // The same answer whether or not the account exists.
     res.status(202).json({ ok: true, message: 'if the account exists, a code was sent to its notifications; it expires in 5 minutes' });
   });
   r.post('/auth/otp/verify', async (req, res) => {
     const { email, code } = validate<{ email: string; code: string }>(otpVerifyBody, req.body, 'body');
-    const account = email.normalize('NFKC').trim().toLowerCase();
+    const account = emailKey(email);
     await s.limits.loginPerIp.consume(req.ip ?? 'unknown');
     await s.limits.loginPerAccount.consume(account);
     const userId = await s.otp.verify(email, code);

@@ -3,27 +3,14 @@ import { Router } from 'express';
 import type { Services } from '../services/index.js';
 import { AppError } from '../services/errors.js';
 import { MAX_BATCH_SIGNALS } from '../services/ingestion.js';
-import { ingestAs, type IngestActor } from '../services/ingestAuth.js';
-import type { PublicUser } from '../services/auth/users.js';
+import { ingestAs, resolveIngestActor } from '../services/ingestAuth.js';
 import { rejectProtoKeys } from '../middlewares/validate.js';
-
-/** A station's device (X-Device-Key) or a signed-in operator; anyone else is refused before the body is read further. */
-export async function ingestActor(s: Services, deviceKey: unknown, user: PublicUser | undefined): Promise<IngestActor> {
-  if (typeof deviceKey === 'string') {
-    const key = await s.deviceKeys.verify(deviceKey);
-    if (!key) throw new AppError(401, 'INVALID_DEVICE_KEY', 'the device key is not valid (revoked, rotated or mistyped)', [{ field: 'x-device-key' }]);
-    return { kind: 'device', key };
-  }
-  if (!user) throw new AppError(401, 'AUTH_REQUIRED', 'send the station\'s device key (X-Device-Key) or an operator\'s access token', [{ field: 'authorization' }]);
-  if (user.role !== 'admin' && user.role !== 'operator') throw new AppError(403, 'FORBIDDEN', 'sending signals needs a device key or the operator role', [{ field: 'authorization' }]);
-  return { kind: 'user', user };
-}
 
 export function dataRouter(s: Services): Router {
   const r = Router();
   r.post('/data/signals', async (req, res) => {
     const receivedAt = performance.now();
-    const actor = await ingestActor(s, req.headers['x-device-key'], req.user);
+    const actor = await resolveIngestActor(s, req.headers['x-device-key'], req.user);
     const body: unknown = req.body;
     if (body === null || typeof body !== 'object' || Array.isArray(body)) {
       throw new AppError(400, 'VALIDATION_FAILED', 'body must be a signal object or { signals: [...] }', [{ field: 'body' }]);

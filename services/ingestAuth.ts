@@ -2,13 +2,26 @@
 // stations in their scope (others answered as unknown, so ids cannot be probed). Refused
 // signals never reach ingestion, so nothing of them is stored.
 import type { PublicUser } from './auth/users.js';
-import type { VerifiedDeviceKey } from './deviceKeys.js';
+import type { DeviceKeyService, VerifiedDeviceKey } from './deviceKeys.js';
+import { AppError } from './errors.js';
 import { deviceKeyMayIngest } from './deviceKeys.js';
 import type { IngestResult, IngestionService, SignalOutcome } from './ingestion.js';
 import type { Limiter } from './rateLimits.js';
 import type { SignalError } from './signalSchemas.js';
 
 export type IngestActor = { kind: 'device'; key: VerifiedDeviceKey } | { kind: 'user'; user: PublicUser };
+
+/** A station's device (its key) or a signed-in operator; anyone else is refused (REST and /ingest alike). */
+export async function resolveIngestActor(s: { deviceKeys: DeviceKeyService }, deviceKey: unknown, user: PublicUser | null | undefined): Promise<IngestActor> {
+  if (typeof deviceKey === 'string' && deviceKey) {
+    const key = await s.deviceKeys.verify(deviceKey);
+    if (!key) throw new AppError(401, 'INVALID_DEVICE_KEY', 'the device key is not valid (revoked, rotated or mistyped)', [{ field: 'x-device-key' }]);
+    return { kind: 'device', key };
+  }
+  if (!user) throw new AppError(401, 'AUTH_REQUIRED', "send the station's device key (X-Device-Key, or auth: { deviceKey }) or an operator's access token", [{ field: 'authorization' }]);
+  if (user.role !== 'admin' && user.role !== 'operator') throw new AppError(403, 'FORBIDDEN', 'sending signals needs a device key or the operator role', [{ field: 'authorization' }]);
+  return { kind: 'user', user };
+}
 
 export async function ingestAs(
   s: { ingestion: IngestionService; limits: { signalsPerDevice: Limiter } },

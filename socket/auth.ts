@@ -7,7 +7,7 @@ import type { Services } from '../services/index.js';
 import { AppError } from '../services/errors.js';
 import { userFromToken } from '../middlewares/auth.js';
 import type { PublicUser } from '../services/auth/users.js';
-import type { IngestActor } from '../services/ingestAuth.js';
+import { resolveIngestActor, type IngestActor } from '../services/ingestAuth.js';
 
 type Next = (err?: Error) => void;
 
@@ -47,20 +47,9 @@ export function requireSocketUser(s: Services, ...roles: Role[]) {
 export function requireIngestActor(s: Services) {
   return (socket: Socket, next: Next): void => {
     const key = credential(socket, 'deviceKey', 'x-device-key');
-    const run = async (): Promise<IngestActor | null> => {
-      if (key) {
-        const verified = await s.deviceKeys.verify(key);
-        if (!verified) throw new AppError(401, 'INVALID_DEVICE_KEY', 'the device key is not valid (revoked, rotated or mistyped)');
-        return { kind: 'device', key: verified };
-      }
-      const user = await userOf(socket, s);
-      if (!user) return null;
-      if (user.role !== 'admin' && user.role !== 'operator') throw new AppError(403, 'FORBIDDEN', 'sending signals needs a device key or the operator role');
-      return { kind: 'user', user };
-    };
+    const run = async (): Promise<IngestActor> => resolveIngestActor(s, key, key ? null : await userOf(socket, s));
     run().then(
       (actor) => {
-        if (!actor) return refuse(next, 'AUTH_REQUIRED', 'connect with auth: { deviceKey } (a station) or { token } (an operator)');
         socket.data.actor = actor;
         next();
       },

@@ -4,7 +4,7 @@
 // switch to the fallback mid-answer, makes the two differ).
 import type { Namespace } from 'socket.io';
 import { requireSocketUser } from './auth.js';
-import { protoKeyPath } from '../middlewares/validate.js';
+import { protoKeyRefusal } from '../middlewares/validate.js';
 import type { PublicUser } from '../services/auth/users.js';
 import type { Services } from '../services/index.js';
 import { chatInputSchema, type ChatInput } from '../services/chat/index.js';
@@ -20,9 +20,9 @@ export function attachChat(ns: Namespace, s: Services, onError: (err: unknown) =
     let busy = false;
     socket.on('chat:message', (payload: unknown, cb: unknown) => {
       const ack: Ack = typeof cb === 'function' ? (cb as Ack) : () => undefined;
-      const at = protoKeyPath(payload);
-      if (at !== null) {
-        ack({ ok: false, error: { code: 'VALIDATION_FAILED', message: `"${at}" is not allowed`, details: [{ field: at }] } });
+      const refused = protoKeyRefusal(payload);
+      if (refused) {
+        ack(refused);
         return;
       }
       const { error, value } = chatInputSchema.validate(payload ?? {}, { abortEarly: false, convert: false });

@@ -5,7 +5,8 @@ import type { Services } from '../services/index.js';
 import type { DecisionRecord } from '../eventBus/types.js';
 import { stationSummary } from '../services/stationView.js';
 import { requireSocketUser } from './auth.js';
-import { protoKeyPath } from '../middlewares/validate.js';
+import { inScope } from '../middlewares/auth.js';
+import { protoKeyRefusal } from '../middlewares/validate.js';
 import type { PublicUser } from '../services/auth/users.js';
 
 const ALL_ROOM = 'all';
@@ -43,9 +44,9 @@ export function attachDashboard(ns: Namespace, s: Services): void {
     void socket.join(`user:${user.id}`);
     const handle = (join: boolean) => (payload: unknown, cb: unknown) => {
       const ack = typeof cb === 'function' ? (cb as (a: unknown) => void) : () => undefined;
-      const at = protoKeyPath(payload);
-      if (at !== null) {
-        ack({ ok: false, error: { code: 'VALIDATION_FAILED', message: `"${at}" is not allowed`, details: [{ field: at }] } });
+      const refused = protoKeyRefusal(payload);
+      if (refused) {
+        ack(refused);
         return;
       }
       const { error, value } = subscribeSchema.validate(payload);
@@ -56,7 +57,7 @@ export function attachDashboard(ns: Namespace, s: Services): void {
       const ids: string[] | '*' = value.stationIds;
       if (ids !== '*') {
         // Out of scope reads as unknown: ids cannot be probed.
-        const unknown = ids.filter((id) => !s.stations.has(id) || (user.stationScope !== 'all' && !user.stationScope.includes(id)));
+        const unknown = ids.filter((id) => !s.stations.has(id) || !inScope(user, id));
         if (unknown.length) {
           ack({ ok: false, error: { code: 'UNKNOWN_STATION', message: `unknown stations: ${unknown.join(', ')}`, details: [{ field: 'stationIds' }] } });
           return;

@@ -5,13 +5,8 @@ import { MAX_BATCH_SIGNALS } from '../services/ingestion.js';
 import { ingestAs, type IngestActor } from '../services/ingestAuth.js';
 import { requireIngestActor } from './auth.js';
 import { AppError } from '../services/errors.js';
-import { protoKeyPath } from '../middlewares/validate.js';
+import { protoKeyRefusal } from '../middlewares/validate.js';
 
-/** The same refusal REST gives a body with a __proto__ key (Joi would silently drop it). */
-function protoRefusal(payload: unknown): { ok: false; error: { code: string; message: string; details: { field: string }[] } } | null {
-  const at = protoKeyPath(payload);
-  return at === null ? null : { ok: false, error: { code: 'VALIDATION_FAILED', message: `"${at}" is not allowed`, details: [{ field: at }] } };
-}
 
 type Ack = (answer: unknown) => void;
 
@@ -32,7 +27,7 @@ export function attachIngest(ns: Namespace, s: Services, onError: (err: unknown)
     };
     socket.on('signal', (payload: unknown, cb: unknown) => {
       const ack = ackOf(cb);
-      const refused = protoRefusal(payload);
+      const refused = protoKeyRefusal(payload);
       if (refused) return ack(refused);
       const receivedAt = performance.now();
       ingestAs(s, actor, [payload], receivedAt)
@@ -45,7 +40,7 @@ export function attachIngest(ns: Namespace, s: Services, onError: (err: unknown)
     });
     socket.on('signals', (payload: unknown, cb: unknown) => {
       const ack = ackOf(cb);
-      const refused = protoRefusal(payload);
+      const refused = protoKeyRefusal(payload);
       if (refused) return ack(refused);
       const list = (payload as { signals?: unknown } | null)?.signals;
       if (!Array.isArray(list) || list.length === 0) {

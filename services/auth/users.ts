@@ -22,9 +22,14 @@ export const ROLES: Role[] = ['admin', 'operator', 'auditor'];
  * right-to-left characters, internationalised addresses) is refused with a clear error rather than
  * normalised into something that might collide with another account.
  */
+/** How an email is compared (and counted by the sign-in rate limits). */
+export function emailKey(raw: string): string {
+  return raw.normalize('NFKC').trim().toLowerCase();
+}
+
 export function normaliseEmail(raw: unknown): string {
   if (typeof raw !== 'string') throw new AppError(400, 'VALIDATION_FAILED', '"email" must be a string', [{ field: 'email' }]);
-  const email = raw.normalize('NFKC').trim().toLowerCase();
+  const email = emailKey(raw);
   if (!/^[\x21-\x7e]+$/.test(email)) throw new AppError(400, 'VALIDATION_FAILED', '"email" must use printable ASCII characters only', [{ field: 'email' }]);
   if (Joi.string().email({ tlds: false }).max(254).validate(email).error) throw new AppError(400, 'VALIDATION_FAILED', '"email" must be a valid email address', [{ field: 'email' }]);
   return email;

@@ -5,7 +5,8 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import request from 'supertest';
 import { io as ioClient, type Socket } from 'socket.io-client';
-import { startTestApp, aRegistration, type TestApp } from '../helpers/app.js';
+import { aRegistration, type TestApp } from '../helpers/app.js';
+import { startHostileTarget, type HostileTarget } from '../helpers/hostile.js';
 import { criticalFault } from '../helpers/signals.js';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20_260_302);
@@ -51,15 +52,6 @@ const mutated = (base: () => Record<string, unknown>) =>
 
 const body = (base: () => Record<string, unknown>, huge = true) => fc.oneof({ weight: 1, arbitrary: anyJson(huge) }, { weight: 1, arbitrary: mutated(base) });
 
-interface Counts {
-  signals: number;
-  stations: number;
-  stationDocs: number;
-  users: number;
-  approvals: number;
-  refreshTokens: number;
-  deviceKeys: number;
-}
 
 describe('fuzz: random JSON at every write endpoint and socket event', function () {
   this.timeout(120_000);
@@ -71,18 +63,7 @@ describe('fuzz: random JSON at every write endpoint and socket event', function 
   const api = () => request(t.directUrl);
   const sockets: Socket[] = [];
 
-  const counts = async (): Promise<Counts> => {
-    const m = t.app.models;
-    return {
-      signals: await m.SignalLog.countDocuments(),
-      stations: t.app.services.stations.size,
-      stationDocs: await m.StationState.countDocuments(),
-      users: await m.User.countDocuments(),
-      approvals: await m.DecisionLog.countDocuments({ 'approval.outcome': { $exists: true } }),
-      refreshTokens: await m.RefreshToken.countDocuments(),
-      deviceKeys: await m.DeviceKey.countDocuments(),
-    };
-  };
+  let counts: HostileTarget['counts'];
 
   // Set after an accepted call: its buffered writes must land before the next call is measured.
   let dirty = true;
@@ -109,18 +90,7 @@ describe('fuzz: random JSON at every write endpoint and socket event', function 
   };
 
   before(async () => {
-    t = await startTestApp({
-      env: { CHAIN_RPC_URL: 'off', RATE_LOGIN_PER_ACCOUNT: '100000', RATE_LOGIN_PER_IP: '100000', RATE_CHAT_PER_MIN: '100000', RATE_SIGNALS_PER_S: '100000' },
-    });
-    const reg = await api().post('/api/stations').set('Authorization', `Bearer ${t.adminToken}`).send(aRegistration('st-f')).expect(201);
-    deviceKey = reg.body.deviceKey;
-    const { user } = await t.app.services.users.create({ email: 'fuzz-op@example.com', password: 'a-long-enough-password', role: 'operator', stationScope: 'all' });
-    operator = await t.app.services.tokens.access(user.id, 'operator');
-    refreshToken = (await api().post('/api/auth/login').send({ email: 'fuzz-op@example.com', password: 'a-long-enough-password' }).expect(200)).body.refreshToken;
-    const fault = criticalFault('st-f');
-    await api().post('/api/data/signals').set('X-Device-Key', deviceKey).send(fault).expect(202);
-    decision = `dec-${fault.id}`;
-    for (let i = 0; i < 100 && !(await t.app.services.decisions.getDoc(decision)); i++) await new Promise((r) => setTimeout(r, 20));
+    ({ t, operator, deviceKey, decision, refreshToken, counts } = await startHostileTarget('st-f', 'fuzz-op@example.com', { RATE_SIGNALS_PER_S: '100000' }));
   });
   after(async () => {
     for (const s of sockets) s.disconnect();

@@ -3,19 +3,12 @@
 // Requests go to the app directly (t.directUrl) with the credentials each case sets.
 import { expect } from 'chai';
 import request from 'supertest';
-import { startTestApp, aRegistration, type TestApp } from '../helpers/app.js';
+import { aRegistration, type TestApp } from '../helpers/app.js';
 import { criticalFault } from '../helpers/signals.js';
+import { startHostileTarget, type HostileTarget } from '../helpers/hostile.js';
 
 const STACK = /\bat \S+ \(?[^\s()]+:\d+:\d+\)?|\.(ts|js):\d+/;
 
-interface Counts {
-  signals: number;
-  stations: number;
-  users: number;
-  decisions: number;
-  refreshTokens: number;
-  deviceKeys: number;
-}
 
 describe('hostile input', function () {
   this.timeout(30_000);
@@ -26,17 +19,7 @@ describe('hostile input', function () {
   let refreshToken = '';
   const api = () => request(t.directUrl);
 
-  const counts = async (): Promise<Counts> => {
-    const m = t.app.models;
-    return {
-      signals: await m.SignalLog.countDocuments(),
-      stations: t.app.services.stations.size,
-      users: await m.User.countDocuments(),
-      decisions: await m.DecisionLog.countDocuments({ 'approval.outcome': { $exists: true } }),
-      refreshTokens: await m.RefreshToken.countDocuments(),
-      deviceKeys: await m.DeviceKey.countDocuments(),
-    };
-  };
+  let counts: HostileTarget['counts'];
 
   /** Every write endpoint, with the caller it needs. */
   const writes = (): { name: string; call: () => request.Test }[] => {
@@ -66,18 +49,7 @@ describe('hostile input', function () {
   };
 
   before(async () => {
-    t = await startTestApp({ env: { CHAIN_RPC_URL: 'off', RATE_LOGIN_PER_ACCOUNT: '100000', RATE_LOGIN_PER_IP: '100000', RATE_CHAT_PER_MIN: '100000' } });
-    const reg = await api().post('/api/stations').set('Authorization', `Bearer ${t.adminToken}`).send(aRegistration('st-h')).expect(201);
-    deviceKey = reg.body.deviceKey;
-    const { user } = await t.app.services.users.create({ email: 'op@example.com', password: 'a-long-enough-password', role: 'operator', stationScope: 'all' });
-    operator = await t.app.services.tokens.access(user.id, 'operator');
-    refreshToken = (await api().post('/api/auth/login').send({ email: 'op@example.com', password: 'a-long-enough-password' }).expect(200)).body.refreshToken;
-    const fault = criticalFault('st-h');
-    await api().post('/api/data/signals').set('X-Device-Key', deviceKey).send(fault).expect(202);
-    decision = `dec-${fault.id}`;
-    // Wait for the decision to be logged, so approvals have something to answer.
-    for (let i = 0; i < 100 && !(await t.app.services.decisions.getDoc(decision)); i++) await new Promise((r) => setTimeout(r, 20));
-    expect(await t.app.services.decisions.getDoc(decision), 'the pending decision').to.not.equal(null);
+    ({ t, operator, deviceKey, decision, refreshToken, counts } = await startHostileTarget('st-h', 'op@example.com'));
   });
   after(() => t.close());
 

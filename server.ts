@@ -14,20 +14,20 @@ import { createModels, type DecisionLogDoc, type EnergyMarketDoc, type Models, t
 import { attachAgents } from './agents/index.js';
 import { assess } from './agents/AuditorAgent.js';
 import { DEFAULT_POLICY, DEFAULT_THRESHOLDS } from './agents/thresholds.js';
-import type { Cache } from './services/cache/types.js';
-import { MemoryCache } from './services/cache/memoryCache.js';
-import { RedisCache } from './services/cache/redisCache.js';
-import { BatchWriter } from './services/batchWriter.js';
-import { connectMongo, pingMongo, startEmbeddedMongo, type EmbeddedMongo } from './services/database.js';
-import { DecisionLogger } from './services/decisionLogger.js';
-import { DecisionQuery } from './services/decisionQuery.js';
-import { HealthService } from './services/health.js';
-import { IngestionService } from './services/ingestion.js';
-import { createMetrics } from './services/metrics.js';
-import { StationStore } from './services/stationStore.js';
-import { AgentRegistry, mergeThresholds } from './services/agentRegistry.js';
-import { attachDecisionEffects } from './services/decisionEffects.js';
-import { insertIgnoringDuplicates, type InsertTarget } from './services/insertMany.js';
+import type { Cache } from './services/platform/index.js';
+import { MemoryCache } from './services/platform/index.js';
+import { RedisCache } from './services/platform/index.js';
+import { BatchWriter } from './services/platform/index.js';
+import { connectMongo, pingMongo, startEmbeddedMongo, type EmbeddedMongo } from './services/platform/index.js';
+import { DecisionLogger } from './services/pipeline/index.js';
+import { DecisionQuery } from './services/pipeline/index.js';
+import { HealthService } from './services/platform/index.js';
+import { IngestionService } from './services/pipeline/index.js';
+import { createMetrics } from './services/platform/index.js';
+import { StationStore } from './services/pipeline/index.js';
+import { AgentRegistry, mergeThresholds } from './services/pipeline/index.js';
+import { attachDecisionEffects } from './services/pipeline/index.js';
+import { insertIgnoringDuplicates, type InsertTarget } from './services/platform/index.js';
 import type { Services } from './services/index.js';
 import { dataRouter } from './routes/data.js';
 import { stationsRouter } from './routes/stations.js';
@@ -35,34 +35,34 @@ import { decisionsRouter } from './routes/decisions.js';
 import { metricsRouter, systemRouter } from './routes/system.js';
 import { openapiRouter } from './routes/openapi.js';
 import { auditRouter } from './routes/audit.js';
-import { AnchoringService } from './services/anchoring/service.js';
-import { AuditQuery } from './services/anchoring/audit.js';
-import { ApprovalService } from './services/approvals.js';
-import { ExplainabilityService } from './services/explainability/service.js';
-import { createLlmClient } from './services/groqClient/index.js';
-import type { LlmClient } from './services/llm/types.js';
-import { ChatService, DEFAULT_CHAT_LIMITS } from './services/chat/index.js';
+import { AnchoringService } from './services/audit/index.js';
+import { AuditQuery } from './services/audit/index.js';
+import { ApprovalService } from './services/pipeline/index.js';
+import { ExplainabilityService } from './services/llm/index.js';
+import { TEMPLATE_EXPLAINER, createLlmClient } from './services/llm/index.js';
+import type { LlmClient } from './services/llm/index.js';
+import { ChatService, DEFAULT_CHAT_LIMITS } from './services/llm/index.js';
 import { chatRouter } from './routes/chat.js';
 import { attachChat } from './socket/chat.js';
-import { UserService } from './services/auth/users.js';
-import { TokenService } from './services/auth/tokens.js';
-import { loadOrCreateSecret } from './services/auth/secrets.js';
+import { UserService } from './services/access/index.js';
+import { TokenService } from './services/access/index.js';
+import { loadOrCreateSecret } from './services/access/index.js';
 import { authenticate, requireRole } from './middlewares/auth.js';
 import { authRouter } from './routes/auth.js';
-import { createLimiters } from './services/rateLimits.js';
+import { createLimiters } from './services/access/index.js';
 import helmet from 'helmet';
 import cors from 'cors';
-import { DEVICE_KEY_DEFAULTS, DeviceKeyService } from './services/deviceKeys.js';
-import { OTP_DEFAULTS, OtpService, inAppOtpDelivery } from './services/otpService.js';
+import { DEVICE_KEY_DEFAULTS, DeviceKeyService } from './services/access/index.js';
+import { OTP_DEFAULTS, OtpService, inAppOtpDelivery } from './services/access/index.js';
 import { deviceKeysRouter } from './routes/deviceKeys.js';
-import { AdminAuditService } from './services/adminAudit.js';
-import { PushService } from './services/notifications/push.js';
+import { AdminAuditService } from './services/audit/index.js';
+import { PushService } from './services/notify/index.js';
 import { pushRouter } from './routes/push.js';
-import { NotificationService } from './services/notifications/service.js';
+import { NotificationService } from './services/notify/index.js';
 import { createNotificationPrefsModel } from './models/notificationPrefs.js';
 import { notificationsRouter } from './routes/notifications.js';
-import type { ChainTarget } from './services/anchoring/chain.js';
-import { startEmbeddedChain, type EmbeddedChain } from './services/anchoring/embeddedChain.js';
+import type { ChainTarget } from './services/audit/index.js';
+import { startEmbeddedChain, type EmbeddedChain } from './services/audit/index.js';
 import { errorHandler, notFound, requireJson } from './middlewares/errors.js';
 import { attachIngest } from './socket/ingest.js';
 import { attachDashboard } from './socket/dashboard.js';
@@ -168,7 +168,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
     onError: onError('anchoring'),
   });
   await anchoring.init();
-  const decisionLogger = new DecisionLogger({ bus, writer: decisionLog, metrics, anchoring, onError: onError('decisionLogger') });
+  const decisionLogger = new DecisionLogger({ bus, writer: decisionLog, metrics, anchoring, template: TEMPLATE_EXPLAINER, onError: onError('decisionLogger') });
   decisionLogger.attach();
   const decisions = new DecisionQuery(models, decisionLogger, anchoring);
   const approvals = new ApprovalService({ models, bus, logger: decisionLogger, anchoring });
@@ -352,7 +352,7 @@ export async function main(): Promise<void> {
   }
 
   if (config.seedDemo && app.services.stations.size === 0) {
-    const { demoCity } = await import('./scripts/sim/index.js');
+    const { demoCity } = await import('./simulator/index.js');
     const regs = demoCity({ stations: config.simulateStations, seed: 1 });
     for (const reg of regs) await app.services.stations.register(reg);
     logger.info({ stations: regs.length }, 'demo city seeded');
@@ -364,7 +364,7 @@ export async function main(): Promise<void> {
 
   let stopSim: (() => Promise<void>) | null = null;
   if (config.simulate) {
-    const { feedInProcess } = await import('./scripts/sim/index.js');
+    const { feedInProcess } = await import('./simulator/index.js');
     stopSim = feedInProcess({
       stations: app.services.stations.list(),
       scenario: config.simulateScenario,

@@ -11,7 +11,7 @@
 //   raises the decision's risk for these (the flag_anomaly proposal carries the
 //   data-quality facts), which sends it to an operator under the default policy.
 import type { AgentContext, AgentThresholds, Proposal, Signal, SignalAssessment, StationState } from '../eventBus/types.js';
-import { metricOf } from '../utils/metrics.js';
+import { metricOf } from '../utils/anomalyReading.js';
 import { hourKey, round } from './common.js';
 import { zScore } from './predictors/anomaly.js';
 

@@ -1,8 +1,8 @@
 // Small helpers shared by the agents and the supervisor.
-import type { AgentName } from '../eventBus/types.js';
+import { AGENT_NAMES, type AgentName } from '../eventBus/types.js';
 
 /** Fixed agent order: evaluation order in `decide` and the supervisor's last tie-break. */
-export const AGENT_ORDER: readonly AgentName[] = ['traffic', 'logistics', 'mechanic', 'energy', 'auditor'];
+export const AGENT_ORDER: readonly AgentName[] = AGENT_NAMES;
 
 /**
  * Evidence and params are quoted by explanations and hashed, so numbers are

@@ -151,7 +151,9 @@ export interface StockFlow {
   weight: number;
 }
 
-export type AgentName = 'traffic' | 'logistics' | 'mechanic' | 'energy' | 'auditor';
+/** The agents, in the order they are run and listed. */
+export const AGENT_NAMES = ['traffic', 'logistics', 'mechanic', 'energy', 'auditor'] as const;
+export type AgentName = (typeof AGENT_NAMES)[number];
 
 export type ActionName =
   | 'offer_incentive'
@@ -281,7 +283,8 @@ export interface TrailStep {
 
 export type RiskLevel = 'low' | 'medium' | 'high';
 
-export type DecisionStatus = 'executed' | 'pending_approval' | 'approved' | 'rejected';
+export const DECISION_STATUSES = ['executed', 'pending_approval', 'approved', 'rejected'] as const;
+export type DecisionStatus = (typeof DECISION_STATUSES)[number];
 
 /** What the supervisor produces; the hashed content of a DecisionLog. */
 export interface Decision {

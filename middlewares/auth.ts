@@ -1,9 +1,9 @@
 // Who is calling: a Bearer access token resolved to a current, enabled user; and what they may do.
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Role } from '../models/index.js';
-import { AppError } from '../services/errors.js';
-import type { PublicUser, UserService } from '../services/auth/users.js';
-import type { TokenService } from '../services/auth/tokens.js';
+import { AppError } from '../services/platform/index.js';
+import type { PublicUser, UserService } from '../services/access/index.js';
+import type { TokenService } from '../services/access/index.js';
 
 declare module 'express-serve-static-core' {
   interface Request {

@@ -1,6 +1,6 @@
 // One error handler: AppError and body-parser failures become the API's error body; nothing else leaks.
 import type { ErrorRequestHandler, RequestHandler } from 'express';
-import { AppError } from '../services/errors.js';
+import { AppError } from '../services/platform/index.js';
 
 export function notFound(): RequestHandler {
   return (req, _res, next) => next(new AppError(404, 'NOT_FOUND', `no route ${req.method} ${req.path}`));

@@ -1,5 +1,5 @@
 import type Joi from 'joi';
-import { AppError } from '../services/errors.js';
+import { AppError } from '../services/platform/index.js';
 
 /**
  * The path of the first own `__proto__` key in a parsed JSON value, or null. JSON.parse keeps such

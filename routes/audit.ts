@@ -2,7 +2,7 @@
 import { Router } from 'express';
 import Joi from 'joi';
 import type { Services } from '../services/index.js';
-import { AppError } from '../services/errors.js';
+import { AppError } from '../services/platform/index.js';
 import { validate } from '../middlewares/validate.js';
 import { requireRole } from '../middlewares/auth.js';
 import { visibleDecision } from './decisions.js';

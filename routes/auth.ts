@@ -2,10 +2,10 @@
 import { Router } from 'express';
 import Joi from 'joi';
 import type { Services } from '../services/index.js';
-import { AppError } from '../services/errors.js';
+import { AppError } from '../services/platform/index.js';
 import { validate } from '../middlewares/validate.js';
 import { requireRole } from '../middlewares/auth.js';
-import { PASSWORD_RULE, ROLES, emailKey } from '../services/auth/users.js';
+import { PASSWORD_RULE, ROLES, emailKey } from '../services/access/index.js';
 
 const loginBody = Joi.object({ email: Joi.string().max(320).required(), password: Joi.string().max(256).required() });
 const otpRequestBody = Joi.object({ email: Joi.string().max(320).required() });

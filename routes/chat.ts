@@ -1,7 +1,7 @@
 // POST /api/chat: one operator question, answered whole (the /chat namespace streams it).
 import { Router } from 'express';
 import type { Services } from '../services/index.js';
-import { chatInputSchema, type ChatInput, type ChatService } from '../services/chat/index.js';
+import { chatInputSchema, type ChatInput, type ChatService } from '../services/llm/index.js';
 import { validate } from '../middlewares/validate.js';
 import { requireRole } from '../middlewares/auth.js';
 

@@ -1,9 +1,9 @@
 // POST /api/data/signals: one signal or { signals: [...] } (at most 1000).
 import { Router } from 'express';
 import type { Services } from '../services/index.js';
-import { AppError } from '../services/errors.js';
-import { MAX_BATCH_SIGNALS } from '../services/ingestion.js';
-import { ingestAs, resolveIngestActor } from '../services/ingestAuth.js';
+import { AppError } from '../services/platform/index.js';
+import { MAX_BATCH_SIGNALS } from '../services/pipeline/index.js';
+import { ingestAs, resolveIngestActor } from '../services/access/index.js';
 import { rejectProtoKeys } from '../middlewares/validate.js';
 
 export function dataRouter(s: Services): Router {

@@ -1,11 +1,11 @@
 import { Router } from 'express';
 import Joi from 'joi';
 import type { Services } from '../services/index.js';
-import type { DecisionFilter } from '../services/decisionQuery.js';
-import type { PublicUser } from '../services/auth/users.js';
-import { AppError } from '../services/errors.js';
+import type { DecisionFilter } from '../services/pipeline/index.js';
+import type { PublicUser } from '../services/access/index.js';
+import { AppError } from '../services/platform/index.js';
 import { validate } from '../middlewares/validate.js';
-import { AGENT_NAMES } from '../services/agentRegistry.js';
+import { AGENT_NAMES, DECISION_STATUSES } from '../eventBus/types.js';
 import { inScope, requireRole } from '../middlewares/auth.js';
 
 const iso = Joi.string().isoDate();
@@ -13,7 +13,7 @@ const listQuery = Joi.object({
   stationId: Joi.string().max(64),
   agent: Joi.string().valid(...AGENT_NAMES),
   action: Joi.string().pattern(/^[a-z_]+$/).max(64),
-  status: Joi.string().valid('executed', 'pending_approval', 'approved', 'rejected'),
+  status: Joi.string().valid(...DECISION_STATUSES),
   since: iso,
   until: iso,
   cursor: Joi.string().max(500),

@@ -1,9 +1,9 @@
 // A station's device keys: issue or rotate (the key is in this answer only), list without secrets, revoke.
 import { Router } from 'express';
 import Joi from 'joi';
-import type { DeviceKeyService } from '../services/deviceKeys.js';
-import { KEY_ID_PATTERN } from '../services/deviceKeys.js';
-import { AppError } from '../services/errors.js';
+import type { DeviceKeyService } from '../services/access/index.js';
+import { KEY_ID_PATTERN } from '../services/access/index.js';
+import { AppError } from '../services/platform/index.js';
 import { validate } from '../middlewares/validate.js';
 
 // Rotating is the default: the usual reason to ask for a key is that the old one must stop working.

@@ -3,7 +3,7 @@ import { Router } from 'express';
 import Joi from 'joi';
 import { requireRole } from '../middlewares/auth.js';
 import { validate } from '../middlewares/validate.js';
-import type { NotificationService } from '../services/notifications/service.js';
+import type { NotificationService } from '../services/notify/index.js';
 
 const listQuery = Joi.object<{ unreadOnly: boolean; limit: number; cursor?: string }>({
   unreadOnly: Joi.boolean().default(false),

@@ -1,7 +1,7 @@
 // The machine-readable API description (GET /api/openapi.json) and a plain browsable page (GET /api/docs).
 import { Router } from 'express';
-import { SIGNAL_TYPES } from '../services/signalSchemas.js';
-import { AGENT_NAMES } from '../services/agentRegistry.js';
+import { SIGNAL_TYPES } from '../services/pipeline/index.js';
+import { AGENT_NAMES, DECISION_STATUSES } from '../eventBus/types.js';
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const json = (schema: object) => ({ 'application/json': { schema } });
@@ -36,7 +36,7 @@ export const OPENAPI = {
           q('stationId', { type: 'string' }),
           q('agent', { enum: AGENT_NAMES }),
           q('action', { type: 'string' }),
-          q('status', { enum: ['executed', 'pending_approval', 'approved', 'rejected'] }),
+          q('status', { enum: DECISION_STATUSES }),
           q('since', { type: 'string', format: 'date-time' }),
           q('until', { type: 'string', format: 'date-time' }),
           q('limit', { type: 'integer', minimum: 1, maximum: 200, default: 50 }),

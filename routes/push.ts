@@ -2,8 +2,8 @@
 import { Router } from 'express';
 import { requireRole } from '../middlewares/auth.js';
 import { rejectProtoKeys } from '../middlewares/validate.js';
-import { AppError } from '../services/errors.js';
-import type { PushService } from '../services/notifications/push.js';
+import { AppError } from '../services/platform/index.js';
+import type { PushService } from '../services/notify/index.js';
 
 export function pushRouter(s: { push: PushService }): Router {
   const r = Router();

@@ -2,9 +2,9 @@ import { Router } from 'express';
 import Joi from 'joi';
 import type { StationRegistration } from '../eventBus/types.js';
 import type { Services } from '../services/index.js';
-import { AppError } from '../services/errors.js';
+import { AppError } from '../services/platform/index.js';
 import { validate } from '../middlewares/validate.js';
-import { stationSummary } from '../services/stationView.js';
+import { stationSummary } from '../services/pipeline/index.js';
 import { inScope, requireRole } from '../middlewares/auth.js';
 
 const idPattern = /^[A-Za-z0-9][A-Za-z0-9._:-]*$/;

@@ -4,8 +4,8 @@ import type { Services } from '../services/index.js';
 import Joi from 'joi';
 import { requireRole } from '../middlewares/auth.js';
 import { validate } from '../middlewares/validate.js';
-import { AppError } from '../services/errors.js';
-import { AGENT_NAMES } from '../services/agentRegistry.js';
+import { AppError } from '../services/platform/index.js';
+import { AGENT_NAMES } from '../eventBus/types.js';
 import type { AgentName } from '../eventBus/types.js';
 
 const agentPatch = Joi.object({ enabled: Joi.boolean(), thresholds: Joi.object().unknown(true) }).min(1);

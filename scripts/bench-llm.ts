@@ -12,11 +12,11 @@ import { startLlmStub, type LlmStub, type StubRequest } from '../test/helpers/ll
 import { adminEnv, benchAdmin, signIn, startServer } from './bench/child.js';
 import { runStep } from './bench/load.js';
 import { numberFlag } from './cli.js';
-import { runSimulation } from './sim/index.js';
+import { runSimulation } from '../simulator/index.js';
 import { createApp, type App } from '../server.js';
 import { loadConfig } from '../config/index.js';
-import { connectMongo, startEmbeddedMongo } from '../services/database.js';
-import { MemoryCache } from '../services/cache/memoryCache.js';
+import { connectMongo, startEmbeddedMongo } from '../services/platform/index.js';
+import { MemoryCache } from '../services/platform/index.js';
 import { createEventBus } from '../eventBus/index.js';
 
 const ROOT = resolve(__dirname, '..');

@@ -5,7 +5,7 @@
 import Joi from 'joi';
 import { JsonRpcProvider, Network, Wallet, type Signer } from 'ethers';
 import type { AuditLog } from '../typechain-types/index.js';
-import { probeChainId } from '../services/anchoring/chain.js';
+import { probeChainId } from '../services/audit/index.js';
 
 export interface DeployEnv {
   rpcUrl: string | null;

@@ -9,9 +9,9 @@ import { failureRisk } from '../agents/predictors/failureRisk.js';
 import { DEFAULT_PACK_CHARGE_MINUTES, stockView } from '../agents/predictors/stockout.js';
 import { stationWaitMin } from '../agents/predictors/wait.js';
 import type { StationState } from '../eventBus/types.js';
-import { applySignal, initialState } from '../services/stationFold.js';
-import { createSimulation, isScenarioName, SCENARIOS, type GroundTruth, type ScenarioName } from './sim/index.js';
-import { scoreFailures, scoreStockouts, scoreWaits, type AlarmEpisode, type FailureScore, type StockoutPrediction, type StockoutScore, type WaitScore } from './sim/score.js';
+import { applySignal, initialState } from '../services/pipeline/index.js';
+import { createSimulation, isScenarioName, SCENARIOS, type GroundTruth, type ScenarioName } from '../simulator/index.js';
+import { scoreFailures, scoreStockouts, scoreWaits, type AlarmEpisode, type FailureScore, type StockoutPrediction, type StockoutScore, type WaitScore } from '../simulator/score.js';
 import { numberFlag } from './cli.js';
 
 const USAGE = `usage: npm run evaluate -- [--stations N] [--duration MIN] [--seeds 1,2,3] [--scenarios a,b] [--out FILE]`;

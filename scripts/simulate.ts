@@ -6,12 +6,12 @@ import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
 import type { StationRegistration } from '../eventBus/types.js';
-import { DEFAULT_START, isScenarioName, SCENARIOS, writeTruth, type ScenarioName } from './sim/index.js';
-import { runSimulation, MAX_BATCH, type Progress, type RunSummary, type SendFn } from './sim/run.js';
+import { DEFAULT_START, isScenarioName, SCENARIOS, writeTruth, type ScenarioName } from '../simulator/index.js';
+import { runSimulation, MAX_BATCH, type Progress, type RunSummary, type SendFn } from '../simulator/run.js';
 import { login, restSender, socketSender, stationRegistrar, TransportError, type Credentials } from './sim/transports.js';
 import { UsageError, numberFlag } from './cli.js';
 
-export { runSimulation, type RunOptions, type RunSummary, type SendFn, type SendResult } from './sim/run.js';
+export { runSimulation, type RunOptions, type RunSummary, type SendFn, type SendResult } from '../simulator/run.js';
 
 const USAGE = `usage: npm run simulate -- [options]
   --url URL            server base URL (default http://127.0.0.1:3000)

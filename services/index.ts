@@ -1,24 +1,24 @@
 // The services the edges (routes, socket) call; built in server.ts.
 import type { EventBus } from '../eventBus/index.js';
-import type { AgentRegistry } from './agentRegistry.js';
-import type { ApprovalService } from './approvals.js';
-import type { ChatService } from './chat/index.js';
-import type { TokenService } from './auth/tokens.js';
-import type { UserService } from './auth/users.js';
-import type { Limiter, RateLimitConfig } from './rateLimits.js';
-import type { DeviceKeyService } from './deviceKeys.js';
-import type { OtpService } from './otpService.js';
-import type { AdminAuditService } from './adminAudit.js';
-import type { PushService } from './notifications/push.js';
-import type { NotificationService } from './notifications/service.js';
+import type { AgentRegistry } from './pipeline/index.js';
+import type { ApprovalService } from './pipeline/index.js';
+import type { ChatService } from './llm/index.js';
+import type { TokenService } from './access/index.js';
+import type { UserService } from './access/index.js';
+import type { Limiter, RateLimitConfig } from './access/index.js';
+import type { DeviceKeyService } from './access/index.js';
+import type { OtpService } from './access/index.js';
+import type { AdminAuditService } from './audit/index.js';
+import type { PushService } from './notify/index.js';
+import type { NotificationService } from './notify/index.js';
 import type { Models } from '../models/index.js';
-import type { AnchoringService } from './anchoring/service.js';
-import type { AuditQuery } from './anchoring/audit.js';
-import type { DecisionQuery } from './decisionQuery.js';
-import type { HealthService } from './health.js';
-import type { IngestionService } from './ingestion.js';
-import type { Metrics } from './metrics.js';
-import type { StationStore } from './stationStore.js';
+import type { AnchoringService } from './audit/index.js';
+import type { AuditQuery } from './audit/index.js';
+import type { DecisionQuery } from './pipeline/index.js';
+import type { HealthService } from './platform/index.js';
+import type { IngestionService } from './pipeline/index.js';
+import type { Metrics } from './platform/index.js';
+import type { StationStore } from './pipeline/index.js';
 
 export interface Services {
   bus: EventBus;

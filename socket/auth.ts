@@ -4,10 +4,10 @@
 import type { Socket } from 'socket.io';
 import type { Role } from '../models/index.js';
 import type { Services } from '../services/index.js';
-import { AppError } from '../services/errors.js';
+import { AppError } from '../services/platform/index.js';
 import { userFromToken } from '../middlewares/auth.js';
-import type { PublicUser } from '../services/auth/users.js';
-import { resolveIngestActor, type IngestActor } from '../services/ingestAuth.js';
+import type { PublicUser } from '../services/access/index.js';
+import { resolveIngestActor, type IngestActor } from '../services/access/index.js';
 
 type Next = (err?: Error) => void;
 

@@ -5,10 +5,10 @@
 import type { Namespace } from 'socket.io';
 import { requireSocketUser } from './auth.js';
 import { protoKeyRefusal } from '../middlewares/validate.js';
-import type { PublicUser } from '../services/auth/users.js';
+import type { PublicUser } from '../services/access/index.js';
 import type { Services } from '../services/index.js';
-import { chatInputSchema, type ChatInput } from '../services/chat/index.js';
-import { AppError } from '../services/errors.js';
+import { chatInputSchema, type ChatInput } from '../services/llm/index.js';
+import { AppError } from '../services/platform/index.js';
 
 type Ack = (answer: unknown) => void;
 

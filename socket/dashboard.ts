@@ -3,11 +3,11 @@ import type { Namespace } from 'socket.io';
 import Joi from 'joi';
 import type { Services } from '../services/index.js';
 import type { DecisionRecord } from '../eventBus/types.js';
-import { stationSummary } from '../services/stationView.js';
+import { stationSummary } from '../services/pipeline/index.js';
 import { requireSocketUser } from './auth.js';
 import { inScope } from '../middlewares/auth.js';
 import { protoKeyRefusal } from '../middlewares/validate.js';
-import type { PublicUser } from '../services/auth/users.js';
+import type { PublicUser } from '../services/access/index.js';
 
 const ALL_ROOM = 'all';
 const room = (stationId: string) => `station:${stationId}`;

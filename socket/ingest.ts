@@ -1,10 +1,10 @@
 // The /ingest namespace: stations stream signals with an ack per signal (or per batch).
 import type { Namespace } from 'socket.io';
 import type { Services } from '../services/index.js';
-import { MAX_BATCH_SIGNALS } from '../services/ingestion.js';
-import { ingestAs, type IngestActor } from '../services/ingestAuth.js';
+import { MAX_BATCH_SIGNALS } from '../services/pipeline/index.js';
+import { ingestAs, type IngestActor } from '../services/access/index.js';
 import { requireIngestActor } from './auth.js';
-import { AppError } from '../services/errors.js';
+import { AppError } from '../services/platform/index.js';
 import { protoKeyRefusal } from '../middlewares/validate.js';
 
 

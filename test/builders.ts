@@ -11,7 +11,7 @@ import type {
   StationState,
 } from '../eventBus/types.js';
 import { DEFAULT_THRESHOLDS } from '../agents/thresholds.js';
-import { initialState } from '../services/stationFold.js';
+import { initialState } from '../services/pipeline/stationFold.js';
 
 export const T0 = '2025-06-02T12:00:00.000Z';
 

@@ -2,7 +2,7 @@
 // POST /api/data/signals and per-signal acks on the Socket.io /ingest namespace.
 import { io, type Socket } from 'socket.io-client';
 import type { Signal, StationRegistration } from '../../eventBus/types.js';
-import type { Rejection, SendFn, SendResult } from './run.js';
+import type { Rejection, SendFn, SendResult } from '../../simulator/run.js';
 
 /** A failure the operator can act on; the CLI prints `message` and exits non-zero. */
 export class TransportError extends Error {}

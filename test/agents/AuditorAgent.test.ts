@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { assess, evaluate, review } from '../../agents/AuditorAgent.js';
 import { DEFAULT_THRESHOLDS } from '../../agents/thresholds.js';
-import { applySignal, cloneState } from '../../services/stationFold.js';
+import { applySignal, cloneState } from '../../services/pipeline/stationFold.js';
 import { T0, aContext, aProposal, aSignal, aStation, at } from '../builders.js';
 
 const boost = (kW: number) => aProposal({ agent: 'energy', action: 'boost_charging', params: { boostKW: kW }, claims: { 'power.kW': kW, 'charging.rate': 1 } });

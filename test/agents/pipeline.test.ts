@@ -4,7 +4,7 @@ import { attachAgents, decide } from '../../agents/index.js';
 import { DEFAULT_POLICY, DEFAULT_THRESHOLDS } from '../../agents/thresholds.js';
 import { createEventBus, type AgentProposed, type DecisionMade } from '../../eventBus/index.js';
 import type { Signal, StationState } from '../../eventBus/types.js';
-import { applySignal, cloneState } from '../../services/stationFold.js';
+import { applySignal, cloneState } from '../../services/pipeline/stationFold.js';
 import { T0, aContext, aSignal, aStation, priceWindow } from '../builders.js';
 
 /** The last working charger reports a ground fault. */

@@ -3,7 +3,7 @@
 // chai 6, so reverts and events are checked by decoding with the ABI instead.
 import { expect } from 'chai';
 import type { ContractTransactionReceipt, ContractTransactionResponse, Interface, LogDescription } from 'ethers';
-import { revertData } from '../../services/anchoring/chain.js';
+import { revertData } from '../../services/audit/anchoring/chain.js';
 
 /**
  * Awaits `action` and asserts it reverted with the custom error `name` of `iface`

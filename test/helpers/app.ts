@@ -5,12 +5,12 @@ import pino from 'pino';
 import type { Connection } from 'mongoose';
 import { createApp, type App } from '../../server.js';
 import { loadConfig, type Config } from '../../config/index.js';
-import { connectMongo, startEmbeddedMongo, type EmbeddedMongo } from '../../services/database.js';
-import { MemoryCache } from '../../services/cache/memoryCache.js';
-import { RedisCache } from '../../services/cache/redisCache.js';
-import type { Cache } from '../../services/cache/types.js';
+import { connectMongo, startEmbeddedMongo, type EmbeddedMongo } from '../../services/platform/database.js';
+import { MemoryCache } from '../../services/platform/cache/memoryCache.js';
+import { RedisCache } from '../../services/platform/cache/redisCache.js';
+import type { Cache } from '../../services/platform/cache/types.js';
 import type { StationRegistration } from '../../eventBus/types.js';
-import type { ChainTarget } from '../../services/anchoring/chain.js';
+import type { ChainTarget } from '../../services/audit/anchoring/chain.js';
 import type { EventBus } from '../../eventBus/index.js';
 import { startAdminProxy } from './asAdmin.js';
 

@@ -3,7 +3,7 @@
 import { startTestApp, type TestApp } from './app.js';
 import { io as ioClient, type Socket } from 'socket.io-client';
 import type { LlmStub, StubReply, StubRequest } from './llmStub.js';
-import type { ChatService } from '../../services/chat/index.js';
+import type { ChatService } from '../../services/llm/chat/index.js';
 
 export interface ChatTestApp {
   t: TestApp;

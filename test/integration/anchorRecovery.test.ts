@@ -8,9 +8,9 @@ import request from 'supertest';
 import { Wallet } from 'ethers';
 import { aRegistration, embeddedMongo, startTestApp } from '../helpers/app.js';
 import { criticalFault } from '../helpers/signals.js';
-import { startEmbeddedChain, type EmbeddedChain } from '../../services/anchoring/embeddedChain.js';
+import { startEmbeddedChain, type EmbeddedChain } from '../../services/audit/anchoring/embeddedChain.js';
 import { createEventBus } from '../../eventBus/index.js';
-import { connectMongo } from '../../services/database.js';
+import { connectMongo } from '../../services/platform/database.js';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 

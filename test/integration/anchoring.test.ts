@@ -10,7 +10,7 @@ import { jcsSha256, verifyCli } from '../helpers/audit.js';
 import { startTestApp, aRegistration, type TestApp } from '../helpers/app.js';
 import { criticalFault } from '../helpers/signals.js';
 import { startTcpProxy } from '../helpers/tcpProxy.js';
-import { startEmbeddedChain, type EmbeddedChain } from '../../services/anchoring/embeddedChain.js';
+import { startEmbeddedChain, type EmbeddedChain } from '../../services/audit/anchoring/embeddedChain.js';
 import { createEventBus, type BusEvents, type EventBus } from '../../eventBus/index.js';
 import { deployAuditLog } from '../../scripts/deploy.js';
 

@@ -5,10 +5,10 @@ import request from 'supertest';
 import { jcsSha256, verifyCli } from '../helpers/audit.js';
 import { startTestApp, aRegistration, type TestApp } from '../helpers/app.js';
 import { criticalFault, sig } from '../helpers/signals.js';
-import { startEmbeddedChain, type EmbeddedChain } from '../../services/anchoring/embeddedChain.js';
+import { startEmbeddedChain, type EmbeddedChain } from '../../services/audit/anchoring/embeddedChain.js';
 import { createEventBus, type EventBus } from '../../eventBus/index.js';
-import { approvalValue } from '../../services/approvals.js';
-import { canonicalHash } from '../../services/canonical.js';
+import { approvalValue } from '../../services/audit/records.js';
+import { canonicalHash } from '../../services/audit/canonical.js';
 
 /** Resolves when the next batch is anchored. */
 function nextAnchoredBatch(bus: EventBus): Promise<void> {

@@ -4,10 +4,10 @@ import { expect } from 'chai';
 import request from 'supertest';
 import { SignJWT, generateKeyPair, UnsecuredJWT } from 'jose';
 import { startTestApp, aRegistration, embeddedMongo, type TestApp } from '../helpers/app.js';
-import { connectMongo } from '../../services/database.js';
+import { connectMongo } from '../../services/platform/database.js';
 import { createModels } from '../../models/index.js';
-import { UserService } from '../../services/auth/users.js';
-import { AUDIENCE, ISSUER } from '../../services/auth/tokens.js';
+import { UserService } from '../../services/access/users.js';
+import { AUDIENCE, ISSUER } from '../../services/access/tokens.js';
 
 // The test knows the server's key, so it can forge tokens that differ in one claim only.
 const SECRET_TEXT = 'a-test-secret-of-at-least-32-characters';

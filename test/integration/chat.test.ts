@@ -8,7 +8,7 @@ import { aRegistration } from '../helpers/app.js';
 import { CHAT_PROMPT_MARK, chatOverSocket, isChatRequest, script, startChatApp, stubEnv, until, type ChatTestApp } from '../helpers/chat.js';
 import { startLlmStub, type LlmStub, type StubReply, type StubRequest } from '../helpers/llmStub.js';
 import { criticalFault, sig } from '../helpers/signals.js';
-import { TOOL_NAMES } from '../../services/chat/index.js';
+import { TOOL_NAMES } from '../../services/llm/chat/index.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const PROMPT = readFileSync(path.resolve(__dirname, '..', '..', 'prompts', 'chat.v1.md'), 'utf8');

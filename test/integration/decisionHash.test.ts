@@ -5,7 +5,7 @@ import { expect } from 'chai';
 import request from 'supertest';
 import { startTestApp, aRegistration, type TestApp } from '../helpers/app.js';
 import { sig } from '../helpers/signals.js';
-import { fromDoc } from '../../services/decisionLogger.js';
+import { fromDoc } from '../../services/pipeline/decisionLogger.js';
 
 async function independentHash(record: Record<string, unknown>): Promise<string> {
   // erdtman/canonicalize: the RFC author's implementation, not the one the server uses.

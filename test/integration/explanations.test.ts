@@ -7,7 +7,7 @@ import { startTestApp, aRegistration, type TestApp } from '../helpers/app.js';
 import { sig } from '../helpers/signals.js';
 import { startLlmStub, type LlmStub, type StubRequest } from '../helpers/llmStub.js';
 import { createEventBus, type EventBus, type ExplanationOutcome } from '../../eventBus/index.js';
-import { explanationHash } from '../../services/decisionLogger.js';
+import { explanationHash } from '../../services/audit/records.js';
 
 /** The decision data the copilot sent, read back out of its delimited block. */
 function dataOf(req: StubRequest): { stationId: string; actions: { evidence: Record<string, unknown> }[] } {

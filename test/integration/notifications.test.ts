@@ -11,7 +11,7 @@ import { authenticate } from '../../middlewares/auth.js';
 import { errorHandler } from '../../middlewares/errors.js';
 import { createNotificationPrefsModel } from '../../models/notificationPrefs.js';
 import { notificationsRouter } from '../../routes/notifications.js';
-import { NotificationService, type NotificationView } from '../../services/notifications/service.js';
+import { NotificationService, type NotificationView } from '../../services/notify/service.js';
 
 const MIN = 60_000;
 

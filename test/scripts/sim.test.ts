@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { Signal, SignalType } from '../../eventBus/types.js';
-import { createSimulation, SCENARIOS, type ScenarioName, type SimulationOptions } from '../../scripts/sim/index.js';
-import { IdFactory, Rng } from '../../scripts/sim/rng.js';
+import { createSimulation, SCENARIOS, type ScenarioName, type SimulationOptions } from '../../simulator/index.js';
+import { IdFactory, Rng } from '../../simulator/rng.js';
 
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const TYPES: SignalType[] = [

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { Server as IoServer } from 'socket.io';
 import type { Signal } from '../../eventBus/types.js';
 import { main, parseCli, UsageError } from '../../scripts/simulate.js';
-import { createSimulation } from '../../scripts/sim/index.js';
+import { createSimulation } from '../../simulator/index.js';
 import { login, NEEDS_CREDENTIALS, restSender, socketSender, stationRegistrar, TransportError, type Credentials } from '../../scripts/sim/transports.js';
 
 const ROOT = path.resolve(__dirname, '../..');

@@ -4,8 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { Server as IoServer } from 'socket.io';
 import type { Signal, StationRegistration } from '../../eventBus/types.js';
 import { parseCli, UsageError } from '../../scripts/simulate.js';
-import { createSimulation, feedInProcess, runSimulation } from '../../scripts/sim/index.js';
-import { scoreFailures } from '../../scripts/sim/score.js';
+import { createSimulation, feedInProcess, runSimulation } from '../../simulator/index.js';
+import { scoreFailures } from '../../simulator/score.js';
 import { restSender, socketSender, stationRegistrar, type Credentials } from '../../scripts/sim/transports.js';
 
 const base = { stations: 3, scenario: 'normal' as const, seed: 5, durationMin: 20 };

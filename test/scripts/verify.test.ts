@@ -14,7 +14,7 @@ import { JsonRpcProvider, Wallet } from 'ethers';
 import { deployAuditLog } from '../../scripts/deploy.js';
 import { UsageError } from '../../scripts/cli.js';
 import { InputError, contentHash, hashPair, leafHash, loadKeccak, offlineChecks, parseProofDocument, parseProofJson, parseVerifyArgs, walkProof } from '../../scripts/verify.js';
-import { canonicalHash } from '../../services/canonical.js';
+import { canonicalHash } from '../../services/audit/canonical.js';
 import { freePort } from '../../utils/net.js';
 import { startHardhatNode, type HardhatNode } from '../helpers/hardhatNode.js';
 

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
-import { mergeThresholds } from '../../services/agentRegistry.js';
+import { mergeThresholds } from '../../services/pipeline/agentRegistry.js';
 import { DEFAULT_THRESHOLDS } from '../../agents/thresholds.js';
-import { AppError } from '../../services/errors.js';
+import { AppError } from '../../services/platform/errors.js';
 
 describe('threshold overrides', () => {
   it('deep-merges known keys and leaves the rest at their defaults', () => {

@@ -4,9 +4,9 @@
 import { createHash } from 'node:crypto';
 import { expect } from 'chai';
 import { StandardMerkleTree } from '@openzeppelin/merkle-tree';
-import { LEAF_ENCODING, buildTree, indexOf, leafValue, proofAt, type StoredLeaf } from '../../services/anchoring/leaves.js';
-import { TreeBuilder } from '../../services/anchoring/treeBuilder.js';
-import { BatchIndex, anchorInfo } from '../../services/anchoring/batchIndex.js';
+import { LEAF_ENCODING, buildTree, indexOf, leafValue, proofAt, type StoredLeaf } from '../../services/audit/anchoring/leaves.js';
+import { TreeBuilder } from '../../services/audit/anchoring/treeBuilder.js';
+import { BatchIndex, anchorInfo } from '../../services/audit/anchoring/batchIndex.js';
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 const leaves = (n: number): StoredLeaf[] =>

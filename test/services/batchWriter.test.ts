@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { BatchWriter } from '../../services/batchWriter.js';
+import { BatchWriter } from '../../services/platform/batchWriter.js';
 
 function writer(opts: { failFirst?: number; maxBatch?: number; lingerMs?: number; gate?: Promise<void> } = {}) {
   const batches: number[][] = [];

@@ -1,8 +1,8 @@
 // Both cache implementations pass the same contract; Redis is a real redis-server started for the run.
 import { expect } from 'chai';
-import { MemoryCache } from '../../services/cache/memoryCache.js';
-import { RedisCache } from '../../services/cache/redisCache.js';
-import type { Cache } from '../../services/cache/types.js';
+import { MemoryCache } from '../../services/platform/cache/memoryCache.js';
+import { RedisCache } from '../../services/platform/cache/redisCache.js';
+import type { Cache } from '../../services/platform/cache/types.js';
 import { startRedis, type RedisHandle } from '../helpers/redis.js';
 
 function contract(name: string, make: () => Promise<{ cache: Cache; done(): Promise<void> }>) {

@@ -2,10 +2,10 @@
 import { expect } from 'chai';
 import request from 'supertest';
 import { aRegistration } from '../helpers/app.js';
-import { fallbackAnswer } from '../../services/chat/fallback.js';
+import { fallbackAnswer } from '../../services/llm/chat/fallback.js';
 import { startChatApp, until, type ChatTestApp } from '../helpers/chat.js';
 import { criticalFault, sig } from '../helpers/signals.js';
-import { classify, type StationIndex } from '../../services/chat/intents.js';
+import { classify, type StationIndex } from '../../services/llm/chat/intents.js';
 
 const index: StationIndex = {
   has: (id) => ['st-a', 'st-b'].includes(id),

@@ -4,7 +4,7 @@ import request from 'supertest';
 import type { Model } from 'mongoose';
 import { startTestApp, aRegistration, type TestApp } from '../helpers/app.js';
 import { createDeviceKeyModel, type DeviceKeyDoc } from '../../models/deviceKey.js';
-import { DEVICE_KEY_DEFAULTS, DeviceKeyService, deviceKeyMayIngest } from '../../services/deviceKeys.js';
+import { DEVICE_KEY_DEFAULTS, DeviceKeyService, deviceKeyMayIngest } from '../../services/access/deviceKeys.js';
 import { deviceKeysRouter } from '../../routes/deviceKeys.js';
 import { errorHandler, notFound, requireJson } from '../../middlewares/errors.js';
 import { sig } from '../helpers/signals.js';

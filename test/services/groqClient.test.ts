@@ -3,7 +3,7 @@
 import { expect } from 'chai';
 import pino from 'pino';
 import { loadConfig } from '../../config/index.js';
-import { createLlmClient } from '../../services/groqClient/index.js';
+import { createLlmClient } from '../../services/llm/client/index.js';
 import { LlmUnavailableError, type CompletionRequest, type LlmClient, type LlmUnavailableReason } from '../../services/llm/types.js';
 import { startLlmStub, type LlmStub, type StubReply, type StubRequest } from '../helpers/llmStub.js';
 

@@ -4,9 +4,9 @@ import { assess } from '../../agents/AuditorAgent.js';
 import { decide } from '../../agents/index.js';
 import { DEFAULT_POLICY } from '../../agents/thresholds.js';
 import type { Decision } from '../../eventBus/types.js';
-import { applySignal, cloneState } from '../../services/stationFold.js';
-import { checkGrounding, statedNumbers } from '../../services/explainability/grounding.js';
-import { ExplanationCache, fill, situationKey, toTemplate } from '../../services/explainability/cache.js';
+import { applySignal, cloneState } from '../../services/pipeline/stationFold.js';
+import { checkGrounding, statedNumbers } from '../../services/llm/explanations/grounding.js';
+import { ExplanationCache, fill, situationKey, toTemplate } from '../../services/llm/explanations/cache.js';
 import { T0, aContext, aSignal, aStation } from '../builders.js';
 
 /** A charger running hot: the mechanic's decision quotes its temperature and trend. */

@@ -16,7 +16,7 @@ import {
   type Alert,
   type NotificationPrefs,
   type Recipient,
-} from '../../services/notifications/rules.js';
+} from '../../services/notify/rules.js';
 
 const T0 = Date.parse('2026-03-02T08:00:00.000Z');
 const MIN = 60_000;

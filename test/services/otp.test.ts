@@ -5,7 +5,7 @@ import pino from 'pino';
 import type { Model } from 'mongoose';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { createOtpCodeModel, type OtpCodeDoc } from '../../models/otpCode.js';
-import { OTP_DEFAULTS, OtpService, inAppOtpDelivery, type OtpDeliver } from '../../services/otpService.js';
+import { OTP_DEFAULTS, OtpService, inAppOtpDelivery, type OtpDeliver } from '../../services/access/oneTimeCodes.js';
 
 describe('one-time sign-in codes', () => {
   let t: TestApp;

@@ -11,7 +11,7 @@ import path from 'node:path';
 import express from 'express';
 import request from 'supertest';
 import { startTestApp, type TestApp } from '../helpers/app.js';
-import { PushService, retryAfterMs, type PushPayload, type PushServiceOptions } from '../../services/notifications/push.js';
+import { PushService, retryAfterMs, type PushPayload, type PushServiceOptions } from '../../services/notify/push.js';
 import { pushRouter } from '../../routes/push.js';
 import { authenticate } from '../../middlewares/auth.js';
 import { errorHandler, notFound, requireJson } from '../../middlewares/errors.js';

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { EWMA_ALPHA, STATE_LIMITS, STOCK_FLOW_MAX_GAP_MIN, STOCK_FLOW_TAU_MIN, applySignal, cloneState, initialState } from '../../services/stationFold.js';
+import { EWMA_ALPHA, STATE_LIMITS, STOCK_FLOW_MAX_GAP_MIN, STOCK_FLOW_TAU_MIN, applySignal, cloneState, initialState } from '../../services/pipeline/stationFold.js';
 import { REGISTRATION, aSignal, at } from '../builders.js';
 
 const fresh = () => initialState(REGISTRATION);

@@ -1,12 +1,12 @@
 // Every figure a template explanation states must be in the decision's evidence:
 // checked over every decision the simulator's scenarios provoke.
 import { expect } from 'chai';
-import { createSimulation } from '../../scripts/sim/index.js';
-import { applySignal, initialState } from '../../services/stationFold.js';
+import { createSimulation } from '../../simulator/index.js';
+import { applySignal, initialState } from '../../services/pipeline/stationFold.js';
 import { decide } from '../../agents/index.js';
 import { assess } from '../../agents/AuditorAgent.js';
 import { DEFAULT_POLICY, DEFAULT_THRESHOLDS } from '../../agents/thresholds.js';
-import { templateExplanation, formatEntry } from '../../services/explanations/template.js';
+import { templateExplanation, formatEntry } from '../../services/llm/explanations/template.js';
 import type { Decision, StationState } from '../../eventBus/types.js';
 
 function decisionsOf(scenario: 'heatwave' | 'rush_hour' | 'stockout' | 'price_spike', durationMin: number): Decision[] {

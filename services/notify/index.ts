@@ -1,0 +1,3 @@
+// The notify subsystem's public surface: other code imports it only through this file.
+export { PushService } from './push.js';
+export { NotificationService } from './service.js';

@@ -1,0 +1,311 @@
+// Turns bus events into notifications: the rules pick who and how, this stores the in-app copy,
+// hands it to the dashboard (deliverInApp) and to web push (push), and answers the user's own list.
+import Joi from 'joi';
+import { isValidObjectId, type Model } from 'mongoose';
+import type { Logger } from 'pino';
+import type { ArgOf, EventBus } from '../../eventBus/index.js';
+import type { StationState } from '../../eventBus/types.js';
+import type { Models, NotificationDoc } from '../../models/index.js';
+import type { NotificationPrefsDoc } from '../../models/notificationPrefs.js';
+import type { PublicUser } from '../access/index.js';
+import { AppError } from '../platform/index.js';
+import type { PartReport } from '../platform/index.js';
+import {
+  DEFAULT_PREFS,
+  Debouncer,
+  RateCap,
+  SEVERITIES,
+  alertFromAnchorBacklog,
+  alertFromAnchorBatch,
+  alertFromDecision,
+  alertsFromHealth,
+  resolveChannels,
+  resolveRecipients,
+  summaryAlert,
+  type Alert,
+  type NotificationPrefs,
+  type Summary,
+} from './rules.js';
+
+/** What the dashboard and the push service receive; carries `id` and `stationId` like every server event. */
+export interface NotificationView {
+  id: string;
+  kind: string;
+  severity: string;
+  title: string;
+  body: string;
+  stationId: string | null;
+  decisionId: string | null;
+  readAt: string | null;
+  createdAt: string;
+}
+
+export interface PushPayload {
+  title: string;
+  body: string;
+  severity: string;
+  notificationId: string;
+  decisionId?: string;
+  stationId?: string;
+  /** Where the dashboard shows it. */
+  url: string;
+}
+
+export interface NotificationServiceDeps {
+  models: Pick<Models, 'Notification' | 'Sub'>;
+  prefs: Model<NotificationPrefsDoc>;
+  users: { list(): PublicUser[] };
+  /** Milliseconds; drives noise control and createdAt. Tests inject a fake one. */
+  clock?: () => number;
+  debounceMs?: number;
+  rateCap?: number;
+  rateWindowMs?: number;
+  logger?: Pick<Logger, 'warn' | 'error'>;
+}
+
+const HHMM = Joi.string().pattern(/^([01]\d|2[0-3]):[0-5]\d$/, 'HH:MM');
+export const prefsSchema = Joi.object<NotificationPrefs>({
+  onCall: Joi.boolean().required(),
+  pushMinSeverity: Joi.string()
+    .valid(...SEVERITIES)
+    .required(),
+  quietHours: Joi.object({ start: HHMM.required(), end: HHMM.required(), tzOffsetMin: Joi.number().integer().min(-840).max(840).required() })
+    .allow(null)
+    .required(),
+});
+
+function view(d: NotificationDoc & { _id: unknown }): NotificationView {
+  return {
+    id: String(d._id),
+    kind: d.kind,
+    severity: d.severity,
+    title: d.title,
+    body: d.body,
+    stationId: d.stationId ?? null,
+    decisionId: d.decisionId ?? null,
+    readAt: d.readAt ? new Date(d.readAt).toISOString() : null,
+    createdAt: new Date(d.createdAt).toISOString(),
+  };
+}
+
+function notFound(id: string): AppError {
+  return new AppError(404, 'UNKNOWN_NOTIFICATION', `notification ${id} does not exist`, [{ field: 'id' }]);
+}
+
+/** The debouncer's key for an alert: one flapping window per station and condition. */
+function conditionOf(a: Alert): string {
+  return `${a.stationId ?? ''}|${a.conditionKey}`;
+}
+
+export class NotificationService {
+  /** Set by the dashboard wiring: emit `notification:created` to the user's sockets. */
+  deliverInApp: ((userId: string, n: NotificationView) => void) | null = null;
+  /** Set by the push wiring: send a web push to the user's subscriptions. */
+  push: ((userId: string, payload: PushPayload) => Promise<unknown>) | null = null;
+
+  private readonly prefsByUser = new Map<string, NotificationPrefs>();
+  private readonly debouncer: Debouncer;
+  private readonly cap: RateCap;
+  private readonly clock: () => number;
+  private lastState: { signalId: string; state: StationState } | null = null;
+  private lastHealth: Record<string, PartReport> | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private detach: (() => void) | null = null;
+  /** The notifications sent for the first occurrence of each open flapping window. */
+  private readonly firsts = new Map<string, Promise<{ userId: string; n: NotificationView }[]>>();
+  /** Re-delivers a notification completed with its count (the dashboard emits notification:updated). */
+  deliverUpdate: ((userId: string, n: NotificationView) => void) | null = null;
+
+  constructor(private readonly deps: NotificationServiceDeps) {
+    this.clock = deps.clock ?? Date.now;
+    this.debouncer = new Debouncer(deps.debounceMs);
+    this.cap = new RateCap(deps.rateCap, deps.rateWindowMs);
+  }
+
+  async load(): Promise<void> {
+    for (const p of await this.deps.prefs.find({}).lean<NotificationPrefsDoc[]>()) {
+      this.prefsByUser.set(p.userId, { onCall: p.onCall, pushMinSeverity: p.pushMinSeverity, quietHours: p.quietHours ?? null });
+    }
+  }
+
+  /** Subscribes to the bus, and closes debounce windows every `flushMs` so their summaries go out without waiting for a repeat. */
+  attach(bus: EventBus, flushMs = 30_000): void {
+    // The pipeline logs a decision synchronously within its signal's dispatch, right after the
+    // station update: the last state seen is the one the decision's signal made (to tell a fault from a recovery).
+    const onUpdated = ({ state, signalId }: ArgOf<'station.updated'>) => {
+      this.lastState = { signalId, state };
+    };
+    const onLogged = ({ record }: ArgOf<'decision.logged'>) => {
+      const state = this.lastState?.signalId === record.signalId ? this.lastState.state : null;
+      this.offer(alertFromDecision(record, state ? (id) => state.chargers[id]?.status : undefined));
+    };
+    const onBatch = (e: ArgOf<'anchor.batch'>) => this.offer(alertFromAnchorBatch(e));
+    bus.on('station.updated', onUpdated);
+    bus.on('decision.logged', onLogged);
+    bus.on('anchor.batch', onBatch);
+    this.detach = () => {
+      bus.off('station.updated', onUpdated);
+      bus.off('decision.logged', onLogged);
+      bus.off('anchor.batch', onBatch);
+    };
+    this.timer = setInterval(() => this.flush(), flushMs);
+    this.timer.unref();
+  }
+
+  /** Stops listening to the bus and the flush timer. */
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    this.detach?.();
+    this.detach = null;
+  }
+
+  private lastBacklog = 0;
+
+  /** Feed the anchoring backlog: crossing `threshold` leaves notifies once per crossing. */
+  onAnchorBacklog(backlog: number, threshold: number): void {
+    const alert = alertFromAnchorBacklog(this.lastBacklog, backlog, threshold);
+    this.lastBacklog = backlog;
+    if (alert) this.offer(alert);
+  }
+
+  /** Feed a health report (from the readiness check): a db or chain that goes down notifies once. */
+  onHealth(parts: Record<string, PartReport>): void {
+    for (const a of alertsFromHealth(this.lastHealth, parts)) this.offer(a);
+    this.lastHealth = parts;
+  }
+
+  /** Completes the notifications of the flapping windows that closed by now with their counts. */
+  flush(): void {
+    for (const s of this.debouncer.flush(this.clock())) this.summarise(s);
+  }
+
+  private offer(alert: Alert | null): void {
+    if (!alert) return;
+    // Decided synchronously, in bus order, so two repeats arriving together cannot both notify.
+    const { notify, closed } = this.debouncer.offer(alert, this.clock());
+    for (const s of closed) this.summarise(s);
+    if (!notify) return;
+    const first = this.dispatchTo(alert);
+    this.firsts.set(conditionOf(alert), first.catch(() => []));
+    first.catch((err: unknown) => this.deps.logger?.error({ err, kind: alert.kind }, 'notification dispatch failed'));
+  }
+
+  /**
+   * A flapping condition notifies once: the first occurrence at once, and when its window closes that
+   * same notification gets the count (updated in place, unread again, `notification:updated`).
+   */
+  private summarise(s: Summary): void {
+    const key = conditionOf(s.alert);
+    const first = this.firsts.get(key);
+    this.firsts.delete(key);
+    if (!first) return this.run(summaryAlert(s));
+    const sum = summaryAlert(s);
+    const body = `${sum.title.replace(/^[^:]*: /, '')}. First: ${s.alert.body}`;
+    void first.then(async (sent) => {
+      for (const { userId, n } of sent) {
+        try {
+          await this.deps.models.Notification.updateOne({ _id: n.id }, { $set: { title: sum.title, body, readAt: null } });
+          this.deliverUpdate?.(userId, { ...n, title: sum.title, body, readAt: null });
+        } catch (err) {
+          this.deps.logger?.warn({ err, userId }, 'notification update failed');
+        }
+      }
+    });
+  }
+
+  private run(alert: Alert): void {
+    this.dispatch(alert).catch((err: unknown) => this.deps.logger?.error({ err, kind: alert.kind }, 'notification dispatch failed'));
+  }
+
+  prefsOf(userId: string): NotificationPrefs {
+    return this.prefsByUser.get(userId) ?? DEFAULT_PREFS;
+  }
+
+  /** Resolves recipients and channels, stores and delivers; resolves to the notifications created. */
+  async dispatch(alert: Alert): Promise<NotificationView[]> {
+    return (await this.dispatchTo(alert)).map((x) => x.n);
+  }
+
+  private async dispatchTo(alert: Alert): Promise<{ userId: string; n: NotificationView }[]> {
+    const now = this.clock();
+    const recipients = resolveRecipients(alert, this.deps.users.list(), (id) => this.prefsOf(id)).filter((u) => this.cap.allow(u.id, now));
+    const out: { userId: string; n: NotificationView }[] = [];
+    for (const u of recipients) {
+      const doc: NotificationDoc = { userId: u.id, kind: alert.kind, severity: alert.severity, title: alert.title, body: alert.body, createdAt: new Date(now) };
+      if (alert.stationId !== undefined) doc.stationId = alert.stationId;
+      if (alert.decisionId !== undefined) doc.decisionId = alert.decisionId;
+      const created = await this.deps.models.Notification.create(doc);
+      const n = view({ ...doc, _id: created._id });
+      out.push({ userId: u.id, n });
+      try {
+        this.deliverInApp?.(u.id, n);
+      } catch (err) {
+        this.deps.logger?.warn({ err, userId: u.id }, 'in-app delivery failed');
+      }
+      if (this.push) {
+        const subscribed = (await this.deps.models.Sub.exists({ userId: u.id })) !== null;
+        if (resolveChannels(alert.severity, this.prefsOf(u.id), subscribed, now).includes('push')) {
+          const payload: PushPayload = {
+            title: n.title,
+            body: n.body,
+            severity: n.severity,
+            notificationId: n.id,
+            ...(n.decisionId ? { decisionId: n.decisionId } : {}),
+            ...(n.stationId ? { stationId: n.stationId } : {}),
+            url: n.decisionId ? `/decisions/${encodeURIComponent(n.decisionId)}` : '/notifications',
+          };
+          this.push(u.id, payload).catch((err: unknown) => this.deps.logger?.warn({ err, userId: u.id }, 'push delivery failed'));
+        }
+      }
+    }
+    return out;
+  }
+
+  /** How many notifications the per-user cap held back. */
+  suppressed(userId: string): number {
+    return this.cap.suppressed(userId);
+  }
+
+  /** The user's own notifications, newest first; `cursor` is the last id of the previous page. */
+  async list(userId: string, opts: { unreadOnly?: boolean; limit: number; cursor?: string | null }): Promise<{ items: NotificationView[]; unread: number; nextCursor: string | null }> {
+    const filter: Record<string, unknown> = { userId };
+    if (opts.unreadOnly) filter.readAt = null;
+    if (opts.cursor) {
+      if (!isValidObjectId(opts.cursor)) throw new AppError(400, 'VALIDATION_FAILED', '"cursor" is not valid', [{ field: 'cursor' }]);
+      filter._id = { $lt: opts.cursor };
+    }
+    const docs = await this.deps.models.Notification.find(filter).sort({ _id: -1 }).limit(opts.limit + 1).lean<(NotificationDoc & { _id: unknown })[]>();
+    const items = docs.slice(0, opts.limit).map(view);
+    const unread = await this.deps.models.Notification.countDocuments({ userId, readAt: null });
+    return { items, unread, nextCursor: docs.length > opts.limit ? items[items.length - 1].id : null };
+  }
+
+  /** Marks one of the user's notifications read (idempotent); another user's id reads as unknown. */
+  async markRead(userId: string, id: string): Promise<NotificationView> {
+    if (!isValidObjectId(id)) throw notFound(id);
+    const doc = await this.deps.models.Notification.findOne({ _id: id, userId }).lean<NotificationDoc & { _id: unknown }>();
+    if (!doc) throw notFound(id);
+    if (!doc.readAt) {
+      doc.readAt = new Date(this.clock());
+      await this.deps.models.Notification.updateOne({ _id: id, userId }, { $set: { readAt: doc.readAt } });
+    }
+    return view(doc);
+  }
+
+  getPrefs(userId: string): NotificationPrefs {
+    return this.prefsOf(userId);
+  }
+
+  async setPrefs(userId: string, raw: unknown): Promise<NotificationPrefs> {
+    const { error, value } = prefsSchema.validate(raw, { abortEarly: false, convert: false });
+    if (error) {
+      const details = error.details.map((d) => ({ field: d.path.join('.') || 'body', message: d.message }));
+      throw new AppError(400, 'VALIDATION_FAILED', details.map((d) => d.message).join('; '), details);
+    }
+    const prefs = value;
+    await this.deps.prefs.updateOne({ userId }, { $set: { ...prefs, userId, updatedAt: new Date(this.clock()) } }, { upsert: true });
+    this.prefsByUser.set(userId, prefs);
+    return prefs;
+  }
+}

@@ -1,0 +1,97 @@
+// Thresholds, policy and on/off switches the agents run with, and counters for GET /api/agents.
+import type { EventBus } from '../../eventBus/index.js';
+import { AGENT_NAMES, type AgentName, type AgentThresholds, type SupervisorPolicy } from '../../eventBus/types.js';
+import { AppError } from '../platform/index.js';
+import type { Model } from 'mongoose';
+import type { AgentSettingDoc } from '../../models/index.js';
+
+
+interface Counters {
+  proposed: number;
+  accepted: number;
+  rejected: number;
+}
+
+/** Deep-merge overrides into defaults; every override key must exist in the defaults with the same type. */
+export function mergeThresholds(defaults: AgentThresholds, overrides: Record<string, unknown>, path = 'AGENT_THRESHOLDS'): AgentThresholds {
+  const merge = (base: Record<string, unknown>, over: Record<string, unknown>, at: string): Record<string, unknown> => {
+    const out: Record<string, unknown> = { ...base };
+    for (const [k, v] of Object.entries(over)) {
+      if (!Object.prototype.hasOwnProperty.call(base, k)) throw new AppError(400, 'VALIDATION_FAILED', `${at}.${k} is not a known threshold`, [{ field: `${at}.${k}` }]);
+      const b = base[k];
+      if (b !== null && typeof b === 'object' && !Array.isArray(b)) {
+        if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new AppError(400, 'VALIDATION_FAILED', `${at}.${k} must be an object`, [{ field: `${at}.${k}` }]);
+        out[k] = merge(b as Record<string, unknown>, v as Record<string, unknown>, `${at}.${k}`);
+      } else if (Array.isArray(b)) {
+        if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) throw new AppError(400, 'VALIDATION_FAILED', `${at}.${k} must be a list of strings`, [{ field: `${at}.${k}` }]);
+        out[k] = v;
+      } else if (typeof b === 'number') {
+        if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new AppError(400, 'VALIDATION_FAILED', `${at}.${k} must be a non-negative number`, [{ field: `${at}.${k}` }]);
+        out[k] = v;
+      } else {
+        throw new AppError(400, 'VALIDATION_FAILED', `${at}.${k} cannot be changed`, [{ field: `${at}.${k}` }]);
+      }
+    }
+    return out;
+  };
+  return merge(defaults as unknown as Record<string, unknown>, overrides, path) as unknown as AgentThresholds;
+}
+
+export class AgentRegistry {
+  private readonly disabledSet = new Set<AgentName>();
+  private readonly counters = new Map<AgentName, Counters>(AGENT_NAMES.map((n) => [n, { proposed: 0, accepted: 0, rejected: 0 }]));
+
+  constructor(
+    public thresholds: AgentThresholds,
+    public policy: SupervisorPolicy,
+  ) {}
+
+  attach(bus: EventBus): void {
+    bus.on('agent.proposed', ({ proposals }) => {
+      for (const p of proposals) this.counters.get(p.agent)!.proposed++;
+    });
+    bus.on('decision.made', ({ decision }) => {
+      for (const a of decision.actions) this.counters.get(a.agent)!.accepted++;
+      for (const r of decision.rejected) this.counters.get(r.proposal.agent)!.rejected++;
+    });
+  }
+
+  disabled(): AgentName[] {
+    return AGENT_NAMES.filter((n) => this.disabledSet.has(n));
+  }
+
+  setEnabled(name: AgentName, enabled: boolean): void {
+    if (enabled) this.disabledSet.delete(name);
+    else this.disabledSet.add(name);
+  }
+
+  /** Applies an admin's change on top of what is in force; throws 400 naming the bad threshold. */
+  update(name: AgentName, change: { enabled?: boolean; thresholds?: Record<string, unknown> }): void {
+    if (change.thresholds) this.thresholds = mergeThresholds(this.thresholds, { [name]: change.thresholds }, 'thresholds');
+    if (change.enabled !== undefined) this.setEnabled(name, change.enabled);
+  }
+
+  /** Settings saved by earlier changes, applied at start over the configured thresholds. */
+  async restore(model: Model<AgentSettingDoc>): Promise<void> {
+    for (const s of await model.find({}).lean<AgentSettingDoc[]>()) {
+      if (!AGENT_NAMES.includes(s.name as AgentName)) continue;
+      this.update(s.name as AgentName, { enabled: s.enabled, thresholds: s.thresholds });
+    }
+  }
+
+  /** Saves the agent's state after a change, so a restart keeps it. */
+  async save(model: Model<AgentSettingDoc>, name: AgentName, thresholdsChanged: Record<string, unknown>): Promise<void> {
+    const prev = await model.findOne({ name }).lean<AgentSettingDoc>();
+    const thresholds = { ...(prev?.thresholds ?? {}), ...thresholdsChanged };
+    await model.updateOne({ name }, { $set: { name, enabled: !this.disabledSet.has(name), thresholds, updatedAt: new Date() } }, { upsert: true });
+  }
+
+  describe(): { name: AgentName; enabled: boolean; counters: Counters; thresholds: unknown }[] {
+    return AGENT_NAMES.map((name) => ({
+      name,
+      enabled: !this.disabledSet.has(name),
+      counters: { ...this.counters.get(name)! },
+      thresholds: this.thresholds[name],
+    }));
+  }
+}

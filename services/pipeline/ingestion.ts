@@ -1,0 +1,127 @@
+// The hot path: validate, dedupe through the cache (no database query per
+// signal), fold state, publish on the bus, and answer once the signal is durable.
+import type { EventBus } from '../../eventBus/index.js';
+import type { Signal } from '../../eventBus/types.js';
+import type { Cache } from '../platform/index.js';
+import type { Models, SignalLogDoc, EnergyMarketDoc } from '../../models/index.js';
+import type { BatchWriter } from '../platform/index.js';
+import type { Metrics } from '../platform/index.js';
+import type { StationStore } from './stationStore.js';
+import { checkSignal, type SignalError } from './signalSchemas.js';
+
+export const MAX_BATCH_SIGNALS = 1000;
+
+export type SignalOutcome =
+  | { index: number; id: string; status: 'accepted' | 'duplicate' }
+  | { index: number; id: string | null; status: 'rejected'; error: SignalError };
+
+export interface IngestResult {
+  accepted: number;
+  duplicates: number;
+  rejected: { index: number; error: SignalError }[];
+  results: SignalOutcome[];
+}
+
+export interface IngestionDeps {
+  bus: EventBus;
+  cache: Cache;
+  stations: StationStore;
+  signalLog: BatchWriter<SignalLogDoc>;
+  energyMarket: BatchWriter<EnergyMarketDoc>;
+  metrics: Metrics;
+  dedupeTtlS: number;
+  onError(err: unknown): void;
+}
+
+const dedupeKey = (id: string) => `sig:${id}`;
+
+export class IngestionService {
+  constructor(private readonly deps: IngestionDeps) {}
+
+  /** Reload recent signal ids into the dedupe cache, so a restart does not accept a replayed id twice. */
+  static async reloadRecentIds(models: Models, cache: Cache, limit: number, ttlS: number): Promise<number> {
+    if (limit === 0) return 0;
+    const recent = await models.SignalLog.find({}, { signalId: 1 }).sort({ receivedAt: -1 }).limit(limit).lean();
+    const ids = recent.map((d) => dedupeKey(d.signalId));
+    for (let i = 0; i < ids.length; i += 5000) await cache.claim(ids.slice(i, i + 5000), ttlS);
+    return ids.length;
+  }
+
+  async ingest(raws: readonly unknown[], receivedAt: number): Promise<IngestResult> {
+    const { stations, metrics } = this.deps;
+    const results: SignalOutcome[] = new Array(raws.length);
+    const valid: { index: number; signal: Signal }[] = [];
+    const seen = new Set<string>();
+    for (let index = 0; index < raws.length; index++) {
+      const check = checkSignal(raws[index]);
+      const rawId = (raws[index] as { id?: unknown } | null)?.id;
+      const id = typeof rawId === 'string' ? rawId : null;
+      let error: SignalError | null = null;
+      if (!check.ok) error = check.error;
+      else if (!stations.has(check.signal.stationId)) {
+        error = { code: 'UNKNOWN_STATION', field: 'stationId', message: `station ${check.signal.stationId} is not registered` };
+      } else if (seen.has(check.signal.id)) {
+        error = { code: 'DUPLICATE_IN_BATCH', field: 'id', message: `id ${check.signal.id} appears more than once in this batch` };
+      } else {
+        const stationError = this.checkAgainstStation(check.signal);
+        if (stationError) error = stationError;
+      }
+      if (error || !check.ok) {
+        results[index] = { index, id, status: 'rejected', error: error! };
+        metrics.signalsRejected.inc({ reason: error!.code });
+        continue;
+      }
+      seen.add(check.signal.id);
+      valid.push({ index, signal: check.signal });
+    }
+
+    const claimed = valid.length ? await this.deps.cache.claim(valid.map((v) => dedupeKey(v.signal.id)), this.deps.dedupeTtlS) : [];
+    const logDocs: SignalLogDoc[] = [];
+    const marketDocs: EnergyMarketDoc[] = [];
+    const now = new Date();
+    for (let i = 0; i < valid.length; i++) {
+      const { index, signal } = valid[i];
+      if (!claimed[i]) {
+        results[index] = { index, id: signal.id, status: 'duplicate' };
+        metrics.signalsDuplicate.inc();
+        continue;
+      }
+      results[index] = { index, id: signal.id, status: 'accepted' };
+      metrics.signalsAccepted.inc({ type: signal.type });
+      logDocs.push({ signalId: signal.id, stationId: signal.stationId, type: signal.type, ts: signal.ts, payload: signal.payload as Record<string, unknown>, receivedAt: now });
+      if (signal.type === 'grid_price') marketDocs.push({ signalId: signal.id, stationId: signal.stationId, ...signal.payload });
+      this.process(signal, receivedAt);
+    }
+
+    // Answer only once the signals are in the log: nothing acknowledged is lost.
+    try {
+      await Promise.all([this.deps.signalLog.append(logDocs), this.deps.energyMarket.append(marketDocs)]);
+    } catch (err) {
+      // Not stored (shutting down): forget the ids so the sender's retry is taken, not called a duplicate.
+      await this.deps.cache.del(logDocs.map((d) => dedupeKey(d.signalId))).catch(() => undefined);
+      throw err;
+    }
+
+    const rejected = results.filter((r) => r.status === 'rejected').map((r) => ({ index: r.index, error: (r as { error: SignalError }).error }));
+    return { accepted: logDocs.length, duplicates: valid.length - logDocs.length, rejected, results };
+  }
+
+  private checkAgainstStation(signal: Signal): SignalError | null {
+    const state = this.deps.stations.get(signal.stationId)!;
+    if (signal.type === 'bay_status' && signal.payload.open > state.capacity.bays) {
+      return { code: 'VALIDATION_FAILED', field: 'payload.open', message: `"payload.open" must be at most the station's ${state.capacity.bays} bays` };
+    }
+    return null;
+  }
+
+  private process(signal: Signal, receivedAt: number): void {
+    try {
+      const state = this.deps.stations.apply(signal);
+      this.deps.bus.emit('station.updated', { state, signalId: signal.id, receivedAt });
+      this.deps.bus.emit('signal.received', { signal, state, receivedAt });
+    } catch (err) {
+      // A failure in a listener must not lose the signal: it is logged and stays in the signal log.
+      this.deps.onError(err);
+    }
+  }
+}

@@ -1,0 +1,100 @@
+// Joi schemas for every signal type (AGENTS.md). Physically impossible values
+// are rejected here with the field named; plausible oddities pass to the auditor.
+import Joi from 'joi';
+import type { Signal, SignalType } from '../../eventBus/types.js';
+
+const token = (max: number) => Joi.string().pattern(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, 'id characters').max(max);
+const isoTs = Joi.string()
+  .isoDate()
+  .custom((v: string, helpers) => {
+    const t = Date.parse(v);
+    if (Number.isNaN(t)) return helpers.error('date.base');
+    const year = new Date(t).getUTCFullYear();
+    if (year < 2000 || year > 2100) return helpers.error('date.range');
+    return v;
+  })
+  .messages({ 'date.range': '{{#label}} must be between the years 2000 and 2100', 'string.isoDate': '{{#label}} must be an ISO 8601 date' });
+
+const TEMP_MIN_C = -40;
+const TEMP_MAX_C = 150;
+const count = (max: number) => Joi.number().integer().min(0).max(max).required();
+
+export const PAYLOAD_SCHEMAS: Record<SignalType, Joi.ObjectSchema> = {
+  queue_length: Joi.object({ waiting: count(10_000) }),
+  arrival: Joi.object({ vehicleId: token(64) }),
+  swap_completed: Joi.object({
+    durationS: Joi.number().greater(0).max(7200).required(),
+    batteryOutId: token(64),
+    batteryInId: token(64),
+  }),
+  battery_stock: Joi.object({ charged: count(100_000), charging: count(100_000), depleted: count(100_000), faulty: count(100_000) }),
+  battery_health: Joi.object({
+    batteryId: token(64).required(),
+    sohPct: Joi.number().min(0).max(100).required(),
+    cycles: count(1_000_000),
+    tempC: Joi.number().min(TEMP_MIN_C).max(TEMP_MAX_C).required(),
+  }),
+  charger_status: Joi.object({
+    chargerId: token(64).required(),
+    status: Joi.string().valid('available', 'occupied', 'faulted', 'offline').required(),
+    errorCode: token(64),
+  }),
+  charger_temp: Joi.object({ chargerId: token(64).required(), tempC: Joi.number().min(TEMP_MIN_C).max(TEMP_MAX_C).required() }),
+  power_draw: Joi.object({ kW: Joi.number().min(0).max(100_000).required() }),
+  grid_limit: Joi.object({ kW: Joi.number().greater(0).max(100_000).required() }),
+  grid_price: Joi.object({
+    // Negative wholesale prices happen; beyond these bounds is a unit error.
+    pricePerKWh: Joi.number().min(-10).max(100).required(),
+    currency: Joi.string().pattern(/^[A-Z]{3}$/, 'ISO 4217 code').required(),
+    validFrom: isoTs.required(),
+    validTo: isoTs.required(),
+  }),
+  staff_on_duty: Joi.object({ count: count(1000) }),
+  bay_status: Joi.object({ open: count(1000) }),
+};
+
+export const SIGNAL_TYPES = Object.keys(PAYLOAD_SCHEMAS) as SignalType[];
+
+const envelope = Joi.object({
+  id: token(128).required(),
+  stationId: token(64).required(),
+  type: Joi.string()
+    .valid(...SIGNAL_TYPES)
+    .required()
+    .messages({ 'any.only': `{{#label}} must be one of ${SIGNAL_TYPES.join(', ')}` }),
+  ts: isoTs.required(),
+  payload: Joi.object().required(),
+});
+
+export interface SignalError {
+  code: 'VALIDATION_FAILED' | 'UNKNOWN_STATION' | 'DUPLICATE_IN_BATCH' | 'FORBIDDEN_STATION';
+  field: string;
+  message: string;
+}
+
+export type SignalCheck = { ok: true; signal: Signal } | { ok: false; error: SignalError };
+
+function fail(details: Joi.ValidationErrorItem[], prefix = ''): SignalCheck {
+  const d = details[0];
+  const field = prefix + d.path.join('.');
+  return { ok: false, error: { code: 'VALIDATION_FAILED', field: field || '(signal)', message: d.message.replace(/^"[^"]*"/, `"${field || 'signal'}"`) } };
+}
+
+/** Validate one signal; on success timestamps are normalised to `Date.toISOString()` form so hashes are stable. */
+export function checkSignal(raw: unknown): SignalCheck {
+  const env = envelope.validate(raw, { abortEarly: true, convert: false });
+  if (env.error) return fail(env.error.details);
+  const v = env.value as { id: string; stationId: string; type: SignalType; ts: string; payload: Record<string, unknown> };
+  const pay = PAYLOAD_SCHEMAS[v.type].validate(v.payload, { abortEarly: true, convert: false });
+  if (pay.error) return fail(pay.error.details, 'payload.');
+  const payload = pay.value as Record<string, unknown>;
+  if (v.type === 'grid_price') {
+    const from = Date.parse(payload.validFrom as string);
+    const to = Date.parse(payload.validTo as string);
+    if (!(to > from)) return { ok: false, error: { code: 'VALIDATION_FAILED', field: 'payload.validTo', message: '"payload.validTo" must be after payload.validFrom' } };
+    payload.validFrom = new Date(from).toISOString();
+    payload.validTo = new Date(to).toISOString();
+  }
+  const signal = { id: v.id, stationId: v.stationId, type: v.type, ts: new Date(Date.parse(v.ts)).toISOString(), payload } as Signal;
+  return { ok: true, signal };
+}

@@ -1,0 +1,184 @@
+// The live station states: folded in memory on the hot path (no database query
+// per signal), written behind to the cache and to MongoDB.
+import type { Models } from '../../models/index.js';
+import type { Cache } from '../platform/index.js';
+import type { NearbyStation, Signal, StationRegistration, StationState } from '../../eventBus/types.js';
+import { applySignal, initialState } from './stationFold.js';
+import { stationWaitMin } from '../../agents/predictors/wait.js';
+import { haversineKm } from '../../utils/geo.js';
+import { AppError } from '../platform/index.js';
+
+interface Neighbour {
+  id: string;
+  distanceKm: number;
+}
+
+const byDistance = (x: Neighbour, y: Neighbour) => x.distanceKm - y.distanceKm || (x.id < y.id ? -1 : x.id > y.id ? 1 : 0);
+
+export interface StationStoreOptions {
+  models: Models;
+  cache: Cache;
+  flushMs: number;
+  /** Neighbours farther than this are never offered to agents. */
+  nearbyKm: number;
+  maxNearby: number;
+  onError(err: unknown): void;
+}
+
+export class StationStore {
+  private readonly states = new Map<string, StationState>();
+  private readonly dirty = new Set<string>();
+  private neighbours = new Map<string, Neighbour[]>();
+  private timer: NodeJS.Timeout | null = null;
+  private flushing: Promise<void> | null = null;
+
+  constructor(private readonly opts: StationStoreOptions) {}
+
+  async load(): Promise<void> {
+    const docs = await this.opts.models.StationState.find({}).lean();
+    for (const d of docs) this.states.set(d.stationId, d.state as unknown as StationState);
+    this.rebuildNeighbours();
+    this.timer = setInterval(() => {
+      this.flush().catch((err) => this.opts.onError(err));
+    }, this.opts.flushMs);
+    this.timer.unref();
+  }
+
+  has(id: string): boolean {
+    return this.states.has(id);
+  }
+
+  get(id: string): StationState | undefined {
+    return this.states.get(id);
+  }
+
+  list(): StationState[] {
+    return [...this.states.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  }
+
+  get size(): number {
+    return this.states.size;
+  }
+
+  async register(reg: StationRegistration): Promise<StationState> {
+    if (this.states.has(reg.id)) throw new AppError(409, 'STATION_EXISTS', `station ${reg.id} is already registered`, [{ field: 'id' }]);
+    const state = initialState(reg);
+    await this.opts.models.StationState.create({
+      stationId: reg.id,
+      name: reg.name,
+      location: reg.location,
+      capacity: reg.capacity,
+      state,
+      version: state.version,
+      registeredAt: new Date(),
+      updatedAt: new Date(),
+    });
+    this.states.set(reg.id, state);
+    await this.opts.cache.set(`state:${reg.id}`, JSON.stringify(state));
+    this.addNeighbour(state);
+    return state;
+  }
+
+  /** Fold one signal into its station's state (in place) and mark it for write-behind. */
+  apply(signal: Signal): StationState {
+    const state = this.states.get(signal.stationId);
+    if (!state) throw new AppError(404, 'UNKNOWN_STATION', `station ${signal.stationId} is not registered`, [{ field: 'stationId' }]);
+    applySignal(state, signal);
+    this.dirty.add(signal.stationId);
+    return state;
+  }
+
+  /** Predicted wait per station, recomputed only when the station's state has changed. */
+  private readonly waits = new Map<string, { version: number; wait: number }>();
+
+  predictedWait(s: StationState): number {
+    const hit = this.waits.get(s.id);
+    if (hit && hit.version === s.version) return hit.wait;
+    const wait = stationWaitMin(s);
+    this.waits.set(s.id, { version: s.version, wait });
+    return wait;
+  }
+
+  /** Nearest registered stations with what agents compare, nearest first. */
+  nearby(stationId: string): NearbyStation[] {
+    const out: NearbyStation[] = [];
+    for (const n of this.neighbours.get(stationId) ?? []) {
+      const s = this.states.get(n.id);
+      if (!s) continue;
+      out.push({
+        id: s.id,
+        name: s.name,
+        distanceKm: n.distanceKm,
+        predictedWaitMin: this.predictedWait(s),
+        charged: s.inventory.charged,
+        batterySlots: s.capacity.batterySlots,
+        staff: s.staff.count,
+        openBays: s.bays.open,
+        queueWaiting: s.queue.waiting,
+      });
+    }
+    return out;
+  }
+
+  private neighbourList(of: StationState, candidates: Iterable<StationState>, limit = this.opts.maxNearby): Neighbour[] {
+    const list: Neighbour[] = [];
+    for (const b of candidates) {
+      if (b.id === of.id) continue;
+      const distanceKm = Math.round(haversineKm(of.location, b.location) * 1000) / 1000;
+      if (distanceKm <= this.opts.nearbyKm) list.push({ id: b.id, distanceKm });
+    }
+    return list.sort(byDistance).slice(0, limit);
+  }
+
+  private rebuildNeighbours(): void {
+    const all = [...this.states.values()];
+    this.neighbours = new Map(all.map((a) => [a.id, this.neighbourList(a, all)]));
+  }
+
+  /** One registration updates the lists in O(n log k), not a rebuild (seeding 1,000 stations). */
+  private addNeighbour(added: StationState): void {
+    // Every station in reach may now have the new one among its nearest, not only the new one's nearest.
+    const inReach = this.neighbourList(added, this.states.values(), Infinity);
+    this.neighbours.set(added.id, inReach.slice(0, this.opts.maxNearby));
+    for (const n of inReach) {
+      const list = this.neighbours.get(n.id)!;
+      list.push({ id: added.id, distanceKm: n.distanceKm });
+      list.sort(byDistance);
+      if (list.length > this.opts.maxNearby) list.length = this.opts.maxNearby;
+    }
+  }
+
+  /** Write dirty states behind to the cache and MongoDB. */
+  async flush(): Promise<void> {
+    if (this.flushing) return this.flushing;
+    if (this.dirty.size === 0) return;
+    const ids = [...this.dirty];
+    this.dirty.clear();
+    const snapshots = ids.map((id) => [id, JSON.stringify(this.states.get(id))] as [string, string]);
+    this.flushing = (async () => {
+      try {
+        await this.opts.cache.setMany(snapshots.map(([id, json]) => [`state:${id}`, json]));
+        await this.opts.models.StationState.bulkWrite(
+          snapshots.map(([id, json]) => {
+            const state = JSON.parse(json) as StationState;
+            const update = { $set: { state: state as unknown as Record<string, unknown>, version: state.version, updatedAt: new Date() } };
+            return { updateOne: { filter: { stationId: id }, update } };
+          }),
+          { ordered: false },
+        );
+      } catch (err) {
+        for (const id of ids) this.dirty.add(id);
+        throw err;
+      } finally {
+        this.flushing = null;
+      }
+    })();
+    return this.flushing;
+  }
+
+  async close(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    if (this.flushing) await this.flushing.catch(() => undefined);
+    await this.flush();
+  }
+}

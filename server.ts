@@ -8,64 +8,64 @@ import type { Connection } from 'mongoose';
 import pino, { type Logger } from 'pino';
 
 import { loadConfig, ConfigError, type Config } from './config/index.js';
-import { createEventBus, type EventBus } from './eventBus/index.js';
+import { createEventBus, type EventBus, type ListenerErrorSink } from './eventBus/index.js';
 import type { AgentContext, AgentThresholds, Signal, StationState } from './eventBus/types.js';
 import { createModels, type DecisionLogDoc, type EnergyMarketDoc, type Models, type SignalLogDoc } from './models/index.js';
-import { attachAgents } from './agents/index.js';
-import { assess } from './agents/AuditorAgent.js';
-import { DEFAULT_POLICY, DEFAULT_THRESHOLDS } from './agents/thresholds.js';
-import type { Cache } from './services/platform/index.js';
-import { MemoryCache } from './services/platform/index.js';
-import { RedisCache } from './services/platform/index.js';
-import { BatchWriter } from './services/platform/index.js';
-import { connectMongo, pingMongo, startEmbeddedMongo, type EmbeddedMongo } from './services/platform/index.js';
-import { DecisionLogger } from './services/pipeline/index.js';
-import { DecisionQuery } from './services/pipeline/index.js';
-import { HealthService } from './services/platform/index.js';
-import { IngestionService } from './services/pipeline/index.js';
-import { createMetrics } from './services/platform/index.js';
-import { StationStore } from './services/pipeline/index.js';
-import { AgentRegistry, mergeThresholds } from './services/pipeline/index.js';
-import { attachDecisionEffects } from './services/pipeline/index.js';
-import { insertIgnoringDuplicates, type InsertTarget } from './services/platform/index.js';
-import type { Services } from './services/index.js';
+import { createNotificationPrefsModel } from './models/notificationPrefs.js';
+import { assess, attachAgents, DEFAULT_POLICY, DEFAULT_THRESHOLDS } from './agents/index.js';
+import {
+  BatchWriter,
+  HealthService,
+  MemoryCache,
+  RedisCache,
+  connectMongo,
+  createMetrics,
+  insertIgnoringDuplicates,
+  pingMongo,
+  startEmbeddedMongo,
+  type Cache,
+  type EmbeddedMongo,
+  type InsertTarget,
+  type Metrics,
+} from './services/platform/index.js';
+import { AgentRegistry, ApprovalService, DecisionLogger, DecisionQuery, IngestionService, StationStore, attachDecisionEffects, mergeThresholds } from './services/pipeline/index.js';
+import { AdminAuditService, AnchoringService, AuditQuery, startEmbeddedChain, type ChainTarget, type EmbeddedChain } from './services/audit/index.js';
+import {
+  DEVICE_KEY_DEFAULTS,
+  DeviceKeyService,
+  OTP_DEFAULTS,
+  OtpService,
+  SignalGate,
+  TokenService,
+  UserService,
+  createLimiters,
+  inAppOtpDelivery,
+  loadOrCreateSecret,
+  type Limiter,
+  type RateLimitConfig,
+} from './services/access/index.js';
+import { ChatService, DEFAULT_CHAT_LIMITS, ExplainabilityService, TEMPLATE_EXPLAINER, createLlmClient, type LlmClient } from './services/llm/index.js';
+import { NotificationService, PushService } from './services/notify/index.js';
+import { AdminWorkflows } from './services/admin/index.js';
+import { authenticate, requireRole } from './middlewares/auth.js';
+import { errorHandler, notFound, requireJson } from './middlewares/errors.js';
 import { dataRouter } from './routes/data.js';
 import { stationsRouter } from './routes/stations.js';
 import { decisionsRouter } from './routes/decisions.js';
 import { metricsRouter, systemRouter } from './routes/system.js';
 import { openapiRouter } from './routes/openapi.js';
 import { auditRouter } from './routes/audit.js';
-import { AnchoringService } from './services/audit/index.js';
-import { AuditQuery } from './services/audit/index.js';
-import { ApprovalService } from './services/pipeline/index.js';
-import { ExplainabilityService } from './services/llm/index.js';
-import { TEMPLATE_EXPLAINER, createLlmClient } from './services/llm/index.js';
-import type { LlmClient } from './services/llm/index.js';
-import { ChatService, DEFAULT_CHAT_LIMITS } from './services/llm/index.js';
 import { chatRouter } from './routes/chat.js';
-import { attachChat } from './socket/chat.js';
-import { UserService } from './services/access/index.js';
-import { TokenService } from './services/access/index.js';
-import { loadOrCreateSecret } from './services/access/index.js';
-import { authenticate, requireRole } from './middlewares/auth.js';
 import { authRouter } from './routes/auth.js';
-import { createLimiters } from './services/access/index.js';
+import { deviceKeysRouter } from './routes/deviceKeys.js';
+import { pushRouter } from './routes/push.js';
+import { notificationsRouter } from './routes/notifications.js';
+import { attachChat } from './socket/chat.js';
+import { attachIngest } from './socket/ingest.js';
+import { attachDashboard, dashboardDelivery } from './socket/dashboard.js';
 import helmet from 'helmet';
 import cors from 'cors';
-import { DEVICE_KEY_DEFAULTS, DeviceKeyService } from './services/access/index.js';
-import { OTP_DEFAULTS, OtpService, inAppOtpDelivery } from './services/access/index.js';
-import { deviceKeysRouter } from './routes/deviceKeys.js';
-import { AdminAuditService } from './services/audit/index.js';
-import { PushService } from './services/notify/index.js';
-import { pushRouter } from './routes/push.js';
-import { NotificationService } from './services/notify/index.js';
-import { createNotificationPrefsModel } from './models/notificationPrefs.js';
-import { notificationsRouter } from './routes/notifications.js';
-import type { ChainTarget } from './services/audit/index.js';
-import { startEmbeddedChain, type EmbeddedChain } from './services/audit/index.js';
-import { errorHandler, notFound, requireJson } from './middlewares/errors.js';
-import { attachIngest } from './socket/ingest.js';
-import { attachDashboard } from './socket/dashboard.js';
+import type { Agent as HttpsAgent } from 'node:https';
 
 export interface AppDeps {
   config: Config;
@@ -85,6 +85,31 @@ export interface AppDeps {
   llm?: LlmClient;
   /** Where generated secrets (the JWT key) are kept; null keeps them in memory (tests). */
   secretsDir?: string | null;
+  /** The TLS agent web push sends with (a test's receiver has a self-signed certificate). */
+  pushAgent?: HttpsAgent;
+}
+
+/** What the composition root built: for main() and tests to drive, never handed to a router or service whole. */
+export interface AppServices {
+  ingestion: IngestionService;
+  stations: StationStore;
+  decisions: DecisionQuery;
+  anchoring: AnchoringService;
+  approvals: ApprovalService;
+  audit: AuditQuery;
+  chat: ChatService;
+  users: UserService;
+  tokens: TokenService;
+  limits: Record<keyof RateLimitConfig, Limiter>;
+  deviceKeys: DeviceKeyService;
+  otp: OtpService;
+  adminAudit: AdminAuditService;
+  admin: AdminWorkflows;
+  push: PushService;
+  notifications: NotificationService;
+  agents: AgentRegistry;
+  health: HealthService;
+  metrics: Metrics;
 }
 
 export function chainTargetFromConfig(config: Config): ChainTarget | null {
@@ -97,7 +122,7 @@ export interface App {
   http: HttpServer;
   io: IoServer;
   bus: EventBus;
-  services: Services;
+  services: AppServices;
   models: Models;
   /** Listen on config.host:config.port; resolves with the URL. */
   listen(): Promise<string>;
@@ -111,10 +136,11 @@ export async function createApp(deps: AppDeps): Promise<App> {
   const models = createModels(conn);
   await Promise.all(Object.values(models).map((m) => m.init()));
   const metrics = createMetrics();
-  const onError = (where: string) => (err: unknown) => {
+  const report: ListenerErrorSink = (where, err) => {
     metrics.errors.inc({ where });
     logger.error({ err, where }, 'background error');
   };
+  const onError = (where: string) => (err: unknown) => report(where, err);
 
   const writer = <T>(name: string, model: InsertTarget<T>) => {
     const w: BatchWriter<T> = new BatchWriter<T>({
@@ -141,7 +167,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
     throw new ConfigError(`invalid configuration:\n  ${err instanceof Error ? err.message : String(err)}`);
   }
   const agents = new AgentRegistry(thresholds, DEFAULT_POLICY);
-  agents.attach(bus);
+  agents.attach(bus, report);
   await agents.restore(models.AgentSetting);
 
   const stations = new StationStore({
@@ -186,7 +212,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
     disabled: agents.disabled(),
   });
   attachAgents(bus, { contextFor, policy: () => agents.policy, onError: onError('agents') });
-  attachDecisionEffects(bus, stations);
+  attachDecisionEffects(bus, stations, report);
 
   const health = new HealthService();
   health.register('db', async () => ((await pingMongo(conn)) ? { state: deps.embedded?.db ? 'embedded' : 'up' } : { state: 'down' }));
@@ -225,11 +251,22 @@ export async function createApp(deps: AppDeps): Promise<App> {
     dataDir: deps.secretsDir ?? null,
     vapid: config.vapidPublicKey && config.vapidPrivateKey ? { publicKey: config.vapidPublicKey, privateKey: config.vapidPrivateKey } : null,
     subject: config.vapidSubject,
+    ...(deps.pushAgent ? { agent: deps.pushAgent } : {}),
   });
-  const notifications = new NotificationService({ models, prefs: createNotificationPrefsModel(conn), users, logger });
+  // HTTP and Socket.io exist before the services that talk through them (notifications reach dashboards).
+  const app = express();
+  const http = createServer(app);
+  const io = new IoServer(http, { serveClient: false, maxHttpBufferSize: 1e6, cors: config.corsOrigins.length ? { origin: config.corsOrigins } : undefined });
+  const notifications = new NotificationService({
+    models,
+    prefs: createNotificationPrefsModel(conn),
+    users,
+    logger,
+    deliver: dashboardDelivery(io.of('/dashboard')),
+    push: (userId, p) => push.send(userId, p),
+  });
   await notifications.load();
-  notifications.attach(bus);
-  notifications.push = (userId, p) => push.send(userId, p);
+  notifications.attach(bus, report);
   const limits = createLimiters(cache, {
     loginPerAccount: { points: config.rateLoginPerAccount, durationS: 15 * 60 },
     loginPerIp: { points: config.rateLoginPerIp, durationS: 15 * 60 },
@@ -237,28 +274,41 @@ export async function createApp(deps: AppDeps): Promise<App> {
     signalsPerDevice: { points: config.rateSignalsPerS, durationS: 1 },
   });
 
-  const services: Services = { bus, ingestion, stations, decisions, anchoring, approvals, audit, chat, users, tokens, limits, deviceKeys, otp, adminAudit, push, notifications, models, agents, health, metrics };
+  const admin = new AdminWorkflows({ stations, deviceKeys, users, agents, agentSettings: models.AgentSetting, adminAudit, onError: onError('admin.undo') });
+  const gate = new SignalGate({ deviceKeys, ingestion, signalsPerDevice: limits.signalsPerDevice });
+  const identity = { tokens, users };
+  const services: AppServices = { ingestion, stations, decisions, anchoring, approvals, audit, chat, users, tokens, limits, deviceKeys, otp, adminAudit, admin, push, notifications, agents, health, metrics };
 
-  const app = express();
   app.disable('x-powered-by');
   // Security headers (no sniffing, no framing, a strict CSP: the API serves JSON and one plain page).
   app.use(helmet());
   // Browsers may call the API only from the allowed origins (none by default: same origin only).
   if (config.corsOrigins.length) app.use('/api', cors({ origin: config.corsOrigins, allowedHeaders: ['authorization', 'content-type', 'x-device-key'], maxAge: 600 }));
   app.set('etag', false);
-  app.use(metricsRouter(services));
-  app.use('/api', requireJson(), express.json({ limit: '1mb', strict: false }), authenticate(services));
+  app.use(metricsRouter(metrics));
+  app.use('/api', requireJson(), express.json({ limit: '1mb', strict: false }), authenticate(identity));
   // Device keys are an admin matter (new routes: enforced from the start).
   app.use('/api/stations/:id/device-keys', requireRole('admin'));
-  app.use('/api', authRouter(services), openapiRouter(), systemRouter(services), dataRouter(services), stationsRouter(services), decisionsRouter(services), auditRouter(services), chatRouter(services), deviceKeysRouter(services), pushRouter(services), notificationsRouter(services));
+  app.use(
+    '/api',
+    authRouter({ users, tokens, otp, loginPerAccount: limits.loginPerAccount, loginPerIp: limits.loginPerIp, admin }),
+    openapiRouter(),
+    systemRouter({ health, agents, admin }),
+    dataRouter(gate),
+    stationsRouter({ stations, admin }),
+    decisionsRouter({ decisions, approvals }),
+    auditRouter({ audit, adminAudit, decisions }),
+    chatRouter({ chat, chatPerUser: limits.chatPerUser }),
+    deviceKeysRouter({ deviceKeys, admin }),
+    pushRouter({ push }),
+    notificationsRouter({ notifications }),
+  );
   app.use(notFound());
   app.use(errorHandler(onError('http')));
 
-  const http = createServer(app);
-  const io = new IoServer(http, { serveClient: false, maxHttpBufferSize: 1e6, cors: config.corsOrigins.length ? { origin: config.corsOrigins } : undefined });
-  attachIngest(io.of('/ingest'), services, onError('socket.ingest'));
-  attachDashboard(io.of('/dashboard'), services);
-  attachChat(io.of('/chat'), services, onError('socket.chat'));
+  attachIngest(io.of('/ingest'), { identity, gate, onError: onError('socket.ingest') });
+  attachDashboard(io.of('/dashboard'), { identity, bus, stations, report });
+  attachChat(io.of('/chat'), { identity, chat, chatPerUser: limits.chatPerUser, onError: onError('socket.chat') });
   anchoring.start();
   // Database or chain going down, or anchoring falling behind, notifies: read every 30 s.
   const healthWatch = setInterval(() => {

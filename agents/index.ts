@@ -1,7 +1,7 @@
 // The agent pipeline for one signal (pure `decide`) and the thin runner that
 // puts it on the bus. Everything here is synchronous: a decision is made in
 // the same tick the signal arrives.
-import type { EventBus } from '../eventBus/index.js';
+import { listen, type EventBus } from '../eventBus/index.js';
 import type { AgentContext, AgentName, Decision, Proposal, Signal, StationState, SupervisorPolicy } from '../eventBus/types.js';
 import * as auditor from './AuditorAgent.js';
 import * as energy from './EnergyAgent.js';
@@ -53,22 +53,21 @@ export interface AgentRunnerDeps {
  * decided; a signal that draws no proposal emits nothing. Returns the unsubscribe.
  */
 export function attachAgents(bus: EventBus, deps: AgentRunnerDeps): () => void {
-  const onSignal = ({ signal, state, receivedAt }: { signal: Signal; state: StationState; receivedAt: number }): void => {
-    try {
+  return listen(
+    bus,
+    'signal.received',
+    'agents',
+    ({ signal, state, receivedAt }) => {
       const { proposals, decision } = decide(state, signal, deps.contextFor(signal, state), deps.policy());
       if (proposals.length > 0) bus.emit('agent.proposed', { signal, proposals, receivedAt });
-      if (decision) bus.emit('decision.made', { decision, receivedAt });
-    } catch (err) {
-      // eventemitter3 would let the throw escape into the emitter of 'signal.received' (ingestion).
-      deps.onError(err);
-    }
-  };
-  bus.on('signal.received', onSignal);
-  return () => {
-    bus.off('signal.received', onSignal);
-  };
+      if (decision) bus.emit('decision.made', { decision, state, receivedAt });
+    },
+    (_where, err) => deps.onError(err),
+  );
 }
 
 export { assess } from './AuditorAgent.js';
 export { resolve } from './SupervisorAgent.js';
 export { DEFAULT_POLICY, DEFAULT_THRESHOLDS } from './thresholds.js';
+export { hourKey } from './common.js';
+export { stationWaitMin } from './predictors/wait.js';

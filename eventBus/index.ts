@@ -18,11 +18,15 @@ export interface AgentProposed {
 
 export interface DecisionMade {
   decision: Decision;
+  /** The station state the decision was made on, so listeners need not remember an earlier event. */
+  state: StationState;
   receivedAt: number;
 }
 
 export interface DecisionLogged {
   record: DecisionRecord;
+  /** The station state the decision was made on (see DecisionMade). */
+  state: StationState;
   receivedAt: number;
 }
 
@@ -91,4 +95,28 @@ export type EventBus = EventEmitter<BusEvents>;
 
 export function createEventBus(): EventBus {
   return new EventEmitter<BusEvents>();
+}
+
+/** Where a listener's failure is reported (logged and counted as copilot_errors_total{where}). */
+export type ListenerErrorSink = (where: string, err: unknown) => void;
+
+/**
+ * Subscribes `handler` so that its throw or rejection is reported under `where` and never reaches
+ * the emitter: eventemitter3 calls listeners in a loop, so one throwing listener would otherwise
+ * skip every listener after it and unwind into whoever emitted. Returns the unsubscribe.
+ */
+export function listen<E extends BusEventName>(bus: EventBus, event: E, where: string, handler: (payload: ArgOf<E>) => unknown, report: ListenerErrorSink): () => void {
+  const isolated = (payload: ArgOf<E>): void => {
+    try {
+      const out = handler(payload);
+      if (out instanceof Promise) out.catch((err: unknown) => report(where, err));
+    } catch (err) {
+      report(where, err);
+    }
+  };
+  // eventemitter3's listener type is a rest-args function over the event's tuple.
+  bus.on(event, isolated as never);
+  return () => {
+    bus.off(event, isolated as never);
+  };
 }

@@ -1,9 +1,7 @@
 // Who is calling: a Bearer access token resolved to a current, enabled user; and what they may do.
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import type { Role } from '../models/index.js';
+import { userFromToken, type Identity, type PublicUser, type Role } from '../services/access/index.js';
 import { AppError } from '../services/platform/index.js';
-import type { PublicUser, UserService } from '../services/access/index.js';
-import type { TokenService } from '../services/access/index.js';
 
 declare module 'express-serve-static-core' {
   interface Request {
@@ -11,17 +9,8 @@ declare module 'express-serve-static-core' {
   }
 }
 
-/** The user a Bearer token names, if the token is valid and the user still exists, is enabled and has that role. */
-export async function userFromToken(token: string, s: { tokens: TokenService; users: UserService }): Promise<PublicUser> {
-  const claims = await s.tokens.verify(token);
-  const user = s.users.get(claims.sub);
-  // A disabled user, or one whose role changed, loses the tokens issued before.
-  if (!user || user.disabled || user.role !== claims.role) throw new AppError(401, 'INVALID_TOKEN', 'the access token is not valid', [{ field: 'authorization' }]);
-  return user;
-}
-
 /** Sets req.user when an Authorization header is present; rejects a bad one. Routes decide whether a user is required. */
-export function authenticate(s: { tokens: TokenService; users: UserService }): RequestHandler {
+export function authenticate(s: Identity): RequestHandler {
   return async (req: Request, _res: Response, next: NextFunction) => {
     const header = req.headers.authorization;
     if (header === undefined) return next();
@@ -43,9 +32,4 @@ export function requireRole(...roles: Role[]): RequestHandler {
     if (req.user.role !== 'admin' && !roles.includes(req.user.role)) return next(new AppError(403, 'FORBIDDEN', `this needs the ${roles.join(' or ')} role`, [{ field: 'authorization' }]));
     next();
   };
-}
-
-/** Whether the user may see the station. Out-of-scope ids are answered as unknown (404), so ids cannot be probed. */
-export function inScope(user: PublicUser, stationId: string): boolean {
-  return user.stationScope === 'all' || user.stationScope.includes(stationId);
 }

@@ -1,9 +1,10 @@
 // Auditors' routes: proof documents, server-side verification, batches, the contract.
 import { Router } from 'express';
 import Joi from 'joi';
-import type { Services } from '../services/index.js';
+import type { AdminAuditService, AuditQuery } from '../services/audit/index.js';
+import type { DecisionQuery } from '../services/pipeline/index.js';
 import { AppError } from '../services/platform/index.js';
-import { validate } from '../middlewares/validate.js';
+import { validate } from '../services/platform/index.js';
 import { requireRole } from '../middlewares/auth.js';
 import { visibleDecision } from './decisions.js';
 
@@ -14,7 +15,7 @@ const batchQuery = Joi.object({
   limit: Joi.number().integer().min(1).max(200).default(50),
 });
 
-export function auditRouter(s: Services): Router {
+export function auditRouter(s: { audit: AuditQuery; adminAudit: Pick<AdminAuditService, 'list'>; decisions: Pick<DecisionQuery, 'getDoc'> }): Router {
   const r = Router();
   r.get('/audit/decisions/:id/proof', requireRole('auditor'), async (req, res) => {
     const { id } = validate<{ id: string }>(idParams, req.params, 'params');

@@ -1,11 +1,19 @@
 // Sign-in, sessions and users (admin).
 import { Router } from 'express';
 import Joi from 'joi';
-import type { Services } from '../services/index.js';
-import { AppError } from '../services/platform/index.js';
-import { validate } from '../middlewares/validate.js';
+import type { AdminWorkflows } from '../services/admin/index.js';
+import { PASSWORD_RULE, ROLES, emailKey, type Limiter, type OtpService, type TokenService, type UserService } from '../services/access/index.js';
+import { AppError, validate } from '../services/platform/index.js';
 import { requireRole } from '../middlewares/auth.js';
-import { PASSWORD_RULE, ROLES, emailKey } from '../services/access/index.js';
+
+export interface AuthRouterDeps {
+  users: UserService;
+  tokens: TokenService;
+  otp: OtpService;
+  loginPerAccount: Limiter;
+  loginPerIp: Limiter;
+  admin: Pick<AdminWorkflows, 'createUser' | 'setUserDisabled'>;
+}
 
 const loginBody = Joi.object({ email: Joi.string().max(320).required(), password: Joi.string().max(256).required() });
 const otpRequestBody = Joi.object({ email: Joi.string().max(320).required() });
@@ -20,23 +28,23 @@ const createUserBody = Joi.object({
 });
 const patchUserBody = Joi.object({ disabled: Joi.boolean().required() });
 
-export function authRouter(s: Services): Router {
+export function authRouter(s: AuthRouterDeps): Router {
   const r = Router();
   r.post('/auth/login', async (req, res) => {
     const { email, password } = validate<{ email: string; password: string }>(loginBody, req.body, 'body');
     // Counted before the password is checked, so guessing costs attempts whether or not it succeeds.
     const account = emailKey(email);
-    await s.limits.loginPerIp.consume(req.ip ?? 'unknown');
-    await s.limits.loginPerAccount.consume(account);
+    await s.loginPerIp.consume(req.ip ?? 'unknown');
+    await s.loginPerAccount.consume(account);
     const user = await s.users.authenticate(email, password);
     if (!user) throw new AppError(401, 'INVALID_CREDENTIALS', 'wrong email or password', [{ field: 'email' }]);
-    await s.limits.loginPerAccount.reset(account);
+    await s.loginPerAccount.reset(account);
     res.json({ ...(await s.tokens.issue(user.id, user.role)), user });
   });
   r.post('/auth/otp/request', async (req, res) => {
     const { email } = validate<{ email: string }>(otpRequestBody, req.body, 'body');
-    await s.limits.loginPerIp.consume(req.ip ?? 'unknown');
-    await s.limits.loginPerAccount.consume(emailKey(email));
+    await s.loginPerIp.consume(req.ip ?? 'unknown');
+    await s.loginPerAccount.consume(emailKey(email));
     await s.otp.request(email);
     // The same answer whether or not the account exists.
     res.status(202).json({ ok: true, message: 'if the account exists, a code was sent to its notifications; it expires in 5 minutes' });
@@ -44,12 +52,12 @@ export function authRouter(s: Services): Router {
   r.post('/auth/otp/verify', async (req, res) => {
     const { email, code } = validate<{ email: string; code: string }>(otpVerifyBody, req.body, 'body');
     const account = emailKey(email);
-    await s.limits.loginPerIp.consume(req.ip ?? 'unknown');
-    await s.limits.loginPerAccount.consume(account);
+    await s.loginPerIp.consume(req.ip ?? 'unknown');
+    await s.loginPerAccount.consume(account);
     const userId = await s.otp.verify(email, code);
     const user = s.users.get(userId);
     if (!user || user.disabled) throw new AppError(401, 'INVALID_CODE', 'the code is wrong, expired or used', [{ field: 'code' }]);
-    await s.limits.loginPerAccount.reset(account);
+    await s.loginPerAccount.reset(account);
     res.json({ ...(await s.tokens.issue(user.id, user.role)), user });
   });
   r.post('/auth/refresh', async (req, res) => {
@@ -79,20 +87,14 @@ export function authRouter(s: Services): Router {
   });
   r.post('/auth/users', requireRole('admin'), async (req, res) => {
     const body = validate<{ email: string; password?: string; role: (typeof ROLES)[number]; stationScope: string[] | 'all' }>(createUserBody, req.body, 'body');
-    if (Array.isArray(body.stationScope)) {
-      const unknown = body.stationScope.filter((id) => !s.stations.has(id));
-      if (unknown.length) throw new AppError(400, 'VALIDATION_FAILED', `"stationScope" names unknown stations: ${unknown.join(', ')}`, [{ field: 'stationScope' }]);
-    }
-    const { user, password } = await s.users.create({ email: body.email, password: body.password ?? null, role: body.role, stationScope: body.stationScope });
-    await s.adminAudit.record(req.user!.email, 'user.create', user.id, { email: user.email, role: user.role, stationScope: user.stationScope });
+    const { user, password } = await s.admin.createUser(req.user!.email, { email: body.email, password: body.password ?? null, role: body.role, stationScope: body.stationScope });
     // A generated password is shown here once; only its hash is kept.
     res.status(201).json({ user, ...(password ? { password } : {}) });
   });
   r.patch('/auth/users/:id', requireRole('admin'), async (req, res) => {
     const { disabled } = validate<{ disabled: boolean }>(patchUserBody, req.body, 'body');
     if (String(req.params.id) === req.user!.id && disabled) throw new AppError(409, 'SELF_DISABLE', 'an admin cannot disable their own account', [{ field: 'id' }]);
-    const user = await s.users.setDisabled(String(req.params.id), disabled);
-    await s.adminAudit.record(req.user!.email, disabled ? 'user.disable' : 'user.enable', user.id, { email: user.email });
+    const user = await s.admin.setUserDisabled(req.user!.email, String(req.params.id), disabled);
     res.json({ user });
   });
   return r;

@@ -1,17 +1,17 @@
 // POST /api/chat: one operator question, answered whole (the /chat namespace streams it).
 import { Router } from 'express';
-import type { Services } from '../services/index.js';
+import type { Limiter } from '../services/access/index.js';
 import { chatInputSchema, type ChatInput, type ChatService } from '../services/llm/index.js';
-import { validate } from '../middlewares/validate.js';
+import { validate } from '../services/platform/index.js';
 import { requireRole } from '../middlewares/auth.js';
 
-export function chatRouter(s: Pick<Services, 'stations' | 'limits'> & { chat: ChatService }): Router {
+export function chatRouter(s: { chat: Pick<ChatService, 'ask'>; chatPerUser: Limiter }): Router {
   const r = Router();
   r.post('/chat', requireRole('operator'), async (req, res) => {
     const input = validate<ChatInput>(chatInputSchema, req.body ?? {}, 'body');
 
     // Each question may cost an LLM call: per user once signed in, per address until then.
-    await s.limits.chatPerUser.consume(req.user ? `user:${req.user.id}` : `ip:${req.ip ?? 'unknown'}`);
+    await s.chatPerUser.consume(req.user ? `user:${req.user.id}` : `ip:${req.ip ?? 'unknown'}`);
     res.json(await s.chat.ask(input, undefined, req.user!.stationScope));
   });
   return r;

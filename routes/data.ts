@@ -1,16 +1,14 @@
 // POST /api/data/signals: one signal or { signals: [...] } (at most 1000).
 import { Router } from 'express';
-import type { Services } from '../services/index.js';
-import { AppError } from '../services/platform/index.js';
+import type { SignalGate } from '../services/access/index.js';
+import { AppError, rejectProtoKeys } from '../services/platform/index.js';
 import { MAX_BATCH_SIGNALS } from '../services/pipeline/index.js';
-import { ingestAs, resolveIngestActor } from '../services/access/index.js';
-import { rejectProtoKeys } from '../middlewares/validate.js';
 
-export function dataRouter(s: Services): Router {
+export function dataRouter(gate: SignalGate): Router {
   const r = Router();
   r.post('/data/signals', async (req, res) => {
     const receivedAt = performance.now();
-    const actor = await resolveIngestActor(s, req.headers['x-device-key'], req.user);
+    const actor = await gate.resolve(req.headers['x-device-key'], req.user);
     const body: unknown = req.body;
     if (body === null || typeof body !== 'object' || Array.isArray(body)) {
       throw new AppError(400, 'VALIDATION_FAILED', 'body must be a signal object or { signals: [...] }', [{ field: 'body' }]);
@@ -28,7 +26,7 @@ export function dataRouter(s: Services): Router {
       raws = list;
     } else raws = [body];
 
-    const result = await ingestAs(s, actor, raws, receivedAt);
+    const result = await gate.ingest(actor, raws, receivedAt);
     const ok = result.accepted + result.duplicates;
     if (ok > 0) {
       res.status(202).json(result);

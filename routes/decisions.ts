@@ -1,12 +1,12 @@
 import { Router } from 'express';
 import Joi from 'joi';
-import type { Services } from '../services/index.js';
-import type { DecisionFilter } from '../services/pipeline/index.js';
+import type { ApprovalService, DecisionFilter, DecisionQuery } from '../services/pipeline/index.js';
 import type { PublicUser } from '../services/access/index.js';
 import { AppError } from '../services/platform/index.js';
-import { validate } from '../middlewares/validate.js';
+import { validate } from '../services/platform/index.js';
 import { AGENT_NAMES, DECISION_STATUSES } from '../eventBus/types.js';
-import { inScope, requireRole } from '../middlewares/auth.js';
+import { requireRole } from '../middlewares/auth.js';
+import { inScope } from '../services/access/index.js';
 
 const iso = Joi.string().isoDate();
 const listQuery = Joi.object({
@@ -23,12 +23,12 @@ const listQuery = Joi.object({
 const answerBody = Joi.object({ note: Joi.string().trim().max(500).allow('') }).unknown(false);
 
 /** 404 for a decision that does not exist or lies outside the user's station scope (the same answer, so ids cannot be probed). */
-export async function visibleDecision(s: Services, user: PublicUser, id: string): Promise<void> {
+export async function visibleDecision(s: { decisions: Pick<DecisionQuery, 'getDoc'> }, user: PublicUser, id: string): Promise<void> {
   const doc = await s.decisions.getDoc(id);
   if (!doc || !inScope(user, doc.stationId)) throw new AppError(404, 'UNKNOWN_DECISION', `decision ${id} does not exist`, [{ field: 'id' }]);
 }
 
-export function decisionsRouter(s: Services): Router {
+export function decisionsRouter(s: { decisions: DecisionQuery; approvals: Pick<ApprovalService, 'answer'> }): Router {
   const r = Router();
   for (const [path, outcome] of [['approve', 'approved'], ['reject', 'rejected']] as const) {
     r.post(`/decisions/:id/${path}`, requireRole('operator'), async (req, res) => {

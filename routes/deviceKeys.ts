@@ -1,25 +1,21 @@
 // A station's device keys: issue or rotate (the key is in this answer only), list without secrets, revoke.
 import { Router } from 'express';
 import Joi from 'joi';
-import type { DeviceKeyService } from '../services/access/index.js';
-import { KEY_ID_PATTERN } from '../services/access/index.js';
+import { KEY_ID_PATTERN, type DeviceKeyService } from '../services/access/index.js';
+import type { AdminWorkflows } from '../services/admin/index.js';
 import { AppError } from '../services/platform/index.js';
-import { validate } from '../middlewares/validate.js';
+import { validate } from '../services/platform/index.js';
 
 // Rotating is the default: the usual reason to ask for a key is that the old one must stop working.
 // `rotate: false` adds a key beside the live ones, for a rollout where old and new firmware overlap.
 const issueBody = Joi.object<{ rotate: boolean }>({ rotate: Joi.boolean().default(true) }).default({ rotate: true });
 const keyIdParam = Joi.string().pattern(KEY_ID_PATTERN, 'dk_ followed by 12 hex digits').required();
 
-/** Who did it, for the admin audit trail (absent in tests that mount the router alone). */
-type Audit = { record(by: string, action: string, target: string, details?: Record<string, unknown>): Promise<unknown> } | undefined;
-
-export function deviceKeysRouter(s: { deviceKeys: DeviceKeyService; adminAudit?: Audit }): Router {
+export function deviceKeysRouter(s: { deviceKeys: Pick<DeviceKeyService, 'list' | 'exists'>; admin: Pick<AdminWorkflows, 'issueDeviceKey' | 'revokeDeviceKey'> }): Router {
   const r = Router();
   r.post('/stations/:id/device-keys', async (req, res) => {
     const body = validate<{ rotate: boolean }>(issueBody, req.body, 'body');
-    const issued = body.rotate ? await s.deviceKeys.rotate(req.params.id) : await s.deviceKeys.issue(req.params.id);
-    await s.adminAudit?.record(req.user?.email ?? 'unknown', body.rotate ? 'device_key.rotate' : 'device_key.issue', req.params.id, { keyId: issued.keyId });
+    const issued = await s.admin.issueDeviceKey(req.user?.email ?? 'unknown', req.params.id, body.rotate);
     res.status(201).json(issued);
   });
   r.get('/stations/:id/device-keys', async (req, res) => {
@@ -27,12 +23,11 @@ export function deviceKeysRouter(s: { deviceKeys: DeviceKeyService; adminAudit?:
   });
   r.delete('/stations/:id/device-keys/:keyId', async (req, res) => {
     const { keyId } = validate<{ keyId: string }>(Joi.object({ keyId: keyIdParam }), { keyId: req.params.keyId }, 'params');
-    const revoked = await s.deviceKeys.revoke(req.params.id, keyId);
+    const revoked = await s.admin.revokeDeviceKey(req.user?.email ?? 'unknown', req.params.id, keyId);
     // Revoking a revoked key is done already (204); a key the station never had is a 404.
     if (revoked === 0 && !(await s.deviceKeys.exists(req.params.id, keyId))) {
       throw new AppError(404, 'UNKNOWN_DEVICE_KEY', `station ${req.params.id} has no device key ${keyId}`, [{ field: 'keyId' }]);
     }
-    if (revoked > 0) await s.adminAudit?.record(req.user?.email ?? 'unknown', 'device_key.revoke', req.params.id, { keyId });
     res.status(204).end();
   });
   return r;

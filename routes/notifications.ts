@@ -2,7 +2,7 @@
 import { Router } from 'express';
 import Joi from 'joi';
 import { requireRole } from '../middlewares/auth.js';
-import { validate } from '../middlewares/validate.js';
+import { validate } from '../services/platform/index.js';
 import type { NotificationService } from '../services/notify/index.js';
 
 const listQuery = Joi.object<{ unreadOnly: boolean; limit: number; cursor?: string }>({

@@ -1,7 +1,7 @@
 // Web push for signed-in users: the VAPID public key, and their own browser subscriptions.
 import { Router } from 'express';
 import { requireRole } from '../middlewares/auth.js';
-import { rejectProtoKeys } from '../middlewares/validate.js';
+import { rejectProtoKeys } from '../services/platform/index.js';
 import { AppError } from '../services/platform/index.js';
 import type { PushService } from '../services/notify/index.js';
 

@@ -1,11 +1,11 @@
 import { Router } from 'express';
 import Joi from 'joi';
 import type { StationRegistration } from '../eventBus/types.js';
-import type { Services } from '../services/index.js';
-import { AppError } from '../services/platform/index.js';
-import { validate } from '../middlewares/validate.js';
-import { stationSummary } from '../services/pipeline/index.js';
-import { inScope, requireRole } from '../middlewares/auth.js';
+import type { AdminWorkflows } from '../services/admin/index.js';
+import { AppError, validate } from '../services/platform/index.js';
+import { stationSummary, type StationStore } from '../services/pipeline/index.js';
+import { requireRole } from '../middlewares/auth.js';
+import { inScope } from '../services/access/index.js';
 
 const idPattern = /^[A-Za-z0-9][A-Za-z0-9._:-]*$/;
 
@@ -22,14 +22,12 @@ const registrationSchema = Joi.object<StationRegistration>({
 
 const listQuery = Joi.object({ limit: Joi.number().integer().min(1).max(1000).default(200), cursor: Joi.string().max(200) });
 
-export function stationsRouter(s: Services): Router {
+export function stationsRouter(s: { stations: Pick<StationStore, 'list' | 'get' | 'predictedWait'>; admin: Pick<AdminWorkflows, 'registerStation'> }): Router {
   const r = Router();
   r.post('/stations', requireRole('admin'), async (req, res) => {
     const reg = validate<StationRegistration>(registrationSchema, req.body, 'body');
-    const state = await s.stations.register(reg);
     // The station's device key is shown here only; it is stored hashed.
-    const { deviceKey, keyId } = await s.deviceKeys.issue(state.id);
-    await s.adminAudit.record(req.user!.email, 'station.register', state.id, { name: reg.name, location: reg.location, capacity: reg.capacity, keyId });
+    const { state, deviceKey } = await s.admin.registerStation(req.user!.email, reg);
     res.status(201).json({ station: stationSummary(state, s.stations.predictedWait(state)), deviceKey });
   });
   r.get('/stations', requireRole('operator', 'auditor'), (req, res) => {

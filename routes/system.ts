@@ -1,16 +1,18 @@
 // Liveness, readiness, metrics and the agents' status.
 import { Router } from 'express';
-import type { Services } from '../services/index.js';
 import Joi from 'joi';
+import type { AdminWorkflows } from '../services/admin/index.js';
+import type { AgentRegistry } from '../services/pipeline/index.js';
+import type { HealthService, Metrics } from '../services/platform/index.js';
 import { requireRole } from '../middlewares/auth.js';
-import { validate } from '../middlewares/validate.js';
+import { validate } from '../services/platform/index.js';
 import { AppError } from '../services/platform/index.js';
 import { AGENT_NAMES } from '../eventBus/types.js';
 import type { AgentName } from '../eventBus/types.js';
 
 const agentPatch = Joi.object({ enabled: Joi.boolean(), thresholds: Joi.object().unknown(true) }).min(1);
 
-export function systemRouter(s: Services): Router {
+export function systemRouter(s: { health: Pick<HealthService, 'report'>; agents: Pick<AgentRegistry, 'describe' | 'policy'>; admin: Pick<AdminWorkflows, 'updateAgent'> }): Router {
   const r = Router();
   r.get('/health', async (_req, res) => {
     const h = await s.health.report();
@@ -28,18 +30,15 @@ export function systemRouter(s: Services): Router {
     const name = String(req.params.name) as AgentName;
     if (!AGENT_NAMES.includes(name)) throw new AppError(404, 'UNKNOWN_AGENT', `there is no agent ${name}; agents are ${AGENT_NAMES.join(', ')}`, [{ field: 'name' }]);
     const change = validate<{ enabled?: boolean; thresholds?: Record<string, unknown> }>(agentPatch, req.body, 'body');
-    s.agents.update(name, change);
-    await s.agents.save(s.models.AgentSetting, name, change.thresholds ?? {});
-    await s.adminAudit.record(req.user!.email, 'agent.update', name, change);
-    res.json(s.agents.describe().find((a) => a.name === name));
+    res.json(await s.admin.updateAgent(req.user!.email, name, change));
   });
   return r;
 }
 
-export function metricsRouter(s: Services): Router {
+export function metricsRouter(metrics: Pick<Metrics, 'registry'>): Router {
   const r = Router();
   r.get('/metrics', async (_req, res) => {
-    res.type(s.metrics.registry.contentType).send(await s.metrics.registry.metrics());
+    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
   return r;
 }

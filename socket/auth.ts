@@ -2,12 +2,8 @@
 // Credentials come in handshake.auth ({ token } or { deviceKey }); non-browser clients may send
 // the same as Authorization / X-Device-Key headers.
 import type { Socket } from 'socket.io';
-import type { Role } from '../models/index.js';
-import type { Services } from '../services/index.js';
+import { userFromToken, type IngestActor, type Identity, type PublicUser, type Role, type SignalGate } from '../services/access/index.js';
 import { AppError } from '../services/platform/index.js';
-import { userFromToken } from '../middlewares/auth.js';
-import type { PublicUser } from '../services/access/index.js';
-import { resolveIngestActor, type IngestActor } from '../services/access/index.js';
 
 type Next = (err?: Error) => void;
 
@@ -23,13 +19,13 @@ function credential(socket: Socket, authKey: 'token' | 'deviceKey', header: stri
   return header === 'authorization' ? (/^Bearer (\S+)$/.exec(h)?.[1] ?? null) : h;
 }
 
-async function userOf(socket: Socket, s: Services): Promise<PublicUser | null> {
+async function userOf(socket: Socket, s: Identity): Promise<PublicUser | null> {
   const token = credential(socket, 'token', 'authorization');
   return token ? userFromToken(token, s) : null;
 }
 
 /** Signed-in users with one of `roles` (admins always); sets socket.data.user. */
-export function requireSocketUser(s: Services, ...roles: Role[]) {
+export function requireSocketUser(s: Identity, ...roles: Role[]) {
   return (socket: Socket, next: Next): void => {
     userOf(socket, s).then(
       (user) => {
@@ -44,10 +40,10 @@ export function requireSocketUser(s: Services, ...roles: Role[]) {
 }
 
 /** A station's device key, or an operator's token; sets socket.data.actor. */
-export function requireIngestActor(s: Services) {
+export function requireIngestActor(s: Identity, gate: SignalGate) {
   return (socket: Socket, next: Next): void => {
     const key = credential(socket, 'deviceKey', 'x-device-key');
-    const run = async (): Promise<IngestActor> => resolveIngestActor(s, key, key ? null : await userOf(socket, s));
+    const run = async (): Promise<IngestActor> => gate.resolve(key, key ? null : await userOf(socket, s));
     run().then(
       (actor) => {
         socket.data.actor = actor;

@@ -4,16 +4,21 @@
 // switch to the fallback mid-answer, makes the two differ).
 import type { Namespace } from 'socket.io';
 import { requireSocketUser } from './auth.js';
-import { protoKeyRefusal } from '../middlewares/validate.js';
-import type { PublicUser } from '../services/access/index.js';
-import type { Services } from '../services/index.js';
-import { chatInputSchema, type ChatInput } from '../services/llm/index.js';
-import { AppError } from '../services/platform/index.js';
+import type { Identity, Limiter, PublicUser } from '../services/access/index.js';
+import { chatInputSchema, type ChatInput, type ChatService } from '../services/llm/index.js';
+import { AppError, protoKeyRefusal } from '../services/platform/index.js';
 
 type Ack = (answer: unknown) => void;
 
-export function attachChat(ns: Namespace, s: Services, onError: (err: unknown) => void): void {
-  ns.use(requireSocketUser(s, 'operator'));
+export interface ChatDeps {
+  identity: Identity;
+  chat: Pick<ChatService, 'ask'>;
+  chatPerUser: Limiter;
+  onError(err: unknown): void;
+}
+
+export function attachChat(ns: Namespace, { identity, chat, chatPerUser, onError }: ChatDeps): void {
+  ns.use(requireSocketUser(identity, 'operator'));
   ns.on('connection', (socket) => {
     const user = socket.data.user as PublicUser;
     // One answer at a time per socket: a second question waits for the client to get the first.
@@ -36,9 +41,9 @@ export function attachChat(ns: Namespace, s: Services, onError: (err: unknown) =
         return;
       }
       busy = true;
-      s.limits.chatPerUser
+      chatPerUser
         .consume(`user:${user.id}`)
-        .then(() => s.chat.ask(value as ChatInput, (text, conversationId) => socket.emit('chat:delta', { text, conversationId }), user.stationScope))
+        .then(() => chat.ask(value as ChatInput, (text, conversationId) => socket.emit('chat:delta', { text, conversationId }), user.stationScope))
         .then((answer) => {
           socket.emit('chat:done', answer);
           ack({ ok: true, conversationId: answer.conversationId });

@@ -1,13 +1,13 @@
 // The /dashboard namespace: clients subscribe to stations and receive live events.
 import type { Namespace } from 'socket.io';
 import Joi from 'joi';
-import type { Services } from '../services/index.js';
+import { listen, type ArgOf, type BusEventName, type EventBus, type ListenerErrorSink } from '../eventBus/index.js';
 import type { DecisionRecord } from '../eventBus/types.js';
-import { stationSummary } from '../services/pipeline/index.js';
+import { inScope, type Identity, type PublicUser } from '../services/access/index.js';
+import type { InAppDelivery } from '../services/notify/index.js';
+import { stationSummary, type StationStore } from '../services/pipeline/index.js';
+import { protoKeyRefusal } from '../services/platform/index.js';
 import { requireSocketUser } from './auth.js';
-import { inScope } from '../middlewares/auth.js';
-import { protoKeyRefusal } from '../middlewares/validate.js';
-import type { PublicUser } from '../services/access/index.js';
 
 const ALL_ROOM = 'all';
 const room = (stationId: string) => `station:${stationId}`;
@@ -36,8 +36,23 @@ export function decisionSummary(r: DecisionRecord) {
   };
 }
 
-export function attachDashboard(ns: Namespace, s: Services): void {
-  ns.use(requireSocketUser(s, 'operator', 'auditor'));
+export interface DashboardDeps {
+  identity: Identity;
+  bus: EventBus;
+  stations: Pick<StationStore, 'has' | 'predictedWait'>;
+  report: ListenerErrorSink;
+}
+
+/** Live notifications to a user's open dashboards (the notification service is built with it). */
+export function dashboardDelivery(ns: Namespace): InAppDelivery {
+  return {
+    created: (userId, n) => void ns.to(`user:${userId}`).emit('notification:created', n),
+    updated: (userId, n) => void ns.to(`user:${userId}`).emit('notification:updated', n),
+  };
+}
+
+export function attachDashboard(ns: Namespace, s: DashboardDeps): void {
+  ns.use(requireSocketUser(s.identity, 'operator', 'auditor'));
   ns.on('connection', (socket) => {
     const user = socket.data.user as PublicUser;
     // Notifications go to the user's own room.
@@ -76,30 +91,25 @@ export function attachDashboard(ns: Namespace, s: Services): void {
   // Building and encoding a payload per signal is hot-path work: skip it when nobody is watching.
   const watched = (stationId: string) => (ns.adapter.rooms.get(ALL_ROOM)?.size ?? 0) > 0 || (ns.adapter.rooms.get(room(stationId))?.size ?? 0) > 0;
 
-  s.bus.on('station.updated', ({ state, signalId }) => {
+  const on = <E extends BusEventName>(event: E, handler: (payload: ArgOf<E>) => void) => listen(s.bus, event, 'socket.dashboard', handler, s.report);
+  on('station.updated', ({ state, signalId }) => {
     if (!watched(state.id)) return;
     ns.to([room(state.id), ALL_ROOM]).emit('station:updated', { id: state.id, stationId: state.id, signalId, version: state.version, station: stationSummary(state, s.stations.predictedWait(state)) });
   });
-  s.bus.on('decision.logged', ({ record }) => {
+  on('decision.logged', ({ record }) => {
     if (!watched(record.stationId)) return;
     ns.to([room(record.stationId), ALL_ROOM]).emit('decision:created', decisionSummary(record));
   });
-  s.bus.on('decision.anchored', ({ id, stationId, anchor }) => {
+  on('decision.anchored', ({ id, stationId, anchor }) => {
     if (!watched(stationId)) return;
     const { status, reason, batch, root, txHash, blockNumber, chainId, contract } = anchor;
     ns.to([room(stationId), ALL_ROOM]).emit('decision:anchored', { id, stationId, status, reason, batchId: batch, root, txHash, blockNumber, chainId, contract });
   });
-  s.bus.on('decision.approved', ({ id, stationId, approval }) => {
+  on('decision.approved', ({ id, stationId, approval }) => {
     if (!watched(stationId)) return;
     ns.to([room(stationId), ALL_ROOM]).emit('decision:approved', { id, stationId, outcome: approval.outcome, by: approval.by, note: approval.note, at: approval.at, hash: approval.hash });
   });
-  s.notifications.deliverInApp = (userId, n) => {
-    ns.to(`user:${userId}`).emit('notification:created', n);
-  };
-  s.notifications.deliverUpdate = (userId, n) => {
-    ns.to(`user:${userId}`).emit('notification:updated', n);
-  };
-  s.bus.on('decision.explained', (e) => {
+  on('decision.explained', (e) => {
     if (!watched(e.stationId)) return;
     ns.to([room(e.stationId), ALL_ROOM]).emit('decision:explained', e);
   });

@@ -1,11 +1,9 @@
 // The /ingest namespace: stations stream signals with an ack per signal (or per batch).
 import type { Namespace } from 'socket.io';
-import type { Services } from '../services/index.js';
+import type { Identity, IngestActor, SignalGate } from '../services/access/index.js';
 import { MAX_BATCH_SIGNALS } from '../services/pipeline/index.js';
-import { ingestAs, type IngestActor } from '../services/access/index.js';
+import { AppError, protoKeyRefusal } from '../services/platform/index.js';
 import { requireIngestActor } from './auth.js';
-import { AppError } from '../services/platform/index.js';
-import { protoKeyRefusal } from '../middlewares/validate.js';
 
 
 type Ack = (answer: unknown) => void;
@@ -14,8 +12,14 @@ function ackOf(fn: unknown): Ack {
   return typeof fn === 'function' ? (fn as Ack) : () => undefined;
 }
 
-export function attachIngest(ns: Namespace, s: Services, onError: (err: unknown) => void): void {
-  ns.use(requireIngestActor(s));
+export interface IngestDeps {
+  identity: Identity;
+  gate: SignalGate;
+  onError(err: unknown): void;
+}
+
+export function attachIngest(ns: Namespace, { identity, gate, onError }: IngestDeps): void {
+  ns.use(requireIngestActor(identity, gate));
   ns.on('connection', (socket) => {
     const actor = socket.data.actor as IngestActor;
     const failed = (ack: Ack, err: unknown, what: string) => {
@@ -30,7 +34,7 @@ export function attachIngest(ns: Namespace, s: Services, onError: (err: unknown)
       const refused = protoKeyRefusal(payload);
       if (refused) return ack(refused);
       const receivedAt = performance.now();
-      ingestAs(s, actor, [payload], receivedAt)
+      gate.ingest(actor, [payload], receivedAt)
         .then((r) => {
           const one = r.results[0];
           if (one.status === 'rejected') ack({ ok: false, error: { code: one.error.code, message: one.error.message, details: [{ field: one.error.field }] } });
@@ -51,7 +55,7 @@ export function attachIngest(ns: Namespace, s: Services, onError: (err: unknown)
         ack({ ok: false, error: { code: 'BATCH_TOO_LARGE', message: `"signals" holds ${list.length} signals; the limit is ${MAX_BATCH_SIGNALS}`, details: [{ field: 'signals' }] } });
         return;
       }
-      ingestAs(s, actor, list, performance.now())
+      gate.ingest(actor, list, performance.now())
         .then((r) => ack({ ok: true, ...r }))
         .catch((err: unknown) => failed(ack, err, 'signals'));
     });

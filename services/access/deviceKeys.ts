@@ -100,6 +100,22 @@ export class DeviceKeyService {
     return this.revokeWhere({ stationId, keyId }, (e, id) => id === keyId);
   }
 
+  /**
+   * Undoes an issue or a rotation whose admin record could not be written: deletes the new key and
+   * brings back the keys the rotation revoked (revocations made since by anyone else stay).
+   */
+  async undo(issued: { keyId: string; revokedOthers?: string[] }): Promise<void> {
+    this.epoch++;
+    this.dropCached((_e, id) => id === issued.keyId);
+    await this.opts.model.deleteOne({ keyId: issued.keyId });
+    if (issued.revokedOthers?.length) await this.opts.model.updateMany({ keyId: { $in: issued.revokedOthers } }, { $set: { revokedAt: null } });
+  }
+
+  /** The ids of the station's live keys (what a rotation is about to revoke). */
+  async liveKeyIds(stationId: string): Promise<string[]> {
+    return (await this.opts.model.find({ stationId, revokedAt: null }, { keyId: 1 }).lean()).map((d) => d.keyId);
+  }
+
   /** Whether the station has (or had) this key: lets a revocation tell "unknown key" from "already revoked". */
   async exists(stationId: string, keyId: string): Promise<boolean> {
     return (await this.opts.model.countDocuments({ stationId, keyId })) > 0;

@@ -11,8 +11,27 @@ import type { SignalError } from '../pipeline/index.js';
 
 export type IngestActor = { kind: 'device'; key: VerifiedDeviceKey } | { kind: 'user'; user: PublicUser };
 
+export interface SignalGateDeps {
+  deviceKeys: Pick<DeviceKeyService, 'verify'>;
+  ingestion: Pick<IngestionService, 'ingest'>;
+  signalsPerDevice: Limiter;
+}
+
+/** The one door signals come in by, REST and /ingest alike: who is sending, and only what they may send. */
+export class SignalGate {
+  constructor(private readonly deps: SignalGateDeps) {}
+
+  resolve(deviceKey: unknown, user: PublicUser | null | undefined): Promise<IngestActor> {
+    return resolveIngestActor(this.deps, deviceKey, user);
+  }
+
+  ingest(actor: IngestActor, raws: unknown[], receivedAt: number): Promise<IngestResult> {
+    return ingestAs(this.deps, actor, raws, receivedAt);
+  }
+}
+
 /** A station's device (its key) or a signed-in operator; anyone else is refused (REST and /ingest alike). */
-export async function resolveIngestActor(s: { deviceKeys: DeviceKeyService }, deviceKey: unknown, user: PublicUser | null | undefined): Promise<IngestActor> {
+async function resolveIngestActor(s: { deviceKeys: Pick<DeviceKeyService, 'verify'> }, deviceKey: unknown, user: PublicUser | null | undefined): Promise<IngestActor> {
   if (typeof deviceKey === 'string' && deviceKey) {
     const key = await s.deviceKeys.verify(deviceKey);
     if (!key) throw new AppError(401, 'INVALID_DEVICE_KEY', 'the device key is not valid (revoked, rotated or mistyped)', [{ field: 'x-device-key' }]);
@@ -23,8 +42,8 @@ export async function resolveIngestActor(s: { deviceKeys: DeviceKeyService }, de
   return { kind: 'user', user };
 }
 
-export async function ingestAs(
-  s: { ingestion: IngestionService; limits: { signalsPerDevice: Limiter } },
+async function ingestAs(
+  s: { ingestion: Pick<IngestionService, 'ingest'>; signalsPerDevice: Limiter },
   actor: IngestActor,
   raws: unknown[],
   receivedAt: number,
@@ -32,7 +51,7 @@ export async function ingestAs(
   const refused = new Map<number, SignalError>();
   if (actor.kind === 'device') {
     for (const r of deviceKeyMayIngest(actor.key, raws)) refused.set(r.index, { code: 'FORBIDDEN_STATION', field: r.error.field, message: r.error.message });
-    await s.limits.signalsPerDevice.consume(actor.key.keyId, Math.max(1, raws.length));
+    await s.signalsPerDevice.consume(actor.key.keyId, Math.max(1, raws.length));
   } else if (actor.user.stationScope !== 'all') {
     const scope = new Set(actor.user.stationScope);
     raws.forEach((raw, index) => {

@@ -109,6 +109,12 @@ export class UserService {
     Object.assign(u, { passwordHash, mustChangePassword: false });
   }
 
+  /** Undoes a creation whose admin record could not be written (see the admin workflows). */
+  async remove(id: string): Promise<void> {
+    await this.models.User.deleteOne({ userId: id });
+    this.byId.delete(id);
+  }
+
   async setDisabled(id: string, disabled: boolean): Promise<PublicUser> {
     const u = this.byId.get(id);
     if (!u) throw new AppError(404, 'UNKNOWN_USER', `user ${id} does not exist`, [{ field: 'id' }]);

@@ -1,10 +1,9 @@
 // Turns bus events into notifications: the rules pick who and how, this stores the in-app copy,
-// hands it to the dashboard (deliverInApp) and to web push (push), and answers the user's own list.
+// hands it to the dashboard (deps.deliver) and to web push (deps.push), and answers the user's own list.
 import Joi from 'joi';
 import { isValidObjectId, type Model } from 'mongoose';
 import type { Logger } from 'pino';
-import type { ArgOf, EventBus } from '../../eventBus/index.js';
-import type { StationState } from '../../eventBus/types.js';
+import { listen, type EventBus, type ListenerErrorSink } from '../../eventBus/index.js';
 import type { Models, NotificationDoc } from '../../models/index.js';
 import type { NotificationPrefsDoc } from '../../models/notificationPrefs.js';
 import type { PublicUser } from '../access/index.js';
@@ -51,8 +50,20 @@ export interface PushPayload {
   url: string;
 }
 
+/** Where in-app notifications go live: the dashboard emits them to the user's sockets. */
+export interface InAppDelivery {
+  /** `notification:created` */
+  created(userId: string, n: NotificationView): void;
+  /** `notification:updated`: a notification completed with its count, unread again. */
+  updated(userId: string, n: NotificationView): void;
+}
+
 export interface NotificationServiceDeps {
   models: Pick<Models, 'Notification' | 'Sub'>;
+  /** Live delivery to open dashboards; without it notifications are only stored (and pushed). */
+  deliver?: InAppDelivery;
+  /** Sends a web push to the user's subscriptions; without it there is no push channel. */
+  push?: (userId: string, payload: PushPayload) => Promise<unknown>;
   prefs: Model<NotificationPrefsDoc>;
   users: { list(): PublicUser[] };
   /** Milliseconds; drives noise control and createdAt. Tests inject a fake one. */
@@ -98,23 +109,15 @@ function conditionOf(a: Alert): string {
 }
 
 export class NotificationService {
-  /** Set by the dashboard wiring: emit `notification:created` to the user's sockets. */
-  deliverInApp: ((userId: string, n: NotificationView) => void) | null = null;
-  /** Set by the push wiring: send a web push to the user's subscriptions. */
-  push: ((userId: string, payload: PushPayload) => Promise<unknown>) | null = null;
-
   private readonly prefsByUser = new Map<string, NotificationPrefs>();
   private readonly debouncer: Debouncer;
   private readonly cap: RateCap;
   private readonly clock: () => number;
-  private lastState: { signalId: string; state: StationState } | null = null;
   private lastHealth: Record<string, PartReport> | null = null;
   private timer: NodeJS.Timeout | null = null;
   private detach: (() => void) | null = null;
   /** The notifications sent for the first occurrence of each open flapping window. */
   private readonly firsts = new Map<string, Promise<{ userId: string; n: NotificationView }[]>>();
-  /** Re-delivers a notification completed with its count (the dashboard emits notification:updated). */
-  deliverUpdate: ((userId: string, n: NotificationView) => void) | null = null;
 
   constructor(private readonly deps: NotificationServiceDeps) {
     this.clock = deps.clock ?? Date.now;
@@ -129,24 +132,13 @@ export class NotificationService {
   }
 
   /** Subscribes to the bus, and closes debounce windows every `flushMs` so their summaries go out without waiting for a repeat. */
-  attach(bus: EventBus, flushMs = 30_000): void {
-    // The pipeline logs a decision synchronously within its signal's dispatch, right after the
-    // station update: the last state seen is the one the decision's signal made (to tell a fault from a recovery).
-    const onUpdated = ({ state, signalId }: ArgOf<'station.updated'>) => {
-      this.lastState = { signalId, state };
-    };
-    const onLogged = ({ record }: ArgOf<'decision.logged'>) => {
-      const state = this.lastState?.signalId === record.signalId ? this.lastState.state : null;
-      this.offer(alertFromDecision(record, state ? (id) => state.chargers[id]?.status : undefined));
-    };
-    const onBatch = (e: ArgOf<'anchor.batch'>) => this.offer(alertFromAnchorBatch(e));
-    bus.on('station.updated', onUpdated);
-    bus.on('decision.logged', onLogged);
-    bus.on('anchor.batch', onBatch);
+  attach(bus: EventBus, report: ListenerErrorSink, flushMs = 30_000): void {
+    // The decision's own station state (in the payload) tells a fault from a recovery.
+    const offLogged = listen(bus, 'decision.logged', 'notifications', ({ record, state }) => this.offer(alertFromDecision(record, (id) => state.chargers[id]?.status)), report);
+    const offBatch = listen(bus, 'anchor.batch', 'notifications', (e) => this.offer(alertFromAnchorBatch(e)), report);
     this.detach = () => {
-      bus.off('station.updated', onUpdated);
-      bus.off('decision.logged', onLogged);
-      bus.off('anchor.batch', onBatch);
+      offLogged();
+      offBatch();
     };
     this.timer = setInterval(() => this.flush(), flushMs);
     this.timer.unref();
@@ -206,7 +198,7 @@ export class NotificationService {
       for (const { userId, n } of sent) {
         try {
           await this.deps.models.Notification.updateOne({ _id: n.id }, { $set: { title: sum.title, body, readAt: null } });
-          this.deliverUpdate?.(userId, { ...n, title: sum.title, body, readAt: null });
+          this.deps.deliver?.updated(userId, { ...n, title: sum.title, body, readAt: null });
         } catch (err) {
           this.deps.logger?.warn({ err, userId }, 'notification update failed');
         }
@@ -239,11 +231,11 @@ export class NotificationService {
       const n = view({ ...doc, _id: created._id });
       out.push({ userId: u.id, n });
       try {
-        this.deliverInApp?.(u.id, n);
+        this.deps.deliver?.created(u.id, n);
       } catch (err) {
         this.deps.logger?.warn({ err, userId: u.id }, 'in-app delivery failed');
       }
-      if (this.push) {
+      if (this.deps.push) {
         const subscribed = (await this.deps.models.Sub.exists({ userId: u.id })) !== null;
         if (resolveChannels(alert.severity, this.prefsOf(u.id), subscribed, now).includes('push')) {
           const payload: PushPayload = {
@@ -255,7 +247,7 @@ export class NotificationService {
             ...(n.stationId ? { stationId: n.stationId } : {}),
             url: n.decisionId ? `/decisions/${encodeURIComponent(n.decisionId)}` : '/notifications',
           };
-          this.push(u.id, payload).catch((err: unknown) => this.deps.logger?.warn({ err, userId: u.id }, 'push delivery failed'));
+          this.deps.push(u.id, payload).catch((err: unknown) => this.deps.logger?.warn({ err, userId: u.id }, 'push delivery failed'));
         }
       }
     }

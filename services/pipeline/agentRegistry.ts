@@ -1,5 +1,5 @@
 // Thresholds, policy and on/off switches the agents run with, and counters for GET /api/agents.
-import type { EventBus } from '../../eventBus/index.js';
+import { listen, type EventBus, type ListenerErrorSink } from '../../eventBus/index.js';
 import { AGENT_NAMES, type AgentName, type AgentThresholds, type SupervisorPolicy } from '../../eventBus/types.js';
 import { AppError } from '../platform/index.js';
 import type { Model } from 'mongoose';
@@ -37,6 +37,18 @@ export function mergeThresholds(defaults: AgentThresholds, overrides: Record<str
   return merge(defaults as unknown as Record<string, unknown>, overrides, path) as unknown as AgentThresholds;
 }
 
+export interface AgentChange {
+  enabled?: boolean;
+  thresholds?: Record<string, unknown>;
+}
+
+export interface AgentSettingPreview {
+  name: AgentName;
+  enabled: boolean;
+  thresholds: AgentThresholds;
+  thresholdsChanged: Record<string, unknown>;
+}
+
 export class AgentRegistry {
   private readonly disabledSet = new Set<AgentName>();
   private readonly counters = new Map<AgentName, Counters>(AGENT_NAMES.map((n) => [n, { proposed: 0, accepted: 0, rejected: 0 }]));
@@ -46,14 +58,14 @@ export class AgentRegistry {
     public policy: SupervisorPolicy,
   ) {}
 
-  attach(bus: EventBus): void {
-    bus.on('agent.proposed', ({ proposals }) => {
+  attach(bus: EventBus, report: ListenerErrorSink): void {
+    listen(bus, 'agent.proposed', 'agentRegistry.counters', ({ proposals }) => {
       for (const p of proposals) this.counters.get(p.agent)!.proposed++;
-    });
-    bus.on('decision.made', ({ decision }) => {
+    }, report);
+    listen(bus, 'decision.made', 'agentRegistry.counters', ({ decision }) => {
       for (const a of decision.actions) this.counters.get(a.agent)!.accepted++;
       for (const r of decision.rejected) this.counters.get(r.proposal.agent)!.rejected++;
-    });
+    }, report);
   }
 
   disabled(): AgentName[] {
@@ -66,9 +78,19 @@ export class AgentRegistry {
   }
 
   /** Applies an admin's change on top of what is in force; throws 400 naming the bad threshold. */
-  update(name: AgentName, change: { enabled?: boolean; thresholds?: Record<string, unknown> }): void {
-    if (change.thresholds) this.thresholds = mergeThresholds(this.thresholds, { [name]: change.thresholds }, 'thresholds');
-    if (change.enabled !== undefined) this.setEnabled(name, change.enabled);
+  update(name: AgentName, change: AgentChange): void {
+    this.apply(this.preview(name, change));
+  }
+
+  /** What an admin's change would put in force, checked (400 naming the bad threshold) but not applied. */
+  preview(name: AgentName, change: AgentChange): AgentSettingPreview {
+    const thresholds = change.thresholds ? mergeThresholds(this.thresholds, { [name]: change.thresholds }, 'thresholds') : this.thresholds;
+    return { name, thresholds, enabled: change.enabled ?? !this.disabledSet.has(name), thresholdsChanged: change.thresholds ?? {} };
+  }
+
+  apply(p: AgentSettingPreview): void {
+    this.thresholds = p.thresholds;
+    this.setEnabled(p.name, p.enabled);
   }
 
   /** Settings saved by earlier changes, applied at start over the configured thresholds. */
@@ -79,11 +101,18 @@ export class AgentRegistry {
     }
   }
 
-  /** Saves the agent's state after a change, so a restart keeps it. */
-  async save(model: Model<AgentSettingDoc>, name: AgentName, thresholdsChanged: Record<string, unknown>): Promise<void> {
-    const prev = await model.findOne({ name }).lean<AgentSettingDoc>();
-    const thresholds = { ...(prev?.thresholds ?? {}), ...thresholdsChanged };
-    await model.updateOne({ name }, { $set: { name, enabled: !this.disabledSet.has(name), thresholds, updatedAt: new Date() } }, { upsert: true });
+  /** Saves a previewed change, so a restart keeps it; resolves to what was saved before (for `unsave`). */
+  async save(model: Model<AgentSettingDoc>, p: AgentSettingPreview): Promise<AgentSettingDoc | null> {
+    const prev = await model.findOne({ name: p.name }).lean<AgentSettingDoc>();
+    const thresholds = { ...(prev?.thresholds ?? {}), ...p.thresholdsChanged };
+    await model.updateOne({ name: p.name }, { $set: { name: p.name, enabled: p.enabled, thresholds, updatedAt: new Date() } }, { upsert: true });
+    return prev;
+  }
+
+  /** Puts back what `save` replaced. */
+  async unsave(model: Model<AgentSettingDoc>, name: AgentName, prev: AgentSettingDoc | null): Promise<void> {
+    if (prev) await model.updateOne({ name }, { $set: { enabled: prev.enabled, thresholds: prev.thresholds, updatedAt: prev.updatedAt } });
+    else await model.deleteOne({ name });
   }
 
   describe(): { name: AgentName; enabled: boolean; counters: Counters; thresholds: unknown }[] {

@@ -1,11 +1,11 @@
 // What an executed decision changes in the station state the agents see next:
 // today, the incentive spend that the traffic agent budgets per hour.
-import type { EventBus } from '../../eventBus/index.js';
+import { listen, type EventBus, type ListenerErrorSink } from '../../eventBus/index.js';
 import type { StationStore } from './stationStore.js';
-import { hourKey } from '../../agents/common.js';
+import { hourKey } from '../../agents/index.js';
 
-export function attachDecisionEffects(bus: EventBus, stations: StationStore): void {
-  bus.on('decision.made', ({ decision }) => {
+export function attachDecisionEffects(bus: EventBus, stations: Pick<StationStore, 'get'>, report: ListenerErrorSink): void {
+  listen(bus, 'decision.made', 'decisionEffects', ({ decision }) => {
     if (decision.status !== 'executed') return;
     for (const a of decision.actions) {
       if (a.action !== 'offer_incentive' || typeof a.params.amount !== 'number') continue;
@@ -16,5 +16,5 @@ export function attachDecisionEffects(bus: EventBus, stations: StationStore): vo
       if (state.incentives.hour !== hour) state.incentives = { hour, spent: 0 };
       state.incentives.spent = Math.round((state.incentives.spent + a.params.amount) * 100) / 100;
     }
-  });
+  }, report);
 }

@@ -1,7 +1,7 @@
 // Turns a supervisor decision into its record: canonical JSON (RFC 8785),
 // SHA-256, a template explanation; stores it with batched inserts and publishes it.
-import type { EventBus } from '../../eventBus/index.js';
-import type { Approval, Decision, DecisionRecord, Explanation } from '../../eventBus/types.js';
+import { listen, type EventBus } from '../../eventBus/index.js';
+import type { Approval, Decision, DecisionRecord, Explanation, StationState } from '../../eventBus/types.js';
 import type { DecisionLogDoc } from '../../models/index.js';
 import type { BatchWriter } from '../platform/index.js';
 import type { Metrics } from '../platform/index.js';
@@ -63,13 +63,7 @@ export class DecisionLogger {
   constructor(private readonly deps: DecisionLoggerDeps) {}
 
   attach(): void {
-    this.deps.bus.on('decision.made', ({ decision, receivedAt }) => {
-      try {
-        this.log(decision, receivedAt);
-      } catch (err) {
-        this.deps.onError(err);
-      }
-    });
+    listen(this.deps.bus, 'decision.made', 'decisionLogger', ({ decision, state, receivedAt }) => this.log(decision, state, receivedAt), (_where, err) => this.deps.onError(err));
   }
 
   peek(id: string): DecisionLogDoc | undefined {
@@ -81,7 +75,7 @@ export class DecisionLogger {
     await this.storing.get(id);
   }
 
-  log(decision: Decision, receivedAt: number): DecisionRecord {
+  log(decision: Decision, state: StationState, receivedAt: number): DecisionRecord {
     // One serialisation: the canonical text is hashed, and parsing it back gives exactly what the
     // store and any client will see (no undefined, no prototypes), so their hash is the same.
     const { canonical, hash } = canonicalDecision(decision);
@@ -111,7 +105,7 @@ export class DecisionLogger {
     this.storing.set(record.id, stored);
     for (const a of record.actions) this.deps.metrics.decisions.inc({ agent: a.agent, action: a.action, status: record.status });
     this.deps.metrics.pipelineLatency.observe((performance.now() - receivedAt) / 1000);
-    this.deps.bus.emit('decision.logged', { record, receivedAt });
+    this.deps.bus.emit('decision.logged', { record, state, receivedAt });
     return record;
   }
 }

@@ -12,3 +12,4 @@ export type { SignalError } from './signalSchemas.js';
 export { applySignal, initialState } from './stationFold.js';
 export { StationStore } from './stationStore.js';
 export { stationSummary } from './stationView.js';
+export type { AgentChange, AgentSettingPreview } from './agentRegistry.js';

@@ -4,7 +4,7 @@ import type { Models } from '../../models/index.js';
 import type { Cache } from '../platform/index.js';
 import type { NearbyStation, Signal, StationRegistration, StationState } from '../../eventBus/types.js';
 import { applySignal, initialState } from './stationFold.js';
-import { stationWaitMin } from '../../agents/predictors/wait.js';
+import { stationWaitMin } from '../../agents/index.js';
 import { haversineKm } from '../../utils/geo.js';
 import { AppError } from '../platform/index.js';
 
@@ -77,6 +77,15 @@ export class StationStore {
     await this.opts.cache.set(`state:${reg.id}`, JSON.stringify(state));
     this.addNeighbour(state);
     return state;
+  }
+
+  /** Undoes a registration whose later steps failed (see the admin workflows): as if it never happened. */
+  async unregister(id: string): Promise<void> {
+    if (!this.states.delete(id)) return;
+    this.dirty.delete(id);
+    this.rebuildNeighbours();
+    await this.opts.models.StationState.deleteOne({ stationId: id });
+    await this.opts.cache.del([`state:${id}`]);
   }
 
   /** Fold one signal into its station's state (in place) and mark it for write-behind. */

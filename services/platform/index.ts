@@ -12,3 +12,4 @@ export { insertIgnoringDuplicates } from './insertMany.js';
 export type { InsertTarget } from './insertMany.js';
 export { createMetrics } from './metrics.js';
 export type { Metrics } from './metrics.js';
+export { protoKeyPath, protoKeyRefusal, rejectProtoKeys, validate } from './validation.js';

@@ -13,6 +13,7 @@ import type { StationRegistration } from '../../eventBus/types.js';
 import type { ChainTarget } from '../../services/audit/anchoring/chain.js';
 import type { EventBus } from '../../eventBus/index.js';
 import { startAdminProxy } from './asAdmin.js';
+import type { Agent } from 'node:https';
 
 let mongo: Promise<EmbeddedMongo> | null = null;
 
@@ -50,6 +51,8 @@ export interface TestAppOptions {
   chain?: ChainTarget;
   /** Wire the app on this bus, so a test can listen before the app starts. */
   bus?: EventBus;
+  /** The TLS agent the app's web push sends with. */
+  pushAgent?: Agent;
 }
 
 export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> {
@@ -58,7 +61,7 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
   const dbName = opts.dbName ?? `test_${randomUUID().replace(/-/g, '')}`;
   const conn = await connectMongo(uri, { dbName, embedded: !process.env.MONGODB_URI });
   const cache = opts.cache ?? (opts.redisUrl ? RedisCache.connect(opts.redisUrl) : new MemoryCache());
-  const app = await createApp({ config, conn, cache, logger: pino({ level: 'silent' }), chain: opts.chain ?? null, bus: opts.bus });
+  const app = await createApp({ config, conn, cache, logger: pino({ level: 'silent' }), chain: opts.chain ?? null, bus: opts.bus, pushAgent: opts.pushAgent });
   const directUrl = await app.listen();
   const admin = await app.services.users.create({ email: `admin-${randomUUID().slice(0, 8)}@test.example`, password: randomUUID(), role: 'admin', stationScope: 'all' });
   const adminToken = await app.services.tokens.access(admin.user.id, 'admin');

@@ -32,6 +32,8 @@ describe('notifications', function () {
   let now = Date.parse('2026-03-02T08:00:00.000Z');
   const delivered: { userId: string; n: NotificationView }[] = [];
   const pushed: string[] = [];
+  const listenerErrors: { where: string; err: unknown }[] = [];
+  let onUpdated: (userId: string, n: NotificationView) => unknown = () => undefined;
   const ids: Record<'opP' | 'opQ' | 'aud', string> = { opP: '', opQ: '', aud: '' };
   const tokens: Record<'opP' | 'opQ' | 'aud', string> = { opP: '', opQ: '', aud: '' };
   let logged = 0;
@@ -54,13 +56,18 @@ describe('notifications', function () {
 
     // This test drives its own service with a controlled clock: the app's own one stops listening.
     t.app.services.notifications.stop();
-    svc = new NotificationService({ models: t.app.models, prefs: createNotificationPrefsModel(t.conn), users, clock: () => now });
+    svc = new NotificationService({
+      models: t.app.models,
+      prefs: createNotificationPrefsModel(t.conn),
+      users,
+      clock: () => now,
+      deliver: { created: (userId, n) => delivered.push({ userId, n }), updated: (userId, n) => onUpdated(userId, n) },
+      push: async (userId) => {
+        pushed.push(userId);
+      },
+    });
     await svc.load();
-    svc.deliverInApp = (userId, n) => delivered.push({ userId, n });
-    svc.push = async (userId) => {
-      pushed.push(userId);
-    };
-    svc.attach(t.app.bus, 3_600_000);
+    svc.attach(t.app.bus, (where, err) => listenerErrors.push({ where, err }), 3_600_000);
     t.app.bus.on('decision.logged', ({ record }) => {
       if (record.stationId === 'st-p') logged++;
     });
@@ -73,6 +80,7 @@ describe('notifications', function () {
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   });
   after(async () => {
+    expect(listenerErrors).to.deep.equal([]);
     svc.stop();
     server.close();
     await t.close();
@@ -148,7 +156,7 @@ describe('notifications', function () {
     await request(url).post(`/api/notifications/${first.id}/read`).set('authorization', `Bearer ${tokens.opP}`).expect((r) => expect(r.status).to.be.oneOf([200, 204]));
 
     // Wait for this window's update (an earlier window may complete meanwhile too).
-    const updated = new Promise<{ id: string; title: string }>((resolve) => (svc.deliverUpdate = (_u, n) => n.id === first.id && resolve(n)));
+    const updated = new Promise<{ id: string; title: string }>((resolve) => (onUpdated = (_u, n) => n.id === first.id && resolve(n)));
     now += 10 * MIN;
     svc.flush();
     const n = await updated;

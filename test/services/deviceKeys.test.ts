@@ -6,6 +6,7 @@ import { startTestApp, aRegistration, type TestApp } from '../helpers/app.js';
 import { createDeviceKeyModel, type DeviceKeyDoc } from '../../models/deviceKey.js';
 import { DEVICE_KEY_DEFAULTS, DeviceKeyService, deviceKeyMayIngest } from '../../services/access/deviceKeys.js';
 import { deviceKeysRouter } from '../../routes/deviceKeys.js';
+import { AdminWorkflows } from '../../services/admin/index.js';
 import { errorHandler, notFound, requireJson } from '../../middlewares/errors.js';
 import { sig } from '../helpers/signals.js';
 
@@ -167,14 +168,14 @@ describe('station device keys', () => {
   });
 
   describe('routes', () => {
-    // The router on a small app with the real middlewares: the composition root does not mount it yet.
+    // The router on a small app with the real middlewares and this suite's own key service.
     let app: express.Express;
     let keys: DeviceKeyService;
     before(async () => {
       await t.app.services.stations.register(aRegistration('dk-http'));
       keys = service();
       app = express();
-      app.use('/api', requireJson(), express.json({ limit: '1mb', strict: false }), deviceKeysRouter({ deviceKeys: keys }));
+      app.use('/api', requireJson(), express.json({ limit: '1mb', strict: false }), deviceKeysRouter({ deviceKeys: keys, admin: new AdminWorkflows({ ...t.app.services, deviceKeys: keys, agentSettings: t.app.models.AgentSetting, onError: (e) => errors.push(e) }) }));
       app.use(notFound());
       app.use(errorHandler((e) => errors.push(e)));
     });

@@ -86,7 +86,7 @@ describe('web push', () => {
     });
     await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
     origin = `https://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
-    t = await startTestApp();
+    t = await startTestApp({ pushAgent: new https.Agent({ ca: cert }) });
   });
   beforeEach(() => {
     received.length = 0;
@@ -101,8 +101,7 @@ describe('web push', () => {
   });
 
   it('a decision waiting for approval reaches the subscribed operator as web push, from the pipeline to the browser', async () => {
-    const push = service();
-    t.app.services.notifications.push = (userId, p) => push.send(userId, p);
+    const push = t.app.services.push;
     const { user } = await t.app.services.users.create({ email: `push-op-${randomUUID().slice(0, 6)}@example.com`, password: 'a-long-enough-password', role: 'operator', stationScope: 'all' });
     const b = browser();
     await push.subscribe(user.id, b.subscription);

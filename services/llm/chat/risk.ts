@@ -1,9 +1,15 @@
 // Which stations are at risk, from what the services already know: the live state against the
 // agents' thresholds, and the risk the supervisor gave each station's recent decisions.
 import type { AgentThresholds, DecisionRecord, StationState } from '../../../eventBus/types.js';
-import type { Services } from '../../index.js';
+import type { AuditQuery } from '../../audit/index.js';
+import type { AgentRegistry, DecisionQuery, StationStore } from '../../pipeline/index.js';
 
-export type ChatSources = Pick<Services, 'stations' | 'decisions' | 'audit' | 'agents'>;
+export interface ChatSources {
+  stations: StationStore;
+  decisions: DecisionQuery;
+  audit: AuditQuery;
+  agents: AgentRegistry;
+}
 
 export interface StationRisk {
   stationId: string;

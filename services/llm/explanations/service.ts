@@ -2,7 +2,7 @@
 // once; when an LLM is configured and answers in time, its text replaces the template only if it
 // passes the grounding check. The pipeline never waits for it.
 import type { Logger } from 'pino';
-import type { EventBus } from '../../../eventBus/index.js';
+import { listen, type EventBus } from '../../../eventBus/index.js';
 import type { DecisionRecord, Explanation } from '../../../eventBus/types.js';
 import type { Models } from '../../../models/index.js';
 import type { AnchoringService } from '../../audit/index.js';
@@ -47,7 +47,7 @@ export class ExplainabilityService {
 
   attach(): void {
     if (!this.deps.llm.configured) return;
-    this.deps.bus.on('decision.logged', ({ record }) => this.onDecision(record));
+    listen(this.deps.bus, 'decision.logged', 'explainability', ({ record }) => this.onDecision(record), (_where, err) => this.deps.onError(err));
   }
 
   /** Station ids and names the text may not name unless the decision does; refreshed when stations change. */

@@ -1,5 +1,6 @@
+// Edge validation shared by REST and sockets: Joi with every failing field named, and refusal of `__proto__` keys.
 import type Joi from 'joi';
-import { AppError } from '../services/platform/index.js';
+import { AppError } from './errors.js';
 
 /**
  * The path of the first own `__proto__` key in a parsed JSON value, or null. JSON.parse keeps such

@@ -229,7 +229,6 @@ export async function createApp(deps: AppDeps): Promise<App> {
     const detail = `${st.model}; breaker ${st.state}; ${st.running} running, ${st.queued} queued`;
     return { state: st.state === 'closed' ? 'up' : 'degraded', detail: st.state === 'closed' ? detail : `${detail}: template explanations and fallback chat meanwhile` };
   });
-  health.register('push', async () => ({ state: 'up', detail: `web push with VAPID keys (${config.vapidPublicKey ? 'from the environment' : 'generated'})` }));
 
   const users = new UserService(models);
   await users.load();
@@ -253,6 +252,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
     subject: config.vapidSubject,
     ...(deps.pushAgent ? { agent: deps.pushAgent } : {}),
   });
+  health.register('push', () => push.health());
   // HTTP and Socket.io exist before the services that talk through them (notifications reach dashboards).
   const app = express();
   const http = createServer(app);

@@ -33,7 +33,6 @@ export function decisionsRouter(s: { decisions: DecisionQuery; approvals: Pick<A
   for (const [path, outcome] of [['approve', 'approved'], ['reject', 'rejected']] as const) {
     r.post(`/decisions/:id/${path}`, requireRole('operator'), async (req, res) => {
       const { note } = validate<{ note?: string }>(answerBody, req.body ?? {}, 'body');
-      // Until access control lands the operator is not known; the record says so.
       await visibleDecision(s, req.user!, String(req.params.id));
       res.json(await s.approvals.answer(String(req.params.id), outcome, req.user!.email, note ? note : null));
     });

@@ -138,8 +138,14 @@ export function retryAfterMs(header: string | string[] | undefined, now: Date): 
 
 type WebPushErrorLike = { statusCode?: number; headers?: Record<string, string | string[] | undefined>; message?: string };
 
+/** How many recent deliveries the health report judges by. */
+const RECENT_DELIVERIES = 20;
+
 export class PushService {
   private readonly keys: VapidKeys;
+  /** Outcomes of the latest deliveries (bounded), newest last: what /api/health judges push by. */
+  private readonly recent: PushOutcome['status'][] = [];
+  private lastFailure: string | null = null;
   private readonly o: Required<Omit<PushServiceOptions, 'agent' | 'vapid' | 'dataDir'>> & Pick<PushServiceOptions, 'agent'>;
 
   constructor(opts: PushServiceOptions) {
@@ -188,6 +194,30 @@ export class PushService {
     return this.o.model.countDocuments({ userId });
   }
 
+  /**
+   * Push as /api/health sees it: the subscription store answers, and most recent deliveries got
+   * through (a push service refusing everything, or a network that cannot reach any, is degraded).
+   */
+  async health(): Promise<{ state: 'up' | 'degraded' | 'down'; detail: string }> {
+    let subscriptions: number;
+    try {
+      subscriptions = await this.o.model.estimatedDocumentCount();
+    } catch (err) {
+      return { state: 'down', detail: `subscriptions cannot be read: ${err instanceof Error ? err.message : String(err)}` };
+    }
+    const failed = this.recent.filter((s) => s === 'failed').length;
+    const base = `${subscriptions} subscriptions; ${this.recent.length - failed} of the last ${this.recent.length} deliveries got through`;
+    if (this.recent.length >= 3 && failed * 2 > this.recent.length) return { state: 'degraded', detail: `${base}; last failure: ${this.lastFailure ?? 'unknown'}` };
+    return { state: 'up', detail: base };
+  }
+
+  private note(o: PushOutcome): PushOutcome {
+    this.recent.push(o.status);
+    if (this.recent.length > RECENT_DELIVERIES) this.recent.shift();
+    if (o.status === 'failed') this.lastFailure = o.statusCode === null ? (o.error ?? 'no answer') : `HTTP ${o.statusCode}${o.error ? `: ${o.error}` : ''}`;
+    return o;
+  }
+
   /** Sends to every subscription of the user; one outcome per subscription. */
   async send(userId: string, payload: PushPayload): Promise<PushOutcome[]> {
     const subs = await this.o.model.find({ userId }).lean();
@@ -199,7 +229,7 @@ export class PushService {
       severity: payload.severity,
     });
     const urgency: webpush.Urgency = payload.severity === 'critical' || payload.severity === 'high' ? 'high' : 'normal';
-    return Promise.all(subs.map((s) => this.sendOne({ endpoint: s.endpoint, keys: s.keys }, body, urgency)));
+    return Promise.all(subs.map(async (s) => this.note(await this.sendOne({ endpoint: s.endpoint, keys: s.keys }, body, urgency))));
   }
 
   private async sendOne(sub: PushSubscriptionInput, body: string, urgency: webpush.Urgency): Promise<PushOutcome> {

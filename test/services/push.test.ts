@@ -202,6 +202,23 @@ describe('web push', () => {
     expect(sleeps).to.deep.equal([]);
   });
 
+  it('reports itself degraded on /api/health when most recent deliveries fail, and up again when they get through', async () => {
+    const push = service();
+    expect((await push.health()).state).to.equal('up');
+    const b = browser();
+    await push.subscribe('u-health', b.subscription);
+    answers.set(pathOf(b), [{ status: 400 }, { status: 400 }, { status: 400 }]);
+    for (let i = 0; i < 3; i++) await push.send('u-health', payload);
+    const bad = await push.health();
+    expect(bad.state).to.equal('degraded');
+    expect(bad.detail).to.include('0 of the last 3 deliveries got through').and.include('400');
+    for (let i = 0; i < 4; i++) await push.send('u-health', payload);
+    expect(await push.health()).to.deep.include({ state: 'up' });
+    // The app's own push part is this check, not a constant.
+    const { body } = await request(t.url).get('/api/health').expect(200);
+    expect(body.parts.push.detail).to.match(/\d+ subscriptions; \d+ of the last \d+ deliveries got through/);
+  });
+
   it('reads Retry-After as seconds or as an HTTP date', () => {
     const now = new Date('2026-01-01T00:00:00Z');
     expect(retryAfterMs('7', now)).to.equal(7000);

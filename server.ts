@@ -28,8 +28,24 @@ import {
   type InsertTarget,
   type Metrics,
 } from './services/platform/index.js';
-import { AgentRegistry, ApprovalService, DecisionLogger, DecisionQuery, IngestionService, StationStore, attachDecisionEffects, mergeThresholds } from './services/pipeline/index.js';
-import { AdminAuditService, AnchoringService, AuditQuery, startEmbeddedChain, type ChainTarget, type EmbeddedChain } from './services/audit/index.js';
+import {
+  AgentRegistry,
+  ApprovalService,
+  DecisionLogger,
+  DecisionQuery,
+  IngestionService,
+  StationStore,
+  attachDecisionEffects,
+  mergeThresholds,
+} from './services/pipeline/index.js';
+import {
+  AdminAuditService,
+  AnchoringService,
+  AuditQuery,
+  startEmbeddedChain,
+  type ChainTarget,
+  type EmbeddedChain,
+} from './services/audit/index.js';
 import {
   DEVICE_KEY_DEFAULTS,
   DeviceKeyService,
@@ -44,7 +60,14 @@ import {
   type Limiter,
   type RateLimitConfig,
 } from './services/access/index.js';
-import { ChatService, DEFAULT_CHAT_LIMITS, ExplainabilityService, TEMPLATE_EXPLAINER, createLlmClient, type LlmClient } from './services/llm/index.js';
+import {
+  ChatService,
+  DEFAULT_CHAT_LIMITS,
+  ExplainabilityService,
+  TEMPLATE_EXPLAINER,
+  createLlmClient,
+  type LlmClient,
+} from './services/llm/index.js';
 import { NotificationService, PushService } from './services/notify/index.js';
 import { AdminWorkflows } from './services/admin/index.js';
 import { authenticate, requireRole } from './middlewares/auth.js';
@@ -114,7 +137,13 @@ export interface AppServices {
 
 export function chainTargetFromConfig(config: Config): ChainTarget | null {
   if (config.chainMode !== 'rpc' || !config.chainRpcUrl || !config.anchorPrivateKey) return null;
-  return { rpcUrl: config.chainRpcUrl, privateKey: config.anchorPrivateKey, contract: config.auditContractAddress, embedded: false, publicRpcUrl: config.chainPublicRpcUrl ?? undefined };
+  return {
+    rpcUrl: config.chainRpcUrl,
+    privateKey: config.anchorPrivateKey,
+    contract: config.auditContractAddress,
+    embedded: false,
+    publicRpcUrl: config.chainPublicRpcUrl ?? undefined,
+  };
 }
 
 export interface App {
@@ -182,7 +211,16 @@ export async function createApp(deps: AppDeps): Promise<App> {
   const reloaded = await IngestionService.reloadRecentIds(models, cache, config.dedupeReloadLimit, config.dedupeTtlS);
   if (reloaded) logger.info({ reloaded }, 'recent signal ids reloaded into the dedupe cache');
 
-  const ingestion = new IngestionService({ bus, cache, stations, signalLog, energyMarket, metrics, dedupeTtlS: config.dedupeTtlS, onError: onError('ingestion') });
+  const ingestion = new IngestionService({
+    bus,
+    cache,
+    stations,
+    signalLog,
+    energyMarket,
+    metrics,
+    dedupeTtlS: config.dedupeTtlS,
+    onError: onError('ingestion'),
+  });
   const anchoring = new AnchoringService({
     models,
     bus,
@@ -194,15 +232,37 @@ export async function createApp(deps: AppDeps): Promise<App> {
     onError: onError('anchoring'),
   });
   await anchoring.init();
-  const decisionLogger = new DecisionLogger({ bus, writer: decisionLog, metrics, anchoring, template: TEMPLATE_EXPLAINER, onError: onError('decisionLogger') });
+  const decisionLogger = new DecisionLogger({
+    bus,
+    writer: decisionLog,
+    metrics,
+    anchoring,
+    template: TEMPLATE_EXPLAINER,
+    onError: onError('decisionLogger'),
+  });
   decisionLogger.attach();
   const decisions = new DecisionQuery(models, decisionLogger, anchoring);
   const approvals = new ApprovalService({ models, bus, logger: decisionLogger, anchoring });
   const llm = deps.llm ?? createLlmClient(config, logger);
-  const explainability = new ExplainabilityService({ bus, models, llm, stations, decisions: decisionLogger, anchoring, metrics, logger, onError: onError('explainability') });
+  const explainability = new ExplainabilityService({
+    bus,
+    models,
+    llm,
+    stations,
+    decisions: decisionLogger,
+    anchoring,
+    metrics,
+    logger,
+    onError: onError('explainability'),
+  });
   explainability.attach();
   const audit = new AuditQuery(models, decisions, anchoring, Math.ceil(config.anchorBatchMs / 1000) + 1);
-  const chat = new ChatService({ sources: { stations, decisions, audit, agents }, llm, logger: logger.child({ component: 'chat' }), limits: DEFAULT_CHAT_LIMITS });
+  const chat = new ChatService({
+    sources: { stations, decisions, audit, agents },
+    llm,
+    logger: logger.child({ component: 'chat' }),
+    limits: DEFAULT_CHAT_LIMITS,
+  });
 
   const contextFor = (signal: Signal, state: StationState): AgentContext => ({
     now: signal.ts,
@@ -227,19 +287,36 @@ export async function createApp(deps: AppDeps): Promise<App> {
     const st = llm.stats();
     if (!llm.configured) return { state: 'template', detail: 'no GROQ_API_KEY: template explanations, fallback chat' };
     const detail = `${st.model}; breaker ${st.state}; ${st.running} running, ${st.queued} queued`;
-    return { state: st.state === 'closed' ? 'up' : 'degraded', detail: st.state === 'closed' ? detail : `${detail}: template explanations and fallback chat meanwhile` };
+    return {
+      state: st.state === 'closed' ? 'up' : 'degraded',
+      detail: st.state === 'closed' ? detail : `${detail}: template explanations and fallback chat meanwhile`,
+    };
   });
 
   const users = new UserService(models);
   await users.load();
-  const tokens = new TokenService(models, loadOrCreateSecret(deps.secretsDir ?? null, 'jwt-secret', config.jwtSecret), { accessS: config.accessTokenTtlS, refreshS: config.refreshTokenTtlS });
+  const tokens = new TokenService(models, loadOrCreateSecret(deps.secretsDir ?? null, 'jwt-secret', config.jwtSecret), {
+    accessS: config.accessTokenTtlS,
+    refreshS: config.refreshTokenTtlS,
+  });
 
-  const deviceKeys = new DeviceKeyService({ model: models.DeviceKey, stations, now: () => new Date(), ...DEVICE_KEY_DEFAULTS, onError: onError('deviceKeys') });
+  const deviceKeys = new DeviceKeyService({
+    model: models.DeviceKey,
+    stations,
+    now: () => new Date(),
+    ...DEVICE_KEY_DEFAULTS,
+    onError: onError('deviceKeys'),
+  });
   const otp = new OtpService({
     otpCodes: models.OtpCode,
     users: models.User,
     secret: loadOrCreateSecret(deps.secretsDir ?? null, 'otp-secret', null),
-    deliver: inAppOtpDelivery({ notifications: models.Notification, logger: logger.child({ component: 'otp' }), now: () => new Date(), ttlMs: OTP_DEFAULTS.ttlMs }),
+    deliver: inAppOtpDelivery({
+      notifications: models.Notification,
+      logger: logger.child({ component: 'otp' }),
+      now: () => new Date(),
+      ttlMs: OTP_DEFAULTS.ttlMs,
+    }),
     now: () => new Date(),
     onError: onError('otp'),
     ...OTP_DEFAULTS,
@@ -248,7 +325,8 @@ export async function createApp(deps: AppDeps): Promise<App> {
   const push = new PushService({
     model: models.Sub,
     dataDir: deps.secretsDir ?? null,
-    vapid: config.vapidPublicKey && config.vapidPrivateKey ? { publicKey: config.vapidPublicKey, privateKey: config.vapidPrivateKey } : null,
+    vapid:
+      config.vapidPublicKey && config.vapidPrivateKey ? { publicKey: config.vapidPublicKey, privateKey: config.vapidPrivateKey } : null,
     subject: config.vapidSubject,
     ...(deps.pushAgent ? { agent: deps.pushAgent } : {}),
   });
@@ -256,7 +334,11 @@ export async function createApp(deps: AppDeps): Promise<App> {
   // HTTP and Socket.io exist before the services that talk through them (notifications reach dashboards).
   const app = express();
   const http = createServer(app);
-  const io = new IoServer(http, { serveClient: false, maxHttpBufferSize: 1e6, cors: config.corsOrigins.length ? { origin: config.corsOrigins } : undefined });
+  const io = new IoServer(http, {
+    serveClient: false,
+    maxHttpBufferSize: 1e6,
+    cors: config.corsOrigins.length ? { origin: config.corsOrigins } : undefined,
+  });
   const notifications = new NotificationService({
     models,
     prefs: createNotificationPrefsModel(conn),
@@ -274,16 +356,45 @@ export async function createApp(deps: AppDeps): Promise<App> {
     signalsPerDevice: { points: config.rateSignalsPerS, durationS: 1 },
   });
 
-  const admin = new AdminWorkflows({ stations, deviceKeys, users, agents, agentSettings: models.AgentSetting, adminAudit, onError: onError('admin.undo') });
+  const admin = new AdminWorkflows({
+    stations,
+    deviceKeys,
+    users,
+    agents,
+    agentSettings: models.AgentSetting,
+    adminAudit,
+    onError: onError('admin.undo'),
+  });
   const gate = new SignalGate({ deviceKeys, ingestion, signalsPerDevice: limits.signalsPerDevice });
   const identity = { tokens, users };
-  const services: AppServices = { ingestion, stations, decisions, anchoring, approvals, audit, chat, users, tokens, limits, deviceKeys, otp, adminAudit, admin, push, notifications, agents, health, metrics };
+  const services: AppServices = {
+    ingestion,
+    stations,
+    decisions,
+    anchoring,
+    approvals,
+    audit,
+    chat,
+    users,
+    tokens,
+    limits,
+    deviceKeys,
+    otp,
+    adminAudit,
+    admin,
+    push,
+    notifications,
+    agents,
+    health,
+    metrics,
+  };
 
   app.disable('x-powered-by');
   // Security headers (no sniffing, no framing, a strict CSP: the API serves JSON and one plain page).
   app.use(helmet());
   // Browsers may call the API only from the allowed origins (none by default: same origin only).
-  if (config.corsOrigins.length) app.use('/api', cors({ origin: config.corsOrigins, allowedHeaders: ['authorization', 'content-type', 'x-device-key'], maxAge: 600 }));
+  if (config.corsOrigins.length)
+    app.use('/api', cors({ origin: config.corsOrigins, allowedHeaders: ['authorization', 'content-type', 'x-device-key'], maxAge: 600 }));
   app.set('etag', false);
   app.use(metricsRouter(metrics));
   app.use('/api', requireJson(), express.json({ limit: '1mb', strict: false }), authenticate(identity));
@@ -376,7 +487,10 @@ export async function main(): Promise<void> {
     chain = startEmbeddedChain({ dataDir: config.dataDir });
     chain.then(
       (c) => {
-        logger.info({ rpcUrl: c.target.rpcUrl }, 'embedded Hardhat node started (for demos and development; it starts empty, so stored history is re-anchored)');
+        logger.info(
+          { rpcUrl: c.target.rpcUrl },
+          'embedded Hardhat node started (for demos and development; it starts empty, so stored history is re-anchored)',
+        );
         void c.exited.then((code) => {
           if (!stopping) logger.error({ code }, 'the embedded Hardhat node exited; anchoring waits for a chain');
         });
@@ -390,15 +504,29 @@ export async function main(): Promise<void> {
   if (!uri) {
     embedded = await startEmbeddedMongo({ dataDir: config.dataDir, persistMs: config.embeddedDbPersistMs });
     uri = embedded.uri;
-    logger.info({ dataDir: config.dataDir }, 'embedded MongoDB wire server started (in memory, snapshotted to DATA_DIR; for demos and development)');
+    logger.info(
+      { dataDir: config.dataDir },
+      'embedded MongoDB wire server started (in memory, snapshotted to DATA_DIR; for demos and development)',
+    );
   }
   const conn = await connectMongo(uri, { embedded: embedded !== null });
   const cache: Cache = config.redisUrl ? RedisCache.connect(config.redisUrl) : new MemoryCache();
-  const app = await createApp({ config, conn, cache, logger, embedded: { db: embedded !== null }, chain: chain ? chain.then((c) => c.target) : undefined, secretsDir: config.dataDir });
+  const app = await createApp({
+    config,
+    conn,
+    cache,
+    logger,
+    embedded: { db: embedded !== null },
+    chain: chain ? chain.then((c) => c.target) : undefined,
+    secretsDir: config.dataDir,
+  });
   const admin = await app.services.users.ensureFirstAdmin(config.adminEmail, config.adminPassword);
   if (admin) {
     logger.info({ email: admin.email }, 'first admin created');
-    if (admin.password) process.stdout.write(`First admin: ${admin.email}, one-time password ${admin.password} (shown only now; change it with POST /api/auth/password)\n`);
+    if (admin.password)
+      process.stdout.write(
+        `First admin: ${admin.email}, one-time password ${admin.password} (shown only now; change it with POST /api/auth/password)\n`,
+      );
   }
 
   if (config.seedDemo && app.services.stations.size === 0) {
@@ -435,7 +563,11 @@ export async function main(): Promise<void> {
       await conn.close();
       await cache.close();
       if (embedded) await embedded.stop();
-      if (chain) await chain.then((c) => c.stop(), () => undefined);
+      if (chain)
+        await chain.then(
+          (c) => c.stop(),
+          () => undefined,
+        );
       logger.info('stopped cleanly');
       process.exit(0);
     } catch (err) {

@@ -50,7 +50,12 @@ export function evaluate(_state: StationState, signal: Signal, ctx: AgentContext
   if (!a.anomalous && !a.stale) return [];
   const t = ctx.thresholds.auditor;
   const reading = metricOf(signal);
-  const evidence: Proposal['evidence'] = { anomalous: a.anomalous, stale: a.stale, zScoreLimit: t.zScoreLimit, staleSeconds: t.staleSeconds };
+  const evidence: Proposal['evidence'] = {
+    anomalous: a.anomalous,
+    stale: a.stale,
+    zScoreLimit: t.zScoreLimit,
+    staleSeconds: t.staleSeconds,
+  };
   if (reading) {
     evidence.metric = reading.metric;
     evidence.value = reading.value;

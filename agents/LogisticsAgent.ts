@@ -32,9 +32,7 @@ export function evaluate(state: StationState, signal: Signal, ctx: AgentContext)
     // Enough packs to last rebalanceTargetMinutes at the current net drain.
     const net = Math.max(0, view.drainRatePerMin - view.rechargeRatePerMin);
     const packsNeeded = Math.max(1, Math.ceil(net * t.rebalanceTargetMinutes - inv.charged));
-    const donor = ctx.nearby.find(
-      (n) => n.distanceKm <= t.nearbyKm && surplusPacks(n.charged, n.batterySlots, t.surplusFraction) > 0,
-    );
+    const donor = ctx.nearby.find((n) => n.distanceKm <= t.nearbyKm && surplusPacks(n.charged, n.batterySlots, t.surplusFraction) > 0);
     if (donor) {
       const donorSurplus = surplusPacks(donor.charged, donor.batterySlots, t.surplusFraction);
       const freeSlots = capacityOf('slots', state);

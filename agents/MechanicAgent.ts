@@ -56,7 +56,8 @@ export function evaluate(state: StationState, signal: Signal, ctx: AgentContext)
       critical: risk.criticalCode !== null,
       otherWorkingChargers: workingChargers(state).filter((c) => c.id !== charger.id).length,
     };
-    const code = risk.criticalCode ?? [...charger.faults].reverse().find((f) => f.errorCode !== undefined)?.errorCode ?? charger.lastErrorCode;
+    const code =
+      risk.criticalCode ?? [...charger.faults].reverse().find((f) => f.errorCode !== undefined)?.errorCode ?? charger.lastErrorCode;
     if (code !== undefined) l3.errorCode = code;
     const reason = risk.criticalCode !== null ? 'critical_fault' : 'repeated_faults';
     return [

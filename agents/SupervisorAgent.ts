@@ -111,7 +111,9 @@ export function resolve(proposals: Proposal[], state: StationState, policy: Supe
   const { drawKW, limitKW } = state.power;
   const overLimit = drawKW !== null && limitKW !== null && drawKW > limitKW;
   const isGridCurtail = (p: Proposal): boolean => overLimit && p.action === 'curtail_charging';
-  const gridWins = settle('grid_limit', (a, b) => (isGridCurtail(a) && !isGridCurtail(b) ? a : isGridCurtail(b) && !isGridCurtail(a) ? b : null));
+  const gridWins = settle('grid_limit', (a, b) =>
+    isGridCurtail(a) && !isGridCurtail(b) ? a : isGridCurtail(b) && !isGridCurtail(a) ? b : null,
+  );
   let planned = drawKW;
   let blocked = 0;
   for (const p of live().sort(compareRank)) {
@@ -138,9 +140,7 @@ export function resolve(proposals: Proposal[], state: StationState, policy: Supe
   const isService = (p: Proposal): boolean => SERVICE_ACTIONS.includes(p.action);
   const isCost = (p: Proposal): boolean =>
     p.action === 'defer_charging' || p.action === 'boost_charging' || (p.action === 'curtail_charging' && !overLimit);
-  const service = settle('service_continuity', (a, b) =>
-    isService(a) && isCost(b) ? a : isService(b) && isCost(a) ? b : null,
-  );
+  const service = settle('service_continuity', (a, b) => (isService(a) && isCost(b) ? a : isService(b) && isCost(a) ? b : null));
   trail.push({ rule: 'service_continuity', note: `${service} conflict(s) won by service continuity` });
 
   // 5. Remaining ties: higher urgency x confidence; equal scores fall back to the fixed canonical order.
@@ -295,6 +295,9 @@ function stableKey(p: Proposal): string {
 }
 
 function buildStableKey(p: Proposal): string {
-  const sortedEntries = (o: Record<string, unknown>): [string, unknown][] => Object.keys(o).sort().map((k) => [k, o[k]]);
+  const sortedEntries = (o: Record<string, unknown>): [string, unknown][] =>
+    Object.keys(o)
+      .sort()
+      .map((k) => [k, o[k]]);
   return JSON.stringify([sortedEntries(p.params), p.urgency, p.confidence, sortedEntries(p.claims), sortedEntries(p.evidence)]);
 }

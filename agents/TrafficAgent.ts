@@ -106,9 +106,7 @@ function offerIncentive(
   confidence: number,
 ): Proposal | null {
   const t = ctx.thresholds.traffic;
-  const target = ctx.nearby.find(
-    (n) => n.distanceKm <= t.nearbyKm && wait - n.predictedWaitMin >= t.minSavingMinutes && n.charged > 0,
-  );
+  const target = ctx.nearby.find((n) => n.distanceKm <= t.nearbyKm && wait - n.predictedWaitMin >= t.minSavingMinutes && n.charged > 0);
   if (!target) return null;
   const savingMin = round(wait - target.predictedWaitMin, 1);
   const amount = round(Math.min(savingMin * t.incentivePerMinute, t.hourlyBudget));

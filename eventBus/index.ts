@@ -105,7 +105,13 @@ export type ListenerErrorSink = (where: string, err: unknown) => void;
  * the emitter: eventemitter3 calls listeners in a loop, so one throwing listener would otherwise
  * skip every listener after it and unwind into whoever emitted. Returns the unsubscribe.
  */
-export function listen<E extends BusEventName>(bus: EventBus, event: E, where: string, handler: (payload: ArgOf<E>) => unknown, report: ListenerErrorSink): () => void {
+export function listen<E extends BusEventName>(
+  bus: EventBus,
+  event: E,
+  where: string,
+  handler: (payload: ArgOf<E>) => unknown,
+  report: ListenerErrorSink,
+): () => void {
   const isolated = (payload: ArgOf<E>): void => {
     try {
       const out = handler(payload);

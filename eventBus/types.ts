@@ -254,14 +254,7 @@ export interface AgentContext {
   disabled: AgentName[];
 }
 
-export type RuleName =
-  | 'auditor_veto'
-  | 'safety_first'
-  | 'grid_limit'
-  | 'service_continuity'
-  | 'priority'
-  | 'merge'
-  | 'capacity';
+export type RuleName = 'auditor_veto' | 'safety_first' | 'grid_limit' | 'service_continuity' | 'priority' | 'merge' | 'capacity';
 
 export interface RejectedProposal {
   proposal: Proposal;

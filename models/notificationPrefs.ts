@@ -25,5 +25,8 @@ notificationPrefsSchema.index({ userId: 1 }, { unique: true });
 
 /** The model on this connection (registered once; a second call returns the same model). */
 export function createNotificationPrefsModel(conn: Connection): Model<NotificationPrefsDoc> {
-  return (conn.models.NotificationPrefs as Model<NotificationPrefsDoc> | undefined) ?? conn.model<NotificationPrefsDoc>('NotificationPrefs', notificationPrefsSchema);
+  return (
+    (conn.models.NotificationPrefs as Model<NotificationPrefsDoc> | undefined) ??
+    conn.model<NotificationPrefsDoc>('NotificationPrefs', notificationPrefsSchema)
+  );
 }

@@ -7,15 +7,69 @@ import { AppError } from '../services/platform/index.js';
 import { validate } from '../services/platform/index.js';
 import { requireRole } from '../middlewares/auth.js';
 import { visibleDecision } from './decisions.js';
+import type { ApiOperation } from './apiSpec.js';
 
 const idParams = Joi.object({ id: Joi.string().min(1).max(200).required() });
 const batchQuery = Joi.object({
   status: Joi.string().valid('queued', 'anchored', 'failed'),
-  before: Joi.number().integer().min(1),
+  before: Joi.number().integer().min(1).description('batch ids below this one (the nextBefore of the previous page)'),
   limit: Joi.number().integer().min(1).max(200).default(50),
 });
+const adminActionsQuery = Joi.object({ limit: Joi.number().integer().min(1).max(200).default(50) });
 
-export function auditRouter(s: { audit: AuditQuery; adminAudit: Pick<AdminAuditService, 'list'>; decisions: Pick<DecisionQuery, 'getDoc'> }): Router {
+export const auditApi: ApiOperation[] = [
+  {
+    method: 'get',
+    path: '/api/audit/decisions/{id}/proof',
+    summary:
+      'Proof document: the decision, its canonical JSON and hash, the Merkle leaf, proof and root (as MerkleProof.verify takes them), batch, transaction, block, chain and contract; the explanation leaf likewise. Check it with npm run verify.',
+    roles: ['auditor'],
+    params: idParams,
+    responses: {
+      200: 'proof document (see docs/verify.md)',
+      400: 'bad id',
+      404: 'unknown decision',
+      409: 'the decision is waiting for its batch to close (Retry-After)',
+    },
+  },
+  {
+    method: 'get',
+    path: '/api/audit/decisions/{id}/verify',
+    summary: "The server's own check: recomputed hash, proof to root, root and leaf on chain, explanation leaf",
+    roles: ['auditor'],
+    params: idParams,
+    responses: { 200: '{ verified, checks: { hash, proof, onChain, explanation }, details }', 400: 'bad id', 404: 'unknown decision' },
+  },
+  {
+    method: 'get',
+    path: '/api/audit/batches',
+    summary: 'Merkle batches, newest first',
+    roles: ['auditor'],
+    query: batchQuery,
+    responses: { 200: '{ items, nextBefore }', 400: 'bad filter' },
+  },
+  {
+    method: 'get',
+    path: '/api/audit/admin-actions',
+    summary: "Admins' audited actions, newest first",
+    roles: ['auditor'],
+    query: adminActionsQuery,
+    responses: { 200: '{ items, nextCursor: null }', 400: 'bad filter' },
+  },
+  {
+    method: 'get',
+    path: '/api/audit/contract',
+    summary: 'AuditLog address, chain id, a JSON-RPC URL to read the chain at, the anchoring account, the leaf encoding and the ABI',
+    roles: ['auditor'],
+    responses: { 200: 'contract' },
+  },
+];
+
+export function auditRouter(s: {
+  audit: AuditQuery;
+  adminAudit: Pick<AdminAuditService, 'list'>;
+  decisions: Pick<DecisionQuery, 'getDoc'>;
+}): Router {
   const r = Router();
   r.get('/audit/decisions/:id/proof', requireRole('auditor'), async (req, res) => {
     const { id } = validate<{ id: string }>(idParams, req.params, 'params');
@@ -36,7 +90,7 @@ export function auditRouter(s: { audit: AuditQuery; adminAudit: Pick<AdminAuditS
     res.json(await s.audit.batches(validate(batchQuery, req.query, 'query')));
   });
   r.get('/audit/admin-actions', requireRole('auditor'), async (req, res) => {
-    const { limit } = validate<{ limit: number }>(Joi.object({ limit: Joi.number().integer().min(1).max(200).default(50) }), req.query, 'query');
+    const { limit } = validate<{ limit: number }>(adminActionsQuery, req.query, 'query');
     res.json({ items: await s.adminAudit.list(limit), nextCursor: null });
   });
   r.get('/audit/contract', requireRole('auditor'), (_req, res) => {

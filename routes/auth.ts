@@ -2,9 +2,18 @@
 import { Router } from 'express';
 import Joi from 'joi';
 import type { AdminWorkflows } from '../services/admin/index.js';
-import { PASSWORD_RULE, ROLES, emailKey, type Limiter, type OtpService, type TokenService, type UserService } from '../services/access/index.js';
+import {
+  PASSWORD_RULE,
+  ROLES,
+  emailKey,
+  type Limiter,
+  type OtpService,
+  type TokenService,
+  type UserService,
+} from '../services/access/index.js';
 import { AppError, validate } from '../services/platform/index.js';
 import { requireRole } from '../middlewares/auth.js';
+import { SIGNED_IN, type ApiOperation } from './apiSpec.js';
 
 export interface AuthRouterDeps {
   users: UserService;
@@ -17,16 +26,91 @@ export interface AuthRouterDeps {
 
 const loginBody = Joi.object({ email: Joi.string().max(320).required(), password: Joi.string().max(256).required() });
 const otpRequestBody = Joi.object({ email: Joi.string().max(320).required() });
-const otpVerifyBody = Joi.object({ email: Joi.string().max(320).required(), code: Joi.string().pattern(/^\d{6}$/).required().messages({ 'string.pattern.base': '"code" must be 6 digits' }) });
+const otpVerifyBody = Joi.object({
+  email: Joi.string().max(320).required(),
+  code: Joi.string()
+    .pattern(/^\d{6}$/)
+    .required()
+    .messages({ 'string.pattern.base': '"code" must be 6 digits' }),
+});
 const refreshBody = Joi.object({ refreshToken: Joi.string().max(200).required() });
 const passwordBody = Joi.object({ currentPassword: Joi.string().max(256).required(), newPassword: PASSWORD_RULE.required() });
 const createUserBody = Joi.object({
   email: Joi.string().max(320).required(),
   password: PASSWORD_RULE,
-  role: Joi.string().valid(...ROLES).required(),
-  stationScope: Joi.alternatives().try(Joi.string().valid('all'), Joi.array().items(Joi.string().min(1).max(64)).max(10_000).unique()).default('all'),
+  role: Joi.string()
+    .valid(...ROLES)
+    .required(),
+  stationScope: Joi.alternatives()
+    .try(Joi.string().valid('all'), Joi.array().items(Joi.string().min(1).max(64)).max(10_000).unique())
+    .default('all'),
 });
 const patchUserBody = Joi.object({ disabled: Joi.boolean().required() });
+
+const session = '{ accessToken, refreshToken, expiresIn, user }';
+export const authApi: ApiOperation[] = [
+  {
+    method: 'post',
+    path: '/api/auth/login',
+    summary: 'Sign in with email and password',
+    body: loginBody,
+    responses: { 200: session, 400: 'bad input', 401: 'wrong email or password', 429: 'too many attempts (Retry-After)' },
+  },
+  {
+    method: 'post',
+    path: '/api/auth/otp/request',
+    summary: "Send a one-time sign-in code to the account's notifications (the same answer whether or not the account exists)",
+    body: otpRequestBody,
+    responses: { 202: '{ ok, message }', 400: 'bad input', 429: 'too many attempts (Retry-After)' },
+  },
+  {
+    method: 'post',
+    path: '/api/auth/otp/verify',
+    summary: 'Sign in with a one-time code',
+    body: otpVerifyBody,
+    responses: { 200: session, 400: 'bad input', 401: 'wrong, expired or used code', 429: 'too many attempts (Retry-After)' },
+  },
+  {
+    method: 'post',
+    path: '/api/auth/refresh',
+    summary: 'Swap a refresh token for new tokens (rotated on every use; a reused one revokes the session)',
+    body: refreshBody,
+    responses: { 200: session, 400: 'bad input', 401: 'invalid or reused refresh token' },
+  },
+  {
+    method: 'post',
+    path: '/api/auth/logout',
+    summary: 'Revoke a refresh token',
+    body: refreshBody,
+    responses: { 204: 'revoked', 400: 'bad input' },
+  },
+  { method: 'get', path: '/api/auth/me', summary: 'The signed-in user', roles: SIGNED_IN, responses: { 200: '{ user }' } },
+  {
+    method: 'post',
+    path: '/api/auth/password',
+    summary: "Change one's own password",
+    roles: SIGNED_IN,
+    body: passwordBody,
+    responses: { 204: 'changed', 400: 'bad input', 401: 'wrong current password' },
+  },
+  { method: 'get', path: '/api/auth/users', summary: 'Users', roles: ['admin'], responses: { 200: '{ items, nextCursor: null }' } },
+  {
+    method: 'post',
+    path: '/api/auth/users',
+    summary: 'Create a user (without a password, one is generated and shown in this answer only); audited and anchored',
+    roles: ['admin'],
+    body: createUserBody,
+    responses: { 201: '{ user, password? }', 400: 'bad input, or unknown stations in stationScope', 409: 'email exists' },
+  },
+  {
+    method: 'patch',
+    path: '/api/auth/users/{id}',
+    summary: 'Disable or enable a user; audited and anchored',
+    roles: ['admin'],
+    body: patchUserBody,
+    responses: { 200: '{ user }', 400: 'bad input', 404: 'unknown user', 409: 'an admin cannot disable their own account' },
+  },
+];
 
 export function authRouter(s: AuthRouterDeps): Router {
   const r = Router();
@@ -78,7 +162,8 @@ export function authRouter(s: AuthRouterDeps): Router {
   });
   r.post('/auth/password', requireRole('admin', 'operator', 'auditor'), async (req, res) => {
     const { currentPassword, newPassword } = validate<{ currentPassword: string; newPassword: string }>(passwordBody, req.body, 'body');
-    if (!(await s.users.authenticate(req.user!.email, currentPassword))) throw new AppError(401, 'INVALID_CREDENTIALS', 'the current password is wrong', [{ field: 'currentPassword' }]);
+    if (!(await s.users.authenticate(req.user!.email, currentPassword)))
+      throw new AppError(401, 'INVALID_CREDENTIALS', 'the current password is wrong', [{ field: 'currentPassword' }]);
     await s.users.setPassword(req.user!.id, newPassword);
     res.status(204).end();
   });
@@ -86,14 +171,24 @@ export function authRouter(s: AuthRouterDeps): Router {
     res.json({ items: s.users.list(), nextCursor: null });
   });
   r.post('/auth/users', requireRole('admin'), async (req, res) => {
-    const body = validate<{ email: string; password?: string; role: (typeof ROLES)[number]; stationScope: string[] | 'all' }>(createUserBody, req.body, 'body');
-    const { user, password } = await s.admin.createUser(req.user!.email, { email: body.email, password: body.password ?? null, role: body.role, stationScope: body.stationScope });
+    const body = validate<{ email: string; password?: string; role: (typeof ROLES)[number]; stationScope: string[] | 'all' }>(
+      createUserBody,
+      req.body,
+      'body',
+    );
+    const { user, password } = await s.admin.createUser(req.user!.email, {
+      email: body.email,
+      password: body.password ?? null,
+      role: body.role,
+      stationScope: body.stationScope,
+    });
     // A generated password is shown here once; only its hash is kept.
     res.status(201).json({ user, ...(password ? { password } : {}) });
   });
   r.patch('/auth/users/:id', requireRole('admin'), async (req, res) => {
     const { disabled } = validate<{ disabled: boolean }>(patchUserBody, req.body, 'body');
-    if (String(req.params.id) === req.user!.id && disabled) throw new AppError(409, 'SELF_DISABLE', 'an admin cannot disable their own account', [{ field: 'id' }]);
+    if (String(req.params.id) === req.user!.id && disabled)
+      throw new AppError(409, 'SELF_DISABLE', 'an admin cannot disable their own account', [{ field: 'id' }]);
     const user = await s.admin.setUserDisabled(req.user!.email, String(req.params.id), disabled);
     res.json({ user });
   });

@@ -1,8 +1,45 @@
 // POST /api/data/signals: one signal or { signals: [...] } (at most 1000).
 import { Router } from 'express';
+import Joi from 'joi';
 import type { SignalGate } from '../services/access/index.js';
 import { AppError, rejectProtoKeys } from '../services/platform/index.js';
-import { MAX_BATCH_SIGNALS } from '../services/pipeline/index.js';
+import { MAX_BATCH_SIGNALS, PAYLOAD_SCHEMAS, SIGNAL_ENVELOPE, SIGNAL_TYPES } from '../services/pipeline/index.js';
+import { schemaRef, type ApiOperation } from './apiSpec.js';
+
+// For the OpenAPI document only. The handler checks the body's shape itself (for its own messages and the 413),
+// then each signal goes through checkSignal: the envelope, then the payload schema its type names. This is
+// the same thing written as one schema, from those very Joi constants.
+const signalSchema = Joi.alternatives()
+  .match('one')
+  .try(
+    ...SIGNAL_TYPES.map((type) =>
+      SIGNAL_ENVELOPE.keys({ type: Joi.string().valid(type).required(), payload: PAYLOAD_SCHEMAS[type].required() }),
+    ),
+  )
+  .id('Signal');
+const signalsBody = Joi.alternatives()
+  .match('one')
+  .try(signalSchema, Joi.object({ signals: Joi.array().items(signalSchema).min(1).max(MAX_BATCH_SIGNALS).required() }));
+
+export const dataApi: ApiOperation[] = [
+  {
+    method: 'post',
+    path: '/api/data/signals',
+    summary: `Ingest one signal or a batch of at most ${MAX_BATCH_SIGNALS} (body at most 1 MB)`,
+    roles: ['operator'],
+    deviceKey: true,
+    body: signalsBody,
+    responses: {
+      202: { description: 'stored (at least one signal accepted or duplicate)', schema: schemaRef('IngestResult') },
+      400: 'nothing taken: bad input',
+      401: 'no or a bad device key or access token',
+      403: "not an operator, or nothing taken: stations outside the key's or the user's scope",
+      404: 'nothing taken: unknown station',
+      413: 'too many signals or too large',
+      415: 'not JSON',
+    },
+  },
+];
 
 export function dataRouter(gate: SignalGate): Router {
   const r = Router();
@@ -19,9 +56,12 @@ export function dataRouter(gate: SignalGate): Router {
     if (isBatch) {
       const list = (body as { signals: unknown }).signals;
       if (!Array.isArray(list)) throw new AppError(400, 'VALIDATION_FAILED', '"signals" must be an array', [{ field: 'signals' }]);
-      if (list.length === 0) throw new AppError(400, 'VALIDATION_FAILED', '"signals" must contain at least 1 signal', [{ field: 'signals' }]);
+      if (list.length === 0)
+        throw new AppError(400, 'VALIDATION_FAILED', '"signals" must contain at least 1 signal', [{ field: 'signals' }]);
       if (list.length > MAX_BATCH_SIGNALS) {
-        throw new AppError(413, 'BATCH_TOO_LARGE', `"signals" holds ${list.length} signals; the limit is ${MAX_BATCH_SIGNALS}`, [{ field: 'signals' }]);
+        throw new AppError(413, 'BATCH_TOO_LARGE', `"signals" holds ${list.length} signals; the limit is ${MAX_BATCH_SIGNALS}`, [
+          { field: 'signals' },
+        ]);
       }
       raws = list;
     } else raws = [body];
@@ -38,7 +78,12 @@ export function dataRouter(gate: SignalGate): Router {
     const first = result.rejected[0].error;
     const status = allForbidden ? 403 : allUnknown ? 404 : 400;
     const err = isBatch
-      ? new AppError(status, allForbidden ? 'FORBIDDEN_STATION' : allUnknown ? 'UNKNOWN_STATION' : 'VALIDATION_FAILED', `all ${raws.length} signals were rejected`, result.rejected.map((r) => ({ index: r.index, field: r.error.field, message: r.error.message })))
+      ? new AppError(
+          status,
+          allForbidden ? 'FORBIDDEN_STATION' : allUnknown ? 'UNKNOWN_STATION' : 'VALIDATION_FAILED',
+          `all ${raws.length} signals were rejected`,
+          result.rejected.map((r) => ({ index: r.index, field: r.error.field, message: r.error.message })),
+        )
       : new AppError(status, first.code, first.message, [{ field: first.field, message: first.message }]);
     res.status(err.status).json({ ...err.toBody(), ...result });
   });

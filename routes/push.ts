@@ -1,9 +1,39 @@
 // Web push for signed-in users: the VAPID public key, and their own browser subscriptions.
 import { Router } from 'express';
+import Joi from 'joi';
 import { requireRole } from '../middlewares/auth.js';
 import { rejectProtoKeys } from '../services/platform/index.js';
 import { AppError } from '../services/platform/index.js';
-import type { PushService } from '../services/notify/index.js';
+import { endpointSchema, subscriptionSchema, type PushService } from '../services/notify/index.js';
+import { SIGNED_IN, type ApiOperation } from './apiSpec.js';
+
+export const pushApi: ApiOperation[] = [
+  {
+    method: 'get',
+    path: '/api/push/public-key',
+    summary: 'The VAPID public key browsers pass to pushManager.subscribe',
+    roles: SIGNED_IN,
+    responses: { 200: '{ publicKey }' },
+  },
+  {
+    method: 'post',
+    path: '/api/push/subscriptions',
+    summary: "Store a browser's push subscription for the signed-in user",
+    roles: SIGNED_IN,
+    // PushService.subscribe validates with this schema.
+    body: subscriptionSchema,
+    responses: { 201: '{ endpoint }', 400: 'bad subscription' },
+  },
+  {
+    method: 'delete',
+    path: '/api/push/subscriptions',
+    summary: "Remove one of the signed-in user's push subscriptions",
+    roles: SIGNED_IN,
+    // The handler requires "endpoint"; PushService.unsubscribe validates it with endpointSchema.
+    body: Joi.object({ endpoint: endpointSchema }).unknown(true),
+    responses: { 204: 'removed', 400: 'bad endpoint', 404: 'no such subscription of yours' },
+  },
+];
 
 export function pushRouter(s: { push: PushService }): Router {
   const r = Router();

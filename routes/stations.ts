@@ -6,6 +6,7 @@ import { AppError, validate } from '../services/platform/index.js';
 import { stationSummary, type StationStore } from '../services/pipeline/index.js';
 import { requireRole } from '../middlewares/auth.js';
 import { inScope } from '../services/access/index.js';
+import { pageOf, type ApiOperation } from './apiSpec.js';
 
 const idPattern = /^[A-Za-z0-9][A-Za-z0-9._:-]*$/;
 
@@ -18,11 +19,42 @@ const registrationSchema = Joi.object<StationRegistration>({
     chargers: Joi.number().integer().min(0).max(10_000).required(),
     batterySlots: Joi.number().integer().min(0).max(100_000).required(),
   }).required(),
-});
+})
+  // The component's name in the OpenAPI document (no effect on validation).
+  .id('StationRegistration');
 
 const listQuery = Joi.object({ limit: Joi.number().integer().min(1).max(1000).default(200), cursor: Joi.string().max(200) });
 
-export function stationsRouter(s: { stations: Pick<StationStore, 'list' | 'get' | 'predictedWait'>; admin: Pick<AdminWorkflows, 'registerStation'> }): Router {
+export const stationsApi: ApiOperation[] = [
+  {
+    method: 'post',
+    path: '/api/stations',
+    summary: 'Register a station',
+    roles: ['admin'],
+    body: registrationSchema,
+    responses: { 201: 'registered', 400: 'bad input', 409: 'id exists' },
+  },
+  {
+    method: 'get',
+    path: '/api/stations',
+    summary: 'List stations',
+    roles: ['operator', 'auditor'],
+    query: listQuery,
+    responses: { 200: { description: 'stations', schema: pageOf({ type: 'object' }) }, 400: 'bad input' },
+  },
+  {
+    method: 'get',
+    path: '/api/stations/{id}',
+    summary: 'Folded station state',
+    roles: ['operator', 'auditor'],
+    responses: { 200: 'state', 404: 'unknown station' },
+  },
+];
+
+export function stationsRouter(s: {
+  stations: Pick<StationStore, 'list' | 'get' | 'predictedWait'>;
+  admin: Pick<AdminWorkflows, 'registerStation'>;
+}): Router {
   const r = Router();
   r.post('/stations', requireRole('admin'), async (req, res) => {
     const reg = validate<StationRegistration>(registrationSchema, req.body, 'body');
@@ -36,7 +68,10 @@ export function stationsRouter(s: { stations: Pick<StationStore, 'list' | 'get' 
     const start = q.cursor ? all.findIndex((x) => x.id > q.cursor!) : 0;
     const page = start < 0 ? [] : all.slice(start, start + q.limit);
     const more = start >= 0 && start + q.limit < all.length;
-    res.json({ items: page.map((x) => stationSummary(x, s.stations.predictedWait(x))), nextCursor: more ? page[page.length - 1].id : null });
+    res.json({
+      items: page.map((x) => stationSummary(x, s.stations.predictedWait(x))),
+      nextCursor: more ? page[page.length - 1].id : null,
+    });
   });
   r.get('/stations/:id', requireRole('operator', 'auditor'), (req, res) => {
     const id = String(req.params.id);

@@ -9,10 +9,40 @@ import { validate } from '../services/platform/index.js';
 import { AppError } from '../services/platform/index.js';
 import { AGENT_NAMES } from '../eventBus/types.js';
 import type { AgentName } from '../eventBus/types.js';
+import type { ApiOperation } from './apiSpec.js';
 
 const agentPatch = Joi.object({ enabled: Joi.boolean(), thresholds: Joi.object().unknown(true) }).min(1);
 
-export function systemRouter(s: { health: Pick<HealthService, 'report'>; agents: Pick<AgentRegistry, 'describe' | 'policy'>; admin: Pick<AdminWorkflows, 'updateAgent'> }): Router {
+export const systemApi: ApiOperation[] = [
+  { method: 'get', path: '/api/health', summary: "Each part's state", responses: { 200: 'parts' } },
+  { method: 'get', path: '/api/ready', summary: 'Readiness', responses: { 200: 'ready', 503: 'database or cache down' } },
+  {
+    method: 'get',
+    path: '/api/agents',
+    summary: 'Agents, counters, thresholds, policy',
+    roles: ['operator'],
+    responses: { 200: 'agents' },
+  },
+  {
+    method: 'patch',
+    path: '/api/agents/{name}',
+    summary:
+      'Enable or disable an agent or change its thresholds (audited and anchored; applies to the next signals, kept across restarts)',
+    roles: ['admin'],
+    body: agentPatch,
+    responses: { 200: 'the agent as GET /api/agents describes it', 400: 'bad body', 404: 'unknown agent' },
+  },
+];
+
+export const metricsApi: ApiOperation[] = [
+  { method: 'get', path: '/metrics', summary: 'Prometheus metrics', responses: { 200: 'text/plain exposition format' } },
+];
+
+export function systemRouter(s: {
+  health: Pick<HealthService, 'report'>;
+  agents: Pick<AgentRegistry, 'describe' | 'policy'>;
+  admin: Pick<AdminWorkflows, 'updateAgent'>;
+}): Router {
   const r = Router();
   r.get('/health', async (_req, res) => {
     const h = await s.health.report();
@@ -28,7 +58,8 @@ export function systemRouter(s: { health: Pick<HealthService, 'report'>; agents:
   // Changing how agents decide is an admin's, audited and anchored; it applies to the next signals.
   r.patch('/agents/:name', requireRole('admin'), async (req, res) => {
     const name = String(req.params.name) as AgentName;
-    if (!AGENT_NAMES.includes(name)) throw new AppError(404, 'UNKNOWN_AGENT', `there is no agent ${name}; agents are ${AGENT_NAMES.join(', ')}`, [{ field: 'name' }]);
+    if (!AGENT_NAMES.includes(name))
+      throw new AppError(404, 'UNKNOWN_AGENT', `there is no agent ${name}; agents are ${AGENT_NAMES.join(', ')}`, [{ field: 'name' }]);
     const change = validate<{ enabled?: boolean; thresholds?: Record<string, unknown> }>(agentPatch, req.body, 'body');
     res.json(await s.admin.updateAgent(req.user!.email, name, change));
   });

@@ -115,7 +115,8 @@ async function main(): Promise<void> {
   }
   const ethCallMs = (performance.now() - t1) / onChainSample.length;
 
-  const fmt = (n: number | bigint, digits = 0) => Number(n).toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+  const fmt = (n: number | bigint, digits = 0) =>
+    Number(n).toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
   console.log('| leaves per batch | anchorBatch gas | gas per decision | tree build (ms) |');
   console.log('| ---: | ---: | ---: | ---: |');
   for (const r of rows) {
@@ -133,7 +134,9 @@ async function main(): Promise<void> {
   line('SLOAD + SSTORE (role lookup, new root slot)', parts.storage);
   line('BatchAnchored log (3 topics, 96 data bytes)', parts.logs);
   line('all other opcodes (dispatch, ABI decoding, checks)', parts.other);
-  console.log(`  the first four are set by the ABI and the one-slot record: ${fmt(fixed)}, leaving ${fmt(1_000 * TARGET_GAS_PER_DECISION_AT_1000 - fixed)} for all code under the target`);
+  console.log(
+    `  the first four are set by the ABI and the one-slot record: ${fmt(fixed)}, leaving ${fmt(1_000 * TARGET_GAS_PER_DECISION_AT_1000 - fixed)} for all code under the target`,
+  );
   console.log(`anchorDecision (one transaction per decision): ${fmt(single!.gasUsed)} gas per decision`);
   console.log(`off-chain proof verification, ${fmt(items.length)}-leaf tree (proof length ${items[0].proof.length}), per decision:`);
   console.log(`  StandardMerkleTree.verify:          ${(verifyMsPerDecision * 1000).toFixed(1)} µs`);
@@ -143,7 +146,9 @@ async function main(): Promise<void> {
 
   const perDecision = Number(at1000.gas) / at1000.leaves;
   console.log('');
-  console.log(`target gas per decision at 1,000 leaves <= ${TARGET_GAS_PER_DECISION_AT_1000}: ${fmt(perDecision, 1)} ${perDecision <= TARGET_GAS_PER_DECISION_AT_1000 ? 'met' : 'NOT met'}`);
+  console.log(
+    `target gas per decision at 1,000 leaves <= ${TARGET_GAS_PER_DECISION_AT_1000}: ${fmt(perDecision, 1)} ${perDecision <= TARGET_GAS_PER_DECISION_AT_1000 ? 'met' : 'NOT met'}`,
+  );
   console.log(
     `target off-chain verification well under ${TARGET_VERIFY_MS} ms per decision: npm run verify's check ${cliMsPerDecision.toFixed(3)} ms ${cliMsPerDecision < TARGET_VERIFY_MS / 2 ? 'met' : 'NOT met'} (StandardMerkleTree.verify ${verifyMsPerDecision.toFixed(3)} ms, ethers ${recomputeMsPerDecision.toFixed(3)} ms)`,
   );

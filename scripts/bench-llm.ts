@@ -25,7 +25,9 @@ const log = (m: string) => process.stderr.write(`${m}\n`);
 /** A grounded answer for any decision: it quotes one figure of the evidence it was sent. */
 function groundedReply(req: StubRequest): string {
   const user = req.messages.find((m) => m.role === 'user')?.content ?? '';
-  const data = JSON.parse(/<<<DATA\n([\s\S]*)\nDATA>>>/.exec(user)?.[1] ?? '{}') as { actions?: { agent: string; action: string; evidence: Record<string, unknown> }[] };
+  const data = JSON.parse(/<<<DATA\n([\s\S]*)\nDATA>>>/.exec(user)?.[1] ?? '{}') as {
+    actions?: { agent: string; action: string; evidence: Record<string, unknown> }[];
+  };
   const a = data.actions?.[0];
   if (!a) return 'The copilot recorded this signal and decided to take no action on it.';
   const figure = Object.entries(a.evidence).find(([, v]) => typeof v === 'number');
@@ -37,38 +39,56 @@ async function pipelineImpact(rate: number, durationS: number, repeat: number): 
   const rows: { mode: string; run: number; accepted: number; p99: number; explained: string }[] = [];
   const admin = benchAdmin();
   // Modes in rotation, so that a noisy minute on this shared machine does not fall on one mode only.
-  for (let run = 1; run <= repeat; run++) for (const mode of modes) {
-    let stub: LlmStub | null = null;
-    const dataDir = await mkdtemp(join(tmpdir(), 'bench-llm-'));
-    try {
-      const env: Record<string, string> = { PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'warn', SEED_DEMO: '1', SIMULATE: '0', MONGODB_URI: '', REDIS_URL: '', CHAIN_RPC_URL: 'off', GROQ_API_KEY: '', ...adminEnv(admin) };
-      if (mode !== 'no LLM') {
-        stub = await startLlmStub();
-        stub.respond(mode === 'LLM hanging' ? () => ({ hang: true }) : () => ({ status: 500 }));
-        Object.assign(env, { GROQ_API_KEY: 'bench', GROQ_BASE_URL: stub.url });
-      }
-      log(`bench:llm: pipeline at ${rate}/s, ${mode}, run ${run} of ${repeat} ...`);
-      const child = await startServer({ script: 'server.ts', cwd: ROOT, env });
+  for (let run = 1; run <= repeat; run++)
+    for (const mode of modes) {
+      let stub: LlmStub | null = null;
+      const dataDir = await mkdtemp(join(tmpdir(), 'bench-llm-'));
       try {
-        const token = await signIn(child.url, admin);
-        const res = await fetch(`${child.url}/api/stations?limit=1000`, { headers: { authorization: `Bearer ${token}` } });
-        if (!res.ok) throw new Error(`GET /api/stations answered ${res.status}: ${await res.text()}`);
-        const stations = ((await res.json()) as { items: { id: string; capacity: { bays: number; chargers: number; batterySlots: number } }[] }).items;
-        const r = await runStep({ url: child.url, stations, clients: 4, window: 128, rate, warmupS: 3, durationS, hotShare: 0.1, token });
-        const metrics = await (await fetch(`${child.url}/metrics`)).text();
-        const outcomes = [...metrics.matchAll(/copilot_llm_explanations_total\{result="(\w+)"\} (\d+)/g)].map((m) => `${m[1]} ${m[2]}`).join(', ');
-        rows.push({ mode, run, accepted: r.acceptedPerS, p99: r.updatedMs.p99, explained: outcomes || '-' });
+        const env: Record<string, string> = {
+          PORT: '0',
+          DATA_DIR: dataDir,
+          LOG_LEVEL: 'warn',
+          SEED_DEMO: '1',
+          SIMULATE: '0',
+          MONGODB_URI: '',
+          REDIS_URL: '',
+          CHAIN_RPC_URL: 'off',
+          GROQ_API_KEY: '',
+          ...adminEnv(admin),
+        };
+        if (mode !== 'no LLM') {
+          stub = await startLlmStub();
+          stub.respond(mode === 'LLM hanging' ? () => ({ hang: true }) : () => ({ status: 500 }));
+          Object.assign(env, { GROQ_API_KEY: 'bench', GROQ_BASE_URL: stub.url });
+        }
+        log(`bench:llm: pipeline at ${rate}/s, ${mode}, run ${run} of ${repeat} ...`);
+        const child = await startServer({ script: 'server.ts', cwd: ROOT, env });
+        try {
+          const token = await signIn(child.url, admin);
+          const res = await fetch(`${child.url}/api/stations?limit=1000`, { headers: { authorization: `Bearer ${token}` } });
+          if (!res.ok) throw new Error(`GET /api/stations answered ${res.status}: ${await res.text()}`);
+          const stations = (
+            (await res.json()) as { items: { id: string; capacity: { bays: number; chargers: number; batterySlots: number } }[] }
+          ).items;
+          const r = await runStep({ url: child.url, stations, clients: 4, window: 128, rate, warmupS: 3, durationS, hotShare: 0.1, token });
+          const metrics = await (await fetch(`${child.url}/metrics`)).text();
+          const outcomes = [...metrics.matchAll(/copilot_llm_explanations_total\{result="(\w+)"\} (\d+)/g)]
+            .map((m) => `${m[1]} ${m[2]}`)
+            .join(', ');
+          rows.push({ mode, run, accepted: r.acceptedPerS, p99: r.updatedMs.p99, explained: outcomes || '-' });
+        } finally {
+          await child.stop();
+        }
       } finally {
-        await child.stop();
+        await stub?.close();
+        await rm(dataDir, { recursive: true, force: true });
       }
-    } finally {
-      await stub?.close();
-      await rm(dataDir, { recursive: true, force: true });
     }
-  }
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
   const pct = (x: number, y: number) => `${x >= y ? '+' : ''}${(((x - y) / y) * 100).toFixed(1)} %`;
-  console.log(`### Pipeline with the LLM misbehaving (${rate} signals/s, ${durationS} s per run, ${repeat} run(s) per mode in rotation, chain off)\n`);
+  console.log(
+    `### Pipeline with the LLM misbehaving (${rate} signals/s, ${durationS} s per run, ${repeat} run(s) per mode in rotation, chain off)\n`,
+  );
   console.log('| run | mode | accepted/s | p99 ingest->station:updated ms | LLM explanation outcomes |');
   console.log('|---:|---|---:|---:|---|');
   for (const r of rows) console.log(`| ${r.run} | ${r.mode} | ${r.accepted.toFixed(0)} | ${r.p99.toFixed(1)} | ${r.explained} |`);
@@ -81,7 +101,9 @@ async function pipelineImpact(rate: number, durationS: number, repeat: number): 
     const rs = of(mode);
     const acc = median(rs.map((r) => r.accepted));
     const p99 = median(rs.map((r) => r.p99));
-    console.log(`| ${mode} | ${acc.toFixed(0)} | ${pct(acc, base.accepted)} | ${p99.toFixed(1)} | ${pct(p99, base.p99)} | ${Math.min(...rs.map((r) => r.p99)).toFixed(1)} to ${Math.max(...rs.map((r) => r.p99)).toFixed(1)} |`);
+    console.log(
+      `| ${mode} | ${acc.toFixed(0)} | ${pct(acc, base.accepted)} | ${p99.toFixed(1)} | ${pct(p99, base.p99)} | ${Math.min(...rs.map((r) => r.p99)).toFixed(1)} to ${Math.max(...rs.map((r) => r.p99)).toFixed(1)} |`,
+    );
   }
   console.log('');
 }
@@ -90,8 +112,22 @@ async function pipelineImpact(rate: number, durationS: number, repeat: number): 
 async function inProcess(stub: LlmStub, env: Record<string, string>): Promise<{ app: App; close(): Promise<void> }> {
   const mongo = await startEmbeddedMongo({ dataDir: null, persistMs: 60_000 });
   const conn = await connectMongo(mongo.uri, { embedded: true, dbName: 'benchllm' });
-  const config = loadConfig({ PORT: '0', LOG_LEVEL: 'silent', CHAIN_RPC_URL: 'off', GROQ_API_KEY: 'bench', GROQ_BASE_URL: stub.url, ...env });
-  const app = await createApp({ config, conn, cache: new MemoryCache(), logger: pino({ level: 'silent' }), chain: null, bus: createEventBus() });
+  const config = loadConfig({
+    PORT: '0',
+    LOG_LEVEL: 'silent',
+    CHAIN_RPC_URL: 'off',
+    GROQ_API_KEY: 'bench',
+    GROQ_BASE_URL: stub.url,
+    ...env,
+  });
+  const app = await createApp({
+    config,
+    conn,
+    cache: new MemoryCache(),
+    logger: pino({ level: 'silent' }),
+    chain: null,
+    bus: createEventBus(),
+  });
   return {
     app,
     close: async () => {
@@ -147,11 +183,19 @@ async function latencyAndCache(minutes: number, rate: number): Promise<void> {
       const decided = [...results.values()].reduce((a, b) => a + b, 0);
       const hits = count('cache_hit');
       const calls = stub.requests.length;
-      console.log(`### Explanations on the heatwave scenario (12 stations, ${minutes} simulated minutes, seed 1, fed at ${rate} signals/s; ${summary.sent} signals, ${decided} decisions)\n`);
+      console.log(
+        `### Explanations on the heatwave scenario (12 stations, ${minutes} simulated minutes, seed 1, fed at ${rate} signals/s; ${summary.sent} signals, ${decided} decisions)\n`,
+      );
       console.log(`- LLM calls: ${calls}; outcomes: ${[...results].map(([k, v]) => `${k} ${v}`).join(', ')}`);
-      console.log(`- cache hit rate: ${((hits / Math.max(1, decided)) * 100).toFixed(1)} % of decisions (${hits} of ${decided}) were explained from the cache, without a call`);
-      console.log(`- LLM explanation latency, decision logged -> explanation accepted, stub at a fixed 200 ms (LLM_CONCURRENCY default, rate cap lifted): p50 ${(llm.getValueAtPercentile(50) / 1000).toFixed(0)} ms, p99 ${(llm.getValueAtPercentile(99) / 1000).toFixed(0)} ms over ${llm.totalCount} calls`);
-      console.log(`- including cache hits: p50 ${(all.getValueAtPercentile(50) / 1000).toFixed(1)} ms, p99 ${(all.getValueAtPercentile(99) / 1000).toFixed(0)} ms over ${all.totalCount} explanations`);
+      console.log(
+        `- cache hit rate: ${((hits / Math.max(1, decided)) * 100).toFixed(1)} % of decisions (${hits} of ${decided}) were explained from the cache, without a call`,
+      );
+      console.log(
+        `- LLM explanation latency, decision logged -> explanation accepted, stub at a fixed 200 ms (LLM_CONCURRENCY default, rate cap lifted): p50 ${(llm.getValueAtPercentile(50) / 1000).toFixed(0)} ms, p99 ${(llm.getValueAtPercentile(99) / 1000).toFixed(0)} ms over ${llm.totalCount} calls`,
+      );
+      console.log(
+        `- including cache hits: p50 ${(all.getValueAtPercentile(50) / 1000).toFixed(1)} ms, p99 ${(all.getValueAtPercentile(99) / 1000).toFixed(0)} ms over ${all.totalCount} explanations`,
+      );
       console.log('');
     } finally {
       await close();
@@ -162,7 +206,16 @@ async function latencyAndCache(minutes: number, rate: number): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { rate: { type: 'string' }, duration: { type: 'string' }, repeat: { type: 'string' }, minutes: { type: 'string' }, 'feed-rate': { type: 'string' }, 'skip-pipeline': { type: 'boolean' } } });
+  const { values } = parseArgs({
+    options: {
+      rate: { type: 'string' },
+      duration: { type: 'string' },
+      repeat: { type: 'string' },
+      minutes: { type: 'string' },
+      'feed-rate': { type: 'string' },
+      'skip-pipeline': { type: 'boolean' },
+    },
+  });
   const rate = values.rate ? numberFlag('rate', values.rate, 1, 100_000, false) : 1000;
   const duration = values.duration ? numberFlag('duration', values.duration, 1, 600, false) : 10;
   const minutes = values.minutes ? numberFlag('minutes', values.minutes, 1, 24 * 60, false) : 60;

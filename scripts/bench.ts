@@ -87,7 +87,11 @@ export function parseOptions(argv: string[]): Options | null {
     window: values.window ? numberFlag('window', values.window, 1, 100_000, true) : 128,
     hotShare,
     profileRate:
-      values['profile-rate'] === undefined ? undefined : values['profile-rate'] === 'max' ? null : numberFlag('profile-rate', values['profile-rate'], 1, 1_000_000, true),
+      values['profile-rate'] === undefined
+        ? undefined
+        : values['profile-rate'] === 'max'
+          ? null
+          : numberFlag('profile-rate', values['profile-rate'], 1, 1_000_000, true),
     bare: values['skip-bare'] !== true,
     profile: values['skip-profile'] !== true,
   };
@@ -102,7 +106,17 @@ async function startCopilot(cpuProfDir?: string): Promise<{ child: ServerChild; 
   const dataDir = await mkdtemp(join(tmpdir(), 'bench-data-'));
   tempDirs.push(dataDir);
   // Empty MONGODB_URI / REDIS_URL force the embedded defaults whatever the caller's shell holds.
-  const env = { PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'warn', SEED_DEMO: '1', SIMULATE: '0', SIMULATE_STATIONS: String(STATIONS), MONGODB_URI: '', REDIS_URL: '', ...adminEnv(ADMIN) };
+  const env = {
+    PORT: '0',
+    DATA_DIR: dataDir,
+    LOG_LEVEL: 'warn',
+    SEED_DEMO: '1',
+    SIMULATE: '0',
+    SIMULATE_STATIONS: String(STATIONS),
+    MONGODB_URI: '',
+    REDIS_URL: '',
+    ...adminEnv(ADMIN),
+  };
   const child = await startServer({ script: 'server.ts', cwd: ROOT, env, cpuProfDir });
   active = child;
   await chainUp(child.url);
@@ -144,8 +158,17 @@ async function stationsOf(url: string, token: string): Promise<BenchStation[]> {
   if (seeded.length > 0) return seeded;
   for (let i = 1; i <= STATIONS; i++) {
     const id = `bench-${String(i).padStart(3, '0')}`;
-    const body = { id, name: `Bench ${i}`, location: { lat: 52.52 + i * 0.01, lng: 13.4 + i * 0.01 }, capacity: { bays: 4, chargers: 6, batterySlots: 40 } };
-    const res = await fetch(`${url}/api/stations`, { method: 'POST', headers: { 'content-type': 'application/json', authorization }, body: JSON.stringify(body) });
+    const body = {
+      id,
+      name: `Bench ${i}`,
+      location: { lat: 52.52 + i * 0.01, lng: 13.4 + i * 0.01 },
+      capacity: { bays: 4, chargers: 6, batterySlots: 40 },
+    };
+    const res = await fetch(`${url}/api/stations`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization },
+      body: JSON.stringify(body),
+    });
     if (res.status !== 201 && res.status !== 409) throw new Error(`POST /api/stations answered ${res.status}: ${await res.text()}`);
   }
   return list();
@@ -167,7 +190,17 @@ const meets = (r: StepResult): boolean =>
 async function step(kind: Row['kind'], rate: number | null, o: Options, stations: BenchStation[], cpuProfDir?: string): Promise<Row> {
   const { child, token } = kind === 'copilot' ? await startCopilot(cpuProfDir) : { child: await startBare(), token: undefined };
   try {
-    const r = await runStep({ url: child.url, stations, clients: o.clients, window: o.window, rate, warmupS: o.warmupS, durationS: o.durationS, hotShare: o.hotShare, token });
+    const r = await runStep({
+      url: child.url,
+      stations,
+      clients: o.clients,
+      window: o.window,
+      rate,
+      warmupS: o.warmupS,
+      durationS: o.durationS,
+      hotShare: o.hotShare,
+      token,
+    });
     return { ...r, kind, meetsTarget: meets(r) };
   } finally {
     await stopActive();
@@ -191,7 +224,9 @@ function table(rows: Row[]): string {
       `${pair(r.updatedMs.p50, r.updatedMs.p99)} / ${f1(r.updatedMs.max)}`,
       r.decisionMs.count ? pair(r.decisionMs.p50, r.decisionMs.p99) : '-',
       f0(r.decisionsPerS),
-      r.anchoredMs.count ? `${pair(r.anchoredMs.p50, r.anchoredMs.p99)} / ${f1(r.anchoredMs.max)}${r.anchoredMs.missing ? ` (${r.anchoredMs.missing} not anchored)` : ''}` : '-',
+      r.anchoredMs.count
+        ? `${pair(r.anchoredMs.p50, r.anchoredMs.p99)} / ${f1(r.anchoredMs.max)}${r.anchoredMs.missing ? ` (${r.anchoredMs.missing} not anchored)` : ''}`
+        : '-',
       r.updatedMs.missing,
       r.rejected,
       f1(r.server.eventLoopP99Ms),
@@ -206,7 +241,9 @@ function table(rows: Row[]): string {
 async function run(o: Options): Promise<void> {
   const started = new Date();
   const log = (msg: string) => process.stderr.write(`${msg}\n`);
-  log(`bench: ${cpus().length} CPUs (${cpus()[0]?.model ?? 'unknown'}), node ${process.version}; ${o.clients} clients x window ${o.window}; ${o.warmupS} s warm-up + ${o.durationS} s per step`);
+  log(
+    `bench: ${cpus().length} CPUs (${cpus()[0]?.model ?? 'unknown'}), node ${process.version}; ${o.clients} clients x window ${o.window}; ${o.warmupS} s warm-up + ${o.durationS} s per step`,
+  );
 
   const probe = await startCopilot();
   const stations = await stationsOf(probe.child.url, probe.token).finally(stopActive);
@@ -218,7 +255,9 @@ async function run(o: Options): Promise<void> {
       log(`bench: ${kind} at ${rate ?? 'max'} signals/s ...`);
       const row = await step(kind, rate, o, stations);
       rows.push(row);
-      log(`  accepted ${f0(row.acceptedPerS)}/s, ->updated p99 ${f1(row.updatedMs.p99)} ms, load CPU ${f0(row.loadCpuPct)} %${row.firstError ? `, first error: ${row.firstError}` : ''}`);
+      log(
+        `  accepted ${f0(row.acceptedPerS)}/s, ->updated p99 ${f1(row.updatedMs.p99)} ms, load CPU ${f0(row.loadCpuPct)} %${row.firstError ? `, first error: ${row.firstError}` : ''}`,
+      );
     }
   }
 
@@ -232,7 +271,8 @@ async function run(o: Options): Promise<void> {
   const profiles: { thread: string; summary: ProfileSummary }[] = [];
   let profileRate: number | null = null;
   if (o.profile) {
-    profileRate = o.profileRate !== undefined ? o.profileRate : (maxSustainable ?? Math.min(...o.rates.filter((r): r is number => r !== null), 1000));
+    profileRate =
+      o.profileRate !== undefined ? o.profileRate : (maxSustainable ?? Math.min(...o.rates.filter((r): r is number => r !== null), 1000));
     const dir = await mkdtemp(join(tmpdir(), 'bench-prof-'));
     tempDirs.push(dir);
     log(`bench: profiling the copilot at ${profileRate ?? 'max'} signals/s ...`);
@@ -241,7 +281,8 @@ async function run(o: Options): Promise<void> {
     for (const { thread, file } of await threadProfiles(dir)) {
       const summary = await summarizeProfile(file, ROOT, row.steadyUs);
       // Threads that were nearly idle in the steady phase (tsx's loader) say nothing about throughput.
-      if (thread === 0 || summary.busyMs > 0.05 * o.durationS * 1000) profiles.push({ thread: thread === 0 ? 'main thread' : `worker thread ${thread}`, summary });
+      if (thread === 0 || summary.busyMs > 0.05 * o.durationS * 1000)
+        profiles.push({ thread: thread === 0 ? 'main thread' : `worker thread ${thread}`, summary });
     }
     if (profiles.length === 0) log('bench: the profiled server wrote no .cpuprofile (did it exit cleanly on SIGTERM?)');
   }
@@ -259,14 +300,23 @@ async function run(o: Options): Promise<void> {
       copilot.some((r) => r.anchoredMs.count)
         ? copilot
             .filter((r) => r.anchoredMs.count)
-            .map((r) => `${r.target ?? 'max'}/s ${f0(r.anchoredMs.p99)} ms${r.anchoredMs.p99 <= TARGET_ANCHOR_P99_MS && r.anchoredMs.missing === 0 ? ' met' : ' NOT met'}`)
+            .map(
+              (r) =>
+                `${r.target ?? 'max'}/s ${f0(r.anchoredMs.p99)} ms${r.anchoredMs.p99 <= TARGET_ANCHOR_P99_MS && r.anchoredMs.missing === 0 ? ' met' : ' NOT met'}`,
+            )
             .join(', ')
         : 'no decisions anchored'
     }.`,
     `Max sustainable paced rate meeting the latency target: ${maxSustainable ?? 'none of the steps'}${maxSustainable ? ' signals/s' : ''}.`,
     `Max accepted rate: copilot ${f0(maxOf('copilot'))}/s${o.bare ? `, bare echo ${f0(maxOf('bare'))}/s, copilot/bare ${ratio === null ? '-' : ratio.toFixed(2)}` : ''}.`,
   ];
-  for (const p of profiles) out.push('', `### CPU profile of the copilot at ${profileRate ?? 'max'} signals/s: ${p.thread}`, '', formatProfile(p.summary, `the server's ${p.thread}`));
+  for (const p of profiles)
+    out.push(
+      '',
+      `### CPU profile of the copilot at ${profileRate ?? 'max'} signals/s: ${p.thread}`,
+      '',
+      formatProfile(p.summary, `the server's ${p.thread}`),
+    );
   process.stdout.write(`${out.join('\n')}\n`);
 
   const dir = join(ROOT, 'bench-results');
@@ -279,7 +329,12 @@ async function run(o: Options): Promise<void> {
     options: o,
     stations: stations.length,
     steps: rows,
-    summary: { targetMet: at2000?.meetsTarget ?? null, maxSustainable, maxAccepted: { copilot: maxOf('copilot'), bare: o.bare ? maxOf('bare') : null }, ratio },
+    summary: {
+      targetMet: at2000?.meetsTarget ?? null,
+      maxSustainable,
+      maxAccepted: { copilot: maxOf('copilot'), bare: o.bare ? maxOf('bare') : null },
+      ratio,
+    },
     profile: o.profile ? { rate: profileRate, threads: profiles } : null,
   };
   await writeFile(file, `${JSON.stringify(result, null, 2)}\n`);

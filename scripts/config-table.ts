@@ -68,7 +68,9 @@ function main(argv: string[]): number {
   if (mode === '--check') {
     const { current, differences } = checkConfigTable(readFileSync(README_PATH, 'utf8'));
     if (current) return 0;
-    console.error(`README.md's configuration table differs from config/index.ts (run npm run docs:config -- --write):\n${differences.join('\n')}`);
+    console.error(
+      `README.md's configuration table differs from config/index.ts (run npm run docs:config -- --write):\n${differences.join('\n')}`,
+    );
     return 1;
   }
   if (mode === '--write') {

@@ -16,22 +16,38 @@ export interface DeployEnv {
 
 export class DeployConfigError extends Error {}
 
-const address = Joi.string().pattern(/^0x[0-9a-fA-F]{40}$/).messages({ 'string.pattern.base': '{{#label}} must be a 0x-prefixed 20-byte hex address' });
+const address = Joi.string()
+  .pattern(/^0x[0-9a-fA-F]{40}$/)
+  .messages({ 'string.pattern.base': '{{#label}} must be a 0x-prefixed 20-byte hex address' });
 const schema = Joi.object({
-  CHAIN_RPC_URL: Joi.string().uri({ scheme: ['http', 'https'] }).allow('').default('').messages({ 'string.uriCustomScheme': '{{#label}} must be an http(s) URL' }),
-  ANCHOR_PRIVATE_KEY: Joi.string().pattern(/^0x[0-9a-fA-F]{64}$/).allow('').default('').messages({ 'string.pattern.base': '{{#label}} must be a 0x-prefixed 32-byte hex key' }),
+  CHAIN_RPC_URL: Joi.string()
+    .uri({ scheme: ['http', 'https'] })
+    .allow('')
+    .default('')
+    .messages({ 'string.uriCustomScheme': '{{#label}} must be an http(s) URL' }),
+  ANCHOR_PRIVATE_KEY: Joi.string()
+    .pattern(/^0x[0-9a-fA-F]{64}$/)
+    .allow('')
+    .default('')
+    .messages({ 'string.pattern.base': '{{#label}} must be a 0x-prefixed 32-byte hex key' }),
   AUDIT_ADMIN_ADDRESS: address.allow('').default(''),
   AUDIT_ANCHORER_ADDRESS: address.allow('').default(''),
 });
 
 /** Reads the deploy variables; throws DeployConfigError naming each bad one. Never echoes the key. */
 export function parseDeployEnv(env: NodeJS.ProcessEnv): DeployEnv {
-  const own = Object.fromEntries(Object.keys(schema.describe().keys).filter((k) => env[k] !== undefined).map((k) => [k, env[k]]));
+  const own = Object.fromEntries(
+    Object.keys(schema.describe().keys)
+      .filter((k) => env[k] !== undefined)
+      .map((k) => [k, env[k]]),
+  );
   const { error, value } = schema.validate(own, { abortEarly: false, errors: { wrap: { label: false } } });
   const problems = (error?.details ?? []).map((d) => `  ${String(d.path[0])}: ${d.message.replace(/^\S+ /, '')}`);
   if (!error) {
-    if (value.CHAIN_RPC_URL !== '' && value.ANCHOR_PRIVATE_KEY === '') problems.push('  ANCHOR_PRIVATE_KEY: is required when CHAIN_RPC_URL is set');
-    if (value.CHAIN_RPC_URL === '' && value.ANCHOR_PRIVATE_KEY !== '') problems.push('  CHAIN_RPC_URL: is required when ANCHOR_PRIVATE_KEY is set');
+    if (value.CHAIN_RPC_URL !== '' && value.ANCHOR_PRIVATE_KEY === '')
+      problems.push('  ANCHOR_PRIVATE_KEY: is required when CHAIN_RPC_URL is set');
+    if (value.CHAIN_RPC_URL === '' && value.ANCHOR_PRIVATE_KEY !== '')
+      problems.push('  CHAIN_RPC_URL: is required when ANCHOR_PRIVATE_KEY is set');
   }
   if (problems.length > 0) throw new DeployConfigError(`invalid deploy configuration:\n${problems.join('\n')}`);
   const orNull = (s: string) => (s === '' ? null : s);
@@ -65,7 +81,11 @@ async function signerFor(env: DeployEnv): Promise<{ signer: Signer; network: str
   if (env.rpcUrl !== null && env.privateKey !== null) {
     const chainId = await chainIdOf(env.rpcUrl);
     const provider = new JsonRpcProvider(env.rpcUrl, Network.from(chainId), { staticNetwork: true });
-    return { signer: new Wallet(env.privateKey, provider), network: `${env.rpcUrl} (chain ${chainId})`, close: async () => provider.destroy() };
+    return {
+      signer: new Wallet(env.privateKey, provider),
+      network: `${env.rpcUrl} (chain ${chainId})`,
+      close: async () => provider.destroy(),
+    };
   }
   const hre = (await import('hardhat')).default;
   const [signer] = await hre.ethers.getSigners();

@@ -11,7 +11,16 @@ import { stationWaitMin } from '../agents/predictors/wait.js';
 import type { StationState } from '../eventBus/types.js';
 import { applySignal, initialState } from '../services/pipeline/index.js';
 import { createSimulation, isScenarioName, SCENARIOS, type GroundTruth, type ScenarioName } from '../simulator/index.js';
-import { scoreFailures, scoreStockouts, scoreWaits, type AlarmEpisode, type FailureScore, type StockoutPrediction, type StockoutScore, type WaitScore } from '../simulator/score.js';
+import {
+  scoreFailures,
+  scoreStockouts,
+  scoreWaits,
+  type AlarmEpisode,
+  type FailureScore,
+  type StockoutPrediction,
+  type StockoutScore,
+  type WaitScore,
+} from '../simulator/score.js';
 import { numberFlag } from './cli.js';
 
 const USAGE = `usage: npm run evaluate -- [--stations N] [--duration MIN] [--seeds 1,2,3] [--scenarios a,b] [--out FILE]`;
@@ -41,7 +50,18 @@ function evaluateScenario(scenario: ScenarioName, seeds: number[], stations: num
   const failures: GroundTruth['failures'] = [];
   const alarms: AlarmEpisode[] = [];
   const stockPreds: StockoutPrediction[] = [];
-  const pooled: GroundTruth = { seed: 0, scenario, start: '', durationMin, stationIds: [], failures: [], transientFaults: [], stockouts: [], waits: [], counts: { signals: 0, arrivals: 0, swaps: 0 } };
+  const pooled: GroundTruth = {
+    seed: 0,
+    scenario,
+    start: '',
+    durationMin,
+    stationIds: [],
+    failures: [],
+    transientFaults: [],
+    stockouts: [],
+    waits: [],
+    counts: { signals: 0, arrivals: 0, swaps: 0 },
+  };
   const waitBefore = new Map<string, number>();
   const waitAfter = new Map<string, number>();
   let signals = 0;
@@ -57,10 +77,12 @@ function evaluateScenario(scenario: ScenarioName, seeds: number[], stations: num
       signals += 1;
       const state = states.get(signal.stationId);
       if (!state) throw new Error(`signal for unknown station ${signal.stationId}`);
-      if (signal.type === 'arrival' && signal.payload.vehicleId) waitBefore.set(`${seed}/${signal.payload.vehicleId}`, stationWaitMin(state));
+      if (signal.type === 'arrival' && signal.payload.vehicleId)
+        waitBefore.set(`${seed}/${signal.payload.vehicleId}`, stationWaitMin(state));
       applySignal(state, signal);
       const ms = Date.parse(signal.ts);
-      if (signal.type === 'arrival' && signal.payload.vehicleId) waitAfter.set(`${seed}/${signal.payload.vehicleId}`, stationWaitMin(state));
+      if (signal.type === 'arrival' && signal.payload.vehicleId)
+        waitAfter.set(`${seed}/${signal.payload.vehicleId}`, stationWaitMin(state));
 
       if (signal.type === 'charger_temp' || signal.type === 'charger_status') {
         const charger = state.chargers[signal.payload.chargerId];
@@ -74,7 +96,14 @@ function evaluateScenario(scenario: ScenarioName, seeds: number[], stations: num
         const down = charger.status === 'offline' || failed.has(key);
         const risk = down
           ? 0
-          : failureRisk({ charger, now: signal.ts, tempLimitC: mech.tempLimitC, faultWindowMin: mech.faultWindowMin, repeatedFaults: mech.repeatedFaults, criticalErrorCodes: mech.criticalErrorCodes }).score;
+          : failureRisk({
+              charger,
+              now: signal.ts,
+              tempLimitC: mech.tempLimitC,
+              faultWindowMin: mech.faultWindowMin,
+              repeatedFaults: mech.repeatedFaults,
+              criticalErrorCodes: mech.criticalErrorCodes,
+            }).score;
         const episode = open.get(key);
         if (risk >= mech.riskMaintenance && !episode && !down) {
           // Risk hovering at the threshold flickers with sensor noise; one alarm re-raised soon after is the same alarm.
@@ -112,7 +141,11 @@ function evaluateScenario(scenario: ScenarioName, seeds: number[], stations: num
     scenario,
     seeds,
     signals,
-    failure: scoreFailures(failures, alarms, { lookbackMin: FAILURE_LOOKBACK_MIN, horizonMin: FAILURE_HORIZON_MIN, minLeadMin: MIN_LEAD_MIN }),
+    failure: scoreFailures(failures, alarms, {
+      lookbackMin: FAILURE_LOOKBACK_MIN,
+      horizonMin: FAILURE_HORIZON_MIN,
+      minLeadMin: MIN_LEAD_MIN,
+    }),
     stockout: scoreStockouts(pooled, stockPreds, { horizonMin: STOCKOUT_HORIZON_MIN, capMin: 240, buckets: [15, 30, 60, 120] }),
     wait: scoreWaits(pooled, waitBefore),
     waitAfterArrival: scoreWaits(pooled, waitAfter),
@@ -179,7 +212,10 @@ function render(reports: ScenarioReport[]): string {
 }
 
 function listFlag(name: string, raw: string): string[] {
-  const items = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  const items = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (items.length === 0) throw new Error(`--${name} must be a comma-separated list, got "${raw}"`);
   return items;
 }

@@ -88,8 +88,10 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
     throw new UsageError((err as Error).message);
   }
   if (values.help) return 'help';
-  if (!isScenarioName(values.scenario)) throw new UsageError(`--scenario must be one of ${Object.keys(SCENARIOS).join(', ')}, got "${values.scenario}"`);
-  if (values.transport !== 'rest' && values.transport !== 'socket') throw new UsageError(`--transport must be rest or socket, got "${values.transport}"`);
+  if (!isScenarioName(values.scenario))
+    throw new UsageError(`--scenario must be one of ${Object.keys(SCENARIOS).join(', ')}, got "${values.scenario}"`);
+  if (values.transport !== 'rest' && values.transport !== 'socket')
+    throw new UsageError(`--transport must be rest or socket, got "${values.transport}"`);
   let url: URL;
   try {
     url = new URL(values.url);
@@ -100,7 +102,8 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
   if (Number.isNaN(Date.parse(values.start))) throw new UsageError(`--start must be an ISO 8601 time, got "${values.start}"`);
   const email = orNone(values.email ?? env.COPILOT_EMAIL);
   const password = orNone(values.password ?? env.COPILOT_PASSWORD);
-  if ((email === undefined) !== (password === undefined)) throw new UsageError('--email and --password go together (or COPILOT_EMAIL and COPILOT_PASSWORD)');
+  if ((email === undefined) !== (password === undefined))
+    throw new UsageError('--email and --password go together (or COPILOT_EMAIL and COPILOT_PASSWORD)');
   return {
     url: values.url.replace(/\/+$/, ''),
     stations: numberFlag('stations', values.stations, 1, 1000, true),
@@ -145,19 +148,26 @@ function progressReporter(opts: CliOptions): { update(p: Progress): void; stop()
       update: (p) => {
         if (p.simSeconds >= (p.totalSimSeconds * nextTenth) / 10) {
           nextTenth = Math.floor((p.simSeconds * 10) / p.totalSimSeconds) + 1;
-          console.error(`sim ${Math.round(p.simSeconds / 60)}/${totalMin} min | sent ${p.sent} | accepted ${p.accepted} | dup ${p.duplicates} | rejected ${p.rejected}`);
+          console.error(
+            `sim ${Math.round(p.simSeconds / 60)}/${totalMin} min | sent ${p.sent} | accepted ${p.accepted} | dup ${p.duplicates} | rejected ${p.rejected}`,
+          );
         }
       },
       stop: () => undefined,
     };
   }
   const bar = new cliProgress.SingleBar(
-    { format: 'sim {bar} {value}/{total} min | sent {sent} | accepted {accepted} | dup {duplicates} | rejected {rejected} | {eta_formatted} left', hideCursor: true },
+    {
+      format:
+        'sim {bar} {value}/{total} min | sent {sent} | accepted {accepted} | dup {duplicates} | rejected {rejected} | {eta_formatted} left',
+      hideCursor: true,
+    },
     cliProgress.Presets.shades_classic,
   );
   bar.start(totalMin, 0, { sent: 0, accepted: 0, duplicates: 0, rejected: 0 });
   return {
-    update: (p) => bar.update(Math.floor(p.simSeconds / 60), { sent: p.sent, accepted: p.accepted, duplicates: p.duplicates, rejected: p.rejected }),
+    update: (p) =>
+      bar.update(Math.floor(p.simSeconds / 60), { sent: p.sent, accepted: p.accepted, duplicates: p.duplicates, rejected: p.rejected }),
     stop: () => bar.stop(),
   };
 }

@@ -15,7 +15,8 @@ export { canonicalJson, contentHash, leafHash, loadKeccak, walkProof, hashPair }
 export { parseProofDocument, parseProofJson } from './verify/document.js';
 export { InputError };
 
-const USAGE = 'usage: npm run verify -- <proof.json | http(s) URL of /api/audit/decisions/:id/proof> --rpc <url> --contract <address> [--token <jwt>] [--timeout <seconds>]';
+const USAGE =
+  'usage: npm run verify -- <proof.json | http(s) URL of /api/audit/decisions/:id/proof> --rpc <url> --contract <address> [--token <jwt>] [--timeout <seconds>]';
 
 export interface VerifyOptions {
   source: string;
@@ -34,7 +35,13 @@ export function parseVerifyArgs(argv: string[], env: NodeJS.ProcessEnv = {}): Ve
     ({ values, positionals } = parseArgs({
       args: argv,
       allowPositionals: true,
-      options: { rpc: { type: 'string' }, contract: { type: 'string' }, token: { type: 'string' }, timeout: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: {
+        rpc: { type: 'string' },
+        contract: { type: 'string' },
+        token: { type: 'string' },
+        timeout: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
     }));
   } catch (err) {
     throw new UsageError(`${(err as Error).message}\n${USAGE}`);
@@ -62,7 +69,13 @@ interface Item {
 }
 
 /** The checks that need no chain: hash, leaf and proof, from the values alone. */
-export function offlineChecks(kind: LeafKind, refId: string, value: unknown, claimedHash: string, claim: AnchorClaim): { checks: Check[]; leaf: string | null } {
+export function offlineChecks(
+  kind: LeafKind,
+  refId: string,
+  value: unknown,
+  claimedHash: string,
+  claim: AnchorClaim,
+): { checks: Check[]; leaf: string | null } {
   const checks: Check[] = [];
   let hash: string;
   try {
@@ -73,13 +86,18 @@ export function offlineChecks(kind: LeafKind, refId: string, value: unknown, cla
   checks.push(
     hash === claimedHash
       ? pass(`${kind}.hash`, `sha256(JCS(${kind})) = ${hash}, as the document says`)
-      : fail(`${kind}.hash`, `sha256(JCS(${kind})) = ${hash}, the document says ${claimedHash}: the ${kind} was altered or its hash is wrong`),
+      : fail(
+          `${kind}.hash`,
+          `sha256(JCS(${kind})) = ${hash}, the document says ${claimedHash}: the ${kind} was altered or its hash is wrong`,
+        ),
   );
   const leaf = leafHash(kind, refId, hash);
   checks.push(info(`${kind}.leaf`, `${leaf} derived from ("${kind}", "${refId}", 0x${hash.slice(0, 16)}...)`));
   const [k, id, h] = claim.leafValue;
   if ((claim.leaf !== null && claim.leaf !== leaf) || k !== kind || id !== refId || h.toLowerCase() !== `0x${hash}`) {
-    checks.push(info(`${kind}.leaf`, `the document's leaf ${claim.leaf} (leafValue ${JSON.stringify(claim.leafValue)}) differs; it is not used`));
+    checks.push(
+      info(`${kind}.leaf`, `the document's leaf ${claim.leaf} (leafValue ${JSON.stringify(claim.leafValue)}) differs; it is not used`),
+    );
   }
   if (claim.root === null) {
     checks.push(fail(`${kind}.proof`, 'the document has no root: the record is not anchored yet'));
@@ -98,8 +116,24 @@ function itemsOf(doc: ProofDocument): Item[] {
   const items: Item[] = [{ kind: 'decision', refId: doc.decision.id, value: doc.decision, claimedHash: doc.hash, claim: doc, leaf: null }];
   // Derived from the decision's id, not the explanation's own decisionId: an explanation moved
   // from another decision must not verify here.
-  if (doc.explanation !== null) items.push({ kind: 'explanation', refId: doc.decision.id, value: doc.explanation.value, claimedHash: doc.explanation.hash, claim: doc.explanation, leaf: null });
-  if (doc.approval) items.push({ kind: 'approval', refId: doc.decision.id, value: doc.approval.value, claimedHash: doc.approval.hash, claim: doc.approval, leaf: null });
+  if (doc.explanation !== null)
+    items.push({
+      kind: 'explanation',
+      refId: doc.decision.id,
+      value: doc.explanation.value,
+      claimedHash: doc.explanation.hash,
+      claim: doc.explanation,
+      leaf: null,
+    });
+  if (doc.approval)
+    items.push({
+      kind: 'approval',
+      refId: doc.decision.id,
+      value: doc.approval.value,
+      claimedHash: doc.approval.hash,
+      claim: doc.approval,
+      leaf: null,
+    });
   return items;
 }
 
@@ -113,7 +147,9 @@ export async function verifyDocument(doc: ProofDocument, opts: VerifyOptions, pr
   };
   const d = doc.decision;
   const about = [d.stationId, d.status, d.ts].filter((v) => typeof v === 'string').join(', ');
-  print(`decision ${d.id}${about ? ` (${about})` : ''}; anchor status ${doc.anchor.status}${doc.anchor.reason ? ` (${doc.anchor.reason})` : ''}`);
+  print(
+    `decision ${d.id}${about ? ` (${about})` : ''}; anchor status ${doc.anchor.status}${doc.anchor.reason ? ` (${doc.anchor.reason})` : ''}`,
+  );
   const items = itemsOf(doc);
   for (const item of items) {
     if (item.kind === 'decision') {
@@ -123,7 +159,8 @@ export async function verifyDocument(doc: ProofDocument, opts: VerifyOptions, pr
       } catch {
         // offlineChecks reports it.
       }
-      if (ours !== null && ours !== doc.canonical) emit([info('decision.canonical', "the document's canonical text differs from JCS(decision) as recomputed here")]);
+      if (ours !== null && ours !== doc.canonical)
+        emit([info('decision.canonical', "the document's canonical text differs from JCS(decision) as recomputed here")]);
     } else if (item.kind === 'explanation' && doc.explanation !== null && doc.explanation.value.decisionId !== d.id) {
       emit([fail('explanation.decision', `the explanation is for ${doc.explanation.value.decisionId}, not ${d.id}`)]);
     } else if (item.kind === 'approval' && doc.approval) {
@@ -137,7 +174,11 @@ export async function verifyDocument(doc: ProofDocument, opts: VerifyOptions, pr
         } catch {
           // the decision's own hash check reports it
         }
-        emit([ours === a.decisionHash ? pass('approval.decision', `${a.outcome} by ${a.by} at ${a.at}, for exactly this decision`) : fail('approval.decision', `the approval names decision hash ${a.decisionHash}, this decision hashes to ${ours}`)]);
+        emit([
+          ours === a.decisionHash
+            ? pass('approval.decision', `${a.outcome} by ${a.by} at ${a.at}, for exactly this decision`)
+            : fail('approval.decision', `the approval names decision hash ${a.decisionHash}, this decision hashes to ${ours}`),
+        ]);
       }
     }
     const { checks, leaf } = offlineChecks(item.kind, item.refId, item.value, item.claimedHash, item.claim);
@@ -155,7 +196,16 @@ export async function verifyDocument(doc: ProofDocument, opts: VerifyOptions, pr
     }
     for (const item of items) {
       if (item.leaf === null || item.claim.root === null) continue;
-      emit(await anchorChecks(chain, { label: item.kind, root: item.claim.root, leaf: item.leaf, proof: item.claim.proof, txHash: item.claim.txHash, blockNumber: item.claim.blockNumber }));
+      emit(
+        await anchorChecks(chain, {
+          label: item.kind,
+          root: item.claim.root,
+          leaf: item.leaf,
+          proof: item.claim.proof,
+          txHash: item.claim.txHash,
+          blockNumber: item.claim.blockNumber,
+        }),
+      );
     }
   } finally {
     chain.provider.destroy();

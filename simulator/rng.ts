@@ -84,14 +84,18 @@ export class IdFactory {
   private readonly key2: bigint;
 
   constructor(seed: number) {
-    this.key = mix64(BigInt(hash32(`ids:${seed}`)) << 32n | BigInt(seed >>> 0));
+    this.key = mix64((BigInt(hash32(`ids:${seed}`)) << 32n) | BigInt(seed >>> 0));
     this.key2 = mix64(this.key ^ 0x9e3779b97f4a7c15n);
   }
 
   next(): string {
     const n = this.counter++;
-    const a = mix64((n + this.key) & MASK64).toString(16).padStart(16, '0');
-    const b = mix64(BigInt(`0x${a}`) ^ this.key2).toString(16).padStart(16, '0');
+    const a = mix64((n + this.key) & MASK64)
+      .toString(16)
+      .padStart(16, '0');
+    const b = mix64(BigInt(`0x${a}`) ^ this.key2)
+      .toString(16)
+      .padStart(16, '0');
     // All 16 hex digits of `a` survive (positions 0-11, 13-15, 17), which keeps ids unique.
     const variant = ((parseInt(b[0] ?? '0', 16) & 0x3) | 0x8).toString(16);
     return `${a.slice(0, 8)}-${a.slice(8, 12)}-4${a.slice(12, 15)}-${variant}${a.slice(15, 16)}${b.slice(1, 3)}-${b.slice(3, 15)}`;

@@ -170,7 +170,16 @@ export function feedInProcess(opts: FeedOptions): () => Promise<void> {
   const loop = async () => {
     let start = Date.parse(opts.start ?? DEFAULT_START);
     for (let seed = opts.seed ?? 1; !abort.signal.aborted; seed++) {
-      await runSimulation({ stations: opts.stations, scenario, seed, start: new Date(start).toISOString(), durationMin: runMin, rate: opts.rate, send, abort: abort.signal });
+      await runSimulation({
+        stations: opts.stations,
+        scenario,
+        seed,
+        start: new Date(start).toISOString(),
+        durationMin: runMin,
+        rate: opts.rate,
+        send,
+        abort: abort.signal,
+      });
       start += runMin * 60_000;
     }
   };

@@ -61,7 +61,9 @@ export function scoreFailures(
   }
   let trueAlarms = 0;
   for (const a of alarms) {
-    const hit = failures.some((f) => f.chargerId === a.chargerId && Date.parse(f.ts) > a.startMs && Date.parse(f.ts) - a.startMs <= opts.horizonMin * MIN);
+    const hit = failures.some(
+      (f) => f.chargerId === a.chargerId && Date.parse(f.ts) > a.startMs && Date.parse(f.ts) - a.startMs <= opts.horizonMin * MIN,
+    );
     if (hit) trueAlarms += 1;
   }
   const n = failures.length;
@@ -108,7 +110,11 @@ export interface StockoutScore {
  * too close to the run's end to know the outcome within the horizon are left
  * out of precision/recall unless a stockout did follow.
  */
-export function scoreStockouts(truth: GroundTruth, preds: readonly StockoutPrediction[], opts: { horizonMin: number; capMin: number; buckets: number[] }): StockoutScore {
+export function scoreStockouts(
+  truth: GroundTruth,
+  preds: readonly StockoutPrediction[],
+  opts: { horizonMin: number; capMin: number; buckets: number[] },
+): StockoutScore {
   const endMs = Date.parse(truth.start) + truth.durationMin * MIN;
   const byStation = new Map<string, { startMs: number; endMs: number }[]>();
   for (const s of truth.stockouts) {
@@ -141,7 +147,11 @@ export function scoreStockouts(truth: GroundTruth, preds: readonly StockoutPredi
   }
   return {
     points,
-    etaMae: opts.buckets.map((withinMin, i) => ({ withinMin, n: errors[i]?.length ?? 0, maeMin: errors[i]?.length ? mean(errors[i] ?? []) : null })),
+    etaMae: opts.buckets.map((withinMin, i) => ({
+      withinMin,
+      n: errors[i]?.length ?? 0,
+      maeMin: errors[i]?.length ? mean(errors[i] ?? []) : null,
+    })),
     capMin: opts.capMin,
     horizonMin: opts.horizonMin,
     ...cm,
@@ -173,7 +183,8 @@ export function scoreWaits(truth: GroundTruth, predicted: ReadonlyMap<string, nu
     }
     pairs.push([p, w.waitMin]);
   }
-  if (pairs.length === 0) return { vehicles: 0, reneged, meanTrueMin: null, meanPredictedMin: null, maeMin: null, zeroBaselineMaeMin: null };
+  if (pairs.length === 0)
+    return { vehicles: 0, reneged, meanTrueMin: null, meanPredictedMin: null, maeMin: null, zeroBaselineMaeMin: null };
   return {
     vehicles: pairs.length,
     reneged,

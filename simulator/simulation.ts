@@ -46,7 +46,8 @@ export function createSimulation(opts: SimulationOptions): Simulation {
   const startMs = Date.parse(start);
   if (!Number.isFinite(startMs)) throw new Error(`start is not an ISO 8601 time: ${start}`);
   const given = Array.isArray(opts.stations) ? opts.stations : null;
-  if (given ? given.length === 0 : !Number.isInteger(opts.stations) || (opts.stations as number) < 1) throw new Error('stations must be a positive integer or a non-empty list');
+  if (given ? given.length === 0 : !Number.isInteger(opts.stations) || (opts.stations as number) < 1)
+    throw new Error('stations must be a positive integer or a non-empty list');
   if (!(opts.durationMin > 0)) throw new Error('durationMin must be positive');
   const scenario = SCENARIOS[opts.scenario];
   if (!scenario) throw new Error(`unknown scenario: ${opts.scenario}`);

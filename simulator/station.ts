@@ -121,7 +121,10 @@ export class StationSim implements ChargerHost {
   /** Arrivals per hour on an ordinary day: morning and evening peaks, a quiet night. */
   arrivalsPerHour(hour: number, runMin: number): number {
     const curve =
-      0.2 + 0.95 * Math.exp(-(((hour - 8.25) / 1.3) ** 2)) + 1.0 * Math.exp(-(((hour - 17.75) / 1.6) ** 2)) + 0.35 * Math.exp(-(((hour - 13) / 2) ** 2));
+      0.2 +
+      0.95 * Math.exp(-(((hour - 8.25) / 1.3) ** 2)) +
+      1.0 * Math.exp(-(((hour - 17.75) / 1.6) ** 2)) +
+      0.35 * Math.exp(-(((hour - 13) / 2) ** 2));
     // Scaled to what the chargers can refill at full power, so a normal peak roughly balances supply.
     return this.reg.capacity.chargers * 1.1 * curve * this.scenario.arrivalSurge(runMin);
   }
@@ -247,7 +250,10 @@ export class StationSim implements ChargerHost {
   }
 
   statusChanged(ch: Charger): void {
-    this.emit('charger_status', ch.errorCode ? { chargerId: ch.id, status: ch.status, errorCode: ch.errorCode } : { chargerId: ch.id, status: ch.status });
+    this.emit(
+      'charger_status',
+      ch.errorCode ? { chargerId: ch.id, status: ch.status, errorCode: ch.errorCode } : { chargerId: ch.id, status: ch.status },
+    );
   }
 
   failed(ch: Charger, cause: 'overheat' | 'wear', errorCode: string): void {

@@ -30,11 +30,17 @@ export function requireSocketUser(s: Identity, ...roles: Role[]) {
     userOf(socket, s).then(
       (user) => {
         if (!user) return refuse(next, 'AUTH_REQUIRED', 'connect with auth: { token: <access token> }');
-        if (user.role !== 'admin' && !roles.includes(user.role)) return refuse(next, 'FORBIDDEN', `this namespace needs the ${roles.join(' or ')} role`);
+        if (user.role !== 'admin' && !roles.includes(user.role))
+          return refuse(next, 'FORBIDDEN', `this namespace needs the ${roles.join(' or ')} role`);
         socket.data.user = user;
         next();
       },
-      (err: unknown) => refuse(next, err instanceof AppError ? err.code : 'INVALID_TOKEN', err instanceof AppError ? err.message : 'the access token is not valid'),
+      (err: unknown) =>
+        refuse(
+          next,
+          err instanceof AppError ? err.code : 'INVALID_TOKEN',
+          err instanceof AppError ? err.message : 'the access token is not valid',
+        ),
     );
   };
 }
@@ -49,7 +55,8 @@ export function requireIngestActor(s: Identity, gate: SignalGate) {
         socket.data.actor = actor;
         next();
       },
-      (err: unknown) => refuse(next, err instanceof AppError ? err.code : 'INVALID_TOKEN', err instanceof AppError ? err.message : 'credentials not valid'),
+      (err: unknown) =>
+        refuse(next, err instanceof AppError ? err.code : 'INVALID_TOKEN', err instanceof AppError ? err.message : 'credentials not valid'),
     );
   };
 }

@@ -43,7 +43,9 @@ export function attachChat(ns: Namespace, { identity, chat, chatPerUser, onError
       busy = true;
       chatPerUser
         .consume(`user:${user.id}`)
-        .then(() => chat.ask(value as ChatInput, (text, conversationId) => socket.emit('chat:delta', { text, conversationId }), user.stationScope))
+        .then(() =>
+          chat.ask(value as ChatInput, (text, conversationId) => socket.emit('chat:delta', { text, conversationId }), user.stationScope),
+        )
         .then((answer) => {
           socket.emit('chat:done', answer);
           ack({ ok: true, conversationId: answer.conversationId });

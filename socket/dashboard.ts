@@ -66,7 +66,14 @@ export function attachDashboard(ns: Namespace, s: DashboardDeps): void {
       }
       const { error, value } = subscribeSchema.validate(payload);
       if (error) {
-        ack({ ok: false, error: { code: 'VALIDATION_FAILED', message: error.message, details: [{ field: error.details[0].path.join('.') || 'stationIds' }] } });
+        ack({
+          ok: false,
+          error: {
+            code: 'VALIDATION_FAILED',
+            message: error.message,
+            details: [{ field: error.details[0].path.join('.') || 'stationIds' }],
+          },
+        });
         return;
       }
       const ids: string[] | '*' = value.stationIds;
@@ -74,7 +81,10 @@ export function attachDashboard(ns: Namespace, s: DashboardDeps): void {
         // Out of scope reads as unknown: ids cannot be probed.
         const unknown = ids.filter((id) => !s.stations.has(id) || !inScope(user, id));
         if (unknown.length) {
-          ack({ ok: false, error: { code: 'UNKNOWN_STATION', message: `unknown stations: ${unknown.join(', ')}`, details: [{ field: 'stationIds' }] } });
+          ack({
+            ok: false,
+            error: { code: 'UNKNOWN_STATION', message: `unknown stations: ${unknown.join(', ')}`, details: [{ field: 'stationIds' }] },
+          });
           return;
         }
       }
@@ -89,12 +99,20 @@ export function attachDashboard(ns: Namespace, s: DashboardDeps): void {
   });
 
   // Building and encoding a payload per signal is hot-path work: skip it when nobody is watching.
-  const watched = (stationId: string) => (ns.adapter.rooms.get(ALL_ROOM)?.size ?? 0) > 0 || (ns.adapter.rooms.get(room(stationId))?.size ?? 0) > 0;
+  const watched = (stationId: string) =>
+    (ns.adapter.rooms.get(ALL_ROOM)?.size ?? 0) > 0 || (ns.adapter.rooms.get(room(stationId))?.size ?? 0) > 0;
 
-  const on = <E extends BusEventName>(event: E, handler: (payload: ArgOf<E>) => void) => listen(s.bus, event, 'socket.dashboard', handler, s.report);
+  const on = <E extends BusEventName>(event: E, handler: (payload: ArgOf<E>) => void) =>
+    listen(s.bus, event, 'socket.dashboard', handler, s.report);
   on('station.updated', ({ state, signalId }) => {
     if (!watched(state.id)) return;
-    ns.to([room(state.id), ALL_ROOM]).emit('station:updated', { id: state.id, stationId: state.id, signalId, version: state.version, station: stationSummary(state, s.stations.predictedWait(state)) });
+    ns.to([room(state.id), ALL_ROOM]).emit('station:updated', {
+      id: state.id,
+      stationId: state.id,
+      signalId,
+      version: state.version,
+      station: stationSummary(state, s.stations.predictedWait(state)),
+    });
   });
   on('decision.logged', ({ record }) => {
     if (!watched(record.stationId)) return;
@@ -103,11 +121,30 @@ export function attachDashboard(ns: Namespace, s: DashboardDeps): void {
   on('decision.anchored', ({ id, stationId, anchor }) => {
     if (!watched(stationId)) return;
     const { status, reason, batch, root, txHash, blockNumber, chainId, contract } = anchor;
-    ns.to([room(stationId), ALL_ROOM]).emit('decision:anchored', { id, stationId, status, reason, batchId: batch, root, txHash, blockNumber, chainId, contract });
+    ns.to([room(stationId), ALL_ROOM]).emit('decision:anchored', {
+      id,
+      stationId,
+      status,
+      reason,
+      batchId: batch,
+      root,
+      txHash,
+      blockNumber,
+      chainId,
+      contract,
+    });
   });
   on('decision.approved', ({ id, stationId, approval }) => {
     if (!watched(stationId)) return;
-    ns.to([room(stationId), ALL_ROOM]).emit('decision:approved', { id, stationId, outcome: approval.outcome, by: approval.by, note: approval.note, at: approval.at, hash: approval.hash });
+    ns.to([room(stationId), ALL_ROOM]).emit('decision:approved', {
+      id,
+      stationId,
+      outcome: approval.outcome,
+      by: approval.by,
+      note: approval.note,
+      at: approval.at,
+      hash: approval.hash,
+    });
   });
   on('decision.explained', (e) => {
     if (!watched(e.stationId)) return;

@@ -5,7 +5,6 @@ import { MAX_BATCH_SIGNALS } from '../services/pipeline/index.js';
 import { AppError, protoKeyRefusal } from '../services/platform/index.js';
 import { requireIngestActor } from './auth.js';
 
-
 type Ack = (answer: unknown) => void;
 
 function ackOf(fn: unknown): Ack {
@@ -34,10 +33,12 @@ export function attachIngest(ns: Namespace, { identity, gate, onError }: IngestD
       const refused = protoKeyRefusal(payload);
       if (refused) return ack(refused);
       const receivedAt = performance.now();
-      gate.ingest(actor, [payload], receivedAt)
+      gate
+        .ingest(actor, [payload], receivedAt)
         .then((r) => {
           const one = r.results[0];
-          if (one.status === 'rejected') ack({ ok: false, error: { code: one.error.code, message: one.error.message, details: [{ field: one.error.field }] } });
+          if (one.status === 'rejected')
+            ack({ ok: false, error: { code: one.error.code, message: one.error.message, details: [{ field: one.error.field }] } });
           else ack({ ok: true, id: one.id, duplicate: one.status === 'duplicate' });
         })
         .catch((err: unknown) => failed(ack, err, 'signal'));
@@ -48,14 +49,25 @@ export function attachIngest(ns: Namespace, { identity, gate, onError }: IngestD
       if (refused) return ack(refused);
       const list = (payload as { signals?: unknown } | null)?.signals;
       if (!Array.isArray(list) || list.length === 0) {
-        ack({ ok: false, error: { code: 'VALIDATION_FAILED', message: '"signals" must be a non-empty array', details: [{ field: 'signals' }] } });
+        ack({
+          ok: false,
+          error: { code: 'VALIDATION_FAILED', message: '"signals" must be a non-empty array', details: [{ field: 'signals' }] },
+        });
         return;
       }
       if (list.length > MAX_BATCH_SIGNALS) {
-        ack({ ok: false, error: { code: 'BATCH_TOO_LARGE', message: `"signals" holds ${list.length} signals; the limit is ${MAX_BATCH_SIGNALS}`, details: [{ field: 'signals' }] } });
+        ack({
+          ok: false,
+          error: {
+            code: 'BATCH_TOO_LARGE',
+            message: `"signals" holds ${list.length} signals; the limit is ${MAX_BATCH_SIGNALS}`,
+            details: [{ field: 'signals' }],
+          },
+        });
         return;
       }
-      gate.ingest(actor, list, performance.now())
+      gate
+        .ingest(actor, list, performance.now())
         .then((r) => ack({ ok: true, ...r }))
         .catch((err: unknown) => failed(ack, err, 'signals'));
     });

@@ -40,9 +40,7 @@ export function faultsWithin(faults: readonly ChargerFault[], now: string, windo
 /** Least-squares slope of temperature over time, degrees C per minute; 0 with fewer than two readings. */
 export function tempTrendCPerMin(temps: readonly { ts: string; tempC: number }[], now: string, windowMin = TREND_WINDOW_MIN): number {
   const end = Date.parse(now);
-  const pts = temps
-    .map((t) => ({ x: (Date.parse(t.ts) - end) / 60_000, y: t.tempC }))
-    .filter((p) => p.x >= -windowMin && p.x <= 0);
+  const pts = temps.map((t) => ({ x: (Date.parse(t.ts) - end) / 60_000, y: t.tempC })).filter((p) => p.x >= -windowMin && p.x <= 0);
   if (pts.length < 2) return 0;
   const mx = pts.reduce((s, p) => s + p.x, 0) / pts.length;
   const my = pts.reduce((s, p) => s + p.y, 0) / pts.length;

@@ -90,9 +90,14 @@ export const adminEnv = (a: Admin): Record<string, string> => ({ ADMIN_EMAIL: a.
 
 /** An access token for `admin` (POST /api/auth/login). */
 export async function signIn(url: string, admin: Admin): Promise<string> {
-  const res = await fetch(`${url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(admin) });
+  const res = await fetch(`${url}/api/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(admin),
+  });
   const body = (await res.json().catch(() => null)) as { accessToken?: unknown } | null;
-  if (!res.ok || typeof body?.accessToken !== 'string') throw new Error(`login as ${admin.email} answered ${res.status}: ${JSON.stringify(body)}`);
+  if (!res.ok || typeof body?.accessToken !== 'string')
+    throw new Error(`login as ${admin.email} answered ${res.status}: ${JSON.stringify(body)}`);
   return body.accessToken;
 }
 

@@ -95,7 +95,14 @@ export async function summarizeProfile(file: string, root: string, windowUs?: [n
       .sort((a, b) => b[1] - a[1])
       .slice(0, top)
       .map(([name, us]) => ({ name, ms: Math.round(us / 1000), pct: total ? (us / total) * 100 : 0 }));
-  return { totalMs: Math.round(total / 1000), busyMs: Math.round((total - idle) / 1000), idlePct: total ? (idle / total) * 100 : 0, functions: rows(fns), modules: rows(mods), inclusive: rows(incl) };
+  return {
+    totalMs: Math.round(total / 1000),
+    busyMs: Math.round((total - idle) / 1000),
+    idlePct: total ? (idle / total) * 100 : 0,
+    functions: rows(fns),
+    modules: rows(mods),
+    inclusive: rows(incl),
+  };
 }
 
 export function formatProfile(s: ProfileSummary, title = "the server's main thread"): string {
@@ -103,7 +110,11 @@ export function formatProfile(s: ProfileSummary, title = "the server's main thre
   const table = (title: string, rows: ProfileRow[]) =>
     rows.length === 0
       ? `No ${title} samples.`
-      : [`| ${title} | self ms | % of samples |`, '|---|---:|---:|', ...rows.map((r) => `| ${r.name} | ${r.ms} | ${r.pct.toFixed(1)} |`)].join('\n');
+      : [
+          `| ${title} | self ms | % of samples |`,
+          '|---|---:|---:|',
+          ...rows.map((r) => `| ${r.name} | ${r.ms} | ${r.pct.toFixed(1)} |`),
+        ].join('\n');
   return [
     `Profiled ${s.totalMs} ms of ${title}; idle ${s.idlePct.toFixed(1)} %.`,
     '',

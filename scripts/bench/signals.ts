@@ -67,7 +67,13 @@ export class SignalGenerator {
       pick -= w;
     }
     const hot = Math.random() < this.hotShare;
-    return { id: randomUUID(), stationId: station.id, type, ts: new Date(this.clocks[i]).toISOString(), payload: payloadFor(type, station, hot) };
+    return {
+      id: randomUUID(),
+      stationId: station.id,
+      type,
+      ts: new Date(this.clocks[i]).toISOString(),
+      payload: payloadFor(type, station, hot),
+    };
   }
 }
 

@@ -18,7 +18,8 @@ export interface Credentials {
   deviceKeys: Map<string, string>;
 }
 
-export const NEEDS_CREDENTIALS = 'the server needs credentials: pass --email/--password or --token (or set COPILOT_EMAIL/COPILOT_PASSWORD or COPILOT_TOKEN)';
+export const NEEDS_CREDENTIALS =
+  'the server needs credentials: pass --email/--password or --token (or set COPILOT_EMAIL/COPILOT_PASSWORD or COPILOT_TOKEN)';
 
 interface HttpAnswer {
   status: number;
@@ -68,7 +69,7 @@ function describe(body: unknown): string {
     if (e && typeof e === 'object' && 'message' in e) return String((e as { message: unknown }).message);
     return typeof e === 'string' ? e : JSON.stringify(e);
   }
-  return typeof body === 'string' ? body.slice(0, 200) : JSON.stringify(body)?.slice(0, 200) ?? '';
+  return typeof body === 'string' ? body.slice(0, 200) : (JSON.stringify(body)?.slice(0, 200) ?? '');
 }
 
 function apiUrl(base: string, path: string): string {
@@ -86,7 +87,10 @@ function refused(what: string, res: HttpAnswer, sent: 'nothing' | 'token' | 'dev
   const detail = `${what} answered ${res.status}${code ? ` ${code}` : ''}: ${describe(res.body)}`;
   if (sent === 'nothing') return new TransportError(`${NEEDS_CREDENTIALS} (${detail})`);
   if (res.status === 403) return new TransportError(`the signed-in account may not do this, ${needs} (${detail})`);
-  if (sent === 'device key') return new TransportError(`the server refused the device key (${detail}); pass --email/--password or --token, or drop the stale --keys file`);
+  if (sent === 'device key')
+    return new TransportError(
+      `the server refused the device key (${detail}); pass --email/--password or --token, or drop the stale --keys file`,
+    );
   return new TransportError(`the server refused the access token (${detail}); pass --email/--password or a fresh --token`);
 }
 
@@ -98,7 +102,8 @@ export interface Tokens {
 export async function login(baseUrl: string, email: string, password: string): Promise<Tokens> {
   const res = await request(apiUrl(baseUrl, '/auth/login'), { method: 'POST', body: { email, password } });
   const b = res.body as { accessToken?: unknown; refreshToken?: unknown } | null;
-  if (res.status !== 200 || typeof b?.accessToken !== 'string') throw new TransportError(`login as ${email} failed (${res.status}): ${describe(res.body)}`);
+  if (res.status !== 200 || typeof b?.accessToken !== 'string')
+    throw new TransportError(`login as ${email} failed (${res.status}): ${describe(res.body)}`);
   return { token: b.accessToken, refreshToken: typeof b.refreshToken === 'string' ? b.refreshToken : undefined };
 }
 
@@ -133,7 +138,12 @@ async function renew(baseUrl: string, creds: Credentials, stale: string): Promis
 }
 
 /** A request with the session's Bearer token (if any), renewed once when the server says it expired. */
-async function authed(baseUrl: string, creds: Credentials, url: string, init: { method: string; body?: unknown }): Promise<{ res: HttpAnswer; sent: 'nothing' | 'token' }> {
+async function authed(
+  baseUrl: string,
+  creds: Credentials,
+  url: string,
+  init: { method: string; body?: unknown },
+): Promise<{ res: HttpAnswer; sent: 'nothing' | 'token' }> {
   for (let renewed = false; ; renewed = true) {
     const token = creds.token;
     const res = await request(url, { ...init, headers: token ? { authorization: `Bearer ${token}` } : {} });
@@ -151,8 +161,10 @@ export function stationRegistrar(baseUrl: string, creds: Credentials): (stations
     for (const station of stations) {
       const { res, sent } = await authed(baseUrl, creds, apiUrl(baseUrl, '/stations'), { method: 'POST', body: station });
       if (res.status === 409) continue;
-      if (res.status === 401 || res.status === 403) throw refused(`POST /api/stations (registering ${station.id})`, res, sent, 'registering stations needs an admin');
-      if (res.status !== 200 && res.status !== 201) throw new TransportError(`registering ${station.id} failed (${res.status}): ${describe(res.body)}`);
+      if (res.status === 401 || res.status === 403)
+        throw refused(`POST /api/stations (registering ${station.id})`, res, sent, 'registering stations needs an admin');
+      if (res.status !== 200 && res.status !== 201)
+        throw new TransportError(`registering ${station.id} failed (${res.status}): ${describe(res.body)}`);
       const key = (res.body as { deviceKey?: unknown } | null)?.deviceKey;
       if (typeof key === 'string') creds.deviceKeys.set(station.id, key);
     }
@@ -162,7 +174,11 @@ export function stationRegistrar(baseUrl: string, creds: Credentials): (stations
 function parseBatchAnswer(res: HttpAnswer, size: number): SendResult {
   if (res.status === 202 || res.status === 200) {
     const b = res.body as Partial<SendResult> | null;
-    return { accepted: b?.accepted ?? 0, duplicates: b?.duplicates ?? 0, rejected: Array.isArray(b?.rejected) ? b.rejected.map(normalizeRejection) : [] };
+    return {
+      accepted: b?.accepted ?? 0,
+      duplicates: b?.duplicates ?? 0,
+      rejected: Array.isArray(b?.rejected) ? b.rejected.map(normalizeRejection) : [],
+    };
   }
   // A whole batch refused (e.g. 400 on the body): count every signal as rejected with the reason.
   const error = `${res.status}: ${describe(res.body)}`;
@@ -190,7 +206,8 @@ export function restSender(baseUrl: string, creds: Credentials): SendFn {
         creds.deviceKeys.delete(stationId);
         return post(null, signals);
       }
-      if (res.status === 401 || res.status === 403) throw refused(`POST /api/data/signals with ${stationId}'s device key`, res, 'device key', SIGNALS_NEED);
+      if (res.status === 401 || res.status === 403)
+        throw refused(`POST /api/data/signals with ${stationId}'s device key`, res, 'device key', SIGNALS_NEED);
       return parseBatchAnswer(res, signals.length);
     }
     const { res, sent } = await authed(baseUrl, creds, url, { method: 'POST', body: { signals } });
@@ -206,7 +223,10 @@ export function restSender(baseUrl: string, creds: Credentials): SendFn {
     const total: SendResult = { accepted: 0, duplicates: 0, rejected: [] };
     await Promise.all(
       [...groups].map(async ([stationId, indexes]) => {
-        const r = await post(stationId, indexes.map((i) => signals[i]!));
+        const r = await post(
+          stationId,
+          indexes.map((i) => signals[i]!),
+        );
         total.accepted += r.accepted;
         total.duplicates += r.duplicates;
         for (const rej of r.rejected) total.rejected.push({ index: indexes[rej.index] ?? -1, error: rej.error });
@@ -235,7 +255,11 @@ export function socketSender(baseUrl: string, creds: Credentials, ackTimeoutMs =
   const sockets = new Map<string, Promise<Socket>>();
   const connect = (name: string, auth: () => Record<string, string>, what: string): Promise<Socket> => {
     // auth as a function: a reconnect after a renewal carries the current token.
-    const socket = io(`${baseUrl.replace(/\/+$/, '')}/ingest`, { auth: (cb) => cb(auth()), transports: ['websocket'], reconnectionAttempts: 5 });
+    const socket = io(`${baseUrl.replace(/\/+$/, '')}/ingest`, {
+      auth: (cb) => cb(auth()),
+      transports: ['websocket'],
+      reconnectionAttempts: 5,
+    });
     let renewed = false;
     return new Promise((resolve, reject) => {
       const onError = (err: Error & { data?: unknown }) => {
@@ -253,7 +277,12 @@ export function socketSender(baseUrl: string, creds: Credentials, ackTimeoutMs =
         }
         socket.off('connect_error', onError);
         socket.close();
-        const hint = name === 'anonymous' ? NEEDS_CREDENTIALS : name === 'token' ? 'pass --email/--password or a fresh --token' : 'pass --email/--password or --token, or drop the stale --keys file';
+        const hint =
+          name === 'anonymous'
+            ? NEEDS_CREDENTIALS
+            : name === 'token'
+              ? 'pass --email/--password or a fresh --token'
+              : 'pass --email/--password or --token, or drop the stale --keys file';
         reject(new TransportError(`socket /ingest ${what} refused: ${err.message}; ${hint}`));
       };
       socket.on('connect_error', onError);

@@ -127,6 +127,7 @@ async function txCheck(chain: Chain, label: string, txHash: string, root: string
     .map((l) => l.topics[1]?.toLowerCase());
   const at = `transaction ${txHash} (block ${receipt.blockNumber})`;
   if (anchoredRoots.includes(root)) return pass(name, `${at} emitted BatchAnchored for this root from ${chain.contract}`);
-  const others = anchoredRoots.length === 0 ? 'holds no BatchAnchored log from the contract' : `anchored ${anchoredRoots.join(', ')} instead`;
+  const others =
+    anchoredRoots.length === 0 ? 'holds no BatchAnchored log from the contract' : `anchored ${anchoredRoots.join(', ')} instead`;
   return fail(name, `${at} ${others}, not root ${root}`);
 }

@@ -69,7 +69,9 @@ const anchorClaim = {
 };
 
 const schema = Joi.object({
-  decision: Joi.object({ id: Joi.string().min(1).required() }).unknown(true).required(),
+  decision: Joi.object({ id: Joi.string().min(1).required() })
+    .unknown(true)
+    .required(),
   canonical: Joi.string().allow('').required(),
   hash: sha256.required(),
   leafEncoding: Joi.array()
@@ -140,7 +142,11 @@ const MESSAGES = {
 
 /** Checks the document's shape; throws InputError naming every bad field (`proof[2]: must be ...`). */
 export function parseProofDocument(value: unknown): ProofDocument {
-  const { error, value: doc } = schema.validate(value, { abortEarly: false, messages: MESSAGES, errors: { wrap: { label: false, array: false } } });
+  const { error, value: doc } = schema.validate(value, {
+    abortEarly: false,
+    messages: MESSAGES,
+    errors: { wrap: { label: false, array: false } },
+  });
   if (error) {
     const problems = error.details.map((d) => `${d.path.length === 0 ? 'document' : (d.context?.label ?? d.path.join('.'))}: ${d.message}`);
     const more = problems.length > 6 ? `; and ${problems.length - 6} more` : '';

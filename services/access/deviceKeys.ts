@@ -80,7 +80,12 @@ export class DeviceKeyService {
     if (!this.opts.stations.has(stationId)) throw unknownStation(stationId);
     const live = await this.opts.model.countDocuments({ stationId, revokedAt: null });
     if (live >= this.opts.maxLivePerStation) {
-      throw new AppError(409, 'TOO_MANY_DEVICE_KEYS', `station ${stationId} already holds ${live} live device keys; rotate or revoke first`, [{ field: 'id' }]);
+      throw new AppError(
+        409,
+        'TOO_MANY_DEVICE_KEYS',
+        `station ${stationId} already holds ${live} live device keys; rotate or revoke first`,
+        [{ field: 'id' }],
+      );
     }
     return this.create(stationId);
   }
@@ -108,7 +113,8 @@ export class DeviceKeyService {
     this.epoch++;
     this.dropCached((_e, id) => id === issued.keyId);
     await this.opts.model.deleteOne({ keyId: issued.keyId });
-    if (issued.revokedOthers?.length) await this.opts.model.updateMany({ keyId: { $in: issued.revokedOthers } }, { $set: { revokedAt: null } });
+    if (issued.revokedOthers?.length)
+      await this.opts.model.updateMany({ keyId: { $in: issued.revokedOthers } }, { $set: { revokedAt: null } });
   }
 
   /** The ids of the station's live keys (what a rotation is about to revoke). */
@@ -160,7 +166,12 @@ export class DeviceKeyService {
     if (!doc || doc.revokedAt) return null;
     const stored = Buffer.from(doc.keyHash, 'hex');
     if (stored.length !== presented.length || !timingSafeEqual(presented, stored)) return null;
-    const entry: CacheEntry = { stationId: doc.stationId, keyHash: stored, cachedAt: now, lastUsedWrittenAt: doc.lastUsedAt ? new Date(doc.lastUsedAt).getTime() : 0 };
+    const entry: CacheEntry = {
+      stationId: doc.stationId,
+      keyHash: stored,
+      cachedAt: now,
+      lastUsedWrittenAt: doc.lastUsedAt ? new Date(doc.lastUsedAt).getTime() : 0,
+    };
     if (epoch === this.epoch) {
       this.cache.set(keyId, entry);
       while (this.cache.size > this.opts.cacheMax) this.cache.delete(this.cache.keys().next().value!);
@@ -177,7 +188,14 @@ export class DeviceKeyService {
   private async create(stationId: string): Promise<IssuedDeviceKey> {
     const keyId = `dk_${randomBytes(6).toString('hex')}`;
     const deviceKey = `${keyId}.${randomBytes(32).toString('base64url')}`;
-    await this.opts.model.create({ keyId, stationId, keyHash: hashKey(deviceKey).toString('hex'), createdAt: this.opts.now(), revokedAt: null, lastUsedAt: null });
+    await this.opts.model.create({
+      keyId,
+      stationId,
+      keyHash: hashKey(deviceKey).toString('hex'),
+      createdAt: this.opts.now(),
+      revokedAt: null,
+      lastUsedAt: null,
+    });
     return { keyId, deviceKey };
   }
 
@@ -222,7 +240,11 @@ export function deviceKeyMayIngest(verified: VerifiedDeviceKey, signals: readonl
     const shown = typeof named === 'string' ? `station ${JSON.stringify(named.slice(0, 64))}` : 'no station';
     out.push({
       index,
-      error: { code: 'FORBIDDEN_STATION', field: 'stationId', message: `device key ${verified.keyId} may only send signals for station ${verified.stationId}; this signal names ${shown}` },
+      error: {
+        code: 'FORBIDDEN_STATION',
+        field: 'stationId',
+        message: `device key ${verified.keyId} may only send signals for station ${verified.stationId}; this signal names ${shown}`,
+      },
     });
   });
   return out;

@@ -11,7 +11,8 @@ export async function userFromToken(token: string, s: Identity): Promise<PublicU
   const claims = await s.tokens.verify(token);
   const user = s.users.get(claims.sub);
   // A disabled user, or one whose role changed, loses the tokens issued before.
-  if (!user || user.disabled || user.role !== claims.role) throw new AppError(401, 'INVALID_TOKEN', 'the access token is not valid', [{ field: 'authorization' }]);
+  if (!user || user.disabled || user.role !== claims.role)
+    throw new AppError(401, 'INVALID_TOKEN', 'the access token is not valid', [{ field: 'authorization' }]);
   return user;
 }
 

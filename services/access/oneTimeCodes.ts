@@ -74,7 +74,13 @@ export class OtpService {
     const latest = await this.opts.otpCodes.findOne({ email: addr, usedAt: null }).sort({ createdAt: -1 }).lean();
     if (!latest || new Date(latest.expiresAt).getTime() <= now.getTime() || latest.attempts >= this.opts.maxAttempts) throw invalidCode();
     // Count the attempt before comparing, conditionally: concurrent guesses cannot exceed the limit.
-    const counted = await this.opts.otpCodes.findOneAndUpdate({ _id: latest._id, usedAt: null, attempts: { $lt: this.opts.maxAttempts } }, { $inc: { attempts: 1 } }, { new: true }).lean();
+    const counted = await this.opts.otpCodes
+      .findOneAndUpdate(
+        { _id: latest._id, usedAt: null, attempts: { $lt: this.opts.maxAttempts } },
+        { $inc: { attempts: 1 } },
+        { new: true },
+      )
+      .lean();
     if (!counted) throw invalidCode();
     if (!timingSafeEqual(this.hash(addr, code), Buffer.from(counted.codeHash, 'hex'))) throw invalidCode();
     // Claim the code: of two concurrent right answers only one signs in.
@@ -89,11 +95,21 @@ export class OtpService {
     const user = await this.opts.users.findOne({ email }).lean();
     if (!user || user.disabled) return;
     const now = this.opts.now();
-    const recent = await this.opts.otpCodes.countDocuments({ email, createdAt: { $gt: new Date(now.getTime() - this.opts.requestLimit.windowMs) } });
+    const recent = await this.opts.otpCodes.countDocuments({
+      email,
+      createdAt: { $gt: new Date(now.getTime() - this.opts.requestLimit.windowMs) },
+    });
     if (recent >= this.opts.requestLimit.max) return;
     const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
     await this.opts.otpCodes.updateMany({ email, usedAt: null }, { $set: { usedAt: now } });
-    await this.opts.otpCodes.create({ email, codeHash: this.hash(email, code).toString('hex'), expiresAt: new Date(now.getTime() + this.opts.ttlMs), attempts: 0, usedAt: null, createdAt: now });
+    await this.opts.otpCodes.create({
+      email,
+      codeHash: this.hash(email, code).toString('hex'),
+      expiresAt: new Date(now.getTime() + this.opts.ttlMs),
+      attempts: 0,
+      usedAt: null,
+      createdAt: now,
+    });
     await this.opts.deliver(email, code, { id: user.userId });
   }
 
@@ -107,7 +123,12 @@ export class OtpService {
  * Today's channel: an in-app notification to the user (the only place the code is written),
  * and an info log line without it.
  */
-export function inAppOtpDelivery(deps: { notifications: Model<NotificationDoc>; logger: Logger; now: () => Date; ttlMs: number }): OtpDeliver {
+export function inAppOtpDelivery(deps: {
+  notifications: Model<NotificationDoc>;
+  logger: Logger;
+  now: () => Date;
+  ttlMs: number;
+}): OtpDeliver {
   return async (_email, code, user) => {
     const minutes = Math.round(deps.ttlMs / 60_000);
     await deps.notifications.create({

@@ -39,7 +39,9 @@ export class Limiter {
     } catch (err) {
       if (!(err instanceof RateLimiterRes)) throw err;
       const retryAfterS = Math.max(1, Math.ceil(err.msBeforeNext / 1000));
-      throw new AppError(429, 'RATE_LIMITED', `too many ${this.name} requests; retry in ${retryAfterS} s`, [], { 'Retry-After': String(retryAfterS) });
+      throw new AppError(429, 'RATE_LIMITED', `too many ${this.name} requests; retry in ${retryAfterS} s`, [], {
+        'Retry-After': String(retryAfterS),
+      });
     }
   }
 
@@ -53,7 +55,8 @@ export function createLimiters(cache: Cache, limits: RateLimitConfig = DEFAULT_L
   const make = (name: keyof RateLimitConfig, label: string) => {
     const { points, durationS } = limits[name];
     const opts = { keyPrefix: `rl:${name}`, points, duration: durationS };
-    const limiter = cache instanceof RedisCache ? new RateLimiterRedis({ ...opts, storeClient: cache.client }) : new RateLimiterMemory(opts);
+    const limiter =
+      cache instanceof RedisCache ? new RateLimiterRedis({ ...opts, storeClient: cache.client }) : new RateLimiterMemory(opts);
     return new Limiter(label, limiter);
   };
   return {

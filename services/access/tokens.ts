@@ -48,18 +48,36 @@ export class TokenService {
   /** The claims of a valid access token; 401 for anything else (other algorithm, audience, expired, tampered). */
   async verify(token: string): Promise<AccessClaims> {
     try {
-      const { payload } = await jwtVerify(token, this.secret, { algorithms: [ALG], issuer: ISSUER, audience: AUDIENCE, currentDate: new Date(this.now()), requiredClaims: ['sub', 'exp', 'iat'] });
-      if (typeof payload.sub !== 'string' || !['admin', 'operator', 'auditor'].includes(payload.role as string)) throw new Error('bad claims');
+      const { payload } = await jwtVerify(token, this.secret, {
+        algorithms: [ALG],
+        issuer: ISSUER,
+        audience: AUDIENCE,
+        currentDate: new Date(this.now()),
+        requiredClaims: ['sub', 'exp', 'iat'],
+      });
+      if (typeof payload.sub !== 'string' || !['admin', 'operator', 'auditor'].includes(payload.role as string))
+        throw new Error('bad claims');
       return { sub: payload.sub, role: payload.role as Role };
     } catch (err) {
       const expired = err instanceof joseErrors.JWTExpired;
-      throw new AppError(401, expired ? 'TOKEN_EXPIRED' : 'INVALID_TOKEN', expired ? 'the access token has expired; refresh it' : 'the access token is not valid', [{ field: 'authorization' }]);
+      throw new AppError(
+        401,
+        expired ? 'TOKEN_EXPIRED' : 'INVALID_TOKEN',
+        expired ? 'the access token has expired; refresh it' : 'the access token is not valid',
+        [{ field: 'authorization' }],
+      );
     }
   }
 
   async issue(userId: string, role: Role, familyId: string = randomUUID()): Promise<TokenPair> {
     const refreshToken = `rt_${randomBytes(32).toString('base64url')}`;
-    const doc: RefreshTokenDoc = { tokenHash: sha256(refreshToken), userId, familyId, expiresAt: new Date(this.now() + this.ttl.refreshS * 1000), createdAt: new Date(this.now()) };
+    const doc: RefreshTokenDoc = {
+      tokenHash: sha256(refreshToken),
+      userId,
+      familyId,
+      expiresAt: new Date(this.now() + this.ttl.refreshS * 1000),
+      createdAt: new Date(this.now()),
+    };
     await this.models.RefreshToken.collection.insertOne({ ...doc });
     return { accessToken: await this.access(userId, role), refreshToken, expiresIn: this.ttl.accessS };
   }
@@ -74,7 +92,9 @@ export class TokenService {
     if (doc.rotatedAt) {
       // Someone holds a token that was already exchanged: assume theft, end the whole session.
       await this.revokeFamily(doc.familyId);
-      throw new AppError(401, 'REFRESH_TOKEN_REUSED', 'this refresh token was already used; the session is revoked, log in again', [{ field: 'refreshToken' }]);
+      throw new AppError(401, 'REFRESH_TOKEN_REUSED', 'this refresh token was already used; the session is revoked, log in again', [
+        { field: 'refreshToken' },
+      ]);
     }
     const role = roleOf(doc.userId);
     if (!role) {
@@ -85,7 +105,9 @@ export class TokenService {
     const res = await RefreshToken.updateOne({ tokenHash: doc.tokenHash, rotatedAt: null }, { $set: { rotatedAt: new Date(this.now()) } });
     if (res.modifiedCount !== 1) {
       await this.revokeFamily(doc.familyId);
-      throw new AppError(401, 'REFRESH_TOKEN_REUSED', 'this refresh token was already used; the session is revoked, log in again', [{ field: 'refreshToken' }]);
+      throw new AppError(401, 'REFRESH_TOKEN_REUSED', 'this refresh token was already used; the session is revoked, log in again', [
+        { field: 'refreshToken' },
+      ]);
     }
     return { userId: doc.userId, tokens: await this.issue(doc.userId, role, doc.familyId) };
   }

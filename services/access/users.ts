@@ -30,15 +30,24 @@ export function emailKey(raw: string): string {
 export function normaliseEmail(raw: unknown): string {
   if (typeof raw !== 'string') throw new AppError(400, 'VALIDATION_FAILED', '"email" must be a string', [{ field: 'email' }]);
   const email = emailKey(raw);
-  if (!/^[\x21-\x7e]+$/.test(email)) throw new AppError(400, 'VALIDATION_FAILED', '"email" must use printable ASCII characters only', [{ field: 'email' }]);
-  if (Joi.string().email({ tlds: false }).max(254).validate(email).error) throw new AppError(400, 'VALIDATION_FAILED', '"email" must be a valid email address', [{ field: 'email' }]);
+  if (!/^[\x21-\x7e]+$/.test(email))
+    throw new AppError(400, 'VALIDATION_FAILED', '"email" must use printable ASCII characters only', [{ field: 'email' }]);
+  if (Joi.string().email({ tlds: false }).max(254).validate(email).error)
+    throw new AppError(400, 'VALIDATION_FAILED', '"email" must be a valid email address', [{ field: 'email' }]);
   return email;
 }
 
 export const PASSWORD_RULE = Joi.string().min(12).max(256);
 
 function toPublic(u: UserDoc): PublicUser {
-  return { id: u.userId, email: u.email, role: u.role, stationScope: u.stationScope, disabled: u.disabled, mustChangePassword: u.mustChangePassword };
+  return {
+    id: u.userId,
+    email: u.email,
+    role: u.role,
+    stationScope: u.stationScope,
+    disabled: u.disabled,
+    mustChangePassword: u.mustChangePassword,
+  };
 }
 
 export class UserService {
@@ -63,9 +72,15 @@ export class UserService {
     return [...this.byId.values()].map(toPublic);
   }
 
-  async create(input: { email: unknown; password?: string | null; role: Role; stationScope: string[] | 'all' }): Promise<{ user: PublicUser; password: string | null }> {
+  async create(input: {
+    email: unknown;
+    password?: string | null;
+    role: Role;
+    stationScope: string[] | 'all';
+  }): Promise<{ user: PublicUser; password: string | null }> {
     const email = normaliseEmail(input.email);
-    if ([...this.byId.values()].some((u) => u.email === email)) throw new AppError(409, 'USER_EXISTS', `a user with email ${email} exists`, [{ field: 'email' }]);
+    if ([...this.byId.values()].some((u) => u.email === email))
+      throw new AppError(409, 'USER_EXISTS', `a user with email ${email} exists`, [{ field: 'email' }]);
     const generated = input.password ? null : generatePassword();
     const doc: UserDoc = {
       userId: randomUUID(),
@@ -129,7 +144,12 @@ export class UserService {
    */
   async ensureFirstAdmin(email: string | null, password: string | null): Promise<{ email: string; password: string | null } | null> {
     if (this.byId.size > 0) return null;
-    const { user, password: generated } = await this.create({ email: email ?? 'admin@localhost.localdomain', password, role: 'admin', stationScope: 'all' });
+    const { user, password: generated } = await this.create({
+      email: email ?? 'admin@localhost.localdomain',
+      password,
+      role: 'admin',
+      stationScope: 'all',
+    });
     return { email: user.email, password: generated };
   }
 }

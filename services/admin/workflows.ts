@@ -40,7 +40,16 @@ export class AdminWorkflows {
     const undo: (() => Promise<unknown>)[] = [() => stations.unregister(reg.id)];
     const issued = await this.orUndo(() => deviceKeys.issue(reg.id), undo);
     undo.push(() => deviceKeys.undo(issued));
-    await this.orUndo(() => adminAudit.record(by, 'station.register', reg.id, { name: reg.name, location: reg.location, capacity: reg.capacity, keyId: issued.keyId }), undo);
+    await this.orUndo(
+      () =>
+        adminAudit.record(by, 'station.register', reg.id, {
+          name: reg.name,
+          location: reg.location,
+          capacity: reg.capacity,
+          keyId: issued.keyId,
+        }),
+      undo,
+    );
     return { state, deviceKey: issued.deviceKey };
   }
 
@@ -49,9 +58,10 @@ export class AdminWorkflows {
     const { deviceKeys, adminAudit } = this.deps;
     const revokedOthers = rotate ? await deviceKeys.liveKeyIds(stationId) : [];
     const issued = rotate ? await deviceKeys.rotate(stationId) : await deviceKeys.issue(stationId);
-    await this.orUndo(() => adminAudit.record(by, rotate ? 'device_key.rotate' : 'device_key.issue', stationId, { keyId: issued.keyId }), [
-      () => deviceKeys.undo({ keyId: issued.keyId, revokedOthers }),
-    ]);
+    await this.orUndo(
+      () => adminAudit.record(by, rotate ? 'device_key.rotate' : 'device_key.issue', stationId, { keyId: issued.keyId }),
+      [() => deviceKeys.undo({ keyId: issued.keyId, revokedOthers })],
+    );
     return issued;
   }
 
@@ -76,22 +86,34 @@ export class AdminWorkflows {
   }
 
   /** Creates a user (a generated password is returned once), recorded as the admin's. */
-  async createUser(by: string, input: { email: string; password: string | null; role: Role; stationScope: string[] | 'all' }): Promise<{ user: PublicUser; password: string | null }> {
+  async createUser(
+    by: string,
+    input: { email: string; password: string | null; role: Role; stationScope: string[] | 'all' },
+  ): Promise<{ user: PublicUser; password: string | null }> {
     const { stations, users, adminAudit } = this.deps;
     if (Array.isArray(input.stationScope)) {
       const unknown = input.stationScope.filter((id) => !stations.has(id));
-      if (unknown.length) throw new AppError(400, 'VALIDATION_FAILED', `"stationScope" names unknown stations: ${unknown.join(', ')}`, [{ field: 'stationScope' }]);
+      if (unknown.length)
+        throw new AppError(400, 'VALIDATION_FAILED', `"stationScope" names unknown stations: ${unknown.join(', ')}`, [
+          { field: 'stationScope' },
+        ]);
     }
     const created = await users.create(input);
     const { user } = created;
-    await this.orUndo(() => adminAudit.record(by, 'user.create', user.id, { email: user.email, role: user.role, stationScope: user.stationScope }), [() => users.remove(user.id)]);
+    await this.orUndo(
+      () => adminAudit.record(by, 'user.create', user.id, { email: user.email, role: user.role, stationScope: user.stationScope }),
+      [() => users.remove(user.id)],
+    );
     return created;
   }
 
   async setUserDisabled(by: string, id: string, disabled: boolean): Promise<PublicUser> {
     const { users, adminAudit } = this.deps;
     const user = await users.setDisabled(id, disabled);
-    await this.orUndo(() => adminAudit.record(by, disabled ? 'user.disable' : 'user.enable', user.id, { email: user.email }), [() => users.setDisabled(id, !disabled)]);
+    await this.orUndo(
+      () => adminAudit.record(by, disabled ? 'user.disable' : 'user.enable', user.id, { email: user.email }),
+      [() => users.setDisabled(id, !disabled)],
+    );
     return user;
   }
 }

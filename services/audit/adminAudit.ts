@@ -11,7 +11,9 @@ export interface AdminAction extends Omit<AdminActionDoc, 'anchorSeq'> {
 }
 
 /** The hashed content: everything but the hash and where it is anchored. */
-export function adminActionValue(a: Pick<AdminActionDoc, 'actionId' | 'at' | 'by' | 'action' | 'target' | 'details'>): Record<string, unknown> {
+export function adminActionValue(
+  a: Pick<AdminActionDoc, 'actionId' | 'at' | 'by' | 'action' | 'target' | 'details'>,
+): Record<string, unknown> {
   return { actionId: a.actionId, at: a.at, by: a.by, action: a.action, target: a.target, details: a.details };
 }
 
@@ -20,7 +22,14 @@ export class AdminAuditService {
 
   /** Records an action an admin took; `details` must hold no secret (keys and passwords never go here). */
   async record(by: string, action: string, target: string, details: Record<string, unknown> = {}): Promise<AdminAction> {
-    const base = { actionId: randomUUID(), at: (this.deps.now?.() ?? new Date()).toISOString(), by, action, target, details: JSON.parse(JSON.stringify(details)) as Record<string, unknown> };
+    const base = {
+      actionId: randomUUID(),
+      at: (this.deps.now?.() ?? new Date()).toISOString(),
+      by,
+      action,
+      target,
+      details: JSON.parse(JSON.stringify(details)) as Record<string, unknown>,
+    };
     const hash = canonicalHash(adminActionValue(base));
     const [anchorSeq] = this.deps.anchoring.enqueue([{ kind: 'admin', refId: base.actionId, hash }]);
     const doc: AdminActionDoc = { ...base, hash, anchorSeq };

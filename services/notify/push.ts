@@ -65,7 +65,8 @@ function base64urlBytes(expected: number, what: string) {
   return (value: string, helpers: Joi.CustomHelpers) => {
     if (!BASE64URL.test(value)) return helpers.message({ custom: `"{{#label}}" must be base64url (${what})` });
     const bytes = Buffer.from(value, 'base64url');
-    if (bytes.length !== expected) return helpers.message({ custom: `"{{#label}}" must decode to ${expected} bytes (${what}), got ${bytes.length}` });
+    if (bytes.length !== expected)
+      return helpers.message({ custom: `"{{#label}}" must decode to ${expected} bytes (${what}), got ${bytes.length}` });
     return value;
   };
 }
@@ -86,7 +87,10 @@ function isP256Point(value: string, helpers: Joi.CustomHelpers) {
 }
 
 export const subscriptionSchema = Joi.object<PushSubscriptionInput>({
-  endpoint: Joi.string().max(2048).uri({ scheme: ['https'] }).required(),
+  endpoint: Joi.string()
+    .max(2048)
+    .uri({ scheme: ['https'] })
+    .required(),
   keys: Joi.object({
     p256dh: Joi.string().required().custom(base64urlBytes(65, 'an uncompressed P-256 point')).custom(isP256Point),
     auth: Joi.string().required().custom(base64urlBytes(16, 'the auth secret')),
@@ -96,7 +100,10 @@ export const subscriptionSchema = Joi.object<PushSubscriptionInput>({
   .unknown(true)
   .required();
 
-const endpointSchema = Joi.string().max(2048).uri({ scheme: ['https'] }).required();
+export const endpointSchema = Joi.string()
+  .max(2048)
+  .uri({ scheme: ['https'] })
+  .required();
 
 function checked<T>(schema: Joi.Schema, value: unknown, field: string): T {
   const { error, value: out } = schema.validate(value, { abortEarly: false, convert: false });
@@ -110,7 +117,8 @@ function checked<T>(schema: Joi.Schema, value: unknown, field: string): T {
 function validVapid(keys: VapidKeys, from: string): VapidKeys {
   const pub = Buffer.from(keys.publicKey ?? '', 'base64url');
   const priv = Buffer.from(keys.privateKey ?? '', 'base64url');
-  if (pub.length !== 65 || pub[0] !== 0x04 || priv.length !== 32) throw new Error(`${from}: VAPID keys must be a base64url P-256 public key (65 bytes) and private key (32 bytes)`);
+  if (pub.length !== 65 || pub[0] !== 0x04 || priv.length !== 32)
+    throw new Error(`${from}: VAPID keys must be a base64url P-256 public key (65 bytes) and private key (32 bytes)`);
   return { publicKey: keys.publicKey, privateKey: keys.privateKey };
 }
 
@@ -207,14 +215,16 @@ export class PushService {
     }
     const failed = this.recent.filter((s) => s === 'failed').length;
     const base = `${subscriptions} subscriptions; ${this.recent.length - failed} of the last ${this.recent.length} deliveries got through`;
-    if (this.recent.length >= 3 && failed * 2 > this.recent.length) return { state: 'degraded', detail: `${base}; last failure: ${this.lastFailure ?? 'unknown'}` };
+    if (this.recent.length >= 3 && failed * 2 > this.recent.length)
+      return { state: 'degraded', detail: `${base}; last failure: ${this.lastFailure ?? 'unknown'}` };
     return { state: 'up', detail: base };
   }
 
   private note(o: PushOutcome): PushOutcome {
     this.recent.push(o.status);
     if (this.recent.length > RECENT_DELIVERIES) this.recent.shift();
-    if (o.status === 'failed') this.lastFailure = o.statusCode === null ? (o.error ?? 'no answer') : `HTTP ${o.statusCode}${o.error ? `: ${o.error}` : ''}`;
+    if (o.status === 'failed')
+      this.lastFailure = o.statusCode === null ? (o.error ?? 'no answer') : `HTTP ${o.statusCode}${o.error ? `: ${o.error}` : ''}`;
     return o;
   }
 
@@ -255,10 +265,17 @@ export class PushService {
         // No status: the connection failed or timed out, which is as transient as a 503.
         const transient = code === null || code === 429 || code >= 500;
         const message = e.message ?? String(err);
-        if (!transient || attempt >= this.o.maxTries) return { endpoint, status: 'failed', statusCode: code, attempts: attempt, error: message };
+        if (!transient || attempt >= this.o.maxTries)
+          return { endpoint, status: 'failed', statusCode: code, attempts: attempt, error: message };
         const asked = retryAfterMs(e.headers?.['retry-after'], this.o.now());
         if (asked !== null && asked > this.o.maxDelayMs) {
-          return { endpoint, status: 'failed', statusCode: code, attempts: attempt, error: `push service asked to wait ${Math.round(asked / 1000)} s` };
+          return {
+            endpoint,
+            status: 'failed',
+            statusCode: code,
+            attempts: attempt,
+            error: `push service asked to wait ${Math.round(asked / 1000)} s`,
+          };
         }
         await this.o.sleep(asked ?? Math.min(this.o.maxDelayMs, this.o.baseDelayMs * 2 ** (attempt - 1)));
       }

@@ -211,7 +211,11 @@ const AUDIENCE_ROLES: Record<Audience, Role[]> = {
  * Enabled users whose role is in the alert's audience and whose scope covers its station, minus
  * those off call. If nobody eligible is on call, everyone eligible is told: an alert must reach someone.
  */
-export function resolveRecipients<U extends Recipient>(alert: Pick<Alert, 'audience' | 'stationId'>, users: U[], prefsOf: (userId: string) => NotificationPrefs): U[] {
+export function resolveRecipients<U extends Recipient>(
+  alert: Pick<Alert, 'audience' | 'stationId'>,
+  users: U[],
+  prefsOf: (userId: string) => NotificationPrefs,
+): U[] {
   const eligible = users.filter(
     (u) =>
       !u.disabled &&
@@ -299,7 +303,14 @@ export class Debouncer {
     for (const [k, w] of this.open) {
       if (nowMs - w.openedAt < this.windowMs) continue;
       this.open.delete(k);
-      if (w.count > 1) out.push({ stationId: w.alert.stationId, conditionKey: w.alert.conditionKey, count: w.count, windowMs: this.windowMs, alert: w.alert });
+      if (w.count > 1)
+        out.push({
+          stationId: w.alert.stationId,
+          conditionKey: w.alert.conditionKey,
+          count: w.count,
+          windowMs: this.windowMs,
+          alert: w.alert,
+        });
     }
     return out;
   }

@@ -80,7 +80,11 @@ export const prefsSchema = Joi.object<NotificationPrefs>({
   pushMinSeverity: Joi.string()
     .valid(...SEVERITIES)
     .required(),
-  quietHours: Joi.object({ start: HHMM.required(), end: HHMM.required(), tzOffsetMin: Joi.number().integer().min(-840).max(840).required() })
+  quietHours: Joi.object({
+    start: HHMM.required(),
+    end: HHMM.required(),
+    tzOffsetMin: Joi.number().integer().min(-840).max(840).required(),
+  })
     .allow(null)
     .required(),
 });
@@ -134,7 +138,13 @@ export class NotificationService {
   /** Subscribes to the bus, and closes debounce windows every `flushMs` so their summaries go out without waiting for a repeat. */
   attach(bus: EventBus, report: ListenerErrorSink, flushMs = 30_000): void {
     // The decision's own station state (in the payload) tells a fault from a recovery.
-    const offLogged = listen(bus, 'decision.logged', 'notifications', ({ record, state }) => this.offer(alertFromDecision(record, (id) => state.chargers[id]?.status)), report);
+    const offLogged = listen(
+      bus,
+      'decision.logged',
+      'notifications',
+      ({ record, state }) => this.offer(alertFromDecision(record, (id) => state.chargers[id]?.status)),
+      report,
+    );
     const offBatch = listen(bus, 'anchor.batch', 'notifications', (e) => this.offer(alertFromAnchorBatch(e)), report);
     this.detach = () => {
       offLogged();
@@ -179,7 +189,10 @@ export class NotificationService {
     for (const s of closed) this.summarise(s);
     if (!notify) return;
     const first = this.dispatchTo(alert);
-    this.firsts.set(conditionOf(alert), first.catch(() => []));
+    this.firsts.set(
+      conditionOf(alert),
+      first.catch(() => []),
+    );
     first.catch((err: unknown) => this.deps.logger?.error({ err, kind: alert.kind }, 'notification dispatch failed'));
   }
 
@@ -224,7 +237,14 @@ export class NotificationService {
     const recipients = resolveRecipients(alert, this.deps.users.list(), (id) => this.prefsOf(id)).filter((u) => this.cap.allow(u.id, now));
     const out: { userId: string; n: NotificationView }[] = [];
     for (const u of recipients) {
-      const doc: NotificationDoc = { userId: u.id, kind: alert.kind, severity: alert.severity, title: alert.title, body: alert.body, createdAt: new Date(now) };
+      const doc: NotificationDoc = {
+        userId: u.id,
+        kind: alert.kind,
+        severity: alert.severity,
+        title: alert.title,
+        body: alert.body,
+        createdAt: new Date(now),
+      };
       if (alert.stationId !== undefined) doc.stationId = alert.stationId;
       if (alert.decisionId !== undefined) doc.decisionId = alert.decisionId;
       const created = await this.deps.models.Notification.create(doc);
@@ -260,14 +280,20 @@ export class NotificationService {
   }
 
   /** The user's own notifications, newest first; `cursor` is the last id of the previous page. */
-  async list(userId: string, opts: { unreadOnly?: boolean; limit: number; cursor?: string | null }): Promise<{ items: NotificationView[]; unread: number; nextCursor: string | null }> {
+  async list(
+    userId: string,
+    opts: { unreadOnly?: boolean; limit: number; cursor?: string | null },
+  ): Promise<{ items: NotificationView[]; unread: number; nextCursor: string | null }> {
     const filter: Record<string, unknown> = { userId };
     if (opts.unreadOnly) filter.readAt = null;
     if (opts.cursor) {
       if (!isValidObjectId(opts.cursor)) throw new AppError(400, 'VALIDATION_FAILED', '"cursor" is not valid', [{ field: 'cursor' }]);
       filter._id = { $lt: opts.cursor };
     }
-    const docs = await this.deps.models.Notification.find(filter).sort({ _id: -1 }).limit(opts.limit + 1).lean<(NotificationDoc & { _id: unknown })[]>();
+    const docs = await this.deps.models.Notification.find(filter)
+      .sort({ _id: -1 })
+      .limit(opts.limit + 1)
+      .lean<(NotificationDoc & { _id: unknown })[]>();
     const items = docs.slice(0, opts.limit).map(view);
     const unread = await this.deps.models.Notification.countDocuments({ userId, readAt: null });
     return { items, unread, nextCursor: docs.length > opts.limit ? items[items.length - 1].id : null };

@@ -5,7 +5,6 @@ import { AppError } from '../platform/index.js';
 import type { Model } from 'mongoose';
 import type { AgentSettingDoc } from '../../models/index.js';
 
-
 interface Counters {
   proposed: number;
   accepted: number;
@@ -17,16 +16,20 @@ export function mergeThresholds(defaults: AgentThresholds, overrides: Record<str
   const merge = (base: Record<string, unknown>, over: Record<string, unknown>, at: string): Record<string, unknown> => {
     const out: Record<string, unknown> = { ...base };
     for (const [k, v] of Object.entries(over)) {
-      if (!Object.prototype.hasOwnProperty.call(base, k)) throw new AppError(400, 'VALIDATION_FAILED', `${at}.${k} is not a known threshold`, [{ field: `${at}.${k}` }]);
+      if (!Object.prototype.hasOwnProperty.call(base, k))
+        throw new AppError(400, 'VALIDATION_FAILED', `${at}.${k} is not a known threshold`, [{ field: `${at}.${k}` }]);
       const b = base[k];
       if (b !== null && typeof b === 'object' && !Array.isArray(b)) {
-        if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new AppError(400, 'VALIDATION_FAILED', `${at}.${k} must be an object`, [{ field: `${at}.${k}` }]);
+        if (v === null || typeof v !== 'object' || Array.isArray(v))
+          throw new AppError(400, 'VALIDATION_FAILED', `${at}.${k} must be an object`, [{ field: `${at}.${k}` }]);
         out[k] = merge(b as Record<string, unknown>, v as Record<string, unknown>, `${at}.${k}`);
       } else if (Array.isArray(b)) {
-        if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) throw new AppError(400, 'VALIDATION_FAILED', `${at}.${k} must be a list of strings`, [{ field: `${at}.${k}` }]);
+        if (!Array.isArray(v) || !v.every((x) => typeof x === 'string'))
+          throw new AppError(400, 'VALIDATION_FAILED', `${at}.${k} must be a list of strings`, [{ field: `${at}.${k}` }]);
         out[k] = v;
       } else if (typeof b === 'number') {
-        if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new AppError(400, 'VALIDATION_FAILED', `${at}.${k} must be a non-negative number`, [{ field: `${at}.${k}` }]);
+        if (typeof v !== 'number' || !Number.isFinite(v) || v < 0)
+          throw new AppError(400, 'VALIDATION_FAILED', `${at}.${k} must be a non-negative number`, [{ field: `${at}.${k}` }]);
         out[k] = v;
       } else {
         throw new AppError(400, 'VALIDATION_FAILED', `${at}.${k} cannot be changed`, [{ field: `${at}.${k}` }]);
@@ -59,13 +62,25 @@ export class AgentRegistry {
   ) {}
 
   attach(bus: EventBus, report: ListenerErrorSink): void {
-    listen(bus, 'agent.proposed', 'agentRegistry.counters', ({ proposals }) => {
-      for (const p of proposals) this.counters.get(p.agent)!.proposed++;
-    }, report);
-    listen(bus, 'decision.made', 'agentRegistry.counters', ({ decision }) => {
-      for (const a of decision.actions) this.counters.get(a.agent)!.accepted++;
-      for (const r of decision.rejected) this.counters.get(r.proposal.agent)!.rejected++;
-    }, report);
+    listen(
+      bus,
+      'agent.proposed',
+      'agentRegistry.counters',
+      ({ proposals }) => {
+        for (const p of proposals) this.counters.get(p.agent)!.proposed++;
+      },
+      report,
+    );
+    listen(
+      bus,
+      'decision.made',
+      'agentRegistry.counters',
+      ({ decision }) => {
+        for (const a of decision.actions) this.counters.get(a.agent)!.accepted++;
+        for (const r of decision.rejected) this.counters.get(r.proposal.agent)!.rejected++;
+      },
+      report,
+    );
   }
 
   disabled(): AgentName[] {
@@ -105,7 +120,11 @@ export class AgentRegistry {
   async save(model: Model<AgentSettingDoc>, p: AgentSettingPreview): Promise<AgentSettingDoc | null> {
     const prev = await model.findOne({ name: p.name }).lean<AgentSettingDoc>();
     const thresholds = { ...(prev?.thresholds ?? {}), ...p.thresholdsChanged };
-    await model.updateOne({ name: p.name }, { $set: { name: p.name, enabled: p.enabled, thresholds, updatedAt: new Date() } }, { upsert: true });
+    await model.updateOne(
+      { name: p.name },
+      { $set: { name: p.name, enabled: p.enabled, thresholds, updatedAt: new Date() } },
+      { upsert: true },
+    );
     return prev;
   }
 

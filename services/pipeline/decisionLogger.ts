@@ -63,7 +63,13 @@ export class DecisionLogger {
   constructor(private readonly deps: DecisionLoggerDeps) {}
 
   attach(): void {
-    listen(this.deps.bus, 'decision.made', 'decisionLogger', ({ decision, state, receivedAt }) => this.log(decision, state, receivedAt), (_where, err) => this.deps.onError(err));
+    listen(
+      this.deps.bus,
+      'decision.made',
+      'decisionLogger',
+      ({ decision, state, receivedAt }) => this.log(decision, state, receivedAt),
+      (_where, err) => this.deps.onError(err),
+    );
   }
 
   peek(id: string): DecisionLogDoc | undefined {

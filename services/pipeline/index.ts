@@ -8,6 +8,7 @@ export type { DecisionFilter } from './decisionQuery.js';
 export { IngestionService, MAX_BATCH_SIGNALS } from './ingestion.js';
 export type { IngestResult, SignalOutcome } from './ingestion.js';
 export { SIGNAL_TYPES } from './signalSchemas.js';
+export { PAYLOAD_SCHEMAS, envelope as SIGNAL_ENVELOPE } from './signalSchemas.js';
 export type { SignalError } from './signalSchemas.js';
 export { applySignal, initialState } from './stationFold.js';
 export { StationStore } from './stationStore.js';

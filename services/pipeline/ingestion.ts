@@ -75,7 +75,12 @@ export class IngestionService {
       valid.push({ index, signal: check.signal });
     }
 
-    const claimed = valid.length ? await this.deps.cache.claim(valid.map((v) => dedupeKey(v.signal.id)), this.deps.dedupeTtlS) : [];
+    const claimed = valid.length
+      ? await this.deps.cache.claim(
+          valid.map((v) => dedupeKey(v.signal.id)),
+          this.deps.dedupeTtlS,
+        )
+      : [];
     const logDocs: SignalLogDoc[] = [];
     const marketDocs: EnergyMarketDoc[] = [];
     const now = new Date();
@@ -88,7 +93,14 @@ export class IngestionService {
       }
       results[index] = { index, id: signal.id, status: 'accepted' };
       metrics.signalsAccepted.inc({ type: signal.type });
-      logDocs.push({ signalId: signal.id, stationId: signal.stationId, type: signal.type, ts: signal.ts, payload: signal.payload as Record<string, unknown>, receivedAt: now });
+      logDocs.push({
+        signalId: signal.id,
+        stationId: signal.stationId,
+        type: signal.type,
+        ts: signal.ts,
+        payload: signal.payload as Record<string, unknown>,
+        receivedAt: now,
+      });
       if (signal.type === 'grid_price') marketDocs.push({ signalId: signal.id, stationId: signal.stationId, ...signal.payload });
       this.process(signal, receivedAt);
     }
@@ -102,14 +114,20 @@ export class IngestionService {
       throw err;
     }
 
-    const rejected = results.filter((r) => r.status === 'rejected').map((r) => ({ index: r.index, error: (r as { error: SignalError }).error }));
+    const rejected = results
+      .filter((r) => r.status === 'rejected')
+      .map((r) => ({ index: r.index, error: (r as { error: SignalError }).error }));
     return { accepted: logDocs.length, duplicates: valid.length - logDocs.length, rejected, results };
   }
 
   private checkAgainstStation(signal: Signal): SignalError | null {
     const state = this.deps.stations.get(signal.stationId)!;
     if (signal.type === 'bay_status' && signal.payload.open > state.capacity.bays) {
-      return { code: 'VALIDATION_FAILED', field: 'payload.open', message: `"payload.open" must be at most the station's ${state.capacity.bays} bays` };
+      return {
+        code: 'VALIDATION_FAILED',
+        field: 'payload.open',
+        message: `"payload.open" must be at most the station's ${state.capacity.bays} bays`,
+      };
     }
     return null;
   }

@@ -3,7 +3,10 @@
 import Joi from 'joi';
 import type { Signal, SignalType } from '../../eventBus/types.js';
 
-const token = (max: number) => Joi.string().pattern(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, 'id characters').max(max);
+const token = (max: number) =>
+  Joi.string()
+    .pattern(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, 'id characters')
+    .max(max);
 const isoTs = Joi.string()
   .isoDate()
   .custom((v: string, helpers) => {
@@ -13,7 +16,10 @@ const isoTs = Joi.string()
     if (year < 2000 || year > 2100) return helpers.error('date.range');
     return v;
   })
-  .messages({ 'date.range': '{{#label}} must be between the years 2000 and 2100', 'string.isoDate': '{{#label}} must be an ISO 8601 date' });
+  .messages({
+    'date.range': '{{#label}} must be between the years 2000 and 2100',
+    'string.isoDate': '{{#label}} must be an ISO 8601 date',
+  });
 
 const TEMP_MIN_C = -40;
 const TEMP_MAX_C = 150;
@@ -45,7 +51,9 @@ export const PAYLOAD_SCHEMAS: Record<SignalType, Joi.ObjectSchema> = {
   grid_price: Joi.object({
     // Negative wholesale prices happen; beyond these bounds is a unit error.
     pricePerKWh: Joi.number().min(-10).max(100).required(),
-    currency: Joi.string().pattern(/^[A-Z]{3}$/, 'ISO 4217 code').required(),
+    currency: Joi.string()
+      .pattern(/^[A-Z]{3}$/, 'ISO 4217 code')
+      .required(),
     validFrom: isoTs.required(),
     validTo: isoTs.required(),
   }),
@@ -55,7 +63,8 @@ export const PAYLOAD_SCHEMAS: Record<SignalType, Joi.ObjectSchema> = {
 
 export const SIGNAL_TYPES = Object.keys(PAYLOAD_SCHEMAS) as SignalType[];
 
-const envelope = Joi.object({
+// Exported (as SIGNAL_ENVELOPE) for the OpenAPI document, which is generated from these schemas.
+export const envelope = Joi.object({
   id: token(128).required(),
   stationId: token(64).required(),
   type: Joi.string()
@@ -77,7 +86,10 @@ export type SignalCheck = { ok: true; signal: Signal } | { ok: false; error: Sig
 function fail(details: Joi.ValidationErrorItem[], prefix = ''): SignalCheck {
   const d = details[0];
   const field = prefix + d.path.join('.');
-  return { ok: false, error: { code: 'VALIDATION_FAILED', field: field || '(signal)', message: d.message.replace(/^"[^"]*"/, `"${field || 'signal'}"`) } };
+  return {
+    ok: false,
+    error: { code: 'VALIDATION_FAILED', field: field || '(signal)', message: d.message.replace(/^"[^"]*"/, `"${field || 'signal'}"`) },
+  };
 }
 
 /** Validate one signal; on success timestamps are normalised to `Date.toISOString()` form so hashes are stable. */
@@ -91,7 +103,11 @@ export function checkSignal(raw: unknown): SignalCheck {
   if (v.type === 'grid_price') {
     const from = Date.parse(payload.validFrom as string);
     const to = Date.parse(payload.validTo as string);
-    if (!(to > from)) return { ok: false, error: { code: 'VALIDATION_FAILED', field: 'payload.validTo', message: '"payload.validTo" must be after payload.validFrom' } };
+    if (!(to > from))
+      return {
+        ok: false,
+        error: { code: 'VALIDATION_FAILED', field: 'payload.validTo', message: '"payload.validTo" must be after payload.validFrom' },
+      };
     payload.validFrom = new Date(from).toISOString();
     payload.validTo = new Date(to).toISOString();
   }

@@ -196,7 +196,18 @@ export function applySignal(state: StationState, signal: Signal): StationState {
  */
 function observeStockFlow(state: StationState, next: SignalPayloads['battery_stock'], ts: string): StockFlow {
   const prev = state.stockFlow;
-  const restart: StockFlow = { lastStockTs: ts, lastCharged: next.charged, swapsSinceStock: 0, arrivalsSinceStock: 0, producedEwma: 0, swapsEwma: 0, arrivalsEwma: 0, chargingMinEwma: 0, minutesEwma: 0, weight: 0 };
+  const restart: StockFlow = {
+    lastStockTs: ts,
+    lastCharged: next.charged,
+    swapsSinceStock: 0,
+    arrivalsSinceStock: 0,
+    producedEwma: 0,
+    swapsEwma: 0,
+    arrivalsEwma: 0,
+    chargingMinEwma: 0,
+    minutesEwma: 0,
+    weight: 0,
+  };
   // The first report only sets the baseline; before it the folded stock means nothing.
   if (!prev) return restart;
   const dtMin = (Date.parse(ts) - Date.parse(prev.lastStockTs)) / 60_000;

@@ -40,7 +40,9 @@ export async function startEmbeddedMongo(opts: { dataDir: string | null; persist
   const modulePath = require.resolve('@push.rocks/smartmongo/dist_ts/congodb/index.js');
   const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { modulePath, options } });
   const uri = await new Promise<string>((resolve, reject) => {
-    worker.once('message', (m: { uri?: string; error?: string }) => (m.uri ? resolve(m.uri) : reject(new Error(`embedded MongoDB failed to start: ${m.error}`))));
+    worker.once('message', (m: { uri?: string; error?: string }) =>
+      m.uri ? resolve(m.uri) : reject(new Error(`embedded MongoDB failed to start: ${m.error}`)),
+    );
     worker.once('error', reject);
   });
   let stopped: Promise<void> | null = null;
@@ -62,7 +64,12 @@ export async function connectMongo(uri: string, opts: { dbName?: string; embedde
   const monitoring = opts.embedded ? { serverMonitoringMode: 'poll' as const } : {};
   // A database named in the URI (mongodb://host/mydb) is the operator's choice; without one, "copilot".
   const named = /^mongodb(?:\+srv)?:\/\/[^/]+\/([^?/]+)/.exec(uri)?.[1];
-  const conn = mongoose.createConnection(uri, { dbName: opts.dbName ?? (named ? decodeURIComponent(named) : 'copilot'), serverSelectionTimeoutMS: 5000, maxPoolSize: 20, ...monitoring });
+  const conn = mongoose.createConnection(uri, {
+    dbName: opts.dbName ?? (named ? decodeURIComponent(named) : 'copilot'),
+    serverSelectionTimeoutMS: 5000,
+    maxPoolSize: 20,
+    ...monitoring,
+  });
   await conn.asPromise();
   return conn;
 }

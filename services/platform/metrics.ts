@@ -45,9 +45,23 @@ export function createMetrics(): Metrics {
   collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 10 });
   return {
     registry,
-    signalsAccepted: new Counter({ name: 'copilot_signals_accepted_total', help: 'Signals accepted, by type', labelNames: ['type'], registers: [registry] }),
-    signalsRejected: new Counter({ name: 'copilot_signals_rejected_total', help: 'Signals rejected at the edge, by reason', labelNames: ['reason'], registers: [registry] }),
-    signalsDuplicate: new Counter({ name: 'copilot_signals_duplicate_total', help: 'Signals answered as duplicates', registers: [registry] }),
+    signalsAccepted: new Counter({
+      name: 'copilot_signals_accepted_total',
+      help: 'Signals accepted, by type',
+      labelNames: ['type'],
+      registers: [registry],
+    }),
+    signalsRejected: new Counter({
+      name: 'copilot_signals_rejected_total',
+      help: 'Signals rejected at the edge, by reason',
+      labelNames: ['reason'],
+      registers: [registry],
+    }),
+    signalsDuplicate: new Counter({
+      name: 'copilot_signals_duplicate_total',
+      help: 'Signals answered as duplicates',
+      registers: [registry],
+    }),
     decisions: new Counter({
       name: 'copilot_decisions_total',
       help: 'Actions decided, by agent, action and decision status',
@@ -61,15 +75,30 @@ export function createMetrics(): Metrics {
       registers: [registry],
     }),
     backlogSources,
-    errors: new Counter({ name: 'copilot_errors_total', help: 'Errors caught in background work', labelNames: ['where'], registers: [registry] }),
-    anchorBatches: new Counter({ name: 'copilot_anchor_batches_total', help: 'Merkle batches by outcome (anchored, failed, reanchored)', labelNames: ['result'], registers: [registry] }),
+    errors: new Counter({
+      name: 'copilot_errors_total',
+      help: 'Errors caught in background work',
+      labelNames: ['where'],
+      registers: [registry],
+    }),
+    anchorBatches: new Counter({
+      name: 'copilot_anchor_batches_total',
+      help: 'Merkle batches by outcome (anchored, failed, reanchored)',
+      labelNames: ['result'],
+      registers: [registry],
+    }),
     anchorLatency: new Histogram({
       name: 'copilot_anchor_latency_seconds',
       help: 'From a decision being logged to its batch being mined',
       buckets: [0.1, 0.25, 0.5, 1, 1.5, 2, 3, 5, 10, 30, 60],
       registers: [registry],
     }),
-    llmExplanations: new Counter({ name: 'copilot_llm_explanations_total', help: 'LLM explanations by outcome', labelNames: ['result'], registers: [registry] }),
+    llmExplanations: new Counter({
+      name: 'copilot_llm_explanations_total',
+      help: 'LLM explanations by outcome',
+      labelNames: ['result'],
+      registers: [registry],
+    }),
     llmLatency: new Histogram({
       name: 'copilot_llm_latency_seconds',
       help: 'LLM completion latency, by purpose',

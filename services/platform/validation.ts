@@ -25,14 +25,19 @@ export function protoKeyPath(value: unknown): string | null {
 
 /** A 400 naming the `__proto__` key, if the value holds one. */
 /** The socket form of rejectProtoKeys: a refusal to put in an ack, or null. */
-export function protoKeyRefusal(value: unknown): { ok: false; error: { code: string; message: string; details: { field: string }[] } } | null {
+export function protoKeyRefusal(
+  value: unknown,
+): { ok: false; error: { code: string; message: string; details: { field: string }[] } } | null {
   const at = protoKeyPath(value);
-  return at === null ? null : { ok: false, error: { code: 'VALIDATION_FAILED', message: `"${at}" is not allowed`, details: [{ field: at }] } };
+  return at === null
+    ? null
+    : { ok: false, error: { code: 'VALIDATION_FAILED', message: `"${at}" is not allowed`, details: [{ field: at }] } };
 }
 
 export function rejectProtoKeys(value: unknown): void {
   const at = protoKeyPath(value);
-  if (at !== null) throw new AppError(400, 'VALIDATION_FAILED', `"${at}" is not allowed`, [{ field: at, message: `"${at}" is not allowed` }]);
+  if (at !== null)
+    throw new AppError(400, 'VALIDATION_FAILED', `"${at}" is not allowed`, [{ field: at, message: `"${at}" is not allowed` }]);
 }
 
 /** Validate a value against a Joi schema; a failure is a 400 naming every field at fault. */

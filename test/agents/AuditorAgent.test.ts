@@ -4,8 +4,14 @@ import { DEFAULT_THRESHOLDS } from '../../agents/thresholds.js';
 import { applySignal, cloneState } from '../../services/pipeline/stationFold.js';
 import { T0, aContext, aProposal, aSignal, aStation, at } from '../builders.js';
 
-const boost = (kW: number) => aProposal({ agent: 'energy', action: 'boost_charging', params: { boostKW: kW }, claims: { 'power.kW': kW, 'charging.rate': 1 } });
-const incentive = aProposal({ agent: 'traffic', action: 'offer_incentive', params: { targetStationId: 'S2', amount: 5 }, claims: { 'budget.incentive': 5 } });
+const boost = (kW: number) =>
+  aProposal({ agent: 'energy', action: 'boost_charging', params: { boostKW: kW }, claims: { 'power.kW': kW, 'charging.rate': 1 } });
+const incentive = aProposal({
+  agent: 'traffic',
+  action: 'offer_incentive',
+  params: { targetStationId: 'S2', amount: 5 },
+  claims: { 'budget.incentive': 5 },
+});
 
 describe('AuditorAgent', () => {
   describe('assess', () => {
@@ -18,7 +24,10 @@ describe('AuditorAgent', () => {
     });
 
     it('accepts ordinary readings and signals without a metric', () => {
-      expect(assess(withTemps(), aSignal('charger_temp', { chargerId: 'C1', tempC: 41 }), DEFAULT_THRESHOLDS)).to.include({ anomalous: false, zScore: 1 });
+      expect(assess(withTemps(), aSignal('charger_temp', { chargerId: 'C1', tempC: 41 }), DEFAULT_THRESHOLDS)).to.include({
+        anomalous: false,
+        zScore: 1,
+      });
       expect(assess(withTemps(), aSignal('arrival', {}), DEFAULT_THRESHOLDS)).to.include({ anomalous: false, zScore: null });
     });
 
@@ -84,7 +93,7 @@ describe('AuditorAgent', () => {
       expect(review([boost(10)], unknown, aContext())[0]!.params.reason).to.equal('power increase with unknown grid headroom');
     });
 
-    it('vetoes an incentive once this hour\'s budget is spent, not before', () => {
+    it("vetoes an incentive once this hour's budget is spent, not before", () => {
       const spent = aStation((x) => (x.incentives = { hour: T0.slice(0, 13), spent: 50 }));
       const [v] = review([incentive], spent, aContext());
       expect(v!.params).to.include({ target: 'offer_incentive', targetAgent: 'traffic' });

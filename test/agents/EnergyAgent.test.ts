@@ -42,16 +42,38 @@ describe('EnergyAgent', () => {
     });
 
     it('does not fire at or below 90%, with unknown power, or on other signals', () => {
-      expect(evaluate(aStation((x) => (x.power.drawKW = 180)), draw(180), aContext())).to.deep.equal([]);
-      expect(evaluate(aStation((x) => (x.power.limitKW = null)), draw(500), aContext())).to.deep.equal([]);
-      expect(evaluate(aStation((x) => (x.power.drawKW = 199)), aSignal('queue_length', { waiting: 0 }), aContext())).to.deep.equal([]);
+      expect(
+        evaluate(
+          aStation((x) => (x.power.drawKW = 180)),
+          draw(180),
+          aContext(),
+        ),
+      ).to.deep.equal([]);
+      expect(
+        evaluate(
+          aStation((x) => (x.power.limitKW = null)),
+          draw(500),
+          aContext(),
+        ),
+      ).to.deep.equal([]);
+      expect(
+        evaluate(
+          aStation((x) => (x.power.drawKW = 199)),
+          aSignal('queue_length', { waiting: 0 }),
+          aContext(),
+        ),
+      ).to.deep.equal([]);
     });
   });
 
   describe('defer_charging', () => {
     it('defers in the top price quartile with healthy stock', () => {
       // 0.05 swaps/min against 0.1 packs/min back: the stock is not draining.
-      const [p] = evaluate(priced(0.4, (s) => (s.queue.swapRatePerMin = 0.05)), priceSignal(0.4), aContext());
+      const [p] = evaluate(
+        priced(0.4, (s) => (s.queue.swapRatePerMin = 0.05)),
+        priceSignal(0.4),
+        aContext(),
+      );
       expect(p!.action).to.equal('defer_charging');
       expect(p!.evidence).to.include({ pricePerKWh: 0.4, quartile: 4, windowSize: 16, healthyStockMinutes: 120, stockDepleting: false });
       expect(p!.params).to.deep.equal({ untilPriceBelow: 0.275 });
@@ -60,7 +82,11 @@ describe('EnergyAgent', () => {
 
     it('quotes a finite stockout time when the stock drains slowly', () => {
       // 20 charged, drain 0.15 - 0.1 = 0.05/min, variance 0.25/min: 400 / (1 + 0.25) = 320 min.
-      const [p] = evaluate(priced(0.4, (s) => (s.queue.swapRatePerMin = 0.15)), priceSignal(0.4), aContext());
+      const [p] = evaluate(
+        priced(0.4, (s) => (s.queue.swapRatePerMin = 0.15)),
+        priceSignal(0.4),
+        aContext(),
+      );
       expect(p!.evidence).to.include({ minutesToStockout: 320 });
     });
 
@@ -82,8 +108,20 @@ describe('EnergyAgent', () => {
     it('does not boost without packs to charge, headroom or known power', () => {
       const full = priced(0.1, (s) => (s.inventory = { charged: 30, charging: 0, depleted: 0, faulty: 0, updatedAt: T0 }));
       expect(evaluate(full, priceSignal(0.1), aContext())).to.deep.equal([]);
-      expect(evaluate(priced(0.1, (s) => (s.power.drawKW = 185)), priceSignal(0.1), aContext())).to.deep.equal([]);
-      expect(evaluate(priced(0.1, (s) => (s.power.drawKW = null)), priceSignal(0.1), aContext())).to.deep.equal([]);
+      expect(
+        evaluate(
+          priced(0.1, (s) => (s.power.drawKW = 185)),
+          priceSignal(0.1),
+          aContext(),
+        ),
+      ).to.deep.equal([]);
+      expect(
+        evaluate(
+          priced(0.1, (s) => (s.power.drawKW = null)),
+          priceSignal(0.1),
+          aContext(),
+        ),
+      ).to.deep.equal([]);
     });
   });
 

@@ -69,9 +69,21 @@ describe('LogisticsAgent', () => {
 
   it('proposes nothing while stock lasts, on unrelated signals, or before any stock report', () => {
     const ctx = aContext((c) => c.nearby.push(aNearby({ charged: 40 })));
-    expect(evaluate(aStation((s) => (s.queue.swapRatePerMin = 0.2)), swap, ctx)).to.deep.equal([]);
+    expect(
+      evaluate(
+        aStation((s) => (s.queue.swapRatePerMin = 0.2)),
+        swap,
+        ctx,
+      ),
+    ).to.deep.equal([]);
     expect(evaluate(draining(), aSignal('queue_length', { waiting: 1 }), ctx)).to.deep.equal([]);
-    expect(evaluate(draining((s) => (s.inventory.updatedAt = null)), swap, ctx)).to.deep.equal([]);
+    expect(
+      evaluate(
+        draining((s) => (s.inventory.updatedAt = null)),
+        swap,
+        ctx,
+      ),
+    ).to.deep.equal([]);
   });
 
   describe('offer_surplus', () => {

@@ -8,16 +8,36 @@ const signal = aSignal('power_draw', { kW: 100 }, { id: 'sig-42', ts: T0 });
 const state = aStation();
 
 const boost = (over: Partial<Proposal> = {}) =>
-  aProposal({ agent: 'energy', action: 'boost_charging', params: { boostKW: 20 }, claims: { 'power.kW': 20, 'charging.rate': 1 }, ...over });
+  aProposal({
+    agent: 'energy',
+    action: 'boost_charging',
+    params: { boostKW: 20 },
+    claims: { 'power.kW': 20, 'charging.rate': 1 },
+    ...over,
+  });
 const curtail = (over: Partial<Proposal> = {}) =>
-  aProposal({ agent: 'energy', action: 'curtail_charging', params: { shedKW: 10 }, claims: { 'power.kW': -10, 'charging.rate': -1 }, ...over });
-const defer = (over: Partial<Proposal> = {}) => aProposal({ agent: 'energy', action: 'defer_charging', claims: { 'charging.rate': -1 }, ...over });
+  aProposal({
+    agent: 'energy',
+    action: 'curtail_charging',
+    params: { shedKW: 10 },
+    claims: { 'power.kW': -10, 'charging.rate': -1 },
+    ...over,
+  });
+const defer = (over: Partial<Proposal> = {}) =>
+  aProposal({ agent: 'energy', action: 'defer_charging', claims: { 'charging.rate': -1 }, ...over });
 const prioritize = (over: Partial<Proposal> = {}) =>
   aProposal({ agent: 'logistics', action: 'prioritize_charging', claims: { 'charging.rate': 1 }, ...over });
 const openBay = (over: Partial<Proposal> = {}) =>
   aProposal({ agent: 'traffic', action: 'open_bay', params: { count: 1 }, claims: { bays: 1, staff: 1, 'service.capacity': 1 }, ...over });
 const offline = (chargerId = 'C1') =>
-  aProposal({ agent: 'mechanic', action: 'take_charger_offline', params: { chargerId }, urgency: 0.95, confidence: 0.9, claims: { [`charger:${chargerId}`]: 1, 'service.capacity': -1 } });
+  aProposal({
+    agent: 'mechanic',
+    action: 'take_charger_offline',
+    params: { chargerId },
+    urgency: 0.95,
+    confidence: 0.9,
+    claims: { [`charger:${chargerId}`]: 1, 'service.capacity': -1 },
+  });
 const quarantine = aProposal({ agent: 'mechanic', action: 'quarantine_battery', params: { batteryId: 'B1' }, claims: { 'battery:B1': 1 } });
 const veto = (target: string, targetAgent: string) =>
   aProposal({ agent: 'auditor', action: 'veto', params: { target, targetAgent, reason: 'policy' }, urgency: 1, confidence: 1 });
@@ -35,7 +55,15 @@ describe('SupervisorAgent.resolve', () => {
   it('stamps the decision from the signal and the state', () => {
     const d = resolve([quarantine], state, DEFAULT_POLICY, signal)!;
     expect(d).to.include({ id: 'dec-sig-42', stationId: 'S1', signalId: 'sig-42', signalType: 'power_draw', ts: T0, stateVersion: 10 });
-    expect(d.trail.map((t) => t.rule)).to.deep.equal(['auditor_veto', 'safety_first', 'grid_limit', 'service_continuity', 'priority', 'capacity', 'merge']);
+    expect(d.trail.map((t) => t.rule)).to.deep.equal([
+      'auditor_veto',
+      'safety_first',
+      'grid_limit',
+      'service_continuity',
+      'priority',
+      'capacity',
+      'merge',
+    ]);
   });
 
   it('rule 1: an auditor veto removes its target', () => {
@@ -62,7 +90,12 @@ describe('SupervisorAgent.resolve', () => {
   });
 
   it('rule 3: a power increase that would pass the grid limit is rejected', () => {
-    const d = resolve([boost({ params: { boostKW: 120 }, claims: { 'power.kW': 120, 'charging.rate': 1 } })], state, DEFAULT_POLICY, signal)!;
+    const d = resolve(
+      [boost({ params: { boostKW: 120 }, claims: { 'power.kW': 120, 'charging.rate': 1 } })],
+      state,
+      DEFAULT_POLICY,
+      signal,
+    )!;
     expect(d.actions).to.deep.equal([]);
     expect(d.rejected[0]!.rule).to.equal('grid_limit');
     expect(d.rejected[0]!.reason).to.equal('adds 120 kW to a planned 100 kW, above the 200 kW limit');
@@ -98,9 +131,16 @@ describe('SupervisorAgent.resolve', () => {
   });
 
   it('rule 5: boost vs curtail goes to the higher urgency x confidence', () => {
-    const d = resolve([boost({ urgency: 0.3, confidence: 0.7 }), curtail({ urgency: 0.8, confidence: 0.9 })], state, DEFAULT_POLICY, signal)!;
+    const d = resolve(
+      [boost({ urgency: 0.3, confidence: 0.7 }), curtail({ urgency: 0.8, confidence: 0.9 })],
+      state,
+      DEFAULT_POLICY,
+      signal,
+    )!;
     expect(actionsOf(d)).to.deep.equal(['curtail_charging']);
-    expect(d.conflicts).to.deep.equal([{ resource: 'charging.rate', between: ['boost_charging', 'curtail_charging'], winner: 'curtail_charging', rule: 'priority' }]);
+    expect(d.conflicts).to.deep.equal([
+      { resource: 'charging.rate', between: ['boost_charging', 'curtail_charging'], winner: 'curtail_charging', rule: 'priority' },
+    ]);
     expect(rejectedOf(d)).to.deep.equal([['boost_charging', 'priority']]);
   });
 
@@ -117,17 +157,30 @@ describe('SupervisorAgent.resolve', () => {
     const other = aProposal({ agent: 'logistics', action: 'offer_surplus', urgency: 0.9, confidence: 0.9, claims: { bays: 1 } });
     const d = resolve([openBay(), other], oneClosed, DEFAULT_POLICY, signal)!;
     expect(actionsOf(d)).to.deep.equal(['offer_surplus']);
-    expect(d.conflicts).to.deep.equal([{ resource: 'bays', between: ['open_bay', 'offer_surplus'], winner: 'offer_surplus', rule: 'priority' }]);
+    expect(d.conflicts).to.deep.equal([
+      { resource: 'bays', between: ['open_bay', 'offer_surplus'], winner: 'offer_surplus', rule: 'priority' },
+    ]);
   });
 
   it('capacity: a claim beyond what the station has is rejected on its own', () => {
-    const d = resolve([aProposal({ agent: 'logistics', action: 'offer_surplus', claims: { packs: 25 } }), quarantine], state, DEFAULT_POLICY, signal)!;
+    const d = resolve(
+      [aProposal({ agent: 'logistics', action: 'offer_surplus', claims: { packs: 25 } }), quarantine],
+      state,
+      DEFAULT_POLICY,
+      signal,
+    )!;
     expect(actionsOf(d)).to.deep.equal(['quarantine_battery']);
     expect(d.rejected[0]).to.deep.include({ rule: 'capacity', reason: 'needs 25 packs, 20 free' });
   });
 
   it('rule 6: compatible proposals merge into one decision', () => {
-    const incentive = aProposal({ agent: 'traffic', action: 'offer_incentive', params: { amount: 5 }, evidence: { budgetRemaining: 50 }, claims: { 'budget.incentive': 5 } });
+    const incentive = aProposal({
+      agent: 'traffic',
+      action: 'offer_incentive',
+      params: { amount: 5 },
+      evidence: { budgetRemaining: 50 },
+      claims: { 'budget.incentive': 5 },
+    });
     const d = resolve([quarantine, incentive, prioritize()], state, DEFAULT_POLICY, signal)!;
     expect(actionsOf(d)).to.deep.equal(['offer_incentive', 'prioritize_charging', 'quarantine_battery']);
     expect(d.rejected).to.deep.equal([]);
@@ -150,14 +203,25 @@ describe('SupervisorAgent.resolve', () => {
     });
 
     it('an incentive above the remaining budget needs an operator', () => {
-      const incentive = aProposal({ agent: 'traffic', action: 'offer_incentive', params: { amount: 8 }, evidence: { budgetRemaining: 5 }, claims: { 'budget.incentive': 8 } });
+      const incentive = aProposal({
+        agent: 'traffic',
+        action: 'offer_incentive',
+        params: { amount: 8 },
+        evidence: { budgetRemaining: 5 },
+        claims: { 'budget.incentive': 8 },
+      });
       const d = resolve([incentive], state, DEFAULT_POLICY, signal)!;
       expect(d.status).to.equal('pending_approval');
       expect(d.risk.reasons).to.deep.equal(['incentive 8 above the remaining budget 5']);
     });
 
     it('curtailing more than half the draw needs an operator', () => {
-      const d = resolve([curtail({ params: { shedKW: 60 }, claims: { 'power.kW': -60, 'charging.rate': -1 } })], state, DEFAULT_POLICY, signal)!;
+      const d = resolve(
+        [curtail({ params: { shedKW: 60 }, claims: { 'power.kW': -60, 'charging.rate': -1 } })],
+        state,
+        DEFAULT_POLICY,
+        signal,
+      )!;
       expect(d.status).to.equal('pending_approval');
       expect(d.risk.reasons).to.deep.equal(['curtails 60% of the draw, above 50%']);
       expect(resolve([curtail({ params: { shedKW: 40 } })], state, DEFAULT_POLICY, signal)!.status).to.equal('executed');
@@ -172,21 +236,36 @@ describe('SupervisorAgent.resolve', () => {
         reasons: ['acting on anomalous and stale data', 'risk score 0.6 reaches the approval score 0.6'],
       });
       expect(resolve([flag({ anomalous: true, stale: false })], state, DEFAULT_POLICY, signal)).to.include({ status: 'executed' });
-      expect(resolve([flag({ anomalous: true }), quarantine], state, { ...DEFAULT_POLICY, approvalRiskScore: 0.9 }, signal)!.status).to.equal(
-        'executed',
-      );
+      expect(
+        resolve([flag({ anomalous: true }), quarantine], state, { ...DEFAULT_POLICY, approvalRiskScore: 0.9 }, signal)!.status,
+      ).to.equal('executed');
     });
   });
 
   it('is deterministic: same input twice, or in another order, gives a deep-equal decision', () => {
     const over = aStation((s) => (s.power.drawKW = 220));
-    const input = [boost(), curtail({ urgency: 0.9 }), defer(), prioritize(), openBay(), offline('C2'), quarantine, flag({ anomalous: true })];
+    const input = [
+      boost(),
+      curtail({ urgency: 0.9 }),
+      defer(),
+      prioritize(),
+      openBay(),
+      offline('C2'),
+      quarantine,
+      flag({ anomalous: true }),
+    ];
     const a = resolve(input, over, DEFAULT_POLICY, signal);
     const b = resolve(structuredClone(input), structuredClone(over), DEFAULT_POLICY, signal);
     const c = resolve([...input].reverse(), over, DEFAULT_POLICY, signal);
     expect(a).to.deep.equal(b);
     expect(a).to.deep.equal(c);
-    expect(actionsOf(a)).to.deep.equal(['quarantine_battery', 'take_charger_offline', 'curtail_charging', 'defer_charging', 'flag_anomaly']);
+    expect(actionsOf(a)).to.deep.equal([
+      'quarantine_battery',
+      'take_charger_offline',
+      'curtail_charging',
+      'defer_charging',
+      'flag_anomaly',
+    ]);
     expect(rejectedOf(a)).to.deep.equal([
       ['open_bay', 'safety_first'],
       ['prioritize_charging', 'grid_limit'],

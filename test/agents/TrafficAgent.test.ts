@@ -18,17 +18,32 @@ const actions = (ps: { action: string }[]) => ps.map((p) => p.action);
 describe('TrafficAgent', () => {
   it('proposes nothing while the predicted wait is short', () => {
     const s = aStation((x) => (x.queue.waiting = 12));
-    expect(evaluate(s, queueSignal, aContext((c) => c.nearby.push(aNearby())))).to.deep.equal([]);
+    expect(
+      evaluate(
+        s,
+        queueSignal,
+        aContext((c) => c.nearby.push(aNearby())),
+      ),
+    ).to.deep.equal([]);
   });
 
   it('ignores signals that do not change the line', () => {
-    expect(evaluate(congested(), aSignal('power_draw', { kW: 10 }), aContext((c) => c.nearby.push(aNearby())))).to.deep.equal([]);
+    expect(
+      evaluate(
+        congested(),
+        aSignal('power_draw', { kW: 10 }),
+        aContext((c) => c.nearby.push(aNearby())),
+      ),
+    ).to.deep.equal([]);
   });
 
   describe('offer_incentive', () => {
     it('points drivers to the nearest station that saves at least 5 minutes, amount scaled to the saving', () => {
       const ctx = aContext((c) => {
-        c.nearby.push(aNearby({ id: 'S2', distanceKm: 1, predictedWaitMin: 16 }), aNearby({ id: 'S3', distanceKm: 2, predictedWaitMin: 4.5 }));
+        c.nearby.push(
+          aNearby({ id: 'S2', distanceKm: 1, predictedWaitMin: 16 }),
+          aNearby({ id: 'S3', distanceKm: 2, predictedWaitMin: 4.5 }),
+        );
       });
       const [p] = evaluate(congested(), queueSignal, ctx).filter((x) => x.action === 'offer_incentive');
       expect(p!.params).to.deep.equal({ targetStationId: 'S3', amount: 7.5 });
@@ -88,7 +103,14 @@ describe('TrafficAgent', () => {
       });
       const p = evaluate(s, queueSignal, ctx).find((x) => x.action === 'divert_staff')!;
       expect(p.params).to.deep.equal({ fromStationId: 'S3', count: 2 });
-      expect(p.evidence).to.include({ fromStationId: 'S3', donorStaff: 3, staffOnDuty: 2, openBays: 4, count: 2, predictedWaitAfterMin: 9.8 });
+      expect(p.evidence).to.include({
+        fromStationId: 'S3',
+        donorStaff: 3,
+        staffOnDuty: 2,
+        openBays: 4,
+        count: 2,
+        predictedWaitAfterMin: 9.8,
+      });
       expect(p.claims).to.deep.equal({ 'staff@S3': 2 });
     });
 

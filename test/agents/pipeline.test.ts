@@ -42,7 +42,12 @@ describe('agents pipeline', () => {
 
     it('skips disabled agents, including the auditor review', () => {
       const { signal, state } = groundFault();
-      const { proposals, decision } = decide(state, signal, aContext((c) => (c.disabled = ['mechanic'])), DEFAULT_POLICY);
+      const { proposals, decision } = decide(
+        state,
+        signal,
+        aContext((c) => (c.disabled = ['mechanic'])),
+        DEFAULT_POLICY,
+      );
       expect(proposals).to.deep.equal([]);
       expect(decision).to.equal(null);
     });
@@ -54,7 +59,12 @@ describe('agents pipeline', () => {
     it('is deterministic end to end', () => {
       const run = () => {
         const { signal, state } = groundFault();
-        return decide(state, signal, aContext((c) => (c.assessment = assess(state, signal, c.thresholds))), DEFAULT_POLICY);
+        return decide(
+          state,
+          signal,
+          aContext((c) => (c.assessment = assess(state, signal, c.thresholds))),
+          DEFAULT_POLICY,
+        );
       };
       expect(run()).to.deep.equal(run());
     });

@@ -2,7 +2,14 @@ import { expect } from 'chai';
 import { MIN_ANOMALY_SAMPLES, meanStd, zScore } from '../../agents/predictors/anomaly.js';
 import { failureRisk, faultsWithin, tempTrendCPerMin } from '../../agents/predictors/failureRisk.js';
 import { priceQuartile } from '../../agents/predictors/priceQuartile.js';
-import { drainRatePerMin, minutesToStockout, observedRechargeRatePerMin, rechargeRatePerMin, stockView, surplusPacks } from '../../agents/predictors/stockout.js';
+import {
+  drainRatePerMin,
+  minutesToStockout,
+  observedRechargeRatePerMin,
+  rechargeRatePerMin,
+  stockView,
+  surplusPacks,
+} from '../../agents/predictors/stockout.js';
 import { MAX_WAIT_MIN, activeBays, erlangC, predictWaitMin, stationWaitMin } from '../../agents/predictors/wait.js';
 import type { ChargerState, StockFlow } from '../../eventBus/types.js';
 import { T0, aStation, at, priceWindow } from '../builders.js';
@@ -60,7 +67,10 @@ describe('predictors', () => {
     });
 
     it('reads the station, and knows nothing before a stock report', () => {
-      const v = stockView(aStation((s) => (s.queue.swapRatePerMin = 0.6)), 60);
+      const v = stockView(
+        aStation((s) => (s.queue.swapRatePerMin = 0.6)),
+        60,
+      );
       expect(v!.drainRatePerMin).to.be.closeTo(0.6, 1e-12);
       expect(v!.rechargeRatePerMin).to.be.closeTo(0.1, 1e-12);
       expect(v!.minutesToStockout).to.be.closeTo(400 / (0.5 * 20 + 0.7), 1e-9);
@@ -90,22 +100,45 @@ describe('predictors', () => {
       expect(observedRechargeRatePerMin(half, 60)).to.be.closeTo(6 * (0.5 / 120 + 0.5 / 60), 1e-12);
       // No history: the assumption; nothing on charge: nothing back.
       expect(observedRechargeRatePerMin(aStation(), 60)).to.be.closeTo(0.1, 1e-12);
-      expect(observedRechargeRatePerMin(aStation((s) => ((s.stockFlow = flow({ producedEwma: 1, chargingMinEwma: 120, weight: 1 })), (s.inventory.charging = 0))), 60)).to.equal(0);
+      expect(
+        observedRechargeRatePerMin(
+          aStation((s) => ((s.stockFlow = flow({ producedEwma: 1, chargingMinEwma: 120, weight: 1 })), (s.inventory.charging = 0))),
+          60,
+        ),
+      ).to.equal(0);
       // Slow chargers push the stockout closer than the 60 min assumption would.
-      const slow = stockView(aStation((s) => ((s.queue.swapRatePerMin = 0.1), (s.stockFlow = flow({ producedEwma: 1, chargingMinEwma: 120, weight: 1, swapsEwma: 0.1, minutesEwma: 1 })))), 60)!;
-      const assumed = stockView(aStation((s) => (s.queue.swapRatePerMin = 0.1)), 60)!;
+      const slow = stockView(
+        aStation(
+          (s) => (
+            (s.queue.swapRatePerMin = 0.1),
+            (s.stockFlow = flow({ producedEwma: 1, chargingMinEwma: 120, weight: 1, swapsEwma: 0.1, minutesEwma: 1 }))
+          ),
+        ),
+        60,
+      )!;
+      const assumed = stockView(
+        aStation((s) => (s.queue.swapRatePerMin = 0.1)),
+        60,
+      )!;
       expect(slow.minutesToStockout).to.be.below(assumed.minutesToStockout);
     });
 
     it('drains at counted demand, the bay capacity when a line waits, and a balanced guess before any event', () => {
       // Stale gap EWMA says 1/min; the counts say 0.2/min.
-      const counted = aStation((s) => ((s.queue.swapRatePerMin = 1), (s.stockFlow = flow({ swapsEwma: 0.1, arrivalsEwma: 0.2, minutesEwma: 1, weight: 1 }))));
+      const counted = aStation(
+        (s) => ((s.queue.swapRatePerMin = 1), (s.stockFlow = flow({ swapsEwma: 0.1, arrivalsEwma: 0.2, minutesEwma: 1, weight: 1 }))),
+      );
       expect(drainRatePerMin(counted)).to.be.closeTo(0.2, 1e-12);
       // 4 staffed bays at 3 min: 4/3 per minute.
       expect(drainRatePerMin(aStation((s) => ((s.queue.waiting = 3), (s.queue.swapRatePerMin = 0.1))))).to.be.closeTo(4 / 3, 1e-12);
       expect(drainRatePerMin(aStation((s) => (s.queue.arrivalRatePerMin = 9)))).to.be.closeTo(4 / 3, 1e-12);
       expect(drainRatePerMin(aStation(), 0.1)).to.be.closeTo(0.1, 1e-12);
-      expect(drainRatePerMin(aStation((s) => (s.queue.swapRatePerMin = 0.05)), 0.1)).to.be.closeTo(0.05, 1e-12);
+      expect(
+        drainRatePerMin(
+          aStation((s) => (s.queue.swapRatePerMin = 0.05)),
+          0.1,
+        ),
+      ).to.be.closeTo(0.05, 1e-12);
     });
 
     it('counts surplus above the kept fraction of slots', () => {

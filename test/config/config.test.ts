@@ -4,11 +4,25 @@ import { loadConfig, ConfigError, ENV_DOCS } from '../../config/index.js';
 describe('config', () => {
   it('runs on embedded defaults with an empty environment', () => {
     const c = loadConfig({});
-    expect(c).to.include({ port: 3000, host: '127.0.0.1', dataDir: './data', mongodbUri: null, redisUrl: null, simulate: false, seedDemo: true });
+    expect(c).to.include({
+      port: 3000,
+      host: '127.0.0.1',
+      dataDir: './data',
+      mongodbUri: null,
+      redisUrl: null,
+      simulate: false,
+      seedDemo: true,
+    });
   });
 
   it('parses and converts set values', () => {
-    const c = loadConfig({ PORT: '8080', SIMULATE: '1', REDIS_URL: 'redis://127.0.0.1:6380', AGENT_THRESHOLDS: '{"traffic":{"waitMinutesHigh":8}}', CORS_ORIGINS: 'https://a.example, https://b.example' });
+    const c = loadConfig({
+      PORT: '8080',
+      SIMULATE: '1',
+      REDIS_URL: 'redis://127.0.0.1:6380',
+      AGENT_THRESHOLDS: '{"traffic":{"waitMinutesHigh":8}}',
+      CORS_ORIGINS: 'https://a.example, https://b.example',
+    });
     expect(c.port).to.equal(8080);
     expect(c.simulate).to.equal(true);
     expect(c.redisUrl).to.equal('redis://127.0.0.1:6380');
@@ -57,14 +71,49 @@ describe('config', () => {
     expect(loadConfig({ CHAIN_RPC_URL: 'off' })).to.include({ chainMode: 'off', chainRpcUrl: null });
     const key = '0x' + 'ab'.repeat(32);
     const address = '0x' + '12'.repeat(20);
-    const c = loadConfig({ CHAIN_RPC_URL: 'https://rpc.example', ANCHOR_PRIVATE_KEY: key, AUDIT_CONTRACT_ADDRESS: address, ANCHOR_BATCH_MS: '250' });
-    expect(c).to.include({ chainMode: 'rpc', chainRpcUrl: 'https://rpc.example', anchorPrivateKey: key, auditContractAddress: address, anchorBatchMs: 250 });
+    const c = loadConfig({
+      CHAIN_RPC_URL: 'https://rpc.example',
+      ANCHOR_PRIVATE_KEY: key,
+      AUDIT_CONTRACT_ADDRESS: address,
+      ANCHOR_BATCH_MS: '250',
+    });
+    expect(c).to.include({
+      chainMode: 'rpc',
+      chainRpcUrl: 'https://rpc.example',
+      anchorPrivateKey: key,
+      auditContractAddress: address,
+      anchorBatchMs: 250,
+    });
   });
 
   it('bounds the LLM client: defaults fit the Groq free tier, set values are converted', () => {
-    expect(loadConfig({})).to.include({ groqTimeoutMs: 8000, groqMaxRetries: 1, llmConcurrency: 2, llmQueueMax: 20, llmRpm: 30, llmBreakerResetMs: 30000, llmBreakerFailures: 5 });
-    const c = loadConfig({ GROQ_TIMEOUT_MS: '250', GROQ_MAX_RETRIES: '0', LLM_CONCURRENCY: '1', LLM_QUEUE_MAX: '2', LLM_RPM: '600', LLM_BREAKER_RESET_MS: '200', LLM_BREAKER_FAILURES: '3' });
-    expect(c).to.include({ groqTimeoutMs: 250, groqMaxRetries: 0, llmConcurrency: 1, llmQueueMax: 2, llmRpm: 600, llmBreakerResetMs: 200, llmBreakerFailures: 3 });
+    expect(loadConfig({})).to.include({
+      groqTimeoutMs: 8000,
+      groqMaxRetries: 1,
+      llmConcurrency: 2,
+      llmQueueMax: 20,
+      llmRpm: 30,
+      llmBreakerResetMs: 30000,
+      llmBreakerFailures: 5,
+    });
+    const c = loadConfig({
+      GROQ_TIMEOUT_MS: '250',
+      GROQ_MAX_RETRIES: '0',
+      LLM_CONCURRENCY: '1',
+      LLM_QUEUE_MAX: '2',
+      LLM_RPM: '600',
+      LLM_BREAKER_RESET_MS: '200',
+      LLM_BREAKER_FAILURES: '3',
+    });
+    expect(c).to.include({
+      groqTimeoutMs: 250,
+      groqMaxRetries: 0,
+      llmConcurrency: 1,
+      llmQueueMax: 2,
+      llmRpm: 600,
+      llmBreakerResetMs: 200,
+      llmBreakerFailures: 3,
+    });
   });
 
   it('reports every malformed variable at once', () => {
@@ -72,12 +121,15 @@ describe('config', () => {
       loadConfig({ PORT: 'x', SIMULATE_RATE: '-5' });
       expect.fail('should throw');
     } catch (err) {
-      expect((err as Error).message).to.include('PORT').and.include('SIMULATE_RATE');
+      expect((err as Error).message)
+        .to.include('PORT')
+        .and.include('SIMULATE_RATE');
     }
   });
 
   it('documents every variable it validates', () => {
     const documented = new Set(ENV_DOCS.map((d) => d.name));
-    for (const name of ['PORT', 'HOST', 'DATA_DIR', 'SIMULATE', 'MONGODB_URI', 'REDIS_URL', 'GROQ_API_KEY', 'LOG_LEVEL']) expect(documented.has(name), name).to.equal(true);
+    for (const name of ['PORT', 'HOST', 'DATA_DIR', 'SIMULATE', 'MONGODB_URI', 'REDIS_URL', 'GROQ_API_KEY', 'LOG_LEVEL'])
+      expect(documented.has(name), name).to.equal(true);
   });
 });

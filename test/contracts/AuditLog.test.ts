@@ -94,8 +94,12 @@ describe('AuditLog contract', function () {
     it('rejects a zero admin or a zero anchorer', async () => {
       const { admin, AuditLog__factory } = await loadFixture(deployFixture);
       const factory = new AuditLog__factory(admin);
-      await expectRevert(factory.deploy(ethers.ZeroAddress, admin.address), factory.interface, 'AuditLogInvalidAdmin', [ethers.ZeroAddress]);
-      await expectRevert(factory.deploy(admin.address, ethers.ZeroAddress), factory.interface, 'AuditLogInvalidAnchorer', [ethers.ZeroAddress]);
+      await expectRevert(factory.deploy(ethers.ZeroAddress, admin.address), factory.interface, 'AuditLogInvalidAdmin', [
+        ethers.ZeroAddress,
+      ]);
+      await expectRevert(factory.deploy(admin.address, ethers.ZeroAddress), factory.interface, 'AuditLogInvalidAnchorer', [
+        ethers.ZeroAddress,
+      ]);
     });
 
     it('has no function that could overwrite or delete an anchor', async () => {
@@ -117,7 +121,15 @@ describe('AuditLog contract', function () {
         'isAnchored(bytes32)',
         'verifyLeaf(bytes32,bytes32,bytes32[])',
       ];
-      const accessControl = ['DEFAULT_ADMIN_ROLE()', 'getRoleAdmin(bytes32)', 'grantRole(bytes32,address)', 'hasRole(bytes32,address)', 'renounceRole(bytes32,address)', 'revokeRole(bytes32,address)', 'supportsInterface(bytes4)'];
+      const accessControl = [
+        'DEFAULT_ADMIN_ROLE()',
+        'getRoleAdmin(bytes32)',
+        'grantRole(bytes32,address)',
+        'hasRole(bytes32,address)',
+        'renounceRole(bytes32,address)',
+        'revokeRole(bytes32,address)',
+        'supportsInterface(bytes4)',
+      ];
       const functions: string[] = [];
       audit.interface.forEachFunction((f) => functions.push(f.format('sighash')));
       expect(functions.sort()).to.deep.equal([...own, ...accessControl].sort());
@@ -127,7 +139,9 @@ describe('AuditLog contract', function () {
       expect(audit.interface.getEvent('BatchAnchored')!.format('full')).to.equal(
         'event BatchAnchored(bytes32 indexed root, uint64 leafCount, uint64 firstSeq, uint64 lastSeq, address indexed submitter)',
       );
-      expect(audit.interface.getEvent('DecisionAnchored')!.format('full')).to.equal('event DecisionAnchored(bytes32 indexed decisionHash, address indexed submitter)');
+      expect(audit.interface.getEvent('DecisionAnchored')!.format('full')).to.equal(
+        'event DecisionAnchored(bytes32 indexed decisionHash, address indexed submitter)',
+      );
     });
   });
 
@@ -138,7 +152,11 @@ describe('AuditLog contract', function () {
       const receipt = await mined(audit.connect(anchorer).anchorBatch(tree.root, tree.length, 1, 25));
       const block = await ethers.provider.getBlock(receipt.blockNumber);
       const batch = await audit.getBatch(tree.root);
-      expect(fields(batch)).to.deep.equal({ submitter: anchorer.address, timestamp: BigInt(block!.timestamp), blockNumber: BigInt(receipt.blockNumber) });
+      expect(fields(batch)).to.deep.equal({
+        submitter: anchorer.address,
+        timestamp: BigInt(block!.timestamp),
+        blockNumber: BigInt(receipt.blockNumber),
+      });
       expect(await audit.isAnchored(tree.root)).to.equal(true);
     });
 
@@ -152,7 +170,11 @@ describe('AuditLog contract', function () {
       expect(receipt.blockNumber).to.be.greaterThan(70_000);
       expect(block!.timestamp).to.be.greaterThan(far);
       const batch = await audit.getBatch(hash32('late'));
-      expect(fields(batch)).to.deep.equal({ submitter: anchorer.address, timestamp: BigInt(block!.timestamp), blockNumber: BigInt(receipt.blockNumber) });
+      expect(fields(batch)).to.deep.equal({
+        submitter: anchorer.address,
+        timestamp: BigInt(block!.timestamp),
+        blockNumber: BigInt(receipt.blockNumber),
+      });
     });
 
     it('emits BatchAnchored with every argument', async () => {
@@ -208,12 +230,9 @@ describe('AuditLog contract', function () {
       const before = await audit.getBatch(tree.root);
       await mined(audit.connect(admin).grantRole(await audit.ANCHORER_ROLE(), second.address));
       await time.increase(60);
-      await expectRevert(
-        audit.connect(second).anchorBatch(tree.root, 1, 100, 100),
-        audit.interface,
-        'AuditLogAlreadyAnchored',
-        [tree.root],
-      );
+      await expectRevert(audit.connect(second).anchorBatch(tree.root, 1, 100, 100), audit.interface, 'AuditLogAlreadyAnchored', [
+        tree.root,
+      ]);
       await expectRevert(audit.connect(anchorer).anchorDecision(tree.root), audit.interface, 'AuditLogAlreadyAnchored', [tree.root]);
       expect(await audit.getBatch(tree.root)).to.deep.equal(before);
     });
@@ -261,7 +280,11 @@ describe('AuditLog contract', function () {
       expect(eventsNamed(receipt, audit.interface, 'BatchAnchored')).to.have.length(0);
       const block = await ethers.provider.getBlock(receipt.blockNumber);
       const batch = await audit.getBatch(h);
-      expect(fields(batch)).to.deep.equal({ submitter: anchorer.address, timestamp: BigInt(block!.timestamp), blockNumber: BigInt(receipt.blockNumber) });
+      expect(fields(batch)).to.deep.equal({
+        submitter: anchorer.address,
+        timestamp: BigInt(block!.timestamp),
+        blockNumber: BigInt(receipt.blockNumber),
+      });
       expect(await audit.isAnchored(h)).to.equal(true);
       expect(await audit.verifyLeaf(h, h, []), 'the hash is its own root with an empty proof').to.equal(true);
       expect(Number(receipt.gasUsed)).to.be.lessThan(ANCHOR_GAS_BOUND);
@@ -360,10 +383,16 @@ describe('AuditLog contract', function () {
     it('expectRevert fails on success, on another error and on other arguments', async () => {
       const { audit, anchorer, tree } = await loadFixture(anchoredFixture);
       const failures: string[] = [];
-      const attempt = async (p: Promise<void>) => p.then(() => failures.push('passed'), (e: Error) => failures.push(e.message));
+      const attempt = async (p: Promise<void>) =>
+        p.then(
+          () => failures.push('passed'),
+          (e: Error) => failures.push(e.message),
+        );
       await attempt(expectRevert(audit.isAnchored(tree.root), audit.interface, 'AuditLogZeroRoot'));
       await attempt(expectRevert(audit.connect(anchorer).anchorDecision(ethers.ZeroHash), audit.interface, 'AuditLogZeroLeafCount'));
-      await attempt(expectRevert(audit.connect(anchorer).anchorDecision(tree.root), audit.interface, 'AuditLogAlreadyAnchored', [hash32('x')]));
+      await attempt(
+        expectRevert(audit.connect(anchorer).anchorDecision(tree.root), audit.interface, 'AuditLogAlreadyAnchored', [hash32('x')]),
+      );
       expect(failures).to.have.length(3);
       expect(failures[0]).to.match(/succeeded/);
       expect(failures[1]).to.match(/custom error/);
@@ -399,8 +428,14 @@ describe('AuditLog contract', function () {
       const { audit, anchorer, outsider } = await loadFixture(deployFixture);
       const role = await audit.ANCHORER_ROLE();
       const adminRole = await audit.DEFAULT_ADMIN_ROLE();
-      await expectRevert(audit.connect(anchorer).grantRole(role, outsider.address), audit.interface, 'AccessControlUnauthorizedAccount', [anchorer.address, adminRole]);
-      await expectRevert(audit.connect(outsider).revokeRole(role, anchorer.address), audit.interface, 'AccessControlUnauthorizedAccount', [outsider.address, adminRole]);
+      await expectRevert(audit.connect(anchorer).grantRole(role, outsider.address), audit.interface, 'AccessControlUnauthorizedAccount', [
+        anchorer.address,
+        adminRole,
+      ]);
+      await expectRevert(audit.connect(outsider).revokeRole(role, anchorer.address), audit.interface, 'AccessControlUnauthorizedAccount', [
+        outsider.address,
+        adminRole,
+      ]);
       expect(await audit.hasRole(role, outsider.address)).to.equal(false);
       expect(await audit.hasRole(role, anchorer.address)).to.equal(true);
     });
@@ -411,7 +446,10 @@ describe('AuditLog contract', function () {
       await expectRevert(audit.connect(admin).renounceRole(role, anchorer.address), audit.interface, 'AccessControlBadConfirmation', []);
       await mined(audit.connect(anchorer).renounceRole(role, anchorer.address));
       expect(await audit.hasRole(role, anchorer.address)).to.equal(false);
-      await expectRevert(audit.connect(anchorer).anchorDecision(hash32('x')), audit.interface, 'AccessControlUnauthorizedAccount', [anchorer.address, role]);
+      await expectRevert(audit.connect(anchorer).anchorDecision(hash32('x')), audit.interface, 'AccessControlUnauthorizedAccount', [
+        anchorer.address,
+        role,
+      ]);
     });
   });
 });

@@ -9,12 +9,7 @@ import { revertData } from '../../services/audit/anchoring/chain.js';
  * Awaits `action` and asserts it reverted with the custom error `name` of `iface`
  * (inherited errors included), with `args` when given.
  */
-export async function expectRevert(
-  action: Promise<unknown>,
-  iface: Interface,
-  name: string,
-  args?: readonly unknown[],
-): Promise<void> {
+export async function expectRevert(action: Promise<unknown>, iface: Interface, name: string, args?: readonly unknown[]): Promise<void> {
   let err: unknown;
   try {
     await action;

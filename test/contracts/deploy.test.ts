@@ -29,14 +29,24 @@ describe('deploy script', function () {
     });
 
     it('reads a chain, a key and role addresses', () => {
-      const env = { CHAIN_RPC_URL: 'http://127.0.0.1:8545', ANCHOR_PRIVATE_KEY: KEY, AUDIT_ADMIN_ADDRESS: ADDR, AUDIT_ANCHORER_ADDRESS: ADDR, PATH: '/bin' };
+      const env = {
+        CHAIN_RPC_URL: 'http://127.0.0.1:8545',
+        ANCHOR_PRIVATE_KEY: KEY,
+        AUDIT_ADMIN_ADDRESS: ADDR,
+        AUDIT_ANCHORER_ADDRESS: ADDR,
+        PATH: '/bin',
+      };
       expect(parseDeployEnv(env)).to.deep.equal({ rpcUrl: 'http://127.0.0.1:8545', privateKey: KEY, admin: ADDR, anchorer: ADDR });
     });
 
     const bad: [string, NodeJS.ProcessEnv, RegExp][] = [
       ['a URL without a scheme', { CHAIN_RPC_URL: 'localhost:8545', ANCHOR_PRIVATE_KEY: KEY }, /CHAIN_RPC_URL: must be an http\(s\) URL/],
       ['a websocket URL', { CHAIN_RPC_URL: 'ws://127.0.0.1:8545', ANCHOR_PRIVATE_KEY: KEY }, /CHAIN_RPC_URL: must be an http\(s\) URL/],
-      ['a short key', { CHAIN_RPC_URL: 'http://127.0.0.1:8545', ANCHOR_PRIVATE_KEY: '0x1234' }, /ANCHOR_PRIVATE_KEY: must be a 0x-prefixed 32-byte hex key/],
+      [
+        'a short key',
+        { CHAIN_RPC_URL: 'http://127.0.0.1:8545', ANCHOR_PRIVATE_KEY: '0x1234' },
+        /ANCHOR_PRIVATE_KEY: must be a 0x-prefixed 32-byte hex key/,
+      ],
       ['a key without 0x', { CHAIN_RPC_URL: 'http://127.0.0.1:8545', ANCHOR_PRIVATE_KEY: 'ab'.repeat(32) }, /ANCHOR_PRIVATE_KEY: must be/],
       ['a URL without a key', { CHAIN_RPC_URL: 'http://127.0.0.1:8545' }, /ANCHOR_PRIVATE_KEY: is required when CHAIN_RPC_URL is set/],
       ['a key without a URL', { ANCHOR_PRIVATE_KEY: KEY }, /CHAIN_RPC_URL: is required when ANCHOR_PRIVATE_KEY is set/],
@@ -52,7 +62,10 @@ describe('deploy script', function () {
     it('lists every bad variable at once and never echoes the key', () => {
       const secret = '0x' + 'cd'.repeat(31);
       const msg = problems({ CHAIN_RPC_URL: 'nope', ANCHOR_PRIVATE_KEY: secret, AUDIT_ADMIN_ADDRESS: 'x' });
-      expect(msg).to.match(/CHAIN_RPC_URL/).and.match(/ANCHOR_PRIVATE_KEY/).and.match(/AUDIT_ADMIN_ADDRESS/);
+      expect(msg)
+        .to.match(/CHAIN_RPC_URL/)
+        .and.match(/ANCHOR_PRIVATE_KEY/)
+        .and.match(/AUDIT_ADMIN_ADDRESS/);
       expect(msg).not.to.contain(secret);
     });
   });

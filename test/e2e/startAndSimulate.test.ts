@@ -20,7 +20,18 @@ interface Started {
 function startServer(dataDir: string): Promise<Started> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'server.ts'], {
     cwd: ROOT,
-    env: { ...process.env, PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'info', SIMULATE: '0', SIMULATE_STATIONS: '5', MONGODB_URI: '', REDIS_URL: '', ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password },
+    env: {
+      ...process.env,
+      PORT: '0',
+      DATA_DIR: dataDir,
+      LOG_LEVEL: 'info',
+      SIMULATE: '0',
+      SIMULATE_STATIONS: '5',
+      MONGODB_URI: '',
+      REDIS_URL: '',
+      ADMIN_EMAIL: ADMIN.email,
+      ADMIN_PASSWORD: ADMIN.password,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -78,7 +89,28 @@ describe('e2e: npm start, simulate, restart', function () {
       expect(stations).to.have.length(5);
 
       const truth = path.join(dataDir, 'truth.json');
-      const sim = await run(['scripts/simulate.ts', '--url', first.url, '--stations', '5', '--scenario', 'heatwave', '--duration', '90', '--rate', '0', '--quiet', '--truth', truth, '--keys', path.join(dataDir, 'keys.json'), '--email', ADMIN.email, '--password', ADMIN.password]);
+      const sim = await run([
+        'scripts/simulate.ts',
+        '--url',
+        first.url,
+        '--stations',
+        '5',
+        '--scenario',
+        'heatwave',
+        '--duration',
+        '90',
+        '--rate',
+        '0',
+        '--quiet',
+        '--truth',
+        truth,
+        '--keys',
+        path.join(dataDir, 'keys.json'),
+        '--email',
+        ADMIN.email,
+        '--password',
+        ADMIN.password,
+      ]);
       expect(sim.code, sim.out).to.equal(0);
 
       const d = await request(first.url).get('/api/decisions').set('authorization', auth).query({ limit: 200 }).expect(200);

@@ -11,9 +11,15 @@ describe('isolated bus listeners', () => {
     const reported: { where: string; message: string }[] = [];
     const sink = (where: string, err: unknown) => reported.push({ where, message: (err as Error).message });
     const seen: string[] = [];
-    listen(bus, 'explanation.outcome', 'first', () => {
-      throw new Error('boom');
-    }, sink);
+    listen(
+      bus,
+      'explanation.outcome',
+      'first',
+      () => {
+        throw new Error('boom');
+      },
+      sink,
+    );
     listen(bus, 'explanation.outcome', 'second', (e) => seen.push(e.id), sink);
     expect(() => bus.emit('explanation.outcome', outcome)).to.not.throw();
     expect(seen).to.deep.equal(['d-1']);
@@ -23,9 +29,15 @@ describe('isolated bus listeners', () => {
   it('a rejected async listener is reported under its name', async () => {
     const bus = createEventBus();
     const reported = new Promise<string>((resolve) => {
-      listen(bus, 'explanation.outcome', 'async-one', async () => {
-        throw new Error('later');
-      }, (where, err) => resolve(`${where}: ${(err as Error).message}`));
+      listen(
+        bus,
+        'explanation.outcome',
+        'async-one',
+        async () => {
+          throw new Error('later');
+        },
+        (where, err) => resolve(`${where}: ${(err as Error).message}`),
+      );
     });
     bus.emit('explanation.outcome', outcome);
     expect(await reported).to.equal('async-one: later');
@@ -34,7 +46,13 @@ describe('isolated bus listeners', () => {
   it('the returned function unsubscribes', () => {
     const bus = createEventBus();
     let n = 0;
-    const off = listen(bus, 'explanation.outcome', 'counter', () => n++, () => undefined);
+    const off = listen(
+      bus,
+      'explanation.outcome',
+      'counter',
+      () => n++,
+      () => undefined,
+    );
     bus.emit('explanation.outcome', outcome);
     off();
     bus.emit('explanation.outcome', outcome);

@@ -61,9 +61,22 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
   const dbName = opts.dbName ?? `test_${randomUUID().replace(/-/g, '')}`;
   const conn = await connectMongo(uri, { dbName, embedded: !process.env.MONGODB_URI });
   const cache = opts.cache ?? (opts.redisUrl ? RedisCache.connect(opts.redisUrl) : new MemoryCache());
-  const app = await createApp({ config, conn, cache, logger: pino({ level: 'silent' }), chain: opts.chain ?? null, bus: opts.bus, pushAgent: opts.pushAgent });
+  const app = await createApp({
+    config,
+    conn,
+    cache,
+    logger: pino({ level: 'silent' }),
+    chain: opts.chain ?? null,
+    bus: opts.bus,
+    pushAgent: opts.pushAgent,
+  });
   const directUrl = await app.listen();
-  const admin = await app.services.users.create({ email: `admin-${randomUUID().slice(0, 8)}@test.example`, password: randomUUID(), role: 'admin', stationScope: 'all' });
+  const admin = await app.services.users.create({
+    email: `admin-${randomUUID().slice(0, 8)}@test.example`,
+    password: randomUUID(),
+    role: 'admin',
+    stationScope: 'all',
+  });
   const adminToken = await app.services.tokens.access(admin.user.id, 'admin');
   const proxy = await startAdminProxy(directUrl, () => adminToken);
   return {
@@ -84,5 +97,11 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
 }
 
 export function aRegistration(id: string, over: Partial<StationRegistration> = {}): StationRegistration {
-  return { id, name: `Station ${id}`, location: { lat: 52.52, lng: 13.405 }, capacity: { bays: 4, chargers: 6, batterySlots: 40 }, ...over };
+  return {
+    id,
+    name: `Station ${id}`,
+    location: { lat: 52.52, lng: 13.405 },
+    capacity: { bays: 4, chargers: 6, batterySlots: 40 },
+    ...over,
+  };
 }

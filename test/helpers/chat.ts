@@ -16,13 +16,23 @@ export interface ChatTestApp {
 
 /** Env for an app whose LLM is the stub; no limits that a test run could hit by accident. */
 export function stubEnv(stub: LlmStub, over: Record<string, string> = {}): Record<string, string> {
-  return { GROQ_API_KEY: 'test', GROQ_BASE_URL: stub.url, GROQ_MAX_RETRIES: '0', LLM_RPM: '100000', LLM_QUEUE_MAX: '1000', CHAIN_RPC_URL: 'off', RATE_CHAT_PER_MIN: '100000', ...over };
+  return {
+    GROQ_API_KEY: 'test',
+    GROQ_BASE_URL: stub.url,
+    GROQ_MAX_RETRIES: '0',
+    LLM_RPM: '100000',
+    LLM_QUEUE_MAX: '1000',
+    CHAIN_RPC_URL: 'off',
+    RATE_CHAT_PER_MIN: '100000',
+    ...over,
+  };
 }
 
 /** A distinctive sentence of prompts/chat.v1.md: only chat requests carry it (explanations have their own prompt). */
 export const CHAT_PROMPT_MARK = 'confidential operating rules for this assistant';
 
-export const isChatRequest = (r: StubRequest) => r.messages.some((m) => m.role === 'system' && (m.content ?? '').includes(CHAT_PROMPT_MARK));
+export const isChatRequest = (r: StubRequest) =>
+  r.messages.some((m) => m.role === 'system' && (m.content ?? '').includes(CHAT_PROMPT_MARK));
 
 export async function startChatApp(env: Record<string, string> = {}): Promise<ChatTestApp> {
   const t = await startTestApp({ env: { CHAIN_RPC_URL: 'off', ...env } });
@@ -44,7 +54,14 @@ export function script(stub: LlmStub, fn: (r: StubRequest, n: number) => StubRep
   stub.respond((r) => (isChatRequest(r) ? fn(r, ++n) : { content: 'not a chat request' }));
 }
 
-export async function chatOverSocket(url: string, payload: unknown): Promise<{ ack: { ok: boolean; error?: { code: string; details: { field: string }[] } }; deltas: string[]; done: Record<string, unknown> | null }> {
+export async function chatOverSocket(
+  url: string,
+  payload: unknown,
+): Promise<{
+  ack: { ok: boolean; error?: { code: string; details: { field: string }[] } };
+  deltas: string[];
+  done: Record<string, unknown> | null;
+}> {
   const socket: Socket = ioClient(`${url}/chat`, { transports: ['websocket'], forceNew: true });
   try {
     const deltas: string[] = [];

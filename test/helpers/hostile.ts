@@ -25,7 +25,9 @@ export interface HostileTarget {
 }
 
 export async function startHostileTarget(stationId: string, email: string, env: Record<string, string> = {}): Promise<HostileTarget> {
-  const t = await startTestApp({ env: { CHAIN_RPC_URL: 'off', RATE_LOGIN_PER_ACCOUNT: '100000', RATE_LOGIN_PER_IP: '100000', RATE_CHAT_PER_MIN: '100000', ...env } });
+  const t = await startTestApp({
+    env: { CHAIN_RPC_URL: 'off', RATE_LOGIN_PER_ACCOUNT: '100000', RATE_LOGIN_PER_IP: '100000', RATE_CHAT_PER_MIN: '100000', ...env },
+  });
   const api = () => request(t.directUrl);
   const reg = await api().post('/api/stations').set('Authorization', `Bearer ${t.adminToken}`).send(aRegistration(stationId)).expect(201);
   const deviceKey = reg.body.deviceKey as string;

@@ -27,28 +27,56 @@ export interface LlmStub {
   close(): Promise<void>;
 }
 
-function completion(model: string, reply: { content?: string | null; toolCalls?: { id?: string; name: string; arguments: Record<string, unknown> }[] }) {
-  const toolCalls = (reply.toolCalls ?? []).map((t, i) => ({ id: t.id ?? `call_${i}`, type: 'function', function: { name: t.name, arguments: JSON.stringify(t.arguments) } }));
+function completion(
+  model: string,
+  reply: { content?: string | null; toolCalls?: { id?: string; name: string; arguments: Record<string, unknown> }[] },
+) {
+  const toolCalls = (reply.toolCalls ?? []).map((t, i) => ({
+    id: t.id ?? `call_${i}`,
+    type: 'function',
+    function: { name: t.name, arguments: JSON.stringify(t.arguments) },
+  }));
   return {
     id: 'chatcmpl-stub',
     object: 'chat.completion',
     created: 0,
     model,
-    choices: [{ index: 0, finish_reason: toolCalls.length ? 'tool_calls' : 'stop', message: { role: 'assistant', content: reply.content ?? null, ...(toolCalls.length ? { tool_calls: toolCalls } : {}) } }],
+    choices: [
+      {
+        index: 0,
+        finish_reason: toolCalls.length ? 'tool_calls' : 'stop',
+        message: { role: 'assistant', content: reply.content ?? null, ...(toolCalls.length ? { tool_calls: toolCalls } : {}) },
+      },
+    ],
     usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 },
   };
 }
 
-function streamed(res: ServerResponse, model: string, reply: { content?: string | null; toolCalls?: { id?: string; name: string; arguments: Record<string, unknown> }[] }): void {
+function streamed(
+  res: ServerResponse,
+  model: string,
+  reply: { content?: string | null; toolCalls?: { id?: string; name: string; arguments: Record<string, unknown> }[] },
+): void {
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
   const chunk = (delta: Record<string, unknown>, finish: string | null) =>
-    res.write(`data: ${JSON.stringify({ id: 'chatcmpl-stub', object: 'chat.completion.chunk', created: 0, model, choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`);
+    res.write(
+      `data: ${JSON.stringify({ id: 'chatcmpl-stub', object: 'chat.completion.chunk', created: 0, model, choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`,
+    );
   chunk({ role: 'assistant', content: '' }, null);
   // The text in a few pieces, so a client sees several deltas.
   const text = reply.content ?? '';
   const pieces = text.match(/.{1,12}/gs) ?? [];
   for (const p of pieces) chunk({ content: p }, null);
-  (reply.toolCalls ?? []).forEach((t, i) => chunk({ tool_calls: [{ index: i, id: t.id ?? `call_${i}`, type: 'function', function: { name: t.name, arguments: JSON.stringify(t.arguments) } }] }, null));
+  (reply.toolCalls ?? []).forEach((t, i) =>
+    chunk(
+      {
+        tool_calls: [
+          { index: i, id: t.id ?? `call_${i}`, type: 'function', function: { name: t.name, arguments: JSON.stringify(t.arguments) } },
+        ],
+      },
+      null,
+    ),
+  );
   chunk({}, reply.toolCalls?.length ? 'tool_calls' : 'stop');
   res.write('data: [DONE]\n\n');
   res.end();
@@ -63,7 +91,9 @@ export async function startLlmStub(): Promise<LlmStub> {
     req.on('data', (d: Buffer) => (raw += d.toString()));
     req.on('end', () => {
       if (req.method !== 'POST' || !req.url?.endsWith('/chat/completions')) {
-        res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: `no route ${req.method} ${req.url}` } }));
+        res
+          .writeHead(404, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ error: { message: `no route ${req.method} ${req.url}` } }));
         return;
       }
       const body = JSON.parse(raw) as StubRequest;

@@ -25,10 +25,16 @@ describe('access control', function () {
     t = await startTestApp({ env: { CHAIN_RPC_URL: 'off' } });
     token.admin = t.adminToken;
     const make = async (who: Who, role: Role, scope: string[] | 'all') => {
-      const { user } = await t.app.services.users.create({ email: `${who.toLowerCase()}@example.com`, password: 'a-long-enough-password', role, stationScope: scope });
+      const { user } = await t.app.services.users.create({
+        email: `${who.toLowerCase()}@example.com`,
+        password: 'a-long-enough-password',
+        role,
+        stationScope: scope,
+      });
       token[who] = await t.app.services.tokens.access(user.id, role);
     };
-    for (const id of ['st-a', 'st-b']) keys[id] = (await as('admin', api().post('/api/stations')).send(aRegistration(id)).expect(201)).body.deviceKey;
+    for (const id of ['st-a', 'st-b'])
+      keys[id] = (await as('admin', api().post('/api/stations')).send(aRegistration(id)).expect(201)).body.deviceKey;
     await make('operator', 'operator', 'all');
     await make('scopedOperator', 'operator', ['st-a']);
     await make('auditor', 'auditor', 'all');
@@ -43,26 +49,75 @@ describe('access control', function () {
   after(() => t.close());
 
   const cases: { name: string; call: () => request.Test; expect: Partial<Record<Who, number>> }[] = [
-    { name: 'GET /api/stations', call: () => api().get('/api/stations'), expect: { none: 401, auditor: 200, operator: 200, scopedOperator: 200 } },
-    { name: 'GET /api/stations/st-b', call: () => api().get('/api/stations/st-b'), expect: { none: 401, operator: 200, scopedOperator: 404, auditor: 200, scopedAuditor: 404 } },
-    { name: 'POST /api/stations', call: () => api().post('/api/stations').send(aRegistration(`st-new-${Math.random().toString(36).slice(2, 8)}`)), expect: { none: 401, operator: 403, auditor: 403, admin: 201 } },
+    {
+      name: 'GET /api/stations',
+      call: () => api().get('/api/stations'),
+      expect: { none: 401, auditor: 200, operator: 200, scopedOperator: 200 },
+    },
+    {
+      name: 'GET /api/stations/st-b',
+      call: () => api().get('/api/stations/st-b'),
+      expect: { none: 401, operator: 200, scopedOperator: 404, auditor: 200, scopedAuditor: 404 },
+    },
+    {
+      name: 'POST /api/stations',
+      call: () =>
+        api()
+          .post('/api/stations')
+          .send(aRegistration(`st-new-${Math.random().toString(36).slice(2, 8)}`)),
+      expect: { none: 401, operator: 403, auditor: 403, admin: 201 },
+    },
     { name: 'GET /api/decisions', call: () => api().get('/api/decisions'), expect: { none: 401, operator: 200, auditor: 200 } },
-    { name: 'GET /api/decisions/<st-b>', call: () => api().get(`/api/decisions/${decB}`), expect: { none: 401, operator: 200, scopedOperator: 404, auditor: 200, scopedAuditor: 404 } },
-    { name: 'POST /api/decisions/<st-b>/approve', call: () => api().post(`/api/decisions/${decB}/approve`).send({}), expect: { none: 401, auditor: 403, scopedOperator: 404 } },
+    {
+      name: 'GET /api/decisions/<st-b>',
+      call: () => api().get(`/api/decisions/${decB}`),
+      expect: { none: 401, operator: 200, scopedOperator: 404, auditor: 200, scopedAuditor: 404 },
+    },
+    {
+      name: 'POST /api/decisions/<st-b>/approve',
+      call: () => api().post(`/api/decisions/${decB}/approve`).send({}),
+      expect: { none: 401, auditor: 403, scopedOperator: 404 },
+    },
     { name: 'GET /api/audit/batches', call: () => api().get('/api/audit/batches'), expect: { none: 401, operator: 403, auditor: 200 } },
     { name: 'GET /api/audit/contract', call: () => api().get('/api/audit/contract'), expect: { none: 401, operator: 403, auditor: 200 } },
-    { name: 'GET /api/audit/decisions/<st-b>/verify', call: () => api().get(`/api/audit/decisions/${decB}/verify`), expect: { none: 401, operator: 403, scopedAuditor: 404, auditor: 200 } },
-    { name: 'POST /api/chat', call: () => api().post('/api/chat').send({ message: 'which stations are at risk' }), expect: { none: 401, auditor: 403, scopedOperator: 200, operator: 200 } },
-    { name: 'POST /api/chat about st-b', call: () => api().post('/api/chat').send({ message: 'what happened here', stationId: 'st-b' }), expect: { scopedOperator: 404, operator: 200 } },
+    {
+      name: 'GET /api/audit/decisions/<st-b>/verify',
+      call: () => api().get(`/api/audit/decisions/${decB}/verify`),
+      expect: { none: 401, operator: 403, scopedAuditor: 404, auditor: 200 },
+    },
+    {
+      name: 'POST /api/chat',
+      call: () => api().post('/api/chat').send({ message: 'which stations are at risk' }),
+      expect: { none: 401, auditor: 403, scopedOperator: 200, operator: 200 },
+    },
+    {
+      name: 'POST /api/chat about st-b',
+      call: () => api().post('/api/chat').send({ message: 'what happened here', stationId: 'st-b' }),
+      expect: { scopedOperator: 404, operator: 200 },
+    },
     { name: 'GET /api/agents', call: () => api().get('/api/agents'), expect: { none: 401, auditor: 403, operator: 200 } },
-    { name: 'GET /api/auth/users', call: () => api().get('/api/auth/users'), expect: { none: 401, operator: 403, auditor: 403, admin: 200 } },
-    { name: 'GET /api/stations/st-a/device-keys', call: () => api().get('/api/stations/st-a/device-keys'), expect: { none: 401, operator: 403, admin: 200 } },
-    { name: 'POST /api/data/signals (user)', call: () => api().post('/api/data/signals').send(criticalFault('st-a', 'C7')), expect: { none: 401, auditor: 403, operator: 202, scopedOperator: 202 } },
+    {
+      name: 'GET /api/auth/users',
+      call: () => api().get('/api/auth/users'),
+      expect: { none: 401, operator: 403, auditor: 403, admin: 200 },
+    },
+    {
+      name: 'GET /api/stations/st-a/device-keys',
+      call: () => api().get('/api/stations/st-a/device-keys'),
+      expect: { none: 401, operator: 403, admin: 200 },
+    },
+    {
+      name: 'POST /api/data/signals (user)',
+      call: () => api().post('/api/data/signals').send(criticalFault('st-a', 'C7')),
+      expect: { none: 401, auditor: 403, operator: 202, scopedOperator: 202 },
+    },
     { name: 'GET /api/health', call: () => api().get('/api/health'), expect: { none: 200 } },
     { name: 'GET /metrics', call: () => api().get('/metrics'), expect: { none: 200 } },
   ];
   for (const c of cases) {
-    it(`${c.name}: ${Object.entries(c.expect).map(([w, s]) => `${w} ${s}`).join(', ')}`, async () => {
+    it(`${c.name}: ${Object.entries(c.expect)
+      .map(([w, s]) => `${w} ${s}`)
+      .join(', ')}`, async () => {
       for (const [who, status] of Object.entries(c.expect) as [Who, number][]) {
         const r = await as(who, c.call());
         expect(r.status, `${c.name} as ${who}: ${JSON.stringify(r.body)}`).to.equal(status);
@@ -86,7 +141,9 @@ describe('access control', function () {
     expect(ids(all)).to.include(decB);
     expect(ids(mine)).to.include(decA).and.not.include(decB).and.not.include('st-b');
     expect(mine.body.reply).to.not.contain(decB);
-    const why = await as('scopedOperator', api().post('/api/chat')).send({ message: `why did station st-b take charger C1 offline` }).expect(200);
+    const why = await as('scopedOperator', api().post('/api/chat'))
+      .send({ message: `why did station st-b take charger C1 offline` })
+      .expect(200);
     expect(ids(why)).to.not.include(decB);
   });
 
@@ -110,7 +167,9 @@ describe('access control', function () {
     const { body } = await as('operator', api().get(`/api/decisions/${decA}`)).expect(200);
     // No other charger at st-a is known to work: taking C1 offline waits for an operator.
     expect(body.status).to.equal('pending_approval');
-    const a = await as('operator', api().post(`/api/decisions/${decA}/approve`)).send({}).expect(200);
+    const a = await as('operator', api().post(`/api/decisions/${decA}/approve`))
+      .send({})
+      .expect(200);
     expect(a.body.by).to.equal('operator@example.com');
   });
 

@@ -17,15 +17,33 @@ describe('admin audit trail and agent settings', function () {
   after(() => t.close());
 
   it('changes an agent only as an admin, naming bad fields, and keeps the change across a restart', async () => {
-    const op = await t.app.services.users.create({ email: 'op@example.com', password: 'an-operator-password', role: 'operator', stationScope: 'all' });
+    const op = await t.app.services.users.create({
+      email: 'op@example.com',
+      password: 'an-operator-password',
+      role: 'operator',
+      stationScope: 'all',
+    });
     const opToken = await t.app.services.tokens.access(op.user.id, 'operator');
-    await request(t.directUrl).patch('/api/agents/mechanic').set('Authorization', `Bearer ${opToken}`).send({ thresholds: { tempLimitC: 80 } }).expect(403);
-    const bad = await request(t.url).patch('/api/agents/mechanic').send({ thresholds: { tempLimitCelsius: 80 } }).expect(400);
+    await request(t.directUrl)
+      .patch('/api/agents/mechanic')
+      .set('Authorization', `Bearer ${opToken}`)
+      .send({ thresholds: { tempLimitC: 80 } })
+      .expect(403);
+    const bad = await request(t.url)
+      .patch('/api/agents/mechanic')
+      .send({ thresholds: { tempLimitCelsius: 80 } })
+      .expect(400);
     expect(bad.body.error.details[0].field).to.equal('thresholds.mechanic.tempLimitCelsius');
-    await request(t.url).patch('/api/agents/mechanic').send({ thresholds: { tempLimitC: -1 } }).expect(400);
+    await request(t.url)
+      .patch('/api/agents/mechanic')
+      .send({ thresholds: { tempLimitC: -1 } })
+      .expect(400);
     await request(t.url).patch('/api/agents/robot').send({ enabled: false }).expect(404);
     await request(t.url).patch('/api/agents/mechanic').send({}).expect(400);
-    const ok = await request(t.url).patch('/api/agents/mechanic').send({ thresholds: { tempLimitC: 80 }, enabled: false }).expect(200);
+    const ok = await request(t.url)
+      .patch('/api/agents/mechanic')
+      .send({ thresholds: { tempLimitC: 80 }, enabled: false })
+      .expect(200);
     expect(ok.body).to.deep.include({ name: 'mechanic', enabled: false });
     expect(ok.body.thresholds.tempLimitC).to.equal(80);
 
@@ -54,11 +72,21 @@ describe('admin audit trail and agent settings', function () {
       // Secrets never enter the trail.
       expect(JSON.stringify(a)).to.not.match(/deviceKey|password/i);
       if (anchor.proof) {
-        expect(StandardMerkleTree.verify(anchor.root, ['string', 'string', 'bytes32'], ['admin', a.actionId, `0x${hash}`], anchor.proof)).to.equal(true);
+        expect(
+          StandardMerkleTree.verify(anchor.root, ['string', 'string', 'bytes32'], ['admin', a.actionId, `0x${hash}`], anchor.proof),
+        ).to.equal(true);
       }
     }
     expect(body.items.some((a: { anchor: { proof?: string[] } }) => Array.isArray(a.anchor.proof))).to.equal(true);
-    const op = await t.app.services.users.create({ email: 'op2@example.com', password: 'an-operator-password', role: 'operator', stationScope: 'all' });
-    await request(t.directUrl).get('/api/audit/admin-actions').set('Authorization', `Bearer ${await t.app.services.tokens.access(op.user.id, 'operator')}`).expect(403);
+    const op = await t.app.services.users.create({
+      email: 'op2@example.com',
+      password: 'an-operator-password',
+      role: 'operator',
+      stationScope: 'all',
+    });
+    await request(t.directUrl)
+      .get('/api/audit/admin-actions')
+      .set('Authorization', `Bearer ${await t.app.services.tokens.access(op.user.id, 'operator')}`)
+      .expect(403);
   });
 });

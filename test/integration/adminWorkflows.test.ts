@@ -36,7 +36,9 @@ describe('admin workflows: all or nothing', function () {
     const ok = await t.app.services.admin.registerStation('admin@test', reg);
     expect(ok.state.id).to.equal('aw-station');
     expect(await t.app.services.deviceKeys.verify(ok.deviceKey)).to.deep.include({ stationId: 'aw-station' });
-    expect((await t.app.services.adminAudit.list(50)).some((a) => a.action === 'station.register' && a.target === 'aw-station')).to.equal(true);
+    expect((await t.app.services.adminAudit.list(50)).some((a) => a.action === 'station.register' && a.target === 'aw-station')).to.equal(
+      true,
+    );
   });
 
   it('a rotation whose record fails leaves the old key working and the new one unknown', async () => {
@@ -66,10 +68,12 @@ describe('admin workflows: all or nothing', function () {
   });
 
   it('a user whose record fails does not exist and cannot sign in', async () => {
-    await failing.createUser('admin@test', { email: 'aw-user@example.com', password: 'a-long-enough-password', role: 'operator', stationScope: 'all' }).then(
-      () => expect.fail('should have failed'),
-      () => undefined,
-    );
+    await failing
+      .createUser('admin@test', { email: 'aw-user@example.com', password: 'a-long-enough-password', role: 'operator', stationScope: 'all' })
+      .then(
+        () => expect.fail('should have failed'),
+        () => undefined,
+      );
     expect(t.app.services.users.list().some((u) => u.email === 'aw-user@example.com')).to.equal(false);
     expect(await t.app.models.User.countDocuments({ email: 'aw-user@example.com' })).to.equal(0);
     expect(await t.app.services.users.authenticate('aw-user@example.com', 'a-long-enough-password')).to.equal(null);

@@ -15,7 +15,11 @@ import { connectMongo } from '../../services/platform/database.js';
 const ROOT = path.resolve(__dirname, '..', '..');
 
 async function rpc(url: string, method: string, params: unknown[]): Promise<unknown> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }) });
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
+  });
   const body = (await res.json()) as { result?: unknown; error?: { message: string } };
   if (body.error) throw new Error(body.error.message);
   return body.result;
@@ -23,7 +27,11 @@ async function rpc(url: string, method: string, params: unknown[]): Promise<unkn
 
 /** Starts `tsx server.ts` as operators do; resolves with its URL once it prints it. */
 function startServer(env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server.ts'], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'server.ts'], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let err = '';
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
   return new Promise((resolve, reject) => {
@@ -67,13 +75,20 @@ describe('anchoring after a crash', function () {
     });
     const ids: string[] = [];
     try {
-      const { body: session } = await request(url).post('/api/auth/login').send({ email: 'crash@example.com', password: 'a-crash-test-password' }).expect(200);
+      const { body: session } = await request(url)
+        .post('/api/auth/login')
+        .send({ email: 'crash@example.com', password: 'a-crash-test-password' })
+        .expect(200);
       const auth = { Authorization: `Bearer ${session.accessToken as string}` };
       const { body: reg } = await request(url).post('/api/stations').set(auth).send(aRegistration('st-k')).expect(201);
       // The station's device sends its own signals.
       for (const c of ['C1', 'C2', 'C3']) {
         const s = criticalFault('st-k', c);
-        await request(url).post('/api/data/signals').set('X-Device-Key', reg.deviceKey as string).send(s).expect(202);
+        await request(url)
+          .post('/api/data/signals')
+          .set('X-Device-Key', reg.deviceKey as string)
+          .send(s)
+          .expect(202);
         ids.push(`dec-${s.id}`);
       }
       // The list reads the database only: once it holds all three, they are stored.
@@ -104,7 +119,12 @@ describe('anchoring after a crash', function () {
         if (ids.every((id) => seen.has(id))) resolve(seen);
       });
     });
-    const t = await startTestApp({ dbName, bus, chain: { ...chain.target, privateKey: key, embedded: false }, env: { ANCHOR_BATCH_MS: '100' } });
+    const t = await startTestApp({
+      dbName,
+      bus,
+      chain: { ...chain.target, privateKey: key, embedded: false },
+      env: { ANCHOR_BATCH_MS: '100' },
+    });
     try {
       await anchored;
       const docs = await t.app.models.DecisionLog.find({ stationId: 'st-k' }).lean();
@@ -115,7 +135,9 @@ describe('anchoring after a crash', function () {
       // The station's registration is an admin action with a leaf of its own, taken back too.
       const admin = await t.app.models.AdminAction.find({}).lean();
       expect(admin.map((a) => a.action)).to.deep.equal(['station.register']);
-      expect(seqs).to.deep.equal([...docs.flatMap((d) => [d.anchorSeq!, d.explanationSeq!]), ...admin.map((a) => a.anchorSeq!)].sort((a, b) => a - b));
+      expect(seqs).to.deep.equal(
+        [...docs.flatMap((d) => [d.anchorSeq!, d.explanationSeq!]), ...admin.map((a) => a.anchorSeq!)].sort((a, b) => a - b),
+      );
       for (const id of ids) {
         const { body } = await request(t.url).get(`/api/audit/decisions/${id}/verify`).expect(200);
         expect(body.verified, JSON.stringify(body.details)).to.equal(true);

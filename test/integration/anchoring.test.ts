@@ -22,7 +22,11 @@ const ABI = [
 const FAST = { ANCHOR_BATCH_MS: '100' };
 
 /** Resolves with the payloads of `event` once `done` says enough have arrived. */
-function collect<E extends keyof BusEvents>(bus: EventBus, event: E, done: (seen: BusEvents[E][0][]) => boolean): Promise<BusEvents[E][0][]> {
+function collect<E extends keyof BusEvents>(
+  bus: EventBus,
+  event: E,
+  done: (seen: BusEvents[E][0][]) => boolean,
+): Promise<BusEvents[E][0][]> {
   const seen: BusEvents[E][0][] = [];
   return new Promise((resolve) => {
     const on = (e: BusEvents[E][0]) => {
@@ -105,7 +109,10 @@ describe('anchoring on a real chain', function () {
         expect(StandardMerkleTree.verify(e.root, p.leafEncoding, ['explanation', id, `0x${e.hash}`], e.proof)).to.equal(true);
 
         const { body: v } = await request(t.url).get(`/api/audit/decisions/${id}/verify`).expect(200);
-        expect(v).to.deep.include({ verified: true, checks: { hash: true, proof: true, onChain: true, explanation: true, approval: null } });
+        expect(v).to.deep.include({
+          verified: true,
+          checks: { hash: true, proof: true, onChain: true, explanation: true, approval: null },
+        });
         const { body: rec } = await request(t.url).get(`/api/decisions/${id}`).expect(200);
         expect(rec.anchor).to.include({ status: 'anchored', txHash: p.txHash, root: p.root, leaf: p.leaf });
         expect(rec.anchor.proof).to.deep.equal(p.proof);
@@ -146,10 +153,16 @@ describe('anchoring on a real chain', function () {
     expect(tampered.code, tampered.out).to.equal(1);
     expect(tampered.out).to.match(/^FAIL .*explanation/im);
     const { body: afterEdit } = await request(t.url).get(`/api/audit/decisions/${id}/verify`).expect(200);
-    expect(afterEdit).to.deep.include({ verified: false, checks: { hash: true, proof: true, onChain: true, explanation: false, approval: null } });
+    expect(afterEdit).to.deep.include({
+      verified: false,
+      checks: { hash: true, proof: true, onChain: true, explanation: false, approval: null },
+    });
     // ...and the decision itself rewritten (its hash left as it was) is caught by the server's own check too.
     const content = JSON.parse(doc!.canonical) as Record<string, unknown>;
-    await t.app.models.DecisionLog.updateOne({ decisionId: id }, { $set: { canonical: JSON.stringify({ ...content, status: 'approved' }) } });
+    await t.app.models.DecisionLog.updateOne(
+      { decisionId: id },
+      { $set: { canonical: JSON.stringify({ ...content, status: 'approved' }) } },
+    );
     const { body: v } = await request(t.url).get(`/api/audit/decisions/${id}/verify`).expect(200);
     expect(v.verified).to.equal(false);
     expect(v.checks.hash).to.equal(false);
@@ -216,7 +229,9 @@ describe('anchoring on a real chain', function () {
       // What `npm start` does: a new, empty node and the same anchoring key from the data folder.
       second = await startEmbeddedChain({ dataDir: null });
       const bus = createEventBus();
-      const reanchored = collect(bus, 'anchor.batch', (seen) => stored.every((d) => seen.some((e) => e.batchId === d.batchId && e.status === 'anchored')));
+      const reanchored = collect(bus, 'anchor.batch', (seen) =>
+        stored.every((d) => seen.some((e) => e.batchId === d.batchId && e.status === 'anchored')),
+      );
       const b = await started({ chain: { ...second.target, privateKey: first.target.privateKey }, env: FAST, dbName: a.dbName, bus });
       await reanchored;
       const { body: v } = await request(b.url).get(`/api/audit/decisions/${ids[0]}/verify`).expect(200);
@@ -244,7 +259,10 @@ describe('anchoring on a real chain', function () {
     const { body: rec } = await request(t.url).get(`/api/decisions/${id}`).expect(200);
     expect(rec.anchor).to.include({ status: 'pending' });
     const { body: v } = await request(t.url).get(`/api/audit/decisions/${id}/verify`).expect(200);
-    expect(v).to.deep.include({ verified: false, checks: { hash: true, proof: false, onChain: false, explanation: false, approval: null } });
+    expect(v).to.deep.include({
+      verified: false,
+      checks: { hash: true, proof: false, onChain: false, explanation: false, approval: null },
+    });
     const unknown = await request(t.url).get('/api/audit/decisions/dec-nope/proof').expect(404);
     expect(unknown.body.error).to.include({ code: 'UNKNOWN_DECISION' });
     await request(t.url).get('/api/audit/decisions/dec-nope/verify').expect(404);
@@ -261,7 +279,10 @@ describe('anchoring on a real chain', function () {
     const owner = await provider.getSigner(0);
     const audit = await deployAuditLog(owner, { admin: await owner.getAddress(), anchorer: await owner.getAddress() });
     const stranger = `0x${randomBytes(32).toString('hex')}`;
-    const t = await started({ chain: { rpcUrl: chain.target.rpcUrl, privateKey: stranger, contract: await audit.getAddress(), embedded: false }, env: FAST });
+    const t = await started({
+      chain: { rpcUrl: chain.target.rpcUrl, privateKey: stranger, contract: await audit.getAddress(), embedded: false },
+      env: FAST,
+    });
     await request(t.url).post('/api/stations').send(aRegistration('st-f')).expect(201);
     const failed = collect(t.app.bus, 'decision.anchored', (seen) => seen.length >= 1);
     const [id] = await faults(t, 'st-f', 1);

@@ -33,7 +33,10 @@ describe('approvals', function () {
     bus = createEventBus();
     t = await startTestApp({ chain: chain.target, env: { ANCHOR_BATCH_MS: '100' }, bus });
     // One charger: taking it offline needs an operator.
-    await request(t.url).post('/api/stations').send(aRegistration('st-p', { capacity: { bays: 2, chargers: 1, batterySlots: 10 } })).expect(201);
+    await request(t.url)
+      .post('/api/stations')
+      .send(aRegistration('st-p', { capacity: { bays: 2, chargers: 1, batterySlots: 10 } }))
+      .expect(201);
     await request(t.url).post('/api/stations').send(aRegistration('st-q')).expect(201);
   });
   after(async () => {
@@ -93,8 +96,16 @@ describe('approvals', function () {
 
   it('answers a decision once, only when it waits for an operator, and names bad fields', async () => {
     const d = await pendingDecision();
-    await request(t.url).post(`/api/decisions/${d.id}/approve`).send({ note: 7 }).expect(400).expect((r) => expect(r.body.error.details[0].field).to.equal('note'));
-    await request(t.url).post(`/api/decisions/${d.id}/reject`).send({ note: 'x', by: 'me' }).expect(400).expect((r) => expect(r.body.error.details[0].field).to.equal('by'));
+    await request(t.url)
+      .post(`/api/decisions/${d.id}/approve`)
+      .send({ note: 7 })
+      .expect(400)
+      .expect((r) => expect(r.body.error.details[0].field).to.equal('note'));
+    await request(t.url)
+      .post(`/api/decisions/${d.id}/reject`)
+      .send({ note: 'x', by: 'me' })
+      .expect(400)
+      .expect((r) => expect(r.body.error.details[0].field).to.equal('by'));
     const unchanged = await t.app.models.DecisionLog.findOne({ decisionId: d.id }).lean();
     expect(unchanged?.approval).to.equal(undefined);
 
@@ -104,7 +115,10 @@ describe('approvals', function () {
     expect(again.body.error.code).to.equal('ALREADY_ANSWERED');
 
     // Another charger works at st-q, so taking C1 offline is executed without an operator.
-    await request(t.url).post('/api/data/signals').send(sig('st-q', 'charger_status', { chargerId: 'C2', status: 'available' })).expect(202);
+    await request(t.url)
+      .post('/api/data/signals')
+      .send(sig('st-q', 'charger_status', { chargerId: 'C2', status: 'available' }))
+      .expect(202);
     const s = criticalFault('st-q', 'C1');
     await request(t.url).post('/api/data/signals').send(s).expect(202);
     const { body: done } = await request(t.url).get(`/api/decisions/dec-${s.id}`).expect(200);
@@ -117,7 +131,14 @@ describe('approvals', function () {
   it('anchors, after a restart, an approval whose process died before numbering its leaf', async () => {
     const d = await pendingDecision();
     // What a process killed between its two writes leaves behind: the answer, without a sequence number.
-    const base = { decisionId: d.id, decisionHash: d.hash, outcome: 'approved' as const, by: 'unauthenticated', note: null, at: '2026-11-24T09:00:00.000Z' };
+    const base = {
+      decisionId: d.id,
+      decisionHash: d.hash,
+      outcome: 'approved' as const,
+      by: 'unauthenticated',
+      note: null,
+      at: '2026-11-24T09:00:00.000Z',
+    };
     const approval = { ...base, hash: canonicalHash(approvalValue(base)) };
     await t.app.models.DecisionLog.updateOne({ decisionId: d.id }, { $set: { status: 'approved', approval } });
     await t.close();

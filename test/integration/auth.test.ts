@@ -60,7 +60,9 @@ describe('authentication', function () {
     expect(wrong.body.error.code).to.equal('INVALID_CREDENTIALS');
     // The stored hash is scrypt, never the password.
     const stored = await t.app.models.User.findOne({ email: admin.email }).lean();
-    expect(stored!.passwordHash).to.match(/^scrypt\$32768\$8\$1\$/).and.not.contain(admin.password);
+    expect(stored!.passwordHash)
+      .to.match(/^scrypt\$32768\$8\$1\$/)
+      .and.not.contain(admin.password);
     expect((await me(ok.body.accessToken).expect(200)).body.user.email).to.equal(admin.email);
     await request(t.directUrl).get('/api/auth/me').expect(401);
   });
@@ -68,11 +70,31 @@ describe('authentication', function () {
   it('rejects forged access tokens: alg none, another algorithm, wrong audience, expired, tampered payload, another key', async () => {
     const { body } = await login(admin.email, admin.password).expect(200);
     const sub = body.user.id as string;
-    const none = new UnsecuredJWT({ role: 'admin' }).setIssuer(ISSUER).setAudience(AUDIENCE).setSubject(sub).setIssuedAt().setExpirationTime('5m').encode();
+    const none = new UnsecuredJWT({ role: 'admin' })
+      .setIssuer(ISSUER)
+      .setAudience(AUDIENCE)
+      .setSubject(sub)
+      .setIssuedAt()
+      .setExpirationTime('5m')
+      .encode();
     const { privateKey } = await generateKeyPair('RS256');
-    const rs = await new SignJWT({ role: 'admin' }).setProtectedHeader({ alg: 'RS256' }).setIssuer(ISSUER).setAudience(AUDIENCE).setSubject(sub).setIssuedAt().setExpirationTime('5m').sign(privateKey);
+    const rs = await new SignJWT({ role: 'admin' })
+      .setProtectedHeader({ alg: 'RS256' })
+      .setIssuer(ISSUER)
+      .setAudience(AUDIENCE)
+      .setSubject(sub)
+      .setIssuedAt()
+      .setExpirationTime('5m')
+      .sign(privateKey);
     const otherKey = new TextEncoder().encode('an-attacker-chosen-secret-of-32-bytes!!');
-    const forged = await new SignJWT({ role: 'admin' }).setProtectedHeader({ alg: 'HS256' }).setIssuer(ISSUER).setAudience(AUDIENCE).setSubject(sub).setIssuedAt().setExpirationTime('5m').sign(otherKey);
+    const forged = await new SignJWT({ role: 'admin' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setIssuer(ISSUER)
+      .setAudience(AUDIENCE)
+      .setSubject(sub)
+      .setIssuedAt()
+      .setExpirationTime('5m')
+      .sign(otherKey);
     const [h, p, sig] = (body.accessToken as string).split('.');
     const payload = JSON.parse(Buffer.from(p, 'base64url').toString()) as Record<string, unknown>;
     const tampered = [h, Buffer.from(JSON.stringify({ ...payload, sub: 'someone-else' })).toString('base64url'), sig].join('.');
@@ -123,20 +145,36 @@ describe('authentication', function () {
   it('lets only admins manage users, names bad fields, refuses unicode tricks in emails, and locks out disabled users', async () => {
     const adminToken = (await login(admin.email, admin.password).expect(200)).body.accessToken as string;
     const asAdmin = (r: request.Test) => r.set('Authorization', `Bearer ${adminToken}`);
-    const created = await asAdmin(request(t.directUrl).post('/api/auth/users').send({ email: 'Op@Example.com', role: 'operator', stationScope: ['st-1'] })).expect(201);
+    const created = await asAdmin(
+      request(t.directUrl)
+        .post('/api/auth/users')
+        .send({ email: 'Op@Example.com', role: 'operator', stationScope: ['st-1'] }),
+    ).expect(201);
     expect(created.body.user).to.include({ email: 'op@example.com', role: 'operator', mustChangePassword: true });
     const opToken = (await login('op@example.com', created.body.password).expect(200)).body.accessToken as string;
     await request(t.directUrl).post('/api/auth/users').send({ email: 'x@example.com', role: 'operator' }).expect(401);
-    const forbidden = await request(t.directUrl).post('/api/auth/users').set('Authorization', `Bearer ${opToken}`).send({ email: 'x@example.com', role: 'operator' }).expect(403);
+    const forbidden = await request(t.directUrl)
+      .post('/api/auth/users')
+      .set('Authorization', `Bearer ${opToken}`)
+      .send({ email: 'x@example.com', role: 'operator' })
+      .expect(403);
     expect(forbidden.body.error.code).to.equal('FORBIDDEN');
     await asAdmin(request(t.directUrl).post('/api/auth/users').send({ email: 'op@example.com', role: 'auditor' })).expect(409);
     for (const email of ['ad\u200bmin@example.com', 'аdmin@example.com', 'admin@exam\u202eple.com', 'not-an-email']) {
       const r = await asAdmin(request(t.directUrl).post('/api/auth/users').send({ email, role: 'auditor' })).expect(400);
       expect(r.body.error.details[0].field, email).to.equal('email');
     }
-    const bad = await asAdmin(request(t.directUrl).post('/api/auth/users').send({ email: 'y@example.com', role: 'root', stationScope: ['nope'], extra: 1 })).expect(400);
+    const bad = await asAdmin(
+      request(t.directUrl)
+        .post('/api/auth/users')
+        .send({ email: 'y@example.com', role: 'root', stationScope: ['nope'], extra: 1 }),
+    ).expect(400);
     expect(bad.body.error.details.map((d: { field: string }) => d.field)).to.include.members(['role', 'extra']);
-    const scoped = await asAdmin(request(t.directUrl).post('/api/auth/users').send({ email: 'z@example.com', role: 'operator', stationScope: ['st-unknown'] })).expect(400);
+    const scoped = await asAdmin(
+      request(t.directUrl)
+        .post('/api/auth/users')
+        .send({ email: 'z@example.com', role: 'operator', stationScope: ['st-unknown'] }),
+    ).expect(400);
     expect(scoped.body.error.details[0].field).to.equal('stationScope');
     expect(await t.app.models.User.countDocuments({ email: { $in: ['y@example.com', 'z@example.com'] } })).to.equal(0);
 
@@ -146,7 +184,12 @@ describe('authentication', function () {
   });
 
   it('signs in with a one-time code delivered in-app: single use, same answer for unknown accounts', async () => {
-    const op = await t.app.services.users.create({ email: 'otp@example.com', password: 'an-otp-user-password', role: 'operator', stationScope: 'all' });
+    const op = await t.app.services.users.create({
+      email: 'otp@example.com',
+      password: 'an-otp-user-password',
+      role: 'operator',
+      stationScope: 'all',
+    });
     const known = await request(t.directUrl).post('/api/auth/otp/request').send({ email: 'otp@example.com' }).expect(202);
     const unknown = await request(t.directUrl).post('/api/auth/otp/request').send({ email: 'ghost@example.com' }).expect(202);
     expect(unknown.body).to.deep.equal(known.body);
@@ -162,10 +205,22 @@ describe('authentication', function () {
   });
 
   it('stops guessing one-time codes after the per-account limit, with Retry-After', async () => {
-    await t.app.services.users.create({ email: 'otp-bf@example.com', password: 'an-otp-user-password', role: 'operator', stationScope: 'all' });
+    await t.app.services.users.create({
+      email: 'otp-bf@example.com',
+      password: 'an-otp-user-password',
+      role: 'operator',
+      stationScope: 'all',
+    });
     await request(t.directUrl).post('/api/auth/otp/request').send({ email: 'otp-bf@example.com' }).expect(202);
     const codes: number[] = [];
-    for (let i = 0; i < 12; i++) codes.push((await request(t.directUrl).post('/api/auth/otp/verify').send({ email: 'otp-bf@example.com', code: String(100000 + i) })).status);
+    for (let i = 0; i < 12; i++)
+      codes.push(
+        (
+          await request(t.directUrl)
+            .post('/api/auth/otp/verify')
+            .send({ email: 'otp-bf@example.com', code: String(100000 + i) })
+        ).status,
+      );
     // The request counted once; then wrong codes until the 10-per-15-minutes budget is spent.
     expect(codes.filter((c) => c === 401).length).to.equal(9);
     expect(codes.slice(9)).to.deep.equal([429, 429, 429]);
@@ -179,10 +234,18 @@ describe('authentication', function () {
     expect(body.deviceKey).to.match(/^dk_[0-9a-f]{12}\.[A-Za-z0-9_-]{43}$/);
     expect(await t.app.services.deviceKeys.verify(body.deviceKey)).to.deep.include({ stationId: 'st-keyed' });
     await request(t.directUrl).get('/api/stations/st-keyed/device-keys').expect(401);
-    const op = await t.app.services.users.create({ email: 'keys-op@example.com', password: 'an-operator-password', role: 'operator', stationScope: 'all' });
+    const op = await t.app.services.users.create({
+      email: 'keys-op@example.com',
+      password: 'an-operator-password',
+      role: 'operator',
+      stationScope: 'all',
+    });
     const opToken = (await login(op.user.email, 'an-operator-password').expect(200)).body.accessToken as string;
     await request(t.directUrl).get('/api/stations/st-keyed/device-keys').set('Authorization', `Bearer ${opToken}`).expect(403);
-    const list = await request(t.directUrl).get('/api/stations/st-keyed/device-keys').set('Authorization', `Bearer ${adminToken}`).expect(200);
+    const list = await request(t.directUrl)
+      .get('/api/stations/st-keyed/device-keys')
+      .set('Authorization', `Bearer ${adminToken}`)
+      .expect(200);
     expect(list.body.items).to.have.length(1);
     expect(JSON.stringify(list.body)).to.not.contain(body.deviceKey.split('.')[1]);
   });
@@ -190,9 +253,21 @@ describe('authentication', function () {
   it('changes a password with the current one', async () => {
     const s = (await login(admin.email, admin.password).expect(200)).body;
     const auth = { Authorization: `Bearer ${s.accessToken}` };
-    await request(t.directUrl).post('/api/auth/password').set(auth).send({ currentPassword: 'wrong-password!', newPassword: 'a-new-long-password' }).expect(401);
-    await request(t.directUrl).post('/api/auth/password').set(auth).send({ currentPassword: admin.password, newPassword: 'short' }).expect(400);
-    await request(t.directUrl).post('/api/auth/password').set(auth).send({ currentPassword: admin.password, newPassword: 'a-new-long-password' }).expect(204);
+    await request(t.directUrl)
+      .post('/api/auth/password')
+      .set(auth)
+      .send({ currentPassword: 'wrong-password!', newPassword: 'a-new-long-password' })
+      .expect(401);
+    await request(t.directUrl)
+      .post('/api/auth/password')
+      .set(auth)
+      .send({ currentPassword: admin.password, newPassword: 'short' })
+      .expect(400);
+    await request(t.directUrl)
+      .post('/api/auth/password')
+      .set(auth)
+      .send({ currentPassword: admin.password, newPassword: 'a-new-long-password' })
+      .expect(204);
     expect((await login(admin.email, 'a-new-long-password').expect(200)).body.user.mustChangePassword).to.equal(false);
     admin.password = 'a-new-long-password';
   });

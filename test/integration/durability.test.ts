@@ -20,7 +20,10 @@ describe('durability across restarts', () => {
     await request(first.url).post('/api/stations').send(aRegistration('st-d')).expect(201);
     const signals = Array.from({ length: 50 }, (_, i) => sig('st-d', 'queue_length', { waiting: i }));
     // The answer only comes once the batch is inserted, so send without waiting, then close.
-    const pending = request(first.url).post('/api/data/signals').send({ signals }).then((r) => r.status);
+    const pending = request(first.url)
+      .post('/api/data/signals')
+      .send({ signals })
+      .then((r) => r.status);
     await new Promise<void>((resolve) => first.app.bus.once('signal.received', () => resolve()));
     await first.app.close();
     expect(await pending).to.equal(202);

@@ -9,7 +9,6 @@ import { startHostileTarget, type HostileTarget } from '../helpers/hostile.js';
 
 const STACK = /\bat \S+ \(?[^\s()]+:\d+:\d+\)?|\.(ts|js):\d+/;
 
-
 describe('hostile input', function () {
   this.timeout(30_000);
   let t: TestApp;
@@ -130,7 +129,11 @@ describe('hostile input', function () {
       const valid: [string, () => request.Test, object][] = [
         ['signal', () => api().post('/api/data/signals').set('X-Device-Key', deviceKey), criticalFault('st-h', 'C3')],
         ['station', () => api().post('/api/stations').set('Authorization', `Bearer ${t.adminToken}`), aRegistration('st-proto')],
-        ['user', () => api().post('/api/auth/users').set('Authorization', `Bearer ${t.adminToken}`), { email: 'proto@example.com', role: 'admin' }],
+        [
+          'user',
+          () => api().post('/api/auth/users').set('Authorization', `Bearer ${t.adminToken}`),
+          { email: 'proto@example.com', role: 'admin' },
+        ],
       ];
       for (const [what, call, body] of valid) {
         const json = JSON.stringify(body).replace(/^\{/, '{"__proto__":{"polluted":true,"role":"admin"},');
@@ -160,15 +163,23 @@ describe('hostile input', function () {
     it('POST /api/auth/users refuses them with 400 naming email, creating nothing', async () => {
       for (const [label, email] of tricks) {
         const before = await counts();
-        const r = await api().post('/api/auth/users').set('Authorization', `Bearer ${t.adminToken}`).send({ email, role: 'operator', password: 'a-long-enough-password' });
+        const r = await api()
+          .post('/api/auth/users')
+          .set('Authorization', `Bearer ${t.adminToken}`)
+          .send({ email, role: 'operator', password: 'a-long-enough-password' });
         // A fullwidth @ folds under NFKC to a plain ASCII address: that address, and only it, may be created.
         if (r.status === 201) {
-          expect(r.body.user.email, label).to.equal(fold(email)).and.match(/^[\x21-\x7e]+$/);
+          expect(r.body.user.email, label)
+            .to.equal(fold(email))
+            .and.match(/^[\x21-\x7e]+$/);
           continue;
         }
         expectClean(r, label);
         expect(r.status, `${label}: ${r.text}`).to.be.oneOf([400, 409]);
-        expect(r.body.error.details.map((d: { field: string }) => d.field), label).to.include('email');
+        expect(
+          r.body.error.details.map((d: { field: string }) => d.field),
+          label,
+        ).to.include('email');
         expect(await counts(), label).to.deep.equal(before);
       }
     });
@@ -179,12 +190,17 @@ describe('hostile input', function () {
         const r = await api().post('/api/auth/login').send({ email, password: 'a-long-enough-password' });
         // Signing in is fine only as the account the address folds to (fullwidth @ under NFKC, a BOM trimmed).
         if (r.status === 200) {
-          expect(r.body.user.email, label).to.equal(fold(email)).and.match(/^[\x21-\x7e]+$/);
+          expect(r.body.user.email, label)
+            .to.equal(fold(email))
+            .and.match(/^[\x21-\x7e]+$/);
           continue;
         }
         expectClean(r, label);
         expect(r.status, `${label}: ${r.text}`).to.be.oneOf([400, 401]);
-        expect(r.body.error.details.map((d: { field: string }) => d.field), label).to.include('email');
+        expect(
+          r.body.error.details.map((d: { field: string }) => d.field),
+          label,
+        ).to.include('email');
         expect(r.body).to.not.have.property('accessToken');
         expect(await counts(), label).to.deep.equal(before);
       }
@@ -194,8 +210,12 @@ describe('hostile input', function () {
   it('leaks no stack in errors of any kind', async () => {
     const cases: request.Test[] = [
       api().post('/api/auth/login').set('Content-Type', 'application/json').send('{"email":'),
-      api().post('/api/auth/refresh').send({ refreshToken: 'x'.repeat(150) }),
-      api().post('/api/auth/refresh').send({ refreshToken: refreshToken.slice(0, -2) }),
+      api()
+        .post('/api/auth/refresh')
+        .send({ refreshToken: 'x'.repeat(150) }),
+      api()
+        .post('/api/auth/refresh')
+        .send({ refreshToken: refreshToken.slice(0, -2) }),
       api().get('/api/no-such-route'),
       api().get('/api/decisions/%E0%A4%A'),
       api().post('/api/chat').set('Authorization', 'Bearer a.b.c').send({ message: 'hi' }),

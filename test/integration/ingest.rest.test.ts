@@ -10,7 +10,10 @@ describe('REST ingestion and reads', () => {
   before(async () => {
     t = await startTestApp();
     await request(t.url).post('/api/stations').send(aRegistration('st-1')).expect(201);
-    await request(t.url).post('/api/stations').send(aRegistration('st-2', { location: { lat: 52.53, lng: 13.41 } })).expect(201);
+    await request(t.url)
+      .post('/api/stations')
+      .send(aRegistration('st-2', { location: { lat: 52.53, lng: 13.41 } }))
+      .expect(201);
   });
   after(() => t.close());
 
@@ -76,8 +79,20 @@ describe('REST ingestion and reads', () => {
       ['an unknown station', sig('st-unknown', 'queue_length', { waiting: 1 }), 404, 'UNKNOWN_STATION', 'stationId'],
       ['an unknown signal type', sig('st-1', 'teleport', { to: 'mars' }), 400, 'VALIDATION_FAILED', 'type'],
       ['a wrong field type', sig('st-1', 'queue_length', { waiting: 'many' }), 400, 'VALIDATION_FAILED', 'payload.waiting'],
-      ['an out-of-range temperature', sig('st-1', 'charger_temp', { chargerId: 'C1', tempC: 900 }), 400, 'VALIDATION_FAILED', 'payload.tempC'],
-      ['negative stock', sig('st-1', 'battery_stock', { charged: -3, charging: 0, depleted: 0, faulty: 0 }), 400, 'VALIDATION_FAILED', 'payload.charged'],
+      [
+        'an out-of-range temperature',
+        sig('st-1', 'charger_temp', { chargerId: 'C1', tempC: 900 }),
+        400,
+        'VALIDATION_FAILED',
+        'payload.tempC',
+      ],
+      [
+        'negative stock',
+        sig('st-1', 'battery_stock', { charged: -3, charging: 0, depleted: 0, faulty: 0 }),
+        400,
+        'VALIDATION_FAILED',
+        'payload.charged',
+      ],
       ['an unknown payload field', sig('st-1', 'power_draw', { kW: 3, hack: true }), 400, 'VALIDATION_FAILED', 'payload.hack'],
       ['a bad timestamp', sig('st-1', 'power_draw', { kW: 3 }, { ts: 'yesterday' }), 400, 'VALIDATION_FAILED', 'ts'],
       ['more open bays than the station has', sig('st-1', 'bay_status', { open: 99 }), 400, 'VALIDATION_FAILED', 'payload.open'],
@@ -96,7 +111,10 @@ describe('REST ingestion and reads', () => {
       const bad = sig('st-1', 'charger_temp', { chargerId: 'C1', tempC: -300 });
       const good2 = sig('st-2', 'queue_length', { waiting: 2 });
       const unknown = sig('st-zz', 'queue_length', { waiting: 2 });
-      const res = await request(t.url).post('/api/data/signals').send({ signals: [good1, bad, good2, unknown] }).expect(202);
+      const res = await request(t.url)
+        .post('/api/data/signals')
+        .send({ signals: [good1, bad, good2, unknown] })
+        .expect(202);
       expect(res.body.accepted).to.equal(2);
       expect(res.body.rejected).to.have.length(2);
       expect(res.body.rejected[0]).to.deep.include({ index: 1 });
@@ -109,15 +127,23 @@ describe('REST ingestion and reads', () => {
 
     it('rejects the second copy of an id inside one batch', async () => {
       const s = sig('st-1', 'queue_length', { waiting: 4 });
-      const res = await request(t.url).post('/api/data/signals').send({ signals: [s, s] }).expect(202);
+      const res = await request(t.url)
+        .post('/api/data/signals')
+        .send({ signals: [s, s] })
+        .expect(202);
       expect(res.body.accepted).to.equal(1);
-      expect(res.body.rejected).to.deep.equal([{ index: 1, error: { code: 'DUPLICATE_IN_BATCH', field: 'id', message: `id ${s.id} appears more than once in this batch` } }]);
+      expect(res.body.rejected).to.deep.equal([
+        { index: 1, error: { code: 'DUPLICATE_IN_BATCH', field: 'id', message: `id ${s.id} appears more than once in this batch` } },
+      ]);
       expect(await count({ signalId: s.id })).to.equal(1);
     });
 
     it('answers 400 when every signal of a batch is rejected', async () => {
       const a = sig('st-1', 'queue_length', { waiting: -1 });
-      const res = await request(t.url).post('/api/data/signals').send({ signals: [a] }).expect(400);
+      const res = await request(t.url)
+        .post('/api/data/signals')
+        .send({ signals: [a] })
+        .expect(400);
       expect(res.body.error.details[0]).to.include({ index: 0, field: 'payload.waiting' });
       expect(await count({ signalId: a.id })).to.equal(0);
     });
@@ -160,11 +186,18 @@ describe('REST ingestion and reads', () => {
     });
 
     it('lists decisions with filters and cursor pagination', async () => {
-      for (let i = 0; i < 3; i++) await request(t.url).post('/api/data/signals').send(criticalFault('st-1', `K${i}`)).expect(202);
+      for (let i = 0; i < 3; i++)
+        await request(t.url)
+          .post('/api/data/signals')
+          .send(criticalFault('st-1', `K${i}`))
+          .expect(202);
       const page1 = await request(t.url).get('/api/decisions').query({ stationId: 'st-1', agent: 'mechanic', limit: 2 }).expect(200);
       expect(page1.body.items).to.have.length(2);
       expect(page1.body.nextCursor).to.be.a('string');
-      const page2 = await request(t.url).get('/api/decisions').query({ stationId: 'st-1', agent: 'mechanic', limit: 2, cursor: page1.body.nextCursor }).expect(200);
+      const page2 = await request(t.url)
+        .get('/api/decisions')
+        .query({ stationId: 'st-1', agent: 'mechanic', limit: 2, cursor: page1.body.nextCursor })
+        .expect(200);
       const ids = [...page1.body.items, ...page2.body.items].map((d: { id: string }) => d.id);
       expect(new Set(ids).size).to.equal(ids.length);
       expect(ids.length).to.be.greaterThanOrEqual(3);
@@ -218,7 +251,20 @@ describe('API description', () => {
   it('serves an OpenAPI document listing every implemented route, and a browsable page', async () => {
     const doc = await request(t.url).get('/api/openapi.json').expect(200);
     expect(doc.body.openapi).to.match(/^3\./);
-    expect(Object.keys(doc.body.paths)).to.include.members(['/api/data/signals', '/api/stations', '/api/stations/{id}', '/api/decisions', '/api/decisions/{id}', '/api/health', '/api/audit/decisions/{id}/proof', '/api/audit/decisions/{id}/verify', '/api/audit/batches', '/api/audit/contract', '/api/chat', '/api/decisions/{id}/approve']);
+    expect(Object.keys(doc.body.paths)).to.include.members([
+      '/api/data/signals',
+      '/api/stations',
+      '/api/stations/{id}',
+      '/api/decisions',
+      '/api/decisions/{id}',
+      '/api/health',
+      '/api/audit/decisions/{id}/proof',
+      '/api/audit/decisions/{id}/verify',
+      '/api/audit/batches',
+      '/api/audit/contract',
+      '/api/chat',
+      '/api/decisions/{id}/approve',
+    ]);
     const page = await request(t.url).get('/api/docs').expect(200);
     expect(page.headers['content-type']).to.match(/text\/html/);
     expect(page.text).to.include('/api/data/signals');

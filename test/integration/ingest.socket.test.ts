@@ -45,7 +45,12 @@ describe('Socket.io ingestion and the live dashboard', () => {
     ['unknown station', sig('st-nope', 'queue_length', { waiting: 1 }), 'UNKNOWN_STATION', 'stationId'],
     ['unknown type', sig('st-a', 'warp', {}), 'VALIDATION_FAILED', 'type'],
     ['wrong field type', sig('st-a', 'power_draw', { kW: '12' }), 'VALIDATION_FAILED', 'payload.kW'],
-    ['out-of-range value', sig('st-a', 'battery_health', { batteryId: 'B1', sohPct: 140, cycles: 3, tempC: 20 }), 'VALIDATION_FAILED', 'payload.sohPct'],
+    [
+      'out-of-range value',
+      sig('st-a', 'battery_health', { batteryId: 'B1', sohPct: 140, cycles: 3, tempC: 20 }),
+      'VALIDATION_FAILED',
+      'payload.sohPct',
+    ],
     ['a string instead of an object', 'not a signal', 'VALIDATION_FAILED', '(signal)'],
   ];
   for (const [what, s, code, field] of bad) {
@@ -65,7 +70,9 @@ describe('Socket.io ingestion and the live dashboard', () => {
     const ack = await ingest.emitWithAck('signals', { signals: [good, dup, badOne] });
     expect(ack.ok).to.equal(true);
     expect(ack.accepted).to.equal(1);
-    expect(ack.rejected.map((r: { index: number; error: { code: string; field: string } }) => [r.index, r.error.code, r.error.field])).to.deep.equal([
+    expect(
+      ack.rejected.map((r: { index: number; error: { code: string; field: string } }) => [r.index, r.error.code, r.error.field]),
+    ).to.deep.equal([
       [1, 'DUPLICATE_IN_BATCH', 'id'],
       [2, 'VALIDATION_FAILED', 'payload.kW'],
     ]);

@@ -19,10 +19,25 @@ describe('notifications on the dashboard', function () {
 
   it('delivers a pending-approval notification live to the in-scope operator only', async () => {
     const one = { bays: 2, chargers: 1, batterySlots: 10 };
-    const keyP = (await request(t.url).post('/api/stations').send(aRegistration('st-p', { capacity: one })).expect(201)).body.deviceKey as string;
-    const keyQ = (await request(t.url).post('/api/stations').send(aRegistration('st-q', { capacity: one })).expect(201)).body.deviceKey as string;
+    const keyP = (
+      await request(t.url)
+        .post('/api/stations')
+        .send(aRegistration('st-p', { capacity: one }))
+        .expect(201)
+    ).body.deviceKey as string;
+    const keyQ = (
+      await request(t.url)
+        .post('/api/stations')
+        .send(aRegistration('st-q', { capacity: one }))
+        .expect(201)
+    ).body.deviceKey as string;
     const tokenFor = async (email: string, scope: string[]) => {
-      const { user } = await t.app.services.users.create({ email, password: 'a-long-enough-password', role: 'operator', stationScope: scope });
+      const { user } = await t.app.services.users.create({
+        email,
+        password: 'a-long-enough-password',
+        role: 'operator',
+        stationScope: scope,
+      });
       return t.app.services.tokens.access(user.id, 'operator');
     };
     const connect = async (token: string) => {
@@ -46,7 +61,9 @@ describe('notifications on the dashboard', function () {
     expect(n.title).to.match(/approval/i);
 
     // Each socket keeps the server's order: once B sees its own st-q notification, an st-p one would have come first.
-    const forB = new Promise<void>((resolve) => b.on('notification:created', (x: { stationId?: string }) => x.stationId === 'st-q' && resolve()));
+    const forB = new Promise<void>((resolve) =>
+      b.on('notification:created', (x: { stationId?: string }) => x.stationId === 'st-q' && resolve()),
+    );
     await request(t.directUrl).post('/api/data/signals').set('X-Device-Key', keyQ).send(criticalFault('st-q')).expect(202);
     await forB;
     expect(seenByB.map((x) => x.stationId)).to.deep.equal(['st-q']);

@@ -41,7 +41,10 @@ describe('notifications', function () {
   before(async () => {
     t = await startTestApp();
     // One charger: taking it offline needs an operator.
-    await request(t.url).post('/api/stations').send(aRegistration('st-p', { capacity: { bays: 2, chargers: 1, batterySlots: 10 } })).expect(201);
+    await request(t.url)
+      .post('/api/stations')
+      .send(aRegistration('st-p', { capacity: { bays: 2, chargers: 1, batterySlots: 10 } }))
+      .expect(201);
     await request(t.url).post('/api/stations').send(aRegistration('st-q')).expect(201);
     const users = t.app.services.users;
     for (const [k, role, scope] of [
@@ -49,7 +52,12 @@ describe('notifications', function () {
       ['opQ', 'operator', ['st-q']],
       ['aud', 'auditor', 'all'],
     ] as const) {
-      const { user } = await users.create({ email: `${k.toLowerCase()}-${Date.now()}@test.example`, password: 'a long password 123', role, stationScope: scope === 'all' ? 'all' : [...scope] });
+      const { user } = await users.create({
+        email: `${k.toLowerCase()}-${Date.now()}@test.example`,
+        password: 'a long password 123',
+        role,
+        stationScope: scope === 'all' ? 'all' : [...scope],
+      });
       ids[k] = user.id;
       tokens[k] = await t.app.services.tokens.access(user.id, role);
     }
@@ -115,12 +123,18 @@ describe('notifications', function () {
     await request(url).post(`/api/notifications/${id}/read`).set('authorization', `Bearer ${tokens.opQ}`).expect(404);
     await request(url).post('/api/notifications/000000000000000000000000/read').set('authorization', `Bearer ${tokens.opP}`).expect(404);
     await request(url).post('/api/notifications/nope/read').set('authorization', `Bearer ${tokens.opP}`).expect(404);
-    const { body: read } = await request(url).post(`/api/notifications/${id}/read`).set('authorization', `Bearer ${tokens.opP}`).expect(200);
+    const { body: read } = await request(url)
+      .post(`/api/notifications/${id}/read`)
+      .set('authorization', `Bearer ${tokens.opP}`)
+      .expect(200);
     expect(read.readAt).to.be.a('string');
 
     const { body: after } = await request(url).get('/api/notifications').set('authorization', `Bearer ${tokens.opP}`).expect(200);
     expect(after.unread).to.equal(0);
-    const { body: unreadOnly } = await request(url).get('/api/notifications?unreadOnly=true').set('authorization', `Bearer ${tokens.opP}`).expect(200);
+    const { body: unreadOnly } = await request(url)
+      .get('/api/notifications?unreadOnly=true')
+      .set('authorization', `Bearer ${tokens.opP}`)
+      .expect(200);
     expect(unreadOnly.items).to.deep.equal([]);
     const { body: other } = await request(url).get('/api/notifications').set('authorization', `Bearer ${tokens.opQ}`).expect(200);
     expect(other).to.deep.equal({ items: [], unread: 0, nextCursor: null });
@@ -135,7 +149,11 @@ describe('notifications', function () {
     await request(url).put('/api/notifications/prefs').set('authorization', auth).send(prefs).expect(200);
     const { body: got } = await request(url).get('/api/notifications/prefs').set('authorization', auth).expect(200);
     expect(got).to.deep.equal(prefs);
-    const bad = await request(url).put('/api/notifications/prefs').set('authorization', auth).send({ ...prefs, quietHours: { start: '25:00', end: '07:00', tzOffsetMin: 0 } }).expect(400);
+    const bad = await request(url)
+      .put('/api/notifications/prefs')
+      .set('authorization', auth)
+      .send({ ...prefs, quietHours: { start: '25:00', end: '07:00', tzOffsetMin: 0 } })
+      .expect(400);
     expect(bad.body.error.details[0].field).to.equal('quietHours.start');
   });
 
@@ -147,13 +165,20 @@ describe('notifications', function () {
     const seen = logged;
     for (let i = 0; i < 10; i++) {
       await request(t.url).post('/api/data/signals').send(criticalFault('st-p', 'C1')).expect(202);
-      await request(t.url).post('/api/data/signals').send(sig('st-p', 'charger_status', { chargerId: 'C1', status: 'available' })).expect(202);
+      await request(t.url)
+        .post('/api/data/signals')
+        .send(sig('st-p', 'charger_status', { chargerId: 'C1', status: 'available' }))
+        .expect(202);
       now += 30_000;
     }
     await until(() => logged - seen >= 10, '10 decisions');
     await until(async () => (await count(ids.opP)) === before + 1, 'the first notification');
-    const first = (await request(url).get('/api/notifications?limit=1').set('authorization', `Bearer ${tokens.opP}`).expect(200)).body.items[0];
-    await request(url).post(`/api/notifications/${first.id}/read`).set('authorization', `Bearer ${tokens.opP}`).expect((r) => expect(r.status).to.be.oneOf([200, 204]));
+    const first = (await request(url).get('/api/notifications?limit=1').set('authorization', `Bearer ${tokens.opP}`).expect(200)).body
+      .items[0];
+    await request(url)
+      .post(`/api/notifications/${first.id}/read`)
+      .set('authorization', `Bearer ${tokens.opP}`)
+      .expect((r) => expect(r.status).to.be.oneOf([200, 204]));
 
     // Wait for this window's update (an earlier window may complete meanwhile too).
     const updated = new Promise<{ id: string; title: string }>((resolve) => (onUpdated = (_u, n) => n.id === first.id && resolve(n)));
@@ -167,7 +192,10 @@ describe('notifications', function () {
     const { body } = await request(url).get('/api/notifications?limit=1').set('authorization', `Bearer ${tokens.opP}`).expect(200);
     expect(body.items[0]).to.include({ id: first.id, title: 'st-p: charger C1 faulted 10 times in 10 min', readAt: null });
     expect(body.nextCursor).to.be.a('string');
-    const { body: page2 } = await request(url).get(`/api/notifications?limit=1&cursor=${body.nextCursor}`).set('authorization', `Bearer ${tokens.opP}`).expect(200);
+    const { body: page2 } = await request(url)
+      .get(`/api/notifications?limit=1&cursor=${body.nextCursor}`)
+      .set('authorization', `Bearer ${tokens.opP}`)
+      .expect(200);
     expect(page2.items[0].id).to.not.equal(body.items[0].id);
     expect(await count(ids.opQ)).to.equal(0);
   });

@@ -20,18 +20,34 @@ describe('rate limits and HTTP hardening', function () {
   it('stops guessing one account after the limit, even with the right password, with Retry-After', async () => {
     const t = await start({ env: { CHAIN_RPC_URL: 'off', RATE_LOGIN_PER_ACCOUNT: '3' } });
     await t.app.services.users.create({ email: 'op@example.com', password: 'the-right-password', role: 'operator', stationScope: 'all' });
-    for (let i = 0; i < 3; i++) await request(t.url).post('/api/auth/login').send({ email: 'op@example.com', password: `guess-number-${i}` }).expect(401);
-    const limited = await request(t.url).post('/api/auth/login').send({ email: 'OP@example.com', password: 'the-right-password' }).expect(429);
+    for (let i = 0; i < 3; i++)
+      await request(t.url)
+        .post('/api/auth/login')
+        .send({ email: 'op@example.com', password: `guess-number-${i}` })
+        .expect(401);
+    const limited = await request(t.url)
+      .post('/api/auth/login')
+      .send({ email: 'OP@example.com', password: 'the-right-password' })
+      .expect(429);
     expect(limited.body.error.code).to.equal('RATE_LIMITED');
     expect(Number(limited.headers['retry-after'])).to.be.within(1, 15 * 60);
     // Another account is not affected.
-    await t.app.services.users.create({ email: 'other@example.com', password: 'the-right-password', role: 'operator', stationScope: 'all' });
+    await t.app.services.users.create({
+      email: 'other@example.com',
+      password: 'the-right-password',
+      role: 'operator',
+      stationScope: 'all',
+    });
     await request(t.url).post('/api/auth/login').send({ email: 'other@example.com', password: 'the-right-password' }).expect(200);
   });
 
   it('limits sign-in attempts per address across accounts', async () => {
     const t = await start({ env: { CHAIN_RPC_URL: 'off', RATE_LOGIN_PER_IP: '4' } });
-    for (let i = 0; i < 4; i++) await request(t.url).post('/api/auth/login').send({ email: `user${i}@example.com`, password: 'whatever-password' }).expect(401);
+    for (let i = 0; i < 4; i++)
+      await request(t.url)
+        .post('/api/auth/login')
+        .send({ email: `user${i}@example.com`, password: 'whatever-password' })
+        .expect(401);
     await request(t.url).post('/api/auth/login').send({ email: 'user9@example.com', password: 'whatever-password' }).expect(429);
   });
 
@@ -56,8 +72,14 @@ describe('rate limits and HTTP hardening', function () {
       const env = { CHAIN_RPC_URL: 'off', RATE_LOGIN_PER_ACCOUNT: '4' };
       const a = await start({ env, redisUrl: redis.url });
       const b = await start({ env, redisUrl: redis.url, dbName: a.dbName });
-      await a.app.services.users.create({ email: 'shared@example.com', password: 'the-right-password', role: 'operator', stationScope: 'all' });
-      for (const t of [a, b, a, b]) await request(t.url).post('/api/auth/login').send({ email: 'shared@example.com', password: 'a-wrong-password' }).expect(401);
+      await a.app.services.users.create({
+        email: 'shared@example.com',
+        password: 'the-right-password',
+        role: 'operator',
+        stationScope: 'all',
+      });
+      for (const t of [a, b, a, b])
+        await request(t.url).post('/api/auth/login').send({ email: 'shared@example.com', password: 'a-wrong-password' }).expect(401);
       await request(b.url).post('/api/auth/login').send({ email: 'shared@example.com', password: 'a-wrong-password' }).expect(429);
       await request(a.url).post('/api/auth/login').send({ email: 'shared@example.com', password: 'a-wrong-password' }).expect(429);
     });
@@ -65,7 +87,11 @@ describe('rate limits and HTTP hardening', function () {
 
   it('lets browsers call the API only from the allowed origins', async () => {
     const t = await start({ env: { CHAIN_RPC_URL: 'off', CORS_ORIGINS: 'https://ops.example' } });
-    const ok = await request(t.directUrl).options('/api/decisions').set('Origin', 'https://ops.example').set('Access-Control-Request-Method', 'GET').set('Access-Control-Request-Headers', 'authorization');
+    const ok = await request(t.directUrl)
+      .options('/api/decisions')
+      .set('Origin', 'https://ops.example')
+      .set('Access-Control-Request-Method', 'GET')
+      .set('Access-Control-Request-Headers', 'authorization');
     expect(ok.headers['access-control-allow-origin']).to.equal('https://ops.example');
     const other = await request(t.directUrl).get('/api/health').set('Origin', 'https://evil.example').expect(200);
     expect(other.headers).to.not.have.property('access-control-allow-origin');

@@ -9,10 +9,12 @@ describe('station neighbours', () => {
   });
   after(() => t.close());
 
-  it('keeps each station\'s nearest list right as stations register one by one', async () => {
+  it("keeps each station's nearest list right as stations register one by one", async () => {
     // A deterministic scatter over ~40 km, wider than the 15 km reach, denser than the 10-station limit.
     const regs = Array.from({ length: 40 }, (_, i) =>
-      aRegistration(`nb-${String(i).padStart(2, '0')}`, { location: { lat: 52.35 + ((i * 37) % 40) * 0.009, lng: 13.1 + ((i * 53) % 40) * 0.014 } }),
+      aRegistration(`nb-${String(i).padStart(2, '0')}`, {
+        location: { lat: 52.35 + ((i * 37) % 40) * 0.009, lng: 13.1 + ((i * 53) % 40) * 0.014 },
+      }),
     );
     for (const r of regs) await t.app.services.stations.register(r);
     for (const a of regs) {
@@ -23,7 +25,10 @@ describe('station neighbours', () => {
         .sort((x, y) => x.d - y.d || (x.id < y.id ? -1 : 1))
         .slice(0, 10)
         .map((x) => x.id);
-      expect(t.app.services.stations.nearby(a.id).map((n) => n.id), a.id).to.deep.equal(expected);
+      expect(
+        t.app.services.stations.nearby(a.id).map((n) => n.id),
+        a.id,
+      ).to.deep.equal(expected);
     }
   });
 });

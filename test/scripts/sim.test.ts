@@ -5,8 +5,18 @@ import { IdFactory, Rng } from '../../simulator/rng.js';
 
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const TYPES: SignalType[] = [
-  'queue_length', 'arrival', 'swap_completed', 'battery_stock', 'battery_health', 'charger_status',
-  'charger_temp', 'power_draw', 'grid_limit', 'grid_price', 'staff_on_duty', 'bay_status',
+  'queue_length',
+  'arrival',
+  'swap_completed',
+  'battery_stock',
+  'battery_health',
+  'charger_status',
+  'charger_temp',
+  'power_draw',
+  'grid_limit',
+  'grid_price',
+  'staff_on_duty',
+  'bay_status',
 ];
 
 function run(opts: Partial<SimulationOptions> & { scenario: ScenarioName }) {
@@ -33,7 +43,9 @@ function problem(s: Signal, stationIds: Set<string>): string | null {
     case 'battery_stock':
       return [s.payload.charged, s.payload.charging, s.payload.depleted, s.payload.faulty].every(isCount) ? null : 'stock';
     case 'battery_health':
-      return s.payload.sohPct > 0 && s.payload.sohPct <= 100 && isCount(s.payload.cycles) && s.payload.tempC > -20 && s.payload.tempC < 70 ? null : 'health';
+      return s.payload.sohPct > 0 && s.payload.sohPct <= 100 && isCount(s.payload.cycles) && s.payload.tempC > -20 && s.payload.tempC < 70
+        ? null
+        : 'health';
     case 'charger_status': {
       const ok = ['available', 'occupied', 'faulted', 'offline'].includes(s.payload.status);
       const codeOk = s.payload.status === 'faulted' ? typeof s.payload.errorCode === 'string' : s.payload.errorCode === undefined;
@@ -45,7 +57,12 @@ function problem(s: Signal, stationIds: Set<string>): string | null {
     case 'grid_limit':
       return s.payload.kW >= 0 && s.payload.kW < 2000 ? null : 'kW';
     case 'grid_price':
-      return s.payload.pricePerKWh > 0 && s.payload.pricePerKWh < 5 && s.payload.currency === 'EUR' && s.payload.validFrom < s.payload.validTo ? null : 'price';
+      return s.payload.pricePerKWh > 0 &&
+        s.payload.pricePerKWh < 5 &&
+        s.payload.currency === 'EUR' &&
+        s.payload.validFrom < s.payload.validTo
+        ? null
+        : 'price';
     case 'staff_on_duty':
       return isCount(s.payload.count) && s.payload.count > 0 ? null : 'staff';
     case 'bay_status':
@@ -79,7 +96,9 @@ describe('simulator', () => {
     expect(b.signals[0]?.id).to.not.equal(a.signals[0]?.id);
     // The city stays put across run seeds (stations are registered once); its own seed moves it.
     expect(b.sim.stations).to.deep.equal(a.sim.stations);
-    expect(run({ scenario: 'normal', seed: 1, citySeed: 2, durationMin: 1 }).sim.stations[0]?.location).to.not.deep.equal(a.sim.stations[0]?.location);
+    expect(run({ scenario: 'normal', seed: 1, citySeed: 2, durationMin: 1 }).sim.stations[0]?.location).to.not.deep.equal(
+      a.sim.stations[0]?.location,
+    );
   });
 
   it('places stations within about 10 km of the centre with sane capacity', () => {
@@ -157,7 +176,9 @@ describe('simulator', () => {
       const status = signals.find((s) => s.type === 'charger_status' && s.payload.chargerId === f.chargerId && s.ts === f.ts);
       expect(status?.type === 'charger_status' && status.payload.errorCode).to.equal('HighTemperature');
     }
-    expect(run({ scenario: 'normal', stations: 10, durationMin: 120 }).truth.failures.filter((f) => f.cause === 'overheat')).to.have.length(0);
+    expect(run({ scenario: 'normal', stations: 10, durationMin: 120 }).truth.failures.filter((f) => f.cause === 'overheat')).to.have.length(
+      0,
+    );
   });
 
   it('runs out of charged packs in the stockout scenario, and the stock signals agree', () => {

@@ -11,7 +11,15 @@ import { Server as IoServer } from 'socket.io';
 import type { Signal } from '../../eventBus/types.js';
 import { main, parseCli, UsageError } from '../../scripts/simulate.js';
 import { createSimulation } from '../../simulator/index.js';
-import { login, NEEDS_CREDENTIALS, restSender, socketSender, stationRegistrar, TransportError, type Credentials } from '../../scripts/sim/transports.js';
+import {
+  login,
+  NEEDS_CREDENTIALS,
+  restSender,
+  socketSender,
+  stationRegistrar,
+  TransportError,
+  type Credentials,
+} from '../../scripts/sim/transports.js';
 
 const ROOT = path.resolve(__dirname, '../..');
 const base = { stations: 3, scenario: 'normal' as const, seed: 5, durationMin: 5 };
@@ -32,7 +40,14 @@ async function readJson(req: IncomingMessage): Promise<Seen['body']> {
 /** Enforces the contract: login/refresh issue tokens, stations need a current token, signals a token or the station's own key. */
 function enforcingServer() {
   const seen: Seen[] = [];
-  const state = { valid: new Set(['at-1']), expired: new Set<string>(), refreshes: 0, issued: 1, registered: new Set(['st-003']), enforce: true };
+  const state = {
+    valid: new Set(['at-1']),
+    expired: new Set<string>(),
+    refreshes: 0,
+    issued: 1,
+    registered: new Set(['st-003']),
+    enforce: true,
+  };
   const json = (res: ServerResponse, status: number, body: unknown) => {
     res.statusCode = status;
     res.setHeader('content-type', 'application/json');
@@ -46,7 +61,8 @@ function enforcingServer() {
       const tokenOk = bearer !== undefined && state.valid.has(bearer);
       if (bearer !== undefined && state.expired.has(bearer)) return json(res, 401, err('TOKEN_EXPIRED'));
       if (req.url === '/api/auth/login') {
-        if (body?.email !== 'ops@example.test' || body.password !== 'correct horse battery') return json(res, 401, err('INVALID_CREDENTIALS'));
+        if (body?.email !== 'ops@example.test' || body.password !== 'correct horse battery')
+          return json(res, 401, err('INVALID_CREDENTIALS'));
         return json(res, 200, { accessToken: 'at-1', refreshToken: 'rt-1', expiresIn: 900, user: { email: body.email, role: 'admin' } });
       }
       if (req.url === '/api/auth/refresh') {
@@ -98,7 +114,10 @@ describe('simulate credentials', () => {
     const registrations = server.seen.filter((r) => r.url === '/api/stations');
     expect(registrations.map((r) => r.headers.authorization)).to.deep.equal(['Bearer at-1', 'Bearer at-1', 'Bearer at-1']);
     // st-003 existed already (409): its key was shown to another run only.
-    expect([...creds.deviceKeys]).to.deep.equal([['st-001', 'key-st-001'], ['st-002', 'key-st-002']]);
+    expect([...creds.deviceKeys]).to.deep.equal([
+      ['st-001', 'key-st-001'],
+      ['st-002', 'key-st-002'],
+    ]);
 
     const batch = [...sim.signals()].slice(0, 200);
     const result = await restSender(url, creds)(batch);
@@ -146,7 +165,9 @@ describe('simulate credentials', () => {
     const creds: Credentials = { deviceKeys: new Map() };
     const err = await stationRegistrar(url, creds)(createSimulation(base).stations).catch((e: unknown) => e);
     expect(err).to.be.instanceOf(TransportError);
-    expect((err as Error).message).to.include(NEEDS_CREDENTIALS).and.include('401 AUTH_REQUIRED');
+    expect((err as Error).message)
+      .to.include(NEEDS_CREDENTIALS)
+      .and.include('401 AUTH_REQUIRED');
     const sendErr = await restSender(url, creds)([...createSimulation(base).signals()].slice(0, 1)).catch((e: unknown) => e);
     expect((sendErr as Error).message).to.match(/^the server needs credentials: pass --email\/--password or --token/);
     const bad = await login(url, 'ops@example.test', 'wrong').catch((e: unknown) => e);
@@ -169,7 +190,21 @@ describe('simulate credentials', () => {
     this.timeout(60_000);
     const dir = mkdtempSync(path.join(tmpdir(), 'sim-creds-'));
     try {
-      const args = ['--url', url, '--stations', '3', '--duration', '3', '--rate', '0', '--quiet', '--truth', path.join(dir, 'truth.json'), '--keys', path.join(dir, 'keys.json')];
+      const args = [
+        '--url',
+        url,
+        '--stations',
+        '3',
+        '--duration',
+        '3',
+        '--rate',
+        '0',
+        '--quiet',
+        '--truth',
+        path.join(dir, 'truth.json'),
+        '--keys',
+        path.join(dir, 'keys.json'),
+      ];
       const log = console.log;
       console.log = () => undefined;
       try {
@@ -203,7 +238,9 @@ describe('simulate credentials', () => {
         handshakes.push(socket.handshake.auth);
         next(socket.handshake.auth.token === 'at-1' ? undefined : new Error('sign in first'));
       })
-      .on('connection', (socket) => socket.on('signal', (s: Signal, ack: (a: unknown) => void) => ack({ ok: true, id: s.id, duplicate: false })));
+      .on('connection', (socket) =>
+        socket.on('signal', (s: Signal, ack: (a: unknown) => void) => ack({ ok: true, id: s.id, duplicate: false })),
+      );
     await new Promise<void>((r) => httpIo.listen(0, '127.0.0.1', r));
     const ioUrl = `http://127.0.0.1:${(httpIo.address() as AddressInfo).port}`;
     const creds: Credentials = { token: 'at-1', deviceKeys: new Map([['st-001', 'key-st-001']]) };
@@ -232,7 +269,9 @@ describe('simulate credentials', () => {
         if (server.state.valid.has(token) && !server.state.expired.has(token)) return next();
         next(Object.assign(new Error('the access token has expired; refresh it'), { data: { code: 'TOKEN_EXPIRED' } }));
       })
-      .on('connection', (socket) => socket.on('signal', (s: Signal, ack: (a: unknown) => void) => ack({ ok: true, id: s.id, duplicate: false })));
+      .on('connection', (socket) =>
+        socket.on('signal', (s: Signal, ack: (a: unknown) => void) => ack({ ok: true, id: s.id, duplicate: false })),
+      );
     const creds: Credentials = { deviceKeys: new Map(), ...(await login(url, 'ops@example.test', 'correct horse battery')) };
     server.state.expired.add('at-1');
     const sock = socketSender(url, creds);
@@ -249,8 +288,16 @@ describe('simulate credentials', () => {
 
 describe('simulate credential flags', () => {
   it('reads --email/--password/--token, or COPILOT_* from the environment', () => {
-    expect(parseCli(['--email', 'a@b.test', '--password', 'pw-123456789012'], {})).to.include({ email: 'a@b.test', password: 'pw-123456789012', token: undefined });
-    expect(parseCli([], { COPILOT_EMAIL: 'e@b.test', COPILOT_PASSWORD: 'p', COPILOT_TOKEN: 't' })).to.include({ email: 'e@b.test', password: 'p', token: 't' });
+    expect(parseCli(['--email', 'a@b.test', '--password', 'pw-123456789012'], {})).to.include({
+      email: 'a@b.test',
+      password: 'pw-123456789012',
+      token: undefined,
+    });
+    expect(parseCli([], { COPILOT_EMAIL: 'e@b.test', COPILOT_PASSWORD: 'p', COPILOT_TOKEN: 't' })).to.include({
+      email: 'e@b.test',
+      password: 'p',
+      token: 't',
+    });
     expect(parseCli(['--token', 'flag'], { COPILOT_TOKEN: 'env' })).to.include({ token: 'flag' });
     // The server's own first-admin variables are not the simulator's.
     expect(parseCli([], { ADMIN_EMAIL: 'x@y.test', ADMIN_PASSWORD: 'z' })).to.include({ email: undefined, password: undefined });

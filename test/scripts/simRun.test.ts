@@ -26,7 +26,13 @@ describe('runSimulation', () => {
   it('delivers every generated signal, in order, in batches no larger than asked', async () => {
     const got: Signal[][] = [];
     const registered: StationRegistration[] = [];
-    const summary = await runSimulation({ ...base, rate: 0, batchSize: 100, register: async (s) => void registered.push(...s), send: async (b) => void got.push(b) });
+    const summary = await runSimulation({
+      ...base,
+      rate: 0,
+      batchSize: 100,
+      register: async (s) => void registered.push(...s),
+      send: async (b) => void got.push(b),
+    });
     const expected = [...createSimulation(base).signals()];
     expect(got.flat()).to.deep.equal(expected);
     expect(got.every((b) => b.length <= 100)).to.equal(true);
@@ -92,7 +98,9 @@ describe('simulate transports against local servers', () => {
         const already = registeredIds.has(body.id ?? '');
         registeredIds.add(body.id ?? '');
         res.statusCode = already ? 409 : 201;
-        res.end(JSON.stringify(already ? { error: { code: 'CONFLICT', message: 'exists' } } : { station: body, deviceKey: `key-${body.id}` }));
+        res.end(
+          JSON.stringify(already ? { error: { code: 'CONFLICT', message: 'exists' } } : { station: body, deviceKey: `key-${body.id}` }),
+        );
         return;
       }
       const signals = body.signals ?? [];
@@ -100,7 +108,9 @@ describe('simulate transports against local servers', () => {
       posted.push({ key, count: signals.length });
       const wrong = signals.findIndex((s) => `key-${s.stationId}` !== key);
       res.statusCode = 202;
-      res.end(JSON.stringify({ accepted: signals.length, duplicates: 0, rejected: wrong >= 0 ? [{ index: wrong, error: 'wrong key' }] : [] }));
+      res.end(
+        JSON.stringify({ accepted: signals.length, duplicates: 0, rejected: wrong >= 0 ? [{ index: wrong, error: 'wrong key' }] : [] }),
+      );
     });
     await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
     url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
@@ -167,14 +177,24 @@ describe('simulate CLI arguments', () => {
 
   it('applies defaults', () => {
     const o = parseCli([], {});
-    expect(o).to.include({ url: 'http://127.0.0.1:3000', stations: 20, scenario: 'normal', durationMin: 120, rate: 200, transport: 'rest', seed: 1 });
+    expect(o).to.include({
+      url: 'http://127.0.0.1:3000',
+      stations: 20,
+      scenario: 'normal',
+      durationMin: 120,
+      rate: 200,
+      transport: 'rest',
+      seed: 1,
+    });
   });
 });
 
 describe('failure scoring', () => {
   it('measures lead from the first alarm in the lookback and precision per alarm', () => {
     const t = (min: number) => Date.parse('2025-01-01T00:00:00Z') + min * 60_000;
-    const failures = [{ stationId: 's', chargerId: 'c1', ts: new Date(t(60)).toISOString(), cause: 'overheat' as const, errorCode: 'HighTemperature' }];
+    const failures = [
+      { stationId: 's', chargerId: 'c1', ts: new Date(t(60)).toISOString(), cause: 'overheat' as const, errorCode: 'HighTemperature' },
+    ];
     const alarms = [
       { chargerId: 'c1', startMs: t(45), endMs: null },
       { chargerId: 'c2', startMs: t(10), endMs: t(20) },

@@ -13,7 +13,18 @@ import canonicalize from 'canonicalize';
 import { JsonRpcProvider, Wallet } from 'ethers';
 import { deployAuditLog } from '../../scripts/deploy.js';
 import { UsageError } from '../../scripts/cli.js';
-import { InputError, contentHash, hashPair, leafHash, loadKeccak, offlineChecks, parseProofDocument, parseProofJson, parseVerifyArgs, walkProof } from '../../scripts/verify.js';
+import {
+  InputError,
+  contentHash,
+  hashPair,
+  leafHash,
+  loadKeccak,
+  offlineChecks,
+  parseProofDocument,
+  parseProofJson,
+  parseVerifyArgs,
+  walkProof,
+} from '../../scripts/verify.js';
 import { canonicalHash } from '../../services/audit/canonical.js';
 import { freePort } from '../../utils/net.js';
 import { startHardhatNode, type HardhatNode } from '../helpers/hardhatNode.js';
@@ -22,7 +33,10 @@ const ROOT = resolve(__dirname, '../..');
 const ENCODING = ['string', 'string', 'bytes32'];
 type LeafValue = [string, string, string];
 
-const sha256 = (v: unknown) => createHash('sha256').update(canonicalize(v) as string).digest('hex');
+const sha256 = (v: unknown) =>
+  createHash('sha256')
+    .update(canonicalize(v) as string)
+    .digest('hex');
 
 function aDecision(n: number): Record<string, unknown> {
   const signalId = `5f0c9a1e-0000-4000-8000-00000000000${n}`;
@@ -53,7 +67,13 @@ function aDecision(n: number): Record<string, unknown> {
 }
 
 function anExplanation(decisionId: string) {
-  return { decisionId, text: 'Charger C1 ran at 88.25 C against a limit of 80 C, so maintenance was scheduled.', source: 'template', model: null, promptVersion: 'template-v1' };
+  return {
+    decisionId,
+    text: 'Charger C1 ran at 88.25 C against a limit of 80 C, so maintenance was scheduled.',
+    source: 'template',
+    model: null,
+    promptVersion: 'template-v1',
+  };
 }
 
 interface Anchoring {
@@ -63,12 +83,25 @@ interface Anchoring {
 }
 
 /** The proof document for `decision`, in the format the server answers. */
-function proofDoc(a: Anchoring, decision: Record<string, unknown>, explanation: ReturnType<typeof anExplanation> | null, chain: { chainId: number; contract: string }) {
+function proofDoc(
+  a: Anchoring,
+  decision: Record<string, unknown>,
+  explanation: ReturnType<typeof anExplanation> | null,
+  chain: { chainId: number; contract: string },
+) {
   const claim = (kind: string, id: string, hash: string) => {
     const leafValue: LeafValue = [kind, id, `0x${hash}`];
     const index = [...a.tree.entries()].find(([, v]) => v[0] === kind && v[1] === id)?.[0];
     if (index === undefined) throw new Error(`no ${kind} leaf for ${id}`);
-    return { leafValue, leaf: a.tree.leafHash(leafValue), proof: a.tree.getProof(index), root: a.tree.root, batchId: 7, txHash: a.txHash, blockNumber: a.blockNumber };
+    return {
+      leafValue,
+      leaf: a.tree.leafHash(leafValue),
+      proof: a.tree.getProof(index),
+      root: a.tree.root,
+      batchId: 7,
+      txHash: a.txHash,
+      blockNumber: a.blockNumber,
+    };
   };
   const hash = sha256(decision);
   const id = decision.id as string;
@@ -81,7 +114,8 @@ function proofDoc(a: Anchoring, decision: Record<string, unknown>, explanation: 
     chainId: chain.chainId,
     contract: chain.contract,
     anchor: { status: a.txHash === null ? 'pending' : 'anchored' },
-    explanation: explanation === null ? null : { value: explanation, hash: sha256(explanation), ...claim('explanation', id, sha256(explanation)) },
+    explanation:
+      explanation === null ? null : { value: explanation, hash: sha256(explanation), ...claim('explanation', id, sha256(explanation)) },
   };
 }
 
@@ -96,10 +130,15 @@ interface Run {
 
 function runVerify(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
   return new Promise((done) => {
-    execFile('npx', ['tsx', 'scripts/verify.ts', ...args], { cwd: ROOT, env: { ...process.env, AUDIT_TOKEN: '', ...env } }, (err, stdout, stderr) => {
-      const code = err === null ? 0 : typeof err.code === 'number' ? err.code : -1;
-      done({ code, stdout, stderr });
-    });
+    execFile(
+      'npx',
+      ['tsx', 'scripts/verify.ts', ...args],
+      { cwd: ROOT, env: { ...process.env, AUDIT_TOKEN: '', ...env } },
+      (err, stdout, stderr) => {
+        const code = err === null ? 0 : typeof err.code === 'number' ? err.code : -1;
+        done({ code, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -115,7 +154,9 @@ describe('verify: pure parts', () => {
 
   it('hashes the RFC 8785 text with SHA-256, agreeing with the server library', () => {
     const d = aDecision(1);
-    expect(contentHash(d)).to.equal(sha256(d)).and.to.match(/^[0-9a-f]{64}$/);
+    expect(contentHash(d))
+      .to.equal(sha256(d))
+      .and.to.match(/^[0-9a-f]{64}$/);
     expect(contentHash(d)).to.equal(canonicalHash(d));
     expect(contentHash({ b: 1, a: [1e21, 0.5, 'x'] })).to.equal(createHash('sha256').update('{"a":[1e+21,0.5,"x"],"b":1}').digest('hex'));
   });
@@ -137,9 +178,15 @@ describe('verify: pure parts', () => {
 
   it('gives the same leaves and roots with the WebAssembly keccak as with ethers', async () => {
     // The tests above may run before or after it is loaded: compare both explicitly.
-    const before = [...tree.entries()].map(([i, v]) => [leafHash('decision', v[1], v[2].slice(2)), walkProof(tree.leafHash(v), tree.getProof(i))]);
+    const before = [...tree.entries()].map(([i, v]) => [
+      leafHash('decision', v[1], v[2].slice(2)),
+      walkProof(tree.leafHash(v), tree.getProof(i)),
+    ]);
     await loadKeccak();
-    const after = [...tree.entries()].map(([i, v]) => [leafHash('decision', v[1], v[2].slice(2)), walkProof(tree.leafHash(v), tree.getProof(i))]);
+    const after = [...tree.entries()].map(([i, v]) => [
+      leafHash('decision', v[1], v[2].slice(2)),
+      walkProof(tree.leafHash(v), tree.getProof(i)),
+    ]);
     expect(after).to.deep.equal(before);
     for (const [, root] of after) expect(root).to.equal(tree.root);
   });
@@ -151,18 +198,33 @@ describe('verify: pure parts', () => {
 
   describe('offlineChecks', () => {
     const d = aDecision(1);
-    const claim = { leafValue: values[0], leaf: tree.leafHash(values[0]), proof: tree.getProof(0), root: tree.root, batchId: 1, txHash: null, blockNumber: null };
+    const claim = {
+      leafValue: values[0],
+      leaf: tree.leafHash(values[0]),
+      proof: tree.getProof(0),
+      root: tree.root,
+      batchId: 1,
+      txHash: null,
+      blockNumber: null,
+    };
 
     it('passes hash and proof for an intact record', () => {
       const { checks, leaf } = offlineChecks('decision', 'dec-1', d, sha256(d), claim);
       expect(leaf).to.equal(claim.leaf);
-      expect(checks.filter((c) => c.outcome !== 'INFO').map((c) => `${c.outcome} ${c.name}`)).to.deep.equal(['PASS decision.hash', 'PASS decision.proof']);
+      expect(checks.filter((c) => c.outcome !== 'INFO').map((c) => `${c.outcome} ${c.name}`)).to.deep.equal([
+        'PASS decision.hash',
+        'PASS decision.proof',
+      ]);
     });
 
     it('fails hash and proof for an altered record, without using the claimed leaf', () => {
       const { checks, leaf } = offlineChecks('decision', 'dec-1', { ...d, status: 'rejected' }, sha256(d), claim);
       expect(leaf).to.not.equal(claim.leaf);
-      expect(checks.map((c) => `${c.outcome} ${c.name}`)).to.include.members(['FAIL decision.hash', 'FAIL decision.proof', 'INFO decision.leaf']);
+      expect(checks.map((c) => `${c.outcome} ${c.name}`)).to.include.members([
+        'FAIL decision.hash',
+        'FAIL decision.proof',
+        'INFO decision.leaf',
+      ]);
     });
 
     it('fails the proof when the document has no root yet', () => {
@@ -172,7 +234,10 @@ describe('verify: pure parts', () => {
   });
 
   describe('parseProofDocument', () => {
-    const good = proofDoc({ tree, txHash: null, blockNumber: null }, { ...aDecision(1), id: 'dec-1' }, null, { chainId: 31337, contract: `0x${'12'.repeat(20)}` });
+    const good = proofDoc({ tree, txHash: null, blockNumber: null }, { ...aDecision(1), id: 'dec-1' }, null, {
+      chainId: 31337,
+      contract: `0x${'12'.repeat(20)}`,
+    });
     good.hash = values[0][2].slice(2);
     const problem = (mutate: (d: Record<string, unknown>) => void): string => {
       const d = JSON.parse(JSON.stringify(good)) as Record<string, unknown>;
@@ -199,7 +264,15 @@ describe('verify: pure parts', () => {
       expect(problem((d) => (d.decision = { stationId: 's' }))).to.equal('decision.id: is required');
       expect(problem((d) => (d.anchor = { status: 'done' }))).to.equal('anchor.status: must be one of anchored, pending, failed');
       expect(problem((d) => (d.leafEncoding = ['string', 'bytes32']))).to.match(/^leafEncoding: must be \["string","string","bytes32"\]/);
-      expect(problem((d) => (d.explanation = { value: { decisionId: 'dec-1', text: 't', source: 'template', model: null, promptVersion: 'v' }, hash: 'ab' }))).to.match(/^explanation\.hash: must be 64 hex/);
+      expect(
+        problem(
+          (d) =>
+            (d.explanation = {
+              value: { decisionId: 'dec-1', text: 't', source: 'template', model: null, promptVersion: 'v' },
+              hash: 'ab',
+            }),
+        ),
+      ).to.match(/^explanation\.hash: must be 64 hex/);
       expect(problem((d) => (d.contract = '0x12'))).to.equal('contract: must be a 0x-prefixed 20-byte hex address');
     });
 
@@ -227,7 +300,11 @@ describe('verify: pure parts', () => {
       ['a websocket RPC', ['p.json', '--rpc', 'ws://x', '--contract', addr], /--rpc must be an http\(s\) JSON-RPC URL/],
       ['a short address', ['p.json', '--rpc', 'http://x', '--contract', '0x12'], /--contract must be a 0x-prefixed 20-byte hex address/],
       ['an unknown flag', ['p.json', '--rcp', 'http://x'], /Unknown option '--rcp'/],
-      ['a zero timeout', ['p.json', '--rpc', 'http://x', '--contract', addr, '--timeout', '0'], /--timeout must be a number from 0.1 to 600/],
+      [
+        'a zero timeout',
+        ['p.json', '--rpc', 'http://x', '--contract', addr, '--timeout', '0'],
+        /--timeout must be a number from 0.1 to 600/,
+      ],
     ];
     for (const [what, argv, message] of bad) {
       it(`rejects ${what}`, () => {
@@ -280,7 +357,10 @@ describe('npm run verify (CLI against a Hardhat node)', function () {
     good = proofDoc({ tree, txHash: receipt.hash, blockNumber: receipt.blockNumber }, decisions[0], explanation, { chainId, contract });
 
     const other = [4, 5].map(aDecision);
-    const otherTree = StandardMerkleTree.of(other.map((d): LeafValue => ['decision', d.id as string, `0x${sha256(d)}`]), ENCODING);
+    const otherTree = StandardMerkleTree.of(
+      other.map((d): LeafValue => ['decision', d.id as string, `0x${sha256(d)}`]),
+      ENCODING,
+    );
     unanchored = proofDoc({ tree: otherTree, txHash: null, blockNumber: null }, other[0], null, { chainId, contract });
 
     http = createServer((req, res) => {
@@ -310,7 +390,9 @@ describe('npm run verify (CLI against a Hardhat node)', function () {
     for (const name of [...checks, 'chain']) expect(outcome(r.stdout, name), name).to.equal('PASS');
     expect(r.stdout).not.to.match(/^FAIL/m);
     expect(r.stdout).to.match(new RegExp(`decision\\.hash +sha256\\(JCS\\(decision\\)\\) = ${good.hash}`));
-    expect(r.stdout).to.match(/decision\.anchored +root 0x[0-9a-f]{64} anchored at block \d+, \d{4}-\d\d-\d\dT[\d:.]+Z, by 0x[0-9a-fA-F]{40}/);
+    expect(r.stdout).to.match(
+      /decision\.anchored +root 0x[0-9a-f]{64} anchored at block \d+, \d{4}-\d\d-\d\dT[\d:.]+Z, by 0x[0-9a-fA-F]{40}/,
+    );
     expect(r.stdout).to.match(/^VERIFIED: all 11 checks passed$/m);
   });
 
@@ -392,13 +474,19 @@ describe('npm run verify (CLI against a Hardhat node)', function () {
   const malformed: [string, () => unknown, RegExp][] = [
     ['a file that is not JSON', () => '{"decision": {', /: not JSON \(/],
     ['a document without proof', () => ({ ...good, proof: undefined }), /: proof: is required$/m],
-    ['a bad hex proof element', () => ({ ...good, proof: ['0xnothex', ...good.proof.slice(1)] }), /: proof\[0\]: must be a 0x-prefixed 32-byte hex string$/m],
+    [
+      'a bad hex proof element',
+      () => ({ ...good, proof: ['0xnothex', ...good.proof.slice(1)] }),
+      /: proof\[0\]: must be a 0x-prefixed 32-byte hex string$/m,
+    ],
   ];
   malformed.forEach(([what, body, message], i) => {
     it(`exits 2 naming the problem for ${what}`, async () => {
       const r = await runVerify([await file(`malformed-${i}.json`, body()), ...chainArgs()]);
       expect(r.code, r.stdout + r.stderr).to.equal(2);
-      expect(r.stderr).to.match(/^verify: /m).and.match(message);
+      expect(r.stderr)
+        .to.match(/^verify: /m)
+        .and.match(message);
       expect(r.stdout).to.equal('');
     });
   });
@@ -436,7 +524,15 @@ describe('npm run verify (CLI against a Hardhat node)', function () {
   it('exits 2 with a precise message when the RPC is unreachable', async () => {
     const port = await freePort();
     const started = Date.now();
-    const r = await runVerify([await file('good.json', good), '--rpc', `http://127.0.0.1:${port}`, '--contract', contract, '--timeout', '5']);
+    const r = await runVerify([
+      await file('good.json', good),
+      '--rpc',
+      `http://127.0.0.1:${port}`,
+      '--contract',
+      contract,
+      '--timeout',
+      '5',
+    ]);
     expect(r.code).to.equal(2);
     expect(r.stderr).to.contain(`verify: cannot reach the RPC at http://127.0.0.1:${port}: connection refused (ECONNREFUSED)`);
     expect(Date.now() - started).to.be.below(15_000);

@@ -10,7 +10,13 @@ import { BatchIndex, anchorInfo } from '../../services/audit/anchoring/batchInde
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 const leaves = (n: number): StoredLeaf[] =>
-  Array.from({ length: n }, (_, i) => ({ seq: i + 1, kind: i % 2 ? 'explanation' : 'decision', refId: `dec-${Math.floor(i / 2)}`, hash: sha(`record ${i}`), stationId: 'st-1' }));
+  Array.from({ length: n }, (_, i) => ({
+    seq: i + 1,
+    kind: i % 2 ? 'explanation' : 'decision',
+    refId: `dec-${Math.floor(i / 2)}`,
+    hash: sha(`record ${i}`),
+    stationId: 'st-1',
+  }));
 
 describe('anchoring trees', () => {
   it('proves every leaf of a batch with proofs OpenZeppelin verifies, and finds no leaf that is not there', () => {
@@ -49,7 +55,13 @@ describe('anchoring trees', () => {
 
   it('finds the batch covering a sequence number and reports its state', () => {
     const index = new BatchIndex(3);
-    const batch = (batchId: number, firstSeq: number, lastSeq: number) => ({ batchId, firstSeq, lastSeq, root: `0x${batchId}`, status: 'queued' as const });
+    const batch = (batchId: number, firstSeq: number, lastSeq: number) => ({
+      batchId,
+      firstSeq,
+      lastSeq,
+      root: `0x${batchId}`,
+      status: 'queued' as const,
+    });
     index.add(batch(1, 1, 4));
     index.add(batch(2, 5, 9));
     index.add(batch(3, 12, 20));
@@ -62,7 +74,16 @@ describe('anchoring trees', () => {
     expect(index.find(10)).to.equal(undefined);
     expect(index.lastSeq).to.equal(21);
     index.update(3, { status: 'anchored', txHash: '0xabc', blockNumber: 7, chainId: 31337, contract: '0xc' });
-    expect(anchorInfo(index.find(13)!, 13)).to.deep.equal({ status: 'anchored', seq: 13, batch: 3, root: '0x3', txHash: '0xabc', blockNumber: 7, chainId: 31337, contract: '0xc' });
+    expect(anchorInfo(index.find(13)!, 13)).to.deep.equal({
+      status: 'anchored',
+      seq: 13,
+      batch: 3,
+      root: '0x3',
+      txHash: '0xabc',
+      blockNumber: 7,
+      chainId: 31337,
+      contract: '0xc',
+    });
     index.update(4, { status: 'failed', reason: 'refused' });
     expect(anchorInfo(index.find(21)!, 21)).to.include({ status: 'failed', reason: 'refused' });
   });

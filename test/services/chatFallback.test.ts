@@ -17,8 +17,18 @@ const index: StationIndex = {
 
 describe('chat fallback: intents', () => {
   it('reads "why" questions with station, action and charger', () => {
-    expect(classify('why did station st-a take charger C1 offline?', undefined, index)).to.deep.equal({ kind: 'why', stationId: 'st-a', decisionId: null, action: 'take_charger_offline', chargerId: 'C1' });
-    expect(classify('Why did Harbour Road North curtail charging', undefined, index)).to.include({ kind: 'why', stationId: 'st-b', action: 'curtail_charging' });
+    expect(classify('why did station st-a take charger C1 offline?', undefined, index)).to.deep.equal({
+      kind: 'why',
+      stationId: 'st-a',
+      decisionId: null,
+      action: 'take_charger_offline',
+      chargerId: 'C1',
+    });
+    expect(classify('Why did Harbour Road North curtail charging', undefined, index)).to.include({
+      kind: 'why',
+      stationId: 'st-b',
+      action: 'curtail_charging',
+    });
     expect(classify('explain dec-123', 'st-a', index)).to.include({ kind: 'why', stationId: 'st-a', decisionId: 'dec-123', action: null });
   });
 
@@ -28,9 +38,17 @@ describe('chat fallback: intents', () => {
     expect(classify('disable the auditor agent', undefined, index)).to.include({ kind: 'act', what: 'agent' });
     expect(classify('take charger C2 at st-a offline', undefined, index)).to.include({ kind: 'act', what: 'other' });
     expect(classify('Which stations are at risk?', undefined, index)).to.deep.equal({ kind: 'risk' });
-    expect(classify('what happened in the last hour', undefined, index)).to.deep.equal({ kind: 'recent', sinceMs: 3_600_000, label: 'the last hour' });
+    expect(classify('what happened in the last hour', undefined, index)).to.deep.equal({
+      kind: 'recent',
+      sinceMs: 3_600_000,
+      label: 'the last hour',
+    });
     expect(classify('anything recently?', undefined, index)).to.include({ kind: 'recent', sinceMs: 3_600_000 });
-    expect(classify('what happened in the last 3 hours', undefined, index)).to.include({ kind: 'recent', sinceMs: 3 * 3_600_000, label: 'the last 3 hours' });
+    expect(classify('what happened in the last 3 hours', undefined, index)).to.include({
+      kind: 'recent',
+      sinceMs: 3 * 3_600_000,
+      label: 'the last 3 hours',
+    });
     expect(classify('what happened today', undefined, index)).to.include({ kind: 'recent', sinceMs: -1 });
     expect(classify('how is st-b', undefined, index)).to.deep.equal({ kind: 'station', stationId: 'st-b' });
     expect(classify('hello', undefined, index)).to.deep.equal({ kind: 'help' });
@@ -48,13 +66,28 @@ describe('chat fallback: answers from live data', function () {
 
   before(async () => {
     c = await startChatApp();
-    await request(c.url).post('/api/stations').send(aRegistration('st-a', { name: 'Harbour Road' })).expect(201);
-    await request(c.url).post('/api/stations').send(aRegistration('st-b', { name: 'Depot West', capacity: { bays: 2, chargers: 1, batterySlots: 10 } })).expect(201);
-    await request(c.url).post('/api/stations').send(aRegistration('st-c', { name: 'Quiet Lane' })).expect(201);
-    await request(c.url).post('/api/stations').send(aRegistration('st-d', { name: 'Calm Corner' })).expect(201);
+    await request(c.url)
+      .post('/api/stations')
+      .send(aRegistration('st-a', { name: 'Harbour Road' }))
+      .expect(201);
+    await request(c.url)
+      .post('/api/stations')
+      .send(aRegistration('st-b', { name: 'Depot West', capacity: { bays: 2, chargers: 1, batterySlots: 10 } }))
+      .expect(201);
+    await request(c.url)
+      .post('/api/stations')
+      .send(aRegistration('st-c', { name: 'Quiet Lane' }))
+      .expect(201);
+    await request(c.url)
+      .post('/api/stations')
+      .send(aRegistration('st-d', { name: 'Calm Corner' }))
+      .expect(201);
     // st-a has another charger working, so taking C1 offline needs nobody.
     const working = sig('st-a', 'charger_status', { chargerId: 'C2', status: 'available' }, recent(6));
-    await request(c.url).post('/api/data/signals').send({ signals: [oldFault, working, faultA, faultB, sig('st-d', 'queue_length', { waiting: 0 }, recent(1))] }).expect(202);
+    await request(c.url)
+      .post('/api/data/signals')
+      .send({ signals: [oldFault, working, faultA, faultB, sig('st-d', 'queue_length', { waiting: 0 }, recent(1))] })
+      .expect(202);
     await until(async () => (await request(c.url).get('/api/decisions').expect(200)).body.items.length === 3);
   });
   after(() => c.close());
@@ -73,7 +106,10 @@ describe('chat fallback: answers from live data', function () {
       { kind: 'decision', id: `dec-${faultA.id}` },
     ]);
     // By name, and with the station selected in the dashboard instead of named.
-    expect((await ask('Why did Harbour Road take a charger offline?')).citations).to.deep.include({ kind: 'decision', id: `dec-${faultA.id}` });
+    expect((await ask('Why did Harbour Road take a charger offline?')).citations).to.deep.include({
+      kind: 'decision',
+      id: `dec-${faultA.id}`,
+    });
     expect((await ask('why did it escalate?', 'st-b')).reply).to.include(`[decision:dec-${faultB.id}]`);
   });
 
@@ -89,16 +125,22 @@ describe('chat fallback: answers from live data', function () {
     const stations = a.citations.filter((x) => x.kind === 'station').map((x) => x.id);
     expect(stations[0]).to.equal('st-b');
     expect(stations).to.include.members(['st-a', 'st-b']).and.not.include('st-d');
-    expect(a.reply).to.match(/Depot West \[station:st-b\], high: charger K1 faulted \(GroundFailure\); latest decision has high risk .* and waits for an operator's approval \[decision:dec-/);
+    expect(a.reply).to.match(
+      /Depot West \[station:st-b\], high: charger K1 faulted \(GroundFailure\); latest decision has high risk .* and waits for an operator's approval \[decision:dec-/,
+    );
     expect(a.citations).to.deep.include({ kind: 'decision', id: `dec-${faultB.id}` });
   });
 
   it('summarises the last hour by agent and action, leaving older decisions out', async () => {
     const a = await ask('what happened in the last hour?');
     expect(a.reply).to.include('2 decisions at 2 station(s)');
-    expect(a.reply).to.match(/By action: .*take charger offline 2/).and.match(/Actions by agent: mechanic 4/);
+    expect(a.reply)
+      .to.match(/By action: .*take charger offline 2/)
+      .and.match(/Actions by agent: mechanic 4/);
     expect(a.reply).to.include('pending approval 1');
-    expect(a.citations.map((x) => x.id)).to.include(`dec-${faultB.id}`).and.not.include(`dec-${oldFault.id}`);
+    expect(a.citations.map((x) => x.id))
+      .to.include(`dec-${faultB.id}`)
+      .and.not.include(`dec-${oldFault.id}`);
     const day = await ask('what happened in the last 4 hours');
     expect(day.reply).to.include('3 decisions at 3 station(s)');
   });
@@ -106,10 +148,17 @@ describe('chat fallback: answers from live data', function () {
   it("answers about the data's own last hour when the signals carry an older time (a replay or the simulator)", async () => {
     // Ten hours from now, nothing happened "in the last hour" by the wall clock.
     const later = Date.now() + 10 * 3_600_000;
-    const a = await fallbackAnswer(c.t.app.services, { message: 'what happened in the last hour?' }, later, 'no language model is configured');
+    const a = await fallbackAnswer(
+      c.t.app.services,
+      { message: 'what happened in the last hour?' },
+      later,
+      'no language model is configured',
+    );
     expect(a.reply).to.include('the station data runs on its own clock');
     expect(a.reply).to.include('2 decisions at 2 station(s)');
-    expect(a.citations.map((x) => x.id)).to.include(`dec-${faultB.id}`).and.not.include(`dec-${oldFault.id}`);
+    expect(a.citations.map((x) => x.id))
+      .to.include(`dec-${faultB.id}`)
+      .and.not.include(`dec-${oldFault.id}`);
   });
 
   it('answers a request to approve with how to do it, and changes nothing', async () => {

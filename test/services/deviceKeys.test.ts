@@ -16,7 +16,14 @@ describe('station device keys', () => {
   let clock: number;
   const errors: unknown[] = [];
   const service = (over: Partial<Record<keyof typeof DEVICE_KEY_DEFAULTS, number>> = {}) =>
-    new DeviceKeyService({ model, stations: t.app.services.stations, now: () => new Date(clock), ...DEVICE_KEY_DEFAULTS, ...over, onError: (e) => errors.push(e) });
+    new DeviceKeyService({
+      model,
+      stations: t.app.services.stations,
+      now: () => new Date(clock),
+      ...DEVICE_KEY_DEFAULTS,
+      ...over,
+      onError: (e) => errors.push(e),
+    });
 
   before(async () => {
     t = await startTestApp();
@@ -50,7 +57,18 @@ describe('station device keys', () => {
     expect(await service().verify(flipped), 'wrong secret, cold cache').to.equal(null);
     expect(await keys.verify(deviceKey)).to.not.equal(null);
     expect(await keys.verify(flipped), 'wrong secret, key cached').to.equal(null);
-    for (const bad of ['', deviceKey.slice(0, -1), `${deviceKey}x`, keyId, secret, `${keyId.toUpperCase()}.${secret}`, ` ${deviceKey}`, 42, null, { deviceKey }]) {
+    for (const bad of [
+      '',
+      deviceKey.slice(0, -1),
+      `${deviceKey}x`,
+      keyId,
+      secret,
+      `${keyId.toUpperCase()}.${secret}`,
+      ` ${deviceKey}`,
+      42,
+      null,
+      { deviceKey },
+    ]) {
       expect(await keys.verify(bad), JSON.stringify(bad)).to.equal(null);
     }
     expect(await keys.verify(`dk_000000000000.${secret}`), 'unknown key id').to.equal(null);
@@ -67,12 +85,19 @@ describe('station device keys', () => {
     expect(dump).to.not.include(Buffer.from(secret, 'base64url').toString('base64'));
   });
 
-  it('lists a station\'s keys without secrets or hashes', async () => {
+  it("lists a station's keys without secrets or hashes", async () => {
     const keys = service();
     const { keyId } = await keys.issue('dk-c');
     const list = await keys.list('dk-c');
     expect(list).to.have.length(1);
-    expect(list[0]).to.deep.equal({ keyId, stationId: 'dk-c', status: 'active', createdAt: '2026-11-24T10:00:00.000Z', revokedAt: null, lastUsedAt: null });
+    expect(list[0]).to.deep.equal({
+      keyId,
+      stationId: 'dk-c',
+      status: 'active',
+      createdAt: '2026-11-24T10:00:00.000Z',
+      revokedAt: null,
+      lastUsedAt: null,
+    });
   });
 
   it('stops verifying a revoked key at once, also when it was cached', async () => {
@@ -149,8 +174,10 @@ describe('station device keys', () => {
   describe('deviceKeyMayIngest', () => {
     const verified = { stationId: 'dk-a', keyId: 'dk_0123456789ab' };
 
-    it('passes signals for the key\'s own station', () => {
-      expect(deviceKeyMayIngest(verified, [sig('dk-a', 'queue_length', { waiting: 1 }), sig('dk-a', 'staff_on_duty', { count: 2 })])).to.deep.equal([]);
+    it("passes signals for the key's own station", () => {
+      expect(
+        deviceKeyMayIngest(verified, [sig('dk-a', 'queue_length', { waiting: 1 }), sig('dk-a', 'staff_on_duty', { count: 2 })]),
+      ).to.deep.equal([]);
     });
 
     it('rejects each signal for another station (or none), naming stationId', () => {
@@ -175,7 +202,20 @@ describe('station device keys', () => {
       await t.app.services.stations.register(aRegistration('dk-http'));
       keys = service();
       app = express();
-      app.use('/api', requireJson(), express.json({ limit: '1mb', strict: false }), deviceKeysRouter({ deviceKeys: keys, admin: new AdminWorkflows({ ...t.app.services, deviceKeys: keys, agentSettings: t.app.models.AgentSetting, onError: (e) => errors.push(e) }) }));
+      app.use(
+        '/api',
+        requireJson(),
+        express.json({ limit: '1mb', strict: false }),
+        deviceKeysRouter({
+          deviceKeys: keys,
+          admin: new AdminWorkflows({
+            ...t.app.services,
+            deviceKeys: keys,
+            agentSettings: t.app.models.AgentSetting,
+            onError: (e) => errors.push(e),
+          }),
+        }),
+      );
       app.use(notFound());
       app.use(errorHandler((e) => errors.push(e)));
     });
@@ -195,7 +235,8 @@ describe('station device keys', () => {
       const { body } = await request(app).get('/api/stations/dk-http/device-keys').expect(200);
       expect(body.nextCursor).to.equal(null);
       expect(body.items.length).to.be.greaterThan(0);
-      for (const k of body.items) expect(Object.keys(k).sort()).to.deep.equal(['createdAt', 'keyId', 'lastUsedAt', 'revokedAt', 'stationId', 'status']);
+      for (const k of body.items)
+        expect(Object.keys(k).sort()).to.deep.equal(['createdAt', 'keyId', 'lastUsedAt', 'revokedAt', 'stationId', 'status']);
       expect(JSON.stringify(body)).to.not.match(/dk_[0-9a-f]{12}\./);
     });
 
@@ -207,11 +248,15 @@ describe('station device keys', () => {
       const other = await keys.issue('dk-a');
       const res = await request(app).delete(`/api/stations/dk-http/device-keys/${other.keyId}`).expect(404);
       expect(res.body.error.code).to.equal('UNKNOWN_DEVICE_KEY');
-      expect(await keys.verify(other.deviceKey), 'another station\'s key is untouched').to.not.equal(null);
+      expect(await keys.verify(other.deviceKey), "another station's key is untouched").to.not.equal(null);
     });
 
     it('answers 404 naming an unknown station', async () => {
-      for (const [method, path] of [['post', '/api/stations/ghost-7/device-keys'], ['get', '/api/stations/ghost-7/device-keys'], ['delete', '/api/stations/ghost-7/device-keys/dk_0123456789ab']] as const) {
+      for (const [method, path] of [
+        ['post', '/api/stations/ghost-7/device-keys'],
+        ['get', '/api/stations/ghost-7/device-keys'],
+        ['delete', '/api/stations/ghost-7/device-keys/dk_0123456789ab'],
+      ] as const) {
         const res = await request(app)[method](path).expect(404);
         expect(res.body.error.code, `${method} ${path}`).to.equal('UNKNOWN_STATION');
         expect(res.body.error.message).to.include('ghost-7');
@@ -220,7 +265,9 @@ describe('station device keys', () => {
 
     it('answers 400 for a malformed key id or body', async () => {
       for (const bad of ['dk_XYZ', 'dk_0123456789abc', 'dk_0123456789ab.secret', '__proto__']) {
-        const res = await request(app).delete(`/api/stations/dk-http/device-keys/${encodeURIComponent(bad)}`).expect(400);
+        const res = await request(app)
+          .delete(`/api/stations/dk-http/device-keys/${encodeURIComponent(bad)}`)
+          .expect(400);
         expect(res.body.error).to.include({ code: 'VALIDATION_FAILED' });
         expect(res.body.error.details[0].field).to.equal('keyId');
       }

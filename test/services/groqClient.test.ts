@@ -61,7 +61,15 @@ describe('groqClient', function () {
   });
 
   function client(env: Record<string, string> = {}): LlmClient {
-    const config = loadConfig({ GROQ_API_KEY: 'test-key', GROQ_BASE_URL: stub.url, GROQ_MODEL: MODEL, GROQ_MAX_RETRIES: '0', GROQ_TIMEOUT_MS: '2000', LLM_RPM: '1000', ...env });
+    const config = loadConfig({
+      GROQ_API_KEY: 'test-key',
+      GROQ_BASE_URL: stub.url,
+      GROQ_MODEL: MODEL,
+      GROQ_MAX_RETRIES: '0',
+      GROQ_TIMEOUT_MS: '2000',
+      LLM_RPM: '1000',
+      ...env,
+    });
     const c = createLlmClient(config, logger);
     clients.push(c);
     return c;
@@ -104,28 +112,50 @@ describe('groqClient', function () {
   it('returns tool calls, sending tools as OpenAI function tools and tool history back', async () => {
     const s = script(() => ({ toolCalls: [{ id: 'call_a', name: 'get_station', arguments: { stationId: 'S1' } }] }));
     const llm = client();
-    const tools = [{ type: 'function' as const, function: { name: 'get_station', description: 'State of one station', parameters: { type: 'object', properties: { stationId: { type: 'string' } } } } }];
+    const tools = [
+      {
+        type: 'function' as const,
+        function: {
+          name: 'get_station',
+          description: 'State of one station',
+          parameters: { type: 'object', properties: { stationId: { type: 'string' } } },
+        },
+      },
+    ];
     const answer = await llm.complete({
       purpose: 'chat',
       tools,
       messages: [
         { role: 'user', content: 'How is S2?' },
-        { role: 'assistant', content: null, tool_calls: [{ id: 'call_0', type: 'function', function: { name: 'get_station', arguments: '{"stationId":"S2"}' } }] },
+        {
+          role: 'assistant',
+          content: null,
+          tool_calls: [{ id: 'call_0', type: 'function', function: { name: 'get_station', arguments: '{"stationId":"S2"}' } }],
+        },
         { role: 'tool', tool_call_id: 'call_0', content: '{"queue":3}' },
         { role: 'user', content: 'And S1?' },
       ],
     });
     expect(answer.content).to.equal(null);
-    expect(answer.toolCalls).to.deep.equal([{ id: 'call_a', type: 'function', function: { name: 'get_station', arguments: '{"stationId":"S1"}' } }]);
+    expect(answer.toolCalls).to.deep.equal([
+      { id: 'call_a', type: 'function', function: { name: 'get_station', arguments: '{"stationId":"S1"}' } },
+    ]);
     const [sent] = s.requests();
     expect(sent.tools).to.deep.equal(tools);
-    expect(sent.messages[1]).to.deep.include({ role: 'assistant', tool_calls: [{ id: 'call_0', type: 'function', function: { name: 'get_station', arguments: '{"stationId":"S2"}' } }] });
+    expect(sent.messages[1]).to.deep.include({
+      role: 'assistant',
+      tool_calls: [{ id: 'call_0', type: 'function', function: { name: 'get_station', arguments: '{"stationId":"S2"}' } }],
+    });
     expect(sent.messages[2]).to.deep.equal({ role: 'tool', tool_call_id: 'call_0', content: '{"queue":3}' });
   });
 
   it('streams text deltas in order and assembles them, and assembles streamed tool calls', async () => {
     const text = 'Station S4 swaps batteries slower today because two of its robots are in maintenance.';
-    const s = script((_req, i) => (i === 1 ? { content: text } : { content: 'Checking.', toolCalls: [{ id: 'call_x', name: 'get_station', arguments: { stationId: 'S4' } }] }));
+    const s = script((_req, i) =>
+      i === 1
+        ? { content: text }
+        : { content: 'Checking.', toolCalls: [{ id: 'call_x', name: 'get_station', arguments: { stationId: 'S4' } }] },
+    );
     const llm = client();
     const deltas: string[] = [];
     const answer = await llm.stream(ask('Why is S4 slow?', 'chat'), (d) => deltas.push(d));
@@ -138,7 +168,9 @@ describe('groqClient', function () {
     const withTool: string[] = [];
     const second = await llm.stream(ask('Look S4 up', 'chat'), (d) => withTool.push(d));
     expect(withTool.join('')).to.equal('Checking.');
-    expect(second.toolCalls).to.deep.equal([{ id: 'call_x', type: 'function', function: { name: 'get_station', arguments: '{"stationId":"S4"}' } }]);
+    expect(second.toolCalls).to.deep.equal([
+      { id: 'call_x', type: 'function', function: { name: 'get_station', arguments: '{"stationId":"S4"}' } },
+    ]);
   });
 
   it('fails with timeout when the stub is slower than the timeout, streamed or not', async () => {
@@ -152,7 +184,9 @@ describe('groqClient', function () {
 
   it('opens the breaker on repeated 429 and 500, refuses without a request while open, and closes after a successful half-open probe', async () => {
     let mode: 'fail' | 'ok' = 'fail';
-    const s = script((_req, i) => (mode === 'ok' ? { content: 'back' } : i % 2 ? { status: 429, headers: { 'retry-after': '0' } } : { status: 500 }));
+    const s = script((_req, i) =>
+      mode === 'ok' ? { content: 'back' } : i % 2 ? { status: 429, headers: { 'retry-after': '0' } } : { status: 500 },
+    );
     const llm = client({ LLM_BREAKER_FAILURES: '3', LLM_BREAKER_RESET_MS: '200' });
     expect(await reasonOf(llm.complete(ask('1')))).to.equal('rate_limited');
     expect(await reasonOf(llm.complete(ask('2')))).to.equal('upstream_error');

@@ -25,7 +25,12 @@ function groundFault(): Decision {
   const before = aStation((s) => (s.chargers.C2!.status = 'faulted'));
   const signal = aSignal('charger_status', { chargerId: 'C1', status: 'faulted', errorCode: 'GroundFailure' }, { id: 'gf-1', ts: T0 });
   const state = applySignal(cloneState(before), signal);
-  const { decision } = decide(state, signal, aContext((c) => (c.assessment = assess(state, signal, c.thresholds))), DEFAULT_POLICY);
+  const { decision } = decide(
+    state,
+    signal,
+    aContext((c) => (c.assessment = assess(state, signal, c.thresholds))),
+    DEFAULT_POLICY,
+  );
   return decision!;
 }
 
@@ -38,10 +43,17 @@ describe('explanation grounding', () => {
 
   it('accepts a text whose figures are the evidence, as rounded', () => {
     // The evidence holds 91.3 C and a 70 C limit; 91 is 91.3 as rounded to whole degrees.
-    const g = checkGrounding(`Charger C1 at ${d.stationId} is at 91 C, over its 70 C limit, so the mechanic acts now. Risk is ${d.risk.level}.`, d, [d.stationId]);
+    const g = checkGrounding(
+      `Charger C1 at ${d.stationId} is at 91 C, over its 70 C limit, so the mechanic acts now. Risk is ${d.risk.level}.`,
+      d,
+      [d.stationId],
+    );
     expect(g.reasons).to.deep.equal([]);
     expect(g.ok).to.equal(true);
-    expect(g.matched.map((m) => m.figure.path)).to.deep.equal(['mechanic/schedule_maintenance/evidence/tempC', 'mechanic/schedule_maintenance/evidence/limitC']);
+    expect(g.matched.map((m) => m.figure.path)).to.deep.equal([
+      'mechanic/schedule_maintenance/evidence/tempC',
+      'mechanic/schedule_maintenance/evidence/limitC',
+    ]);
   });
 
   it('rejects a number the evidence does not hold, another station, another decision, and a text out of bounds', () => {

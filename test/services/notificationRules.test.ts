@@ -47,47 +47,98 @@ function record(over: Partial<DecisionRecord>): DecisionRecord {
   };
 }
 
-const stationAlert = (stationId = 'st-a'): Alert => ({ kind: 'k', severity: 'high', title: 't', body: 'b', audience: 'station', conditionKey: 'c', subject: 's', stationId });
+const stationAlert = (stationId = 'st-a'): Alert => ({
+  kind: 'k',
+  severity: 'high',
+  title: 't',
+  body: 'b',
+  audience: 'station',
+  conditionKey: 'c',
+  subject: 's',
+  stationId,
+});
 
 describe('notification rules', () => {
   describe('which events notify', () => {
     it('a pending approval is high; a level-3 escalation is critical and names the approval too', () => {
-      expect(alertFromDecision(record({ status: 'pending_approval', actions: [proposal({ action: 'curtail_charging', agent: 'energy' })] }))).to.include({ kind: 'pending_approval', severity: 'high', stationId: 'st-a', decisionId: 'dec-1' });
+      expect(
+        alertFromDecision(record({ status: 'pending_approval', actions: [proposal({ action: 'curtail_charging', agent: 'energy' })] })),
+      ).to.include({ kind: 'pending_approval', severity: 'high', stationId: 'st-a', decisionId: 'dec-1' });
       const both = alertFromDecision(
-        record({ status: 'pending_approval', actions: [proposal({ action: 'take_charger_offline', params: { chargerId: 'C1' } }), proposal({ params: { chargerId: 'C1', level: 3 } })] }),
+        record({
+          status: 'pending_approval',
+          actions: [
+            proposal({ action: 'take_charger_offline', params: { chargerId: 'C1' } }),
+            proposal({ params: { chargerId: 'C1', level: 3 } }),
+          ],
+        }),
       );
       expect(both).to.include({ kind: 'fault_escalation', severity: 'critical', conditionKey: 'charger:C1' });
       expect(both!.title).to.match(/approval needed/);
       // Evidence level 3 is enough.
-      expect(alertFromDecision(record({ actions: [proposal({ params: { chargerId: 'C2' }, evidence: { level: 3 } })] }))?.severity).to.equal('critical');
+      expect(
+        alertFromDecision(record({ actions: [proposal({ params: { chargerId: 'C2' }, evidence: { level: 3 } })] }))?.severity,
+      ).to.equal('critical');
       expect(alertFromDecision(record({ actions: [proposal({ params: { chargerId: 'C2', level: 2 } })] }))).to.equal(null);
     });
 
     it('a stockout within 30 min is medium, within 10 high; later ones and executed routine decisions are silent', () => {
-      const stock = (m: number) => alertFromDecision(record({ actions: [proposal({ agent: 'logistics', action: 'prioritize_charging', evidence: { minutesToStockout: m } })] }));
+      const stock = (m: number) =>
+        alertFromDecision(
+          record({ actions: [proposal({ agent: 'logistics', action: 'prioritize_charging', evidence: { minutesToStockout: m } })] }),
+        );
       expect(stock(25)?.severity).to.equal('medium');
       expect(stock(8)?.severity).to.equal('high');
       expect(stock(45)).to.equal(null);
     });
 
     it('a grid limit breach is high only when over the limit', () => {
-      const curtail = (overLimit: boolean) => alertFromDecision(record({ actions: [proposal({ agent: 'energy', action: 'curtail_charging', params: { shedKW: 20 }, evidence: { overLimit, drawKW: 120, limitKW: 100 } })] }));
+      const curtail = (overLimit: boolean) =>
+        alertFromDecision(
+          record({
+            actions: [
+              proposal({
+                agent: 'energy',
+                action: 'curtail_charging',
+                params: { shedKW: 20 },
+                evidence: { overLimit, drawKW: 120, limitKW: 100 },
+              }),
+            ],
+          }),
+        );
       expect(curtail(true)).to.include({ kind: 'grid_limit_breach', severity: 'high' });
       expect(curtail(false)).to.equal(null);
     });
 
     it('a failed anchoring batch is high for auditors; a db or chain that goes down is critical, once', () => {
-      expect(alertFromAnchorBatch({ batchId: 3, status: 'failed', root: '0xabc', leafCount: 5, reason: 'reverted' })).to.include({ severity: 'high', audience: 'anchoring' });
+      expect(alertFromAnchorBatch({ batchId: 3, status: 'failed', root: '0xabc', leafCount: 5, reason: 'reverted' })).to.include({
+        severity: 'high',
+        audience: 'anchoring',
+      });
       expect(alertFromAnchorBatch({ batchId: 3, status: 'anchored', root: '0xabc', leafCount: 5 })).to.equal(null);
       const down = alertsFromHealth(null, { db: { state: 'down' }, chain: { state: 'up' }, cache: { state: 'down' } });
       expect(down.map((a) => [a.kind, a.severity])).to.deep.equal([['db_down', 'critical']]);
-      expect(alertsFromHealth({ db: { state: 'down' } }, { db: { state: 'down' }, chain: { state: 'down' } }).map((a) => a.kind)).to.deep.equal(['chain_down']);
+      expect(
+        alertsFromHealth({ db: { state: 'down' } }, { db: { state: 'down' }, chain: { state: 'down' } }).map((a) => a.kind),
+      ).to.deep.equal(['chain_down']);
     });
   });
 
   describe('recipients', () => {
-    const u = (id: string, role: Recipient['role'], stationScope: Recipient['stationScope'] = 'all', disabled = false): Recipient => ({ id, role, stationScope, disabled });
-    const users = [u('admin', 'admin'), u('op-a', 'operator', ['st-a']), u('op-b', 'operator', ['st-b']), u('op-all', 'operator'), u('aud', 'auditor'), u('gone', 'operator', 'all', true)];
+    const u = (id: string, role: Recipient['role'], stationScope: Recipient['stationScope'] = 'all', disabled = false): Recipient => ({
+      id,
+      role,
+      stationScope,
+      disabled,
+    });
+    const users = [
+      u('admin', 'admin'),
+      u('op-a', 'operator', ['st-a']),
+      u('op-b', 'operator', ['st-b']),
+      u('op-all', 'operator'),
+      u('aud', 'auditor'),
+      u('gone', 'operator', 'all', true),
+    ];
     const defaults = () => DEFAULT_PREFS;
 
     it('station events reach enabled operators and admins in scope, not auditors', () => {
@@ -96,20 +147,36 @@ describe('notification rules', () => {
 
     it('anchoring events reach auditors and admins; system events everyone enabled', () => {
       expect(resolveRecipients({ audience: 'anchoring' }, users, defaults).map((x) => x.id)).to.deep.equal(['admin', 'aud']);
-      expect(resolveRecipients({ audience: 'system' }, users, defaults).map((x) => x.id)).to.deep.equal(['admin', 'op-a', 'op-b', 'op-all', 'aud']);
+      expect(resolveRecipients({ audience: 'system' }, users, defaults).map((x) => x.id)).to.deep.equal([
+        'admin',
+        'op-a',
+        'op-b',
+        'op-all',
+        'aud',
+      ]);
     });
 
     it('off-call users are skipped unless nobody eligible is on call', () => {
-      const off = (ids: string[]) => (id: string): NotificationPrefs => ({ ...DEFAULT_PREFS, onCall: !ids.includes(id) });
+      const off =
+        (ids: string[]) =>
+        (id: string): NotificationPrefs => ({ ...DEFAULT_PREFS, onCall: !ids.includes(id) });
       expect(resolveRecipients(stationAlert(), users, off(['op-all'])).map((x) => x.id)).to.deep.equal(['admin', 'op-a']);
-      expect(resolveRecipients(stationAlert(), users, off(['admin', 'op-a', 'op-all'])).map((x) => x.id)).to.deep.equal(['admin', 'op-a', 'op-all']);
+      expect(resolveRecipients(stationAlert(), users, off(['admin', 'op-a', 'op-all'])).map((x) => x.id)).to.deep.equal([
+        'admin',
+        'op-a',
+        'op-all',
+      ]);
     });
   });
 
   describe('channels', () => {
     // 23:30 UTC; quiet 22:00-07:00 at UTC+1 means 00:30 local: inside.
     const night = Date.parse('2026-03-02T23:30:00.000Z');
-    const quiet: NotificationPrefs = { onCall: true, pushMinSeverity: 'medium', quietHours: { start: '22:00', end: '07:00', tzOffsetMin: 60 } };
+    const quiet: NotificationPrefs = {
+      onCall: true,
+      pushMinSeverity: 'medium',
+      quietHours: { start: '22:00', end: '07:00', tzOffsetMin: 60 },
+    };
 
     it('in-app always; push only when subscribed and at or above the threshold', () => {
       expect(resolveChannels('medium', DEFAULT_PREFS, true, T0)).to.deep.equal(['in_app']);
@@ -133,7 +200,13 @@ describe('notification rules', () => {
     it('a charger flapping 10 times in the window notifies once, then one summary with the count', () => {
       const d = new Debouncer(10 * MIN);
       const fault = alertFromDecision(
-        record({ status: 'pending_approval', actions: [proposal({ action: 'take_charger_offline', params: { chargerId: 'C1' } }), proposal({ params: { chargerId: 'C1', level: 3 } })] }),
+        record({
+          status: 'pending_approval',
+          actions: [
+            proposal({ action: 'take_charger_offline', params: { chargerId: 'C1' } }),
+            proposal({ params: { chargerId: 'C1', level: 3 } }),
+          ],
+        }),
       )!;
       // The mechanic re-escalates a recovered charger while its faults are recent: collapsed, not counted.
       const recovered = alertFromDecision(record({ actions: [proposal({ params: { chargerId: 'C1', level: 3 } })] }), () => 'available')!;

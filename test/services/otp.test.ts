@@ -51,7 +51,13 @@ describe('one-time sign-in codes', () => {
     t = await startTestApp();
     otpCodes = createOtpCodeModel(t.conn);
     await otpCodes.init();
-    for (const [email, disabled] of [['ana@example.com', false], ['ben@example.com', false], ['cy@example.com', false], ['dee@example.com', false], ['off@example.com', true]] as const) {
+    for (const [email, disabled] of [
+      ['ana@example.com', false],
+      ['ben@example.com', false],
+      ['cy@example.com', false],
+      ['dee@example.com', false],
+      ['off@example.com', true],
+    ] as const) {
       ids[email] = `u-${email.split('@')[0]}`;
       await t.app.models.User.create({ userId: ids[email], email, passwordHash: 'unused-here', role: 'operator', disabled });
     }
@@ -158,7 +164,11 @@ describe('one-time sign-in codes', () => {
     await otp.idle();
     const code = await codeFor('ben@example.com');
     const wrong = code === '123456' ? '654321' : '123456';
-    const errs = [await rejection(otp.verify('nobody@example.com', code)), await rejection(otp.verify('ben@example.com', wrong)), await rejection(otp.verify('ben@example.com', '12ab56'))];
+    const errs = [
+      await rejection(otp.verify('nobody@example.com', code)),
+      await rejection(otp.verify('ben@example.com', wrong)),
+      await rejection(otp.verify('ben@example.com', '12ab56')),
+    ];
     await otp.verify('ben@example.com', code);
     errs.push(await rejection(otp.verify('ben@example.com', code)));
     await otp.request('ben@example.com');
@@ -213,6 +223,17 @@ describe('one-time sign-in codes', () => {
   });
 
   it('refuses a short secret', () => {
-    expect(() => new OtpService({ otpCodes, users: t.app.models.User, secret: Buffer.alloc(16), deliver: async () => undefined, now: () => new Date(), onError: () => undefined, ...OTP_DEFAULTS })).to.throw(/32 bytes/);
+    expect(
+      () =>
+        new OtpService({
+          otpCodes,
+          users: t.app.models.User,
+          secret: Buffer.alloc(16),
+          deliver: async () => undefined,
+          now: () => new Date(),
+          onError: () => undefined,
+          ...OTP_DEFAULTS,
+        }),
+    ).to.throw(/32 bytes/);
   });
 });

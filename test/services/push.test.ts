@@ -16,7 +16,9 @@ import { pushRouter } from '../../routes/push.js';
 import { authenticate } from '../../middlewares/auth.js';
 import { errorHandler, notFound, requireJson } from '../../middlewares/errors.js';
 
-const ece = require('http_ece') as { decrypt(body: Buffer, params: { version: 'aes128gcm'; privateKey: ECDH; authSecret: Buffer }): Buffer };
+const ece = require('http_ece') as {
+  decrypt(body: Buffer, params: { version: 'aes128gcm'; privateKey: ECDH; authSecret: Buffer }): Buffer;
+};
 
 interface Received {
   path: string;
@@ -48,7 +50,14 @@ describe('web push', () => {
     const ecdh = createECDH('prime256v1');
     ecdh.generateKeys();
     const authSecret = randomBytes(16);
-    return { ecdh, authSecret, subscription: { endpoint: `${origin}/push/${randomUUID()}`, keys: { p256dh: ecdh.getPublicKey().toString('base64url'), auth: authSecret.toString('base64url') } } };
+    return {
+      ecdh,
+      authSecret,
+      subscription: {
+        endpoint: `${origin}/push/${randomUUID()}`,
+        keys: { p256dh: ecdh.getPublicKey().toString('base64url'), auth: authSecret.toString('base64url') },
+      },
+    };
   };
   const service = (over: Partial<PushServiceOptions> = {}) =>
     new PushService({
@@ -62,14 +71,43 @@ describe('web push', () => {
       },
       ...over,
     });
-  const decrypt = (b: Browser, r: Received): unknown => JSON.parse(ece.decrypt(r.body, { version: 'aes128gcm', privateKey: b.ecdh, authSecret: b.authSecret }).toString('utf8'));
+  const decrypt = (b: Browser, r: Received): unknown =>
+    JSON.parse(ece.decrypt(r.body, { version: 'aes128gcm', privateKey: b.ecdh, authSecret: b.authSecret }).toString('utf8'));
   const pathOf = (b: Browser) => new URL(b.subscription.endpoint).pathname;
-  const payload: PushPayload = { title: 'Approval needed', body: 'Station s-1: shift 40 kW to battery', decisionId: 'd-123', url: '/decisions/d-123', severity: 'warning' };
+  const payload: PushPayload = {
+    title: 'Approval needed',
+    body: 'Station s-1: shift 40 kW to battery',
+    decisionId: 'd-123',
+    url: '/decisions/d-123',
+    severity: 'warning',
+  };
 
   before(async function () {
     dir = mkdtempSync(path.join(tmpdir(), 'push-test-'));
     try {
-      execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', path.join(dir, 'k.pem'), '-out', path.join(dir, 'c.pem'), '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'pipe' });
+      execFileSync(
+        'openssl',
+        [
+          'req',
+          '-x509',
+          '-newkey',
+          'ec',
+          '-pkeyopt',
+          'ec_paramgen_curve:P-256',
+          '-nodes',
+          '-keyout',
+          path.join(dir, 'k.pem'),
+          '-out',
+          path.join(dir, 'c.pem'),
+          '-days',
+          '1',
+          '-subj',
+          '/CN=127.0.0.1',
+          '-addext',
+          'subjectAltName=IP:127.0.0.1',
+        ],
+        { stdio: 'pipe' },
+      );
     } catch (err) {
       throw new Error(`these tests need openssl to make a self-signed certificate: ${err instanceof Error ? err.message : String(err)}`);
     }
@@ -102,17 +140,31 @@ describe('web push', () => {
 
   it('a decision waiting for approval reaches the subscribed operator as web push, from the pipeline to the browser', async () => {
     const push = t.app.services.push;
-    const { user } = await t.app.services.users.create({ email: `push-op-${randomUUID().slice(0, 6)}@example.com`, password: 'a-long-enough-password', role: 'operator', stationScope: 'all' });
+    const { user } = await t.app.services.users.create({
+      email: `push-op-${randomUUID().slice(0, 6)}@example.com`,
+      password: 'a-long-enough-password',
+      role: 'operator',
+      stationScope: 'all',
+    });
     const b = browser();
     await push.subscribe(user.id, b.subscription);
     const station = `st-push-${randomUUID().slice(0, 6)}`;
-    const { body: reg } = await request(t.url).post('/api/stations').send({ id: station, name: 'Push test', location: { lat: 52.5, lng: 13.4 }, capacity: { bays: 2, chargers: 1, batterySlots: 10 } }).expect(201);
+    const { body: reg } = await request(t.url)
+      .post('/api/stations')
+      .send({ id: station, name: 'Push test', location: { lat: 52.5, lng: 13.4 }, capacity: { bays: 2, chargers: 1, batterySlots: 10 } })
+      .expect(201);
     const arrived = new Promise<void>((resolve) => arrivals.push(resolve));
     const signalId = randomUUID();
     await request(t.directUrl)
       .post('/api/data/signals')
       .set('X-Device-Key', reg.deviceKey as string)
-      .send({ id: signalId, stationId: station, type: 'charger_status', ts: new Date().toISOString(), payload: { chargerId: 'C1', status: 'faulted', errorCode: 'GroundFailure' } })
+      .send({
+        id: signalId,
+        stationId: station,
+        type: 'charger_status',
+        ts: new Date().toISOString(),
+        payload: { chargerId: 'C1', status: 'faulted', errorCode: 'GroundFailure' },
+      })
       .expect(202);
     await arrived;
     const mine = received.filter((r) => r.path === pathOf(b));
@@ -149,7 +201,13 @@ describe('web push', () => {
     const outcomes = await push.send('u-multi', payload);
     expect(outcomes.map((o) => o.status)).to.deep.equal(['sent', 'sent']);
     expect(received.map((r) => r.path).sort()).to.deep.equal([pathOf(b1), pathOf(b2)].sort());
-    for (const b of [b1, b2]) expect(decrypt(b, received.find((r) => r.path === pathOf(b))!)).to.deep.equal(payload);
+    for (const b of [b1, b2])
+      expect(
+        decrypt(
+          b,
+          received.find((r) => r.path === pathOf(b))!,
+        ),
+      ).to.deep.equal(payload);
   });
 
   it('deletes a subscription the push service answers 410 (or 404) for', async () => {
@@ -288,7 +346,12 @@ describe('web push', () => {
     let operator: { id: string; token: string };
     let auditor: { id: string; token: string };
     const user = async (role: 'operator' | 'auditor') => {
-      const { user: u } = await t.app.services.users.create({ email: `${role}-${randomUUID().slice(0, 8)}@test.example`, password: randomUUID(), role, stationScope: 'all' });
+      const { user: u } = await t.app.services.users.create({
+        email: `${role}-${randomUUID().slice(0, 8)}@test.example`,
+        password: randomUUID(),
+        role,
+        stationScope: 'all',
+      });
       return { id: u.id, token: await t.app.services.tokens.access(u.id, role) };
     };
 
@@ -297,7 +360,13 @@ describe('web push', () => {
       operator = await user('operator');
       auditor = await user('auditor');
       app = express();
-      app.use('/api', requireJson(), express.json({ limit: '1mb', strict: false }), authenticate({ tokens: t.app.services.tokens, users: t.app.services.users }), pushRouter({ push }));
+      app.use(
+        '/api',
+        requireJson(),
+        express.json({ limit: '1mb', strict: false }),
+        authenticate({ tokens: t.app.services.tokens, users: t.app.services.users }),
+        pushRouter({ push }),
+      );
       app.use(notFound());
       app.use(errorHandler((e) => errors.push(e)));
     });
@@ -320,16 +389,32 @@ describe('web push', () => {
       expect(bad.body.error.details.map((d: { field: string }) => d.field)).to.deep.equal(['keys.auth']);
       expect(await t.app.models.Sub.countDocuments({ endpoint: b.subscription.endpoint })).to.equal(0);
 
-      const ok = await request(app).post('/api/push/subscriptions').set('Authorization', `Bearer ${operator.token}`).send(b.subscription).expect(201);
+      const ok = await request(app)
+        .post('/api/push/subscriptions')
+        .set('Authorization', `Bearer ${operator.token}`)
+        .send(b.subscription)
+        .expect(201);
       expect(ok.body).to.deep.equal({ endpoint: b.subscription.endpoint });
       expect(await push.count(operator.id)).to.equal(1);
 
       // Another user cannot remove it, and learns nothing about whether it exists.
-      await request(app).delete('/api/push/subscriptions').set('Authorization', `Bearer ${auditor.token}`).send({ endpoint: b.subscription.endpoint }).expect(404);
+      await request(app)
+        .delete('/api/push/subscriptions')
+        .set('Authorization', `Bearer ${auditor.token}`)
+        .send({ endpoint: b.subscription.endpoint })
+        .expect(404);
       expect(await push.count(operator.id)).to.equal(1);
-      const noField = await request(app).delete('/api/push/subscriptions').set('Authorization', `Bearer ${operator.token}`).send({}).expect(400);
+      const noField = await request(app)
+        .delete('/api/push/subscriptions')
+        .set('Authorization', `Bearer ${operator.token}`)
+        .send({})
+        .expect(400);
       expect(noField.body.error.details[0].field).to.equal('endpoint');
-      await request(app).delete('/api/push/subscriptions').set('Authorization', `Bearer ${operator.token}`).send({ endpoint: b.subscription.endpoint }).expect(204);
+      await request(app)
+        .delete('/api/push/subscriptions')
+        .set('Authorization', `Bearer ${operator.token}`)
+        .send({ endpoint: b.subscription.endpoint })
+        .expect(204);
       expect(await push.count(operator.id)).to.equal(0);
     });
   });

@@ -1,5 +1,13 @@
 import { expect } from 'chai';
-import { EWMA_ALPHA, STATE_LIMITS, STOCK_FLOW_MAX_GAP_MIN, STOCK_FLOW_TAU_MIN, applySignal, cloneState, initialState } from '../../services/pipeline/stationFold.js';
+import {
+  EWMA_ALPHA,
+  STATE_LIMITS,
+  STOCK_FLOW_MAX_GAP_MIN,
+  STOCK_FLOW_TAU_MIN,
+  applySignal,
+  cloneState,
+  initialState,
+} from '../../services/pipeline/stationFold.js';
 import { REGISTRATION, aSignal, at } from '../builders.js';
 
 const fresh = () => initialState(REGISTRATION);
@@ -126,7 +134,10 @@ describe('stationFold', () => {
     const before = { ...s.stockFlow! };
     applySignal(s, aSignal('battery_stock', { charged: 9, charging: 4, depleted: 1, faulty: 0 }, { ts: at(3) }));
     expect(s.stockFlow).to.deep.equal(before);
-    applySignal(s, aSignal('battery_stock', { charged: 2, charging: 4, depleted: 1, faulty: 0 }, { ts: at(5 + STOCK_FLOW_MAX_GAP_MIN + 1) }));
+    applySignal(
+      s,
+      aSignal('battery_stock', { charged: 2, charging: 4, depleted: 1, faulty: 0 }, { ts: at(5 + STOCK_FLOW_MAX_GAP_MIN + 1) }),
+    );
     expect(s.stockFlow).to.include({ weight: 0, producedEwma: 0, lastCharged: 2 });
   });
 

@@ -15,7 +15,13 @@ function decisionsOf(scenario: 'heatwave' | 'rush_hour' | 'stockout' | 'price_sp
   const out: Decision[] = [];
   for (const signal of sim.signals()) {
     const state = applySignal(states.get(signal.stationId)!, signal);
-    const ctx = { now: signal.ts, thresholds: DEFAULT_THRESHOLDS, nearby: [], assessment: assess(state, signal, DEFAULT_THRESHOLDS), disabled: [] };
+    const ctx = {
+      now: signal.ts,
+      thresholds: DEFAULT_THRESHOLDS,
+      nearby: [],
+      assessment: assess(state, signal, DEFAULT_THRESHOLDS),
+      disabled: [],
+    };
     const { decision } = decide(state, signal, ctx, DEFAULT_POLICY);
     if (decision) out.push(JSON.parse(JSON.stringify(decision)) as Decision);
   }
@@ -36,7 +42,12 @@ function statedNumbers(text: string, d: Decision): number[] {
 describe('template explanations', () => {
   let decisions: Decision[] = [];
   before(() => {
-    decisions = [...decisionsOf('heatwave', 240), ...decisionsOf('rush_hour', 180), ...decisionsOf('stockout', 180), ...decisionsOf('price_spike', 240)];
+    decisions = [
+      ...decisionsOf('heatwave', 240),
+      ...decisionsOf('rush_hour', 180),
+      ...decisionsOf('stockout', 180),
+      ...decisionsOf('price_spike', 240),
+    ];
   });
 
   it('are produced for a broad set of actions', () => {
@@ -48,7 +59,8 @@ describe('template explanations', () => {
     let checked = 0;
     for (const d of decisions) {
       const evidence = new Set<number>();
-      for (const p of [...d.actions, ...d.rejected.map((r) => r.proposal)]) for (const v of Object.values(p.evidence)) if (typeof v === 'number') evidence.add(v);
+      for (const p of [...d.actions, ...d.rejected.map((r) => r.proposal)])
+        for (const v of Object.values(p.evidence)) if (typeof v === 'number') evidence.add(v);
       for (const n of statedNumbers(templateExplanation(d), d)) {
         expect(evidence.has(n), `${n} in "${templateExplanation(d)}"`).to.equal(true);
         checked++;

@@ -83,7 +83,12 @@ export class AuditQuery {
     const doc = await this.docOf(id);
     const own = await this.leafProof('decision', doc.decisionId, doc.hash, doc.anchorSeq);
     if (!own) {
-      throw new AppError(409, 'ANCHOR_PENDING', `decision ${id} is waiting for its anchoring batch to close; retry in ${this.retryAfter} s`, [{ field: 'id' }]);
+      throw new AppError(
+        409,
+        'ANCHOR_PENDING',
+        `decision ${id} is waiting for its anchoring batch to close; retry in ${this.retryAfter} s`,
+        [{ field: 'id' }],
+      );
     }
     const explanation = doc.explanation as unknown as Explanation;
     const ep = await this.leafProof('explanation', doc.decisionId, explanation.hash, doc.explanationSeq);
@@ -112,7 +117,9 @@ export class AuditQuery {
       verified: false,
       checks: { hash: hashOk, proof: false, onChain: false, explanation: false, approval: doc.approval ? false : null },
       details: {
-        hash: hashOk ? `SHA-256 of the canonical decision is ${recomputed}` : `stored hash ${doc.hash} but the decision hashes to ${recomputed}`,
+        hash: hashOk
+          ? `SHA-256 of the canonical decision is ${recomputed}`
+          : `stored hash ${doc.hash} but the decision hashes to ${recomputed}`,
         proof: 'not checked',
         onChain: 'not checked',
         explanation: 'not checked',
@@ -132,7 +139,9 @@ export class AuditQuery {
     out.batchId = at.batch.batchId;
     const value = leafValue({ kind: 'decision', refId: doc.decisionId, hash: recomputed });
     out.checks.proof = StandardMerkleTree.verify(at.batch.root, [...LEAF_ENCODING], value, at.proof);
-    out.details.proof = out.checks.proof ? `leaf ${at.leaf} reaches root ${at.batch.root} in ${at.proof.length} steps` : `the proof does not lead from the recomputed leaf to root ${at.batch.root}`;
+    out.details.proof = out.checks.proof
+      ? `leaf ${at.leaf} reaches root ${at.batch.root} in ${at.proof.length} steps`
+      : `the proof does not lead from the recomputed leaf to root ${at.batch.root}`;
     const leaf = StandardMerkleTree.of([value], [...LEAF_ENCODING]).leafHash(value);
     try {
       const chain = await this.anchoring.verifyOnChain(at.batch.root, leaf, at.proof);
@@ -171,7 +180,10 @@ export class AuditQuery {
     const q: Record<string, unknown> = {};
     if (f.status) q.status = f.status;
     if (f.before !== undefined) q.batchId = { $lt: f.before };
-    const docs = await this.models.AnchorBatch.find(q, { leaves: 0 }).sort({ batchId: -1 }).limit(f.limit + 1).lean<Omit<AnchorBatchDoc, 'leaves'>[]>();
+    const docs = await this.models.AnchorBatch.find(q, { leaves: 0 })
+      .sort({ batchId: -1 })
+      .limit(f.limit + 1)
+      .lean<Omit<AnchorBatchDoc, 'leaves'>[]>();
     const items = docs.slice(0, f.limit).map((d) => ({
       batchId: d.batchId,
       root: d.root,

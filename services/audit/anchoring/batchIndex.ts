@@ -35,7 +35,14 @@ export function summaryOf(d: Omit<AnchorBatchDoc, 'leaves'>): BatchSummary {
 export function anchorInfo(b: BatchSummary, seq: number): AnchorInfo {
   const base: AnchorInfo = { status: 'pending', seq, batch: b.batchId, ...(b.root ? { root: b.root } : {}) };
   if (b.status === 'anchored') {
-    return { ...base, status: 'anchored', txHash: b.txHash ?? undefined, blockNumber: b.blockNumber ?? undefined, chainId: b.chainId ?? undefined, contract: b.contract ?? undefined };
+    return {
+      ...base,
+      status: 'anchored',
+      txHash: b.txHash ?? undefined,
+      blockNumber: b.blockNumber ?? undefined,
+      chainId: b.chainId ?? undefined,
+      contract: b.contract ?? undefined,
+    };
   }
   if (b.status === 'failed') return { ...base, status: 'failed', reason: b.reason ?? 'anchoring failed' };
   return { ...base, reason: b.reason ?? 'batch queued for the chain' };

@@ -45,7 +45,8 @@ export async function probeChainId(url: string, timeoutMs = RPC_TIMEOUT_MS): Pro
   } catch (err) {
     throw new ChainSetupError(`no JSON-RPC answer from ${url}: ${shortMessage(err)}`);
   }
-  if (typeof body.result !== 'string') throw new ChainSetupError(`eth_chainId failed at ${url}: ${body.error?.message ?? JSON.stringify(body)}`);
+  if (typeof body.result !== 'string')
+    throw new ChainSetupError(`eth_chainId failed at ${url}: ${body.error?.message ?? JSON.stringify(body)}`);
   return Number(BigInt(body.result));
 }
 
@@ -144,7 +145,12 @@ export class AuditChain {
       if (!receipt) throw new Error(`transaction ${tx.hash} has no receipt`);
       if (receipt.status !== 1) throw new Error(`transaction ${tx.hash} reverted`);
       const block = await receipt.getBlock();
-      return { txHash: receipt.hash, blockNumber: receipt.blockNumber, blockTime: new Date(block.timestamp * 1000), gasUsed: Number(receipt.gasUsed) };
+      return {
+        txHash: receipt.hash,
+        blockNumber: receipt.blockNumber,
+        blockTime: new Date(block.timestamp * 1000),
+        gasUsed: Number(receipt.gasUsed),
+      };
     } catch (err) {
       // Whatever happened, the next send asks the node for the nonce again.
       this.signer.reset();
@@ -160,7 +166,12 @@ export class AuditChain {
     const log = logs[0];
     if (!log) return null;
     const receipt = await this.provider.getTransactionReceipt(log.transactionHash);
-    return { txHash: log.transactionHash, blockNumber: log.blockNumber, blockTime: new Date(onChain.timestamp * 1000), gasUsed: receipt ? Number(receipt.gasUsed) : 0 };
+    return {
+      txHash: log.transactionHash,
+      blockNumber: log.blockNumber,
+      blockTime: new Date(onChain.timestamp * 1000),
+      gasUsed: receipt ? Number(receipt.gasUsed) : 0,
+    };
   }
 
   destroy(): void {
@@ -195,8 +206,12 @@ export function classifyChainError(err: unknown, account: string): ChainFailure 
   if (data !== null) {
     const decoded = AuditChain.iface.parseError(data);
     if (decoded?.name === 'AuditLogAlreadyAnchored') return { kind: 'already_anchored' };
-    if (decoded?.name === 'AccessControlUnauthorizedAccount') return { kind: 'rejected', reason: `the anchoring account ${account} lacks ANCHORER_ROLE on the AuditLog contract` };
-    return { kind: 'rejected', reason: `the AuditLog contract rejected the batch: ${decoded ? `${decoded.name}(${decoded.args.join(', ')})` : data}` };
+    if (decoded?.name === 'AccessControlUnauthorizedAccount')
+      return { kind: 'rejected', reason: `the anchoring account ${account} lacks ANCHORER_ROLE on the AuditLog contract` };
+    return {
+      kind: 'rejected',
+      reason: `the AuditLog contract rejected the batch: ${decoded ? `${decoded.name}(${decoded.args.join(', ')})` : data}`,
+    };
   }
   if (isError(err, 'CALL_EXCEPTION')) return { kind: 'rejected', reason: `the AuditLog contract rejected the batch: ${shortMessage(err)}` };
   if (isError(err, 'INSUFFICIENT_FUNDS')) return { kind: 'transient', reason: `the anchoring account ${account} cannot pay for gas` };

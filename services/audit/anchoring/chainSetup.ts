@@ -8,32 +8,61 @@ import { ChainSetupError, type AuditChain } from './chain.js';
  * longer holds (an embedded chain starts empty; a contract may be replaced). Returns how many batches it queued.
  */
 export async function prepareChain(chain: AuditChain, deps: Pick<AnchoringDeps, 'models' | 'logger' | 'metrics'>): Promise<number> {
-const { AnchorMeta, AnchorBatch } = deps.models;
+  const { AnchorMeta, AnchorBatch } = deps.models;
   const t = chain.target;
   if (t.embedded) await chain.fundDevAccount();
   const key = `chain:${chain.chainId}`;
   const meta = await AnchorMeta.findOne({ key }).lean();
   if (t.contract) {
-    if (!(await chain.hasCode(t.contract))) throw new ChainSetupError(`no contract at AUDIT_CONTRACT_ADDRESS ${t.contract} on chain ${chain.chainId}`);
+    if (!(await chain.hasCode(t.contract)))
+      throw new ChainSetupError(`no contract at AUDIT_CONTRACT_ADDRESS ${t.contract} on chain ${chain.chainId}`);
     chain.use(t.contract);
   } else if (meta && (await chain.hasCode(meta.contract))) {
     chain.use(meta.contract);
   } else {
     const { address, txHash } = await chain.deploy();
-    if (meta) deps.logger.warn({ was: meta.contract, now: address, chainId: chain.chainId }, 'anchoring: the recorded AuditLog is gone from the chain (the embedded chain starts empty); deployed a new one');
+    if (meta)
+      deps.logger.warn(
+        { was: meta.contract, now: address, chainId: chain.chainId },
+        'anchoring: the recorded AuditLog is gone from the chain (the embedded chain starts empty); deployed a new one',
+      );
     else deps.logger.info({ contract: address, chainId: chain.chainId }, 'anchoring: deployed AuditLog');
-    await AnchorMeta.updateOne({ key }, { $set: { chainId: chain.chainId, contract: address, anchorer: chain.account, deployTx: txHash, embedded: t.embedded, recordedAt: new Date() } }, { upsert: true });
+    await AnchorMeta.updateOne(
+      { key },
+      {
+        $set: {
+          chainId: chain.chainId,
+          contract: address,
+          anchorer: chain.account,
+          deployTx: txHash,
+          embedded: t.embedded,
+          recordedAt: new Date(),
+        },
+      },
+      { upsert: true },
+    );
   }
-  if (!(await chain.hasAnchorerRole())) deps.logger.error({ account: chain.account, contract: chain.address }, 'anchoring: this account lacks ANCHORER_ROLE; batches will fail until it is granted');
+  if (!(await chain.hasAnchorerRole()))
+    deps.logger.error(
+      { account: chain.account, contract: chain.address },
+      'anchoring: this account lacks ANCHORER_ROLE; batches will fail until it is granted',
+    );
 
   const elsewhere = { status: 'anchored', $or: [{ contract: { $ne: chain.address } }, { chainId: { $ne: chain.chainId } }] };
-  const latest = await AnchorBatch.findOne({ status: 'anchored', contract: chain.address, chainId: chain.chainId }, { leaves: 0 }).sort({ batchId: -1 }).lean<AnchorBatchDoc>();
+  const latest = await AnchorBatch.findOne({ status: 'anchored', contract: chain.address, chainId: chain.chainId }, { leaves: 0 })
+    .sort({ batchId: -1 })
+    .lean<AnchorBatchDoc>();
   const lost = latest !== null && !(await chain.isAnchored(latest.root));
   const moved = await AnchorBatch.countDocuments(elsewhere);
   if (lost || moved) {
-    const reason = lost ? `re-anchoring: chain ${chain.chainId} no longer holds this root (the chain was reset)` : `re-anchoring onto AuditLog ${chain.address} (chain ${chain.chainId})`;
+    const reason = lost
+      ? `re-anchoring: chain ${chain.chainId} no longer holds this root (the chain was reset)`
+      : `re-anchoring onto AuditLog ${chain.address} (chain ${chain.chainId})`;
     const res = await AnchorBatch.updateMany(lost ? { status: 'anchored' } : elsewhere, { $set: { status: 'queued', reason } });
-    deps.logger.warn({ batches: res.modifiedCount, contract: chain.address, chainId: chain.chainId }, `anchoring: ${lost ? 'the chain lost its anchors' : 'the contract changed'}; re-anchoring the stored history in batches`);
+    deps.logger.warn(
+      { batches: res.modifiedCount, contract: chain.address, chainId: chain.chainId },
+      `anchoring: ${lost ? 'the chain lost its anchors' : 'the contract changed'}; re-anchoring the stored history in batches`,
+    );
     deps.metrics.anchorBatches.inc({ result: 'reanchored' }, res.modifiedCount);
     return res.modifiedCount;
   }

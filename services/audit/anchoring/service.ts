@@ -74,7 +74,13 @@ export class AnchoringService {
   get contract(): { address: string; chainId: number; account: string; rpcUrl: string; embedded: boolean } | null {
     const c = this.chain;
     if (!c || !c.address) return null;
-    return { address: c.address, chainId: c.chainId, account: c.account, rpcUrl: c.target.publicRpcUrl ?? c.target.rpcUrl, embedded: c.target.embedded };
+    return {
+      address: c.address,
+      chainId: c.chainId,
+      account: c.account,
+      rpcUrl: c.target.publicRpcUrl ?? c.target.rpcUrl,
+      embedded: c.target.embedded,
+    };
   }
 
   /** Loads counters and batch summaries, and takes back leaves of decisions stored after the last stored batch (a crash inside a batch window). */
@@ -86,7 +92,11 @@ export class AnchoringService {
     this.nextBatchId = (last?.batchId ?? 0) + 1;
     const watermark = last?.lastSeq ?? 0;
     const top = async (field: 'anchorSeq' | 'explanationSeq' | 'approvalSeq') =>
-      (await DecisionLog.findOne({ [field]: { $gt: 0 } }, { [field]: 1 }).sort({ [field]: -1 }).lean<DecisionLogDoc>())?.[field] ?? 0;
+      (
+        await DecisionLog.findOne({ [field]: { $gt: 0 } }, { [field]: 1 })
+          .sort({ [field]: -1 })
+          .lean<DecisionLogDoc>()
+      )?.[field] ?? 0;
     this.nextSeq = Math.max(watermark, await top('anchorSeq'), await top('explanationSeq'), await top('approvalSeq')) + 1;
 
     const stray = await DecisionLog.find(
@@ -94,28 +104,42 @@ export class AnchoringService {
       { decisionId: 1, stationId: 1, hash: 1, explanation: 1, approval: 1, anchorSeq: 1, explanationSeq: 1, approvalSeq: 1 },
     ).lean<DecisionLogDoc[]>();
     for (const d of stray) {
-      if (d.anchorSeq && d.anchorSeq > watermark) this.open.push({ seq: d.anchorSeq, kind: 'decision', refId: d.decisionId, hash: d.hash, stationId: d.stationId });
+      if (d.anchorSeq && d.anchorSeq > watermark)
+        this.open.push({ seq: d.anchorSeq, kind: 'decision', refId: d.decisionId, hash: d.hash, stationId: d.stationId });
       const eh = (d.explanation as { hash?: string }).hash;
-      if (d.explanationSeq && d.explanationSeq > watermark && eh) this.open.push({ seq: d.explanationSeq, kind: 'explanation', refId: d.decisionId, hash: eh, stationId: d.stationId });
+      if (d.explanationSeq && d.explanationSeq > watermark && eh)
+        this.open.push({ seq: d.explanationSeq, kind: 'explanation', refId: d.decisionId, hash: eh, stationId: d.stationId });
       const ah = (d.approval as { hash?: string } | undefined)?.hash;
-      if (d.approvalSeq && d.approvalSeq > watermark && ah) this.open.push({ seq: d.approvalSeq, kind: 'approval', refId: d.decisionId, hash: ah, stationId: d.stationId });
+      if (d.approvalSeq && d.approvalSeq > watermark && ah)
+        this.open.push({ seq: d.approvalSeq, kind: 'approval', refId: d.decisionId, hash: ah, stationId: d.stationId });
     }
-    const strayAdmin = await this.deps.models.AdminAction.find({ anchorSeq: { $gt: watermark } }, { actionId: 1, hash: 1, anchorSeq: 1 }).lean<{ actionId: string; hash: string; anchorSeq: number }[]>();
+    const strayAdmin = await this.deps.models.AdminAction.find(
+      { anchorSeq: { $gt: watermark } },
+      { actionId: 1, hash: 1, anchorSeq: 1 },
+    ).lean<{ actionId: string; hash: string; anchorSeq: number }[]>();
     for (const a of strayAdmin) this.open.push({ seq: a.anchorSeq, kind: 'admin', refId: a.actionId, hash: a.hash });
     this.nextSeq = Math.max(this.nextSeq, ...strayAdmin.map((a) => a.anchorSeq + 1));
     this.open.sort((a, b) => a.seq - b.seq);
     // An approval stored by a process that died before giving it a sequence number gets one now.
-    const unnumbered = await DecisionLog.find({ approval: { $exists: true }, approvalSeq: { $exists: false } }, { decisionId: 1, stationId: 1, approval: 1 }).lean<DecisionLogDoc[]>();
+    const unnumbered = await DecisionLog.find(
+      { approval: { $exists: true }, approvalSeq: { $exists: false } },
+      { decisionId: 1, stationId: 1, approval: 1 },
+    ).lean<DecisionLogDoc[]>();
     for (const d of unnumbered) {
       const seq = this.nextSeq++;
       this.open.push({ seq, kind: 'approval', refId: d.decisionId, hash: (d.approval as { hash: string }).hash, stationId: d.stationId });
       await DecisionLog.updateOne({ decisionId: d.decisionId }, { $set: { approvalSeq: seq } });
     }
-    if (this.open.length) this.deps.logger.warn({ leaves: this.open.length }, 'anchoring: taking back leaves stored after the last batch (the previous run stopped inside a batch window)');
+    if (this.open.length)
+      this.deps.logger.warn(
+        { leaves: this.open.length },
+        'anchoring: taking back leaves stored after the last batch (the previous run stopped inside a batch window)',
+      );
 
     // A batch the contract refused may pass now (a role granted, a contract replaced): try failed batches again.
     const failed = await AnchorBatch.updateMany({ status: 'failed' }, { $set: { status: 'queued', reason: 'retrying after restart' } });
-    if (failed.modifiedCount) this.deps.logger.warn({ batches: failed.modifiedCount }, 'anchoring: retrying batches that failed before the restart');
+    if (failed.modifiedCount)
+      this.deps.logger.warn({ batches: failed.modifiedCount }, 'anchoring: retrying batches that failed before the restart');
     await this.reloadQueue();
   }
 
@@ -151,14 +175,26 @@ export class AnchoringService {
   async info(seq: number | undefined): Promise<AnchorInfo> {
     const hit = this.infoFor(seq);
     if (hit || seq === undefined) return hit ?? { status: 'pending' };
-    const doc = await this.deps.models.AnchorBatch.findOne({ firstSeq: { $lte: seq }, lastSeq: { $gte: seq } }, { leaves: 0 }).lean<Omit<AnchorBatchDoc, 'leaves'>>();
+    const doc = await this.deps.models.AnchorBatch.findOne({ firstSeq: { $lte: seq }, lastSeq: { $gte: seq } }, { leaves: 0 }).lean<
+      Omit<AnchorBatchDoc, 'leaves'>
+    >();
     return doc ? anchorInfo(summaryOf(doc), seq) : { status: 'pending', seq, reason: 'not in any batch' };
   }
 
   /** The batch holding `seq` with its tree, and the leaf's proof, when the leaf (kind, refId, hash) is in it. */
-  async locate(l: Pick<StoredLeaf, 'kind' | 'refId' | 'hash'>, seq: number | undefined): Promise<{ batch: AnchorBatchDoc; tree: AnchorTree; leaf: string; proof: string[] } | null> {
+  async locate(
+    l: Pick<StoredLeaf, 'kind' | 'refId' | 'hash'>,
+    seq: number | undefined,
+  ): Promise<{ batch: AnchorBatchDoc; tree: AnchorTree; leaf: string; proof: string[] } | null> {
     if (seq === undefined) return null;
-    const batchId = this.index.find(seq)?.batchId ?? (await this.deps.models.AnchorBatch.findOne({ firstSeq: { $lte: seq }, lastSeq: { $gte: seq } }, { batchId: 1 }).lean<AnchorBatchDoc>())?.batchId;
+    const batchId =
+      this.index.find(seq)?.batchId ??
+      (
+        await this.deps.models.AnchorBatch.findOne(
+          { firstSeq: { $lte: seq }, lastSeq: { $gte: seq } },
+          { batchId: 1 },
+        ).lean<AnchorBatchDoc>()
+      )?.batchId;
     if (batchId === undefined) return null;
     const entry = await this.treeOf(batchId);
     if (!entry) return null;
@@ -169,13 +205,23 @@ export class AnchoringService {
     return { batch, tree: entry.tree, ...proofAt(entry.tree, i) };
   }
 
-  async verifyOnChain(root: string, leaf: string, proof: string[]): Promise<{ ok: boolean; detail: string; blockNumber?: number; timestamp?: number }> {
+  async verifyOnChain(
+    root: string,
+    leaf: string,
+    proof: string[],
+  ): Promise<{ ok: boolean; detail: string; blockNumber?: number; timestamp?: number }> {
     const chain = this.chain;
-    if (!chain || this.state !== 'up') return { ok: false, detail: `chain not reachable (${this.state}${this.detail ? `: ${this.detail}` : ''})` };
+    if (!chain || this.state !== 'up')
+      return { ok: false, detail: `chain not reachable (${this.state}${this.detail ? `: ${this.detail}` : ''})` };
     const onChain = await chain.getBatch(root);
     if (!onChain) return { ok: false, detail: `root ${root} is not anchored on AuditLog ${chain.address} (chain ${chain.chainId})` };
     const ok = await chain.verifyLeaf(root, leaf, proof);
-    return { ok, detail: ok ? `verifyLeaf true on AuditLog ${chain.address}, anchored in block ${onChain.blockNumber}` : 'verifyLeaf returned false', blockNumber: onChain.blockNumber, timestamp: onChain.timestamp };
+    return {
+      ok,
+      detail: ok ? `verifyLeaf true on AuditLog ${chain.address}, anchored in block ${onChain.blockNumber}` : 'verifyLeaf returned false',
+      blockNumber: onChain.blockNumber,
+      timestamp: onChain.timestamp,
+    };
   }
 
   health(): PartReport {
@@ -185,7 +231,10 @@ export class AnchoringService {
       const c = this.contract!;
       return { state: c.embedded ? 'embedded' : 'up', detail: `AuditLog ${c.address} on chain ${c.chainId}; ${waiting}` };
     }
-    return { state: this.state === 'connecting' ? 'degraded' : 'down', detail: `${this.state}${this.detail ? `: ${this.detail}` : ''}; ${waiting}` };
+    return {
+      state: this.state === 'connecting' ? 'degraded' : 'down',
+      detail: `${this.state}${this.detail ? `: ${this.detail}` : ''}; ${waiting}`,
+    };
   }
 
   /** Closes the open batch and stores it; what the chain has not taken yet is sent after the next start. */
@@ -233,37 +282,39 @@ export class AnchoringService {
     this.index.add(summaryOf(doc));
     this.storingLeaves += leaves.length;
     // Built and stored before it is sent, in batch order; a failed insert is retried, the batch is held in memory meanwhile.
-    this.persisting = this.persisting.then(async () => {
-      let tree: AnchorTree | null = null;
-      for (let delay = 200; !tree; delay = Math.min(delay * 2, MAX_BACKOFF_MS)) {
-        try {
-          tree = await this.builder.build(leaves.map(leafValue));
-        } catch (err) {
-          this.deps.onError(err);
-          await new Promise((r) => setTimeout(r, delay));
+    this.persisting = this.persisting
+      .then(async () => {
+        let tree: AnchorTree | null = null;
+        for (let delay = 200; !tree; delay = Math.min(delay * 2, MAX_BACKOFF_MS)) {
+          try {
+            tree = await this.builder.build(leaves.map(leafValue));
+          } catch (err) {
+            this.deps.onError(err);
+            await new Promise((r) => setTimeout(r, delay));
+          }
         }
-      }
-      doc.root = tree.root;
-      this.index.update(batchId, { root: tree.root });
-      this.remember(batchId, doc, tree);
-      for (let delay = 200; ; delay = Math.min(delay * 2, MAX_BACKOFF_MS)) {
-        try {
-          await this.deps.models.AnchorBatch.collection.insertOne({ ...doc });
-          break;
-        } catch (err) {
-          if ((err as { code?: number }).code === 11000) break;
-          this.deps.onError(err);
-          await new Promise((r) => setTimeout(r, delay));
+        doc.root = tree.root;
+        this.index.update(batchId, { root: tree.root });
+        this.remember(batchId, doc, tree);
+        for (let delay = 200; ; delay = Math.min(delay * 2, MAX_BACKOFF_MS)) {
+          try {
+            await this.deps.models.AnchorBatch.collection.insertOne({ ...doc });
+            break;
+          } catch (err) {
+            if ((err as { code?: number }).code === 11000) break;
+            this.deps.onError(err);
+            await new Promise((r) => setTimeout(r, delay));
+          }
         }
-      }
-      this.storingLeaves -= doc.leafCount;
-      this.deps.bus.emit('anchor.batch', { batchId, status: 'queued', root: doc.root, leafCount: doc.leafCount });
-      if (!this.queue.includes(batchId)) {
-        this.queue.push(batchId);
-        this.queuedLeaves += doc.leafCount;
-      }
-      this.kick();
-    }).catch((err: unknown) => this.deps.onError(err));
+        this.storingLeaves -= doc.leafCount;
+        this.deps.bus.emit('anchor.batch', { batchId, status: 'queued', root: doc.root, leafCount: doc.leafCount });
+        if (!this.queue.includes(batchId)) {
+          this.queue.push(batchId);
+          this.queuedLeaves += doc.leafCount;
+        }
+        this.kick();
+      })
+      .catch((err: unknown) => this.deps.onError(err));
   }
 
   private remember(batchId: number, doc: AnchorBatchDoc, tree: AnchorTree): void {
@@ -282,7 +333,9 @@ export class AnchoringService {
   }
 
   private async reloadQueue(): Promise<void> {
-    const queued = await this.deps.models.AnchorBatch.find({ status: 'queued' }, { batchId: 1, leafCount: 1 }).sort({ batchId: 1 }).lean<AnchorBatchDoc[]>();
+    const queued = await this.deps.models.AnchorBatch.find({ status: 'queued' }, { batchId: 1, leafCount: 1 })
+      .sort({ batchId: 1 })
+      .lean<AnchorBatchDoc[]>();
     this.queue = queued.map((q) => q.batchId);
     this.queuedLeaves = queued.reduce((n, q) => n + q.leafCount, 0);
     for (const q of queued) {
@@ -375,10 +428,25 @@ export class AnchoringService {
   private async finish(chain: AuditChain, doc: AnchorBatchDoc, sent: SentBatch | null, failure: string | null): Promise<void> {
     const where = sent ? { chainId: chain.chainId, contract: chain.address! } : {};
     const set = sent
-      ? { status: 'anchored' as const, reason: null, txHash: sent.txHash, blockNumber: sent.blockNumber, blockTime: sent.blockTime, gasUsed: sent.gasUsed, ...where, anchoredAt: new Date() }
+      ? {
+          status: 'anchored' as const,
+          reason: null,
+          txHash: sent.txHash,
+          blockNumber: sent.blockNumber,
+          blockTime: sent.blockTime,
+          gasUsed: sent.gasUsed,
+          ...where,
+          anchoredAt: new Date(),
+        }
       : { status: 'failed' as const, reason: failure };
-    const earlier = sent && doc.txHash && doc.txHash !== sent.txHash ? [{ txHash: doc.txHash, blockNumber: doc.blockNumber!, chainId: doc.chainId!, contract: doc.contract! }] : [];
-    await this.deps.models.AnchorBatch.updateOne({ batchId: doc.batchId }, { $set: { ...set, previous: [...(doc.previous ?? []), ...earlier] }, $inc: { attempts: 1 } });
+    const earlier =
+      sent && doc.txHash && doc.txHash !== sent.txHash
+        ? [{ txHash: doc.txHash, blockNumber: doc.blockNumber!, chainId: doc.chainId!, contract: doc.contract! }]
+        : [];
+    await this.deps.models.AnchorBatch.updateOne(
+      { batchId: doc.batchId },
+      { $set: { ...set, previous: [...(doc.previous ?? []), ...earlier] }, $inc: { attempts: 1 } },
+    );
     Object.assign(doc, set, { previous: [...(doc.previous ?? []), ...earlier] });
     this.index.update(doc.batchId, set);
     if (this.queue[0] === doc.batchId) this.queue.shift();

@@ -23,7 +23,10 @@ export class TreeBuilder {
   private readonly waiting = new Map<number, { resolve(t: AnchorTree): void; reject(e: Error): void }>();
 
   private start(): Worker {
-    const w = new Worker(WORKER_SOURCE, { eval: true, workerData: { lib: require.resolve('@openzeppelin/merkle-tree'), encoding: [...LEAF_ENCODING] } });
+    const w = new Worker(WORKER_SOURCE, {
+      eval: true,
+      workerData: { lib: require.resolve('@openzeppelin/merkle-tree'), encoding: [...LEAF_ENCODING] },
+    });
     w.on('message', (m: { id: number; tree?: AnchorTree; error?: string }) => {
       const p = this.waiting.get(m.id);
       this.waiting.delete(m.id);

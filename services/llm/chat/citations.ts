@@ -10,7 +10,10 @@ const CITE = /\[(decision|station):([A-Za-z0-9][A-Za-z0-9._:-]{0,159})\]/g;
 export const LEAK_WORDS = 10;
 
 /** Keeps the citations whose records exist, in order of first mention, and removes the others from the text. */
-export async function checkCitations(text: string, exists: (c: Citation) => boolean | Promise<boolean>): Promise<{ text: string; citations: Citation[] }> {
+export async function checkCitations(
+  text: string,
+  exists: (c: Citation) => boolean | Promise<boolean>,
+): Promise<{ text: string; citations: Citation[] }> {
   const verdict = new Map<string, boolean>();
   for (const m of text.matchAll(CITE)) {
     const key = `${m[1]}:${m[2]}`;
@@ -68,9 +71,7 @@ export class DeltaGuard {
   /** Whether any text has been sent. */
   sent = false;
 
-  constructor(
-    private readonly o: { shingles: Set<string>; known(c: Citation): boolean; emit(text: string): void; n?: number },
-  ) {}
+  constructor(private readonly o: { shingles: Set<string>; known(c: Citation): boolean; emit(text: string): void; n?: number }) {}
 
   get leaked(): boolean {
     return this.stopped;
@@ -102,7 +103,9 @@ export class DeltaGuard {
       if (open >= 0 && (close < 0 || close >= cut) && cut - open < 200) cut = open;
     }
     if (cut <= 0) return;
-    const out = this.pending.slice(0, cut).replace(CITE, (whole, kind: string, id: string) => (this.o.known({ kind: kind as Citation['kind'], id }) ? whole : ''));
+    const out = this.pending
+      .slice(0, cut)
+      .replace(CITE, (whole, kind: string, id: string) => (this.o.known({ kind: kind as Citation['kind'], id }) ? whole : ''));
     this.pending = this.pending.slice(cut);
     if (!out) return;
     this.sent = true;

@@ -44,7 +44,8 @@ class Answer {
   }
 }
 
-const matchesCharger = (d: DecisionRecord, chargerId: string) => d.actions.some((a) => String(a.params.chargerId ?? '').toLowerCase() === chargerId.toLowerCase());
+const matchesCharger = (d: DecisionRecord, chargerId: string) =>
+  d.actions.some((a) => String(a.params.chargerId ?? '').toLowerCase() === chargerId.toLowerCase());
 
 async function explainDecision(src: ChatSources, a: Answer, i: Extract<Intent, { kind: 'why' }>): Promise<void> {
   let d: DecisionRecord | null = i.decisionId ? await src.decisions.get(i.decisionId) : null;
@@ -65,24 +66,30 @@ async function explainDecision(src: ChatSources, a: Answer, i: Extract<Intent, {
   }
   a.lines.push(`At ${a.station(src, stationId)}, decision ${a.decision(d)}.`);
   a.lines.push(`Why (${d.explanation.source} explanation): ${d.explanation.text}`);
-  for (const r of d.rejected.slice(0, 3)) a.lines.push(`Set aside: ${human(r.proposal.action)} (${r.proposal.agent}), by the ${human(r.rule)} rule: ${r.reason}`);
+  for (const r of d.rejected.slice(0, 3))
+    a.lines.push(`Set aside: ${human(r.proposal.action)} (${r.proposal.agent}), by the ${human(r.rule)} rule: ${r.reason}`);
   if (d.status === 'pending_approval') a.lines.push(`It waits for an operator: POST /api/decisions/${d.id}/approve or /reject.`);
 }
 
 async function risk(src: ChatSources, a: Answer): Promise<void> {
   const list = await stationsAtRisk(src, 10);
   if (!list.length) {
-    a.lines.push(`No station shows a risk now (${src.stations.size} stations checked against the agents' thresholds and their recent decisions).`);
+    a.lines.push(
+      `No station shows a risk now (${src.stations.size} stations checked against the agents' thresholds and their recent decisions).`,
+    );
     return;
   }
   a.lines.push(`${list.length === 10 ? 'The 10 stations most at risk' : `${list.length} station(s) at risk`}:`);
   for (const r of list) {
     const refs = r.decisionIds.slice(0, 2).map((id) => a.ref('decision', id));
-    a.lines.push(`- ${a.station(src, r.stationId)}, ${r.level}: ${r.reasons.slice(0, 4).join('; ')}${refs.length ? ` ${refs.join(' ')}` : ''}`);
+    a.lines.push(
+      `- ${a.station(src, r.stationId)}, ${r.level}: ${r.reasons.slice(0, 4).join('; ')}${refs.length ? ` ${refs.join(' ')}` : ''}`,
+    );
   }
 }
 
-const countBy = (items: string[]) => [...items.reduce((m, k) => m.set(k, (m.get(k) ?? 0) + 1), new Map<string, number>())].sort((x, y) => y[1] - x[1]);
+const countBy = (items: string[]) =>
+  [...items.reduce((m, k) => m.set(k, (m.get(k) ?? 0) + 1), new Map<string, number>())].sort((x, y) => y[1] - x[1]);
 
 async function recent(src: ChatSources, a: Answer, i: Extract<Intent, { kind: 'recent' }>, now: number): Promise<void> {
   let since = i.sinceMs < 0 ? new Date(new Date(now).toISOString().slice(0, 10)).toISOString() : new Date(now - i.sinceMs).toISOString();
@@ -97,16 +104,24 @@ async function recent(src: ChatSources, a: Answer, i: Extract<Intent, { kind: 'r
     // Replayed or simulated signals carry their own (older) time: take the window that ends at the latest decision.
     until = new Date(Date.parse(last.ts) + 1).toISOString();
     since = new Date(Date.parse(last.ts) - i.sinceMs).toISOString();
-    a.lines.push(`No decisions in ${i.label} by the wall clock; the station data runs on its own clock, its latest decision is at ${last.ts}. For the same window ending there:`);
+    a.lines.push(
+      `No decisions in ${i.label} by the wall clock; the station data runs on its own clock, its latest decision is at ${last.ts}. For the same window ending there:`,
+    );
     ({ items, nextCursor } = await src.decisions.list({ since, until, limit: RECENT_LIMIT }));
   }
   const fmt = (pairs: [string, number][]) => pairs.map(([k, n]) => `${human(k)} ${n}`).join(', ');
-  a.lines.push(`In ${i.label} (since ${since}${until ? `, until ${until}` : ''}): ${nextCursor ? 'more than ' : ''}${items.length} decisions at ${new Set(items.map((d) => d.stationId)).size} station(s).`);
+  a.lines.push(
+    `In ${i.label} (since ${since}${until ? `, until ${until}` : ''}): ${nextCursor ? 'more than ' : ''}${items.length} decisions at ${new Set(items.map((d) => d.stationId)).size} station(s).`,
+  );
   a.lines.push(`By action: ${fmt(countBy(items.flatMap((d) => d.actions.map((x) => x.action))))}.`);
   a.lines.push(`Actions by agent: ${fmt(countBy(items.flatMap((d) => d.actions.map((x) => x.agent))))}.`);
   a.lines.push(`By status: ${fmt(countBy(items.map((d) => d.status)))}.`);
-  const rank = (d: DecisionRecord) => (d.status === 'pending_approval' ? 3 : 0) + (d.risk.level === 'high' ? 2 : d.risk.level === 'medium' ? 1 : 0);
-  const notable = items.filter((d) => rank(d) > 0).sort((x, y) => rank(y) - rank(x)).slice(0, 5);
+  const rank = (d: DecisionRecord) =>
+    (d.status === 'pending_approval' ? 3 : 0) + (d.risk.level === 'high' ? 2 : d.risk.level === 'medium' ? 1 : 0);
+  const notable = items
+    .filter((d) => rank(d) > 0)
+    .sort((x, y) => rank(y) - rank(x))
+    .slice(0, 5);
   if (notable.length) {
     a.lines.push('Notable:');
     for (const d of notable) a.lines.push(`- ${a.station(src, d.stationId)}: ${a.decision(d)}`);
@@ -114,10 +129,14 @@ async function recent(src: ChatSources, a: Answer, i: Extract<Intent, { kind: 'r
 }
 
 const ACT_HOW: Record<ActRequest, string> = {
-  approval: 'Approve or reject a pending_approval decision in the dashboard, or with POST /api/decisions/<id>/approve or POST /api/decisions/<id>/reject (optional body { "note": "..." }); the answer is recorded and anchored.',
-  thresholds: "Thresholds are changed by an admin with PATCH /api/agents/<name> (the change is audited); GET /api/agents shows the values in force.",
-  agent: 'An admin enables or disables an agent with PATCH /api/agents/<name> { "enabled": false }; GET /api/agents shows each agent\'s state.',
-  other: 'Actions on stations are proposed by the agents and settled by the supervisor; decisions that need a person wait for approval in the dashboard (POST /api/decisions/<id>/approve or /reject).',
+  approval:
+    'Approve or reject a pending_approval decision in the dashboard, or with POST /api/decisions/<id>/approve or POST /api/decisions/<id>/reject (optional body { "note": "..." }); the answer is recorded and anchored.',
+  thresholds:
+    'Thresholds are changed by an admin with PATCH /api/agents/<name> (the change is audited); GET /api/agents shows the values in force.',
+  agent:
+    'An admin enables or disables an agent with PATCH /api/agents/<name> { "enabled": false }; GET /api/agents shows each agent\'s state.',
+  other:
+    'Actions on stations are proposed by the agents and settled by the supervisor; decisions that need a person wait for approval in the dashboard (POST /api/decisions/<id>/approve or /reject).',
 };
 
 async function act(src: ChatSources, a: Answer, i: Extract<Intent, { kind: 'act' }>): Promise<void> {
@@ -137,7 +156,10 @@ async function station(src: ChatSources, a: Answer, id: string): Promise<void> {
   const wait = src.stations.predictedWait(s);
   const faulted = Object.values(s.chargers).filter((c) => c.status === 'faulted' || c.status === 'offline').length;
   const stock = s.inventory.updatedAt ? `packs ${s.inventory.charged} charged, ${s.inventory.charging} charging` : 'stock not reported yet';
-  const power = s.power.drawKW === null ? 'power draw not reported yet' : `power ${s.power.drawKW} kW${s.power.limitKW ? ` of a ${s.power.limitKW} kW limit` : ''}`;
+  const power =
+    s.power.drawKW === null
+      ? 'power draw not reported yet'
+      : `power ${s.power.drawKW} kW${s.power.limitKW ? ` of a ${s.power.limitKW} kW limit` : ''}`;
   a.lines.push(
     `${a.station(src, id)}: ${s.queue.waiting} waiting, predicted wait ${Math.round(wait * 10) / 10} min; ${stock}; ` +
       `chargers ${Object.keys(s.chargers).length} known, ${faulted} faulted or offline; ${power}; state as of ${s.updatedAt ?? 'registration'}.`,
@@ -158,7 +180,12 @@ const HELP = [
 ].join('\n');
 
 /** `now` (ms) anchors relative windows such as "the last hour". */
-export async function fallbackAnswer(src: ChatSources, input: { message: string; stationId?: string }, now: number, reason: string): Promise<FallbackAnswer> {
+export async function fallbackAnswer(
+  src: ChatSources,
+  input: { message: string; stationId?: string },
+  now: number,
+  reason: string,
+): Promise<FallbackAnswer> {
   const a = new Answer(reason);
   const intent = classify(input.message, input.stationId, src.stations);
   if (intent.kind === 'why') await explainDecision(src, a, intent);

@@ -1,7 +1,16 @@
 // The chat's public face for the edges and the composition root.
 import Joi from 'joi';
 
-export { ChatService, DEFAULT_CHAT_LIMITS, CHAT_PROMPT_VERSION, type ChatAnswer, type ChatDeps, type ChatInput, type ChatLimits, type OnDelta } from './service.js';
+export {
+  ChatService,
+  DEFAULT_CHAT_LIMITS,
+  CHAT_PROMPT_VERSION,
+  type ChatAnswer,
+  type ChatDeps,
+  type ChatInput,
+  type ChatLimits,
+  type OnDelta,
+} from './service.js';
 export type { Citation } from './citations.js';
 export { TOOL_NAMES, TOOL_SPECS } from './tools.js';
 

@@ -36,7 +36,8 @@ const ACTION_WORDS: [RegExp, ActionName][] = [
   [/veto/, 'veto'],
 ];
 
-const ACT = /\b(approve|reject|accept|deny|confirm|disable|enable|turn (?:on|off)|switch (?:on|off)|change|set|raise|lower|increase|decrease|tune|adjust|modify|override|execute|restart|reboot|dispatch|cancel|take\b.*\boffline|put\b.*\boffline)\b/;
+const ACT =
+  /\b(approve|reject|accept|deny|confirm|disable|enable|turn (?:on|off)|switch (?:on|off)|change|set|raise|lower|increase|decrease|tune|adjust|modify|override|execute|restart|reboot|dispatch|cancel|take\b.*\boffline|put\b.*\boffline)\b/;
 const WHY = /\b(why|explain|reason|how come|what did)\b/;
 const RISK = /\b(at risk|risks?|risky|in trouble|problems?|issues?|warnings?|alerts?|critical|danger)\b/;
 const RECENT = /\b(happen(?:ed|ing)?|recent(?:ly)?|lately|today|last|past|latest|news|summary|overview|going on)\b/;

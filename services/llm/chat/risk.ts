@@ -30,7 +30,8 @@ export function stateRisks(s: StationState, waitMin: number, t: AgentThresholds)
   const reasons: string[] = [];
   let high = false;
   for (const c of Object.values(s.chargers)) {
-    if (c.status === 'faulted' || c.status === 'offline') reasons.push(`charger ${c.id} ${c.status}${c.lastErrorCode ? ` (${c.lastErrorCode})` : ''}`);
+    if (c.status === 'faulted' || c.status === 'offline')
+      reasons.push(`charger ${c.id} ${c.status}${c.lastErrorCode ? ` (${c.lastErrorCode})` : ''}`);
     if (c.tempC !== null && c.tempC >= t.mechanic.tempLimitC) {
       reasons.push(`charger ${c.id} at ${c.tempC} C (limit ${t.mechanic.tempLimitC} C)`);
       high = true;
@@ -38,7 +39,8 @@ export function stateRisks(s: StationState, waitMin: number, t: AgentThresholds)
   }
   if (waitMin >= t.traffic.waitMinutesHigh) reasons.push(`predicted wait ${round1(waitMin)} min (limit ${t.traffic.waitMinutesHigh} min)`);
   const { drawKW, limitKW } = s.power;
-  if (drawKW !== null && limitKW && drawKW >= limitKW * t.energy.curtailFraction) reasons.push(`power draw ${drawKW} kW of a ${limitKW} kW limit`);
+  if (drawKW !== null && limitKW && drawKW >= limitKW * t.energy.curtailFraction)
+    reasons.push(`power draw ${drawKW} kW of a ${limitKW} kW limit`);
   if (s.inventory.updatedAt && s.inventory.charged === 0) {
     reasons.push('no charged packs in stock');
     high = true;
@@ -68,18 +70,26 @@ export async function stationsAtRisk(src: ChatSources, limit: number): Promise<S
     const d = latest.get(s.id);
     if (d && d.risk.level !== 'low') {
       const why = d.risk.reasons.length ? ` (${d.risk.reasons.slice(0, 2).join('; ')})` : '';
-      reasons.push(`latest decision has ${d.risk.level} risk${why}${d.status === 'pending_approval' ? " and waits for an operator's approval" : ''}`);
+      reasons.push(
+        `latest decision has ${d.risk.level} risk${why}${d.status === 'pending_approval' ? " and waits for an operator's approval" : ''}`,
+      );
       decisionIds.push(d.id);
       if (d.risk.level === 'high') level = 'high';
     }
     const earlier = (waiting.get(s.id) ?? []).filter((p) => !decisionIds.includes(p.id));
     if (earlier.length) {
-      reasons.push(earlier.length === 1 ? "an earlier decision waits for an operator's approval" : `${earlier.length} earlier decisions wait for an operator's approval`);
+      reasons.push(
+        earlier.length === 1
+          ? "an earlier decision waits for an operator's approval"
+          : `${earlier.length} earlier decisions wait for an operator's approval`,
+      );
       decisionIds.push(...earlier.map((p) => p.id));
       level = 'high';
     }
     if (reasons.length) out.push({ stationId: s.id, name: s.name, level, reasons, decisionIds });
   }
-  out.sort((a, b) => (a.level === b.level ? b.reasons.length - a.reasons.length || (a.stationId < b.stationId ? -1 : 1) : a.level === 'high' ? -1 : 1));
+  out.sort((a, b) =>
+    a.level === b.level ? b.reasons.length - a.reasons.length || (a.stationId < b.stationId ? -1 : 1) : a.level === 'high' ? -1 : 1,
+  );
   return out.slice(0, limit);
 }

@@ -19,7 +19,9 @@ export function scopedSources(src: ChatSources, scope: string[] | 'all'): ChatSo
   const decisions = Object.create(src.decisions, {
     list: {
       value: (f: DecisionFilter) =>
-        f.stationId && !allowed.has(f.stationId) ? Promise.resolve({ items: [], nextCursor: null }) : src.decisions.list({ ...f, ...(f.stationId ? {} : { stationIds: [...allowed] }) }),
+        f.stationId && !allowed.has(f.stationId)
+          ? Promise.resolve({ items: [], nextCursor: null })
+          : src.decisions.list({ ...f, ...(f.stationId ? {} : { stationIds: [...allowed] }) }),
     },
     get: { value: async (id: string) => ((await visible(id)) ? src.decisions.get(id) : null) },
     getDoc: { value: async (id: string) => ((await visible(id)) ? src.decisions.getDoc(id) : null) },

@@ -42,7 +42,13 @@ export interface ChatLimits {
   maxTokens: number;
 }
 
-export const DEFAULT_CHAT_LIMITS: ChatLimits = { toolRounds: 4, callsPerRound: 6, historyMessages: 12, conversations: 1000, maxTokens: 800 };
+export const DEFAULT_CHAT_LIMITS: ChatLimits = {
+  toolRounds: 4,
+  callsPerRound: 6,
+  historyMessages: 12,
+  conversations: 1000,
+  maxTokens: 800,
+};
 
 export interface ChatDeps {
   sources: ChatSources;
@@ -52,8 +58,10 @@ export interface ChatDeps {
   limits: ChatLimits;
 }
 
-const WITHHELD = "I can't share my instructions. I can tell you about stations, decisions and their explanations, anchoring and the agents' thresholds.";
-const ANSWER_NOW = 'No more tool calls are available for this question: answer now from the tool results above, and say what you could not look up.';
+const WITHHELD =
+  "I can't share my instructions. I can tell you about stations, decisions and their explanations, anchoring and the agents' thresholds.";
+const ANSWER_NOW =
+  'No more tool calls are available for this question: answer now from the tool results above, and say what you could not look up.';
 
 export class ChatService {
   private readonly history: ConversationStore;
@@ -112,21 +120,40 @@ export class ChatService {
 
   private messages(input: ChatInput, past: Turn[]): ChatMessage[] {
     const out: ChatMessage[] = [{ role: 'system', content: this.prompt }];
-    if (input.stationId) out.push({ role: 'system', content: `The operator has station ${input.stationId} selected; "this station" means it.` });
+    if (input.stationId)
+      out.push({ role: 'system', content: `The operator has station ${input.stationId} selected; "this station" means it.` });
     return [...out, ...past, { role: 'user', content: input.message }];
   }
 
   /** The tool loop; null when the model gave no text at all. */
-  private async viaLlm(llm: LlmClient, sources: ChatSources, input: ChatInput, past: Turn[], emit?: (text: string) => void): Promise<Omit<ChatAnswer, 'conversationId'> | null> {
+  private async viaLlm(
+    llm: LlmClient,
+    sources: ChatSources,
+    input: ChatInput,
+    past: Turn[],
+    emit?: (text: string) => void,
+  ): Promise<Omit<ChatAnswer, 'conversationId'> | null> {
     const { limits, logger } = this.deps;
     const messages = this.messages(input, past);
     // Decisions a tool showed exist: their citations may be streamed before the final check.
     const seen = new Set<string>();
-    const guard = emit ? new DeltaGuard({ shingles: this.shingles, emit, known: (c) => (c.kind === 'station' ? sources.stations.has(c.id) : seen.has(c.id)) }) : null;
+    const guard = emit
+      ? new DeltaGuard({
+          shingles: this.shingles,
+          emit,
+          known: (c) => (c.kind === 'station' ? sources.stations.has(c.id) : seen.has(c.id)),
+        })
+      : null;
     const parts: string[] = [];
     for (let round = 0; ; round++) {
       const last = round >= limits.toolRounds;
-      const req: CompletionRequest = { messages, purpose: 'chat', maxTokens: limits.maxTokens, temperature: 0.2, ...(last ? {} : { tools: TOOL_SPECS }) };
+      const req: CompletionRequest = {
+        messages,
+        purpose: 'chat',
+        maxTokens: limits.maxTokens,
+        temperature: 0.2,
+        ...(last ? {} : { tools: TOOL_SPECS }),
+      };
       let first = true;
       const separate = () => (parts.length && first ? '\n\n' : '');
       const c: Completion = guard
@@ -142,7 +169,14 @@ export class ChatService {
       messages.push({ role: 'assistant', content: c.content, tool_calls: c.toolCalls });
       for (const [i, call] of c.toolCalls.entries()) {
         if (i >= limits.callsPerRound) {
-          messages.push({ role: 'tool', tool_call_id: call.id, content: JSON.stringify({ ok: false, error: { code: 'TOO_MANY_CALLS', message: `at most ${limits.callsPerRound} tool calls per turn` } }) });
+          messages.push({
+            role: 'tool',
+            tool_call_id: call.id,
+            content: JSON.stringify({
+              ok: false,
+              error: { code: 'TOO_MANY_CALLS', message: `at most ${limits.callsPerRound} tool calls per turn` },
+            }),
+          });
           continue;
         }
         const r = await runTool(sources, call, (err) => logger.error({ err, tool: call.function.name }, 'chat tool failed'));
@@ -160,7 +194,9 @@ export class ChatService {
       return { reply: WITHHELD, citations: [], source: 'llm' };
     }
     if (!text) return null;
-    const checked = await checkCitations(text, async (c) => (c.kind === 'station' ? sources.stations.has(c.id) : seen.has(c.id) || (await sources.decisions.getDoc(c.id)) !== null));
+    const checked = await checkCitations(text, async (c) =>
+      c.kind === 'station' ? sources.stations.has(c.id) : seen.has(c.id) || (await sources.decisions.getDoc(c.id)) !== null,
+    );
     return { reply: checked.text, citations: checked.citations, source: 'llm' };
   }
 }

@@ -7,23 +7,37 @@ import { AGENT_NAMES, DECISION_STATUSES } from '../../../eventBus/types.js';
 import { stationSummary } from '../../pipeline/index.js';
 import { stateRisks, stationsAtRisk, type ChatSources } from './risk.js';
 
-export const TOOL_NAMES = ['get_station', 'list_stations', 'list_decisions', 'get_decision', 'get_anchor_status', 'get_agent_thresholds'] as const;
+export const TOOL_NAMES = [
+  'get_station',
+  'list_stations',
+  'list_decisions',
+  'get_decision',
+  'get_anchor_status',
+  'get_agent_thresholds',
+] as const;
 export type ToolName = (typeof TOOL_NAMES)[number];
 
 /** A tool result's JSON never exceeds this many characters (lists are cut first). */
 export const MAX_TOOL_RESULT_CHARS = 8000;
 const STATUSES = DECISION_STATUSES;
 
-const id = Joi.string().pattern(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, 'id characters').max(160);
+const id = Joi.string()
+  .pattern(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, 'id characters')
+  .max(160);
 const iso = Joi.string().isoDate();
 
 const ARGS: Record<ToolName, Joi.ObjectSchema> = {
   get_station: Joi.object({ stationId: id.required() }),
-  list_stations: Joi.object({ filter: Joi.string().valid('all', 'at_risk').default('all'), limit: Joi.number().integer().min(1).max(50).default(20) }),
+  list_stations: Joi.object({
+    filter: Joi.string().valid('all', 'at_risk').default('all'),
+    limit: Joi.number().integer().min(1).max(50).default(20),
+  }),
   list_decisions: Joi.object({
     stationId: id,
     agent: Joi.string().valid(...AGENT_NAMES),
-    action: Joi.string().pattern(/^[a-z_]+$/).max(64),
+    action: Joi.string()
+      .pattern(/^[a-z_]+$/)
+      .max(64),
     status: Joi.string().valid(...STATUSES),
     since: iso,
     until: iso,
@@ -41,7 +55,12 @@ const fn = (name: ToolName, description: string, properties: Record<string, unkn
 const str = (description: string, extra: Record<string, unknown> = {}) => ({ type: 'string', description, ...extra });
 
 export const TOOL_SPECS: ToolSpec[] = [
-  fn('get_station', 'Live state of one station: queue and predicted wait, packs in stock, chargers (status, temperature, error codes), power, staff, risks, latest decisions.', { stationId: str('station id') }, ['stationId']),
+  fn(
+    'get_station',
+    'Live state of one station: queue and predicted wait, packs in stock, chargers (status, temperature, error codes), power, staff, risks, latest decisions.',
+    { stationId: str('station id') },
+    ['stationId'],
+  ),
   fn('list_stations', 'Stations with a short summary each; filter "at_risk" lists only stations at risk, with the reasons.', {
     filter: str('all or at_risk', { enum: ['all', 'at_risk'] }),
     limit: { type: 'integer', minimum: 1, maximum: 50 },
@@ -55,9 +74,21 @@ export const TOOL_SPECS: ToolSpec[] = [
     until: str('ISO 8601 time, exclusive'),
     limit: { type: 'integer', minimum: 1, maximum: 20 },
   }),
-  fn('get_decision', 'One decision in full: actions with their evidence, rejected proposals, conflicts, rules applied, risk, status, approval and explanation.', { decisionId: str('decision id') }, ['decisionId']),
-  fn('get_anchor_status', "A decision's anchoring on chain (batch, root, transaction) and the server's verification of its hash, Merkle proof and on-chain root.", { decisionId: str('decision id') }, ['decisionId']),
-  fn('get_agent_thresholds', "The agents' thresholds, whether each agent is enabled, and the supervisor policy.", { agent: str('one agent only', { enum: [...AGENT_NAMES] }) }),
+  fn(
+    'get_decision',
+    'One decision in full: actions with their evidence, rejected proposals, conflicts, rules applied, risk, status, approval and explanation.',
+    { decisionId: str('decision id') },
+    ['decisionId'],
+  ),
+  fn(
+    'get_anchor_status',
+    "A decision's anchoring on chain (batch, root, transaction) and the server's verification of its hash, Merkle proof and on-chain root.",
+    { decisionId: str('decision id') },
+    ['decisionId'],
+  ),
+  fn('get_agent_thresholds', "The agents' thresholds, whether each agent is enabled, and the supervisor policy.", {
+    agent: str('one agent only', { enum: [...AGENT_NAMES] }),
+  }),
 ];
 
 export interface ToolOutcome {
@@ -111,7 +142,14 @@ function decisionDetail(d: DecisionRecord) {
     signalId: d.signalId,
     signalType: d.signalType,
     risk: d.risk,
-    actions: d.actions.map((a) => ({ agent: a.agent, action: a.action, params: a.params, urgency: a.urgency, confidence: a.confidence, evidence: a.evidence })),
+    actions: d.actions.map((a) => ({
+      agent: a.agent,
+      action: a.action,
+      params: a.params,
+      urgency: a.urgency,
+      confidence: a.confidence,
+      evidence: a.evidence,
+    })),
     rejected: d.rejected.slice(0, 10).map((r) => ({ agent: r.proposal.agent, action: r.proposal.action, rule: r.rule, reason: r.reason })),
     conflicts: d.conflicts.slice(0, 10),
     trail: d.trail.slice(0, 12),
@@ -131,9 +169,20 @@ async function stationDetail(src: ChatSources, s: StationState) {
     ...summary,
     chargers: Object.values(s.chargers)
       .slice(0, 40)
-      .map((c) => ({ id: c.id, status: c.status, tempC: c.tempC, lastErrorCode: c.lastErrorCode ?? null, recentFaults: c.faults.length, lastFaultAt: c.faults.at(-1)?.ts ?? null })),
+      .map((c) => ({
+        id: c.id,
+        status: c.status,
+        tempC: c.tempC,
+        lastErrorCode: c.lastErrorCode ?? null,
+        recentFaults: c.faults.length,
+        lastFaultAt: c.faults.at(-1)?.ts ?? null,
+      })),
     queue: { waiting: s.queue.waiting, arrivalRatePerMin: s.queue.arrivalRatePerMin, serviceTimeS: s.queue.serviceTimeS },
-    batteries: { tracked: batteries.length, quarantined: batteries.filter((b) => b.quarantined).length, lowestSohPct: batteries.length ? Math.min(...batteries.map((b) => b.sohPct)) : null },
+    batteries: {
+      tracked: batteries.length,
+      quarantined: batteries.filter((b) => b.quarantined).length,
+      lowestSohPct: batteries.length ? Math.min(...batteries.map((b) => b.sohPct)) : null,
+    },
     price: s.price.current,
     risks: stateRisks(s, wait, src.agents.thresholds).reasons,
     latestDecisions: latest.items.map(decisionBrief),
@@ -180,10 +229,21 @@ async function execute(src: ChatSources, name: ToolName, args: Json): Promise<{ 
       if (!d) throw new ToolError('UNKNOWN_DECISION', `decision ${String(args.decisionId)} does not exist`);
       const { proof: _p, leaf: _leaf, ...anchor } = d.anchor;
       const v = await src.audit.verify(d.id);
-      return { data: { decisionId: d.id, hash: d.hash, anchor, verify: { verified: v.verified, checks: v.checks, details: v.details, anchoredAt: v.anchoredAt } }, decisionIds: [d.id] };
+      return {
+        data: {
+          decisionId: d.id,
+          hash: d.hash,
+          anchor,
+          verify: { verified: v.verified, checks: v.checks, details: v.details, anchoredAt: v.anchoredAt },
+        },
+        decisionIds: [d.id],
+      };
     }
     case 'get_agent_thresholds': {
-      const items = src.agents.describe().filter((a) => !args.agent || a.name === args.agent).map(({ name, enabled, thresholds }) => ({ name, enabled, thresholds }));
+      const items = src.agents
+        .describe()
+        .filter((a) => !args.agent || a.name === args.agent)
+        .map(({ name, enabled, thresholds }) => ({ name, enabled, thresholds }));
       return { data: { items, policy: src.agents.policy }, decisionIds: [] };
     }
   }
@@ -194,8 +254,17 @@ const isTool = (name: string): name is ToolName => (TOOL_NAMES as readonly strin
 /** Runs one tool call; every failure becomes an error result for the model. */
 export async function runTool(src: ChatSources, call: ToolCall, onError: (err: unknown) => void): Promise<ToolOutcome> {
   const name = call.function.name;
-  const fail = (code: string, message: string): ToolOutcome => ({ name, ok: false, content: boundedJson({ ok: false, error: { code, message } }), decisionIds: [] });
-  if (!isTool(name)) return fail('UNKNOWN_TOOL', `there is no tool "${name.slice(0, 64)}"; this chat is read-only and offers only: ${TOOL_NAMES.join(', ')}`);
+  const fail = (code: string, message: string): ToolOutcome => ({
+    name,
+    ok: false,
+    content: boundedJson({ ok: false, error: { code, message } }),
+    decisionIds: [],
+  });
+  if (!isTool(name))
+    return fail(
+      'UNKNOWN_TOOL',
+      `there is no tool "${name.slice(0, 64)}"; this chat is read-only and offers only: ${TOOL_NAMES.join(', ')}`,
+    );
   let raw: unknown;
   try {
     raw = call.function.arguments.trim() ? JSON.parse(call.function.arguments) : {};
@@ -211,7 +280,8 @@ export async function runTool(src: ChatSources, call: ToolCall, onError: (err: u
   } catch (err) {
     if (err instanceof ToolError) return fail(err.code, err.message);
     const status = (err as { status?: unknown }).status;
-    if (typeof status === 'number' && status < 500) return fail(String((err as { code?: unknown }).code ?? 'REJECTED'), (err as Error).message);
+    if (typeof status === 'number' && status < 500)
+      return fail(String((err as { code?: unknown }).code ?? 'REJECTED'), (err as Error).message);
     onError(err);
     return fail('TOOL_FAILED', 'the lookup failed on the server; try again or answer without it');
   }

@@ -43,7 +43,9 @@ export class LlmBreaker {
     this.breaker.on('success', () => {
       this.consecutive = 0;
     });
-    this.breaker.on('open', () => logger.warn({ resetMs: opts.resetMs }, 'LLM circuit breaker opened: LLM calls refused until a probe succeeds'));
+    this.breaker.on('open', () =>
+      logger.warn({ resetMs: opts.resetMs }, 'LLM circuit breaker opened: LLM calls refused until a probe succeeds'),
+    );
     this.breaker.on('halfOpen', () => logger.info('LLM circuit breaker half-open: the next call probes Groq'));
     this.breaker.on('close', () => {
       this.consecutive = 0;

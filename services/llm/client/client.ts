@@ -3,7 +3,14 @@
 // a quick LlmUnavailableError (and a template fallback) instead of piled-up requests.
 import Groq from 'groq-sdk';
 import type pino from 'pino';
-import { LlmUnavailableError, type Completion, type CompletionRequest, type LlmClient, type LlmStats, type LlmUnavailableReason } from '../types.js';
+import {
+  LlmUnavailableError,
+  type Completion,
+  type CompletionRequest,
+  type LlmClient,
+  type LlmStats,
+  type LlmUnavailableReason,
+} from '../types.js';
 import { LlmBreaker } from './breaker.js';
 import { isCallerError, toUnavailable } from './errors.js';
 import { fromGroqToolCalls, requestBody, StreamAssembler } from './mapping.js';
@@ -36,7 +43,14 @@ export class GroqLlmClient implements LlmClient {
   private closed = false;
   private calls = 0;
   private failures = 0;
-  private readonly rejected: Record<LlmUnavailableReason, number> = { not_configured: 0, circuit_open: 0, queue_full: 0, timeout: 0, rate_limited: 0, upstream_error: 0 };
+  private readonly rejected: Record<LlmUnavailableReason, number> = {
+    not_configured: 0,
+    circuit_open: 0,
+    queue_full: 0,
+    timeout: 0,
+    rate_limited: 0,
+    upstream_error: 0,
+  };
 
   constructor(
     private readonly opts: GroqClientOptions,
@@ -44,7 +58,14 @@ export class GroqLlmClient implements LlmClient {
   ) {
     this.model = opts.model;
     // groq-sdk's defaults (60 s, 2 retries) would hold a queue place for minutes.
-    this.groq = new Groq({ apiKey: opts.apiKey, baseURL: opts.baseURL, timeout: opts.timeoutMs, maxRetries: opts.maxRetries, logLevel: 'warn', logger: logger.child({ component: 'groq-sdk' }) });
+    this.groq = new Groq({
+      apiKey: opts.apiKey,
+      baseURL: opts.baseURL,
+      timeout: opts.timeoutMs,
+      maxRetries: opts.maxRetries,
+      logLevel: 'warn',
+      logger: logger.child({ component: 'groq-sdk' }),
+    });
     this.breaker = new LlmBreaker({ failures: opts.breakerFailures, resetMs: opts.breakerResetMs }, logger);
     this.queue = new LlmQueue({ concurrency: opts.concurrency, max: opts.queueMax, rpm: opts.rpm });
   }
@@ -64,7 +85,15 @@ export class GroqLlmClient implements LlmClient {
   }
 
   stats(): LlmStats {
-    return { state: this.breaker.state, model: this.model, queued: this.queue.waiting, running: this.queue.running, calls: this.calls, failures: this.failures, rejected: { ...this.rejected } };
+    return {
+      state: this.breaker.state,
+      model: this.model,
+      queued: this.queue.waiting,
+      running: this.queue.running,
+      calls: this.calls,
+      failures: this.failures,
+      rejected: { ...this.rejected },
+    };
   }
 
   async close(): Promise<void> {
@@ -84,7 +113,11 @@ export class GroqLlmClient implements LlmClient {
       if (this.breaker.refusing) throw new LlmUnavailableError('circuit_open', 'LLM circuit breaker is open after repeated failures');
       this.pending.add(ctl);
       // Chat is interactive: waiting longer than a request may take is pointless.
-      if (req.purpose === 'chat') waitTimer = setTimeout(() => ctl.abort(new LlmUnavailableError('timeout', `chat waited ${this.opts.timeoutMs} ms for an LLM place`)), this.opts.timeoutMs);
+      if (req.purpose === 'chat')
+        waitTimer = setTimeout(
+          () => ctl.abort(new LlmUnavailableError('timeout', `chat waited ${this.opts.timeoutMs} ms for an LLM place`)),
+          this.opts.timeoutMs,
+        );
       return await this.queue.run(req.purpose, ctl.signal, () => {
         clearTimeout(waitTimer);
         return this.breaker.fire(() => this.send(req, onDelta, ctl));
@@ -109,11 +142,15 @@ export class GroqLlmClient implements LlmClient {
     const budget = this.opts.timeoutMs * (this.opts.maxRetries + 1);
     const deadline = setTimeout(() => ctl.abort(new LlmUnavailableError('timeout', `no LLM answer within ${budget} ms`)), budget);
     try {
-      const answer = await raceAbort(ctl.signal, onDelta ? this.streamed(req, onDelta, ctl, () => clearTimeout(deadline)) : this.whole(req, ctl.signal));
+      const answer = await raceAbort(
+        ctl.signal,
+        onDelta ? this.streamed(req, onDelta, ctl, () => clearTimeout(deadline)) : this.whole(req, ctl.signal),
+      );
       return { ...answer, latencyMs: Date.now() - started };
     } catch (err) {
       this.failures++;
-      if (isCallerError(err)) this.logger.error({ err }, 'Groq refused the request as malformed: a bug on our side, not counted against the breaker');
+      if (isCallerError(err))
+        this.logger.error({ err }, 'Groq refused the request as malformed: a bug on our side, not counted against the breaker');
       else this.logger.warn({ reason: toUnavailable(err, ctl.signal).reason, purpose: req.purpose }, 'LLM call failed');
       throw err;
     } finally {
@@ -128,7 +165,12 @@ export class GroqLlmClient implements LlmClient {
   }
 
   /** Once the stream is open the deadline gives way to an idle timeout, so a long answer that keeps coming is not cut. */
-  private async streamed(req: CompletionRequest, onDelta: (text: string) => void, ctl: AbortController, stopDeadline: () => void): Promise<Answer> {
+  private async streamed(
+    req: CompletionRequest,
+    onDelta: (text: string) => void,
+    ctl: AbortController,
+    stopDeadline: () => void,
+  ): Promise<Answer> {
     const stream = await this.groq.chat.completions.create({ ...requestBody(req, this.model), stream: true }, { signal: ctl.signal });
     stopDeadline();
     const idleMs = this.opts.timeoutMs;

@@ -27,7 +27,15 @@ class UnconfiguredLlmClient implements LlmClient {
   }
 
   stats(): LlmStats {
-    return { state: 'not_configured', model: this.model, queued: 0, running: 0, calls: 0, failures: 0, rejected: { not_configured: this.refused, circuit_open: 0, queue_full: 0, timeout: 0, rate_limited: 0, upstream_error: 0 } };
+    return {
+      state: 'not_configured',
+      model: this.model,
+      queued: 0,
+      running: 0,
+      calls: 0,
+      failures: 0,
+      rejected: { not_configured: this.refused, circuit_open: 0, queue_full: 0, timeout: 0, rate_limited: 0, upstream_error: 0 },
+    };
   }
 
   async close(): Promise<void> {}

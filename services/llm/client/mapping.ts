@@ -28,7 +28,10 @@ function toGroqToolCall(t: ToolCall): GroqToolCall {
 }
 
 export function toGroqTools(tools: ToolSpec[]): GroqTool[] {
-  return tools.map((t) => ({ type: 'function', function: { name: t.function.name, description: t.function.description, parameters: t.function.parameters } }));
+  return tools.map((t) => ({
+    type: 'function',
+    function: { name: t.function.name, description: t.function.description, parameters: t.function.parameters },
+  }));
 }
 
 /** The request body fields shared by complete() and stream(). */
@@ -44,7 +47,9 @@ export function requestBody(req: CompletionRequest, model: string) {
 
 /** Tool calls of a non-streamed answer, keeping only function calls (Groq's built-in tools are not ours). */
 export function fromGroqToolCalls(calls: GroqToolCall[] | undefined): ToolCall[] {
-  return (calls ?? []).filter((c) => c.type === 'function').map((c) => ({ id: c.id, type: 'function', function: { name: c.function.name, arguments: c.function.arguments } }));
+  return (calls ?? [])
+    .filter((c) => c.type === 'function')
+    .map((c) => ({ id: c.id, type: 'function', function: { name: c.function.name, arguments: c.function.arguments } }));
 }
 
 /**

@@ -53,7 +53,8 @@ export class LlmQueue {
     // No await between this check and add(): add() enqueues synchronously, so calls made
     // together are counted one after another.
     const limit = purpose === 'chat' ? 2 * this.opts.max : this.opts.max;
-    if (queue.size >= limit) throw new LlmUnavailableError('queue_full', `${queue.size} LLM requests are already waiting (${purpose} limit ${limit})`);
+    if (queue.size >= limit)
+      throw new LlmUnavailableError('queue_full', `${queue.size} LLM requests are already waiting (${purpose} limit ${limit})`);
     return queue.add(task, { priority: PRIORITY[purpose], signal }) as Promise<T>;
   }
 

@@ -16,7 +16,16 @@ const bucket = (v: number | string | boolean) => {
 
 export function situationKey(d: Decision, promptVersion: string): string {
   const actions = d.actions
-    .map((a) => [a.agent, a.action, Object.keys(a.evidence).sort().map((k) => [k, bucket(a.evidence[k])])] as const)
+    .map(
+      (a) =>
+        [
+          a.agent,
+          a.action,
+          Object.keys(a.evidence)
+            .sort()
+            .map((k) => [k, bucket(a.evidence[k])]),
+        ] as const,
+    )
     .sort((x, y) => (x[0] + x[1] < y[0] + y[1] ? -1 : 1));
   const rejected = d.rejected.map((r) => [r.proposal.agent, r.proposal.action, r.rule]).sort();
   return JSON.stringify([promptVersion, d.signalType, d.status, d.risk.level, actions, rejected]);

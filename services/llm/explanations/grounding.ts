@@ -47,7 +47,13 @@ export function statedNumbers(text: string): StatedNumber[] {
   const out: StatedNumber[] = [];
   for (const m of text.matchAll(NUMBER)) {
     const raw = m[1];
-    out.push({ text: raw, value: Number(raw), decimals: raw.includes('.') ? raw.split('.')[1].length : 0, percent: m[2] !== undefined, index: m.index });
+    out.push({
+      text: raw,
+      value: Number(raw),
+      decimals: raw.includes('.') ? raw.split('.')[1].length : 0,
+      percent: m[2] !== undefined,
+      index: m.index,
+    });
   }
   return out;
 }

@@ -47,7 +47,13 @@ export class ExplainabilityService {
 
   attach(): void {
     if (!this.deps.llm.configured) return;
-    listen(this.deps.bus, 'decision.logged', 'explainability', ({ record }) => this.onDecision(record), (_where, err) => this.deps.onError(err));
+    listen(
+      this.deps.bus,
+      'decision.logged',
+      'explainability',
+      ({ record }) => this.onDecision(record),
+      (_where, err) => this.deps.onError(err),
+    );
   }
 
   /** Station ids and names the text may not name unless the decision does; refreshed when stations change. */
@@ -95,12 +101,20 @@ export class ExplainabilityService {
     const m = this.deps.metrics;
     try {
       const station = this.deps.stations.get(r.stationId);
-      const c = await this.deps.llm.complete({ purpose: 'explain', messages: explainMessages(this.prompt, r, station?.name ?? null), maxTokens: 220, temperature: 0.2 });
+      const c = await this.deps.llm.complete({
+        purpose: 'explain',
+        messages: explainMessages(this.prompt, r, station?.name ?? null),
+        maxTokens: 220,
+        temperature: 0.2,
+      });
       m.llmLatency.observe({ purpose: 'explain' }, c.latencyMs / 1000);
       const text = (c.content ?? '').trim();
       const g = checkGrounding(text, r, this.known());
       if (!g.ok) {
-        this.deps.logger.info({ decisionId: r.id, reasons: g.reasons }, 'LLM explanation rejected by the grounding check; the template stays');
+        this.deps.logger.info(
+          { decisionId: r.id, reasons: g.reasons },
+          'LLM explanation rejected by the grounding check; the template stays',
+        );
         this.outcome(r, 'rejected', g.reasons);
         return null;
       }

@@ -19,7 +19,7 @@ const ACTION_PHRASES: Record<ActionName, string> = {
   defer_charging: 'postpone charging while power is expensive',
   boost_charging: 'charge more while power is cheap',
   flag_anomaly: 'flag an unusual reading for review',
-  veto: 'block another agent\'s proposal',
+  veto: "block another agent's proposal",
 };
 
 const AGENT_LABELS: Record<AgentName, string> = {
@@ -84,7 +84,8 @@ function labelOf(key: string): KeyLabel {
 export function formatEntry(key: string, value: number | string | boolean): string {
   const label = labelOf(key);
   if (typeof value === 'boolean') return `${label.plain}: ${value ? 'yes' : 'no'}`;
-  if (typeof value === 'number' && label.unit) return label.unit === '%' ? `${label.name} ${value}%` : `${label.name} ${value} ${label.unit}`;
+  if (typeof value === 'number' && label.unit)
+    return label.unit === '%' ? `${label.name} ${value}%` : `${label.name} ${value} ${label.unit}`;
   return `${label.plain} ${String(value)}`;
 }
 
@@ -108,7 +109,9 @@ export function templateExplanation(decision: Decision): string {
   lines.push(`Station ${decision.stationId}, after a ${decision.signalType.replace(/_/g, ' ')} signal: ${count}.`);
   for (const a of decision.actions) lines.push(describe(a));
   for (const r of decision.rejected) {
-    lines.push(`Not done: ${AGENT_LABELS[r.proposal.agent]} wanted to ${ACTION_PHRASES[r.proposal.action] ?? r.proposal.action}, set aside by the ${humanizeKey(r.rule)} rule.`);
+    lines.push(
+      `Not done: ${AGENT_LABELS[r.proposal.agent]} wanted to ${ACTION_PHRASES[r.proposal.action] ?? r.proposal.action}, set aside by the ${humanizeKey(r.rule)} rule.`,
+    );
   }
   lines.push(`Risk is ${decision.risk.level}.`);
   if (decision.status === 'pending_approval') lines.push('An operator must approve this before it is carried out.');

@@ -12,7 +12,7 @@ import { createEventBus, type EventBus, type ListenerErrorSink } from './eventBu
 import type { AgentContext, AgentThresholds, Signal, StationState } from './eventBus/types.js';
 import { createModels, type DecisionLogDoc, type EnergyMarketDoc, type Models, type SignalLogDoc } from './models/index.js';
 import { createNotificationPrefsModel } from './models/notificationPrefs.js';
-import { assess, attachAgents, DEFAULT_POLICY, DEFAULT_THRESHOLDS } from './agents/index.js';
+import { attachAgents, DEFAULT_POLICY, DEFAULT_THRESHOLDS } from './agents/index.js';
 import {
   BatchWriter,
   HealthService,
@@ -30,6 +30,7 @@ import {
 } from './services/platform/index.js';
 import {
   AgentRegistry,
+  agentContext,
   ApprovalService,
   DecisionLogger,
   DecisionQuery,
@@ -242,7 +243,14 @@ export async function createApp(deps: AppDeps): Promise<App> {
   });
   decisionLogger.attach();
   const decisions = new DecisionQuery(models, decisionLogger, anchoring);
-  const approvals = new ApprovalService({ models, bus, logger: decisionLogger, anchoring });
+  const approvals = new ApprovalService({
+    models,
+    bus,
+    logger: decisionLogger,
+    anchoring,
+    stations,
+    declineHoldS: () => agents.policy.declineHoldS,
+  });
   const llm = deps.llm ?? createLlmClient(config, logger);
   const explainability = new ExplainabilityService({
     bus,
@@ -264,13 +272,13 @@ export async function createApp(deps: AppDeps): Promise<App> {
     limits: DEFAULT_CHAT_LIMITS,
   });
 
-  const contextFor = (signal: Signal, state: StationState): AgentContext => ({
-    now: signal.ts,
-    thresholds: agents.thresholds,
-    nearby: stations.nearby(state.id),
-    assessment: assess(state, signal, agents.thresholds),
-    disabled: agents.disabled(),
-  });
+  const contextFor = (signal: Signal, state: StationState): AgentContext =>
+    agentContext(
+      signal,
+      state,
+      { thresholds: agents.thresholds, policy: agents.policy, policyVersion: agents.policyVersion, disabled: agents.disabled() },
+      stations.nearby(state.id),
+    );
   attachAgents(bus, { contextFor, policy: () => agents.policy, onError: onError('agents') });
   attachDecisionEffects(bus, stations, report);
 
@@ -406,7 +414,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
     openapiRouter(),
     systemRouter({ health, agents, admin }),
     dataRouter(gate),
-    stationsRouter({ stations, admin }),
+    stationsRouter({ stations, admin, policyVersion: () => agents.policyVersion }),
     decisionsRouter({ decisions, approvals }),
     auditRouter({ audit, adminAudit, decisions }),
     chatRouter({ chat, chatPerUser: limits.chatPerUser }),

@@ -2,47 +2,61 @@
 // shifts pack charging by price (defer_charging when dear, boost_charging when cheap).
 import type { AgentContext, Evidence, Proposal, Signal, StationState } from '../eventBus/types.js';
 import { clamp01, round } from './common.js';
+import { inForce } from './plan.js';
 import { priceQuartile } from './predictors/priceQuartile.js';
 import { DEFAULT_PACK_CHARGE_MINUTES, stockView } from './predictors/stockout.js';
 
-export function evaluate(state: StationState, signal: Signal, ctx: AgentContext): Proposal[] {
+/**
+ * What the energy agent wants in force now, judged on the whole state (not only on the signal that
+ * arrived), with hysteresis: an action in force is kept until its off-threshold, not its on-threshold.
+ */
+export function evaluate(state: StationState, _signal: Signal, ctx: AgentContext): Proposal[] {
+  return [...peakShaving(state, ctx), ...priceShift(state, ctx)];
+}
+
+function peakShaving(state: StationState, ctx: AgentContext): Proposal[] {
   const t = ctx.thresholds.energy;
   const { drawKW, limitKW } = state.power;
-
-  if (signal.type === 'power_draw' || signal.type === 'grid_limit') {
-    if (drawKW === null || limitKW === null || limitKW <= 0) return [];
-    const thresholdKW = t.curtailFraction * limitKW;
-    if (drawKW <= thresholdKW) return [];
-    // Peak shaving brings the draw back to the threshold, the least that ends the alarm.
-    const shedKW = round(drawKW - thresholdKW, 1);
-    const overLimit = drawKW > limitKW;
-    return [
-      {
-        agent: 'energy',
-        action: 'curtail_charging',
-        params: { shedKW, targetKW: round(thresholdKW, 1) },
-        // Over the hard limit it is as urgent as it gets; below, it grows towards the limit.
-        urgency: overLimit ? 1 : round(0.6 + 0.4 * clamp01((drawKW - thresholdKW) / (limitKW - thresholdKW))),
-        confidence: 0.9,
-        evidence: {
-          drawKW: round(drawKW, 1),
-          limitKW: round(limitKW, 1),
-          curtailPct: round(t.curtailFraction * 100, 0),
-          thresholdKW: round(thresholdKW, 1),
-          shedKW,
-          targetKW: round(thresholdKW, 1),
-          shedPctOfDraw: round((100 * shedKW) / drawKW, 1),
-          overLimit,
-        },
-        claims: { 'power.kW': -shedKW, 'charging.rate': -1 },
+  if (drawKW === null || limitKW === null || limitKW <= 0) return [];
+  const thresholdKW = t.curtailFraction * limitKW;
+  const standing = inForce(state, 'curtail_charging');
+  if (drawKW <= (standing ? t.curtailOffFraction * limitKW : thresholdKW)) return [];
+  // Peak shaving holds the draw at the threshold: the setpoint, which moves only with the limit.
+  const shedKW = round(Math.max(0, drawKW - thresholdKW), 1);
+  const overLimit = drawKW > limitKW;
+  return [
+    {
+      agent: 'energy',
+      action: 'curtail_charging',
+      params: { targetKW: round(thresholdKW, 1) },
+      // Over the hard limit it is as urgent as it gets; below, it grows towards the limit.
+      urgency: overLimit ? 1 : round(0.6 + 0.4 * clamp01((drawKW - thresholdKW) / (limitKW - thresholdKW))),
+      confidence: 0.9,
+      evidence: {
+        drawKW: round(drawKW, 1),
+        limitKW: round(limitKW, 1),
+        curtailPct: round(t.curtailFraction * 100, 0),
+        curtailOffPct: round(t.curtailOffFraction * 100, 0),
+        thresholdKW: round(thresholdKW, 1),
+        shedKW,
+        targetKW: round(thresholdKW, 1),
+        shedPctOfDraw: round((100 * shedKW) / drawKW, 1),
+        overLimit,
       },
-    ];
-  }
+      claims: { 'power.kW': -shedKW, 'charging.rate': -1 },
+    },
+  ];
+}
 
-  if (signal.type !== 'grid_price' || state.price.current === null) return [];
-  const price = state.price.current.pricePerKWh;
+function priceShift(state: StationState, ctx: AgentContext): Proposal[] {
+  const t = ctx.thresholds.energy;
+  const { drawKW, limitKW } = state.power;
+  const current = state.price.current;
+  // A price only counts while its window holds.
+  if (current === null || current.validTo <= ctx.now || current.validFrom > ctx.now) return [];
+  const price = current.pricePerKWh;
   const q = priceQuartile(price, state.price.recent.slice(-t.priceWindow));
-  const stock = stockView(state, ctx.thresholds.logistics.packChargeMinutes ?? DEFAULT_PACK_CHARGE_MINUTES);
+  const stock = stockView(state, ctx.thresholds.logistics.packChargeMinutes ?? DEFAULT_PACK_CHARGE_MINUTES, true);
   // Shifting charging on price needs to know the stock it would delay or fill.
   if (!q || !stock) return [];
   const inv = state.inventory;
@@ -55,7 +69,12 @@ export function evaluate(state: StationState, signal: Signal, ctx: AgentContext)
     charged: inv.charged,
   };
 
-  if (q.quartile === 4 && stock.minutesToStockout >= t.healthyStockMinutes) {
+  const deferring = inForce(state, 'defer_charging');
+  const boosting = inForce(state, 'boost_charging');
+  // Hysteresis: started in the top (bottom) quartile, kept while the price stays above (below) the median.
+  const dear = deferring ? q.percentile >= 50 : q.quartile === 4;
+  const cheap = boosting ? q.percentile <= 50 : q.quartile === 1;
+  if (dear && stock.minutesToStockout >= t.healthyStockMinutes) {
     const evidence: Evidence = { ...priceEvidence, healthyStockMinutes: t.healthyStockMinutes };
     if (Number.isFinite(stock.minutesToStockout)) evidence.minutesToStockout = round(stock.minutesToStockout, 1);
     else evidence.stockDepleting = false;
@@ -73,11 +92,12 @@ export function evaluate(state: StationState, signal: Signal, ctx: AgentContext)
   }
 
   const packsToCharge = inv.charging + inv.depleted;
-  if (q.quartile === 1 && packsToCharge > 0 && drawKW !== null && limitKW !== null) {
-    // Boost only into the headroom below the curtailment threshold, or the
-    // next power reading would ask to shed what was just added.
-    const boostKW = round(t.curtailFraction * limitKW - drawKW, 1);
-    if (boostKW <= 0) return [];
+  if (cheap && packsToCharge > 0 && drawKW !== null && limitKW !== null) {
+    // Boost only into the headroom below the curtailment threshold, or the next power reading would
+    // ask to shed what was just added. A boost in force keeps its setpoint (its own load is in the draw).
+    const headroomKW = round(t.curtailFraction * limitKW - drawKW, 1);
+    if (boosting ? drawKW > t.curtailFraction * limitKW : headroomKW <= 0) return [];
+    const boostKW = boosting ? Number(boosting.params.boostKW) : headroomKW;
     return [
       {
         agent: 'energy',

@@ -1,21 +1,21 @@
 // Logistics: charged-pack stock. Predicts the stockout and asks for packs
 // (request_rebalance) and charging priority, or offers a surplus to the network.
-import type { AgentContext, Evidence, Proposal, Signal, SignalType, StationState } from '../eventBus/types.js';
+import type { AgentContext, Evidence, Proposal, Signal, StationState } from '../eventBus/types.js';
 import { capacityOf } from './claims.js';
 import { round } from './common.js';
+import { inForce } from './plan.js';
 import { DEFAULT_PACK_CHARGE_MINUTES, stockView, surplusPacks } from './predictors/stockout.js';
 
-const RELEVANT: readonly SignalType[] = ['battery_stock', 'swap_completed'];
-
-export function evaluate(state: StationState, signal: Signal, ctx: AgentContext): Proposal[] {
-  if (!RELEVANT.includes(signal.type)) return [];
+/** Judged on the whole state on every signal, with hysteresis against the actions in force. */
+export function evaluate(state: StationState, _signal: Signal, ctx: AgentContext): Proposal[] {
   const t = ctx.thresholds.logistics;
-  const view = stockView(state, t.packChargeMinutes ?? DEFAULT_PACK_CHARGE_MINUTES);
+  const view = stockView(state, t.packChargeMinutes ?? DEFAULT_PACK_CHARGE_MINUTES, true);
   if (!view) return [];
   const inv = state.inventory;
   const mts = view.minutesToStockout;
 
-  if (mts < t.stockoutMinutes) {
+  const stocking = inForce(state, 'request_rebalance') ?? inForce(state, 'prioritize_charging');
+  if (mts < (stocking ? t.stockoutOffMinutes : t.stockoutMinutes)) {
     const base: Evidence = {
       minutesToStockout: round(mts, 1),
       stockoutMinutes: t.stockoutMinutes,
@@ -26,14 +26,33 @@ export function evaluate(state: StationState, signal: Signal, ctx: AgentContext)
       rechargeRatePerMin: round(view.rechargeRatePerMin, 3),
     };
     // Sooner stockout, higher urgency: 0.5 at the threshold, 1 when already out.
-    const urgency = round(0.5 + 0.5 * (1 - mts / t.stockoutMinutes));
+    const urgency = round(0.5 + 0.5 * Math.max(0, 1 - mts / t.stockoutMinutes));
     const out: Proposal[] = [];
 
     // Enough packs to last rebalanceTargetMinutes at the current net drain.
     const net = Math.max(0, view.drainRatePerMin - view.rechargeRatePerMin);
     const packsNeeded = Math.max(1, Math.ceil(net * t.rebalanceTargetMinutes - inv.charged));
     const donor = ctx.nearby.find((n) => n.distanceKm <= t.nearbyKm && surplusPacks(n.charged, n.batterySlots, t.surplusFraction) > 0);
-    if (donor) {
+    const job = inForce(state, 'request_rebalance');
+    if (job) {
+      // A requested transport is a job under way: it is kept as asked, not re-planned on every count.
+      out.push({
+        agent: 'logistics',
+        action: 'request_rebalance',
+        params: job.params,
+        urgency,
+        confidence: 0.75,
+        evidence: {
+          ...base,
+          rebalanceTargetMinutes: t.rebalanceTargetMinutes,
+          packsNeeded,
+          packs: Number(job.params.packs),
+          fromStationId: String(job.params.fromStationId),
+        },
+        // Its slots were reserved when it started: only the donor's packs stay claimed.
+        claims: Object.fromEntries(Object.entries(job.claims).filter(([r]) => r !== 'slots')),
+      });
+    } else if (donor) {
       const donorSurplus = surplusPacks(donor.charged, donor.batterySlots, t.surplusFraction);
       const freeSlots = capacityOf('slots', state);
       const packs = Math.min(packsNeeded, donorSurplus, freeSlots ?? packsNeeded);
@@ -57,25 +76,25 @@ export function evaluate(state: StationState, signal: Signal, ctx: AgentContext)
         });
       }
     }
-    // Charging priority only helps if there is a pack to charge.
-    if (inv.charging + inv.depleted > 0) {
+    // Charging priority only helps if there is a pack to charge; once in force it stays while the stock is short.
+    if (inv.charging + inv.depleted > 0 || inForce(state, 'prioritize_charging')) {
       out.push({
         agent: 'logistics',
         action: 'prioritize_charging',
-        params: { packs: inv.charging + inv.depleted },
+        params: {},
         urgency,
         confidence: 0.75,
-        evidence: { ...base },
+        evidence: { ...base, packs: inv.charging + inv.depleted },
         claims: { 'charging.rate': 1 },
       });
     }
     return out;
   }
 
-  // A surplus is judged on fresh stock counts only, not on every swap.
-  if (signal.type === 'battery_stock') {
-    const packs = surplusPacks(inv.charged, state.capacity.batterySlots, t.surplusFraction);
-    if (packs > 0) {
+  {
+    const offering = inForce(state, 'offer_surplus');
+    const packs = surplusPacks(inv.charged, state.capacity.batterySlots, offering ? t.surplusOffFraction : t.surplusFraction);
+    if (inv.updatedAt !== null && packs > 0) {
       const evidence: Evidence = {
         charged: inv.charged,
         batterySlots: state.capacity.batterySlots,

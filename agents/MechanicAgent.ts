@@ -1,34 +1,69 @@
-// Mechanic: equipment safety in three levels. Level 1 quarantines a worn pack
-// automatically, level 2 schedules maintenance on a risky charger, level 3
-// takes a dangerous charger offline and hands it to a human.
-import type { AgentContext, ChargerState, Evidence, Proposal, Signal, StationState } from '../eventBus/types.js';
+// Mechanic: equipment safety, judged on every charger and pack on every signal.
+// - Packs: SOH below the limit -> quarantine_battery (kept: a worn pack does not heal).
+// - Heat: a hot charger is first derated (a kW setpoint), and taken offline only if it reaches the
+//   limit while derated, or runs far beyond it. The alarm looks at the level, the rise, and the
+//   charger against its peers, not only at the limit.
+// - Faults, three levels: level 1 a remote reset (reset_charger) while it is faulted; level 2 a
+//   technician ticket when a fault recurs or persists; level 3 offline plus a level-3 ticket for a
+//   critical code that does not clear by itself, a critical code that repeats, or repeated faults.
+//   Level-3 isolation and quarantine are sticky: only an operator ends them.
+import type { AgentContext, ChargerState, Evidence, PlanAction, Proposal, Signal, StationState } from '../eventBus/types.js';
 import { round } from './common.js';
-import { failureRisk } from './predictors/failureRisk.js';
+import { inForce } from './plan.js';
+import { faultsWithin, failureRisk } from './predictors/failureRisk.js';
 
-export function evaluate(state: StationState, signal: Signal, ctx: AgentContext): Proposal[] {
+/** A fault still open after this long is persistent (level 2). */
+export const PERSISTENT_FAULT_MIN = 15;
+/** Degrees above the median of its working peers at which a charger counts as running hot. */
+export const PEER_DELTA_C = 15;
+/** A rise this fast (C per minute) within the derate band's lower reach counts as heating. */
+export const RISING_C_PER_MIN = 0.5;
+/** Beyond the limit by this much, a charger goes offline at once (no derate first). */
+export const SEVERE_OVER_LIMIT_C = 5;
+/** A derate stays at least this long: a charger's heat changes over tens of minutes. */
+export const DERATE_MIN_MINUTES = 20;
+
+const WORKING = new Set(['available', 'occupied']);
+
+export function evaluate(state: StationState, _signal: Signal, ctx: AgentContext): Proposal[] {
+  const out: Proposal[] = [];
   const t = ctx.thresholds.mechanic;
-  if (signal.type === 'battery_health') {
-    const p = signal.payload;
-    // Quarantine is sticky in the state, so an already quarantined pack is never proposed again.
-    if (state.batteries[p.batteryId]?.quarantined || p.sohPct >= t.sohQuarantinePct) return [];
-    return [
-      {
-        agent: 'mechanic',
-        action: 'quarantine_battery',
-        params: { batteryId: p.batteryId },
-        urgency: 0.6,
-        confidence: 0.9,
-        evidence: { batteryId: p.batteryId, level: 1, sohPct: p.sohPct, sohQuarantinePct: t.sohQuarantinePct, cycles: p.cycles },
-        claims: { [`battery:${p.batteryId}`]: 1 },
-      },
-    ];
+  for (const id of Object.keys(state.batteries).sort()) {
+    const b = state.batteries[id]!;
+    if (b.sohPct >= t.sohQuarantinePct && !inForce(state, 'quarantine_battery', id)) continue;
+    out.push({
+      agent: 'mechanic',
+      action: 'quarantine_battery',
+      params: { batteryId: id },
+      urgency: 0.6,
+      confidence: 0.9,
+      evidence: { batteryId: id, level: 1, sohPct: b.sohPct, sohQuarantinePct: t.sohQuarantinePct, cycles: b.cycles },
+      claims: { [`battery:${id}`]: 1 },
+    });
   }
-  if (signal.type !== 'charger_status' && signal.type !== 'charger_temp') return [];
+  const temps = Object.values(state.chargers)
+    .filter((c) => WORKING.has(c.status) && c.tempC !== null)
+    .map((c) => c.tempC!)
+    .sort((a, b) => a - b);
+  for (const id of Object.keys(state.chargers).sort()) out.push(...chargerWants(state, state.chargers[id]!, temps, ctx));
+  return out;
+}
 
-  // Judge the charger the signal is about, on its whole recorded history.
-  const charger = state.chargers[signal.payload.chargerId];
-  // An offline charger is already out of service: nothing more to take down or schedule.
-  if (!charger || charger.status === 'offline') return [];
+function median(sorted: number[]): number | null {
+  if (sorted.length === 0) return null;
+  const m = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[m]! : (sorted[m - 1]! + sorted[m]!) / 2;
+}
+
+function chargerWants(state: StationState, charger: ChargerState, peerTemps: number[], ctx: AgentContext): Proposal[] {
+  const t = ctx.thresholds.mechanic;
+  const offline = inForce(state, 'take_charger_offline', charger.id);
+  const ticket = inForce(state, 'escalate_ticket', charger.id);
+  // Sticky: a charger this copilot isolated stays isolated until an operator brings it back.
+  if (offline) return [keep(offline), ...(ticket ? [keep(ticket)] : [])];
+  // Taken out by the station itself: nothing to act on.
+  if (charger.status === 'offline') return [];
+
   const risk = failureRisk({
     charger,
     now: ctx.now,
@@ -37,6 +72,17 @@ export function evaluate(state: StationState, signal: Signal, ctx: AgentContext)
     repeatedFaults: t.repeatedFaults,
     criticalErrorCodes: t.criticalErrorCodes,
   });
+  const recent = faultsWithin(charger.faults, ctx.now, t.faultWindowMin);
+  const critical = new Set(t.criticalErrorCodes);
+  const criticalFaults = recent.filter((f) => f.errorCode !== undefined && critical.has(f.errorCode));
+  const faulted = charger.status === 'faulted';
+  const lastFault = charger.faults[charger.faults.length - 1];
+  const faultedMin = faulted && lastFault ? (Date.parse(ctx.now) - Date.parse(lastFault.ts)) / 60_000 : 0;
+  const others = peerTemps.slice();
+  if (charger.tempC !== null && WORKING.has(charger.status)) others.splice(others.indexOf(charger.tempC), 1);
+  const peerMedian = median(others);
+  const tempC = charger.tempC;
+
   const evidence: Evidence = {
     chargerId: charger.id,
     riskScore: round(risk.score),
@@ -46,20 +92,24 @@ export function evaluate(state: StationState, signal: Signal, ctx: AgentContext)
     repeatedFaults: t.repeatedFaults,
     faultWindowMin: t.faultWindowMin,
   };
-  if (charger.tempC !== null) evidence.tempC = round(charger.tempC, 1);
+  if (tempC !== null) evidence.tempC = round(tempC, 1);
+  if (peerMedian !== null) evidence.peerMedianC = round(peerMedian, 1);
+  const code = [...charger.faults].reverse().find((f) => f.errorCode !== undefined)?.errorCode ?? charger.lastErrorCode;
+  if (code !== undefined) evidence.errorCode = code;
 
-  const repeated = risk.recentFaults >= t.repeatedFaults;
-  if (risk.criticalCode !== null || repeated) {
+  // Level 3. A critical code that cleared by itself (the charger works again) is not critical unless it repeats.
+  const criticalNow = criticalFaults.length > 0 && (faulted || criticalFaults.length >= 2);
+  const repeated = recent.length >= t.repeatedFaults;
+  const derated = inForce(state, 'derate_charger', charger.id);
+  const overheated = tempC !== null && (tempC >= t.tempLimitC + SEVERE_OVER_LIMIT_C || (tempC >= t.tempLimitC && derated !== undefined));
+  if (criticalNow || repeated || overheated) {
+    const reason = criticalNow ? 'critical_fault' : repeated ? 'repeated_faults' : 'overheating';
     const l3: Evidence = {
       ...evidence,
       level: 3,
-      critical: risk.criticalCode !== null,
-      otherWorkingChargers: workingChargers(state).filter((c) => c.id !== charger.id).length,
+      critical: criticalNow,
+      otherWorkingChargers: Object.values(state.chargers).filter((c) => c.id !== charger.id && WORKING.has(c.status)).length,
     };
-    const code =
-      risk.criticalCode ?? [...charger.faults].reverse().find((f) => f.errorCode !== undefined)?.errorCode ?? charger.lastErrorCode;
-    if (code !== undefined) l3.errorCode = code;
-    const reason = risk.criticalCode !== null ? 'critical_fault' : 'repeated_faults';
     return [
       {
         agent: 'mechanic',
@@ -81,21 +131,84 @@ export function evaluate(state: StationState, signal: Signal, ctx: AgentContext)
       },
     ];
   }
-  if (risk.score >= t.riskMaintenance) {
-    return [
-      {
+
+  const out: Proposal[] = [];
+  // Heat: derate before it gets dangerous; kept until it cools below the off-threshold.
+  if (tempC !== null) {
+    const hotVsPeers = peerMedian !== null && tempC - peerMedian >= PEER_DELTA_C && tempC >= t.tempDerateOffC - 10;
+    const rising = risk.trendCPerMin >= RISING_C_PER_MIN && tempC >= t.tempDerateC - 5;
+    // Heat moves slowly: a derate in force stays at least DERATE_MIN_MINUTES, then until it cools below the off-threshold.
+    const deratedMin = derated ? (Date.parse(ctx.now) - Date.parse(derated.since)) / 60_000 : 0;
+    const hot = derated ? tempC > t.tempDerateOffC || deratedMin < DERATE_MIN_MINUTES : tempC >= t.tempDerateC || hotVsPeers || rising;
+    if (hot) {
+      const why = tempC >= t.tempDerateC ? 'temperature' : hotVsPeers ? 'hotter_than_peers' : 'rising';
+      out.push({
         agent: 'mechanic',
-        action: 'schedule_maintenance',
-        params: { chargerId: charger.id, level: 2 },
-        urgency: round(risk.score),
-        // A risk built from heat alone is an inference; recorded faults make it firmer.
-        confidence: risk.recentFaults > 0 ? 0.8 : 0.65,
-        evidence: { ...evidence, level: 2, riskMaintenance: t.riskMaintenance },
-        claims: { [`charger:${charger.id}`]: 1 },
-      },
-    ];
+        action: 'derate_charger',
+        params: { chargerId: charger.id, maxKW: t.derateKW },
+        urgency: round(Math.min(0.9, 0.6 + risk.score / 2)),
+        confidence: why === 'temperature' ? 0.85 : 0.7,
+        evidence: { ...evidence, reason: why, tempDerateC: t.tempDerateC, tempDerateOffC: t.tempDerateOffC, maxKW: t.derateKW },
+        claims: {},
+      });
+    }
   }
-  return [];
+  // Level 2: a fault that recurs or persists needs a technician; so does a high failure risk.
+  if (recent.length >= 2 || faultedMin >= PERSISTENT_FAULT_MIN) {
+    out.push({
+      agent: 'mechanic',
+      action: 'escalate_ticket',
+      params: { chargerId: charger.id, level: 2, reason: recent.length >= 2 ? 'recurring_fault' : 'persistent_fault' },
+      urgency: 0.7,
+      confidence: 0.8,
+      evidence: { ...evidence, level: 2, faultedMin: round(faultedMin, 1), persistentFaultMin: PERSISTENT_FAULT_MIN },
+      claims: {},
+    });
+  } else if (ticket && Number(ticket.params.level) === 2 && faulted) {
+    out.push(keep(ticket));
+  }
+  const maintaining = inForce(state, 'schedule_maintenance', charger.id);
+  // A derate is already the answer to heat: if the charger keeps heating it goes offline with a
+  // ticket; a maintenance visit in between would only be noise. Maintenance is for risk without a derate.
+  const heatOnly = risk.recentFaults === 0 && (derated !== undefined || out.some((p) => p.action === 'derate_charger'));
+  if (!heatOnly && risk.score >= (maintaining ? t.riskMaintenanceOff : t.riskMaintenance)) {
+    out.push({
+      agent: 'mechanic',
+      action: 'schedule_maintenance',
+      params: { chargerId: charger.id, level: 2 },
+      urgency: round(risk.score),
+      // A risk built from heat alone is an inference; recorded faults make it firmer.
+      confidence: risk.recentFaults > 0 ? 0.8 : 0.65,
+      evidence: { ...evidence, level: 2, riskMaintenance: t.riskMaintenance, riskMaintenanceOff: t.riskMaintenanceOff },
+      claims: { [`charger:${charger.id}`]: 1 },
+    });
+  }
+  // Level 1: while it is faulted (and nothing worse applies), try a remote reset.
+  if (faulted) {
+    out.push({
+      agent: 'mechanic',
+      action: 'reset_charger',
+      params: { chargerId: charger.id, level: 1 },
+      urgency: 0.5,
+      confidence: 0.7,
+      evidence: { ...evidence, level: 1, faultedMin: round(faultedMin, 1) },
+      claims: {},
+    });
+  }
+  return out;
+}
+
+/** An action in force, wanted as it stands. */
+function keep(a: PlanAction): Proposal {
+  return {
+    agent: a.agent,
+    action: a.action,
+    params: a.params,
+    urgency: a.urgency,
+    confidence: a.confidence,
+    evidence: { inForceSince: a.since },
+    claims: a.claims,
+  };
 }
 
 /** Chargers that can serve right now, sorted by id. */
@@ -103,5 +216,5 @@ export function workingChargers(state: StationState): ChargerState[] {
   return Object.keys(state.chargers)
     .sort()
     .map((id) => state.chargers[id]!)
-    .filter((c) => c.status === 'available' || c.status === 'occupied');
+    .filter((c) => WORKING.has(c.status));
 }

@@ -9,7 +9,6 @@ import type {
   Proposal,
   RejectedProposal,
   RuleName,
-  Signal,
   StationState,
   SupervisorPolicy,
   TrailStep,
@@ -38,6 +37,8 @@ export const ACTION_RISK: Readonly<Record<ActionName, number>> = {
   schedule_maintenance: 0.2,
   take_charger_offline: 0.4,
   escalate_ticket: 0.1,
+  derate_charger: 0.2,
+  reset_charger: 0.1,
   curtail_charging: 0.3,
   defer_charging: 0.1,
   boost_charging: 0.2,
@@ -52,12 +53,24 @@ export const CONFLICT_RISK = 0.05;
 export const MANDATORY_APPROVAL_RISK = 0.8;
 export const RISK_LEVELS = { high: 0.7, medium: 0.4 } as const;
 
-export function resolve(proposals: Proposal[], state: StationState, policy: SupervisorPolicy, signal: Signal): Decision | null {
+export interface Arbitration {
+  /** The proposals that survived every rule: mutually compatible. */
+  winners: Proposal[];
+  rejected: RejectedProposal[];
+  conflicts: Conflict[];
+  trail: TrailStep[];
+  /** The candidates (vetoes removed), canonical order. */
+  candidates: Proposal[];
+}
+
+/**
+ * Settles proposals against each other with the ordered rules of AGENTS.md (vetoes, safety, grid,
+ * service, priority, capacity), keeping every loser and every step. Pure and order-independent.
+ */
+export function arbitrate(proposals: Proposal[], state: StationState): Arbitration {
   const sorted = [...proposals].sort(compareCanonical);
   const vetoes = sorted.filter((p) => p.action === 'veto');
   const candidates = sorted.filter((p) => p.action !== 'veto');
-  if (candidates.length === 0) return null;
-
   const alive = new Set<Proposal>(candidates);
   const rejected: RejectedProposal[] = [];
   const conflicts: Conflict[] = [];
@@ -171,27 +184,12 @@ export function resolve(proposals: Proposal[], state: StationState, policy: Supe
   trail.push({ rule: 'capacity', note: `${overCapacity} proposal(s) beyond free capacity` });
 
   // 6. Everything left is mutually compatible: one decision, several actions.
-  const actions = live();
+  const winners = live();
   trail.push({
     rule: 'merge',
-    note: actions.length > 0 ? `${actions.length} action(s): ${actions.map((p) => p.action).join(', ')}` : 'no action survived',
+    note: winners.length > 0 ? `${winners.length} action(s): ${winners.map((p) => p.action).join(', ')}` : 'no action survived',
   });
-
-  const risk = assessRisk(actions, candidates, conflicts.length, state, policy);
-  return {
-    id: `dec-${signal.id}`,
-    stationId: signal.stationId,
-    signalId: signal.id,
-    signalType: signal.type,
-    ts: signal.ts,
-    actions,
-    rejected,
-    conflicts,
-    trail,
-    risk: { level: risk.level, score: risk.score, reasons: risk.reasons },
-    status: risk.approval ? 'pending_approval' : 'executed',
-    stateVersion: state.version,
-  };
+  return { winners, rejected, conflicts, trail, candidates };
 }
 
 interface RiskResult {
@@ -201,7 +199,7 @@ interface RiskResult {
   approval: boolean;
 }
 
-function assessRisk(
+export function assessRisk(
   actions: Proposal[],
   candidates: Proposal[],
   conflictCount: number,
@@ -212,6 +210,8 @@ function assessRisk(
   const mandatory: string[] = [];
   let score = actions.reduce((m, p) => Math.max(m, ACTION_RISK[p.action]), 0);
   const acting = actions.filter((p) => p.action !== 'flag_anomaly');
+  // Safety acts first (DECISIONS.md): the mechanic's actions alone never wait for an operator.
+  const waitable = acting.filter((p) => p.agent !== 'mechanic');
 
   const flag = candidates.find((p) => p.action === 'flag_anomaly');
   if (flag && acting.length > 0) {
@@ -234,7 +234,11 @@ function assessRisk(
   if (offline.size > 0) {
     const working = (id: string): boolean => state.chargers[id]?.status === 'available' || state.chargers[id]?.status === 'occupied';
     const remaining = Object.keys(state.chargers).filter((id) => working(id) && !offline.has(id)).length;
-    if (remaining === 0) mandatory.push('takes the last charger offline: no other charger is working');
+    // Safety acts first (DECISIONS.md): isolation never waits for an operator, but it is a high-risk moment.
+    if (remaining === 0) {
+      score += 0.3;
+      reasons.push('takes the last charger offline: no other charger is working');
+    }
   }
   for (const p of actions) {
     if (p.action === 'offer_incentive') {
@@ -244,7 +248,7 @@ function assessRisk(
     }
     if (p.action === 'curtail_charging') {
       const draw = state.power.drawKW ?? Number(p.evidence.drawKW);
-      const shed = Number(p.params.shedKW);
+      const shed = Number(p.params.shedKW ?? p.evidence.shedKW);
       if (draw > 0 && shed / draw > policy.maxCurtailFraction) {
         mandatory.push(`curtails ${round((100 * shed) / draw, 1)}% of the draw, above ${round(100 * policy.maxCurtailFraction, 1)}%`);
       }
@@ -254,7 +258,7 @@ function assessRisk(
   reasons.push(...mandatory);
   if (mandatory.length > 0) score = Math.max(score, MANDATORY_APPROVAL_RISK, policy.approvalRiskScore);
   score = round(Math.min(1, score));
-  const approval = mandatory.length > 0 || (acting.length > 0 && score >= policy.approvalRiskScore);
+  const approval = mandatory.length > 0 || (waitable.length > 0 && score >= policy.approvalRiskScore);
   if (approval && mandatory.length === 0) reasons.push(`risk score ${score} reaches the approval score ${policy.approvalRiskScore}`);
   const level = score >= RISK_LEVELS.high ? 'high' : score >= RISK_LEVELS.medium ? 'medium' : 'low';
   return { level, score, reasons, approval };

@@ -1,21 +1,19 @@
 // Traffic: congestion. Predicts the wait and, when it is long, sends arriving
 // drivers elsewhere (offer_incentive), borrows staff (divert_staff) or opens bays.
-import type { AgentContext, Evidence, NearbyStation, Proposal, Signal, SignalType, StationState } from '../eventBus/types.js';
+import type { AgentContext, Evidence, NearbyStation, Proposal, Signal, StationState } from '../eventBus/types.js';
 import { clamp01, hourKey, round } from './common.js';
 import { activeBays, predictWaitMin, stationWaitMin } from './predictors/wait.js';
 
-// Signals that change the line or the bays serving it; a completed swap only shortens the line.
-const RELEVANT: readonly SignalType[] = ['queue_length', 'arrival', 'staff_on_duty', 'bay_status'];
-
 /**
- * All three actions answer a predicted wait above waitMinutesHigh: a closed
- * bay or an idle neighbour's staff is no reason to act while the line is short.
+ * All three actions answer a predicted wait above waitMinutesHigh: a closed bay or an idle
+ * neighbour's staff is no reason to act while the line is short. Judged on the whole state on every
+ * signal; once traffic actions are in force they are wanted until the wait falls below waitMinutesOff.
  */
-export function evaluate(state: StationState, signal: Signal, ctx: AgentContext): Proposal[] {
-  if (!RELEVANT.includes(signal.type)) return [];
+export function evaluate(state: StationState, _signal: Signal, ctx: AgentContext): Proposal[] {
   const t = ctx.thresholds.traffic;
   const wait = stationWaitMin(state);
-  if (wait <= t.waitMinutesHigh) return [];
+  const acting = state.plan.actions.some((a) => a.agent === 'traffic');
+  if (wait <= (acting ? t.waitMinutesOff : t.waitMinutesHigh)) return [];
 
   const servers = activeBays(state);
   const base: Evidence = {

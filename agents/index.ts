@@ -2,12 +2,22 @@
 // puts it on the bus. Everything here is synchronous: a decision is made in
 // the same tick the signal arrives.
 import { listen, type EventBus } from '../eventBus/index.js';
-import type { AgentContext, AgentName, Decision, Proposal, Signal, StationState, SupervisorPolicy } from '../eventBus/types.js';
+import type {
+  AgentContext,
+  AgentName,
+  Decision,
+  PlanAction,
+  Proposal,
+  Signal,
+  StationPlan,
+  StationState,
+  SupervisorPolicy,
+} from '../eventBus/types.js';
 import * as auditor from './AuditorAgent.js';
 import * as energy from './EnergyAgent.js';
 import * as logistics from './LogisticsAgent.js';
 import * as mechanic from './MechanicAgent.js';
-import { resolve } from './SupervisorAgent.js';
+import { settle } from './plan.js';
 import * as traffic from './TrafficAgent.js';
 
 type Evaluate = (state: StationState, signal: Signal, ctx: AgentContext) => Proposal[];
@@ -20,25 +30,34 @@ const AGENTS: readonly (readonly [AgentName, Evaluate])[] = [
   ['auditor', auditor.evaluate],
 ];
 
+/** Level-3 isolation, its ticket and a quarantine end only by an operator's word, never by themselves. */
+export function isSticky(a: PlanAction): boolean {
+  return (
+    a.action === 'take_charger_offline' ||
+    a.action === 'quarantine_battery' ||
+    (a.action === 'escalate_ticket' && Number(a.params.level) === 3)
+  );
+}
+
 /**
- * Proposals of every enabled agent, the auditor's vetoes on them (when the
- * auditor is enabled), and the supervisor's decision. `state` is the station
- * state with `signal` already applied (as 'signal.received' carries it);
- * `ctx.assessment` must already hold `assess(state, signal, thresholds)`,
- * which works on that post-fold state too.
+ * What every enabled agent wants in force (the auditor's vetoes and flags included), settled by the
+ * supervisor against the station's plan. `state` is the station state with `signal` already applied
+ * (as 'signal.received' carries it); `ctx.assessment` must already hold `assess(state, signal, thresholds)`.
+ * `decision` is null when the plan does not change.
  */
 export function decide(
   state: StationState,
   signal: Signal,
   ctx: AgentContext,
   policy: SupervisorPolicy,
-): { proposals: Proposal[]; decision: Decision | null } {
+): { proposals: Proposal[]; decision: Decision | null; plan: StationPlan } {
   const proposals: Proposal[] = [];
   for (const [name, evaluate] of AGENTS) {
     if (!ctx.disabled.includes(name)) proposals.push(...evaluate(state, signal, ctx));
   }
   if (!ctx.disabled.includes('auditor')) proposals.push(...auditor.review(proposals, state, ctx));
-  return { proposals, decision: resolve(proposals, state, policy, signal) };
+  const { decision, plan } = settle(proposals, state, policy, signal, ctx, { sticky: isSticky });
+  return { proposals, decision, plan };
 }
 
 export interface AgentRunnerDeps {
@@ -58,16 +77,18 @@ export function attachAgents(bus: EventBus, deps: AgentRunnerDeps): () => void {
     'signal.received',
     'agents',
     ({ signal, state, receivedAt }) => {
-      const { proposals, decision } = decide(state, signal, deps.contextFor(signal, state), deps.policy());
+      const { proposals, decision, plan } = decide(state, signal, deps.contextFor(signal, state), deps.policy());
       if (proposals.length > 0) bus.emit('agent.proposed', { signal, proposals, receivedAt });
-      if (decision) bus.emit('decision.made', { decision, state, receivedAt });
+      if (decision) bus.emit('decision.made', { decision, plan, state, receivedAt });
     },
     (_where, err) => deps.onError(err),
   );
 }
 
 export { assess } from './AuditorAgent.js';
-export { resolve } from './SupervisorAgent.js';
+export { arbitrate } from './SupervisorAgent.js';
+export { answerPlan, emptyPlan, inForce, planKey, settle } from './plan.js';
 export { DEFAULT_POLICY, DEFAULT_THRESHOLDS } from './thresholds.js';
 export { hourKey } from './common.js';
 export { stationWaitMin } from './predictors/wait.js';
+export { HYSTERESIS_PAIRS } from './thresholds.js';

@@ -1,7 +1,7 @@
 // The typed in-process bus. One event map names every event and its payload;
 // a Redis-Streams transport can later implement the same EventBus interface.
 import { EventEmitter } from 'eventemitter3';
-import type { AnchorInfo, Approval, Decision, DecisionRecord, Explanation, Proposal, Signal, StationState } from './types.js';
+import type { AnchorInfo, Approval, Decision, DecisionRecord, Explanation, Proposal, Signal, StationPlan, StationState } from './types.js';
 
 export interface SignalReceived {
   signal: Signal;
@@ -18,6 +18,8 @@ export interface AgentProposed {
 
 export interface DecisionMade {
   decision: Decision;
+  /** The station plan after the decision: the pipeline stores it with the station state. */
+  plan: StationPlan;
   /** The station state the decision was made on, so listeners need not remember an earlier event. */
   state: StationState;
   receivedAt: number;
@@ -75,11 +77,21 @@ export interface ExplanationOutcome {
   reasons?: string[];
 }
 
+/** A station's plan changed: by a decision, or by an operator's answer to one. */
+export interface PlanUpdated {
+  stationId: string;
+  plan: StationPlan;
+  /** The decision that changed it, or that was answered. */
+  decisionId: string;
+  cause: 'decision' | 'approval';
+}
+
 export interface BusEvents {
   'signal.received': [SignalReceived];
   'station.updated': [StationUpdated];
   'agent.proposed': [AgentProposed];
   'decision.made': [DecisionMade];
+  'plan.updated': [PlanUpdated];
   'decision.logged': [DecisionLogged];
   'decision.explained': [DecisionExplained];
   'decision.anchored': [DecisionAnchored];

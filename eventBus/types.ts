@@ -124,6 +124,59 @@ export interface StationState extends StationRegistration {
   previousUpdatedAt?: string | null;
   /** Pack flows learned between stock reports; absent before the first report, weight 0 until the second. */
   stockFlow?: StockFlow;
+  /** The actions in force (DECISIONS.md): changed only by decisions and operators' answers. */
+  plan: StationPlan;
+}
+
+export type Params = Record<string, number | string | boolean>;
+
+export type PlanActionStatus = 'active' | 'pending_approval';
+
+/** One action in force at a station: what the agents see, the supervisor changes and operators approve. */
+export interface PlanAction {
+  /** `<action>:<target>`: at most one action of a kind per target is in force. */
+  id: string;
+  agent: AgentName;
+  action: ActionName;
+  /** What it acts on: a charger, a battery, or `station`. */
+  target: string;
+  params: Params;
+  urgency: number;
+  confidence: number;
+  claims: Record<string, number>;
+  /** `ts` of the signal whose decision started it. */
+  since: string;
+  /** `ts` of its last start or adjustment. */
+  updatedAt: string;
+  /** When it lapses by itself, if it does. */
+  until: string | null;
+  status: PlanActionStatus;
+  /** The decision that started or last adjusted it. */
+  decisionId: string;
+}
+
+/** Kinds an operator refused, held back (not wanted again) until `until`. */
+export interface DeclinedAction {
+  id: string;
+  decisionId: string;
+  until: string;
+}
+
+export interface StationPlan {
+  /** Sorted by id. */
+  actions: PlanAction[];
+  declined: DeclinedAction[];
+  /** `ts` of the last decision that changed it. */
+  changedAt: string | null;
+}
+
+export type StopReason = 'released' | 'expired' | 'superseded';
+
+/** What a decision changed in its station's plan. */
+export interface PlanChanges {
+  started: PlanAction[];
+  adjusted: { id: string; agent: AgentName; action: ActionName; target: string; from: Params; to: Params }[];
+  stopped: { id: string; agent: AgentName; action: ActionName; target: string; reason: StopReason; note: string }[];
 }
 
 /**
@@ -169,6 +222,8 @@ export type ActionName =
   | 'curtail_charging'
   | 'defer_charging'
   | 'boost_charging'
+  | 'derate_charger'
+  | 'reset_charger'
   | 'flag_anomaly'
   | 'veto';
 
@@ -210,6 +265,8 @@ export interface NearbyStation {
 export interface AgentThresholds {
   traffic: {
     waitMinutesHigh: number;
+    /** Hysteresis: traffic actions in force stay until the predicted wait falls below this. */
+    waitMinutesOff: number;
     minSavingMinutes: number;
     incentivePerMinute: number;
     hourlyBudget: number;
@@ -217,8 +274,12 @@ export interface AgentThresholds {
   };
   logistics: {
     stockoutMinutes: number;
+    /** Hysteresis: stock actions in force stay until the stockout is further away than this. */
+    stockoutOffMinutes: number;
     rebalanceTargetMinutes: number;
     surplusFraction: number;
+    /** Hysteresis: an offered surplus stays offered while charged packs exceed this fraction of slots. */
+    surplusOffFraction: number;
     nearbyKm: number;
     /** Minutes to recharge one pack; sets the recharge rate in the stockout estimate (default 60). */
     packChargeMinutes?: number;
@@ -226,13 +287,23 @@ export interface AgentThresholds {
   mechanic: {
     sohQuarantinePct: number;
     riskMaintenance: number;
+    /** Hysteresis: maintenance in force stays until the risk falls below this. */
+    riskMaintenanceOff: number;
     tempLimitC: number;
+    /** A charger at or above this temperature is derated (a kW setpoint) before it reaches the limit. */
+    tempDerateC: number;
+    /** Hysteresis: a derate stays until the charger cools below this. */
+    tempDerateOffC: number;
+    /** The kW setpoint a derated charger runs at. */
+    derateKW: number;
     criticalErrorCodes: string[];
     repeatedFaults: number;
     faultWindowMin: number;
   };
   energy: {
     curtailFraction: number;
+    /** Hysteresis: a curtailment stays until the draw falls below this fraction of the limit. */
+    curtailOffFraction: number;
     healthyStockMinutes: number;
     priceWindow: number;
   };
@@ -246,6 +317,8 @@ export interface AgentThresholds {
 export interface AgentContext {
   /** The triggering signal's `ts`: agents never read the clock. */
   now: string;
+  /** Hash of thresholds and policy, recorded on each decision. */
+  policyVersion: string;
   thresholds: AgentThresholds;
   /** Other registered stations, nearest first, with what the agents may compare. */
   nearby: NearbyStation[];
@@ -294,6 +367,12 @@ export interface Decision {
   status: DecisionStatus;
   /** Version of the station state the decision was made on. */
   stateVersion: number;
+  /** Hash of the thresholds and policy in force (see policyVersion in agents/plan.ts). */
+  policyVersion: string;
+  /** What the decision changed in the station plan; `actions` are the started and adjusted ones. */
+  changes: PlanChanges;
+  /** The other stations' figures the agents could compare against, as they were. */
+  nearby: NearbyStation[];
 }
 
 export interface SupervisorPolicy {
@@ -301,6 +380,19 @@ export interface SupervisorPolicy {
   maxCurtailFraction: number;
   /** Risk score at or above which a decision needs an operator. */
   approvalRiskScore: number;
+  /** Seconds an action stays in force at least, once started, unless a rule supersedes it. */
+  minDwellS: number;
+  /** Relative change of a numeric parameter (0.15 = 15 %) below which a standing action is not adjusted. */
+  adjustDeadband: number;
+  /** Seconds an action an operator rejected is not proposed again. */
+  declineHoldS: number;
+  /**
+   * Releases alone (actions nobody wants any more) wait until this long after the plan's last
+   * change, so they go out together, or with the next change, instead of one decision each.
+   */
+  releaseEveryS: number;
+  /** Seconds a job (scheduled maintenance, a level-2 ticket) stays in force unless an operator ends it sooner. */
+  jobTtlS: number;
 }
 
 export interface Explanation {

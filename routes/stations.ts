@@ -6,7 +6,7 @@ import { AppError, validate } from '../services/platform/index.js';
 import { stationSummary, type StationStore } from '../services/pipeline/index.js';
 import { requireRole } from '../middlewares/auth.js';
 import { inScope } from '../services/access/index.js';
-import { pageOf, type ApiOperation } from './apiSpec.js';
+import { pageOf, schemaRef, type ApiOperation } from './apiSpec.js';
 
 const idPattern = /^[A-Za-z0-9][A-Za-z0-9._:-]*$/;
 
@@ -49,11 +49,20 @@ export const stationsApi: ApiOperation[] = [
     roles: ['operator', 'auditor'],
     responses: { 200: 'state', 404: 'unknown station' },
   },
+  {
+    method: 'get',
+    path: '/api/stations/{id}/plan',
+    summary: 'The actions in force at the station (its plan), with the policy version that made them',
+    roles: ['operator', 'auditor'],
+    responses: { 200: { description: 'the plan', schema: schemaRef('StationPlan') }, 404: 'unknown station' },
+  },
 ];
 
 export function stationsRouter(s: {
   stations: Pick<StationStore, 'list' | 'get' | 'predictedWait'>;
   admin: Pick<AdminWorkflows, 'registerStation'>;
+  /** Hash of the thresholds and policy in force. */
+  policyVersion: () => string;
 }): Router {
   const r = Router();
   r.post('/stations', requireRole('admin'), async (req, res) => {
@@ -72,6 +81,12 @@ export function stationsRouter(s: {
       items: page.map((x) => stationSummary(x, s.stations.predictedWait(x))),
       nextCursor: more ? page[page.length - 1].id : null,
     });
+  });
+  r.get('/stations/:id/plan', requireRole('operator', 'auditor'), (req, res) => {
+    const id = String(req.params.id);
+    const state = inScope(req.user!, id) ? s.stations.get(id) : undefined;
+    if (!state) throw new AppError(404, 'UNKNOWN_STATION', `station ${req.params.id} is not registered`, [{ field: 'id' }]);
+    res.json({ stationId: state.id, policyVersion: s.policyVersion(), actions: state.plan.actions, changedAt: state.plan.changedAt });
   });
   r.get('/stations/:id', requireRole('operator', 'auditor'), (req, res) => {
     const id = String(req.params.id);

@@ -2,7 +2,7 @@
 // and predictors, and measures them against the simulator's ground truth.
 // AGENTS.md: "the seeds claim 85-90% accuracy; we publish what we measure."
 import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_THRESHOLDS } from '../agents/thresholds.js';
 import { failureRisk } from '../agents/predictors/failureRisk.js';
@@ -22,8 +22,12 @@ import {
   type WaitScore,
 } from '../simulator/score.js';
 import { numberFlag } from './cli.js';
+import { coherence, type Coherence } from './evaluate/coherence.js';
 
-const USAGE = `usage: npm run evaluate -- [--stations N] [--duration MIN] [--seeds 1,2,3] [--scenarios a,b] [--out FILE]`;
+const USAGE = `usage: npm run evaluate -- [--stations N] [--duration MIN] [--seeds 101,102,103] [--scenarios a,b] [--out DIR]`;
+/** Seeds the thresholds and policy were tuned on; the report's figures come from other (held-out) seeds. */
+export const TUNING_SEEDS = [1, 2, 3];
+export const HELD_OUT_SEEDS = [101, 102, 103];
 const FAILURE_LOOKBACK_MIN = 60;
 const FAILURE_HORIZON_MIN = 60;
 const MIN_LEAD_MIN = 10;
@@ -211,6 +215,34 @@ function render(reports: ScenarioReport[]): string {
   ].join('\n');
 }
 
+function renderCoherence(by: Record<string, Coherence>): string {
+  return [
+    'Decisions (the real agents, supervisor and plan over the simulated signals; open loop: the simulator does not obey them yet)',
+    table(
+      [
+        'scenario',
+        'decisions',
+        'station-hours',
+        'per station-hour',
+        'plan-change share',
+        'contradictory pairs',
+        'conflicts recorded',
+        'pending approval',
+      ],
+      Object.entries(by).map(([s, c]) => [
+        s,
+        String(c.decisions),
+        fmt(c.stationHours, 0),
+        fmt(c.decisionsPerStationHour),
+        pct(c.planChangeShare),
+        String(c.contradictoryPairs),
+        String(c.conflictsRecorded),
+        String(c.pendingApproval),
+      ]),
+    ),
+  ].join('\n');
+}
+
 function listFlag(name: string, raw: string): string[] {
   const items = raw
     .split(',')
@@ -227,9 +259,9 @@ async function main(argv: string[]): Promise<void> {
     options: {
       stations: { type: 'string', default: '20' },
       duration: { type: 'string', default: '180' },
-      seeds: { type: 'string', default: '1,2,3' },
+      seeds: { type: 'string', default: HELD_OUT_SEEDS.join(',') },
       scenarios: { type: 'string', default: Object.keys(SCENARIOS).join(',') },
-      out: { type: 'string', default: './sim-output/evaluation.json' },
+      out: { type: 'string', default: './sim-output/evaluation' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -245,12 +277,26 @@ async function main(argv: string[]): Promise<void> {
     return s;
   });
   const reports = scenarios.map((s) => evaluateScenario(s, seeds, stations, durationMin));
-  console.log(`${stations} stations, ${durationMin} simulated min, seeds ${seeds.join(',')}; thresholds: DEFAULT_THRESHOLDS\n`);
+  const coherent = Object.fromEntries(scenarios.map((s) => [s, coherence(s, seeds, stations, durationMin)]));
+  const heldOut = seeds.every((x) => !TUNING_SEEDS.includes(x));
+  console.log(
+    `${stations} stations, ${durationMin} simulated min, seeds ${seeds.join(',')} (${heldOut ? 'held out' : 'NOT held out: includes tuning seeds'}); thresholds: DEFAULT_THRESHOLDS\n`,
+  );
+  console.log(renderCoherence(coherent));
+  console.log('');
   console.log(render(reports));
-  const out = { generatedFrom: { stations, durationMin, seeds, scenarios }, thresholds: DEFAULT_THRESHOLDS, reports };
-  await mkdir(dirname(values.out), { recursive: true });
-  await writeFile(values.out, `${JSON.stringify(out, (_k, v: unknown) => (v === Infinity ? null : v), 2)}\n`, 'utf8');
-  console.log(`\nfigures written to ${values.out}`);
+  // DECISIONS.md's report shape; `none` and `naive` policies and the closed-loop figures come with the actuator port.
+  const report = {
+    generatedFrom: { stations, durationMin, scenarios },
+    seeds: { tuning: TUNING_SEEDS, heldOut: seeds },
+    scenarios: Object.fromEntries(scenarios.map((s) => [s, { policies: { copilot: coherent[s] } }])),
+    predictors: Object.fromEntries(reports.map((r) => [r.scenario, r])),
+    thresholds: DEFAULT_THRESHOLDS,
+  };
+  await mkdir(values.out, { recursive: true });
+  const file = join(values.out, 'report.json');
+  await writeFile(file, `${JSON.stringify(report, (_k, v: unknown) => (v === Infinity ? null : v), 2)}\n`, 'utf8');
+  console.log(`\nfigures written to ${file}`);
 }
 
 if (require.main === module) {

@@ -146,6 +146,10 @@ export function attachDashboard(ns: Namespace, s: DashboardDeps): void {
       hash: approval.hash,
     });
   });
+  on('plan.updated', ({ stationId, plan, decisionId, cause }) => {
+    if (!watched(stationId)) return;
+    ns.to([room(stationId), ALL_ROOM]).emit('plan:updated', { id: stationId, stationId, decisionId, cause, actions: plan.actions });
+  });
   on('decision.explained', (e) => {
     if (!watched(e.stationId)) return;
     ns.to([room(e.stationId), ALL_ROOM]).emit('decision:explained', e);

@@ -61,6 +61,7 @@ export function aSignal<K extends SignalType>(
 export function aContext(mutate?: (c: AgentContext) => void): AgentContext {
   const c: AgentContext = {
     now: T0,
+    policyVersion: 'pv-test',
     thresholds: structuredClone(DEFAULT_THRESHOLDS),
     nearby: [],
     assessment: { anomalous: false, zScore: null, stale: false, ageS: 0, reasons: [] },

@@ -77,11 +77,11 @@ export interface StockView {
  * recharge). A line means the bays are the limit; either way no more than
  * the staffed bays can swap.
  */
-export function drainRatePerMin(state: StationState, balancedDemand = 0): number {
+export function drainRatePerMin(state: StationState, balancedDemand = 0, steady = false): number {
   const q = state.queue;
   const serviceMin = (q.serviceTimeS > 0 ? q.serviceTimeS : DEFAULT_SERVICE_TIME_S) / 60;
   const capacity = activeBays(state) / serviceMin;
-  if (q.waiting > 0) return capacity;
+  if (q.waiting > 0 && !steady) return capacity;
   const f = state.stockFlow;
   const measured = Math.max(q.swapRatePerMin, q.arrivalRatePerMin);
   const prior = measured > 0 ? measured : balancedDemand;
@@ -90,12 +90,17 @@ export function drainRatePerMin(state: StationState, balancedDemand = 0): number
   return Math.min(w * counted + (1 - w) * prior, capacity);
 }
 
-/** The stockout estimate both logistics and energy use; null until the station reported stock. */
-export function stockView(state: StationState, packChargeMinutes = DEFAULT_PACK_CHARGE_MINUTES): StockView | null {
+/**
+ * The stockout estimate both logistics and energy use; null until the station reported stock.
+ * `steady` leaves out the instantaneous line (a driver waiting makes the drain jump to full bay
+ * capacity and back): what a plan that should not flap acts on. The predictor's own figure
+ * (evaluation) keeps the line in.
+ */
+export function stockView(state: StationState, packChargeMinutes = DEFAULT_PACK_CHARGE_MINUTES, steady = false): StockView | null {
   const inv = state.inventory;
   if (inv.updatedAt === null) return null;
   const recharge = observedRechargeRatePerMin(state, packChargeMinutes);
-  const drain = drainRatePerMin(state, rechargeRatePerMin(inv.charging, packChargeMinutes));
+  const drain = drainRatePerMin(state, rechargeRatePerMin(inv.charging, packChargeMinutes), steady);
   return {
     minutesToStockout: minutesToStockout({ charged: inv.charged, swapRatePerMin: drain, rechargeRatePerMin: recharge }),
     rechargeRatePerMin: recharge,

@@ -17,6 +17,9 @@ export const DECISION_CONTENT_KEYS = [
   'risk',
   'status',
   'stateVersion',
+  'policyVersion',
+  'changes',
+  'nearby',
 ] as const satisfies readonly (keyof Decision)[];
 
 export function decisionContent(record: Decision): Decision {

@@ -121,7 +121,7 @@ export function alertFromDecision(record: DecisionRecord, chargerStatus?: (charg
     found.push({
       kind: 'pending_approval',
       severity: 'high',
-      title: `Decision at ${record.stationId} waits for an operator`,
+      title: `Decision at ${record.stationId} waits for an operator's approval`,
       body: `${names} needs approval (risk ${record.risk.level}: ${record.risk.reasons.join('; ') || 'no reason given'}).`,
       audience: 'station',
       // The approval a flapping charger asks for is the charger's condition, not a new one each time.

@@ -2,6 +2,8 @@
 import { listen, type EventBus, type ListenerErrorSink } from '../../eventBus/index.js';
 import { AGENT_NAMES, type AgentName, type AgentThresholds, type SupervisorPolicy } from '../../eventBus/types.js';
 import { AppError } from '../platform/index.js';
+import { canonicalHash } from '../audit/index.js';
+import { HYSTERESIS_PAIRS } from '../../agents/index.js';
 import type { Model } from 'mongoose';
 import type { AgentSettingDoc } from '../../models/index.js';
 
@@ -37,7 +39,26 @@ export function mergeThresholds(defaults: AgentThresholds, overrides: Record<str
     }
     return out;
   };
-  return merge(defaults as unknown as Record<string, unknown>, overrides, path) as unknown as AgentThresholds;
+  const merged = merge(defaults as unknown as Record<string, unknown>, overrides, path) as unknown as AgentThresholds;
+  // An off-threshold past its on-threshold would leave no band: an action would start and stop on the same reading.
+  for (const { agent, off, on, offBelowOn } of HYSTERESIS_PAIRS) {
+    const t = merged[agent] as unknown as Record<string, number>;
+    if (offBelowOn ? t[off] > t[on] : t[off] < t[on]) {
+      const field = `${path}.${agent}.${off}`;
+      throw new AppError(
+        400,
+        'VALIDATION_FAILED',
+        `${field} (${t[off]}) must be ${offBelowOn ? 'at most' : 'at least'} ${agent}.${on} (${t[on]}): the off-threshold of a hysteresis band`,
+        [{ field }],
+      );
+    }
+  }
+  return merged;
+}
+
+/** The policy version a decision records: a hash of the thresholds and the supervisor policy in force. */
+export function policyVersionOf(thresholds: AgentThresholds, policy: SupervisorPolicy): string {
+  return `pv-${canonicalHash({ thresholds, policy }).slice(0, 16)}`;
 }
 
 export interface AgentChange {
@@ -81,6 +102,17 @@ export class AgentRegistry {
       },
       report,
     );
+  }
+
+  private versionOf: { thresholds: AgentThresholds; policy: SupervisorPolicy; version: string } | null = null;
+
+  /** Hash of the thresholds and policy in force: each decision records it, so a replay can tell it ran on the same rules. */
+  get policyVersion(): string {
+    const v = this.versionOf;
+    if (v && v.thresholds === this.thresholds && v.policy === this.policy) return v.version;
+    const version = policyVersionOf(this.thresholds, this.policy);
+    this.versionOf = { thresholds: this.thresholds, policy: this.policy, version };
+    return version;
   }
 
   disabled(): AgentName[] {

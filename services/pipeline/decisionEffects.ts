@@ -1,26 +1,39 @@
-// What an executed decision changes in the station state the agents see next:
-// today, the incentive spend that the traffic agent budgets per hour.
+// What a decision changes in the station state the agents see next: the plan it leaves in force,
+// packs it quarantined, and the incentive spend the traffic agent budgets per hour.
 import { listen, type EventBus, type ListenerErrorSink } from '../../eventBus/index.js';
+import type { Decision, StationPlan, StationState } from '../../eventBus/types.js';
 import type { StationStore } from './stationStore.js';
 import { hourKey } from '../../agents/index.js';
 
-export function attachDecisionEffects(bus: EventBus, stations: Pick<StationStore, 'get'>, report: ListenerErrorSink): void {
+export function attachDecisionEffects(bus: EventBus, stations: Pick<StationStore, 'setPlan'>, report: ListenerErrorSink): void {
   listen(
     bus,
     'decision.made',
     'decisionEffects',
-    ({ decision }) => {
-      if (decision.status !== 'executed') return;
-      for (const a of decision.actions) {
-        if (a.action !== 'offer_incentive' || typeof a.params.amount !== 'number') continue;
-        const state = stations.get(decision.stationId);
-        if (!state) continue;
-        // Time comes from the decision (the signal's ts), never the clock, so replays spend the same.
-        const hour = hourKey(decision.ts);
-        if (state.incentives.hour !== hour) state.incentives = { hour, spent: 0 };
-        state.incentives.spent = Math.round((state.incentives.spent + a.params.amount) * 100) / 100;
-      }
+    ({ decision, plan }) => {
+      const state = stations.setPlan(decision.stationId, plan);
+      if (!state) return;
+      applyEffects(state, decision, plan);
+      bus.emit('plan.updated', { stationId: decision.stationId, plan, decisionId: decision.id, cause: 'decision' });
     },
     report,
   );
+}
+
+/** The state side of a decision, once its plan is in force. Pure on its inputs (time from the decision, never the clock). */
+export function applyEffects(state: StationState, decision: Decision, plan: StationPlan): void {
+  for (const a of plan.actions) {
+    if (a.decisionId !== decision.id || a.status !== 'active') continue;
+    if (a.action === 'quarantine_battery') {
+      const b = state.batteries[a.target];
+      if (b) b.quarantined = true;
+    }
+  }
+  if (decision.status !== 'executed') return;
+  for (const a of decision.actions) {
+    if (a.action !== 'offer_incentive' || typeof a.params.amount !== 'number') continue;
+    const hour = hourKey(decision.ts);
+    if (state.incentives.hour !== hour) state.incentives = { hour, spent: 0 };
+    state.incentives.spent = Math.round((state.incentives.spent + a.params.amount) * 100) / 100;
+  }
 }

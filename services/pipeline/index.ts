@@ -1,5 +1,5 @@
 // The pipeline subsystem's public surface: other code imports it only through this file.
-export { AgentRegistry, mergeThresholds } from './agentRegistry.js';
+export { AgentRegistry, mergeThresholds, policyVersionOf } from './agentRegistry.js';
 export { ApprovalService } from './approvals.js';
 export { attachDecisionEffects } from './decisionEffects.js';
 export { DecisionLogger } from './decisionLogger.js';
@@ -14,3 +14,7 @@ export { applySignal, initialState } from './stationFold.js';
 export { StationStore } from './stationStore.js';
 export { stationSummary } from './stationView.js';
 export type { AgentChange, AgentSettingPreview } from './agentRegistry.js';
+export { nearbyFigures, neighbourList } from './neighbours.js';
+export { applyEffects } from './decisionEffects.js';
+export { OfflinePipeline, agentContext } from './offline.js';
+export type { AgentSettings } from './offline.js';

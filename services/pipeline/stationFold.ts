@@ -7,6 +7,7 @@
 // copies first, e.g. with `cloneState`.
 import type { ChargerState, StockFlow, Signal, SignalPayloads, StationRegistration, StationState } from '../../eventBus/types.js';
 import { metricOf } from '../../utils/anomalyReading.js';
+import { emptyPlan } from '../../agents/index.js';
 
 /** Bounds on every list the state keeps, so a state's size never grows with its age. */
 export const STATE_LIMITS = {
@@ -67,6 +68,7 @@ export function initialState(reg: StationRegistration): StationState {
     incentives: { hour: null, spent: 0 },
     lastSignalId: null,
     previousUpdatedAt: null,
+    plan: emptyPlan(),
   };
 }
 

@@ -2,18 +2,11 @@
 // per signal), written behind to the cache and to MongoDB.
 import type { Models } from '../../models/index.js';
 import type { Cache } from '../platform/index.js';
-import type { NearbyStation, Signal, StationRegistration, StationState } from '../../eventBus/types.js';
+import type { NearbyStation, Signal, StationRegistration, StationState, StationPlan } from '../../eventBus/types.js';
 import { applySignal, initialState } from './stationFold.js';
-import { stationWaitMin } from '../../agents/index.js';
-import { haversineKm } from '../../utils/geo.js';
+import { emptyPlan, stationWaitMin } from '../../agents/index.js';
 import { AppError } from '../platform/index.js';
-
-interface Neighbour {
-  id: string;
-  distanceKm: number;
-}
-
-const byDistance = (x: Neighbour, y: Neighbour) => x.distanceKm - y.distanceKm || (x.id < y.id ? -1 : x.id > y.id ? 1 : 0);
+import { byDistance, nearbyFigures, neighbourList, type Neighbour } from './neighbours.js';
 
 export interface StationStoreOptions {
   models: Models;
@@ -36,7 +29,12 @@ export class StationStore {
 
   async load(): Promise<void> {
     const docs = await this.opts.models.StationState.find({}).lean();
-    for (const d of docs) this.states.set(d.stationId, d.state as unknown as StationState);
+    for (const d of docs) {
+      const state = d.state as unknown as StationState;
+      // States stored before the station plan existed start with an empty one.
+      state.plan ??= emptyPlan();
+      this.states.set(d.stationId, state);
+    }
     this.rebuildNeighbours();
     this.timer = setInterval(() => {
       this.flush().catch((err) => this.opts.onError(err));
@@ -88,6 +86,15 @@ export class StationStore {
     await this.opts.cache.del([`state:${id}`]);
   }
 
+  /** Puts a station's new plan in force (from a decision or an operator's answer) and marks it for write-behind. */
+  setPlan(id: string, plan: StationPlan): StationState | undefined {
+    const state = this.states.get(id);
+    if (!state) return undefined;
+    state.plan = plan;
+    this.dirty.add(id);
+    return state;
+  }
+
   /** Fold one signal into its station's state (in place) and mark it for write-behind. */
   apply(signal: Signal): StationState {
     const state = this.states.get(signal.stationId);
@@ -114,29 +121,13 @@ export class StationStore {
     for (const n of this.neighbours.get(stationId) ?? []) {
       const s = this.states.get(n.id);
       if (!s) continue;
-      out.push({
-        id: s.id,
-        name: s.name,
-        distanceKm: n.distanceKm,
-        predictedWaitMin: this.predictedWait(s),
-        charged: s.inventory.charged,
-        batterySlots: s.capacity.batterySlots,
-        staff: s.staff.count,
-        openBays: s.bays.open,
-        queueWaiting: s.queue.waiting,
-      });
+      out.push(nearbyFigures(s, n.distanceKm, this.predictedWait(s)));
     }
     return out;
   }
 
   private neighbourList(of: StationState, candidates: Iterable<StationState>, limit = this.opts.maxNearby): Neighbour[] {
-    const list: Neighbour[] = [];
-    for (const b of candidates) {
-      if (b.id === of.id) continue;
-      const distanceKm = Math.round(haversineKm(of.location, b.location) * 1000) / 1000;
-      if (distanceKm <= this.opts.nearbyKm) list.push({ id: b.id, distanceKm });
-    }
-    return list.sort(byDistance).slice(0, limit);
+    return neighbourList(of, candidates, this.opts.nearbyKm, limit);
   }
 
   private rebuildNeighbours(): void {

@@ -1,15 +1,33 @@
 import { expect } from 'chai';
 import { evaluate } from '../../agents/EnergyAgent.js';
 import type { StationState } from '../../eventBus/types.js';
-import { T0, aContext, aSignal, aStation, priceWindow } from '../builders.js';
+import type { PlanAction } from '../../eventBus/types.js';
+import { T0, aContext, aSignal, aStation, at, priceWindow } from '../builders.js';
+
+/** An action of the energy agent in force since T0. */
+const standing = (action: PlanAction['action'], params: PlanAction['params']): PlanAction => ({
+  id: `${action}:station`,
+  agent: 'energy',
+  action,
+  target: 'station',
+  params,
+  urgency: 0.5,
+  confidence: 0.9,
+  claims: {},
+  since: T0,
+  updatedAt: T0,
+  until: null,
+  status: 'active',
+  decisionId: 'dec-0',
+});
 
 const draw = (kW: number) => aSignal('power_draw', { kW });
-const priceSignal = (p: number) => aSignal('grid_price', { pricePerKWh: p, currency: 'EUR', validFrom: T0, validTo: T0 });
+const priceSignal = (p: number) => aSignal('grid_price', { pricePerKWh: p, currency: 'EUR', validFrom: at(-1), validTo: at(14) });
 /** A station whose price window is 0.20..0.35 and whose current price is `p`. */
 const priced = (p: number, mutate?: (s: StationState) => void) =>
   aStation((s) => {
     s.price.recent = [...priceWindow(15), p];
-    s.price.current = { pricePerKWh: p, currency: 'EUR', validFrom: T0, validTo: T0 };
+    s.price.current = { pricePerKWh: p, currency: 'EUR', validFrom: at(-1), validTo: at(14) };
     mutate?.(s);
   });
 
@@ -19,11 +37,13 @@ describe('EnergyAgent', () => {
       const s = aStation((x) => (x.power = { drawKW: 190, limitKW: 200, updatedAt: T0 }));
       const [p] = evaluate(s, draw(190), aContext());
       expect(p!.action).to.equal('curtail_charging');
-      expect(p!.params).to.deep.equal({ shedKW: 10, targetKW: 180 });
+      // The setpoint is the plan; the shed moves with every reading and is evidence only.
+      expect(p!.params).to.deep.equal({ targetKW: 180 });
       expect(p!.evidence).to.deep.equal({
         drawKW: 190,
         limitKW: 200,
         curtailPct: 90,
+        curtailOffPct: 80,
         thresholdKW: 180,
         shedKW: 10,
         targetKW: 180,
@@ -41,7 +61,7 @@ describe('EnergyAgent', () => {
       expect(p!.evidence).to.include({ overLimit: true, shedKW: 55 });
     });
 
-    it('does not fire at or below 90%, with unknown power, or on other signals', () => {
+    it('does not fire at or below 90% or with unknown power, and judges the state on any signal', () => {
       expect(
         evaluate(
           aStation((x) => (x.power.drawKW = 180)),
@@ -56,10 +76,30 @@ describe('EnergyAgent', () => {
           aContext(),
         ),
       ).to.deep.equal([]);
+      // The whole state is judged, whatever signal arrived: a high draw is still high after a queue report.
       expect(
         evaluate(
           aStation((x) => (x.power.drawKW = 199)),
           aSignal('queue_length', { waiting: 0 }),
+          aContext(),
+        ).map((p) => p.action),
+      ).to.deep.equal(['curtail_charging']);
+    });
+
+    it('hysteresis: a curtailment in force is wanted until the draw falls below 80%, not 90%', () => {
+      const curtailing = (kW: number) =>
+        aStation((x) => {
+          x.power = { drawKW: kW, limitKW: 200, updatedAt: T0 };
+          x.plan.actions = [standing('curtail_charging', { targetKW: 180 })];
+        });
+      expect(evaluate(curtailing(170), draw(170), aContext()).map((p) => p.action)).to.deep.equal(['curtail_charging']);
+      expect(evaluate(curtailing(161), draw(161), aContext()).map((p) => p.action)).to.deep.equal(['curtail_charging']);
+      expect(evaluate(curtailing(160), draw(160), aContext())).to.deep.equal([]);
+      // Without one in force, 170 kW is no reason to start.
+      expect(
+        evaluate(
+          aStation((x) => (x.power.drawKW = 170)),
+          draw(170),
           aContext(),
         ),
       ).to.deep.equal([]);
@@ -90,6 +130,37 @@ describe('EnergyAgent', () => {
       expect(p!.evidence).to.include({ minutesToStockout: 320 });
     });
 
+    it('hysteresis: a deferral in force is kept while the price stays at or above the median, then released', () => {
+      const deferring = (p: number) =>
+        priced(p, (s) => {
+          s.queue.swapRatePerMin = 0.05;
+          s.plan.actions = [standing('defer_charging', { untilPriceBelow: 0.275 })];
+        });
+      expect(evaluate(deferring(0.3), priceSignal(0.3), aContext()).map((p) => p.action)).to.deep.equal(['defer_charging']);
+      expect(evaluate(deferring(0.25), priceSignal(0.25), aContext())).to.deep.equal([]);
+      // 0.3 alone (third quartile) does not start one.
+      expect(
+        evaluate(
+          priced(0.3, (s) => (s.queue.swapRatePerMin = 0.05)),
+          priceSignal(0.3),
+          aContext(),
+        ),
+      ).to.deep.equal([]);
+    });
+
+    it('counts a price only inside its window: a spike that has ended, or not begun, defers nothing', () => {
+      const ended = priced(0.4, (s) => {
+        s.queue.swapRatePerMin = 0.05;
+        s.price.current = { pricePerKWh: 0.4, currency: 'EUR', validFrom: at(-45), validTo: at(0) };
+      });
+      expect(evaluate(ended, priceSignal(0.4), aContext())).to.deep.equal([]);
+      const future = priced(0.4, (s) => {
+        s.queue.swapRatePerMin = 0.05;
+        s.price.current = { pricePerKWh: 0.4, currency: 'EUR', validFrom: at(5), validTo: at(50) };
+      });
+      expect(evaluate(future, priceSignal(0.4), aContext())).to.deep.equal([]);
+    });
+
     it('does not defer when the stock is not healthy', () => {
       const s = priced(0.4, (x) => (x.queue.swapRatePerMin = 0.3));
       expect(evaluate(s, priceSignal(0.4), aContext())).to.deep.equal([]);
@@ -108,13 +179,14 @@ describe('EnergyAgent', () => {
     it('does not boost without packs to charge, headroom or known power', () => {
       const full = priced(0.1, (s) => (s.inventory = { charged: 30, charging: 0, depleted: 0, faulty: 0, updatedAt: T0 }));
       expect(evaluate(full, priceSignal(0.1), aContext())).to.deep.equal([]);
+      // No headroom: 185 kW is above the 180 kW threshold (so it is a curtailment, not a boost).
       expect(
         evaluate(
           priced(0.1, (s) => (s.power.drawKW = 185)),
           priceSignal(0.1),
           aContext(),
-        ),
-      ).to.deep.equal([]);
+        ).map((p) => p.action),
+      ).to.deep.equal(['curtail_charging']);
       expect(
         evaluate(
           priced(0.1, (s) => (s.power.drawKW = null)),
@@ -129,7 +201,7 @@ describe('EnergyAgent', () => {
     expect(evaluate(priced(0.27), priceSignal(0.27), aContext())).to.deep.equal([]);
     const short = aStation((s) => {
       s.price.recent = [0.2, 0.3, 0.4];
-      s.price.current = { pricePerKWh: 0.4, currency: 'EUR', validFrom: T0, validTo: T0 };
+      s.price.current = { pricePerKWh: 0.4, currency: 'EUR', validFrom: at(-1), validTo: at(14) };
     });
     expect(evaluate(short, priceSignal(0.4), aContext())).to.deep.equal([]);
   });

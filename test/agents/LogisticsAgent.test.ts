@@ -56,8 +56,9 @@ describe('LogisticsAgent', () => {
   describe('prioritize_charging', () => {
     it('fires under the stockout threshold when there are packs to charge', () => {
       const p = evaluate(draining(), stock, aContext()).find((x) => x.action === 'prioritize_charging')!;
-      expect(p.params).to.deep.equal({ packs: 10 });
-      expect(p.evidence).to.include({ minutesToStockout: 37.4, charged: 20 });
+      // Nothing to set: the packs to charge are evidence, so a changing count does not re-plan it.
+      expect(p.params).to.deep.equal({});
+      expect(p.evidence).to.include({ minutesToStockout: 37.4, charged: 20, packs: 10 });
       expect(p.claims).to.deep.equal({ 'charging.rate': 1 });
     });
 
@@ -67,7 +68,7 @@ describe('LogisticsAgent', () => {
     });
   });
 
-  it('proposes nothing while stock lasts, on unrelated signals, or before any stock report', () => {
+  it('proposes nothing while stock lasts or before any stock report; judges the stock on any signal', () => {
     const ctx = aContext((c) => c.nearby.push(aNearby({ charged: 40 })));
     expect(
       evaluate(
@@ -76,10 +77,58 @@ describe('LogisticsAgent', () => {
         ctx,
       ),
     ).to.deep.equal([]);
-    expect(evaluate(draining(), aSignal('queue_length', { waiting: 1 }), ctx)).to.deep.equal([]);
     expect(
       evaluate(
         draining((s) => (s.inventory.updatedAt = null)),
+        swap,
+        ctx,
+      ),
+    ).to.deep.equal([]);
+    expect(actions(evaluate(draining(), aSignal('queue_length', { waiting: 1 }), ctx))).to.include('prioritize_charging');
+  });
+
+  it('hysteresis: stock actions in force stay until the stockout is 90 min away, and a requested transport keeps its terms', () => {
+    const job = {
+      id: 'request_rebalance:station',
+      agent: 'logistics' as const,
+      action: 'request_rebalance' as const,
+      target: 'station',
+      params: { fromStationId: 'S9', packs: 5 },
+      urgency: 0.7,
+      confidence: 0.75,
+      claims: { slots: 5, 'packs@S9': 5 },
+      since: aSignal('arrival', {}).ts,
+      updatedAt: aSignal('arrival', {}).ts,
+      until: null,
+      status: 'active' as const,
+      decisionId: 'dec-0',
+    };
+    // 20 charged at 0.35 swaps/min: 73 min to stockout, past the 60 min on-threshold, inside the 90 min off-threshold.
+    const at035 = (mutate?: (s: StationState) => void) =>
+      aStation((s) => {
+        s.queue.swapRatePerMin = 0.35;
+        mutate?.(s);
+      });
+    const ctx = aContext((c) => c.nearby.push(aNearby({ id: 'S3', charged: 40, batterySlots: 40 })));
+    expect(evaluate(at035(), swap, ctx)).to.deep.equal([]);
+    const kept = evaluate(
+      at035((s) => (s.plan.actions = [job])),
+      swap,
+      ctx,
+    );
+    expect(actions(kept)).to.deep.equal(['request_rebalance', 'prioritize_charging']);
+    // The job is kept as requested (S9, 5 packs), though S3 is nearer now.
+    const held = kept.find((p) => p.action === 'request_rebalance')!;
+    expect(held.params).to.deep.equal({ fromStationId: 'S9', packs: 5 });
+    // Its slots were reserved when it started; only the donor's packs stay claimed.
+    expect(held.claims).to.deep.equal({ 'packs@S9': 5 });
+    // At 0.3 swaps/min (91 min) it is released.
+    expect(
+      evaluate(
+        aStation((s) => {
+          s.queue.swapRatePerMin = 0.3;
+          s.plan.actions = [job];
+        }),
         swap,
         ctx,
       ),
@@ -102,8 +151,8 @@ describe('LogisticsAgent', () => {
       expect(p!.claims).to.deep.equal({ packs: 4 });
     });
 
-    it('does not offer on a swap, or without surplus', () => {
-      expect(evaluate(full(), swap, aContext())).to.deep.equal([]);
+    it('offers on any signal while the surplus lasts, and not without one', () => {
+      expect(actions(evaluate(full(), swap, aContext()))).to.deep.equal(['offer_surplus']);
       expect(evaluate(aStation(), stock, aContext())).to.deep.equal([]);
     });
   });

@@ -1,70 +1,187 @@
 import { expect } from 'chai';
 import { evaluate, workingChargers } from '../../agents/MechanicAgent.js';
+import type { PlanAction, StationState } from '../../eventBus/types.js';
 import { T0, aContext, aSignal, aStation, at } from '../builders.js';
 
-const health = (sohPct: number) => aSignal('battery_health', { batteryId: 'B7', sohPct, cycles: 1400, tempC: 31 });
-const temp = (tempC: number) => aSignal('charger_temp', { chargerId: 'C1', tempC });
+const anySignal = aSignal('queue_length', { waiting: 0 });
 const actions = (ps: { action: string }[]) => ps.map((p) => p.action);
+const only = (ps: { action: string; params: Record<string, unknown> }[], chargerId = 'C1') =>
+  ps.filter((p) => p.params.chargerId === chargerId || p.params.batteryId !== undefined);
+const inForce = (action: PlanAction['action'], target: string, params: PlanAction['params'] = {}): PlanAction => ({
+  id: `${action}:${target}`,
+  agent: 'mechanic',
+  action,
+  target,
+  params,
+  urgency: 0.9,
+  confidence: 0.9,
+  claims: {},
+  since: at(-10),
+  updatedAt: at(-10),
+  until: null,
+  status: 'active',
+  decisionId: 'dec-0',
+});
+const withC1 = (mutate: (c: StationState['chargers'][string], s: StationState) => void) => aStation((s) => mutate(s.chargers.C1!, s));
 
 describe('MechanicAgent', () => {
-  describe('quarantine_battery (level 1)', () => {
-    it('quarantines a pack below 75% state of health', () => {
-      const [p] = evaluate(aStation(), health(72), aContext());
+  describe('quarantine_battery', () => {
+    it('quarantines every pack in the state below 75% state of health, whatever signal arrived', () => {
+      const s = aStation((x) => {
+        x.batteries.B7 = { id: 'B7', sohPct: 72, cycles: 1400, tempC: 31, quarantined: false, updatedAt: T0 };
+        x.batteries.B8 = { id: 'B8', sohPct: 90, cycles: 100, tempC: 31, quarantined: false, updatedAt: T0 };
+      });
+      const [p, ...rest] = evaluate(s, anySignal, aContext());
+      expect(rest).to.deep.equal([]);
       expect(p!.action).to.equal('quarantine_battery');
       expect(p!.params).to.deep.equal({ batteryId: 'B7' });
       expect(p!.evidence).to.deep.equal({ batteryId: 'B7', level: 1, sohPct: 72, sohQuarantinePct: 75, cycles: 1400 });
       expect(p!.claims).to.deep.equal({ 'battery:B7': 1 });
     });
 
-    it('leaves healthy and already quarantined packs alone', () => {
-      expect(evaluate(aStation(), health(80), aContext())).to.deep.equal([]);
+    it('keeps wanting a quarantine in force (a worn pack does not heal), so the plan does not change', () => {
       const s = aStation((x) => {
-        x.batteries.B7 = { id: 'B7', sohPct: 70, cycles: 1400, tempC: 31, quarantined: true, updatedAt: T0 };
+        x.batteries.B7 = { id: 'B7', sohPct: 76, cycles: 1400, tempC: 31, quarantined: true, updatedAt: T0 };
+        x.plan.actions = [inForce('quarantine_battery', 'B7', { batteryId: 'B7' })];
       });
-      expect(evaluate(s, health(70), aContext())).to.deep.equal([]);
+      expect(actions(evaluate(s, anySignal, aContext()))).to.deep.equal(['quarantine_battery']);
+      expect(evaluate(aStation(), anySignal, aContext())).to.deep.equal([]);
     });
   });
 
-  describe('schedule_maintenance (level 2)', () => {
-    it('fires on a temperature reading that puts the charger at risk >= 0.5', () => {
-      const s = aStation((x) => (x.chargers.C1!.tempC = 72));
-      const [p] = evaluate(s, temp(72), aContext());
-      expect(p!.action).to.equal('schedule_maintenance');
-      expect(p!.params).to.deep.equal({ chargerId: 'C1', level: 2 });
-      expect(p!.evidence).to.include({ chargerId: 'C1', tempC: 72, limitC: 70, riskScore: 0.5, riskMaintenance: 0.5, level: 2 });
-      expect(p!.claims).to.deep.equal({ 'charger:C1': 1 });
+  describe('heat: derate first, then offline', () => {
+    it('derates a charger at 65 C to a kW setpoint, not yet offline', () => {
+      const ps = evaluate(
+        withC1((c) => (c.tempC = 66)),
+        anySignal,
+        aContext(),
+      );
+      expect(actions(ps)).to.deep.equal(['derate_charger']);
+      expect(ps[0]!.params).to.deep.equal({ chargerId: 'C1', maxKW: 11 });
+      expect(ps[0]!.evidence).to.include({ reason: 'temperature', tempC: 66, tempDerateC: 65, tempDerateOffC: 60 });
     });
 
-    it('combines a rising trend and a recent fault below the limit', () => {
-      const s = aStation((x) => {
-        const c = x.chargers.C1!;
-        c.tempC = 64;
-        c.temps = [0, 1, 2, 3].map((i) => ({ ts: at(i - 3), tempC: 61 + i }));
-        c.faults = [{ ts: at(-20), errorCode: 'OtherError' }];
+    it('derates a charger far hotter than its peers, or one heating fast, before it reaches 65 C', () => {
+      const peers = withC1((c, s) => {
+        c.tempC = 58;
+        s.chargers.C2!.tempC = 40;
+        s.chargers.C3 = { id: 'C3', status: 'available', tempC: 41, temps: [], faults: [], updatedAt: T0 };
       });
-      // 0.5 * 9/15 + 0.2 * 1 + 0.4 * 1/3 = 0.633
-      const [p] = evaluate(s, aSignal('charger_status', { chargerId: 'C1', status: 'available' }), aContext());
-      expect(p!.action).to.equal('schedule_maintenance');
-      expect(p!.evidence).to.include({ riskScore: 0.63, tempTrendCPerMin: 1, recentFaults: 1 });
+      expect(evaluate(peers, anySignal, aContext())[0]!.evidence).to.include({ reason: 'hotter_than_peers', peerMedianC: 40.5 });
+      const rising = withC1((c, x) => {
+        x.chargers.C2!.tempC = 55;
+        c.tempC = 61;
+        c.temps = [0, 1, 2, 3].map((i) => ({ ts: at(i - 3), tempC: 58 + i }));
+      });
+      expect(evaluate(rising, anySignal, aContext())[0]!.evidence).to.include({ reason: 'rising', tempTrendCPerMin: 1 });
+      // The same 58 C with peers at 50 C is no alarm.
+      expect(
+        evaluate(
+          withC1((c, s) => ((c.tempC = 58), (s.chargers.C2!.tempC = 50))),
+          anySignal,
+          aContext(),
+        ),
+      ).to.deep.equal([]);
     });
 
-    it('does not fire for a cool charger, an offline one, or an unrelated signal', () => {
-      expect(evaluate(aStation(), temp(40), aContext())).to.deep.equal([]);
-      const hotOffline = aStation((x) => ((x.chargers.C1!.tempC = 90), (x.chargers.C1!.status = 'offline')));
-      expect(evaluate(hotOffline, temp(90), aContext())).to.deep.equal([]);
-      const hot = aStation((x) => (x.chargers.C1!.tempC = 90));
-      expect(evaluate(hot, aSignal('power_draw', { kW: 10 }), aContext())).to.deep.equal([]);
+    it('hysteresis: a derate in force stays at least 20 min, then until the charger cools below 60 C', () => {
+      const derated = (tempC: number, sinceMin = -30) =>
+        withC1((c, s) => {
+          c.tempC = tempC;
+          s.plan.actions = [{ ...inForce('derate_charger', 'C1', { chargerId: 'C1', maxKW: 11 }), since: at(sinceMin) }];
+        });
+      expect(actions(evaluate(derated(62), anySignal, aContext()))).to.deep.equal(['derate_charger']);
+      expect(evaluate(derated(60), anySignal, aContext())).to.deep.equal([]);
+      // Cooled already, but derated only 10 min ago: kept.
+      expect(actions(evaluate(derated(50, -10), anySignal, aContext()))).to.deep.equal(['derate_charger']);
+    });
+
+    it('takes it offline only when it reaches the limit while derated, or runs 5 C beyond it', () => {
+      const derated = withC1(
+        (c, s) => ((c.tempC = 70), (s.plan.actions = [inForce('derate_charger', 'C1', { chargerId: 'C1', maxKW: 11 })])),
+      );
+      const ps = evaluate(derated, anySignal, aContext());
+      expect(actions(ps)).to.deep.equal(['take_charger_offline', 'escalate_ticket']);
+      expect(ps[0]!.params).to.deep.equal({ chargerId: 'C1', reason: 'overheating' });
+      expect(
+        actions(
+          evaluate(
+            withC1((c) => (c.tempC = 70)),
+            anySignal,
+            aContext(),
+          ),
+        ),
+      ).to.deep.equal(['derate_charger']);
+      expect(
+        actions(
+          evaluate(
+            withC1((c) => (c.tempC = 75)),
+            anySignal,
+            aContext(),
+          ),
+        ),
+      ).to.deep.equal(['take_charger_offline', 'escalate_ticket']);
     });
   });
 
-  describe('take_charger_offline + escalate_ticket (level 3)', () => {
-    it('fires on a critical error code', () => {
-      const s = aStation((x) => {
-        x.chargers.C1!.status = 'faulted';
-        x.chargers.C1!.faults = [{ ts: T0, errorCode: 'GroundFailure' }];
-        x.chargers.C1!.lastErrorCode = 'GroundFailure';
+  describe('faults in three levels', () => {
+    it('level 1: a faulted charger with an ordinary code gets a remote reset', () => {
+      const ps = evaluate(
+        withC1((c) => ((c.status = 'faulted'), (c.faults = [{ ts: at(-2), errorCode: 'OtherError' }]))),
+        anySignal,
+        aContext(),
+      );
+      expect(actions(ps)).to.deep.equal(['reset_charger']);
+      expect(ps[0]!.params).to.deep.equal({ chargerId: 'C1', level: 1 });
+      expect(ps[0]!.evidence).to.include({ level: 1, faultedMin: 2, errorCode: 'OtherError' });
+    });
+
+    it('level 2: a fault that recurs, or persists 15 min, opens a technician ticket', () => {
+      const recurring = evaluate(
+        withC1((c) => (c.faults = [{ ts: at(-30) }, { ts: at(-5), errorCode: 'OtherError' }])),
+        anySignal,
+        aContext(),
+      );
+      expect(actions(recurring)).to.include('escalate_ticket');
+      expect(recurring.find((p) => p.action === 'escalate_ticket')!.params).to.deep.equal({
+        chargerId: 'C1',
+        level: 2,
+        reason: 'recurring_fault',
       });
-      const ps = evaluate(s, aSignal('charger_status', { chargerId: 'C1', status: 'faulted', errorCode: 'GroundFailure' }), aContext());
+      const persistent = evaluate(
+        withC1((c) => ((c.status = 'faulted'), (c.faults = [{ ts: at(-16) }]))),
+        anySignal,
+        aContext(),
+      );
+      expect(actions(persistent)).to.deep.equal(['escalate_ticket', 'reset_charger']);
+      expect(persistent[0]!.params).to.deep.equal({ chargerId: 'C1', level: 2, reason: 'persistent_fault' });
+    });
+
+    it('level 2: a failure risk of 0.5 schedules maintenance, kept until the risk falls below 0.35', () => {
+      // 0.5 * 9/15 + 0.2 * 1 + 0.4 * 1/3 = 0.633 (a rising trend and a recent fault below the limit)
+      const risky = (tempC: number, maintaining: boolean) =>
+        withC1((c, x) => {
+          c.tempC = tempC;
+          c.temps = [0, 1, 2, 3].map((i) => ({ ts: at(i - 3), tempC: tempC - 3 + i }));
+          c.faults = [{ ts: at(-20), errorCode: 'OtherError' }];
+          if (maintaining) x.plan.actions = [inForce('schedule_maintenance', 'C1', { chargerId: 'C1', level: 2 })];
+        });
+      const p = evaluate(risky(64, false), anySignal, aContext()).find((x) => x.action === 'schedule_maintenance')!;
+      expect(p.evidence).to.include({ riskScore: 0.63, tempTrendCPerMin: 1, recentFaults: 1, riskMaintenanceOff: 0.35 });
+      // 0.5 * 2/15 + 0.2 + 0.4/3 = 0.4: not enough to start, enough to keep.
+      expect(actions(evaluate(risky(57, false), anySignal, aContext()))).to.not.include('schedule_maintenance');
+      expect(actions(evaluate(risky(57, true), anySignal, aContext()))).to.include('schedule_maintenance');
+      // 0.33 releases it.
+      expect(actions(evaluate(risky(54, true), anySignal, aContext()))).to.not.include('schedule_maintenance');
+    });
+
+    it('level 3: a critical code takes the charger offline with a level-3 ticket, without waiting', () => {
+      const s = withC1((c) => {
+        c.status = 'faulted';
+        c.faults = [{ ts: T0, errorCode: 'GroundFailure' }];
+        c.lastErrorCode = 'GroundFailure';
+      });
+      const ps = evaluate(s, anySignal, aContext());
       expect(actions(ps)).to.deep.equal(['take_charger_offline', 'escalate_ticket']);
       expect(ps[0]!.params).to.deep.equal({ chargerId: 'C1', reason: 'critical_fault' });
       expect(ps[0]!.evidence).to.include({ level: 3, critical: true, errorCode: 'GroundFailure', riskScore: 1, otherWorkingChargers: 1 });
@@ -72,28 +189,53 @@ describe('MechanicAgent', () => {
       expect(ps[1]!.params).to.deep.equal({ chargerId: 'C1', level: 3, reason: 'critical_fault' });
     });
 
-    it('fires on repeated faults within the window, not on old ones', () => {
-      const s = aStation((x) => (x.chargers.C1!.faults = [{ ts: at(-50) }, { ts: at(-30) }, { ts: at(-5), errorCode: 'OtherError' }]));
-      const ps = evaluate(s, aSignal('charger_status', { chargerId: 'C1', status: 'available' }), aContext());
-      expect(actions(ps)).to.deep.equal(['take_charger_offline', 'escalate_ticket']);
-      expect(ps[0]!.evidence).to.include({ recentFaults: 3, repeatedFaults: 3, critical: false, errorCode: 'OtherError' });
-      const old = aStation((x) => (x.chargers.C1!.faults = [{ ts: at(-150) }, { ts: at(-130) }, { ts: at(-5) }]));
-      expect(actions(evaluate(old, aSignal('charger_status', { chargerId: 'C1', status: 'available' }), aContext()))).to.not.include(
-        'take_charger_offline',
+    it('a critical code that cleared by itself is not critical unless it repeats', () => {
+      const cleared = withC1((c) => ((c.status = 'available'), (c.faults = [{ ts: at(-3), errorCode: 'OverCurrent' }])));
+      expect(actions(evaluate(cleared, anySignal, aContext()))).to.not.include('take_charger_offline');
+      const repeats = withC1(
+        (c) => (
+          (c.status = 'available'),
+          (c.faults = [
+            { ts: at(-20), errorCode: 'OverCurrent' },
+            { ts: at(-3), errorCode: 'OverCurrent' },
+          ])
+        ),
       );
+      expect(actions(evaluate(repeats, anySignal, aContext()))).to.include('take_charger_offline');
     });
 
-    it('does not take an already offline charger offline again', () => {
-      const s = aStation((x) => {
-        x.chargers.C1!.status = 'offline';
-        x.chargers.C1!.faults = [{ ts: T0, errorCode: 'GroundFailure' }];
+    it('level 3 on repeated faults within the window, not on old ones', () => {
+      const s = withC1((c) => (c.faults = [{ ts: at(-50) }, { ts: at(-30) }, { ts: at(-5), errorCode: 'OtherError' }]));
+      const ps = evaluate(s, anySignal, aContext());
+      expect(actions(ps)).to.deep.equal(['take_charger_offline', 'escalate_ticket']);
+      expect(ps[0]!.evidence).to.include({ recentFaults: 3, repeatedFaults: 3, critical: false, errorCode: 'OtherError' });
+      const old = withC1((c) => (c.faults = [{ ts: at(-150) }, { ts: at(-130) }, { ts: at(-5) }]));
+      expect(actions(evaluate(old, anySignal, aContext()))).to.not.include('take_charger_offline');
+    });
+
+    it('isolation is sticky: a charger this copilot took offline stays wanted offline when it looks fine again', () => {
+      const s = withC1((c, x) => {
+        c.status = 'offline';
+        x.plan.actions = [
+          inForce('escalate_ticket', 'C1', { chargerId: 'C1', level: 3, reason: 'critical_fault' }),
+          inForce('take_charger_offline', 'C1', { chargerId: 'C1', reason: 'critical_fault' }),
+        ];
       });
-      expect(evaluate(s, aSignal('charger_status', { chargerId: 'C1', status: 'offline' }), aContext())).to.deep.equal([]);
+      expect(actions(evaluate(s, anySignal, aContext()))).to.deep.equal(['take_charger_offline', 'escalate_ticket']);
+      // Taken out by the station itself: nothing to do.
+      expect(
+        evaluate(
+          withC1((c) => ((c.status = 'offline'), (c.faults = [{ ts: T0, errorCode: 'GroundFailure' }]))),
+          anySignal,
+          aContext(),
+        ),
+      ).to.deep.equal([]);
     });
   });
 
   it('lists working chargers in id order', () => {
     const s = aStation((x) => (x.chargers.C0 = { id: 'C0', status: 'faulted', tempC: null, temps: [], faults: [], updatedAt: T0 }));
     expect(workingChargers(s).map((c) => c.id)).to.deep.equal(['C1', 'C2']);
+    expect(only([])).to.deep.equal([]);
   });
 });

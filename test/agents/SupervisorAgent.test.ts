@@ -1,7 +1,12 @@
 import { expect } from 'chai';
-import { resolve } from '../../agents/SupervisorAgent.js';
+import { settle } from '../../agents/plan.js';
+import { arbitrate } from '../../agents/SupervisorAgent.js';
 import { DEFAULT_POLICY } from '../../agents/thresholds.js';
-import type { Proposal } from '../../eventBus/types.js';
+import type { Proposal, Signal, StationState, SupervisorPolicy } from '../../eventBus/types.js';
+
+/** One signal's arbitration on a station with nothing in force: the decision, or null when the plan does not change. */
+const resolve = (proposals: Proposal[], st: StationState, policy: SupervisorPolicy, sig: Signal) =>
+  settle(proposals, st, policy, sig, { policyVersion: 'pv-test', nearby: [] }).decision;
 import { T0, aProposal, aSignal, aStation } from '../builders.js';
 
 const signal = aSignal('power_draw', { kW: 100 }, { id: 'sig-42', ts: T0 });
@@ -73,11 +78,11 @@ describe('SupervisorAgent.resolve', () => {
     expect(d.trail[0]).to.deep.equal({ rule: 'auditor_veto', note: '1 veto(es), 1 proposal(s) removed' });
   });
 
-  it('rule 1: a decision whose only proposal was vetoed keeps the loser and executes nothing', () => {
-    const d = resolve([boost(), veto('boost_charging', 'energy')], state, DEFAULT_POLICY, signal)!;
-    expect(d.actions).to.deep.equal([]);
-    expect(d.status).to.equal('executed');
-    expect(rejectedOf(d)).to.deep.equal([['boost_charging', 'auditor_veto']]);
+  it('rule 1: a vetoed want changes nothing, so there is no decision; the arbitration keeps the loser', () => {
+    expect(resolve([boost(), veto('boost_charging', 'energy')], state, DEFAULT_POLICY, signal)).to.equal(null);
+    const a = arbitrate([boost(), veto('boost_charging', 'energy')], state);
+    expect(a.winners).to.deep.equal([]);
+    expect(a.rejected.map((r) => [r.proposal.action, r.rule])).to.deep.equal([['boost_charging', 'auditor_veto']]);
   });
 
   it('rule 2: safety wins open_bay vs take_charger_offline, even against a higher score', () => {
@@ -90,13 +95,10 @@ describe('SupervisorAgent.resolve', () => {
   });
 
   it('rule 3: a power increase that would pass the grid limit is rejected', () => {
-    const d = resolve(
-      [boost({ params: { boostKW: 120 }, claims: { 'power.kW': 120, 'charging.rate': 1 } })],
-      state,
-      DEFAULT_POLICY,
-      signal,
-    )!;
-    expect(d.actions).to.deep.equal([]);
+    const wants = [boost({ params: { boostKW: 120 }, claims: { 'power.kW': 120, 'charging.rate': 1 } })];
+    expect(resolve(wants, state, DEFAULT_POLICY, signal)).to.equal(null);
+    const d = arbitrate(wants, state);
+    expect(d.winners).to.deep.equal([]);
     expect(d.rejected[0]!.rule).to.equal('grid_limit');
     expect(d.rejected[0]!.reason).to.equal('adds 120 kW to a planned 100 kW, above the 200 kW limit');
   });
@@ -185,21 +187,24 @@ describe('SupervisorAgent.resolve', () => {
     expect(actionsOf(d)).to.deep.equal(['offer_incentive', 'prioritize_charging', 'quarantine_battery']);
     expect(d.rejected).to.deep.equal([]);
     expect(d.conflicts).to.deep.equal([]);
-    expect(d.trail[6]).to.deep.equal({ rule: 'merge', note: '3 action(s): offer_incentive, prioritize_charging, quarantine_battery' });
+    expect(d.trail[6]).to.deep.equal({ rule: 'merge', note: 'plan: 3 started, 0 adjusted, 0 stopped; 3 in force' });
+    expect(d.changes.started.map((a) => a.id)).to.deep.equal([
+      'offer_incentive:station',
+      'prioritize_charging:station',
+      'quarantine_battery:B1',
+    ]);
     expect(d.status).to.equal('executed');
     expect(d.risk).to.deep.equal({ level: 'low', score: 0.15, reasons: [] });
   });
 
   describe('approval', () => {
-    it('taking the last working charger offline needs an operator', () => {
+    it('taking the last working charger offline is high risk but never waits: safety acts first', () => {
       const lastOne = aStation((s) => (s.chargers.C2!.status = 'faulted'));
       const d = resolve([offline('C1')], lastOne, DEFAULT_POLICY, signal)!;
-      expect(d.status).to.equal('pending_approval');
-      expect(d.risk).to.deep.equal({ level: 'high', score: 0.8, reasons: ['takes the last charger offline: no other charger is working'] });
-      // The faulted target itself does not count as working.
-      const bothFaulted = aStation((s) => ((s.chargers.C1!.status = 'faulted'), (s.chargers.C2!.status = 'faulted')));
-      expect(resolve([offline('C1')], bothFaulted, DEFAULT_POLICY, signal)!.status).to.equal('pending_approval');
-      expect(resolve([offline('C1')], state, DEFAULT_POLICY, signal)!.status).to.equal('executed');
+      expect(d.status).to.equal('executed');
+      expect(d.changes.started[0]).to.include({ id: 'take_charger_offline:C1', status: 'active' });
+      expect(d.risk).to.deep.equal({ level: 'high', score: 0.7, reasons: ['takes the last charger offline: no other charger is working'] });
+      expect(resolve([offline('C1')], state, DEFAULT_POLICY, signal)!.risk.level).to.equal('medium');
     });
 
     it('an incentive above the remaining budget needs an operator', () => {
@@ -228,17 +233,26 @@ describe('SupervisorAgent.resolve', () => {
     });
 
     it('acting on anomalous or stale data raises the risk to the approval score', () => {
-      const d = resolve([flag({ anomalous: true, stale: true }), quarantine], state, DEFAULT_POLICY, signal)!;
+      const d = resolve([flag({ anomalous: true, stale: true }), prioritize()], state, DEFAULT_POLICY, signal)!;
       expect(d.status).to.equal('pending_approval');
       expect(d.risk).to.deep.equal({
         level: 'medium',
         score: 0.6,
         reasons: ['acting on anomalous and stale data', 'risk score 0.6 reaches the approval score 0.6'],
       });
-      expect(resolve([flag({ anomalous: true, stale: false })], state, DEFAULT_POLICY, signal)).to.include({ status: 'executed' });
+      expect(d.changes.started[0]).to.include({ id: 'prioritize_charging:station', status: 'pending_approval' });
+      // A flag alone puts nothing in force: no decision.
+      expect(resolve([flag({ anomalous: true, stale: false })], state, DEFAULT_POLICY, signal)).to.equal(null);
       expect(
-        resolve([flag({ anomalous: true }), quarantine], state, { ...DEFAULT_POLICY, approvalRiskScore: 0.9 }, signal)!.status,
+        resolve([flag({ anomalous: true }), prioritize()], state, { ...DEFAULT_POLICY, approvalRiskScore: 0.9 }, signal)!.status,
       ).to.equal('executed');
+      // The mechanic's safety actions are in force at once even in a decision that waits for an operator.
+      const mixed = resolve([flag({ anomalous: true }), prioritize(), quarantine], state, DEFAULT_POLICY, signal)!;
+      expect(mixed.status).to.equal('pending_approval');
+      expect(mixed.changes.started.map((a) => [a.id, a.status])).to.deep.equal([
+        ['prioritize_charging:station', 'pending_approval'],
+        ['quarantine_battery:B1', 'active'],
+      ]);
     });
   });
 
@@ -259,13 +273,7 @@ describe('SupervisorAgent.resolve', () => {
     const c = resolve([...input].reverse(), over, DEFAULT_POLICY, signal);
     expect(a).to.deep.equal(b);
     expect(a).to.deep.equal(c);
-    expect(actionsOf(a)).to.deep.equal([
-      'quarantine_battery',
-      'take_charger_offline',
-      'curtail_charging',
-      'defer_charging',
-      'flag_anomaly',
-    ]);
+    expect(actionsOf(a)).to.deep.equal(['quarantine_battery', 'take_charger_offline', 'curtail_charging', 'defer_charging']);
     expect(rejectedOf(a)).to.deep.equal([
       ['open_bay', 'safety_first'],
       ['prioritize_charging', 'grid_limit'],

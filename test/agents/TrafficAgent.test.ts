@@ -27,14 +27,41 @@ describe('TrafficAgent', () => {
     ).to.deep.equal([]);
   });
 
-  it('ignores signals that do not change the line', () => {
+  it('judges the line on any signal: a power reading does not make a long wait go away', () => {
     expect(
-      evaluate(
-        congested(),
-        aSignal('power_draw', { kW: 10 }),
-        aContext((c) => c.nearby.push(aNearby())),
+      actions(
+        evaluate(
+          congested(),
+          aSignal('power_draw', { kW: 10 }),
+          aContext((c) => c.nearby.push(aNearby())),
+        ),
       ),
-    ).to.deep.equal([]);
+    ).to.include('offer_incentive');
+  });
+
+  it('hysteresis: with traffic actions in force, they are wanted until the wait falls below 7 min, not 10', () => {
+    const offer = {
+      id: 'offer_incentive:station',
+      agent: 'traffic' as const,
+      action: 'offer_incentive' as const,
+      target: 'station',
+      params: { targetStationId: 'S2', amount: 5 },
+      urgency: 0.5,
+      confidence: 0.8,
+      claims: {},
+      since: at(-2),
+      updatedAt: at(-2),
+      until: null,
+      status: 'active' as const,
+      decisionId: 'dec-0',
+    };
+    // At 2 staffed bays of 3 min: 4 waiting is (4 + 1) / (2/3) = 7.5 min, 3 waiting is 6 min.
+    const line = (waiting: number, acting: boolean) =>
+      congested((s) => ((s.queue.waiting = waiting), (s.plan.actions = acting ? [offer] : [])));
+    const ctx = aContext((c) => c.nearby.push(aNearby({ predictedWaitMin: 0 })));
+    expect(evaluate(line(4, false), queueSignal, ctx)).to.deep.equal([]);
+    expect(actions(evaluate(line(4, true), queueSignal, ctx))).to.include('offer_incentive');
+    expect(evaluate(line(3, true), queueSignal, ctx)).to.deep.equal([]);
   });
 
   describe('offer_incentive', () => {

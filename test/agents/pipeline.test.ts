@@ -5,7 +5,7 @@ import { DEFAULT_POLICY, DEFAULT_THRESHOLDS } from '../../agents/thresholds.js';
 import { createEventBus, type AgentProposed, type DecisionMade } from '../../eventBus/index.js';
 import type { Signal, StationState } from '../../eventBus/types.js';
 import { applySignal, cloneState } from '../../services/pipeline/stationFold.js';
-import { T0, aContext, aSignal, aStation, priceWindow } from '../builders.js';
+import { T0, aContext, aSignal, aStation, at, priceWindow } from '../builders.js';
 
 /** The last working charger reports a ground fault. */
 const groundFault = () => {
@@ -19,25 +19,38 @@ describe('agents pipeline', () => {
     it('runs every agent, the auditor review and the supervisor', () => {
       const { signal, state } = groundFault();
       const ctx = aContext((c) => (c.assessment = assess(state, signal, c.thresholds)));
-      const { proposals, decision } = decide(state, signal, ctx, DEFAULT_POLICY);
-      expect(proposals.map((p) => p.action)).to.deep.equal(['take_charger_offline', 'escalate_ticket']);
+      const { proposals, decision, plan } = decide(state, signal, ctx, DEFAULT_POLICY);
+      // C1 goes offline (level 3); C2, faulted with no code, gets a remote reset (level 1).
+      expect(proposals.map((p) => [p.action, p.params.chargerId])).to.deep.equal([
+        ['take_charger_offline', 'C1'],
+        ['escalate_ticket', 'C1'],
+        ['reset_charger', 'C2'],
+      ]);
       expect(decision!.id).to.equal('dec-gf-1');
-      expect(decision!.actions.map((p) => p.action)).to.deep.equal(['escalate_ticket', 'take_charger_offline']);
-      // C1 was the last working charger: an operator confirms.
-      expect(decision!.status).to.equal('pending_approval');
+      expect(decision!.actions.map((p) => p.action)).to.deep.equal(['escalate_ticket', 'reset_charger', 'take_charger_offline']);
+      // C1 was the last working charger: high risk, but isolation never waits for an operator.
+      expect(decision!.status).to.equal('executed');
+      expect(decision!.risk.level).to.equal('high');
+      expect(plan.actions.map((a) => [a.id, a.status])).to.deep.equal([
+        ['escalate_ticket:C1', 'active'],
+        ['reset_charger:C2', 'active'],
+        ['take_charger_offline:C1', 'active'],
+      ]);
     });
 
     it('adds the auditor veto to the proposals and the supervisor honours it', () => {
       const state = aStation((s) => {
         s.price.recent = [...priceWindow(15), 0.1];
         s.price.current = { pricePerKWh: 0.1, currency: 'EUR', validFrom: T0, validTo: T0 };
-        s.chargers.C1!.tempC = 80;
+        s.chargers.C1!.tempC = 71;
       });
-      const signal = aSignal('grid_price', { pricePerKWh: 0.1, currency: 'EUR', validFrom: T0, validTo: T0 });
+      const signal = aSignal('grid_price', { pricePerKWh: 0.1, currency: 'EUR', validFrom: T0, validTo: at(15) });
+      state.price.current = signal.payload;
       const { proposals, decision } = decide(state, signal, aContext(), DEFAULT_POLICY);
-      expect(proposals.map((p) => p.action)).to.deep.equal(['boost_charging', 'veto']);
-      expect(decision!.actions).to.deep.equal([]);
-      expect(decision!.rejected.map((r) => r.rule)).to.deep.equal(['auditor_veto']);
+      // The hot charger is derated; the boost is vetoed while it is hot.
+      expect(proposals.map((p) => p.action)).to.deep.equal(['derate_charger', 'boost_charging', 'veto']);
+      expect(decision!.actions.map((p) => p.action)).to.deep.equal(['derate_charger']);
+      expect(decision!.rejected.map((r) => [r.proposal.action, r.rule])).to.deep.equal([['boost_charging', 'auditor_veto']]);
     });
 
     it('skips disabled agents, including the auditor review', () => {
@@ -53,7 +66,12 @@ describe('agents pipeline', () => {
     });
 
     it('makes no decision on a signal nobody cares about', () => {
-      expect(decide(aStation(), aSignal('arrival', {}), aContext(), DEFAULT_POLICY)).to.deep.equal({ proposals: [], decision: null });
+      const quiet = aStation();
+      expect(decide(quiet, aSignal('arrival', {}), aContext(), DEFAULT_POLICY)).to.deep.equal({
+        proposals: [],
+        decision: null,
+        plan: quiet.plan,
+      });
     });
 
     it('is deterministic end to end', () => {

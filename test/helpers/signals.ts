@@ -12,3 +12,19 @@ export function sig(stationId: string, type: string, payload: Record<string, unk
 export function criticalFault(stationId: string, chargerId = 'C1') {
   return sig(stationId, 'charger_status', { chargerId, status: 'faulted', errorCode: 'GroundFailure' });
 }
+
+/** Moves the signal clock on (the plan's dwell and release rounds run on signal time). */
+export function advanceClock(minutes: number): void {
+  clock += minutes * 60_000;
+}
+
+/**
+ * A grid limit and a draw far above it: the energy agent curtails more than half the draw, which
+ * an operator must approve. The decision is the power reading's (`dec-<draw.id>`). One per station:
+ * while that curtailment is in the plan, more overload changes nothing.
+ */
+export function overload(stationId: string, limitKW = 100, drawKW = 400) {
+  const limit = sig(stationId, 'grid_limit', { kW: limitKW });
+  const draw = sig(stationId, 'power_draw', { kW: drawKW });
+  return { limit, draw, signals: [limit, draw], decisionId: `dec-${draw.id}` };
+}

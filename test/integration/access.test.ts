@@ -5,7 +5,7 @@ import { expect } from 'chai';
 import request from 'supertest';
 import { io as ioClient, type Socket } from 'socket.io-client';
 import { startTestApp, aRegistration, type TestApp } from '../helpers/app.js';
-import { criticalFault } from '../helpers/signals.js';
+import { criticalFault, overload } from '../helpers/signals.js';
 import type { Role } from '../../models/index.js';
 
 type Who = 'none' | 'admin' | 'operator' | 'scopedOperator' | 'auditor' | 'scopedAuditor';
@@ -39,12 +39,13 @@ describe('access control', function () {
     await make('scopedOperator', 'operator', ['st-a']);
     await make('auditor', 'auditor', 'all');
     await make('scopedAuditor', 'auditor', ['st-a']);
-    const fa = criticalFault('st-a');
-    const fb = criticalFault('st-b');
-    await api().post('/api/data/signals').set('X-Device-Key', keys['st-a']).send(fa).expect(202);
-    await api().post('/api/data/signals').set('X-Device-Key', keys['st-b']).send(fb).expect(202);
-    decA = `dec-${fa.id}`;
-    decB = `dec-${fb.id}`;
+    // An overload at each station: a curtailment of more than half the draw waits for an operator.
+    const fa = overload('st-a');
+    const fb = overload('st-b');
+    await api().post('/api/data/signals').set('X-Device-Key', keys['st-a']).send({ signals: fa.signals }).expect(202);
+    await api().post('/api/data/signals').set('X-Device-Key', keys['st-b']).send({ signals: fb.signals }).expect(202);
+    decA = fa.decisionId;
+    decB = fb.decisionId;
   });
   after(() => t.close());
 
@@ -165,7 +166,6 @@ describe('access control', function () {
 
   it('records who approved: the operator, not a placeholder', async () => {
     const { body } = await as('operator', api().get(`/api/decisions/${decA}`)).expect(200);
-    // No other charger at st-a is known to work: taking C1 offline waits for an operator.
     expect(body.status).to.equal('pending_approval');
     const a = await as('operator', api().post(`/api/decisions/${decA}/approve`))
       .send({})

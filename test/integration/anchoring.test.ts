@@ -43,10 +43,13 @@ function collect<E extends keyof BusEvents>(
 const anchoredIds = (bus: EventBus, ids: string[]) =>
   collect(bus, 'decision.anchored', (seen) => ids.every((id) => seen.some((e) => e.id === id && e.anchor.status === 'anchored')));
 
+let chargers = 0;
+
+/** Critical faults on chargers not seen before: each takes a new charger offline, so each is a decision. */
 async function faults(t: TestApp, stationId: string, n: number): Promise<string[]> {
   const ids: string[] = [];
   for (let i = 0; i < n; i++) {
-    const s = criticalFault(stationId, `C${i + 1}`);
+    const s = criticalFault(stationId, `C${++chargers}`);
     await request(t.url).post('/api/data/signals').send(s).expect(202);
     ids.push(`dec-${s.id}`);
   }

@@ -4,7 +4,7 @@ import { expect } from 'chai';
 import request from 'supertest';
 import { jcsSha256, verifyCli } from '../helpers/audit.js';
 import { startTestApp, aRegistration, type TestApp } from '../helpers/app.js';
-import { criticalFault, sig } from '../helpers/signals.js';
+import { advanceClock, criticalFault, overload, sig } from '../helpers/signals.js';
 import { startEmbeddedChain, type EmbeddedChain } from '../../services/audit/anchoring/embeddedChain.js';
 import { createEventBus, type EventBus } from '../../eventBus/index.js';
 import { approvalValue } from '../../services/audit/records.js';
@@ -32,11 +32,6 @@ describe('approvals', function () {
     chain = await startEmbeddedChain({ dataDir: null });
     bus = createEventBus();
     t = await startTestApp({ chain: chain.target, env: { ANCHOR_BATCH_MS: '100' }, bus });
-    // One charger: taking it offline needs an operator.
-    await request(t.url)
-      .post('/api/stations')
-      .send(aRegistration('st-p', { capacity: { bays: 2, chargers: 1, batterySlots: 10 } }))
-      .expect(201);
     await request(t.url).post('/api/stations').send(aRegistration('st-q')).expect(201);
   });
   after(async () => {
@@ -44,20 +39,35 @@ describe('approvals', function () {
     await chain.stop();
   });
 
-  async function pendingDecision(): Promise<Record<string, unknown> & { id: string; hash: string }> {
+  let stations = 0;
+  /** A curtailment of more than half the draw, on a station of its own: it waits for an operator. */
+  async function pendingDecision(): Promise<Record<string, unknown> & { id: string; hash: string; stationId: string }> {
+    const stationId = `st-p${++stations}`;
+    await request(t.url).post('/api/stations').send(aRegistration(stationId)).expect(201);
     const anchored = nextAnchoredBatch(bus);
-    const s = criticalFault('st-p', 'C1');
-    await request(t.url).post('/api/data/signals').send(s).expect(202);
+    const o = overload(stationId);
+    await request(t.url).post('/api/data/signals').send({ signals: o.signals }).expect(202);
     await anchored;
-    const { body } = await request(t.url).get(`/api/decisions/dec-${s.id}`).expect(200);
+    const { body } = await request(t.url).get(`/api/decisions/${o.decisionId}`).expect(200);
     expect(body.status).to.equal('pending_approval');
     return body;
   }
 
+  const planOf = async (stationId: string) => (await request(t.url).get(`/api/stations/${stationId}/plan`).expect(200)).body;
+
   it('records an approval bound to the decision hash, anchors it as its own leaf, and the auditor CLI checks it', async () => {
     const d = await pendingDecision();
     const anchored = nextAnchoredBatch(bus);
+    const before = await planOf(d.stationId);
+    expect(before.actions.map((x: { id: string; status: string }) => [x.id, x.status])).to.deep.equal([
+      ['curtail_charging:station', 'pending_approval'],
+    ]);
+    expect(before.policyVersion).to.match(/^pv-[0-9a-f]{16}$/);
     const { body: a } = await request(t.url).post(`/api/decisions/${d.id}/approve`).send({ note: 'crew on site' }).expect(200);
+    // The approval puts the waiting action in force.
+    expect((await planOf(d.stationId)).actions.map((x: { id: string; status: string }) => [x.id, x.status])).to.deep.equal([
+      ['curtail_charging:station', 'active'],
+    ]);
     expect(a).to.include({ decisionId: d.id, decisionHash: d.hash, outcome: 'approved', note: 'crew on site' });
     const { hash: _h, anchor: _a, ...value } = a;
     expect(await jcsSha256(value)).to.equal(a.hash);
@@ -111,14 +121,15 @@ describe('approvals', function () {
 
     const { body: r } = await request(t.url).post(`/api/decisions/${d.id}/reject`).send({}).expect(200);
     expect(r).to.include({ outcome: 'rejected', note: null });
+    // A rejected action leaves the plan, and the same overload does not ask again at once.
+    expect((await planOf(d.stationId)).actions).to.deep.equal([]);
+    const again1 = sig(d.stationId, 'power_draw', { kW: 420 });
+    await request(t.url).post('/api/data/signals').send(again1).expect(202);
+    await request(t.url).get(`/api/decisions/dec-${again1.id}`).expect(404);
     const again = await request(t.url).post(`/api/decisions/${d.id}/approve`).send({}).expect(409);
     expect(again.body.error.code).to.equal('ALREADY_ANSWERED');
 
-    // Another charger works at st-q, so taking C1 offline is executed without an operator.
-    await request(t.url)
-      .post('/api/data/signals')
-      .send(sig('st-q', 'charger_status', { chargerId: 'C2', status: 'available' }))
-      .expect(202);
+    // Isolating a dangerous charger never waits for an operator.
     const s = criticalFault('st-q', 'C1');
     await request(t.url).post('/api/data/signals').send(s).expect(202);
     const { body: done } = await request(t.url).get(`/api/decisions/dec-${s.id}`).expect(200);
@@ -126,6 +137,23 @@ describe('approvals', function () {
     const executed = await request(t.url).post(`/api/decisions/dec-${s.id}/approve`).send({}).expect(409);
     expect(executed.body.error.code).to.equal('NOT_PENDING_APPROVAL');
     await request(t.url).post('/api/decisions/dec-unknown/approve').send({}).expect(404);
+  });
+
+  it('answers 409 NO_LONGER_PLANNED for an action that was stopped before the operator answered', async () => {
+    const d = await pendingDecision();
+    // The overload ends; past the dwell and the release round the waiting curtailment is released.
+    advanceClock(20);
+    const calm = sig(d.stationId, 'power_draw', { kW: 50 });
+    await request(t.url).post('/api/data/signals').send(calm).expect(202);
+    const { body: released } = await request(t.url).get(`/api/decisions/dec-${calm.id}`).expect(200);
+    expect(released.changes.stopped.map((x: { id: string; reason: string }) => [x.id, x.reason])).to.deep.equal([
+      ['curtail_charging:station', 'released'],
+    ]);
+    const late = await request(t.url).post(`/api/decisions/${d.id}/approve`).send({}).expect(409);
+    expect(late.body.error).to.include({ code: 'NO_LONGER_PLANNED' });
+    expect(late.body.error.details[0].field).to.equal('id');
+    // Nothing of the refused answer is stored.
+    expect((await t.app.models.DecisionLog.findOne({ decisionId: d.id }).lean())?.approval).to.equal(undefined);
   });
 
   it('anchors, after a restart, an approval whose process died before numbering its leaf', async () => {
@@ -149,5 +177,9 @@ describe('approvals', function () {
     const { body: v } = await request(t.url).get(`/api/audit/decisions/${d.id}/verify`).expect(200);
     expect(v.checks.approval, v.details.approval).to.equal(true);
     expect(v.verified).to.equal(true);
+    // The plan is stored with the station state: it survives the restart.
+    expect((await planOf(d.stationId)).actions.map((x: { id: string; decisionId: string }) => [x.id, x.decisionId])).to.deep.equal([
+      ['curtail_charging:station', d.id],
+    ]);
   });
 });

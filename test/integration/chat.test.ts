@@ -118,6 +118,7 @@ describe('operator chat with the LLM (stub)', function () {
             { id: 't2', name: 'get_anchor_status', arguments: { decisionId: decB } },
             { id: 't3', name: 'get_agent_thresholds', arguments: { agent: 'mechanic' } },
             { id: 't4', name: 'list_stations', arguments: { filter: 'at_risk' } },
+            { id: 't8', name: 'get_station_plan', arguments: { stationId: 'st-b' } },
           ],
         };
       }
@@ -134,8 +135,9 @@ describe('operator chat with the LLM (stub)', function () {
     });
     const { body } = await request(c.url).post('/api/chat').send({ message: 'Tell me everything about the pending decision' }).expect(200);
     expect(body.citations).to.deep.equal([{ kind: 'decision', id: decB }]);
-    const [d, anchor, thresholds, risky, tooMany, noStation, extra] = toolResults(chatRequests()[2]);
-    expect(d).to.include({ ok: true, id: decB, stationId: 'st-b', status: 'pending_approval' });
+    const [d, anchor, thresholds, risky, plan, tooMany, noStation, extra] = toolResults(chatRequests()[2]);
+    // Isolating a dangerous charger is carried out at once (safety never waits for an operator).
+    expect(d).to.include({ ok: true, id: decB, stationId: 'st-b', status: 'executed' });
     expect(d.actions.map((a: { action: string }) => a.action)).to.have.members(['take_charger_offline', 'escalate_ticket']);
     expect(anchor).to.include({ ok: true, decisionId: decB });
     expect(anchor.anchor.status).to.equal('pending');
@@ -145,6 +147,13 @@ describe('operator chat with the LLM (stub)', function () {
       { name: 'mechanic', enabled: true, thresholds: (await request(c.url).get('/api/agents')).body.items[2].thresholds },
     ]);
     expect(risky.items.map((r: { stationId: string }) => r.stationId)).to.deep.equal(['st-b', 'st-a']);
+    // The plan tool reads the actions in force, each naming the decision that started it.
+    expect(plan).to.include({ ok: true, stationId: 'st-b' });
+    expect(plan.policyVersion).to.match(/^pv-/);
+    expect(plan.actions.map((a: { id: string; status: string; decisionId: string }) => [a.id, a.status, a.decisionId])).to.deep.equal([
+      ['escalate_ticket:K1', 'active', decB],
+      ['take_charger_offline:K1', 'active', decB],
+    ]);
     expect(tooMany.error.code).to.equal('INVALID_ARGUMENTS');
     expect(tooMany.error.message).to.include('"limit" must be less than or equal to 20');
     expect(noStation).to.deep.include({ ok: false, error: { code: 'UNKNOWN_STATION', message: 'station st-nowhere is not registered' } });
@@ -388,8 +397,9 @@ describe('operator chat without an LLM', function () {
         expect(a.citations, m).to.deep.include({ kind: 'decision', id: `dec-${fault.id}` });
         expect(a.conversationId).to.match(UUID);
       }
+      // Asking the chat to approve changed nothing: no answer was recorded.
       const { body: d } = await request(c.url).get(`/api/decisions/dec-${fault.id}`).expect(200);
-      expect(d.status).to.equal('pending_approval');
+      expect(d.status).to.equal('executed');
       expect(d).to.not.have.property('approval');
     } finally {
       await c.close();

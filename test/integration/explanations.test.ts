@@ -38,7 +38,9 @@ function outcomes(bus: EventBus, n: number): Promise<ExplanationOutcome[]> {
   });
 }
 
-const hot = (stationId: string, tempC: number) => sig(stationId, 'charger_temp', { chargerId: 'C1', tempC });
+let chargers = 0;
+/** A charger not seen before, far over the limit: it goes offline, so every call is a decision. */
+const hot = (stationId: string, tempC: number, chargerId = `C${++chargers}`) => sig(stationId, 'charger_temp', { chargerId, tempC });
 
 describe('LLM explanations', function () {
   this.timeout(30_000);
@@ -171,13 +173,16 @@ describe('LLM explanations', function () {
     await start();
     stub.respond((req) => ({ content: grounded(req) }));
     const first = outcomes(bus, 1);
-    await request(t.url).post('/api/data/signals').send(hot('st-e', 91.25)).expect(202);
+    await request(t.url)
+      .post('/api/data/signals')
+      .send(hot('st-e', 91.25, 'K1'))
+      .expect(202);
     expect((await first)[0].result).to.equal('accepted');
     const calls = stub.requests.length;
     // The same situation at another station: a first reading (no trend yet) of about the same heat.
     await request(t.url).post('/api/stations').send(aRegistration('st-f')).expect(201);
     const second = outcomes(bus, 1);
-    const s = hot('st-f', 91.4);
+    const s = hot('st-f', 91.4, 'K1');
     await request(t.url).post('/api/data/signals').send(s).expect(202);
     expect((await second)[0].result).to.equal('cache_hit');
     expect(stub.requests.length).to.equal(calls);

@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import request from 'supertest';
 import { io as ioClient, type Socket } from 'socket.io-client';
 import { startTestApp, aRegistration, type TestApp } from '../helpers/app.js';
-import { criticalFault } from '../helpers/signals.js';
+import { overload } from '../helpers/signals.js';
 
 describe('notifications on the dashboard', function () {
   this.timeout(30_000);
@@ -55,7 +55,12 @@ describe('notifications on the dashboard', function () {
     b.on('notification:created', (n: { stationId?: string }) => seenByB.push(n));
 
     const forA = new Promise<{ stationId: string; severity: string; title: string }>((resolve) => a.once('notification:created', resolve));
-    await request(t.directUrl).post('/api/data/signals').set('X-Device-Key', keyP).send(criticalFault('st-p')).expect(202);
+    // Curtailing more than half the draw at st-p waits for an operator.
+    await request(t.directUrl)
+      .post('/api/data/signals')
+      .set('X-Device-Key', keyP)
+      .send({ signals: overload('st-p').signals })
+      .expect(202);
     const n = await forA;
     expect(n.stationId).to.equal('st-p');
     expect(n.title).to.match(/approval/i);
@@ -64,7 +69,11 @@ describe('notifications on the dashboard', function () {
     const forB = new Promise<void>((resolve) =>
       b.on('notification:created', (x: { stationId?: string }) => x.stationId === 'st-q' && resolve()),
     );
-    await request(t.directUrl).post('/api/data/signals').set('X-Device-Key', keyQ).send(criticalFault('st-q')).expect(202);
+    await request(t.directUrl)
+      .post('/api/data/signals')
+      .set('X-Device-Key', keyQ)
+      .send({ signals: overload('st-q').signals })
+      .expect(202);
     await forB;
     expect(seenByB.map((x) => x.stationId)).to.deep.equal(['st-q']);
   });

@@ -6,7 +6,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { startTestApp, aRegistration, type TestApp } from '../helpers/app.js';
-import { criticalFault, sig } from '../helpers/signals.js';
+import { overload, sig } from '../helpers/signals.js';
 import { authenticate } from '../../middlewares/auth.js';
 import { errorHandler } from '../../middlewares/errors.js';
 import { createNotificationPrefsModel } from '../../models/notificationPrefs.js';
@@ -33,7 +33,7 @@ describe('notifications', function () {
   const delivered: { userId: string; n: NotificationView }[] = [];
   const pushed: string[] = [];
   const listenerErrors: { where: string; err: unknown }[] = [];
-  let onUpdated: (userId: string, n: NotificationView) => unknown = () => undefined;
+  const onUpdated: (userId: string, n: NotificationView) => unknown = () => undefined;
   const ids: Record<'opP' | 'opQ' | 'aud', string> = { opP: '', opQ: '', aud: '' };
   const tokens: Record<'opP' | 'opQ' | 'aud', string> = { opP: '', opQ: '', aud: '' };
   let logged = 0;
@@ -96,17 +96,17 @@ describe('notifications', function () {
 
   const count = (userId: string) => t.app.models.Notification.countDocuments({ userId });
 
-  it('a pending approval from a real fault notifies the in-scope operator, not one scoped elsewhere', async () => {
-    const s = criticalFault('st-p', 'C1');
-    await request(t.url).post('/api/data/signals').send(s).expect(202);
+  it('a pending approval from a real overload notifies the in-scope operator, not one scoped elsewhere', async () => {
+    const o = overload('st-p');
+    await request(t.url).post('/api/data/signals').send({ signals: o.signals }).expect(202);
     await until(async () => (await count(ids.opP)) === 1, 'the operator notification');
-    const { body: d } = await request(t.url).get(`/api/decisions/dec-${s.id}`).expect(200);
+    const { body: d } = await request(t.url).get(`/api/decisions/${o.decisionId}`).expect(200);
     expect(d.status).to.equal('pending_approval');
 
     const mine = delivered.filter((x) => x.userId === ids.opP);
     expect(mine).to.have.length(1);
-    expect(mine[0].n).to.include({ kind: 'fault_escalation', severity: 'critical', stationId: 'st-p', decisionId: `dec-${s.id}` });
-    expect(mine[0].n.title).to.match(/approval needed/);
+    expect(mine[0].n).to.include({ kind: 'pending_approval', severity: 'high', stationId: 'st-p', decisionId: o.decisionId });
+    expect(mine[0].n.title).to.equal("Decision at st-p waits for an operator's approval");
     expect(await count(ids.opQ)).to.equal(0);
     expect(await count(ids.aud)).to.equal(0);
     expect(delivered.some((x) => x.userId === ids.opQ || x.userId === ids.aud)).to.equal(false);
@@ -157,46 +157,36 @@ describe('notifications', function () {
     expect(bad.body.error.details[0].field).to.equal('quietHours.start');
   });
 
-  it('a charger flapping 10 times in the window produces one notification, completed with the count when the window closes', async () => {
-    // A fresh window: the first test's fault is older than it.
+  it('a charger faulting 10 times in the window escalates once through the plan and notifies once', async () => {
+    // A fresh window: the first test's alert is older than it.
     now += 11 * MIN;
     svc.flush();
     const before = await count(ids.opP);
     const seen = logged;
     for (let i = 0; i < 10; i++) {
-      await request(t.url).post('/api/data/signals').send(criticalFault('st-p', 'C1')).expect(202);
+      await request(t.url)
+        .post('/api/data/signals')
+        .send(sig('st-p', 'charger_status', { chargerId: 'C1', status: 'faulted', errorCode: 'OtherError' }))
+        .expect(202);
       await request(t.url)
         .post('/api/data/signals')
         .send(sig('st-p', 'charger_status', { chargerId: 'C1', status: 'available' }))
         .expect(202);
       now += 30_000;
     }
-    await until(() => logged - seen >= 10, '10 decisions');
+    // Reset (level 1), a technician ticket when it recurs (level 2), offline with a level-3 ticket on the third:
+    // then the charger is isolated and the other seven faults change nothing.
+    await until(async () => (await t.app.models.DecisionLog.countDocuments({ stationId: 'st-p' })) >= 4, 'the escalation');
+    expect(logged - seen).to.equal(3);
+    const { body: plan } = await request(t.url).get('/api/stations/st-p/plan').expect(200);
+    expect(plan.actions.map((x: { id: string }) => x.id)).to.include.members(['take_charger_offline:C1', 'escalate_ticket:C1']);
     await until(async () => (await count(ids.opP)) === before + 1, 'the first notification');
-    const first = (await request(url).get('/api/notifications?limit=1').set('authorization', `Bearer ${tokens.opP}`).expect(200)).body
-      .items[0];
-    await request(url)
-      .post(`/api/notifications/${first.id}/read`)
-      .set('authorization', `Bearer ${tokens.opP}`)
-      .expect((r) => expect(r.status).to.be.oneOf([200, 204]));
-
-    // Wait for this window's update (an earlier window may complete meanwhile too).
-    const updated = new Promise<{ id: string; title: string }>((resolve) => (onUpdated = (_u, n) => n.id === first.id && resolve(n)));
+    const { body } = await request(url).get('/api/notifications?limit=1').set('authorization', `Bearer ${tokens.opP}`).expect(200);
+    expect(body.items[0]).to.include({ stationId: 'st-p', title: 'Charger C1 at st-p needs a technician' });
+    // The window closes without a second notification for the same charger.
     now += 10 * MIN;
     svc.flush();
-    const n = await updated;
-    expect(n.id).to.equal(first.id);
-    expect(n.title).to.equal('st-p: charger C1 faulted 10 times in 10 min');
-    // Still one notification, with the count, and unread again so it is seen.
     expect(await count(ids.opP)).to.equal(before + 1);
-    const { body } = await request(url).get('/api/notifications?limit=1').set('authorization', `Bearer ${tokens.opP}`).expect(200);
-    expect(body.items[0]).to.include({ id: first.id, title: 'st-p: charger C1 faulted 10 times in 10 min', readAt: null });
-    expect(body.nextCursor).to.be.a('string');
-    const { body: page2 } = await request(url)
-      .get(`/api/notifications?limit=1&cursor=${body.nextCursor}`)
-      .set('authorization', `Bearer ${tokens.opP}`)
-      .expect(200);
-    expect(page2.items[0].id).to.not.equal(body.items[0].id);
     expect(await count(ids.opQ)).to.equal(0);
   });
 });

@@ -4,7 +4,7 @@ import request from 'supertest';
 import { aRegistration } from '../helpers/app.js';
 import { fallbackAnswer } from '../../services/llm/chat/fallback.js';
 import { startChatApp, until, type ChatTestApp } from '../helpers/chat.js';
-import { criticalFault, sig } from '../helpers/signals.js';
+import { criticalFault, overload, sig } from '../helpers/signals.js';
 import { classify, type StationIndex } from '../../services/llm/chat/intents.js';
 
 const index: StationIndex = {
@@ -60,8 +60,11 @@ describe('chat fallback: answers from live data', function () {
   let c: ChatTestApp;
   const recent = (minutesAgo: number) => ({ ts: new Date(Date.now() - minutesAgo * 60_000).toISOString() });
   const faultA = { ...criticalFault('st-a', 'C1'), ...recent(5) };
-  // One charger: taking it offline needs an operator.
   const faultB = { ...criticalFault('st-b', 'K1'), ...recent(4) };
+  // Then an overload at st-b: curtailing more than half the draw waits for an operator.
+  const overB = overload('st-b');
+  const limitB = { ...overB.limit, ...recent(3.5) };
+  const drawB = { ...overB.draw, ...recent(3) };
   const oldFault = { ...criticalFault('st-c', 'C9'), ...recent(180) };
 
   before(async () => {
@@ -86,9 +89,9 @@ describe('chat fallback: answers from live data', function () {
     const working = sig('st-a', 'charger_status', { chargerId: 'C2', status: 'available' }, recent(6));
     await request(c.url)
       .post('/api/data/signals')
-      .send({ signals: [oldFault, working, faultA, faultB, sig('st-d', 'queue_length', { waiting: 0 }, recent(1))] })
+      .send({ signals: [oldFault, working, faultA, faultB, limitB, drawB, sig('st-d', 'queue_length', { waiting: 0 }, recent(1))] })
       .expect(202);
-    await until(async () => (await request(c.url).get('/api/decisions').expect(200)).body.items.length === 3);
+    await until(async () => (await request(c.url).get('/api/decisions').expect(200)).body.items.length === 4);
   });
   after(() => c.close());
 
@@ -126,23 +129,23 @@ describe('chat fallback: answers from live data', function () {
     expect(stations[0]).to.equal('st-b');
     expect(stations).to.include.members(['st-a', 'st-b']).and.not.include('st-d');
     expect(a.reply).to.match(
-      /Depot West \[station:st-b\], high: charger K1 faulted \(GroundFailure\); latest decision has high risk .* and waits for an operator's approval \[decision:dec-/,
+      /Depot West \[station:st-b\], high: charger K1 faulted \(GroundFailure\); power draw 400 kW of a 100 kW limit; latest decision has high risk .* and waits for an operator's approval \[decision:dec-/,
     );
-    expect(a.citations).to.deep.include({ kind: 'decision', id: `dec-${faultB.id}` });
+    expect(a.citations).to.deep.include({ kind: 'decision', id: overB.decisionId });
   });
 
   it('summarises the last hour by agent and action, leaving older decisions out', async () => {
     const a = await ask('what happened in the last hour?');
-    expect(a.reply).to.include('2 decisions at 2 station(s)');
+    expect(a.reply).to.include('3 decisions at 2 station(s)');
     expect(a.reply)
       .to.match(/By action: .*take charger offline 2/)
-      .and.match(/Actions by agent: mechanic 4/);
+      .and.match(/Actions by agent: .*mechanic 4/);
     expect(a.reply).to.include('pending approval 1');
     expect(a.citations.map((x) => x.id))
       .to.include(`dec-${faultB.id}`)
       .and.not.include(`dec-${oldFault.id}`);
     const day = await ask('what happened in the last 4 hours');
-    expect(day.reply).to.include('3 decisions at 3 station(s)');
+    expect(day.reply).to.include('4 decisions at 3 station(s)');
   });
 
   it("answers about the data's own last hour when the signals carry an older time (a replay or the simulator)", async () => {
@@ -155,17 +158,17 @@ describe('chat fallback: answers from live data', function () {
       'no language model is configured',
     );
     expect(a.reply).to.include('the station data runs on its own clock');
-    expect(a.reply).to.include('2 decisions at 2 station(s)');
+    expect(a.reply).to.include('3 decisions at 2 station(s)');
     expect(a.citations.map((x) => x.id))
       .to.include(`dec-${faultB.id}`)
       .and.not.include(`dec-${oldFault.id}`);
   });
 
   it('answers a request to approve with how to do it, and changes nothing', async () => {
-    const a = await ask(`approve dec-${faultB.id}`);
+    const a = await ask(`approve ${overB.decisionId}`);
     expect(a.reply).to.include('The chat does not take actions; nothing was changed.').and.include('POST /api/decisions/<id>/approve');
-    expect(a.citations).to.deep.include({ kind: 'decision', id: `dec-${faultB.id}` });
-    const { body: d } = await request(c.url).get(`/api/decisions/dec-${faultB.id}`).expect(200);
+    expect(a.citations).to.deep.include({ kind: 'decision', id: overB.decisionId });
+    const { body: d } = await request(c.url).get(`/api/decisions/${overB.decisionId}`).expect(200);
     expect(d.status).to.equal('pending_approval');
     expect(d).to.not.have.property('approval');
     const t = await ask('set the mechanic tempLimitC threshold to 99');

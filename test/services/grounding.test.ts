@@ -20,7 +20,7 @@ function hotCharger(tempC: number, id = 'hot-1'): Decision {
   return decision;
 }
 
-/** The last working charger reports a ground fault: other agents, other actions, pending approval. */
+/** The last working charger reports a ground fault: other actions, high risk. */
 function groundFault(): Decision {
   const before = aStation((s) => (s.chargers.C2!.status = 'faulted'));
   const signal = aSignal('charger_status', { chargerId: 'C1', status: 'faulted', errorCode: 'GroundFailure' }, { id: 'gf-1', ts: T0 });
@@ -51,8 +51,8 @@ describe('explanation grounding', () => {
     expect(g.reasons).to.deep.equal([]);
     expect(g.ok).to.equal(true);
     expect(g.matched.map((m) => m.figure.path)).to.deep.equal([
-      'mechanic/schedule_maintenance/evidence/tempC',
-      'mechanic/schedule_maintenance/evidence/limitC',
+      'mechanic/escalate_ticket/evidence/tempC',
+      'mechanic/escalate_ticket/evidence/limitC',
     ]);
   });
 

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import express from 'express';
 import request from 'supertest';
+import { overload } from '../helpers/signals.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { PushService, retryAfterMs, type PushPayload, type PushServiceOptions } from '../../services/notify/push.js';
 import { pushRouter } from '../../routes/push.js';
@@ -154,23 +155,18 @@ describe('web push', () => {
       .send({ id: station, name: 'Push test', location: { lat: 52.5, lng: 13.4 }, capacity: { bays: 2, chargers: 1, batterySlots: 10 } })
       .expect(201);
     const arrived = new Promise<void>((resolve) => arrivals.push(resolve));
-    const signalId = randomUUID();
+    // Curtailing more than half the draw waits for an operator.
+    const o = overload(station);
     await request(t.directUrl)
       .post('/api/data/signals')
       .set('X-Device-Key', reg.deviceKey as string)
-      .send({
-        id: signalId,
-        stationId: station,
-        type: 'charger_status',
-        ts: new Date().toISOString(),
-        payload: { chargerId: 'C1', status: 'faulted', errorCode: 'GroundFailure' },
-      })
+      .send({ signals: o.signals })
       .expect(202);
     await arrived;
     const mine = received.filter((r) => r.path === pathOf(b));
     expect(mine).to.have.length(1);
     const got = decrypt(b, mine[0]) as Record<string, string>;
-    expect(got).to.include({ decisionId: `dec-${signalId}`, url: `/decisions/dec-${signalId}` });
+    expect(got).to.include({ decisionId: o.decisionId, url: `/decisions/${o.decisionId}` });
     expect(got.title).to.match(/approval/i);
     expect(Object.keys(got).sort()).to.deep.equal(['body', 'decisionId', 'severity', 'title', 'url']);
   });

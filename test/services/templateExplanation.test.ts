@@ -2,27 +2,21 @@
 // checked over every decision the simulator's scenarios provoke.
 import { expect } from 'chai';
 import { createSimulation } from '../../simulator/index.js';
-import { applySignal, initialState } from '../../services/pipeline/stationFold.js';
-import { decide } from '../../agents/index.js';
-import { assess } from '../../agents/AuditorAgent.js';
+import { OfflinePipeline } from '../../services/pipeline/offline.js';
 import { DEFAULT_POLICY, DEFAULT_THRESHOLDS } from '../../agents/thresholds.js';
 import { templateExplanation, formatEntry } from '../../services/llm/explanations/template.js';
-import type { Decision, StationState } from '../../eventBus/types.js';
+import type { Decision } from '../../eventBus/types.js';
 
 function decisionsOf(scenario: 'heatwave' | 'rush_hour' | 'stockout' | 'price_spike', durationMin: number): Decision[] {
   const sim = createSimulation({ stations: 4, scenario, seed: 7, durationMin });
-  const states = new Map<string, StationState>(sim.stations.map((r) => [r.id, initialState(r)]));
+  const pipeline = new OfflinePipeline(
+    sim.stations,
+    { thresholds: DEFAULT_THRESHOLDS, policy: DEFAULT_POLICY, policyVersion: 'pv-test', disabled: [] },
+    { nearbyKm: 15, maxNearby: 10 },
+  );
   const out: Decision[] = [];
   for (const signal of sim.signals()) {
-    const state = applySignal(states.get(signal.stationId)!, signal);
-    const ctx = {
-      now: signal.ts,
-      thresholds: DEFAULT_THRESHOLDS,
-      nearby: [],
-      assessment: assess(state, signal, DEFAULT_THRESHOLDS),
-      disabled: [],
-    };
-    const { decision } = decide(state, signal, ctx, DEFAULT_POLICY);
+    const decision = pipeline.ingest(signal);
     if (decision) out.push(JSON.parse(JSON.stringify(decision)) as Decision);
   }
   return out;

@@ -9,6 +9,7 @@ import { stateRisks, stationsAtRisk, type ChatSources } from './risk.js';
 
 export const TOOL_NAMES = [
   'get_station',
+  'get_station_plan',
   'list_stations',
   'list_decisions',
   'get_decision',
@@ -28,6 +29,7 @@ const iso = Joi.string().isoDate();
 
 const ARGS: Record<ToolName, Joi.ObjectSchema> = {
   get_station: Joi.object({ stationId: id.required() }),
+  get_station_plan: Joi.object({ stationId: id.required() }),
   list_stations: Joi.object({
     filter: Joi.string().valid('all', 'at_risk').default('all'),
     limit: Joi.number().integer().min(1).max(50).default(20),
@@ -58,6 +60,12 @@ export const TOOL_SPECS: ToolSpec[] = [
   fn(
     'get_station',
     'Live state of one station: queue and predicted wait, packs in stock, chargers (status, temperature, error codes), power, staff, risks, latest decisions.',
+    { stationId: str('station id') },
+    ['stationId'],
+  ),
+  fn(
+    'get_station_plan',
+    'The actions in force at one station (its plan): each with its agent, target, parameters (setpoints), since when, status (active or waiting for an operator) and the decision that started it.',
     { stationId: str('station id') },
     ['stationId'],
   ),
@@ -198,6 +206,24 @@ async function execute(src: ChatSources, name: ToolName, args: Json): Promise<{ 
       if (!s) throw new ToolError('UNKNOWN_STATION', `station ${String(args.stationId)} is not registered`);
       const data = await stationDetail(src, s);
       return { data, decisionIds: data.latestDecisions.map((d) => d.id) };
+    }
+    case 'get_station_plan': {
+      const s = src.stations.get(args.stationId as string);
+      if (!s) throw new ToolError('UNKNOWN_STATION', `station ${String(args.stationId)} is not registered`);
+      const actions = s.plan.actions.map(({ id, agent, action, target, params, since, status, decisionId }) => ({
+        id,
+        agent,
+        action,
+        target,
+        params,
+        since,
+        status,
+        decisionId,
+      }));
+      return {
+        data: { stationId: s.id, policyVersion: src.agents.policyVersion, actions },
+        decisionIds: [...new Set(actions.map((a) => a.decisionId))],
+      };
     }
     case 'list_stations': {
       const limit = args.limit as number;

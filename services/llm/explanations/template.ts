@@ -1,8 +1,9 @@
 // Deterministic template explanations. They quote only numbers found in the
 // proposals' evidence, so an auditor can check every figure against the record.
 import type { ActionName, AgentName, Decision, Evidence, Proposal } from '../../../eventBus/types.js';
+import { planKey } from '../../../agents/index.js';
 
-export const TEMPLATE_PROMPT_VERSION = 'template-v1';
+export const TEMPLATE_PROMPT_VERSION = 'template-v2';
 
 const ACTION_PHRASES: Record<ActionName, string> = {
   offer_incentive: 'offer arriving drivers an incentive to use a nearby station',
@@ -14,6 +15,8 @@ const ACTION_PHRASES: Record<ActionName, string> = {
   quarantine_battery: 'take a worn battery pack out of circulation',
   schedule_maintenance: 'schedule maintenance for a charger at risk of failing',
   take_charger_offline: 'take a faulty charger offline',
+  derate_charger: "lower a hot charger's power (derate it)",
+  reset_charger: 'reset a faulted charger remotely',
   escalate_ticket: 'open a fault ticket for a technician',
   curtail_charging: 'reduce charging power to stay under the grid limit',
   defer_charging: 'postpone charging while power is expensive',
@@ -103,11 +106,28 @@ const NUMBER_WORDS = ['no', 'one', 'two', 'three', 'four', 'five', 'six', 'seven
 
 export function templateExplanation(decision: Decision): string {
   const lines: string[] = [];
-  const n = decision.actions.length;
+  const changes = decision.changes ?? { started: [], adjusted: [], stopped: [] };
+  const words = (k: number, what: string) => `${NUMBER_WORDS[k] ?? 'many'} ${what}${k === 1 ? '' : 's'}`;
   // Counts in words: the only digits in the text are evidence figures and ids.
-  const count = n === 1 ? 'one action' : `${NUMBER_WORDS[n] ?? 'many'} actions`;
-  lines.push(`Station ${decision.stationId}, after a ${decision.signalType.replace(/_/g, ' ')} signal: ${count}.`);
-  for (const a of decision.actions) lines.push(describe(a));
+  const parts = [
+    changes.started.length ? `${words(changes.started.length, 'action')} started` : '',
+    changes.adjusted.length ? `${words(changes.adjusted.length, 'action')} adjusted` : '',
+    changes.stopped.length ? `${words(changes.stopped.length, 'action')} stopped` : '',
+  ].filter(Boolean);
+  lines.push(
+    `Station ${decision.stationId}, after a ${decision.signalType.replace(/_/g, ' ')} signal, the plan changes: ${parts.join(', ') || 'nothing started or stopped'}.`,
+  );
+  const adjusted = new Set(changes.adjusted.map((a) => a.id));
+  for (const a of decision.actions) lines.push(`${adjusted.has(planKey(a)) ? 'Adjusted. ' : ''}${describe(a)}`);
+  for (const s of changes.stopped) {
+    const why =
+      s.reason === 'released'
+        ? 'no longer needed'
+        : s.reason === 'expired'
+          ? 'its time ran out'
+          : `superseded by the ${humanizeKey(s.note.split(':')[0] ?? 'priority')} rule`;
+    lines.push(`Stopped: ${AGENT_LABELS[s.agent]} no longer will ${ACTION_PHRASES[s.action] ?? s.action} (${why}).`);
+  }
   for (const r of decision.rejected) {
     lines.push(
       `Not done: ${AGENT_LABELS[r.proposal.agent]} wanted to ${ACTION_PHRASES[r.proposal.action] ?? r.proposal.action}, set aside by the ${humanizeKey(r.rule)} rule.`,

@@ -1,0 +1,241 @@
+// The station plan (DECISIONS.md): the actions in force. Agents say which actions they want in force
+// now; `settle` arbitrates those wants together with what is already in force and makes a decision
+// only when the plan changes (an action started, adjusted or stopped). Pure: same state, wants,
+// policy and signal in, the same decision and plan out.
+import type {
+  AgentContext,
+  Decision,
+  NearbyStation,
+  Params,
+  PlanAction,
+  PlanChanges,
+  Proposal,
+  RejectedProposal,
+  Signal,
+  StationPlan,
+  StationState,
+  SupervisorPolicy,
+  TrailStep,
+} from '../eventBus/types.js';
+import { arbitrate, assessRisk } from './SupervisorAgent.js';
+
+export function emptyPlan(): StationPlan {
+  return { actions: [], declined: [], changedAt: null };
+}
+
+/** Jobs: once started they stay until done or until they lapse (policy.jobTtlS), not until the condition eases. */
+export function isJob(p: Pick<Proposal, 'action' | 'params'>): boolean {
+  return p.action === 'schedule_maintenance' || (p.action === 'escalate_ticket' && Number(p.params.level) === 2);
+}
+
+/** Actions that are data-quality facts or verdicts, never something put in force. */
+const NOT_PLANNED = new Set(['flag_anomaly', 'veto']);
+
+/** What an action acts on: the unit it names, else the whole station. */
+export function targetOf(p: Pick<Proposal, 'action' | 'params'>): string {
+  const { params } = p;
+  for (const k of ['chargerId', 'batteryId'] as const) if (typeof params[k] === 'string') return params[k] as string;
+  return 'station';
+}
+
+export function planKey(p: Pick<Proposal, 'action' | 'params'>): string {
+  return `${p.action}:${targetOf(p)}`;
+}
+
+/** The action of this kind on this target in force (or waiting for an operator), if any. */
+export function inForce(state: Pick<StationState, 'plan'>, action: Proposal['action'], target = 'station'): PlanAction | undefined {
+  return state.plan.actions.find((a) => a.id === `${action}:${target}`);
+}
+
+/** Whether a standing action's parameters moved enough to be worth a decision. */
+export function materiallyDifferent(from: Params, to: Params, deadband: number): boolean {
+  const keys = new Set([...Object.keys(from), ...Object.keys(to)]);
+  for (const k of keys) {
+    const a = from[k];
+    const b = to[k];
+    if (typeof a === 'number' && typeof b === 'number') {
+      const scale = Math.max(Math.abs(a), Math.abs(b));
+      // Counts (packs, bays) move by one all the time: a step of one is never material.
+      const floor = Number.isInteger(a) && Number.isInteger(b) ? 1 : 0;
+      if (Math.abs(a - b) > Math.max(deadband * scale, floor)) return true;
+    } else if (a !== b) return true;
+  }
+  return false;
+}
+
+/** A standing action as a proposal, so it takes part in arbitration against new wants. */
+function standing(a: PlanAction): Proposal {
+  return {
+    agent: a.agent,
+    action: a.action,
+    params: a.params,
+    urgency: a.urgency,
+    confidence: a.confidence,
+    evidence: { inForceSince: a.since },
+    claims: a.claims,
+  };
+}
+
+const seconds = (from: string, to: string): number => (Date.parse(to) - Date.parse(from)) / 1000;
+
+export interface Settlement {
+  decision: Decision | null;
+  /** The plan after the decision (the same object when nothing changed). */
+  plan: StationPlan;
+}
+
+export interface SettleOptions {
+  /** Actions whose agent wants them kept though their condition eased (sticky: only an operator ends them). */
+  sticky?: (a: PlanAction) => boolean;
+}
+
+/**
+ * Wants (from every enabled agent, auditor vetoes and flags included) against the plan in force.
+ * A standing action nobody wants any more is held until its minimum dwell has passed, then
+ * released; one that loses a conflict to a new want is superseded at once.
+ */
+export function settle(
+  wants: Proposal[],
+  state: StationState,
+  policy: SupervisorPolicy,
+  signal: Signal,
+  ctx: Pick<AgentContext, 'policyVersion' | 'nearby'>,
+  opts: SettleOptions = {},
+): Settlement {
+  const now = signal.ts;
+  const plan = state.plan;
+  const byId = new Map(plan.actions.map((a) => [a.id, a]));
+  const declined = new Set(plan.declined.filter((d) => d.until > now).map((d) => d.id));
+  const flags = wants.filter((p) => p.action === 'flag_anomaly');
+  const wanted = wants.filter((p) => !NOT_PLANNED.has(p.action) && !declined.has(planKey(p)));
+  const vetoes = wants.filter((p) => p.action === 'veto');
+  const wantedIds = new Set(wanted.map(planKey));
+
+  // Standing actions nobody asks for now, still in force: within their dwell, sticky, or awaiting an operator.
+  const held: Proposal[] = [];
+  const heldIds = new Set<string>();
+  const expired = new Set<string>();
+  for (const a of plan.actions) {
+    if (wantedIds.has(a.id)) continue;
+    if (a.until !== null && a.until <= now) {
+      expired.add(a.id);
+      continue;
+    }
+    if (opts.sticky?.(a) || isJob(a) || seconds(a.updatedAt, now) < policy.minDwellS) {
+      held.push(standing(a));
+      heldIds.add(a.id);
+    }
+  }
+
+  const { winners, rejected, conflicts, trail } = arbitrate([...wanted, ...held, ...vetoes], state);
+  const winnerIds = new Set(winners.map(planKey));
+  const lost = new Map<string, RejectedProposal>();
+  for (const r of rejected) lost.set(planKey(r.proposal), r);
+
+  const changes: PlanChanges = { started: [], adjusted: [], stopped: [] };
+  const acted: Proposal[] = [];
+  for (const w of winners) {
+    const id = planKey(w);
+    if (heldIds.has(id)) continue;
+    const current = byId.get(id);
+    if (!current) {
+      acted.push(w);
+    } else if (materiallyDifferent(current.params, w.params, policy.adjustDeadband)) {
+      acted.push(w);
+      changes.adjusted.push({ id, agent: w.agent, action: w.action, target: targetOf(w), from: current.params, to: w.params });
+    }
+  }
+  for (const a of plan.actions) {
+    if (winnerIds.has(a.id)) continue;
+    const base = { id: a.id, agent: a.agent, action: a.action, target: a.target };
+    if (expired.has(a.id)) changes.stopped.push({ ...base, reason: 'expired', note: `lapsed at ${a.until}` });
+    else if (lost.has(a.id)) {
+      const r = lost.get(a.id)!;
+      changes.stopped.push({ ...base, reason: 'superseded', note: `${r.rule}: ${r.reason}` });
+    } else if (!heldIds.has(a.id)) changes.stopped.push({ ...base, reason: 'released', note: `no longer wanted by ${a.agent}` });
+  }
+  // Rejected wants that were never in force and changed nothing are not news; they ride along when something else changes.
+  const decisionId = `dec-${signal.id}`;
+  const startedNew = acted.filter((w) => !byId.has(planKey(w)));
+  if (acted.length === 0 && changes.stopped.length === 0) return { decision: null, plan };
+  // Releases alone are not urgent (the action only stays a little longer): they wait to go out together.
+  const onlyReleases = acted.length === 0 && changes.stopped.every((x) => x.reason === 'released');
+  if (onlyReleases && plan.changedAt !== null && seconds(plan.changedAt, now) < policy.releaseEveryS) return { decision: null, plan };
+
+  const risk = assessRisk(acted, [...acted, ...flags], conflicts.length, state, policy);
+  // Safety acts first: isolating or derating a charger never waits for an operator.
+  const needsOperator = (p: Proposal) => risk.approval && p.agent !== 'mechanic';
+  const toAction = (w: Proposal, since: string): PlanAction => ({
+    id: planKey(w),
+    agent: w.agent,
+    action: w.action,
+    target: targetOf(w),
+    params: w.params,
+    urgency: w.urgency,
+    confidence: w.confidence,
+    claims: w.claims,
+    since,
+    updatedAt: now,
+    until: isJob(w) ? new Date(Date.parse(now) + policy.jobTtlS * 1000).toISOString() : null,
+    status: needsOperator(w) ? 'pending_approval' : 'active',
+    decisionId,
+  });
+  changes.started = startedNew.map((w) => toAction(w, now));
+  const next = new Map(byId);
+  for (const s of changes.stopped) next.delete(s.id);
+  for (const w of acted) next.set(planKey(w), toAction(w, byId.get(planKey(w))?.since ?? now));
+  const actions = [...next.values()].sort((x, y) => (x.id < y.id ? -1 : x.id > y.id ? 1 : 0));
+  // The arbitration's merge step becomes the plan step: what the decision does to the plan.
+  const steps: TrailStep[] = [
+    ...trail.filter((t) => t.rule !== 'merge'),
+    {
+      rule: 'merge',
+      note: `plan: ${changes.started.length} started, ${changes.adjusted.length} adjusted, ${changes.stopped.length} stopped; ${actions.length} in force`,
+    },
+  ];
+  const decision: Decision = {
+    id: decisionId,
+    stationId: signal.stationId,
+    signalId: signal.id,
+    signalType: signal.type,
+    ts: now,
+    actions: acted,
+    rejected,
+    conflicts,
+    trail: steps,
+    risk: { level: risk.level, score: risk.score, reasons: risk.reasons },
+    status: acted.some(needsOperator) ? 'pending_approval' : 'executed',
+    stateVersion: state.version,
+    policyVersion: ctx.policyVersion,
+    changes,
+    nearby: ctx.nearby.map((n): NearbyStation => ({ ...n })),
+  };
+  return { decision, plan: { actions, declined: plan.declined.filter((d) => d.until > now), changedAt: now } };
+}
+
+/** An operator's answer to a pending decision, applied to the plan it left behind. */
+export function answerPlan(
+  plan: StationPlan,
+  decisionId: string,
+  outcome: 'approved' | 'rejected',
+  at: string,
+  declineHoldS: number,
+): { plan: StationPlan; affected: string[] } {
+  const affected = plan.actions.filter((a) => a.decisionId === decisionId && a.status === 'pending_approval').map((a) => a.id);
+  if (affected.length === 0) return { plan, affected };
+  const ids = new Set(affected);
+  if (outcome === 'approved') {
+    return { plan: { ...plan, actions: plan.actions.map((a) => (ids.has(a.id) ? { ...a, status: 'active' as const } : a)) }, affected };
+  }
+  const until = new Date(Date.parse(at) + declineHoldS * 1000).toISOString();
+  return {
+    plan: {
+      actions: plan.actions.filter((a) => !ids.has(a.id)),
+      declined: [...plan.declined.filter((d) => !ids.has(d.id)), ...affected.map((id) => ({ id, decisionId, until }))].sort((x, y) =>
+        x.id < y.id ? -1 : 1,
+      ),
+      changedAt: plan.changedAt,
+    },
+    affected,
+  };
+}

@@ -1,0 +1,75 @@
+// The decision pipeline without a server: the same fold, agents, supervisor, plan and effects the
+// live pipeline runs, over an in-memory set of stations. For evaluation and replay, where a
+// signal log must give exactly the decisions (and hashes) the live pipeline gave.
+import type {
+  AgentContext,
+  AgentThresholds,
+  Decision,
+  NearbyStation,
+  Signal,
+  StationRegistration,
+  StationState,
+  SupervisorPolicy,
+} from '../../eventBus/types.js';
+import { assess, decide, stationWaitMin } from '../../agents/index.js';
+import { applySignal, initialState } from './stationFold.js';
+import { applyEffects } from './decisionEffects.js';
+import { nearbyFigures, neighbourList, type Neighbour } from './neighbours.js';
+
+export interface AgentSettings {
+  thresholds: AgentThresholds;
+  policy: SupervisorPolicy;
+  policyVersion: string;
+  disabled: AgentContext['disabled'];
+}
+
+/** The context agents get for one signal (the live pipeline builds it the same way). */
+export function agentContext(signal: Signal, state: StationState, settings: AgentSettings, nearby: NearbyStation[]): AgentContext {
+  return {
+    now: signal.ts,
+    policyVersion: settings.policyVersion,
+    thresholds: settings.thresholds,
+    nearby,
+    assessment: assess(state, signal, settings.thresholds),
+    disabled: settings.disabled,
+  };
+}
+
+export class OfflinePipeline {
+  readonly states = new Map<string, StationState>();
+  private readonly neighbours = new Map<string, Neighbour[]>();
+
+  constructor(
+    stations: StationRegistration[],
+    private readonly settings: AgentSettings,
+    opts: { nearbyKm: number; maxNearby: number },
+  ) {
+    for (const r of stations) this.states.set(r.id, initialState(r));
+    for (const r of stations) this.neighbours.set(r.id, neighbourList(r, stations, opts.nearbyKm, opts.maxNearby));
+  }
+
+  nearby(id: string): NearbyStation[] {
+    return (this.neighbours.get(id) ?? []).map((n) => {
+      const s = this.states.get(n.id)!;
+      return nearbyFigures(s, n.distanceKm, stationWaitMin(s));
+    });
+  }
+
+  /** Folds one signal and runs the agents and the supervisor; the decision, if the plan changed. */
+  ingest(signal: Signal): Decision | null {
+    const state = this.states.get(signal.stationId);
+    if (!state) throw new Error(`signal ${signal.id} names unknown station ${signal.stationId}`);
+    applySignal(state, signal);
+    const { decision, plan } = decide(
+      state,
+      signal,
+      agentContext(signal, state, this.settings, this.nearby(state.id)),
+      this.settings.policy,
+    );
+    if (decision) {
+      state.plan = plan;
+      applyEffects(state, decision, plan);
+    }
+    return decision;
+  }
+}

@@ -3,6 +3,7 @@
 import type { AgentContext, Evidence, Proposal, Signal, StationState } from '../eventBus/types.js';
 import { clamp01, round } from './common.js';
 import { inForce } from './plan.js';
+import { projectedAverageKW } from './predictors/demand.js';
 import { priceQuartile } from './predictors/priceQuartile.js';
 import { DEFAULT_PACK_CHARGE_MINUTES, stockView } from './predictors/stockout.js';
 
@@ -20,10 +21,13 @@ function peakShaving(state: StationState, ctx: AgentContext): Proposal[] {
   if (drawKW === null || limitKW === null || limitKW <= 0) return [];
   const thresholdKW = t.curtailFraction * limitKW;
   const standing = inForce(state, 'curtail_charging');
-  if (drawKW <= (standing ? t.curtailOffFraction * limitKW : thresholdKW)) return [];
+  // Peak shaving works on the quarter-hour average the grid bills and limits, not on one reading:
+  // a short spike inside an otherwise calm interval needs no curtailment. Over the hard limit it acts at once.
+  const avgKW = projectedAverageKW(state.power.demand, ctx.now, drawKW);
+  const overLimit = drawKW > limitKW;
+  if (!overLimit && avgKW <= (standing ? t.curtailOffFraction * limitKW : thresholdKW)) return [];
   // Peak shaving holds the draw at the threshold: the setpoint, which moves only with the limit.
   const shedKW = round(Math.max(0, drawKW - thresholdKW), 1);
-  const overLimit = drawKW > limitKW;
   return [
     {
       agent: 'energy',
@@ -34,6 +38,7 @@ function peakShaving(state: StationState, ctx: AgentContext): Proposal[] {
       confidence: 0.9,
       evidence: {
         drawKW: round(drawKW, 1),
+        quarterHourAvgKW: round(avgKW, 1),
         limitKW: round(limitKW, 1),
         curtailPct: round(t.curtailFraction * 100, 0),
         curtailOffPct: round(t.curtailOffFraction * 100, 0),

@@ -2,6 +2,7 @@
 // drivers elsewhere (offer_incentive), borrows staff (divert_staff) or opens bays.
 import type { AgentContext, Evidence, NearbyStation, Proposal, Signal, StationState } from '../eventBus/types.js';
 import { clamp01, hourKey, round } from './common.js';
+import { inForce } from './plan.js';
 import { activeBays, predictWaitMin, stationWaitMin } from './predictors/wait.js';
 
 /**
@@ -104,10 +105,14 @@ function offerIncentive(
   confidence: number,
 ): Proposal | null {
   const t = ctx.thresholds.traffic;
-  const target = ctx.nearby.find((n) => n.distanceKm <= t.nearbyKm && wait - n.predictedWaitMin >= t.minSavingMinutes && n.charged > 0);
+  const helps = (n: NearbyStation) => n.distanceKm <= t.nearbyKm && wait - n.predictedWaitMin >= t.minSavingMinutes && n.charged > 0;
+  // An offer in force keeps its terms while its station still helps: drivers are not re-pointed on every reading.
+  const standing = inForce(state, 'offer_incentive');
+  const kept = standing ? ctx.nearby.find((n) => n.id === standing.params.targetStationId && helps(n)) : undefined;
+  const target = kept ?? ctx.nearby.find(helps);
   if (!target) return null;
   const savingMin = round(wait - target.predictedWaitMin, 1);
-  const amount = round(Math.min(savingMin * t.incentivePerMinute, t.hourlyBudget));
+  const amount = kept ? Number(standing!.params.amount) : round(Math.min(savingMin * t.incentivePerMinute, t.hourlyBudget));
   const spent = state.incentives.hour === hourKey(ctx.now) ? state.incentives.spent : 0;
   return {
     agent: 'traffic',

@@ -92,3 +92,4 @@ export { DEFAULT_POLICY, DEFAULT_THRESHOLDS } from './thresholds.js';
 export { hourKey } from './common.js';
 export { stationWaitMin } from './predictors/wait.js';
 export { HYSTERESIS_PAIRS } from './thresholds.js';
+export { foldDemand, projectedAverageKW } from './predictors/demand.js';

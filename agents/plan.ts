@@ -28,6 +28,14 @@ export function isJob(p: Pick<Proposal, 'action' | 'params'>): boolean {
   return p.action === 'schedule_maintenance' || (p.action === 'escalate_ticket' && Number(p.params.level) === 2);
 }
 
+/**
+ * Housekeeping that is not urgent: a worn pack set aside, a surplus offered. Such changes wait for the
+ * station's round (like releases) or go out with the next change, so they do not make a decision each.
+ */
+export function isRoundWork(p: Pick<Proposal, 'action'>): boolean {
+  return p.action === 'quarantine_battery' || p.action === 'offer_surplus';
+}
+
 /** Actions that are data-quality facts or verdicts, never something put in force. */
 const NOT_PLANNED = new Set(['flag_anomaly', 'veto']);
 
@@ -158,9 +166,10 @@ export function settle(
   const decisionId = `dec-${signal.id}`;
   const startedNew = acted.filter((w) => !byId.has(planKey(w)));
   if (acted.length === 0 && changes.stopped.length === 0) return { decision: null, plan };
-  // Releases alone are not urgent (the action only stays a little longer): they wait to go out together.
-  const onlyReleases = acted.length === 0 && changes.stopped.every((x) => x.reason === 'released');
-  if (onlyReleases && plan.changedAt !== null && seconds(plan.changedAt, now) < policy.releaseEveryS) return { decision: null, plan };
+  // Releases and housekeeping are not urgent (an action only stays a little longer, a worn pack waits
+  // a little): alone, they wait for the station's round (releaseEveryS after its last change).
+  const onlyRoundWork = acted.every(isRoundWork) && changes.stopped.every((x) => x.reason === 'released');
+  if (onlyRoundWork && plan.changedAt !== null && seconds(plan.changedAt, now) < policy.releaseEveryS) return { decision: null, plan };
 
   const risk = assessRisk(acted, [...acted, ...flags], conflicts.length, state, policy);
   // Safety acts first: isolating or derating a charger never waits for an operator.

@@ -99,7 +99,13 @@ export interface StationState extends StationRegistration {
   inventory: { charged: number; charging: number; depleted: number; faulty: number; updatedAt: string | null };
   chargers: Record<string, ChargerState>;
   batteries: Record<string, BatteryState>;
-  power: { drawKW: number | null; limitKW: number | null; updatedAt: string | null };
+  power: {
+    drawKW: number | null;
+    limitKW: number | null;
+    updatedAt: string | null;
+    /** The current quarter-hour's demand (absent before the first power reading). */
+    demand?: DemandInterval;
+  };
   price: { current: PricePoint | null; recent: number[] };
   staff: { count: number | null; updatedAt: string | null };
   queue: {
@@ -126,6 +132,16 @@ export interface StationState extends StationRegistration {
   stockFlow?: StockFlow;
   /** The actions in force (DECISIONS.md): changed only by decisions and operators' answers. */
   plan: StationPlan;
+}
+
+/** A quarter-hour of demand, integrated from the power readings as a step function. */
+export interface DemandInterval {
+  /** ISO start of the quarter-hour (UTC :00, :15, :30, :45). */
+  start: string;
+  /** kW-minutes drawn from `start` to `lastTs`. */
+  kWmin: number;
+  lastTs: string;
+  lastKW: number;
 }
 
 export type Params = Record<string, number | string | boolean>;

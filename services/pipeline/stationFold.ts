@@ -7,7 +7,7 @@
 // copies first, e.g. with `cloneState`.
 import type { ChargerState, StockFlow, Signal, SignalPayloads, StationRegistration, StationState } from '../../eventBus/types.js';
 import { metricOf } from '../../utils/anomalyReading.js';
-import { emptyPlan } from '../../agents/index.js';
+import { emptyPlan, foldDemand } from '../../agents/index.js';
 
 /** Bounds on every list the state keeps, so a state's size never grows with its age. */
 export const STATE_LIMITS = {
@@ -157,6 +157,7 @@ export function applySignal(state: StationState, signal: Signal): StationState {
     case 'power_draw':
       state.power.drawKW = signal.payload.kW;
       state.power.updatedAt = ts;
+      state.power.demand = foldDemand(state.power.demand, ts, signal.payload.kW);
       break;
     case 'grid_limit':
       state.power.limitKW = signal.payload.kW;

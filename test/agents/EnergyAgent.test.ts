@@ -41,6 +41,7 @@ describe('EnergyAgent', () => {
       expect(p!.params).to.deep.equal({ targetKW: 180 });
       expect(p!.evidence).to.deep.equal({
         drawKW: 190,
+        quarterHourAvgKW: 190,
         limitKW: 200,
         curtailPct: 90,
         curtailOffPct: 80,
@@ -84,6 +85,19 @@ describe('EnergyAgent', () => {
           aContext(),
         ).map((p) => p.action),
       ).to.deep.equal(['curtail_charging']);
+    });
+
+    it('shaves the quarter-hour average, not a reading: a short spike in a calm interval needs no curtailment, the hard limit does', () => {
+      const calm = (kW: number) =>
+        aStation((x) => {
+          x.power = { drawKW: kW, limitKW: 200, updatedAt: at(10), demand: { start: at(0), kWmin: 1000, lastTs: at(10), lastKW: kW } };
+        });
+      const ctx = aContext((c) => (c.now = at(10)));
+      // 100 kW for ten minutes, now 190 kW: (1000 + 190 * 5) / 15 = 130 kW on average, under 180 kW.
+      expect(evaluate(calm(190), draw(190), ctx)).to.deep.equal([]);
+      // Over the 200 kW limit it acts at once, whatever the average.
+      const [p] = evaluate(calm(210), draw(210), ctx);
+      expect(p!.evidence).to.include({ overLimit: true, quarterHourAvgKW: 136.7 });
     });
 
     it('hysteresis: a curtailment in force is wanted until the draw falls below 80%, not 90%', () => {

@@ -141,7 +141,11 @@ describe('approvals', function () {
 
   it('answers 409 NO_LONGER_PLANNED for an action that was stopped before the operator answered', async () => {
     const d = await pendingDecision();
-    // The overload ends; past the dwell and the release round the waiting curtailment is released.
+    // The overload ends; past the dwell and the station's release round the waiting curtailment is released.
+    await request(t.url)
+      .post('/api/data/signals')
+      .send(sig(d.stationId, 'power_draw', { kW: 50 }))
+      .expect(202);
     advanceClock(20);
     const calm = sig(d.stationId, 'power_draw', { kW: 50 });
     await request(t.url).post('/api/data/signals').send(calm).expect(202);

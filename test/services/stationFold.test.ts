@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { projectedAverageKW } from '../../agents/predictors/demand.js';
 import {
   EWMA_ALPHA,
   STATE_LIMITS,
@@ -189,8 +190,28 @@ describe('stationFold', () => {
     const s = fresh();
     applySignal(s, aSignal('power_draw', { kW: 120 }, { ts: at(1) }));
     applySignal(s, aSignal('grid_limit', { kW: 150 }, { ts: at(2) }));
-    expect(s.power).to.deep.equal({ drawKW: 120, limitKW: 150, updatedAt: at(2) });
+    expect(s.power).to.deep.equal({
+      drawKW: 120,
+      limitKW: 150,
+      updatedAt: at(2),
+      demand: { start: at(0), kWmin: 120, lastTs: at(1), lastKW: 120 },
+    });
     expect(s.recent['power_draw.kW']).to.deep.equal([120]);
+  });
+
+  it('integrates the quarter-hour demand as a step function, carrying the level into the next interval', () => {
+    const s = fresh();
+    applySignal(s, aSignal('power_draw', { kW: 100 }, { ts: at(2) }));
+    applySignal(s, aSignal('power_draw', { kW: 200 }, { ts: at(7) }));
+    // 100 kW from 12:00 (the interval opens at the first level) to 12:07, then 200 kW.
+    expect(s.power.demand).to.deep.equal({ start: at(0), kWmin: 700, lastTs: at(7), lastKW: 200 });
+    // At 12:10 drawing 200 kW to the end of the interval: (700 + 200 * 3 + 200 * 5) / 15 = 153.3 kW.
+    expect(projectedAverageKW(s.power.demand, at(10), 200)).to.be.closeTo(153.33, 0.01);
+    applySignal(s, aSignal('power_draw', { kW: 50 }, { ts: at(16) }));
+    // A new quarter-hour: the 200 kW level carries from 12:15 to 12:16.
+    expect(s.power.demand).to.deep.equal({ start: at(15), kWmin: 200, lastTs: at(16), lastKW: 50 });
+    // No reading yet in an interval: the draw itself.
+    expect(projectedAverageKW(s.power.demand, at(31), 80)).to.equal(80);
   });
 
   it('grid_price sets the current price and a bounded recent window', () => {

@@ -269,9 +269,13 @@ export function compareCanonical(a: Proposal, b: Proposal): number {
   const byAgent = AGENT_ORDER.indexOf(a.agent) - AGENT_ORDER.indexOf(b.agent);
   if (byAgent !== 0) return byAgent;
   if (a.action !== b.action) return a.action < b.action ? -1 : 1;
-  const ka = stableKey(a);
-  const kb = stableKey(b);
-  return ka < kb ? -1 : ka > kb ? 1 : 0;
+  const ka = stableKey(a, head);
+  const kb = stableKey(b, head);
+  if (ka !== kb) return ka < kb ? -1 : 1;
+  // Only proposals alike in everything else are told apart by their evidence (the larger part, built last).
+  const ea = stableKey(a, tail);
+  const eb = stableKey(b, tail);
+  return ea < eb ? -1 : ea > eb ? 1 : 0;
 }
 
 /** Priority order: safety first, then service, then urgency x confidence, then canonical. */
@@ -287,21 +291,24 @@ export function compareScore(a: Proposal, b: Proposal): number {
   return byScore !== 0 ? byScore : compareCanonical(a, b);
 }
 
-// Keys are compared many times per sort; each proposal's is built once.
-const stableKeys = new WeakMap<Proposal, string>();
+// Keys are compared many times per sort; each proposal's is built once (per part).
+const heads = new WeakMap<Proposal, string>();
+const tails = new WeakMap<Proposal, string>();
 
-function stableKey(p: Proposal): string {
-  const cached = stableKeys.get(p);
+const sortedEntries = (o: Record<string, unknown>): [string, unknown][] =>
+  Object.keys(o)
+    .sort()
+    .map((k) => [k, o[k]]);
+const head = {
+  cache: heads,
+  build: (p: Proposal) => JSON.stringify([sortedEntries(p.params), p.urgency, p.confidence, sortedEntries(p.claims)]),
+};
+const tail = { cache: tails, build: (p: Proposal) => JSON.stringify(sortedEntries(p.evidence)) };
+
+function stableKey(p: Proposal, part: { cache: WeakMap<Proposal, string>; build(p: Proposal): string }): string {
+  const cached = part.cache.get(p);
   if (cached !== undefined) return cached;
-  const key = buildStableKey(p);
-  stableKeys.set(p, key);
+  const key = part.build(p);
+  part.cache.set(p, key);
   return key;
-}
-
-function buildStableKey(p: Proposal): string {
-  const sortedEntries = (o: Record<string, unknown>): [string, unknown][] =>
-    Object.keys(o)
-      .sort()
-      .map((k) => [k, o[k]]);
-  return JSON.stringify([sortedEntries(p.params), p.urgency, p.confidence, sortedEntries(p.claims), sortedEntries(p.evidence)]);
 }

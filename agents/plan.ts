@@ -135,6 +135,19 @@ export function settle(
     }
   }
 
+  // The steady state: every action in force is still wanted as it stands (or held), nothing new is
+  // asked for and nothing is vetoed. Nothing can change, so there is nothing to arbitrate. This is
+  // most signals; arbitration (pairwise over all wants) runs only when something differs.
+  const steady =
+    vetoes.length === 0 &&
+    expired.size === 0 &&
+    wanted.every((w) => {
+      const current = byId.get(planKey(w));
+      return current !== undefined && !materiallyDifferent(current.params, w.params, policy.adjustDeadband);
+    }) &&
+    plan.actions.every((a) => wantedIds.has(a.id) || heldIds.has(a.id));
+  if (steady) return { decision: null, plan };
+
   const { winners, rejected, conflicts, trail } = arbitrate([...wanted, ...held, ...vetoes], state);
   const winnerIds = new Set(winners.map(planKey));
   const lost = new Map<string, RejectedProposal>();

@@ -115,6 +115,8 @@ async function startCopilot(cpuProfDir?: string): Promise<{ child: ServerChild; 
     SIMULATE_STATIONS: String(STATIONS),
     MONGODB_URI: '',
     REDIS_URL: '',
+    // At bench rates batches fill in well under a second: the 1 s window measures anchoring latency under load.
+    ANCHOR_BATCH_MS: '1000',
     ...adminEnv(ADMIN),
   };
   const child = await startServer({ script: 'server.ts', cwd: ROOT, env, cpuProfDir });
@@ -296,7 +298,7 @@ async function run(o: Options): Promise<void> {
     table(rows),
     '',
     `Target (>= ${2000}/s with p99 ingest->station:updated < ${TARGET_P99_MS} ms): ${at2000 ? (at2000.meetsTarget ? 'met' : 'NOT met') : 'no 2000/s step run'}.`,
-    `Anchoring (p99 decision:created -> decision:anchored <= ${TARGET_ANCHOR_P99_MS} ms at the default ${'ANCHOR_BATCH_MS'}=1000): ${
+    `Anchoring (p99 decision:created -> decision:anchored <= ${TARGET_ANCHOR_P99_MS} ms at ${'ANCHOR_BATCH_MS'}=1000): ${
       copilot.some((r) => r.anchoredMs.count)
         ? copilot
             .filter((r) => r.anchoredMs.count)

@@ -67,7 +67,7 @@ describe('config', () => {
   }
 
   it('picks the chain: embedded by default, off, or an RPC with its key and contract', () => {
-    expect(loadConfig({})).to.include({ chainMode: 'embedded', chainRpcUrl: null, anchorBatchMs: 1000, anchorBatchMax: 2000 });
+    expect(loadConfig({})).to.include({ chainMode: 'embedded', chainRpcUrl: null, anchorBatchMs: 60000, anchorBatchMax: 2000 });
     expect(loadConfig({ CHAIN_RPC_URL: 'off' })).to.include({ chainMode: 'off', chainRpcUrl: null });
     const key = '0x' + 'ab'.repeat(32);
     const address = '0x' + '12'.repeat(20);

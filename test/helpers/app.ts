@@ -56,7 +56,14 @@ export interface TestAppOptions {
 }
 
 export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> {
-  const config: Config = loadConfig({ PORT: '0', LOG_LEVEL: 'silent', SIGNAL_FLUSH_MS: '5', STATE_FLUSH_MS: '50', ...opts.env });
+  const config: Config = loadConfig({
+    PORT: '0',
+    LOG_LEVEL: 'silent',
+    SIGNAL_FLUSH_MS: '5',
+    STATE_FLUSH_MS: '50',
+    ANCHOR_BATCH_MS: '1000',
+    ...opts.env,
+  });
   const uri = process.env.MONGODB_URI || (await embeddedMongo()).uri;
   const dbName = opts.dbName ?? `test_${randomUUID().replace(/-/g, '')}`;
   const conn = await connectMongo(uri, { dbName, embedded: !process.env.MONGODB_URI });

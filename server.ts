@@ -38,6 +38,7 @@ import {
   StationStore,
   attachDecisionEffects,
   mergeThresholds,
+  SignalLogQuery,
 } from './services/pipeline/index.js';
 import {
   AdminAuditService,
@@ -416,7 +417,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
     dataRouter(gate),
     stationsRouter({ stations, admin, policyVersion: () => agents.policyVersion }),
     decisionsRouter({ decisions, approvals }),
-    auditRouter({ audit, adminAudit, decisions }),
+    auditRouter({ audit, adminAudit, decisions, signals: new SignalLogQuery(models) }),
     chatRouter({ chat, chatPerUser: limits.chatPerUser }),
     deviceKeysRouter({ deviceKeys, admin }),
     pushRouter({ push }),

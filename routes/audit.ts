@@ -2,7 +2,8 @@
 import { Router } from 'express';
 import Joi from 'joi';
 import type { AdminAuditService, AuditQuery } from '../services/audit/index.js';
-import type { DecisionQuery } from '../services/pipeline/index.js';
+import type { DecisionQuery, SignalLogQuery } from '../services/pipeline/index.js';
+import { inScope } from '../services/access/index.js';
 import { AppError } from '../services/platform/index.js';
 import { validate } from '../services/platform/index.js';
 import { requireRole } from '../middlewares/auth.js';
@@ -16,6 +17,13 @@ const batchQuery = Joi.object({
   limit: Joi.number().integer().min(1).max(200).default(50),
 });
 const adminActionsQuery = Joi.object({ limit: Joi.number().integer().min(1).max(200).default(50) });
+const signalsQuery = Joi.object({
+  stationId: Joi.string().max(64).description('only this station (default: every station in scope)'),
+  after: Joi.string()
+    .pattern(/^[0-9a-f]{24}$/)
+    .description('the nextCursor of the previous page'),
+  limit: Joi.number().integer().min(1).max(5000).default(1000),
+});
 
 export const auditApi: ApiOperation[] = [
   {
@@ -58,6 +66,14 @@ export const auditApi: ApiOperation[] = [
   },
   {
     method: 'get',
+    path: '/api/audit/signals',
+    summary: 'The stored signals in the order the pipeline took them in (oldest first), for replaying decisions (npm run export)',
+    roles: ['auditor'],
+    query: signalsQuery,
+    responses: { 200: 'signals with nextCursor', 400: 'bad query' },
+  },
+  {
+    method: 'get',
     path: '/api/audit/contract',
     summary: 'AuditLog address, chain id, a JSON-RPC URL to read the chain at, the anchoring account, the leaf encoding and the ABI',
     roles: ['auditor'],
@@ -69,6 +85,7 @@ export function auditRouter(s: {
   audit: AuditQuery;
   adminAudit: Pick<AdminAuditService, 'list'>;
   decisions: Pick<DecisionQuery, 'getDoc'>;
+  signals: Pick<SignalLogQuery, 'list'>;
 }): Router {
   const r = Router();
   r.get('/audit/decisions/:id/proof', requireRole('auditor'), async (req, res) => {
@@ -92,6 +109,14 @@ export function auditRouter(s: {
   r.get('/audit/admin-actions', requireRole('auditor'), async (req, res) => {
     const { limit } = validate<{ limit: number }>(adminActionsQuery, req.query, 'query');
     res.json({ items: await s.adminAudit.list(limit), nextCursor: null });
+  });
+  r.get('/audit/signals', requireRole('auditor'), async (req, res) => {
+    const q = validate<{ stationId?: string; after?: string; limit: number }>(signalsQuery, req.query, 'query');
+    const scope = req.user!.stationScope;
+    // Out of scope reads as nothing, like an unknown station.
+    if (q.stationId !== undefined && !inScope(req.user!, q.stationId)) return void res.json({ items: [], nextCursor: null });
+    const stationIds = q.stationId !== undefined ? [q.stationId] : scope === 'all' ? undefined : scope;
+    res.json(await s.signals.list({ stationIds, after: q.after, limit: q.limit }));
   });
   r.get('/audit/contract', requireRole('auditor'), (_req, res) => {
     res.json(s.audit.contract());

@@ -19,8 +19,8 @@ export const systemApi: ApiOperation[] = [
   {
     method: 'get',
     path: '/api/agents',
-    summary: 'Agents, counters, thresholds, policy',
-    roles: ['operator'],
+    summary: 'Agents, counters, thresholds, policy (auditors read them to replay decisions and check their policy version)',
+    roles: ['operator', 'auditor'],
     responses: { 200: 'agents' },
   },
   {
@@ -52,7 +52,7 @@ export function systemRouter(s: {
     const h = await s.health.report();
     res.status(h.ready ? 200 : 503).json({ ready: h.ready, parts: h.parts });
   });
-  r.get('/agents', requireRole('operator'), (_req, res) => {
+  r.get('/agents', requireRole('operator', 'auditor'), (_req, res) => {
     res.json({ items: s.agents.describe(), policy: s.agents.policy, nextCursor: null });
   });
   // Changing how agents decide is an admin's, audited and anchored; it applies to the next signals.

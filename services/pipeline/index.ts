@@ -18,3 +18,4 @@ export { nearbyFigures, neighbourList } from './neighbours.js';
 export { applyEffects } from './decisionEffects.js';
 export { OfflinePipeline, agentContext } from './offline.js';
 export type { AgentSettings } from './offline.js';
+export { SignalLogQuery } from './signalLogQuery.js';

@@ -8,6 +8,12 @@ import { OfflinePipeline, policyVersionOf } from '../../services/pipeline/index.
 import { canonicalDecision } from '../../services/audit/index.js';
 import { DEFAULT_POLICY, DEFAULT_THRESHOLDS } from '../../agents/thresholds.js';
 import type { Signal } from '../../eventBus/types.js';
+import { exportLog } from '../../scripts/replay/export.js';
+import { replay } from '../../scripts/replay/log.js';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 
 describe('replay: live and offline pipelines agree', function () {
   this.timeout(120_000);
@@ -60,4 +66,69 @@ describe('replay: live and offline pipelines agree', function () {
     expect([...live.keys()].sort()).to.deep.equal([...expected.keys()].sort());
     for (const [id, hash] of expected) expect(live.get(id), id).to.equal(hash);
   });
+
+  it('npm run export writes the log of a running server and npm run replay finds every hash the same, and catches an edited signal', async () => {
+    // The app of the test above holds the heatwave log; export it as an auditor would.
+    const { user } = await t.app.services.users.create({
+      email: 'replay-auditor@example.com',
+      password: 'an-auditor-password',
+      role: 'auditor',
+      stationScope: 'all',
+    });
+    const token = await t.app.services.tokens.access(user.id, 'auditor');
+    const bad = await request(t.directUrl).get('/api/audit/signals?after=not-a-cursor').set('authorization', `Bearer ${token}`).expect(400);
+    expect(bad.body.error.details[0].field).to.equal('after');
+    const { user: op } = await t.app.services.users.create({
+      email: 'replay-op@example.com',
+      password: 'an-operator-password',
+      role: 'operator',
+      stationScope: 'all',
+    });
+    await request(t.directUrl)
+      .get('/api/audit/signals')
+      .set('authorization', `Bearer ${await t.app.services.tokens.access(op.id, 'operator')}`)
+      .expect(403);
+    const lines = await exportLog(t.directUrl, token);
+    expect(lines.filter((l) => l.kind === 'station')).to.have.length(4);
+    const report = replay(lines);
+    expect(report.decisionsRecorded).to.be.greaterThan(10);
+    expect(report).to.deep.include({ ok: true, identical: report.decisionsRecorded, differing: [], missing: [], extra: [] });
+    expect(report.policyVersion.recorded).to.equal(report.policyVersion.replayed);
+
+    const dir = mkdtempSync(path.join(tmpdir(), 'replay-'));
+    try {
+      const file = path.join(dir, 'log.ndjson');
+      writeFileSync(file, lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
+      const ok = await runScript('scripts/replay.ts', [file]);
+      expect(ok.code, ok.out).to.equal(0);
+      expect(ok.out)
+        .to.match(/identical \(100\.0 %\)/)
+        .and.match(/^PASS/m);
+
+      // One hotter reading than was sent: the replay no longer matches the record.
+      const hot = lines.findIndex((l) => l.kind === 'signal' && l.signal.type === 'charger_temp');
+      const edited = lines.map((l, i) =>
+        i === hot && l.kind === 'signal' ? { ...l, signal: { ...l.signal, payload: { ...l.signal.payload, tempC: 99 } } } : l,
+      );
+      expect(replay(edited as typeof lines).ok).to.equal(false);
+      writeFileSync(file, edited.map((l) => JSON.stringify(l)).join('\n') + '\n');
+      const failed = await runScript('scripts/replay.ts', [file]);
+      expect(failed.code, failed.out).to.equal(1);
+      expect(failed.out).to.match(/^FAIL/m);
+      const usage = await runScript('scripts/replay.ts', []);
+      expect(usage.code).to.equal(2);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
+
+function runScript(script: string, args: string[]): Promise<{ code: number | null; out: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, ['--import', 'tsx', script, ...args], { cwd: path.resolve(__dirname, '../..') });
+    let out = '';
+    p.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    p.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    p.on('close', (code) => resolve({ code, out }));
+  });
+}

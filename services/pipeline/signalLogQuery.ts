@@ -1,0 +1,34 @@
+// The stored signal log, in the order the pipeline took the signals in: what an auditor exports to
+// replay a station's decisions (npm run export, npm run replay).
+import { isValidObjectId, type FilterQuery } from 'mongoose';
+import type { Signal } from '../../eventBus/types.js';
+import type { Models, SignalLogDoc } from '../../models/index.js';
+
+export interface SignalPage {
+  items: Signal[];
+  /** Pass as `after` for the next page; null on the last one. */
+  nextCursor: string | null;
+}
+
+export class SignalLogQuery {
+  constructor(private readonly models: Pick<Models, 'SignalLog'>) {}
+
+  /**
+   * Signals in receive order (the log's insertion order: batched inserts keep the order signals were
+   * folded in), optionally only some stations', after a cursor.
+   */
+  async list(f: { stationIds?: string[]; after?: string; limit: number }): Promise<SignalPage> {
+    const q: FilterQuery<SignalLogDoc> = {};
+    if (f.stationIds) q.stationId = { $in: f.stationIds };
+    if (f.after !== undefined && isValidObjectId(f.after)) q._id = { $gt: f.after };
+    const docs = await this.models.SignalLog.find(q)
+      .sort({ _id: 1 })
+      .limit(f.limit + 1)
+      .lean<(SignalLogDoc & { _id: unknown })[]>();
+    const page = docs.slice(0, f.limit);
+    return {
+      items: page.map((d) => ({ id: d.signalId, stationId: d.stationId, type: d.type, ts: d.ts, payload: d.payload }) as Signal),
+      nextCursor: docs.length > f.limit ? String(page[page.length - 1]!._id) : null,
+    };
+  }
+}

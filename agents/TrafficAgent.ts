@@ -105,13 +105,16 @@ function offerIncentive(
   confidence: number,
 ): Proposal | null {
   const t = ctx.thresholds.traffic;
-  const helps = (n: NearbyStation) => n.distanceKm <= t.nearbyKm && wait - n.predictedWaitMin >= t.minSavingMinutes && n.charged > 0;
+  // The saving counts the drive there: a short line ten minutes away saves nothing.
+  const driveMin = (n: NearbyStation) => (t.driveSpeedKmh > 0 ? (60 * n.distanceKm) / t.driveSpeedKmh : Infinity);
+  const helps = (n: NearbyStation) =>
+    n.distanceKm <= t.nearbyKm && wait - n.predictedWaitMin - driveMin(n) >= t.minSavingMinutes && n.charged > 0;
   // An offer in force keeps its terms while its station still helps: drivers are not re-pointed on every reading.
   const standing = inForce(state, 'offer_incentive');
   const kept = standing ? ctx.nearby.find((n) => n.id === standing.params.targetStationId && helps(n)) : undefined;
   const target = kept ?? ctx.nearby.find(helps);
   if (!target) return null;
-  const savingMin = round(wait - target.predictedWaitMin, 1);
+  const savingMin = round(wait - target.predictedWaitMin - driveMin(target), 1);
   const amount = kept ? Number(standing!.params.amount) : round(Math.min(savingMin * t.incentivePerMinute, t.hourlyBudget));
   const spent = state.incentives.hour === hourKey(ctx.now) ? state.incentives.spent : 0;
   return {
@@ -125,6 +128,7 @@ function offerIncentive(
       targetStationId: target.id,
       targetWaitMin: round(target.predictedWaitMin, 1),
       distanceKm: round(target.distanceKm, 1),
+      driveMin: round(driveMin(target), 1),
       savingMin,
       amount,
       incentivePerMinute: t.incentivePerMinute,

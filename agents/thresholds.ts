@@ -7,6 +7,7 @@ export const DEFAULT_THRESHOLDS: AgentThresholds = {
     waitMinutesHigh: 10,
     waitMinutesOff: 7,
     minSavingMinutes: 5,
+    driveSpeedKmh: 30,
     /** Incentive (station currency) per minute of wait a driver saves by going elsewhere. */
     incentivePerMinute: 0.5,
     hourlyBudget: 50,

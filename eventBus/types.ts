@@ -284,6 +284,8 @@ export interface AgentThresholds {
     /** Hysteresis: traffic actions in force stay until the predicted wait falls below this. */
     waitMinutesOff: number;
     minSavingMinutes: number;
+    /** Average driving speed to a nearby station: an incentive's saving counts the drive (default 30 km/h). */
+    driveSpeedKmh: number;
     incentivePerMinute: number;
     hourlyBudget: number;
     nearbyKm: number;

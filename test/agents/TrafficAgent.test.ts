@@ -58,10 +58,16 @@ describe('TrafficAgent', () => {
     // At 2 staffed bays of 3 min: 4 waiting is (4 + 1) / (2/3) = 7.5 min, 3 waiting is 6 min.
     const line = (waiting: number, acting: boolean) =>
       congested((s) => ((s.queue.waiting = waiting), (s.plan.actions = acting ? [offer] : [])));
-    const ctx = aContext((c) => c.nearby.push(aNearby({ predictedWaitMin: 0 })));
+    const ctx = aContext((c) => c.nearby.push(aNearby({ predictedWaitMin: 0, distanceKm: 0.5 })));
     expect(evaluate(line(4, false), queueSignal, ctx)).to.deep.equal([]);
     expect(actions(evaluate(line(4, true), queueSignal, ctx))).to.include('offer_incentive');
     expect(evaluate(line(3, true), queueSignal, ctx)).to.deep.equal([]);
+  });
+
+  it('counts the drive: a short line farther than the saving is no reason to send anyone', () => {
+    // S2 waits 0 min but is 8 km away: 16 min of driving eats the 19.5 min saved.
+    const ctx = aContext((c) => c.nearby.push(aNearby({ id: 'S2', distanceKm: 8, predictedWaitMin: 0 })));
+    expect(actions(evaluate(congested(), queueSignal, ctx))).to.not.include('offer_incentive');
   });
 
   describe('offer_incentive', () => {
@@ -73,18 +79,20 @@ describe('TrafficAgent', () => {
         );
       });
       const [p] = evaluate(congested(), queueSignal, ctx).filter((x) => x.action === 'offer_incentive');
-      expect(p!.params).to.deep.equal({ targetStationId: 'S3', amount: 7.5 });
+      // 19.5 - 4.5 min less 4 min driving 2 km at 30 km/h: 11 min saved, 0.5 per minute.
+      expect(p!.params).to.deep.equal({ targetStationId: 'S3', amount: 5.5 });
       expect(p!.evidence).to.include({
         predictedWaitMin: 19.5,
         queueWaiting: 12,
         targetStationId: 'S3',
         targetWaitMin: 4.5,
-        savingMin: 15,
-        amount: 7.5,
+        driveMin: 4,
+        savingMin: 11,
+        amount: 5.5,
         budgetRemaining: 50,
         distanceKm: 2,
       });
-      expect(p!.claims).to.deep.equal({ 'budget.incentive': 7.5 });
+      expect(p!.claims).to.deep.equal({ 'budget.incentive': 5.5 });
       expect(p!.urgency).to.be.closeTo(0.98, 1e-9);
     });
 

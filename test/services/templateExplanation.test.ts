@@ -33,7 +33,9 @@ function statedNumbers(text: string, d: Decision): number[] {
   return (rest.match(/-?\d+(?:\.\d+)?/g) ?? []).map(Number);
 }
 
-describe('template explanations', () => {
+describe('template explanations', function () {
+  // Four simulated scenarios through the whole pipeline: CPU-bound, about 15 s on an idle machine.
+  this.timeout(90_000);
   let decisions: Decision[] = [];
   before(() => {
     decisions = [

@@ -32,48 +32,29 @@ export function evaluate(state: StationState, _signal: Signal, ctx: AgentContext
     // Enough packs to last rebalanceTargetMinutes at the current net drain.
     const net = Math.max(0, view.drainRatePerMin - view.rechargeRatePerMin);
     const packsNeeded = Math.max(1, Math.ceil(net * t.rebalanceTargetMinutes - inv.charged));
-    const donor = ctx.nearby.find((n) => n.distanceKm <= t.nearbyKm && surplusPacks(n.charged, n.batterySlots, t.surplusFraction) > 0);
+    const rebalance = (params: Proposal['params'], claims: Proposal['claims'], extra: Evidence): Proposal => ({
+      agent: 'logistics',
+      action: 'request_rebalance',
+      params,
+      urgency,
+      confidence: 0.75,
+      evidence: { ...base, rebalanceTargetMinutes: t.rebalanceTargetMinutes, packsNeeded, ...extra },
+      claims,
+    });
     const job = inForce(state, 'request_rebalance');
+    const donor = ctx.nearby.find((n) => n.distanceKm <= t.nearbyKm && surplusPacks(n.charged, n.batterySlots, t.surplusFraction) > 0);
     if (job) {
       // A requested transport is a job under way: it is kept as asked, not re-planned on every count.
-      out.push({
-        agent: 'logistics',
-        action: 'request_rebalance',
-        params: job.params,
-        urgency,
-        confidence: 0.75,
-        evidence: {
-          ...base,
-          rebalanceTargetMinutes: t.rebalanceTargetMinutes,
-          packsNeeded,
-          packs: Number(job.params.packs),
-          fromStationId: String(job.params.fromStationId),
-        },
-        // Its slots were reserved when it started: only the donor's packs stay claimed.
-        claims: Object.fromEntries(Object.entries(job.claims).filter(([r]) => r !== 'slots')),
-      });
+      // Its slots were reserved when it started: only the donor's packs stay claimed.
+      const claims = Object.fromEntries(Object.entries(job.claims).filter(([r]) => r !== 'slots'));
+      out.push(rebalance(job.params, claims, { packs: Number(job.params.packs), fromStationId: String(job.params.fromStationId) }));
     } else if (donor) {
       const donorSurplus = surplusPacks(donor.charged, donor.batterySlots, t.surplusFraction);
       const freeSlots = capacityOf('slots', state);
       const packs = Math.min(packsNeeded, donorSurplus, freeSlots ?? packsNeeded);
       if (packs > 0) {
-        out.push({
-          agent: 'logistics',
-          action: 'request_rebalance',
-          params: { fromStationId: donor.id, packs },
-          urgency,
-          confidence: 0.75,
-          evidence: {
-            ...base,
-            rebalanceTargetMinutes: t.rebalanceTargetMinutes,
-            packsNeeded,
-            packs,
-            fromStationId: donor.id,
-            donorSurplus,
-            distanceKm: round(donor.distanceKm, 1),
-          },
-          claims: { slots: packs, [`packs@${donor.id}`]: packs },
-        });
+        const extra = { packs, fromStationId: donor.id, donorSurplus, distanceKm: round(donor.distanceKm, 1) };
+        out.push(rebalance({ fromStationId: donor.id, packs }, { slots: packs, [`packs@${donor.id}`]: packs }, extra));
       }
     }
     // Charging priority only helps if there is a pack to charge; once in force it stays while the stock is short.

@@ -7,9 +7,9 @@
 //   technician ticket when a fault recurs or persists; level 3 offline plus a level-3 ticket for a
 //   critical code that does not clear by itself, a critical code that repeats, or repeated faults.
 //   Level-3 isolation and quarantine are sticky: only an operator ends them.
-import type { AgentContext, ChargerState, Evidence, PlanAction, Proposal, Signal, StationState } from '../eventBus/types.js';
+import type { AgentContext, ChargerState, Evidence, Proposal, Signal, StationState } from '../eventBus/types.js';
 import { round } from './common.js';
-import { inForce } from './plan.js';
+import { inForce, standing } from './plan.js';
 import { faultsWithin, failureRisk } from './predictors/failureRisk.js';
 
 /** A fault still open after this long is persistent (level 2). */
@@ -60,7 +60,7 @@ function chargerWants(state: StationState, charger: ChargerState, peerTemps: num
   const offline = inForce(state, 'take_charger_offline', charger.id);
   const ticket = inForce(state, 'escalate_ticket', charger.id);
   // Sticky: a charger this copilot isolated stays isolated until an operator brings it back.
-  if (offline) return [keep(offline), ...(ticket ? [keep(ticket)] : [])];
+  if (offline) return [standing(offline), ...(ticket ? [standing(ticket)] : [])];
   // Taken out by the station itself: nothing to act on.
   if (charger.status === 'offline') return [];
 
@@ -165,7 +165,7 @@ function chargerWants(state: StationState, charger: ChargerState, peerTemps: num
       claims: {},
     });
   } else if (ticket && Number(ticket.params.level) === 2 && faulted) {
-    out.push(keep(ticket));
+    out.push(standing(ticket));
   }
   const maintaining = inForce(state, 'schedule_maintenance', charger.id);
   // A derate is already the answer to heat: if the charger keeps heating it goes offline with a
@@ -196,19 +196,6 @@ function chargerWants(state: StationState, charger: ChargerState, peerTemps: num
     });
   }
   return out;
-}
-
-/** An action in force, wanted as it stands. */
-function keep(a: PlanAction): Proposal {
-  return {
-    agent: a.agent,
-    action: a.action,
-    params: a.params,
-    urgency: a.urgency,
-    confidence: a.confidence,
-    evidence: { inForceSince: a.since },
-    claims: a.claims,
-  };
 }
 
 /** Chargers that can serve right now, sorted by id. */

@@ -71,8 +71,8 @@ export function materiallyDifferent(from: Params, to: Params, deadband: number):
   return false;
 }
 
-/** A standing action as a proposal, so it takes part in arbitration against new wants. */
-function standing(a: PlanAction): Proposal {
+/** An action in force as a proposal: held in arbitration against new wants, or wanted again as it stands. */
+export function standing(a: PlanAction): Proposal {
   return {
     agent: a.agent,
     action: a.action,

@@ -1,4 +1,5 @@
-// Domain types shared by agents, services and edges. Types only: no runtime code.
+// Domain types shared by agents, services and edges. The station plan's types are in plan.ts.
+import type { PlanChanges, StationPlan } from './plan.js';
 
 export type SignalType =
   | 'queue_length'
@@ -142,57 +143,6 @@ export interface DemandInterval {
   kWmin: number;
   lastTs: string;
   lastKW: number;
-}
-
-export type Params = Record<string, number | string | boolean>;
-
-export type PlanActionStatus = 'active' | 'pending_approval';
-
-/** One action in force at a station: what the agents see, the supervisor changes and operators approve. */
-export interface PlanAction {
-  /** `<action>:<target>`: at most one action of a kind per target is in force. */
-  id: string;
-  agent: AgentName;
-  action: ActionName;
-  /** What it acts on: a charger, a battery, or `station`. */
-  target: string;
-  params: Params;
-  urgency: number;
-  confidence: number;
-  claims: Record<string, number>;
-  /** `ts` of the signal whose decision started it. */
-  since: string;
-  /** `ts` of its last start or adjustment. */
-  updatedAt: string;
-  /** When it lapses by itself, if it does. */
-  until: string | null;
-  status: PlanActionStatus;
-  /** The decision that started or last adjusted it. */
-  decisionId: string;
-}
-
-/** Kinds an operator refused, held back (not wanted again) until `until`. */
-export interface DeclinedAction {
-  id: string;
-  decisionId: string;
-  until: string;
-}
-
-export interface StationPlan {
-  /** Sorted by id. */
-  actions: PlanAction[];
-  declined: DeclinedAction[];
-  /** `ts` of the last decision that changed it. */
-  changedAt: string | null;
-}
-
-export type StopReason = 'released' | 'expired' | 'superseded';
-
-/** What a decision changed in its station's plan. */
-export interface PlanChanges {
-  started: PlanAction[];
-  adjusted: { id: string; agent: AgentName; action: ActionName; target: string; from: Params; to: Params }[];
-  stopped: { id: string; agent: AgentName; action: ActionName; target: string; reason: StopReason; note: string }[];
 }
 
 /**
@@ -463,3 +413,5 @@ export interface DecisionRecord extends Decision {
   approval?: Approval;
   createdAt: string;
 }
+
+export type * from './plan.js';

@@ -32,8 +32,8 @@ describe('notifications', function () {
   let now = Date.parse('2026-03-02T08:00:00.000Z');
   const delivered: { userId: string; n: NotificationView }[] = [];
   const pushed: string[] = [];
+  const updated: { userId: string; n: NotificationView }[] = [];
   const listenerErrors: { where: string; err: unknown }[] = [];
-  const onUpdated: (userId: string, n: NotificationView) => unknown = () => undefined;
   const ids: Record<'opP' | 'opQ' | 'aud', string> = { opP: '', opQ: '', aud: '' };
   const tokens: Record<'opP' | 'opQ' | 'aud', string> = { opP: '', opQ: '', aud: '' };
   let logged = 0;
@@ -69,7 +69,7 @@ describe('notifications', function () {
       prefs: createNotificationPrefsModel(t.conn),
       users,
       clock: () => now,
-      deliver: { created: (userId, n) => delivered.push({ userId, n }), updated: (userId, n) => onUpdated(userId, n) },
+      deliver: { created: (userId, n) => delivered.push({ userId, n }), updated: (userId, n) => updated.push({ userId, n }) },
       push: async (userId) => {
         pushed.push(userId);
       },

@@ -35,6 +35,7 @@ import {
   DecisionLogger,
   DecisionQuery,
   IngestionService,
+  PlanReleaseService,
   StationStore,
   attachDecisionEffects,
   mergeThresholds,
@@ -278,7 +279,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
       signal,
       state,
       { thresholds: agents.thresholds, policy: agents.policy, policyVersion: agents.policyVersion, disabled: agents.disabled() },
-      stations.nearby(state.id),
+      stations.nearby(state.id, signal.ts),
     );
   attachAgents(bus, { contextFor, policy: () => agents.policy, onError: onError('agents') });
   attachDecisionEffects(bus, stations, report);
@@ -415,7 +416,12 @@ export async function createApp(deps: AppDeps): Promise<App> {
     openapiRouter(),
     systemRouter({ health, agents, admin }),
     dataRouter(gate),
-    stationsRouter({ stations, admin, policyVersion: () => agents.policyVersion }),
+    stationsRouter({
+      stations,
+      admin,
+      policyVersion: () => agents.policyVersion,
+      releases: new PlanReleaseService({ stations, ingestion, decisions }),
+    }),
     decisionsRouter({ decisions, approvals }),
     auditRouter({ audit, adminAudit, decisions, signals: new SignalLogQuery(models) }),
     chatRouter({ chat, chatPerUser: limits.chatPerUser }),

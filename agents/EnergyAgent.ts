@@ -26,13 +26,15 @@ function peakShaving(state: StationState, ctx: AgentContext): Proposal[] {
   const avgKW = projectedAverageKW(state.power.demand, ctx.now, drawKW);
   const overLimit = drawKW > limitKW;
   if (!overLimit && avgKW <= (standing ? t.curtailOffFraction * limitKW : thresholdKW)) return [];
-  // Peak shaving holds the draw at the threshold: the setpoint, which moves only with the limit.
+  // Peak shaving holds the draw at the threshold: the target, which moves only with the limit.
   const shedKW = round(Math.max(0, drawKW - thresholdKW), 1);
+  const targetKW = round(thresholdKW, 1);
   return [
     {
       agent: 'energy',
       action: 'curtail_charging',
-      params: { targetKW: round(thresholdKW, 1) },
+      // The supervisor shares the target among the chargers as kW setpoints (agents/setpoints.ts).
+      params: { targetKW },
       // Over the hard limit it is as urgent as it gets; below, it grows towards the limit.
       urgency: overLimit ? 1 : round(0.6 + 0.4 * clamp01((drawKW - thresholdKW) / (limitKW - thresholdKW))),
       confidence: 0.9,
@@ -44,7 +46,7 @@ function peakShaving(state: StationState, ctx: AgentContext): Proposal[] {
         curtailOffPct: round(t.curtailOffFraction * 100, 0),
         thresholdKW: round(thresholdKW, 1),
         shedKW,
-        targetKW: round(thresholdKW, 1),
+        targetKW,
         shedPctOfDraw: round((100 * shedKW) / drawKW, 1),
         overLimit,
       },

@@ -6,7 +6,8 @@
 // - Faults, three levels: level 1 a remote reset (reset_charger) while it is faulted; level 2 a
 //   technician ticket when a fault recurs or persists; level 3 offline plus a level-3 ticket for a
 //   critical code that does not clear by itself, a critical code that repeats, or repeated faults.
-//   Level-3 isolation and quarantine are sticky: only an operator ends them.
+//   Level-3 isolation and quarantine are sticky: only an operator ends them. After an operator returned
+//   a charger to service (or released a pack), evidence from before that is not held against it again.
 import type { AgentContext, ChargerState, Evidence, Proposal, Signal, StationState } from '../eventBus/types.js';
 import { round } from './common.js';
 import { inForce, standing } from './plan.js';
@@ -20,8 +21,6 @@ export const PEER_DELTA_C = 15;
 export const RISING_C_PER_MIN = 0.5;
 /** Beyond the limit by this much, a charger goes offline at once (no derate first). */
 export const SEVERE_OVER_LIMIT_C = 5;
-/** A derate stays at least this long: a charger's heat changes over tens of minutes. */
-export const DERATE_MIN_MINUTES = 20;
 
 const WORKING = new Set(['available', 'occupied']);
 
@@ -30,6 +29,8 @@ export function evaluate(state: StationState, _signal: Signal, ctx: AgentContext
   const t = ctx.thresholds.mechanic;
   for (const id of Object.keys(state.batteries).sort()) {
     const b = state.batteries[id]!;
+    // Released by an operator: only a reading taken after the release may quarantine the pack again.
+    if (b.releasedAt !== undefined && !(Date.parse(b.updatedAt) > Date.parse(b.releasedAt))) continue;
     if (b.sohPct >= t.sohQuarantinePct && !inForce(state, 'quarantine_battery', id)) continue;
     out.push({
       agent: 'mechanic',
@@ -41,12 +42,32 @@ export function evaluate(state: StationState, _signal: Signal, ctx: AgentContext
       claims: { [`battery:${id}`]: 1 },
     });
   }
-  const temps = Object.values(state.chargers)
+  const chargers = Object.keys(state.chargers)
+    .sort()
+    .map((id) => sinceReturn(state.chargers[id]!));
+  const temps = chargers
     .filter((c) => WORKING.has(c.status) && c.tempC !== null)
     .map((c) => c.tempC!)
     .sort((a, b) => a - b);
-  for (const id of Object.keys(state.chargers).sort()) out.push(...chargerWants(state, state.chargers[id]!, temps, ctx));
+  for (const c of chargers) out.push(...chargerWants(state, c, temps, ctx));
   return out;
+}
+
+/** A charger as the mechanic judges it: once an operator returned it to service, only the evidence since. */
+export function sinceReturn(charger: ChargerState): ChargerState {
+  if (charger.returnedAt === undefined) return charger;
+  const returned = Date.parse(charger.returnedAt);
+  const after = (ts: string) => Date.parse(ts) > returned;
+  const { lastErrorCode, ...rest } = charger;
+  const temps = charger.temps.filter((x) => after(x.ts));
+  const faults = charger.faults.filter((f) => after(f.ts));
+  return {
+    ...rest,
+    temps,
+    faults,
+    tempC: temps.length > 0 ? temps[temps.length - 1]!.tempC : null,
+    ...(faults.length > 0 && lastErrorCode !== undefined ? { lastErrorCode } : {}),
+  };
 }
 
 function median(sorted: number[]): number | null {
@@ -60,7 +81,8 @@ function chargerWants(state: StationState, charger: ChargerState, peerTemps: num
   const offline = inForce(state, 'take_charger_offline', charger.id);
   const ticket = inForce(state, 'escalate_ticket', charger.id);
   // Sticky: a charger this copilot isolated stays isolated until an operator brings it back.
-  if (offline) return [standing(offline), ...(ticket ? [standing(ticket)] : [])];
+  const returned = offline !== undefined && charger.returnedAt !== undefined && Date.parse(charger.returnedAt) >= Date.parse(offline.since);
+  if (offline && !returned) return [standing(offline), ...(ticket ? [standing(ticket)] : [])];
   // Taken out by the station itself: nothing to act on.
   if (charger.status === 'offline') return [];
 
@@ -137,9 +159,9 @@ function chargerWants(state: StationState, charger: ChargerState, peerTemps: num
   if (tempC !== null) {
     const hotVsPeers = peerMedian !== null && tempC - peerMedian >= PEER_DELTA_C && tempC >= t.tempDerateOffC - 10;
     const rising = risk.trendCPerMin >= RISING_C_PER_MIN && tempC >= t.tempDerateC - 5;
-    // Heat moves slowly: a derate in force stays at least DERATE_MIN_MINUTES, then until it cools below the off-threshold.
+    // Heat moves slowly: a derate in force stays at least derateMinMinutes, then until it cools below the off-threshold.
     const deratedMin = derated ? (Date.parse(ctx.now) - Date.parse(derated.since)) / 60_000 : 0;
-    const hot = derated ? tempC > t.tempDerateOffC || deratedMin < DERATE_MIN_MINUTES : tempC >= t.tempDerateC || hotVsPeers || rising;
+    const hot = derated ? tempC > t.tempDerateOffC || deratedMin < t.derateMinMinutes : tempC >= t.tempDerateC || hotVsPeers || rising;
     if (hot) {
       const why = tempC >= t.tempDerateC ? 'temperature' : hotVsPeers ? 'hotter_than_peers' : 'rising';
       out.push({

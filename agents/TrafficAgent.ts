@@ -107,13 +107,23 @@ function offerIncentive(
   const t = ctx.thresholds.traffic;
   // The saving counts the drive there: a short line ten minutes away saves nothing.
   const driveMin = (n: NearbyStation) => (t.driveSpeedKmh > 0 ? (60 * n.distanceKm) / t.driveSpeedKmh : Infinity);
-  const helps = (n: NearbyStation) =>
-    n.distanceKm <= t.nearbyKm && wait - n.predictedWaitMin - driveMin(n) >= t.minSavingMinutes && n.charged > 0;
-  // An offer in force keeps its terms while its station still helps: drivers are not re-pointed on every reading.
+  // Drivers this offer is expected to send: the share that takes it, of those arriving here.
+  const sendPerMin = round(t.acceptanceShare * state.queue.arrivalRatePerMin, 3);
   const standing = inForce(state, 'offer_incentive');
+  // No herding: what every station's offers send to one station stays under a share of what its bays
+  // can swap (an offer in force counts itself among those already sent there).
+  const roomFor = (n: NearbyStation) => {
+    const others = n.redirectedInPerMin - (standing?.params.targetStationId === n.id ? (standing.claims[`drivers@${n.id}`] ?? 0) : 0);
+    return others + sendPerMin <= t.herdShare * n.servicePerMin + 1e-9;
+  };
+  const helps = (n: NearbyStation) =>
+    n.distanceKm <= t.nearbyKm && wait - n.predictedWaitMin - driveMin(n) >= t.minSavingMinutes && n.charged > 0 && roomFor(n);
+  // An offer in force keeps its terms while its station still helps: drivers are not re-pointed on every reading.
   const kept = standing ? ctx.nearby.find((n) => n.id === standing.params.targetStationId && helps(n)) : undefined;
   const target = kept ?? ctx.nearby.find(helps);
   if (!target) return null;
+  // Claimed at the rate it started with, so a standing offer's claim does not move with every arrival.
+  const claimedPerMin = kept ? (standing!.claims[`drivers@${target.id}`] ?? sendPerMin) : sendPerMin;
   const savingMin = round(wait - target.predictedWaitMin - driveMin(target), 1);
   const amount = kept ? Number(standing!.params.amount) : round(Math.min(savingMin * t.incentivePerMinute, t.hourlyBudget));
   const spent = state.incentives.hour === hourKey(ctx.now) ? state.incentives.spent : 0;
@@ -135,8 +145,12 @@ function offerIncentive(
       hourlyBudget: t.hourlyBudget,
       budgetSpent: round(spent),
       budgetRemaining: round(Math.max(0, t.hourlyBudget - spent)),
+      sendPerMin: claimedPerMin,
+      targetRedirectedInPerMin: target.redirectedInPerMin,
+      targetServicePerMin: target.servicePerMin,
+      herdSharePct: round(t.herdShare * 100, 0),
     },
-    claims: { 'budget.incentive': amount },
+    claims: { 'budget.incentive': amount, [`drivers@${target.id}`]: claimedPerMin },
   };
 }
 

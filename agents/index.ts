@@ -90,6 +90,7 @@ export { arbitrate } from './SupervisorAgent.js';
 export { answerPlan, emptyPlan, inForce, planKey, settle } from './plan.js';
 export { DEFAULT_POLICY, DEFAULT_THRESHOLDS } from './thresholds.js';
 export { hourKey } from './common.js';
-export { stationWaitMin } from './predictors/wait.js';
+export { servicePerMin, stationWaitMin } from './predictors/wait.js';
+export { DEFAULT_PACK_CHARGE_MINUTES, stockView } from './predictors/stockout.js';
 export { HYSTERESIS_PAIRS } from './thresholds.js';
 export { foldDemand, projectedAverageKW } from './predictors/demand.js';

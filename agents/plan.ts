@@ -12,11 +12,14 @@ import type {
   Proposal,
   RejectedProposal,
   Signal,
+  SignalOf,
   StationPlan,
   StationState,
+  StoppedAction,
   SupervisorPolicy,
   TrailStep,
 } from '../eventBus/types.js';
+import { deriveSetpoints, isDerivedParam } from './setpoints.js';
 import { arbitrate, assessRisk } from './SupervisorAgent.js';
 
 export function emptyPlan(): StationPlan {
@@ -26,6 +29,14 @@ export function emptyPlan(): StationPlan {
 /** Jobs: once started they stay until done or until they lapse (policy.jobTtlS), not until the condition eases. */
 export function isJob(p: Pick<Proposal, 'action' | 'params'>): boolean {
   return p.action === 'schedule_maintenance' || (p.action === 'escalate_ticket' && Number(p.params.level) === 2);
+}
+
+/**
+ * A rebalance whose packs have left the donor (`dispatchAt` passed): it is on the road and stays until
+ * they are due (`etaAt`, its `until`), whatever the stock does meanwhile. Before that it can be cancelled.
+ */
+export function isDispatched(a: Pick<PlanAction, 'action' | 'params'>, now: string): boolean {
+  return a.action === 'request_rebalance' && typeof a.params.dispatchAt === 'string' && a.params.dispatchAt <= now;
 }
 
 /**
@@ -55,9 +66,12 @@ export function inForce(state: Pick<StationState, 'plan'>, action: Proposal['act
   return state.plan.actions.find((a) => a.id === `${action}:${target}`);
 }
 
-/** Whether a standing action's parameters moved enough to be worth a decision. */
+/**
+ * Whether a standing action's parameters moved enough to be worth a decision. Params the supervisor
+ * derives from the plan (per-charger setpoints) are not the agent's and are left out.
+ */
 export function materiallyDifferent(from: Params, to: Params, deadband: number): boolean {
-  const keys = new Set([...Object.keys(from), ...Object.keys(to)]);
+  const keys = new Set([...Object.keys(from), ...Object.keys(to)].filter((k) => !isDerivedParam(k)));
   for (const k of keys) {
     const a = from[k];
     const b = to[k];
@@ -84,6 +98,27 @@ export function standing(a: PlanAction): Proposal {
   };
 }
 
+function sameParams(a: Params, b: Params): boolean {
+  const ka = Object.keys(a);
+  return ka.length === Object.keys(b).length && ka.every((k) => a[k] === b[k]);
+}
+
+/**
+ * Params derived from the plan as it now stands (a curtailment's per-charger setpoints, which a derate,
+ * an isolation or a return to service reshapes) are brought up to date in the decision that changes it.
+ */
+function rederive(next: Map<string, PlanAction>, before: Map<string, PlanAction>, changes: PlanChanges, state: StationState): void {
+  for (const [id, params] of deriveSetpoints([...next.values()], state.chargers)) {
+    const a = next.get(id)!;
+    if (sameParams(a.params, params)) continue;
+    next.set(id, { ...a, params });
+    const adjusted = changes.adjusted.find((x) => x.id === id);
+    if (adjusted) adjusted.to = params;
+    else if (before.has(id))
+      changes.adjusted.push({ id, agent: a.agent, action: a.action, target: a.target, from: before.get(id)!.params, to: params });
+  }
+}
+
 const seconds = (from: string, to: string): number => (Date.parse(to) - Date.parse(from)) / 1000;
 
 export interface Settlement {
@@ -100,7 +135,8 @@ export interface SettleOptions {
 /**
  * Wants (from every enabled agent, auditor vetoes and flags included) against the plan in force.
  * A standing action nobody wants any more is held until its minimum dwell has passed, then
- * released; one that loses a conflict to a new want is superseded at once.
+ * released; one that loses a conflict to a new want is superseded at once. An operator's release
+ * (signal `operator_release`) is settled on its own (see `release`).
  */
 export function settle(
   wants: Proposal[],
@@ -110,6 +146,7 @@ export function settle(
   ctx: Pick<AgentContext, 'policyVersion' | 'nearby'>,
   opts: SettleOptions = {},
 ): Settlement {
+  if (signal.type === 'operator_release') return release(state, signal, ctx, opts.sticky ?? (() => false));
   const now = signal.ts;
   const plan = state.plan;
   const byId = new Map(plan.actions.map((a) => [a.id, a]));
@@ -129,7 +166,7 @@ export function settle(
       expired.add(a.id);
       continue;
     }
-    if (opts.sticky?.(a) || isJob(a) || seconds(a.updatedAt, now) < policy.minDwellS) {
+    if (opts.sticky?.(a) || isJob(a) || isDispatched(a, now) || seconds(a.updatedAt, now) < policy.minDwellS) {
       held.push(standing(a));
       heldIds.add(a.id);
     }
@@ -169,11 +206,22 @@ export function settle(
   for (const a of plan.actions) {
     if (winnerIds.has(a.id)) continue;
     const base = { id: a.id, agent: a.agent, action: a.action, target: a.target };
-    if (expired.has(a.id)) changes.stopped.push({ ...base, reason: 'expired', note: `lapsed at ${a.until}` });
+    const rebalance = a.action === 'request_rebalance';
+    if (expired.has(a.id))
+      changes.stopped.push(
+        rebalance
+          ? { ...base, reason: 'done', note: `packs due at ${a.until}` }
+          : { ...base, reason: 'expired', note: `lapsed at ${a.until}` },
+      );
     else if (lost.has(a.id)) {
       const r = lost.get(a.id)!;
       changes.stopped.push({ ...base, reason: 'superseded', note: `${r.rule}: ${r.reason}` });
-    } else if (!heldIds.has(a.id)) changes.stopped.push({ ...base, reason: 'released', note: `no longer wanted by ${a.agent}` });
+    } else if (!heldIds.has(a.id))
+      changes.stopped.push(
+        rebalance
+          ? { ...base, reason: 'cancelled', note: `no longer needed before dispatch at ${a.params.dispatchAt}` }
+          : { ...base, reason: 'released', note: `no longer wanted by ${a.agent}` },
+      );
   }
   // Rejected wants that were never in force and changed nothing are not news; they ride along when something else changes.
   const decisionId = `dec-${signal.id}`;
@@ -198,14 +246,19 @@ export function settle(
     claims: w.claims,
     since,
     updatedAt: now,
-    until: isJob(w) ? new Date(Date.parse(now) + policy.jobTtlS * 1000).toISOString() : null,
+    until: isJob(w)
+      ? new Date(Date.parse(now) + policy.jobTtlS * 1000).toISOString()
+      : typeof w.params.etaAt === 'string'
+        ? w.params.etaAt
+        : null,
     status: needsOperator(w) ? 'pending_approval' : 'active',
     decisionId,
   });
-  changes.started = startedNew.map((w) => toAction(w, now));
   const next = new Map(byId);
   for (const s of changes.stopped) next.delete(s.id);
   for (const w of acted) next.set(planKey(w), toAction(w, byId.get(planKey(w))?.since ?? now));
+  rederive(next, byId, changes, state);
+  changes.started = startedNew.map((w) => next.get(planKey(w))!);
   const actions = [...next.values()].sort((x, y) => (x.id < y.id ? -1 : x.id > y.id ? 1 : 0));
   // The arbitration's merge step becomes the plan step: what the decision does to the plan.
   const steps: TrailStep[] = [
@@ -227,6 +280,82 @@ export function settle(
     trail: steps,
     risk: { level: risk.level, score: risk.score, reasons: risk.reasons },
     status: acted.some(needsOperator) ? 'pending_approval' : 'executed',
+    stateVersion: state.version,
+    policyVersion: ctx.policyVersion,
+    changes,
+    nearby: ctx.nearby.map((n): NearbyStation => ({ ...n })),
+  };
+  return { decision, plan: { actions, declined: plan.declined.filter((d) => d.until > now), changedAt: now } };
+}
+
+/** What an operator's release of `actionId` ends: that action, and with a charger's isolation its level-3 ticket. */
+export function releasedWith(plan: StationPlan, actionId: string): PlanAction[] {
+  const named = plan.actions.find((a) => a.id === actionId);
+  if (!named) return [];
+  const ticket =
+    named.action === 'take_charger_offline'
+      ? plan.actions.find((a) => a.id === `escalate_ticket:${named.target}` && Number(a.params.level) === 3)
+      : undefined;
+  return ticket ? [named, ticket] : [named];
+}
+
+/**
+ * An operator ends an action only they may end (DECISIONS.md: bringing a charger back after a level-3
+ * fault needs a human). The decision does that and nothing else: the operator's request is its
+ * approval, so it is executed; what the agents want now they get on the next signal. A release of
+ * anything else (not in the plan, or not sticky) changes nothing.
+ */
+function release(
+  state: StationState,
+  signal: SignalOf<'operator_release'>,
+  ctx: Pick<AgentContext, 'policyVersion' | 'nearby'>,
+  sticky: (a: PlanAction) => boolean,
+): Settlement {
+  const plan = state.plan;
+  const { actionId, by, note } = signal.payload;
+  const ended = releasedWith(plan, actionId);
+  if (ended.length === 0 || !sticky(ended[0]!)) return { decision: null, plan };
+  const named = ended[0]!;
+  const what =
+    named.action === 'take_charger_offline'
+      ? 'returned to service'
+      : named.action === 'quarantine_battery'
+        ? 'released from quarantine'
+        : 'closed';
+  const said = `${what} by ${by}${note ? `: ${note}` : ''}`;
+  const stopped: StoppedAction[] = ended.map((a) => ({
+    id: a.id,
+    agent: a.agent,
+    action: a.action,
+    target: a.target,
+    reason: 'operator',
+    note: a === named ? said : `closed with ${named.id}, ${said}`,
+    operator: { by, note },
+  }));
+  const byId = new Map(plan.actions.map((a) => [a.id, a]));
+  const next = new Map(byId);
+  for (const a of ended) next.delete(a.id);
+  const changes: PlanChanges = { started: [], adjusted: [], stopped };
+  rederive(next, byId, changes, state);
+  const actions = [...next.values()];
+  const now = signal.ts;
+  const decision: Decision = {
+    id: `dec-${signal.id}`,
+    stationId: signal.stationId,
+    signalId: signal.id,
+    signalType: signal.type,
+    ts: now,
+    actions: [],
+    rejected: [],
+    conflicts: [],
+    trail: [
+      {
+        rule: 'merge',
+        note: `plan: 0 started, ${changes.adjusted.length} adjusted, ${stopped.length} stopped by operator ${by}; ${actions.length} in force`,
+      },
+    ],
+    risk: { level: 'low', score: 0, reasons: [`ended by operator ${by}`] },
+    status: 'executed',
     stateVersion: state.version,
     policyVersion: ctx.policyVersion,
     changes,

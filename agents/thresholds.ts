@@ -12,6 +12,8 @@ export const DEFAULT_THRESHOLDS: AgentThresholds = {
     incentivePerMinute: 0.5,
     hourlyBudget: 50,
     nearbyKm: 10,
+    acceptanceShare: 0.3,
+    herdShare: 0.25,
   },
   logistics: {
     stockoutMinutes: 60,
@@ -23,6 +25,8 @@ export const DEFAULT_THRESHOLDS: AgentThresholds = {
     surplusOffFraction: 0.7,
     nearbyKm: 15,
     packChargeMinutes: 60,
+    transportSpeedKmh: 40,
+    loadMinutes: 15,
   },
   mechanic: {
     sohQuarantinePct: 75,
@@ -32,6 +36,7 @@ export const DEFAULT_THRESHOLDS: AgentThresholds = {
     tempDerateC: 65,
     tempDerateOffC: 60,
     derateKW: 11,
+    derateMinMinutes: 20,
     // OCPP 1.6 ChargePointErrorCode values that mean electrical danger, plus the short forms stations send.
     criticalErrorCodes: ['GroundFailure', 'OverCurrentFailure', 'OverCurrent', 'OverVoltage', 'PowerSwitchFailure'],
     repeatedFaults: 3,

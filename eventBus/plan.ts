@@ -44,11 +44,30 @@ export interface StationPlan {
   changedAt: string | null;
 }
 
-export type StopReason = 'released' | 'expired' | 'superseded';
+/**
+ * Why an action left the plan: nobody wants it any more after its dwell (`released`), its time ran out
+ * (`expired`), it lost a conflict (`superseded`), or an operator ended it (`operator`: a level-3
+ * isolation with its ticket, or a quarantine, which only an operator may end). A rebalance job ends
+ * `done` when its packs are due, or `cancelled` when it is no longer needed before they leave.
+ */
+export const STOP_REASONS = ['released', 'expired', 'superseded', 'operator', 'done', 'cancelled'] as const;
+export type StopReason = (typeof STOP_REASONS)[number];
+
+/** One action a decision took out of the plan. */
+export interface StoppedAction {
+  id: string;
+  agent: AgentName;
+  action: ActionName;
+  target: string;
+  reason: StopReason;
+  note: string;
+  /** With reason `operator`: who ended it (their email, as approvals record) and what they wrote. */
+  operator?: { by: string; note: string | null };
+}
 
 /** What a decision changed in its station's plan. */
 export interface PlanChanges {
   started: PlanAction[];
   adjusted: { id: string; agent: AgentName; action: ActionName; target: string; from: Params; to: Params }[];
-  stopped: { id: string; agent: AgentName; action: ActionName; target: string; reason: StopReason; note: string }[];
+  stopped: StoppedAction[];
 }

@@ -13,7 +13,8 @@ export type SignalType =
   | 'grid_limit'
   | 'grid_price'
   | 'staff_on_duty'
-  | 'bay_status';
+  | 'bay_status'
+  | 'operator_release';
 
 export type ChargerStatus = 'available' | 'occupied' | 'faulted' | 'offline';
 
@@ -31,6 +32,8 @@ export interface SignalPayloads {
   staff_on_duty: { count: number };
   /** Extension to AGENTS.md: how many bays are open right now (the rest are closed). */
   bay_status: { open: number };
+  /** An operator ends a sticky action; made only by POST /api/stations/:id/plan/release, never taken from a sender. */
+  operator_release: { actionId: string; by: string; note: string | null };
 }
 
 /** A signal as validated at the edge; `ts` is ISO 8601 (the time of measurement). */
@@ -73,6 +76,8 @@ export interface ChargerState {
   faults: ChargerFault[];
   lastErrorCode?: string;
   updatedAt: string;
+  /** `ts` of an operator's return to service: evidence from before it is not held against the charger. */
+  returnedAt?: string;
 }
 
 export interface BatteryState {
@@ -82,6 +87,8 @@ export interface BatteryState {
   tempC: number;
   quarantined: boolean;
   updatedAt: string;
+  /** `ts` of an operator's release from quarantine: only a later reading may quarantine the pack again. */
+  releasedAt?: string;
 }
 
 export interface PricePoint {
@@ -226,6 +233,14 @@ export interface NearbyStation {
   staff: number | null;
   openBays: number;
   queueWaiting: number;
+  /** Charged packs it loses per minute on its own (steady drain less recharge; 0 when it gains). */
+  netDrainPerMin: number;
+  /** Its packs other stations' rebalances in force have claimed and that have not left yet. */
+  pledgedPacks: number;
+  /** Drivers per minute other stations' incentives in force expect to send to it (their claims). */
+  redirectedInPerMin: number;
+  /** Drivers per minute its staffed bays can swap. */
+  servicePerMin: number;
 }
 
 export interface AgentThresholds {
@@ -239,6 +254,10 @@ export interface AgentThresholds {
     incentivePerMinute: number;
     hourlyBudget: number;
     nearbyKm: number;
+    /** Share of arriving drivers expected to take an offer and drive to the other station. */
+    acceptanceShare: number;
+    /** No herding: drivers sent to one station (from every station's offers) stay under this share of its swap capacity. */
+    herdShare: number;
   };
   logistics: {
     stockoutMinutes: number;
@@ -251,6 +270,10 @@ export interface AgentThresholds {
     nearbyKm: number;
     /** Minutes to recharge one pack; sets the recharge rate in the stockout estimate (default 60). */
     packChargeMinutes?: number;
+    /** A transport's average speed between stations, km/h: with loadMinutes, when packs arrive. */
+    transportSpeedKmh: number;
+    /** Minutes from a rebalance request until the packs leave the donor (it can be cancelled until then). */
+    loadMinutes: number;
   };
   mechanic: {
     sohQuarantinePct: number;
@@ -264,6 +287,8 @@ export interface AgentThresholds {
     tempDerateOffC: number;
     /** The kW setpoint a derated charger runs at. */
     derateKW: number;
+    /** A derate stays at least this long (minutes): a charger's heat changes over tens of minutes. */
+    derateMinMinutes: number;
     criticalErrorCodes: string[];
     repeatedFaults: number;
     faultWindowMin: number;

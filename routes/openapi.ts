@@ -15,6 +15,7 @@ import { Router } from 'express';
 import type Joi from 'joi';
 import parseJoi from 'joi-to-json';
 import { ROLES } from '../services/access/index.js';
+import { STOP_REASONS } from '../eventBus/plan.js';
 import type { ApiOperation, ApiResponse } from './apiSpec.js';
 import { authApi } from './auth.js';
 import { systemApi, metricsApi } from './system.js';
@@ -122,7 +123,30 @@ const HAND_WRITTEN_SCHEMAS: Record<string, JsonSchema> = {
         properties: {
           started: { type: 'array', items: { $ref: '#/components/schemas/PlanAction' } },
           adjusted: { type: 'array', items: { type: 'object' } },
-          stopped: { type: 'array', items: { type: 'object' } },
+          stopped: {
+            type: 'array',
+            items: {
+              type: 'object',
+              required: ['id', 'agent', 'action', 'target', 'reason', 'note'],
+              properties: {
+                id: { type: 'string' },
+                agent: { type: 'string' },
+                action: { type: 'string' },
+                target: { type: 'string' },
+                reason: {
+                  enum: [...STOP_REASONS],
+                  description:
+                    'released: nobody wants it after its dwell; expired; superseded: it lost a conflict; operator: an operator ended it (POST /api/stations/{id}/plan/release); done: a rebalance whose packs are due; cancelled: a rebalance no longer needed before dispatch',
+                },
+                note: { type: 'string' },
+                operator: {
+                  type: 'object',
+                  description: 'with reason operator: who ended it and their note',
+                  properties: { by: { type: 'string' }, note: { type: ['string', 'null'] } },
+                },
+              },
+            },
+          },
         },
       },
       nearby: { type: 'array', items: { type: 'object' }, description: "other stations' figures as the agents saw them" },

@@ -3,7 +3,7 @@ import Joi from 'joi';
 import type { StationRegistration } from '../eventBus/types.js';
 import type { AdminWorkflows } from '../services/admin/index.js';
 import { AppError, validate } from '../services/platform/index.js';
-import { stationSummary, type StationStore } from '../services/pipeline/index.js';
+import { stationSummary, type PlanReleaseService, type StationStore } from '../services/pipeline/index.js';
 import { requireRole } from '../middlewares/auth.js';
 import { inScope } from '../services/access/index.js';
 import { pageOf, schemaRef, type ApiOperation } from './apiSpec.js';
@@ -24,6 +24,13 @@ const registrationSchema = Joi.object<StationRegistration>({
   .id('StationRegistration');
 
 const listQuery = Joi.object({ limit: Joi.number().integer().min(1).max(1000).default(200), cursor: Joi.string().max(200) });
+
+const releaseBody = Joi.object({
+  actionId: Joi.string().min(1).max(140).required().description('the plan action to end, `<action>:<target>`'),
+  note: Joi.string().max(500).allow(''),
+})
+  .unknown(false)
+  .id('PlanRelease');
 
 export const stationsApi: ApiOperation[] = [
   {
@@ -56,6 +63,23 @@ export const stationsApi: ApiOperation[] = [
     roles: ['operator', 'auditor'],
     responses: { 200: { description: 'the plan', schema: schemaRef('StationPlan') }, 404: 'unknown station' },
   },
+  {
+    method: 'post',
+    path: '/api/stations/{id}/plan/release',
+    summary:
+      'Return an isolated charger to service (with its level-3 ticket), close a level-3 ticket or release a quarantined pack: an executed decision',
+    roles: ['operator'],
+    body: releaseBody,
+    responses: {
+      200: {
+        description: 'the decision that stopped the action(s)',
+        schema: { type: 'object', required: ['decision'], properties: { decision: schemaRef('Decision') } },
+      },
+      400: 'bad body',
+      404: 'unknown station',
+      409: 'NOT_IN_PLAN (the action is not in the plan) or NOT_OPERATOR_RELEASABLE (it ends by itself)',
+    },
+  },
 ];
 
 export function stationsRouter(s: {
@@ -63,6 +87,7 @@ export function stationsRouter(s: {
   admin: Pick<AdminWorkflows, 'registerStation'>;
   /** Hash of the thresholds and policy in force. */
   policyVersion: () => string;
+  releases: Pick<PlanReleaseService, 'release'>;
 }): Router {
   const r = Router();
   r.post('/stations', requireRole('admin'), async (req, res) => {
@@ -87,6 +112,15 @@ export function stationsRouter(s: {
     const state = inScope(req.user!, id) ? s.stations.get(id) : undefined;
     if (!state) throw new AppError(404, 'UNKNOWN_STATION', `station ${req.params.id} is not registered`, [{ field: 'id' }]);
     res.json({ stationId: state.id, policyVersion: s.policyVersion(), actions: state.plan.actions, changedAt: state.plan.changedAt });
+  });
+  r.post('/stations/:id/plan/release', requireRole('operator'), async (req, res) => {
+    const body = validate<{ actionId: string; note?: string }>(releaseBody, req.body ?? {}, 'body');
+    const id = String(req.params.id);
+    if (!inScope(req.user!, id) || !s.stations.get(id))
+      throw new AppError(404, 'UNKNOWN_STATION', `station ${req.params.id} is not registered`, [{ field: 'id' }]);
+    // `by` as approvals record it: the operator's email.
+    const decision = await s.releases.release(id, body.actionId, req.user!.email, body.note ? body.note : null);
+    res.json({ decision });
   });
   r.get('/stations/:id', requireRole('operator', 'auditor'), (req, res) => {
     const id = String(req.params.id);

@@ -82,6 +82,10 @@ export function aNearby(over: Partial<NearbyStation> = {}): NearbyStation {
     staff: 3,
     openBays: 3,
     queueWaiting: 1,
+    netDrainPerMin: 0,
+    pledgedPacks: 0,
+    redirectedInPerMin: 0,
+    servicePerMin: 1,
     ...over,
   };
 }

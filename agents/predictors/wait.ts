@@ -71,6 +71,12 @@ export function activeBays(state: StationState): number {
   return state.staff.count === null ? open : Math.min(open, state.staff.count);
 }
 
+/** Drivers per minute the staffed bays can swap. */
+export function servicePerMin(state: StationState): number {
+  const serviceS = state.queue.serviceTimeS > 0 ? state.queue.serviceTimeS : DEFAULT_SERVICE_TIME_S;
+  return (60 * activeBays(state)) / serviceS;
+}
+
 export function stationWaitMin(state: StationState): number {
   return predictWaitMin({
     waiting: state.queue.waiting,

@@ -6,6 +6,7 @@ export { DecisionLogger } from './decisionLogger.js';
 export { DecisionQuery } from './decisionQuery.js';
 export type { DecisionFilter } from './decisionQuery.js';
 export { IngestionService, MAX_BATCH_SIGNALS } from './ingestion.js';
+export { PlanReleaseService } from './planRelease.js';
 export type { IngestResult, SignalOutcome } from './ingestion.js';
 export { SIGNAL_TYPES } from './signalSchemas.js';
 export { PAYLOAD_SCHEMAS, envelope as SIGNAL_ENVELOPE } from './signalSchemas.js';

@@ -7,7 +7,7 @@ import type { Models, SignalLogDoc, EnergyMarketDoc } from '../../models/index.j
 import type { BatchWriter } from '../platform/index.js';
 import type { Metrics } from '../platform/index.js';
 import type { StationStore } from './stationStore.js';
-import { checkSignal, type SignalError } from './signalSchemas.js';
+import { checkSignal, type SignalError, type SignalOrigin } from './signalSchemas.js';
 
 export const MAX_BATCH_SIGNALS = 1000;
 
@@ -47,13 +47,23 @@ export class IngestionService {
     return ids.length;
   }
 
-  async ingest(raws: readonly unknown[], receivedAt: number): Promise<IngestResult> {
+  /** Signals from senders (REST, /ingest, the simulator): only the types a sender may send. */
+  ingest(raws: readonly unknown[], receivedAt: number): Promise<IngestResult> {
+    return this.take(raws, receivedAt, 'sender');
+  }
+
+  /** A signal the copilot made itself (an operator's release): stored, folded and decided like any other. */
+  ingestOwn(signal: Signal, receivedAt: number): Promise<IngestResult> {
+    return this.take([signal], receivedAt, 'copilot');
+  }
+
+  private async take(raws: readonly unknown[], receivedAt: number, origin: SignalOrigin): Promise<IngestResult> {
     const { stations, metrics } = this.deps;
     const results: SignalOutcome[] = new Array(raws.length);
     const valid: { index: number; signal: Signal }[] = [];
     const seen = new Set<string>();
     for (let index = 0; index < raws.length; index++) {
-      const check = checkSignal(raws[index]);
+      const check = checkSignal(raws[index], origin);
       const rawId = (raws[index] as { id?: unknown } | null)?.id;
       const id = typeof rawId === 'string' ? rawId : null;
       let error: SignalError | null = null;

@@ -2,6 +2,7 @@
 // station store and the offline pipeline (evaluation, replay), so both see neighbours the same way.
 import type { NearbyStation, StationRegistration, StationState } from '../../eventBus/types.js';
 import { haversineKm } from '../../utils/geo.js';
+import { DEFAULT_PACK_CHARGE_MINUTES, servicePerMin, stockView } from '../../agents/index.js';
 
 export interface Neighbour {
   id: string;
@@ -26,8 +27,36 @@ export function neighbourList(
   return list.sort(byDistance).slice(0, limit);
 }
 
+/** What others ask of a station through their plans: packs pledged to rebalances, drivers their incentives send it. */
+export interface Pledges {
+  pledgedPacks: number;
+  redirectedInPerMin: number;
+}
+
+/**
+ * What the stations near `s` have put in force against it. Only a station within reach can claim its
+ * packs or send it drivers, so its own neighbours' plans are all there is to read (no global ledger).
+ * Packs count as pledged until they leave (the job's `dispatchAt`); then the donor's stock shows them gone.
+ */
+export function pledgesOn(s: StationState, neighbours: Iterable<StationState>, now: string): Pledges {
+  const out: Pledges = { pledgedPacks: 0, redirectedInPerMin: 0 };
+  for (const n of neighbours) {
+    for (const a of n.plan.actions) {
+      if (a.status !== 'active') continue;
+      if (a.action === 'request_rebalance' && a.params.fromStationId === s.id && !(String(a.params.dispatchAt) <= now))
+        out.pledgedPacks += Number(a.params.packs) || 0;
+      else if (a.action === 'offer_incentive' && a.params.targetStationId === s.id)
+        out.redirectedInPerMin += a.claims[`drivers@${s.id}`] ?? 0;
+    }
+  }
+  out.redirectedInPerMin = Math.round(out.redirectedInPerMin * 1000) / 1000;
+  return out;
+}
+
 /** What an agent may compare of a neighbour, as it is now. */
-export function nearbyFigures(s: StationState, distanceKm: number, predictedWaitMin: number): NearbyStation {
+export function nearbyFigures(s: StationState, distanceKm: number, predictedWaitMin: number, pledges: Pledges): NearbyStation {
+  const view = stockView(s, DEFAULT_PACK_CHARGE_MINUTES, true);
+  const net = view ? Math.max(0, view.drainRatePerMin - view.rechargeRatePerMin) : 0;
   return {
     id: s.id,
     name: s.name,
@@ -38,5 +67,9 @@ export function nearbyFigures(s: StationState, distanceKm: number, predictedWait
     staff: s.staff.count,
     openBays: s.bays.open,
     queueWaiting: s.queue.waiting,
+    netDrainPerMin: Math.round(net * 1000) / 1000,
+    pledgedPacks: pledges.pledgedPacks,
+    redirectedInPerMin: pledges.redirectedInPerMin,
+    servicePerMin: Math.round(servicePerMin(s) * 1000) / 1000,
   };
 }

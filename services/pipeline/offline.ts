@@ -14,7 +14,7 @@ import type {
 import { assess, decide, stationWaitMin } from '../../agents/index.js';
 import { applySignal, initialState } from './stationFold.js';
 import { applyEffects } from './decisionEffects.js';
-import { nearbyFigures, neighbourList, type Neighbour } from './neighbours.js';
+import { nearbyFigures, neighbourList, pledgesOn, type Neighbour } from './neighbours.js';
 
 export interface AgentSettings {
   thresholds: AgentThresholds;
@@ -48,10 +48,11 @@ export class OfflinePipeline {
     for (const r of stations) this.neighbours.set(r.id, neighbourList(r, stations, opts.nearbyKm, opts.maxNearby));
   }
 
-  nearby(id: string): NearbyStation[] {
+  nearby(id: string, now: string): NearbyStation[] {
     return (this.neighbours.get(id) ?? []).map((n) => {
       const s = this.states.get(n.id)!;
-      return nearbyFigures(s, n.distanceKm, stationWaitMin(s));
+      const near = (this.neighbours.get(n.id) ?? []).map((m) => this.states.get(m.id)!);
+      return nearbyFigures(s, n.distanceKm, stationWaitMin(s), pledgesOn(s, near, now));
     });
   }
 
@@ -63,7 +64,7 @@ export class OfflinePipeline {
     const { decision, plan } = decide(
       state,
       signal,
-      agentContext(signal, state, this.settings, this.nearby(state.id)),
+      agentContext(signal, state, this.settings, this.nearby(state.id, signal.ts)),
       this.settings.policy,
     );
     if (decision) {

@@ -59,21 +59,44 @@ export const PAYLOAD_SCHEMAS: Record<SignalType, Joi.ObjectSchema> = {
   }),
   staff_on_duty: Joi.object({ count: count(1000) }),
   bay_status: Joi.object({ open: count(1000) }),
+  operator_release: Joi.object({
+    actionId: Joi.string()
+      .pattern(/^[a-z_]+:[A-Za-z0-9][A-Za-z0-9._:-]*$/, 'plan action id')
+      .max(140)
+      .required(),
+    by: Joi.string().min(1).max(320).required(),
+    note: Joi.string().max(500).allow(null).required(),
+  }),
 };
 
-export const SIGNAL_TYPES = Object.keys(PAYLOAD_SCHEMAS) as SignalType[];
+/**
+ * Signals the copilot makes itself, never taken from a sender (REST, /ingest, device keys, the
+ * simulator): an operator's release comes only through its own route, which checks the role, the
+ * scope and the plan first.
+ */
+export const OWN_SIGNAL_TYPES: readonly SignalType[] = ['operator_release'];
+
+/** The types senders may send. */
+export const SIGNAL_TYPES = (Object.keys(PAYLOAD_SCHEMAS) as SignalType[]).filter((t) => !OWN_SIGNAL_TYPES.includes(t));
+
+const envelopeFor = (types: readonly SignalType[]) =>
+  Joi.object({
+    id: token(128).required(),
+    stationId: token(64).required(),
+    type: Joi.string()
+      .valid(...types)
+      .required()
+      .messages({ 'any.only': `{{#label}} must be one of ${types.join(', ')}` }),
+    ts: isoTs.required(),
+    payload: Joi.object().required(),
+  });
 
 // Exported (as SIGNAL_ENVELOPE) for the OpenAPI document, which is generated from these schemas.
-export const envelope = Joi.object({
-  id: token(128).required(),
-  stationId: token(64).required(),
-  type: Joi.string()
-    .valid(...SIGNAL_TYPES)
-    .required()
-    .messages({ 'any.only': `{{#label}} must be one of ${SIGNAL_TYPES.join(', ')}` }),
-  ts: isoTs.required(),
-  payload: Joi.object().required(),
-});
+export const envelope = envelopeFor(SIGNAL_TYPES);
+const ownEnvelope = envelopeFor(OWN_SIGNAL_TYPES);
+
+/** Who made a signal: a sender (every edge), or the copilot itself (see OWN_SIGNAL_TYPES). */
+export type SignalOrigin = 'sender' | 'copilot';
 
 export interface SignalError {
   code: 'VALIDATION_FAILED' | 'UNKNOWN_STATION' | 'DUPLICATE_IN_BATCH' | 'FORBIDDEN_STATION';
@@ -93,8 +116,8 @@ function fail(details: Joi.ValidationErrorItem[], prefix = ''): SignalCheck {
 }
 
 /** Validate one signal; on success timestamps are normalised to `Date.toISOString()` form so hashes are stable. */
-export function checkSignal(raw: unknown): SignalCheck {
-  const env = envelope.validate(raw, { abortEarly: true, convert: false });
+export function checkSignal(raw: unknown, origin: SignalOrigin = 'sender'): SignalCheck {
+  const env = (origin === 'copilot' ? ownEnvelope : envelope).validate(raw, { abortEarly: true, convert: false });
   if (env.error) return fail(env.error.details);
   const v = env.value as { id: string; stationId: string; type: SignalType; ts: string; payload: Record<string, unknown> };
   const pay = PAYLOAD_SCHEMAS[v.type].validate(v.payload, { abortEarly: true, convert: false });

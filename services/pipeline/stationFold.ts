@@ -126,9 +126,10 @@ export function applySignal(state: StationState, signal: Signal): StationState {
         sohPct: p.sohPct,
         cycles: p.cycles,
         tempC: p.tempC,
-        // Quarantine is sticky: a later healthy-looking report does not release a pack.
+        // Quarantine is sticky: a later healthy-looking report does not release a pack (an operator does).
         quarantined: prev?.quarantined ?? false,
         updatedAt: ts,
+        ...(prev?.releasedAt !== undefined ? { releasedAt: prev.releasedAt } : {}),
       };
       break;
     }
@@ -175,6 +176,9 @@ export function applySignal(state: StationState, signal: Signal): StationState {
       break;
     case 'bay_status':
       state.bays.open = Math.min(state.bays.total, Math.max(0, signal.payload.open));
+      break;
+    case 'operator_release':
+      applyRelease(state, signal.payload.actionId, ts);
       break;
   }
 
@@ -251,6 +255,31 @@ function ewmaRateFromGap(rate: number, lastTs: string | null, ts: string): { rat
   if (!(gapMin >= 0)) return { rate, lastTs };
   const meanGap = rate > 0 ? ewma(1 / rate, gapMin) : gapMin;
   return { rate: meanGap > 0 ? 1 / meanGap : rate, lastTs: ts };
+}
+
+/**
+ * An operator's release, when the action it names is in the plan (the supervisor stops it on the same
+ * signal). A charger returned to service is available until it reports otherwise, so its next fault
+ * counts as a new one; the evidence from before the return is no longer held against it (the mechanic
+ * reads `returnedAt`). A pack released from quarantine is quarantined again only on a later reading.
+ */
+function applyRelease(state: StationState, actionId: string, ts: string): void {
+  if (!state.plan.actions.some((a) => a.id === actionId)) return;
+  const at = actionId.indexOf(':');
+  const kind = actionId.slice(0, at);
+  const target = actionId.slice(at + 1);
+  if (kind === 'take_charger_offline') {
+    const c = state.chargers[target];
+    if (!c) return;
+    c.returnedAt = ts;
+    if (c.status === 'faulted' || c.status === 'offline') c.status = 'available';
+    c.updatedAt = ts;
+  } else if (kind === 'quarantine_battery') {
+    const b = state.batteries[target];
+    if (!b) return;
+    b.quarantined = false;
+    b.releasedAt = ts;
+  }
 }
 
 function chargerFor(state: StationState, id: string, ts: string): ChargerState {

@@ -6,7 +6,7 @@ import type { NearbyStation, Signal, StationRegistration, StationState, StationP
 import { applySignal, initialState } from './stationFold.js';
 import { emptyPlan, stationWaitMin } from '../../agents/index.js';
 import { AppError } from '../platform/index.js';
-import { byDistance, nearbyFigures, neighbourList, type Neighbour } from './neighbours.js';
+import { byDistance, nearbyFigures, neighbourList, pledgesOn, type Neighbour } from './neighbours.js';
 
 export interface StationStoreOptions {
   models: Models;
@@ -115,15 +115,22 @@ export class StationStore {
     return wait;
   }
 
-  /** Nearest registered stations with what agents compare, nearest first. */
-  nearby(stationId: string): NearbyStation[] {
+  /** Nearest registered stations with what agents compare at `now` (the signal's time), nearest first. */
+  nearby(stationId: string, now: string): NearbyStation[] {
     const out: NearbyStation[] = [];
     for (const n of this.neighbours.get(stationId) ?? []) {
       const s = this.states.get(n.id);
       if (!s) continue;
-      out.push(nearbyFigures(s, n.distanceKm, this.predictedWait(s)));
+      out.push(nearbyFigures(s, n.distanceKm, this.predictedWait(s), pledgesOn(s, this.statesNear(n.id), now)));
     }
     return out;
+  }
+
+  private *statesNear(id: string): Iterable<StationState> {
+    for (const m of this.neighbours.get(id) ?? []) {
+      const s = this.states.get(m.id);
+      if (s) yield s;
+    }
   }
 
   private neighbourList(of: StationState, candidates: Iterable<StationState>, limit = this.opts.maxNearby): Neighbour[] {

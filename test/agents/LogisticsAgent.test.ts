@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { evaluate } from '../../agents/LogisticsAgent.js';
-import type { StationState } from '../../eventBus/types.js';
-import { aContext, aNearby, aSignal, aStation } from '../builders.js';
+import type { NearbyStation, PlanAction, StationState } from '../../eventBus/types.js';
+import { aContext, aNearby, aSignal, aStation, at } from '../builders.js';
 
 // 20 charged, 6 charging (0.1 packs/min back), 0.6 swaps/min: net drain 0.5/min, variance 0.7/min,
 // 20^2 / (0.5 * 20 + 0.7) = 37.4 min to stockout.
@@ -16,7 +16,7 @@ const actions = (ps: { action: string }[]) => ps.map((p) => p.action);
 
 describe('LogisticsAgent', () => {
   describe('request_rebalance', () => {
-    it('asks the nearest station with surplus for enough packs to last the target time', () => {
+    it('asks the nearest station with surplus for enough packs to last the target time from their arrival', () => {
       const ctx = aContext((c) => {
         c.nearby.push(
           aNearby({ id: 'S2', distanceKm: 2, charged: 30, batterySlots: 40 }),
@@ -24,23 +24,74 @@ describe('LogisticsAgent', () => {
         );
       });
       const p = evaluate(draining(), swap, ctx).find((x) => x.action === 'request_rebalance')!;
-      // S2 keeps 32 of 40: no surplus. S3 has 8 spare; we need 0.5 * 120 - 20 = 40, so 8.
-      expect(p.params).to.deep.equal({ fromStationId: 'S3', packs: 8 });
+      // S2 keeps 32 of 40: no surplus. S3 has 8 spare. Loading 15 min, 4 km at 40 km/h 6 min: due in
+      // 21 min, when 20 - 0.5 * 21 = 9.5 packs are left; lasting 120 min needs 0.5 * 120 - 9.5 -> 51.
+      expect(p.params).to.deep.equal({ fromStationId: 'S3', packs: 8, dispatchAt: at(15), etaAt: at(21) });
       expect(p.evidence).to.include({
         minutesToStockout: 37.4,
         stockoutMinutes: 60,
         charged: 20,
         swapRatePerMin: 0.6,
         rechargeRatePerMin: 0.1,
-        packsNeeded: 40,
+        packsNeeded: 51,
         packs: 8,
-        donorSurplus: 8,
+        donorAvailable: 8,
+        donorKeeps: 32,
+        donorPledged: 0,
         distanceKm: 4,
+        etaMin: 21,
       });
       expect(p.claims).to.deep.equal({ slots: 8, 'packs@S3': 8 });
       expect(p.urgency).to.be.closeTo(0.69, 1e-9);
     });
 
+    it('leaves a donor what it needs itself and what other stations already claimed', () => {
+      const want = (n: Partial<NearbyStation>) =>
+        evaluate(
+          draining(),
+          swap,
+          aContext((c) => c.nearby.push(aNearby({ id: 'S3', distanceKm: 4, charged: 40, batterySlots: 40, ...n }))),
+        ).find((x) => x.action === 'request_rebalance');
+      // Its own drain of 0.3 packs/min over 120 min is 36 packs: 4 to spare, not 8.
+      expect(want({ netDrainPerMin: 0.3 })!.params.packs).to.equal(4);
+      expect(want({ netDrainPerMin: 0.4 })).to.equal(undefined);
+      // Another station's rebalance in force has 6 of its 8 spare packs: 2 are left.
+      expect(want({ pledgedPacks: 6 })!.params.packs).to.equal(2);
+      expect(want({ pledgedPacks: 8 })).to.equal(undefined);
+    });
+
+    it('counts packs on their way once dispatched, and not before', () => {
+      const job = (dispatchMin: number): PlanAction => ({
+        id: 'request_rebalance:station',
+        agent: 'logistics',
+        action: 'request_rebalance',
+        target: 'station',
+        params: { fromStationId: 'S3', packs: 30, dispatchAt: at(dispatchMin), etaAt: at(dispatchMin + 5) },
+        urgency: 0.7,
+        confidence: 0.75,
+        claims: { slots: 30, 'packs@S3': 30 },
+        since: at(-10),
+        updatedAt: at(-10),
+        until: at(dispatchMin + 5),
+        status: 'active',
+        decisionId: 'dec-0',
+      });
+      const waiting = evaluate(
+        draining((s) => (s.plan.actions = [job(5)])),
+        swap,
+        aContext(),
+      );
+      expect(waiting.find((p) => p.action === 'prioritize_charging')!.evidence)
+        .to.include({ minutesToStockout: 37.4 })
+        .and.not.have.property('packsOnTheWay');
+      // On the road, due in 5 min, before the stock runs out: 50 packs' worth of stock, past the 90 min off-threshold.
+      const onTheWay = evaluate(
+        draining((s) => (s.plan.actions = [job(0)])),
+        swap,
+        aContext(),
+      );
+      expect(onTheWay).to.deep.equal([]);
+    });
     it('never asks for more packs than free slots', () => {
       const s = draining((x) => (x.capacity.batterySlots = 33));
       const ctx = aContext((c) => c.nearby.push(aNearby({ charged: 40 })));

@@ -92,8 +92,33 @@ describe('TrafficAgent', () => {
         budgetRemaining: 50,
         distanceKm: 2,
       });
-      expect(p!.claims).to.deep.equal({ 'budget.incentive': 5.5 });
+      expect(p!.claims).to.deep.equal({ 'budget.incentive': 5.5, 'drivers@S3': 0 });
       expect(p!.urgency).to.be.closeTo(0.98, 1e-9);
+    });
+
+    it('no herding: passes over a station that other offers already fill, and claims the drivers it sends', () => {
+      // 2 arrivals a minute, 30 % take the offer: 0.6 drivers a minute sent. The target swaps 4 a
+      // minute, so offers may send it at most 1 a minute (25 %).
+      const busy = congested((s) => (s.queue.arrivalRatePerMin = 2));
+      const pick = (redirectedInPerMin: number) =>
+        evaluate(
+          busy,
+          queueSignal,
+          aContext((c) =>
+            c.nearby.push(
+              aNearby({ id: 'S3', distanceKm: 2, predictedWaitMin: 4.5, servicePerMin: 4, redirectedInPerMin }),
+              aNearby({ id: 'S4', distanceKm: 3, predictedWaitMin: 4.5, servicePerMin: 4 }),
+            ),
+          ),
+        ).find((x) => x.action === 'offer_incentive')!;
+      const free = pick(0.4);
+      expect(free.params.targetStationId).to.equal('S3');
+      expect(free.claims).to.deep.include({ 'drivers@S3': 0.6 });
+      expect(free.evidence).to.include({ sendPerMin: 0.6, targetRedirectedInPerMin: 0.4, targetServicePerMin: 4, herdSharePct: 25 });
+      // Another 0.6 on top of 0.5 already sent passes 1 a minute: the next station it is.
+      const full = pick(0.5);
+      expect(full.params.targetStationId).to.equal('S4');
+      expect(full.claims).to.deep.include({ 'drivers@S4': 0.6 });
     });
 
     it('skips stations beyond reach, without packs, or without enough saving', () => {

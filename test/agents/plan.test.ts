@@ -73,8 +73,9 @@ describe('the station plan (settle)', () => {
         agent: 'energy',
         action: 'curtail_charging',
         target: 'station',
-        from: { targetKW: 180 },
-        to: { targetKW: 140 },
+        // The supervisor's per-charger setpoints (agents/setpoints.ts) follow the target.
+        from: { targetKW: 180, 'kW:C1': 90, 'kW:C2': 90 },
+        to: { targetKW: 140, 'kW:C1': 70, 'kW:C2': 70 },
       },
     ]);
     expect(d.changes.started).to.deep.equal([]);
@@ -161,6 +162,38 @@ describe('the station plan (settle)', () => {
     expect(d.changes.started.map((x) => x.id)).to.deep.equal(['curtail_charging:station']);
   });
 
+  it('a rebalance job: cancelled if no longer needed before its packs leave, held once they have, done when they are due', () => {
+    const rebalance = (min: number) =>
+      aProposal({
+        agent: 'logistics',
+        action: 'request_rebalance',
+        params: { fromStationId: 'S3', packs: 6, dispatchAt: at(min + 15), etaAt: at(min + 25) },
+        urgency: 0.7,
+        confidence: 0.75,
+        claims: { slots: 6, 'packs@S3': 6 },
+      });
+    const s = aStation();
+    const started = run(s, [rebalance(0)], 0)!;
+    expect(started.changes.started[0]).to.include({ id: 'request_rebalance:station', until: at(25) });
+    const cancelled = run(s, [], 10)!;
+    expect(cancelled.changes.stopped).to.deep.include({
+      id: 'request_rebalance:station',
+      agent: 'logistics',
+      action: 'request_rebalance',
+      target: 'station',
+      reason: 'cancelled',
+      note: `no longer needed before dispatch at ${at(15)}`,
+    });
+
+    const t = aStation();
+    run(t, [rebalance(0)], 0);
+    // Dispatched at 15: nobody wants it any more, but it is on the road.
+    for (const m of [16, 20, 24]) expect(run(t, [], m)).to.equal(null);
+    const done = run(t, [], 25)!;
+    expect(done.changes.stopped.map((x) => [x.id, x.reason])).to.deep.equal([['request_rebalance:station', 'done']]);
+    expect(t.plan.actions).to.deep.equal([]);
+  });
+
   it('stops an action whose time ran out', () => {
     const s = aStation();
     run(s, [curtail()], 0);
@@ -220,6 +253,10 @@ describe('the station plan (settle)', () => {
       staff: 2,
       openBays: 2,
       queueWaiting: 1,
+      netDrainPerMin: 0.2,
+      pledgedPacks: 3,
+      redirectedInPerMin: 0.3,
+      servicePerMin: 1.33,
     };
     const d = settle([curtail()], aStation(), DEFAULT_POLICY, aSignal('power_draw', { kW: 1 }, { ts: at(0) }), {
       policyVersion: 'pv',

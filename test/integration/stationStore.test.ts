@@ -26,7 +26,7 @@ describe('station neighbours', () => {
         .slice(0, 10)
         .map((x) => x.id);
       expect(
-        t.app.services.stations.nearby(a.id).map((n) => n.id),
+        t.app.services.stations.nearby(a.id, new Date().toISOString()).map((n) => n.id),
         a.id,
       ).to.deep.equal(expected);
     }

@@ -67,6 +67,8 @@ export class ExplainabilityService {
   }
 
   private onDecision(r: DecisionRecord): void {
+    // An operator's release keeps its template: the prompt carries no plan changes, so an LLM could not say who returned what.
+    if (r.signalType === 'operator_release') return;
     const key = situationKey(r, this.prompt.version);
     const cached = this.cache.get(key);
     if (cached && this.fromCache(r, cached)) return;

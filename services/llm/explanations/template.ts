@@ -1,6 +1,6 @@
 // Deterministic template explanations. They quote only numbers found in the
 // proposals' evidence, so an auditor can check every figure against the record.
-import type { ActionName, AgentName, Decision, Evidence, Proposal } from '../../../eventBus/types.js';
+import type { ActionName, AgentName, Decision, Evidence, Proposal, StoppedAction } from '../../../eventBus/types.js';
 import { planKey } from '../../../agents/index.js';
 
 export const TEMPLATE_PROMPT_VERSION = 'template-v2';
@@ -114,20 +114,21 @@ export function templateExplanation(decision: Decision): string {
     changes.adjusted.length ? `${words(changes.adjusted.length, 'action')} adjusted` : '',
     changes.stopped.length ? `${words(changes.stopped.length, 'action')} stopped` : '',
   ].filter(Boolean);
-  lines.push(
-    `Station ${decision.stationId}, after a ${decision.signalType.replace(/_/g, ' ')} signal, the plan changes: ${parts.join(', ') || 'nothing started or stopped'}.`,
-  );
+  const after =
+    decision.signalType === 'operator_release' ? "at an operator's request" : `after a ${decision.signalType.replace(/_/g, ' ')} signal`;
+  lines.push(`Station ${decision.stationId}, ${after}, the plan changes: ${parts.join(', ') || 'nothing started or stopped'}.`);
   const adjusted = new Set(changes.adjusted.map((a) => a.id));
   for (const a of decision.actions) lines.push(`${adjusted.has(planKey(a)) ? 'Adjusted. ' : ''}${describe(a)}`);
-  for (const s of changes.stopped) {
-    const why =
-      s.reason === 'released'
-        ? 'no longer needed'
-        : s.reason === 'expired'
-          ? 'its time ran out'
-          : `superseded by the ${humanizeKey(s.note.split(':')[0] ?? 'priority')} rule`;
-    lines.push(`Stopped: ${AGENT_LABELS[s.agent]} no longer will ${ACTION_PHRASES[s.action] ?? s.action} (${why}).`);
+  // Adjusted by the plan itself, not by an agent's new want: a curtailment's per-charger setpoints reshaped.
+  const wanted = new Set(decision.actions.map(planKey));
+  for (const a of changes.adjusted) {
+    if (wanted.has(a.id)) continue;
+    const chargers = Object.keys(a.to).filter((k) => k.startsWith('kW:')).length;
+    lines.push(
+      `Adjusted. ${AGENT_LABELS[a.agent]}: ${ACTION_PHRASES[a.action] ?? a.action}, its power shared again among ${words(chargers, 'charger')}.`,
+    );
   }
+  for (const s of changes.stopped) lines.push(stoppedLine(s));
   for (const r of decision.rejected) {
     lines.push(
       `Not done: ${AGENT_LABELS[r.proposal.agent]} wanted to ${ACTION_PHRASES[r.proposal.action] ?? r.proposal.action}, set aside by the ${humanizeKey(r.rule)} rule.`,
@@ -136,6 +137,34 @@ export function templateExplanation(decision: Decision): string {
   lines.push(`Risk is ${decision.risk.level}.`);
   if (decision.status === 'pending_approval') lines.push('An operator must approve this before it is carried out.');
   return lines.join(' ');
+}
+
+function stoppedLine(s: StoppedAction): string {
+  switch (s.reason) {
+    case 'operator':
+      return operatorLine(s);
+    case 'released':
+      return `Stopped: ${AGENT_LABELS[s.agent]} no longer will ${ACTION_PHRASES[s.action] ?? s.action} (no longer needed).`;
+    case 'expired':
+      return `Stopped: ${AGENT_LABELS[s.agent]} no longer will ${ACTION_PHRASES[s.action] ?? s.action} (its time ran out).`;
+    case 'superseded':
+      return `Stopped: ${AGENT_LABELS[s.agent]} no longer will ${ACTION_PHRASES[s.action] ?? s.action} (superseded by the ${humanizeKey(s.note.split(':')[0] ?? 'priority')} rule).`;
+    case 'done':
+      return `Done: ${AGENT_LABELS[s.agent]}'s request to ${ACTION_PHRASES[s.action] ?? s.action} is complete (the packs are due now).`;
+    case 'cancelled':
+      return `Cancelled: ${AGENT_LABELS[s.agent]} no longer needs to ${ACTION_PHRASES[s.action] ?? s.action} (cancelled before the packs left).`;
+  }
+}
+
+/** An operator's release, said plainly: what came back, and who said so. */
+function operatorLine(s: StoppedAction): string {
+  const who = s.operator ? `the operator ${s.operator.by}` : 'an operator';
+  const note = s.operator?.note ? ` Their note: "${s.operator.note}".` : '';
+  if (s.action === 'take_charger_offline') return `Returned to service: ${who} returned charger ${s.target} to service.${note}`;
+  if (s.action === 'quarantine_battery') return `Released: ${who} released battery pack ${s.target} from quarantine.${note}`;
+  if (s.action === 'escalate_ticket' && s.note.startsWith('closed with '))
+    return `Closed with it: the fault ticket for charger ${s.target}.`;
+  return `Stopped by ${who}: ${AGENT_LABELS[s.agent]} no longer will ${ACTION_PHRASES[s.action] ?? s.action}.${note}`;
 }
 
 /** What the decision logger gives every record at birth. */

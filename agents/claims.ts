@@ -17,7 +17,7 @@
 // - 'staff'             local staff a proposal puts to work; capacity is idle
 //                       staff (staff.count - bays.open), unlimited while unknown.
 // - 'packs'             charged packs leaving the station; capacity inventory.charged.
-// - 'slots'             free battery slots inbound packs need; capacity
+// - 'slots'             room for inbound packs (empty slots and depleted packs to exchange); capacity
 //                       batterySlots - packs on site.
 // - 'budget.incentive'  incentive money. Its capacity is the hour's remaining
 //                       budget, carried by the offer as evidence.budgetRemaining;
@@ -43,9 +43,11 @@ export function capacityOf(resource: string, state: StationState): number | null
     case 'packs':
       return state.inventory.updatedAt === null ? null : state.inventory.charged;
     case 'slots': {
+      // A rebalance exchanges packs: the transport takes a depleted pack back for each charged one it
+      // brings, so depleted packs count as room beside empty slots.
       const inv = state.inventory;
       if (inv.updatedAt === null) return null;
-      return Math.max(0, state.capacity.batterySlots - (inv.charged + inv.charging + inv.depleted + inv.faulty));
+      return Math.max(0, state.capacity.batterySlots - (inv.charged + inv.charging + inv.faulty));
     }
     default:
       return null;

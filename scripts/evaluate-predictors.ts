@@ -64,7 +64,8 @@ function evaluateScenario(scenario: ScenarioName, seeds: number[], stations: num
     transientFaults: [],
     stockouts: [],
     waits: [],
-    counts: { signals: 0, arrivals: 0, swaps: 0 },
+    energy: {},
+    counts: { signals: 0, arrivals: 0, swaps: 0, redirected: 0, rebalancedPacks: 0, resetsCleared: 0 },
   };
   const waitBefore = new Map<string, number>();
   const waitAfter = new Map<string, number>();

@@ -57,6 +57,12 @@ export class Charger {
   powerKW = 0;
   pack: Pack | null = null;
   errorCode: string | undefined;
+  /** The station's controls (closed loop): a kW cap (derate, curtailment setpoint), or null for none. */
+  capKW: number | null = null;
+  /** Taken out of service by the plan: no charging until it is released. */
+  isolated = false;
+  /** Charging paused by the station (price deferral); the pack stays in. */
+  paused = false;
   private hotS = 0;
   private clearAtS: number | null = null;
   private broken = false;
@@ -88,6 +94,19 @@ export class Charger {
   /** Phase 1 of a second: state changes (faults, repairs, pack handling) and the power request. */
   update(t: number, host: ChargerHost): void {
     if (this.clearAtS !== null && t >= this.clearAtS) this.recover(t, host);
+    if (this.isolated && this.status !== 'offline' && this.status !== 'faulted') {
+      // Isolated by the plan: the pack goes back to the stock and the charger reports itself offline.
+      if (this.pack) host.releasePack(this.pack, false);
+      this.pack = null;
+      this.status = 'offline';
+      this.requestKW = 0;
+      this.powerKW = 0;
+      host.statusChanged(this);
+    } else if (!this.isolated && this.status === 'offline' && this.clearAtS === null) {
+      this.status = 'available';
+      this.readyAtS = t + HANDLING_S;
+      host.statusChanged(this);
+    }
     if (this.status === 'faulted' || this.status === 'offline') {
       this.requestKW = 0;
       return;
@@ -115,7 +134,8 @@ export class Charger {
         host.statusChanged(this);
       }
     }
-    this.requestKW = this.pack && t >= this.readyAtS ? this.nominalKW * taper(this.pack.soc) : 0;
+    const wantKW = this.pack && t >= this.readyAtS && !this.paused ? this.nominalKW * taper(this.pack.soc) : 0;
+    this.requestKW = this.capKW === null ? wantKW : Math.min(wantKW, this.capKW);
   }
 
   /** Phase 2: apply the granted power for one second, heat up, maybe trip. */
@@ -141,6 +161,13 @@ export class Charger {
     } else {
       this.hotS = 0;
     }
+  }
+
+  /** A remote reset: a transient fault clears now; a broken charger (overheat, wear) stays down. */
+  reset(t: number, host: ChargerHost): boolean {
+    if (this.status !== 'faulted' || this.broken) return false;
+    this.recover(t, host);
+    return true;
   }
 
   private fail(t: number, host: ChargerHost, cause: 'overheat' | 'wear', code: string): void {

@@ -1,9 +1,11 @@
 // The simulator's public face: a seeded, lazily generated stream of station
 // signals plus the ground truth behind them. No wall clock, no Math.random.
-import type { GeoPoint, Signal, SignalPayloads, SignalType, StationRegistration } from '../eventBus/types.js';
+import type { GeoPoint, PlanAction, Signal, SignalPayloads, SignalType, StationPlan, StationRegistration } from '../eventBus/types.js';
+import { haversineKm } from '../utils/geo.js';
+import { controlsFromPlan, DEFAULT_WORLD, type WorldParams } from './controls.js';
 import { hash32, IdFactory, Rng } from './rng.js';
 import { SCENARIOS, type Scenario, type ScenarioName } from './scenarios.js';
-import { StationSim, type Tick } from './station.js';
+import { StationSim, type Tick, type Vehicle } from './station.js';
 import { DEFAULT_CENTRE, placeStations, round } from './stations.js';
 import { emptyTruth, resetTruth, type GroundTruth } from './truth.js';
 
@@ -26,6 +28,8 @@ export interface SimulationOptions {
   citySeed?: number;
   centre?: GeoPoint;
   radiusKm?: number;
+  /** The closed loop's behavioural parameters (DEFAULT_WORLD unless the evaluation tries others). */
+  world?: Partial<WorldParams>;
 }
 
 export interface Simulation {
@@ -37,6 +41,22 @@ export interface Simulation {
    */
   signals(): Generator<Signal>;
   truth: GroundTruth;
+  world: WorldParams;
+  /**
+   * The closed loop: puts a station's plan in force in the running world from the next simulated second
+   * (kW caps, isolation, deferral, priority, bays, offers), and carries out what the decision started
+   * once (a remote reset, a rebalance transport). Call it between signals of a running `signals()`.
+   */
+  act(stationId: string, plan: StationPlan, started: readonly PlanAction[]): void;
+}
+
+interface Transfer {
+  from: string;
+  to: string;
+  packs: number;
+  dispatchS: number;
+  etaS: number;
+  loaded: number | null;
 }
 
 const QUARTER_S = 900;
@@ -63,22 +83,47 @@ export function createSimulation(opts: SimulationOptions): Simulation {
     stationIds: stations.map((s) => s.id),
   });
 
+  const world: WorldParams = { ...DEFAULT_WORLD, ...opts.world };
+  const byId = new Map(stations.map((r) => [r.id, r]));
+  const km = (a: string, b: string) => haversineKm(byId.get(a)!.location, byId.get(b)!.location);
+  // The running world, for `act` (a new `signals()` starts a new one).
+  let run: {
+    sims: Map<string, StationSim>;
+    tick: Tick;
+    arrivals: { atS: number; to: string; vehicle: Vehicle }[];
+    transfers: Transfer[];
+  } | null = null;
+
   function* signals(): Generator<Signal> {
     resetTruth(truth);
     const ids = new IdFactory(seed);
     const durationS = Math.round(opts.durationMin * 60);
     let buffer: Signal[] = [];
     let tick: Tick = tickAt(startMs, 0);
+    const arrivals: { atS: number; to: string; vehicle: Vehicle }[] = [];
+    const transfers: Transfer[] = [];
+    const host = {
+      redirect(from: StationSim, to: string, vehicle: Vehicle): void {
+        const target = byId.has(to) ? to : from.reg.id;
+        const driveS = target === from.reg.id ? 0 : Math.round((km(from.reg.id, target) / world.driveSpeedKmh) * 3600);
+        arrivals.push({ atS: tick.t + Math.max(1, driveS), to: target, vehicle: { ...vehicle, redirectedFrom: from.reg.id } });
+      },
+    };
     const sims = stations.map((reg, i) => {
       // One stream per station: a change in one station's draws never shifts another's.
       const rng = new Rng(hash32(`station:${seed}:${scenario.name}:${i}`));
+      const actRng = new Rng(hash32(`act:${seed}:${scenario.name}:${i}`));
       const emit = <K extends SignalType>(type: K, payload: SignalPayloads[K]): void => {
         buffer.push({ id: ids.next(), stationId: reg.id, type, ts: tick.ts, payload } as Signal);
       };
-      return new StationSim(reg, rng, scenario, durationS, truth, emit, tick);
+      return new StationSim(reg, rng, scenario, durationS, truth, emit, tick, actRng, host);
     });
+    const simById = new Map(sims.map((x) => [x.reg.id, x]));
+    run = { sims: simById, tick, arrivals, transfers };
     for (let t = 0; t < durationS; t++) {
       tick = tickAt(startMs, t);
+      run.tick = tick;
+      if (t > 0) moveDriversAndPacks(t, simById, arrivals, transfers, truth);
       const absS = Math.floor(startMs / 1000) + t;
       const newQuarter = absS % QUARTER_S === 0;
       const price = t === 0 || newQuarter ? priceAt(seed, scenario, startMs, t) : null;
@@ -96,7 +141,69 @@ export function createSimulation(opts: SimulationOptions): Simulation {
     for (const sim of sims) sim.finish();
   }
 
-  return { stations, scenario, signals, truth };
+  function act(stationId: string, plan: StationPlan, started: readonly PlanAction[]): void {
+    const sim = run?.sims.get(stationId);
+    if (!run || !sim) return;
+    sim.applyControls(controlsFromPlan(plan, world));
+    for (const a of started) {
+      if (a.status !== 'active') continue;
+      if (
+        a.action === 'reset_charger' &&
+        sim.resetCharger(a.target === 'station' ? String(a.params.chargerId) : a.target, world.resetSuccess)
+      )
+        truth.counts.resetsCleared += 1;
+      if (a.action === 'request_rebalance') {
+        const from = String(a.params.fromStationId);
+        if (!run.sims.has(from) || from === stationId) continue;
+        const dispatchS = run.tick.t + Math.round(world.loadMinutes * 60);
+        const etaS = dispatchS + Math.round((km(from, stationId) / world.transportSpeedKmh) * 3600);
+        run.transfers.push({
+          from,
+          to: stationId,
+          packs: Math.min(Number(a.params.packs) || 0, world.transportCapacity),
+          dispatchS,
+          etaS,
+          loaded: null,
+        });
+      }
+    }
+  }
+
+  return { stations, scenario, signals, truth, world, act };
+}
+
+/** Drivers an offer sent arrive after their drive; transports load at the donor and unload at the receiver. */
+function moveDriversAndPacks(
+  t: number,
+  sims: Map<string, StationSim>,
+  arrivals: { atS: number; to: string; vehicle: Vehicle }[],
+  transfers: Transfer[],
+  truth: GroundTruth,
+): void {
+  for (let i = 0; i < arrivals.length;) {
+    const a = arrivals[i]!;
+    if (a.atS > t) {
+      i++;
+      continue;
+    }
+    arrivals.splice(i, 1);
+    sims.get(a.to)?.arriveRedirected(a.vehicle);
+  }
+  for (let i = 0; i < transfers.length;) {
+    const x = transfers[i]!;
+    if (x.loaded === null && t >= x.dispatchS) x.loaded = sims.get(x.from)?.givePacks(x.packs) ?? 0;
+    if (x.loaded !== null && t >= x.etaS) {
+      transfers.splice(i, 1);
+      const got = sims.get(x.to)?.receivePacks(x.loaded);
+      if (got) {
+        truth.counts.rebalancedPacks += got.taken;
+        // The depleted packs exchanged go back to the donor (the trip back is not timed).
+        sims.get(x.from)?.takeBack(got.returned);
+      }
+      continue;
+    }
+    i++;
+  }
 }
 
 /** The stations a seed places around the centre, for registering before a run (or seeding a demo). */

@@ -1,11 +1,13 @@
 // One station, advanced one simulated second at a time: arrivals, the queue,
 // bays, battery stock, chargers under a grid limit, staff, and its sensors.
 import type { SignalPayloads, SignalType, StationRegistration } from '../eventBus/types.js';
+import type { StationControls } from './controls.js';
+import { NO_CONTROLS } from './controls.js';
 import { Charger, expo, FULL_SOC, type ChargerHost, type ChargerSpec, type Pack } from './charger.js';
 import type { Rng } from './rng.js';
 import type { Scenario } from './scenarios.js';
 import { round } from './stations.js';
-import type { GroundTruth } from './truth.js';
+import type { DriverOutcome, GroundTruth, VehicleWait } from './truth.js';
 
 export type Emit = <K extends SignalType>(type: K, payload: SignalPayloads[K]) => void;
 
@@ -17,11 +19,19 @@ export interface Tick {
   hour: number;
 }
 
-interface Vehicle {
+export interface Vehicle {
   id: string;
   arrivalS: number;
   arrivalTs: string;
   patienceS: number;
+  /** The station whose offer sent the driver here, if one did. */
+  redirectedFrom?: string;
+}
+
+/** What the station needs from the simulation around it (closed loop): where an accepted offer sends a driver. */
+export interface StationHost {
+  /** A driver at `from` took its offer: they drive to `to` and arrive there later. */
+  redirect(from: StationSim, to: string, vehicle: Vehicle): void;
 }
 
 interface Bay {
@@ -33,6 +43,10 @@ interface Bay {
 
 const BASE_LOAD_KW = 4;
 const STOCKOUT_REARM = 3;
+/** A driver who finds this many already waiting does not join the line (turned away). */
+export const TURN_AWAY_QUEUE = 15;
+/** A price deferral pauses charging only while at least this share of slots holds charged packs. */
+export const DEFER_RESERVE_FRACTION = 0.3;
 
 export class StationSim implements ChargerHost {
   readonly chargers: Charger[] = [];
@@ -50,6 +64,12 @@ export class StationSim implements ChargerHost {
   private tick: Tick;
   /** Offsets spread each station's periodic sensors over the minute, as real devices are not in sync. */
   private readonly phase: number;
+  /** What the plan in force asks of the station (closed loop); nothing by default. */
+  private controls: StationControls = NO_CONTROLS;
+  private pricePerKWh = 0;
+  /** Energy of the current quarter hour, kWh, and which quarter it is. */
+  private quarterKWh = 0;
+  private quarter = -1;
 
   constructor(
     readonly reg: StationRegistration,
@@ -59,6 +79,10 @@ export class StationSim implements ChargerHost {
     private readonly truth: GroundTruth,
     private readonly emit: Emit,
     startTick: Tick,
+    /** Draws that exist only because of an action (an offer taken, a reset that works): apart from `rng`, so
+     * the world's own draws (arrivals, faults) are the same whatever the policy (common random numbers). */
+    private readonly actRng: Rng = rng,
+    private readonly host: StationHost | null = null,
   ) {
     this.tick = startTick;
     const { bays, chargers, batterySlots } = reg.capacity;
@@ -104,8 +128,7 @@ export class StationSim implements ChargerHost {
     return new Charger(spec, this.ambientC(this.tick.hour), scenario.chargerPowerKW, scenario.transientFaultPerHour, rng);
   }
 
-  private newPack(soc: number): Pack {
-    const { rng } = this;
+  private newPack(soc: number, rng: Rng = this.rng): Pack {
     const sohPct = rng.chance(0.1) ? rng.uniform(62, 80) : Math.min(100, Math.max(80, rng.normal(93, 3)));
     const cycles = Math.max(0, Math.round((100 - sohPct) * 55 + rng.normal(0, 40)));
     const id = `pk-${rng.nextU32().toString(16).padStart(8, '0')}`;
@@ -139,6 +162,7 @@ export class StationSim implements ChargerHost {
   /** The first second: every sensor reports once so the state starts complete. */
   start(tick: Tick, price: SignalPayloads['grid_price']): void {
     this.tick = tick;
+    this.pricePerKWh = price.pricePerKWh;
     this.emit('grid_limit', { kW: this.gridLimitKW });
     this.emit('grid_price', price);
     this.updateStaff(true);
@@ -151,7 +175,10 @@ export class StationSim implements ChargerHost {
     this.tick = tick;
     const { t, hour } = tick;
     const ambient = this.ambientC(hour);
-    if (price) this.emit('grid_price', price);
+    if (price) {
+      this.pricePerKWh = price.pricePerKWh;
+      this.emit('grid_price', price);
+    }
     if (t > 0 && t % 3600 === 0) this.emit('grid_limit', { kW: this.gridLimitKW });
     if (t > 0) this.updateStaff(false);
 
@@ -159,14 +186,114 @@ export class StationSim implements ChargerHost {
     this.serveBays();
     this.renege();
 
+    // A price deferral pauses charging while the stock is healthy; it never empties the shelf.
+    const paused = this.controls.defer && this.chargedCount() >= DEFER_RESERVE_FRACTION * this.reg.capacity.batterySlots;
+    for (const ch of this.chargers) ch.paused = paused;
     for (const ch of this.chargers) ch.update(t, this);
     const requested = this.chargers.reduce((sum, ch) => sum + ch.requestKW, 0);
     // Local load management keeps the chargers under the contracted grid limit.
     const baseKW = this.baseLoadKW(ambient);
     const scale = requested > 0 ? Math.min(1, (this.gridLimitKW - baseKW) / requested) : 0;
     for (const ch of this.chargers) ch.advance(t, ch.requestKW * scale, ambient, this);
+    this.meter(baseKW + this.chargers.reduce((sum, ch) => sum + ch.powerKW, 0));
     this.trackStockout();
     this.report(t, ambient, baseKW);
+  }
+
+  /** Energy and its cost, and the quarter-hour demand against the grid limit (ground truth). */
+  private meter(kW: number): void {
+    const e = (this.truth.energy[this.reg.id] ??= { kWh: 0, cost: 0, intervals: 0, intervalsOverLimit: 0 });
+    const kWh = kW / 3600;
+    e.kWh += kWh;
+    e.cost += kWh * this.pricePerKWh;
+    const q = Math.floor(Date.parse(this.tick.ts) / 1000 / 900);
+    if (q !== this.quarter) {
+      this.closeQuarter();
+      this.quarter = q;
+      this.quarterKWh = 0;
+    }
+    this.quarterKWh += kWh;
+  }
+
+  private closeQuarter(): void {
+    if (this.quarter < 0) return;
+    const e = this.truth.energy[this.reg.id]!;
+    e.intervals += 1;
+    // The quarter's average demand is its energy times four.
+    if (this.quarterKWh * 4 > this.gridLimitKW) e.intervalsOverLimit += 1;
+  }
+
+  private chargedCount(): number {
+    let n = 0;
+    for (const p of this.packs) if (p.state === 'charged') n += 1;
+    return n;
+  }
+
+  /** Puts the plan in force on the station's equipment (closed loop). */
+  applyControls(controls: StationControls): void {
+    this.controls = controls;
+    for (const ch of this.chargers) {
+      ch.capKW = controls.capsKW.get(ch.id) ?? null;
+      ch.isolated = controls.isolated.has(ch.id);
+    }
+    for (const id of controls.quarantined) {
+      const pack = this.packs.find((p) => p.id === id);
+      if (pack && pack.state !== 'charging') pack.state = 'faulty';
+    }
+    this.updateBays(false);
+  }
+
+  /** A remote reset of a faulted charger: clears a transient fault with `chance`. */
+  resetCharger(chargerId: string, chance: number): boolean {
+    const ch = this.chargers.find((c) => c.id === chargerId);
+    if (!ch || ch.status !== 'faulted' || !this.actRng.chance(chance)) return false;
+    return ch.reset(this.tick.t, this);
+  }
+
+  /** Hands up to `n` charged packs to a transport; how many it got. */
+  givePacks(n: number): number {
+    let given = 0;
+    for (let i = this.packs.length - 1; i >= 0 && given < n; i--) {
+      if (this.packs[i]!.state === 'charged') {
+        this.packs.splice(i, 1);
+        given += 1;
+      }
+    }
+    if (given > 0) this.emit('battery_stock', this.stock());
+    return given;
+  }
+
+  /**
+   * Takes charged packs off a transport into empty slots, and in exchange for depleted packs (which the
+   * transport takes back); how many it took, and the depleted packs handed over.
+   */
+  receivePacks(n: number): { taken: number; returned: Pack[] } {
+    const returned: Pack[] = [];
+    let taken = 0;
+    for (; taken < n; taken++) {
+      if (this.packs.length >= this.reg.capacity.batterySlots) {
+        const i = this.packs.findIndex((p) => p.state === 'depleted');
+        if (i < 0) break;
+        returned.push(this.packs.splice(i, 1)[0]!);
+      }
+      const pack = this.newPack(this.actRng.uniform(FULL_SOC, 1), this.actRng);
+      pack.state = 'charged';
+      this.packs.push(pack);
+    }
+    if (taken > 0) this.emit('battery_stock', this.stock());
+    return { taken, returned };
+  }
+
+  /** Depleted packs a transport brings back, into empty slots. */
+  takeBack(packs: Pack[]): void {
+    const room = Math.max(0, this.reg.capacity.batterySlots - this.packs.length);
+    for (const p of packs.slice(0, room)) this.packs.push(p);
+    if (packs.length > 0 && room > 0) this.emit('battery_stock', this.stock());
+  }
+
+  /** A driver an offer sent here arrives (after the drive). */
+  arriveRedirected(vehicle: Vehicle): void {
+    this.join(vehicle);
   }
 
   private arrive(): void {
@@ -177,8 +304,23 @@ export class StationSim implements ChargerHost {
       arrivalTs: this.tick.ts,
       patienceS: this.rng.int(20 * 60, 45 * 60),
     };
-    this.queue.push(vehicle);
     this.truth.counts.arrivals += 1;
+    // An offer in force: a share of arriving drivers take it and drive to the other station.
+    const offer = this.controls.incentive;
+    if (offer && this.host && this.actRng.chance(offer.acceptance)) {
+      this.truth.counts.redirected += 1;
+      this.host.redirect(this, offer.targetStationId, vehicle);
+      return;
+    }
+    this.join(vehicle);
+  }
+
+  private join(vehicle: Vehicle): void {
+    if (this.queue.length >= TURN_AWAY_QUEUE) {
+      this.recordWait(vehicle, 'turned_away');
+      return;
+    }
+    this.queue.push(vehicle);
     this.emit('arrival', { vehicleId: vehicle.id });
   }
 
@@ -201,7 +343,7 @@ export class StationSim implements ChargerHost {
       if (!out) break;
       const vehicle = this.queue.shift();
       if (!vehicle) break;
-      this.recordWait(vehicle, true);
+      this.recordWait(vehicle, 'served');
       const durationS = Math.round(Math.max(100, this.rng.normal(180, 30)));
       const inPack = this.newPack(this.rng.uniform(0.05, 0.35));
       this.bays[i] = { doneAtS: t + durationS, durationS, outPack: out, inPack };
@@ -217,15 +359,25 @@ export class StationSim implements ChargerHost {
       const v = this.queue[i];
       if (v && this.tick.t - v.arrivalS >= v.patienceS) {
         this.queue.splice(i, 1);
-        this.recordWait(v, false);
+        this.recordWait(v, 'reneged');
       }
     }
     if (this.queue.length !== before) this.emit('queue_length', { waiting: this.queue.length });
   }
 
-  private recordWait(v: Vehicle, served: boolean): void {
+  private recordWait(v: Vehicle, outcome: DriverOutcome): void {
+    // A redirected driver's wait runs from their first arrival: the drive counts as time lost.
     const waitMin = round((this.tick.t - v.arrivalS) / 60, 3);
-    this.truth.waits.push({ stationId: this.reg.id, vehicleId: v.id, arrivalTs: v.arrivalTs, waitMin, served });
+    const w: VehicleWait = {
+      stationId: this.reg.id,
+      vehicleId: v.id,
+      arrivalTs: v.arrivalTs,
+      waitMin,
+      served: outcome === 'served',
+      outcome,
+    };
+    if (v.redirectedFrom) w.redirectedFrom = v.redirectedFrom;
+    this.truth.waits.push(w);
   }
 
   private takeCharged(): Pack | null {
@@ -237,10 +389,17 @@ export class StationSim implements ChargerHost {
     return best < 0 ? null : (this.packs.splice(best, 1)[0] ?? null);
   }
 
-  /** Chargers take the fullest depleted pack first: it becomes sellable soonest. */
+  /**
+   * Chargers take depleted packs in the order they came back; with charging prioritised (the plan) they
+   * take the fullest first, which becomes sellable soonest.
+   */
   takeDepleted(): Pack | null {
     let best: Pack | null = null;
-    for (const p of this.packs) if (p.state === 'depleted' && (!best || p.soc > best.soc)) best = p;
+    if (this.controls.prioritize) {
+      for (const p of this.packs) if (p.state === 'depleted' && (!best || p.soc > best.soc)) best = p;
+    } else {
+      best = this.packs.find((p) => p.state === 'depleted') ?? null;
+    }
     if (best) best.state = 'charging';
     return best;
   }
@@ -277,8 +436,12 @@ export class StationSim implements ChargerHost {
       this.staff = staff;
       this.emit('staff_on_duty', { count: staff });
     }
-    // Each open bay needs an attendant; the supervisor covers one bay when alone.
-    const open = Math.min(this.bays.length, Math.max(1, staff - 1));
+    this.updateBays(initial);
+  }
+
+  private updateBays(initial: boolean): void {
+    // Each open bay needs an attendant; the supervisor covers one bay when alone, or when the plan opens one more.
+    const open = Math.min(this.bays.length, Math.max(1, this.staff - (this.controls.openExtraBay ? 0 : 1)));
     if (initial || open !== this.openBays) {
       this.openBays = open;
       this.emit('bay_status', { open });
@@ -336,5 +499,9 @@ export class StationSim implements ChargerHost {
 
   finish(): void {
     this.openStockout = null;
+    this.closeQuarter();
+    // Drivers still in line when the run ends: their wait is censored (at least this long).
+    for (const v of this.queue) this.recordWait(v, 'waiting');
+    this.queue.length = 0;
   }
 }

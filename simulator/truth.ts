@@ -29,14 +29,31 @@ export interface Stockout {
   recoveredTs: string | null;
 }
 
+/** How a driver's visit ended: swapped, gave up in line, did not join a hopeless line, or still waiting at the end. */
+export type DriverOutcome = 'served' | 'reneged' | 'turned_away' | 'waiting';
+
 export interface VehicleWait {
   stationId: string;
   vehicleId: string;
   arrivalTs: string;
-  /** Minutes from arrival to the start of the swap (or to giving up). */
+  /**
+   * Minutes from arrival to the start of the swap, or to giving up, or to the end of the run (censored:
+   * at least this long). A driver an offer sent elsewhere counts from their first arrival.
+   */
   waitMin: number;
-  /** false when the driver gave up waiting (no pack, or too long). */
+  /** false when the driver gave up waiting (no pack, or too long), was turned away, or still waited at the end. */
   served: boolean;
+  outcome: DriverOutcome;
+  /** The station whose offer sent the driver here. */
+  redirectedFrom?: string;
+}
+
+/** Per station: energy drawn and its cost, and quarter-hour demand intervals against the grid limit. */
+export interface EnergyTruth {
+  kWh: number;
+  cost: number;
+  intervals: number;
+  intervalsOverLimit: number;
 }
 
 export interface GroundTruth {
@@ -48,13 +65,18 @@ export interface GroundTruth {
   failures: ChargerFailure[];
   transientFaults: TransientFault[];
   stockouts: Stockout[];
-  /** Waits of vehicles whose wait ended within the run; still-queued vehicles are left out. */
+  /** Every driver: served, reneged, turned away, or still waiting when the run ended (censored). */
   waits: VehicleWait[];
-  counts: { signals: number; arrivals: number; swaps: number };
+  energy: Record<string, EnergyTruth>;
+  counts: { signals: number; arrivals: number; swaps: number; redirected: number; rebalancedPacks: number; resetsCleared: number };
 }
 
 export function emptyTruth(meta: Pick<GroundTruth, 'seed' | 'scenario' | 'start' | 'durationMin' | 'stationIds'>): GroundTruth {
-  return { ...meta, failures: [], transientFaults: [], stockouts: [], waits: [], counts: { signals: 0, arrivals: 0, swaps: 0 } };
+  return { ...meta, failures: [], transientFaults: [], stockouts: [], waits: [], energy: {}, counts: emptyCounts() };
+}
+
+function emptyCounts(): GroundTruth['counts'] {
+  return { signals: 0, arrivals: 0, swaps: 0, redirected: 0, rebalancedPacks: 0, resetsCleared: 0 };
 }
 
 /** Clears a truth object in place so references held by callers see the fresh run. */
@@ -63,7 +85,8 @@ export function resetTruth(truth: GroundTruth): void {
   truth.transientFaults.length = 0;
   truth.stockouts.length = 0;
   truth.waits.length = 0;
-  truth.counts = { signals: 0, arrivals: 0, swaps: 0 };
+  truth.energy = {};
+  truth.counts = emptyCounts();
 }
 
 export async function writeTruth(path: string, truth: GroundTruth): Promise<void> {

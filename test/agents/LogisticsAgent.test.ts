@@ -92,10 +92,11 @@ describe('LogisticsAgent', () => {
       );
       expect(onTheWay).to.deep.equal([]);
     });
-    it('never asks for more packs than free slots', () => {
+    it('never asks for more packs than there is room for: empty slots and depleted packs to exchange', () => {
+      // 33 slots hold 20 charged, 6 charging and 4 depleted: 3 empty, 4 depleted to send back, room for 7.
       const s = draining((x) => (x.capacity.batterySlots = 33));
       const ctx = aContext((c) => c.nearby.push(aNearby({ charged: 40 })));
-      expect(evaluate(s, swap, ctx).find((x) => x.action === 'request_rebalance')!.params.packs).to.equal(3);
+      expect(evaluate(s, swap, ctx).find((x) => x.action === 'request_rebalance')!.params.packs).to.equal(7);
     });
 
     it('does not fire without a donor in reach', () => {

@@ -245,14 +245,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
   });
   decisionLogger.attach();
   const decisions = new DecisionQuery(models, decisionLogger, anchoring);
-  const approvals = new ApprovalService({
-    models,
-    bus,
-    logger: decisionLogger,
-    anchoring,
-    stations,
-    declineHoldS: () => agents.policy.declineHoldS,
-  });
+  const approvals = new ApprovalService({ models, bus, logger: decisionLogger, anchoring, stations, ingestion });
   const llm = deps.llm ?? createLlmClient(config, logger);
   const explainability = new ExplainabilityService({
     bus,

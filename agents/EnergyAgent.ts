@@ -5,7 +5,7 @@ import { clamp01, round } from './common.js';
 import { inForce } from './plan.js';
 import { projectedAverageKW } from './predictors/demand.js';
 import { priceQuartile } from './predictors/priceQuartile.js';
-import { DEFAULT_PACK_CHARGE_MINUTES, stockView } from './predictors/stockout.js';
+import { DEFAULT_PACK_CHARGE_MINUTES, minutesToStockout, stockView } from './predictors/stockout.js';
 
 /**
  * What the energy agent wants in force now, judged on the whole state (not only on the signal that
@@ -81,9 +81,19 @@ function priceShift(state: StationState, ctx: AgentContext): Proposal[] {
   // Hysteresis: started in the top (bottom) quartile, kept while the price stays above (below) the median.
   const dear = deferring ? q.percentile >= 50 : q.quartile === 4;
   const cheap = boosting ? q.percentile <= 50 : q.quartile === 1;
-  if (dear && stock.minutesToStockout >= t.healthyStockMinutes) {
-    const evidence: Evidence = { ...priceEvidence, healthyStockMinutes: t.healthyStockMinutes };
-    if (Number.isFinite(stock.minutesToStockout)) evidence.minutesToStockout = round(stock.minutesToStockout, 1);
+  // Deferring stops recharge: the stock must last, without it, through the dear window and a margin
+  // (a 45-minute spike too), or healthyStockMinutes when the window is longer.
+  const windowLeftMin = (Date.parse(current.validTo) - Date.parse(ctx.now)) / 60_000;
+  const needMin = Math.min(t.healthyStockMinutes, windowLeftMin + t.deferMarginMinutes);
+  const unrecharged = minutesToStockout({ charged: inv.charged, swapRatePerMin: stock.drainRatePerMin, rechargeRatePerMin: 0 });
+  if (dear && unrecharged >= needMin) {
+    const evidence: Evidence = {
+      ...priceEvidence,
+      priceWindowLeftMin: round(windowLeftMin, 1),
+      deferMarginMinutes: t.deferMarginMinutes,
+      healthyStockMinutes: t.healthyStockMinutes,
+    };
+    if (Number.isFinite(unrecharged)) evidence.minutesToStockoutUncharged = round(unrecharged, 1);
     else evidence.stockDepleting = false;
     return [
       {

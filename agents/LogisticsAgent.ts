@@ -3,7 +3,7 @@
 import type { AgentContext, Evidence, NearbyStation, Proposal, Signal, StationState } from '../eventBus/types.js';
 import { capacityOf } from './claims.js';
 import { round } from './common.js';
-import { inForce, isDispatched } from './plan.js';
+import { heldClaims, inForce, isDispatched } from './plan.js';
 import { DEFAULT_PACK_CHARGE_MINUTES, minutesToStockout, stockView, surplusPacks } from './predictors/stockout.js';
 
 /** Judged on the whole state on every signal, with hysteresis against the actions in force. */
@@ -54,9 +54,10 @@ export function evaluate(state: StationState, _signal: Signal, ctx: AgentContext
     });
     if (job) {
       // A requested transport is a job under way: it is kept as asked, not re-planned on every count.
-      // Its slots were reserved when it started: only the donor's packs stay claimed.
-      const claims = Object.fromEntries(Object.entries(job.claims).filter(([r]) => r !== 'slots'));
-      out.push(rebalance(job.params, claims, { packs: Number(job.params.packs), fromStationId: String(job.params.fromStationId) }));
+      // Its slots and the donor's packs were granted when it started (see heldClaims).
+      out.push(
+        rebalance(job.params, heldClaims(job.claims), { packs: Number(job.params.packs), fromStationId: String(job.params.fromStationId) }),
+      );
     } else {
       const offer = bestDonor(ctx, state, net);
       if (offer) {

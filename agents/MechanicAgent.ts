@@ -19,6 +19,10 @@ export const PERSISTENT_FAULT_MIN = 15;
 export const PEER_DELTA_C = 15;
 /** A rise this fast (C per minute) within the derate band's lower reach counts as heating. */
 export const RISING_C_PER_MIN = 0.5;
+/** Heat is judged this many minutes ahead: a charger whose trend reaches the derate threshold by then is derated now. */
+export const HEAT_LEAD_MIN = 15;
+/** When a charger is derated, its peers within this many degrees of the threshold are derated in the same decision. */
+export const CO_DERATE_MARGIN_C = 4;
 /** Beyond the limit by this much, a charger goes offline at once (no derate first). */
 export const SEVERE_OVER_LIMIT_C = 5;
 
@@ -49,8 +53,54 @@ export function evaluate(state: StationState, _signal: Signal, ctx: AgentContext
     .filter((c) => WORKING.has(c.status) && c.tempC !== null)
     .map((c) => c.tempC!)
     .sort((a, b) => a - b);
-  for (const c of chargers) out.push(...chargerWants(state, c, temps, ctx));
+  const heat = heatOfStation(state, t.tempDerateC);
+  for (const c of chargers) out.push(...chargerWants(state, c, temps, heat, ctx));
+  return withPeersDerated(out, state, ctx);
+}
+
+/**
+ * Heat comes to a station's chargers together (the weather, the load): when one charger is newly
+ * derated, those within CO_DERATE_MARGIN_C of the threshold are derated in the same decision rather
+ * than one decision each a few minutes apart.
+ */
+function withPeersDerated(wants: Proposal[], state: StationState, ctx: AgentContext): Proposal[] {
+  const t = ctx.thresholds.mechanic;
+  const derating = new Set(wants.filter((p) => p.action === 'derate_charger').map((p) => String(p.params.chargerId)));
+  const newlyHot = [...derating].some((id) => !inForce(state, 'derate_charger', id));
+  if (!newlyHot) return wants;
+  const isolating = new Set(wants.filter((p) => p.action === 'take_charger_offline').map((p) => String(p.params.chargerId)));
+  const out = wants.slice();
+  for (const id of Object.keys(state.chargers).sort()) {
+    const c = state.chargers[id]!;
+    if (derating.has(id) || isolating.has(id) || !WORKING.has(c.status) || c.tempC === null) continue;
+    if (c.tempC < t.tempDerateC - CO_DERATE_MARGIN_C) continue;
+    out.push({
+      agent: 'mechanic',
+      action: 'derate_charger',
+      params: { chargerId: id, maxKW: t.derateKW },
+      urgency: 0.6,
+      confidence: 0.65,
+      evidence: {
+        chargerId: id,
+        tempC: round(c.tempC, 1),
+        reason: 'with_peers',
+        tempDerateC: t.tempDerateC,
+        coDerateMarginC: CO_DERATE_MARGIN_C,
+        maxKW: t.derateKW,
+      },
+      claims: {},
+    });
+  }
   return out;
+}
+
+/** Whether the station's chargers that run at full power (no derate in force) are hot: the heat has not passed. */
+function heatOfStation(state: StationState, derateC: number): { hotPeers: boolean } {
+  const free = Object.values(state.chargers).filter(
+    (c) => WORKING.has(c.status) && c.tempC !== null && !inForce(state, 'derate_charger', c.id),
+  );
+  if (free.length === 0) return { hotPeers: false };
+  return { hotPeers: (median(free.map((c) => c.tempC!).sort((a, b) => a - b)) ?? 0) >= derateC - CO_DERATE_MARGIN_C };
 }
 
 /** A charger as the mechanic judges it: once an operator returned it to service, only the evidence since. */
@@ -76,7 +126,13 @@ function median(sorted: number[]): number | null {
   return sorted.length % 2 ? sorted[m]! : (sorted[m - 1]! + sorted[m]!) / 2;
 }
 
-function chargerWants(state: StationState, charger: ChargerState, peerTemps: number[], ctx: AgentContext): Proposal[] {
+function chargerWants(
+  state: StationState,
+  charger: ChargerState,
+  peerTemps: number[],
+  heat: { hotPeers: boolean },
+  ctx: AgentContext,
+): Proposal[] {
   const t = ctx.thresholds.mechanic;
   const offline = inForce(state, 'take_charger_offline', charger.id);
   const ticket = inForce(state, 'escalate_ticket', charger.id);
@@ -159,11 +215,15 @@ function chargerWants(state: StationState, charger: ChargerState, peerTemps: num
   if (tempC !== null) {
     const hotVsPeers = peerMedian !== null && tempC - peerMedian >= PEER_DELTA_C && tempC >= t.tempDerateOffC - 10;
     const rising = risk.trendCPerMin >= RISING_C_PER_MIN && tempC >= t.tempDerateC - 5;
-    // Heat moves slowly: a derate in force stays at least derateMinMinutes, then until it cools below the off-threshold.
+    const projected = tempC >= t.tempDerateC - 8 && tempC + risk.trendCPerMin * HEAT_LEAD_MIN >= t.tempDerateC;
+    // Heat moves slowly: a derate in force stays at least derateMinMinutes, then until it cools below the
+    // off-threshold, and while the chargers running at full power beside it are hot (the heat has not passed).
     const deratedMin = derated ? (Date.parse(ctx.now) - Date.parse(derated.since)) / 60_000 : 0;
-    const hot = derated ? tempC > t.tempDerateOffC || deratedMin < t.derateMinMinutes : tempC >= t.tempDerateC || hotVsPeers || rising;
+    const hot = derated
+      ? tempC > t.tempDerateOffC || deratedMin < t.derateMinMinutes || heat.hotPeers
+      : tempC >= t.tempDerateC || hotVsPeers || rising || projected;
     if (hot) {
-      const why = tempC >= t.tempDerateC ? 'temperature' : hotVsPeers ? 'hotter_than_peers' : 'rising';
+      const why = tempC >= t.tempDerateC ? 'temperature' : hotVsPeers ? 'hotter_than_peers' : rising ? 'rising' : 'projected';
       out.push({
         agent: 'mechanic',
         action: 'derate_charger',

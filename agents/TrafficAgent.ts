@@ -2,7 +2,7 @@
 // drivers elsewhere (offer_incentive), borrows staff (divert_staff) or opens bays.
 import type { AgentContext, Evidence, NearbyStation, Proposal, Signal, StationState } from '../eventBus/types.js';
 import { clamp01, hourKey, round } from './common.js';
-import { inForce } from './plan.js';
+import { heldClaims, inForce } from './plan.js';
 import { activeBays, predictWaitMin, stationWaitMin } from './predictors/wait.js';
 
 /**
@@ -68,7 +68,20 @@ export function evaluate(state: StationState, _signal: Signal, ctx: AgentContext
   }
 
   const closed = state.bays.total - state.bays.open;
-  if (closed > 0) {
+  const opened = inForce(state, 'open_bay');
+  if (opened) {
+    // A bay this plan opened is open now: it keeps its terms, and the bay and person it took are no
+    // longer free to claim (as a rebalance's reserved slots), so it does not lose to its own effect.
+    out.push({
+      agent: 'traffic',
+      action: 'open_bay',
+      params: opened.params,
+      urgency,
+      confidence,
+      evidence: { ...base, count: Number(opened.params.count) },
+      claims: heldClaims(opened.claims),
+    });
+  } else if (closed > 0) {
     const idleStaff = state.staff.count === null ? closed : state.staff.count - state.bays.open;
     const count = Math.min(closed, idleStaff);
     if (count > 0) {

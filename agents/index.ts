@@ -43,21 +43,21 @@ export function isSticky(a: PlanAction): boolean {
  * What every enabled agent wants in force (the auditor's vetoes and flags included), settled by the
  * supervisor against the station's plan. `state` is the station state with `signal` already applied
  * (as 'signal.received' carries it); `ctx.assessment` must already hold `assess(state, signal, thresholds)`.
- * `decision` is null when the plan does not change.
+ * `decision` is null when the plan does not change, and when an operator's answer changed it
+ * (`answered`: the decision answered; `plan` is then the plan to put in force).
  */
 export function decide(
   state: StationState,
   signal: Signal,
   ctx: AgentContext,
   policy: SupervisorPolicy,
-): { proposals: Proposal[]; decision: Decision | null; plan: StationPlan } {
+): { proposals: Proposal[]; decision: Decision | null; plan: StationPlan; answered?: string } {
   const proposals: Proposal[] = [];
   for (const [name, evaluate] of AGENTS) {
     if (!ctx.disabled.includes(name)) proposals.push(...evaluate(state, signal, ctx));
   }
   if (!ctx.disabled.includes('auditor')) proposals.push(...auditor.review(proposals, state, ctx));
-  const { decision, plan } = settle(proposals, state, policy, signal, ctx, { sticky: isSticky });
-  return { proposals, decision, plan };
+  return { proposals, ...settle(proposals, state, policy, signal, ctx, { sticky: isSticky }) };
 }
 
 export interface AgentRunnerDeps {
@@ -68,8 +68,9 @@ export interface AgentRunnerDeps {
 
 /**
  * Subscribes the pipeline to 'signal.received'. Emits 'agent.proposed' when
- * any agent proposed something and 'decision.made' when the supervisor
- * decided; a signal that draws no proposal emits nothing. Returns the unsubscribe.
+ * any agent proposed something, 'decision.made' when the supervisor decided, and
+ * 'approval.settled' when an operator's answer changed the plan; a signal that
+ * draws no proposal emits nothing. Returns the unsubscribe.
  */
 export function attachAgents(bus: EventBus, deps: AgentRunnerDeps): () => void {
   return listen(
@@ -77,9 +78,10 @@ export function attachAgents(bus: EventBus, deps: AgentRunnerDeps): () => void {
     'signal.received',
     'agents',
     ({ signal, state, receivedAt }) => {
-      const { proposals, decision, plan } = decide(state, signal, deps.contextFor(signal, state), deps.policy());
+      const { proposals, decision, plan, answered } = decide(state, signal, deps.contextFor(signal, state), deps.policy());
       if (proposals.length > 0) bus.emit('agent.proposed', { signal, proposals, receivedAt });
       if (decision) bus.emit('decision.made', { decision, plan, state, receivedAt });
+      else if (answered) bus.emit('approval.settled', { stationId: signal.stationId, decisionId: answered, plan, signalId: signal.id });
     },
     (_where, err) => deps.onError(err),
   );
@@ -87,7 +89,8 @@ export function attachAgents(bus: EventBus, deps: AgentRunnerDeps): () => void {
 
 export { assess } from './AuditorAgent.js';
 export { arbitrate } from './SupervisorAgent.js';
-export { answerPlan, emptyPlan, inForce, planKey, settle } from './plan.js';
+export { emptyPlan, inForce, planKey, settle } from './plan.js';
+export { answerPlan, waitingOn } from './operatorSignals.js';
 export { DEFAULT_POLICY, DEFAULT_THRESHOLDS } from './thresholds.js';
 export { hourKey } from './common.js';
 export { servicePerMin, stationWaitMin } from './predictors/wait.js';

@@ -12,14 +12,14 @@ import type {
   Proposal,
   RejectedProposal,
   Signal,
-  SignalOf,
   StationPlan,
   StationState,
-  StoppedAction,
   SupervisorPolicy,
   TrailStep,
 } from '../eventBus/types.js';
-import { deriveSetpoints, isDerivedParam } from './setpoints.js';
+import { settleAnswer, settleRelease } from './operatorSignals.js';
+import { isDerivedParam, rederive } from './setpoints.js';
+import { CAPACITY_RESOURCES } from './claims.js';
 import { arbitrate, assessRisk } from './SupervisorAgent.js';
 
 export function emptyPlan(): StationPlan {
@@ -40,10 +40,13 @@ export function isDispatched(a: Pick<PlanAction, 'action' | 'params'>, now: stri
 }
 
 /**
- * Housekeeping that is not urgent: a worn pack set aside, a surplus offered. Such changes wait for the
- * station's round (like releases) or go out with the next change, so they do not make a decision each.
+ * Housekeeping that is not urgent: a worn pack set aside, a surplus offered, and a derate foreseen
+ * before the charger reaches the threshold (its heat is projected, or its peers are being derated).
+ * Such changes wait for the station's round (like releases) or go out with the next change, so they do
+ * not make a decision each; heat at the threshold is derated at once.
  */
-export function isRoundWork(p: Pick<Proposal, 'action'>): boolean {
+export function isRoundWork(p: Pick<Proposal, 'action' | 'evidence'>): boolean {
+  if (p.action === 'derate_charger') return p.evidence.reason === 'projected' || p.evidence.reason === 'with_peers';
   return p.action === 'quarantine_battery' || p.action === 'offer_surplus';
 }
 
@@ -94,29 +97,18 @@ export function standing(a: PlanAction): Proposal {
     urgency: a.urgency,
     confidence: a.confidence,
     evidence: { inForceSince: a.since },
-    claims: a.claims,
+    claims: heldClaims(a.claims),
   };
 }
 
-function sameParams(a: Params, b: Params): boolean {
-  const ka = Object.keys(a);
-  return ka.length === Object.keys(b).length && ka.every((k) => a[k] === b[k]);
-}
-
 /**
- * Params derived from the plan as it now stands (a curtailment's per-charger setpoints, which a derate,
- * an isolation or a return to service reshapes) are brought up to date in the decision that changes it.
+ * What an action in force still claims. Countable resources (bays, staff, packs, slots) were granted
+ * when it started and its effect has used them (the bay is open now, the slots are reserved): they are
+ * not claimed again against what is left, or the action would lose to its own effect. Units and
+ * directions stay claimed.
  */
-function rederive(next: Map<string, PlanAction>, before: Map<string, PlanAction>, changes: PlanChanges, state: StationState): void {
-  for (const [id, params] of deriveSetpoints([...next.values()], state.chargers)) {
-    const a = next.get(id)!;
-    if (sameParams(a.params, params)) continue;
-    next.set(id, { ...a, params });
-    const adjusted = changes.adjusted.find((x) => x.id === id);
-    if (adjusted) adjusted.to = params;
-    else if (before.has(id))
-      changes.adjusted.push({ id, agent: a.agent, action: a.action, target: a.target, from: before.get(id)!.params, to: params });
-  }
+export function heldClaims(claims: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(claims).filter(([r]) => !CAPACITY_RESOURCES.includes(r.split('@')[0]!)));
 }
 
 const seconds = (from: string, to: string): number => (Date.parse(to) - Date.parse(from)) / 1000;
@@ -125,6 +117,11 @@ export interface Settlement {
   decision: Decision | null;
   /** The plan after the decision (the same object when nothing changed). */
   plan: StationPlan;
+  /**
+   * Set when an operator's answer changed the plan without a decision: the id of the decision
+   * answered. The new plan must still be put in force (the approval is its own record).
+   */
+  answered?: string;
 }
 
 export interface SettleOptions {
@@ -135,8 +132,9 @@ export interface SettleOptions {
 /**
  * Wants (from every enabled agent, auditor vetoes and flags included) against the plan in force.
  * A standing action nobody wants any more is held until its minimum dwell has passed, then
- * released; one that loses a conflict to a new want is superseded at once. An operator's release
- * (signal `operator_release`) is settled on its own (see `release`).
+ * released; one that loses a conflict to a new want is superseded at once. Operators' signals
+ * (`operator_release`, `operator_answer`) are settled on their own (agents/operatorSignals.ts), the
+ * agents' wants set aside: what they want they get on the next signal.
  */
 export function settle(
   wants: Proposal[],
@@ -146,7 +144,8 @@ export function settle(
   ctx: Pick<AgentContext, 'policyVersion' | 'nearby'>,
   opts: SettleOptions = {},
 ): Settlement {
-  if (signal.type === 'operator_release') return release(state, signal, ctx, opts.sticky ?? (() => false));
+  if (signal.type === 'operator_release') return settleRelease(state, signal, ctx, opts.sticky ?? (() => false));
+  if (signal.type === 'operator_answer') return settleAnswer(state.plan, signal, policy);
   const now = signal.ts;
   const plan = state.plan;
   const byId = new Map(plan.actions.map((a) => [a.id, a]));
@@ -286,107 +285,4 @@ export function settle(
     nearby: ctx.nearby.map((n): NearbyStation => ({ ...n })),
   };
   return { decision, plan: { actions, declined: plan.declined.filter((d) => d.until > now), changedAt: now } };
-}
-
-/** What an operator's release of `actionId` ends: that action, and with a charger's isolation its level-3 ticket. */
-export function releasedWith(plan: StationPlan, actionId: string): PlanAction[] {
-  const named = plan.actions.find((a) => a.id === actionId);
-  if (!named) return [];
-  const ticket =
-    named.action === 'take_charger_offline'
-      ? plan.actions.find((a) => a.id === `escalate_ticket:${named.target}` && Number(a.params.level) === 3)
-      : undefined;
-  return ticket ? [named, ticket] : [named];
-}
-
-/**
- * An operator ends an action only they may end (DECISIONS.md: bringing a charger back after a level-3
- * fault needs a human). The decision does that and nothing else: the operator's request is its
- * approval, so it is executed; what the agents want now they get on the next signal. A release of
- * anything else (not in the plan, or not sticky) changes nothing.
- */
-function release(
-  state: StationState,
-  signal: SignalOf<'operator_release'>,
-  ctx: Pick<AgentContext, 'policyVersion' | 'nearby'>,
-  sticky: (a: PlanAction) => boolean,
-): Settlement {
-  const plan = state.plan;
-  const { actionId, by, note } = signal.payload;
-  const ended = releasedWith(plan, actionId);
-  if (ended.length === 0 || !sticky(ended[0]!)) return { decision: null, plan };
-  const named = ended[0]!;
-  const what =
-    named.action === 'take_charger_offline'
-      ? 'returned to service'
-      : named.action === 'quarantine_battery'
-        ? 'released from quarantine'
-        : 'closed';
-  const said = `${what} by ${by}${note ? `: ${note}` : ''}`;
-  const stopped: StoppedAction[] = ended.map((a) => ({
-    id: a.id,
-    agent: a.agent,
-    action: a.action,
-    target: a.target,
-    reason: 'operator',
-    note: a === named ? said : `closed with ${named.id}, ${said}`,
-    operator: { by, note },
-  }));
-  const byId = new Map(plan.actions.map((a) => [a.id, a]));
-  const next = new Map(byId);
-  for (const a of ended) next.delete(a.id);
-  const changes: PlanChanges = { started: [], adjusted: [], stopped };
-  rederive(next, byId, changes, state);
-  const actions = [...next.values()];
-  const now = signal.ts;
-  const decision: Decision = {
-    id: `dec-${signal.id}`,
-    stationId: signal.stationId,
-    signalId: signal.id,
-    signalType: signal.type,
-    ts: now,
-    actions: [],
-    rejected: [],
-    conflicts: [],
-    trail: [
-      {
-        rule: 'merge',
-        note: `plan: 0 started, ${changes.adjusted.length} adjusted, ${stopped.length} stopped by operator ${by}; ${actions.length} in force`,
-      },
-    ],
-    risk: { level: 'low', score: 0, reasons: [`ended by operator ${by}`] },
-    status: 'executed',
-    stateVersion: state.version,
-    policyVersion: ctx.policyVersion,
-    changes,
-    nearby: ctx.nearby.map((n): NearbyStation => ({ ...n })),
-  };
-  return { decision, plan: { actions, declined: plan.declined.filter((d) => d.until > now), changedAt: now } };
-}
-
-/** An operator's answer to a pending decision, applied to the plan it left behind. */
-export function answerPlan(
-  plan: StationPlan,
-  decisionId: string,
-  outcome: 'approved' | 'rejected',
-  at: string,
-  declineHoldS: number,
-): { plan: StationPlan; affected: string[] } {
-  const affected = plan.actions.filter((a) => a.decisionId === decisionId && a.status === 'pending_approval').map((a) => a.id);
-  if (affected.length === 0) return { plan, affected };
-  const ids = new Set(affected);
-  if (outcome === 'approved') {
-    return { plan: { ...plan, actions: plan.actions.map((a) => (ids.has(a.id) ? { ...a, status: 'active' as const } : a)) }, affected };
-  }
-  const until = new Date(Date.parse(at) + declineHoldS * 1000).toISOString();
-  return {
-    plan: {
-      actions: plan.actions.filter((a) => !ids.has(a.id)),
-      declined: [...plan.declined.filter((d) => !ids.has(d.id)), ...affected.map((id) => ({ id, decisionId, until }))].sort((x, y) =>
-        x.id < y.id ? -1 : 1,
-      ),
-      changedAt: plan.changedAt,
-    },
-    affected,
-  };
 }

@@ -3,7 +3,7 @@
 // that can draw power: a derated charger keeps its lower cap and what it leaves goes to the others
 // (water filling), and the setpoints never add up to more than the target. They are derived from the
 // plan itself, so a derate or an isolation changes them in the same decision, never one signal later.
-import type { ChargerState, Params, PlanAction } from '../eventBus/types.js';
+import type { ChargerState, Params, PlanAction, PlanChanges, StationState } from '../eventBus/types.js';
 
 /** Param key of a charger's setpoint in a curtailment's params: `kW:<chargerId>`. */
 export const SETPOINT_PREFIX = 'kW:';
@@ -62,4 +62,30 @@ export function deriveSetpoints(actions: readonly PlanAction[], chargers: Record
   );
   out.set(CURTAIL_ID, { ...own, ...derived });
   return out;
+}
+
+function sameParams(a: Params, b: Params): boolean {
+  const ka = Object.keys(a);
+  return ka.length === Object.keys(b).length && ka.every((k) => a[k] === b[k]);
+}
+
+/**
+ * Params derived from the plan as it now stands (a curtailment's per-charger setpoints, which a derate,
+ * an isolation or a return to service reshapes) are brought up to date in the decision that changes it.
+ */
+export function rederive(
+  next: Map<string, PlanAction>,
+  before: Map<string, PlanAction>,
+  changes: PlanChanges,
+  state: Pick<StationState, 'chargers'>,
+): void {
+  for (const [id, params] of deriveSetpoints([...next.values()], state.chargers)) {
+    const a = next.get(id)!;
+    if (sameParams(a.params, params)) continue;
+    next.set(id, { ...a, params });
+    const adjusted = changes.adjusted.find((x) => x.id === id);
+    if (adjusted) adjusted.to = params;
+    else if (before.has(id))
+      changes.adjusted.push({ id, agent: a.agent, action: a.action, target: a.target, from: before.get(id)!.params, to: params });
+  }
 }

@@ -35,8 +35,8 @@ export const DEFAULT_THRESHOLDS: AgentThresholds = {
     tempLimitC: 70,
     tempDerateC: 65,
     tempDerateOffC: 60,
-    derateKW: 11,
-    derateMinMinutes: 20,
+    derateKW: 30,
+    derateMinMinutes: 60,
     // OCPP 1.6 ChargePointErrorCode values that mean electrical danger, plus the short forms stations send.
     criticalErrorCodes: ['GroundFailure', 'OverCurrentFailure', 'OverCurrent', 'OverVoltage', 'PowerSwitchFailure'],
     repeatedFaults: 3,
@@ -46,6 +46,7 @@ export const DEFAULT_THRESHOLDS: AgentThresholds = {
     curtailFraction: 0.9,
     curtailOffFraction: 0.8,
     healthyStockMinutes: 120,
+    deferMarginMinutes: 30,
     priceWindow: 96,
   },
   auditor: {

@@ -77,6 +77,19 @@ export interface ExplanationOutcome {
   reasons?: string[];
 }
 
+/**
+ * An operator's answer (an `operator_answer` signal) changed a station's plan without a decision:
+ * the pipeline puts `plan` in force, as it does a decision's.
+ */
+export interface ApprovalSettled {
+  stationId: string;
+  /** The decision answered. */
+  decisionId: string;
+  plan: StationPlan;
+  /** The `operator_answer` signal that carried the answer. */
+  signalId: string;
+}
+
 /** A station's plan changed: by a decision, or by an operator's answer to one. */
 export interface PlanUpdated {
   stationId: string;
@@ -91,6 +104,7 @@ export interface BusEvents {
   'station.updated': [StationUpdated];
   'agent.proposed': [AgentProposed];
   'decision.made': [DecisionMade];
+  'approval.settled': [ApprovalSettled];
   'plan.updated': [PlanUpdated];
   'decision.logged': [DecisionLogged];
   'decision.explained': [DecisionExplained];

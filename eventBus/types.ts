@@ -14,7 +14,8 @@ export type SignalType =
   | 'grid_price'
   | 'staff_on_duty'
   | 'bay_status'
-  | 'operator_release';
+  | 'operator_release'
+  | 'operator_answer';
 
 export type ChargerStatus = 'available' | 'occupied' | 'faulted' | 'offline';
 
@@ -34,6 +35,8 @@ export interface SignalPayloads {
   bay_status: { open: number };
   /** An operator ends a sticky action; made only by POST /api/stations/:id/plan/release, never taken from a sender. */
   operator_release: { actionId: string; by: string; note: string | null };
+  /** An operator answers a pending_approval decision; made only by POST /api/decisions/:id/approve or /reject, never taken from a sender. */
+  operator_answer: { decisionId: string; outcome: 'approved' | 'rejected'; by: string; note: string | null };
 }
 
 /** A signal as validated at the edge; `ts` is ISO 8601 (the time of measurement). */
@@ -297,7 +300,10 @@ export interface AgentThresholds {
     curtailFraction: number;
     /** Hysteresis: a curtailment stays until the draw falls below this fraction of the limit. */
     curtailOffFraction: number;
+    /** Charging is deferred on price only if the stock, not recharged, lasts this long (or the dear window and the margin, if shorter). */
     healthyStockMinutes: number;
+    /** Minutes the stock must last beyond the end of a dear price window, without recharge, for charging to be deferred through it. */
+    deferMarginMinutes: number;
     priceWindow: number;
   };
   auditor: {
@@ -424,6 +430,7 @@ export interface Approval {
   /** Who answered (the operator's id once access control exists). */
   by: string;
   note: string | null;
+  /** The `ts` of the answer's `operator_answer` signal, which put it into the station's plan. */
   at: string;
   /** SHA-256 of the JCS of the fields above. */
   hash: string;

@@ -33,7 +33,8 @@ export const decisionsApi: ApiOperation[] = [
   {
     method: 'post',
     path: '/api/decisions/{id}/approve',
-    summary: 'Approve a pending_approval decision; the approval is its own record, bound to the decision hash and anchored as its own leaf',
+    summary:
+      "Approve a pending_approval decision; the approval is its own record, bound to the decision hash and anchored as its own leaf. The answer goes into the station's signal log as an operator_answer signal (so a replay remakes the plan): the waiting actions are put in force",
     roles: ['operator'],
     body: answerBody,
     bodyRequired: false,
@@ -42,7 +43,8 @@ export const decisionsApi: ApiOperation[] = [
   {
     method: 'post',
     path: '/api/decisions/{id}/reject',
-    summary: 'Reject a pending_approval decision (recorded and anchored like an approval)',
+    summary:
+      'Reject a pending_approval decision (recorded, anchored and logged as an operator_answer signal like an approval): the waiting actions leave the plan and their kind is held back for declineHoldS',
     roles: ['operator'],
     body: answerBody,
     bodyRequired: false,

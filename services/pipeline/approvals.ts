@@ -1,14 +1,18 @@
 // Operators answer pending_approval decisions. The answer is a record of its own
-// (bound to the decision's hash), stored with the decision and anchored as its own leaf; it puts
-// the decision's waiting actions in force (approved) or takes them out of the plan (rejected).
+// (bound to the decision's hash), stored with the decision and anchored as its own leaf. What it does
+// to the plan (the decision's waiting actions in force, or out and held back) goes in as an
+// `operator_answer` signal through the same ingestion as every other signal: stored in the signal
+// log and settled by the pipeline, so a replay of the log remakes the plan and every later decision.
+import { randomUUID } from 'node:crypto';
 import type { EventBus } from '../../eventBus/index.js';
-import type { Approval } from '../../eventBus/types.js';
+import type { Approval, Signal } from '../../eventBus/types.js';
 import type { DecisionLogDoc, Models } from '../../models/index.js';
 import { approvalValue, canonicalHash } from '../audit/index.js';
 import type { DecisionLogger } from './decisionLogger.js';
 import { AppError } from '../platform/index.js';
 import type { AnchoringService } from '../audit/index.js';
-import { answerPlan } from '../../agents/index.js';
+import { waitingOn } from '../../agents/index.js';
+import type { IngestionService } from './ingestion.js';
 import type { StationStore } from './stationStore.js';
 
 export class ApprovalService {
@@ -18,9 +22,8 @@ export class ApprovalService {
       bus: EventBus;
       logger: DecisionLogger;
       anchoring: AnchoringService;
-      stations: Pick<StationStore, 'get' | 'setPlan'>;
-      /** Seconds a rejected action is held back from being proposed again (the policy in force). */
-      declineHoldS: () => number;
+      stations: Pick<StationStore, 'get'>;
+      ingestion: Pick<IngestionService, 'ingestOwn'>;
     },
   ) {}
 
@@ -43,10 +46,9 @@ export class ApprovalService {
         `decision ${id} is ${doc.status}; only pending_approval decisions can be approved or rejected`,
         [{ field: 'id' }],
       );
-    const at = new Date().toISOString();
     // The answer is about actions waiting in the plan; if the plan moved on (they were stopped or superseded), there is nothing to answer.
-    const planned = this.deps.stations.get(doc.stationId);
-    if (!planned || answerPlan(planned.plan, id, outcome, at, this.deps.declineHoldS()).affected.length === 0) {
+    const state = this.deps.stations.get(doc.stationId);
+    if (!state || waitingOn(state.plan, id).length === 0) {
       throw new AppError(
         409,
         'NO_LONGER_PLANNED',
@@ -54,21 +56,28 @@ export class ApprovalService {
         [{ field: 'id' }],
       );
     }
-    const base = { decisionId: id, decisionHash: doc.hash, outcome, by, note, at };
+    // Agents judge on signal time: the answer comes after the evidence already in, even when the
+    // station's clock runs ahead of this one (a simulation). The record's `at` is the signal's time.
+    const last = state.updatedAt === null ? 0 : Date.parse(state.updatedAt);
+    const signal: Signal = {
+      id: `op-${randomUUID()}`,
+      stationId: doc.stationId,
+      type: 'operator_answer',
+      ts: new Date(Math.max(Date.now(), last)).toISOString(),
+      payload: { decisionId: id, outcome, by, note },
+    };
+    const base = { decisionId: id, decisionHash: doc.hash, outcome, by, note, at: signal.ts };
     const approval: Approval = { ...base, hash: canonicalHash(approvalValue(base)) };
     // The status filter is the guard: of two answers racing, one matches and the other finds it taken.
     const res = await DecisionLog.updateOne({ decisionId: id, status: 'pending_approval' }, { $set: { status: outcome, approval } });
     if (res.modifiedCount !== 1) throw new AppError(409, 'ALREADY_ANSWERED', `decision ${id} was answered meanwhile`, [{ field: 'id' }]);
     const [seq] = this.deps.anchoring.enqueue([{ kind: 'approval', refId: id, hash: approval.hash, stationId: doc.stationId }]);
     await DecisionLog.updateOne({ decisionId: id }, { $set: { approvalSeq: seq } });
-    const state = this.deps.stations.get(doc.stationId);
-    if (state) {
-      const { plan, affected } = answerPlan(state.plan, id, outcome, at, this.deps.declineHoldS());
-      if (affected.length > 0) {
-        this.deps.stations.setPlan(doc.stationId, plan);
-        this.deps.bus.emit('plan.updated', { stationId: doc.stationId, plan, decisionId: id, cause: 'approval' });
-      }
-    }
+    // Only the answer that won the guard goes into the log. Settled while it is taken in (the bus is
+    // synchronous): if the actions left the plan since the check, it changes nothing and stays harmless.
+    const result = await this.deps.ingestion.ingestOwn(signal, performance.now());
+    const refused = result.rejected[0];
+    if (refused) throw new Error(`the answer signal was refused: ${refused.error.field}: ${refused.error.message}`);
     const out = { ...approval, anchor: this.deps.anchoring.infoFor(seq) };
     this.deps.bus.emit('decision.approved', { id, stationId: doc.stationId, approval: out });
     return out;

@@ -1,5 +1,6 @@
 // What a decision changes in the station state the agents see next: the plan it leaves in force,
-// packs it quarantined, and the incentive spend the traffic agent budgets per hour.
+// packs it quarantined, and the incentive spend the traffic agent budgets per hour. An operator's
+// answer changes the plan without a decision; its plan is put in force here too.
 import { listen, type EventBus, type ListenerErrorSink } from '../../eventBus/index.js';
 import type { Decision, StationPlan, StationState } from '../../eventBus/types.js';
 import type { StationStore } from './stationStore.js';
@@ -15,6 +16,16 @@ export function attachDecisionEffects(bus: EventBus, stations: Pick<StationStore
       if (!state) return;
       applyEffects(state, decision, plan);
       bus.emit('plan.updated', { stationId: decision.stationId, plan, decisionId: decision.id, cause: 'decision' });
+    },
+    report,
+  );
+  listen(
+    bus,
+    'approval.settled',
+    'decisionEffects',
+    ({ stationId, decisionId, plan }) => {
+      if (!stations.setPlan(stationId, plan)) return;
+      bus.emit('plan.updated', { stationId, plan, decisionId, cause: 'approval' });
     },
     report,
   );

@@ -56,12 +56,15 @@ export class OfflinePipeline {
     });
   }
 
-  /** Folds one signal and runs the agents and the supervisor; the decision, if the plan changed. */
+  /**
+   * Folds one signal and runs the agents and the supervisor; the decision, if one changed the plan.
+   * An operator's answer changes it without one (`answered`): its plan is put in force all the same.
+   */
   ingest(signal: Signal): Decision | null {
     const state = this.states.get(signal.stationId);
     if (!state) throw new Error(`signal ${signal.id} names unknown station ${signal.stationId}`);
     applySignal(state, signal);
-    const { decision, plan } = decide(
+    const { decision, plan, answered } = decide(
       state,
       signal,
       agentContext(signal, state, this.settings, this.nearby(state.id, signal.ts)),
@@ -70,7 +73,7 @@ export class OfflinePipeline {
     if (decision) {
       state.plan = plan;
       applyEffects(state, decision, plan);
-    }
+    } else if (answered) state.plan = plan;
     return decision;
   }
 }

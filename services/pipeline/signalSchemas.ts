@@ -67,14 +67,23 @@ export const PAYLOAD_SCHEMAS: Record<SignalType, Joi.ObjectSchema> = {
     by: Joi.string().min(1).max(320).required(),
     note: Joi.string().max(500).allow(null).required(),
   }),
+  operator_answer: Joi.object({
+    decisionId: Joi.string()
+      .pattern(/^dec-[A-Za-z0-9][A-Za-z0-9._:-]*$/, 'decision id')
+      .max(140)
+      .required(),
+    outcome: Joi.string().valid('approved', 'rejected').required(),
+    by: Joi.string().min(1).max(320).required(),
+    note: Joi.string().max(500).allow(null).required(),
+  }),
 };
 
 /**
  * Signals the copilot makes itself, never taken from a sender (REST, /ingest, device keys, the
- * simulator): an operator's release comes only through its own route, which checks the role, the
- * scope and the plan first.
+ * simulator): an operator's release or answer comes only through its own route, which checks the
+ * role, the scope and the plan first.
  */
-export const OWN_SIGNAL_TYPES: readonly SignalType[] = ['operator_release'];
+export const OWN_SIGNAL_TYPES: readonly SignalType[] = ['operator_release', 'operator_answer'];
 
 /** The types senders may send. */
 export const SIGNAL_TYPES = (Object.keys(PAYLOAD_SCHEMAS) as SignalType[]).filter((t) => !OWN_SIGNAL_TYPES.includes(t));

@@ -180,6 +180,9 @@ export function applySignal(state: StationState, signal: Signal): StationState {
     case 'operator_release':
       applyRelease(state, signal.payload.actionId, ts);
       break;
+    case 'operator_answer':
+      // Only the plan changes (settle puts the answer in force); the station's readings do not.
+      break;
   }
 
   const reading = metricOf(signal);

@@ -129,19 +129,18 @@ describe('EnergyAgent', () => {
         aContext(),
       );
       expect(p!.action).to.equal('defer_charging');
-      expect(p!.evidence).to.include({ pricePerKWh: 0.4, quartile: 4, windowSize: 16, healthyStockMinutes: 120, stockDepleting: false });
+      // Unrecharged, 20 packs at 0.05 swaps a minute last 20^2 / (0.05 * 20 + 0.05) = 381 min: past the
+      // 14 min left in the window and the 30 min margin.
+      expect(p!.evidence).to.include({
+        pricePerKWh: 0.4,
+        quartile: 4,
+        windowSize: 16,
+        priceWindowLeftMin: 14,
+        deferMarginMinutes: 30,
+        minutesToStockoutUncharged: 381,
+      });
       expect(p!.params).to.deep.equal({ untilPriceBelow: 0.275 });
       expect(p!.claims).to.deep.equal({ 'charging.rate': -1 });
-    });
-
-    it('quotes a finite stockout time when the stock drains slowly', () => {
-      // 20 charged, drain 0.15 - 0.1 = 0.05/min, variance 0.25/min: 400 / (1 + 0.25) = 320 min.
-      const [p] = evaluate(
-        priced(0.4, (s) => (s.queue.swapRatePerMin = 0.15)),
-        priceSignal(0.4),
-        aContext(),
-      );
-      expect(p!.evidence).to.include({ minutesToStockout: 320 });
     });
 
     it('hysteresis: a deferral in force is kept while the price stays at or above the median, then released', () => {
@@ -175,9 +174,19 @@ describe('EnergyAgent', () => {
       expect(evaluate(future, priceSignal(0.4), aContext())).to.deep.equal([]);
     });
 
-    it('does not defer when the stock is not healthy', () => {
-      const s = priced(0.4, (x) => (x.queue.swapRatePerMin = 0.3));
-      expect(evaluate(s, priceSignal(0.4), aContext())).to.deep.equal([]);
+    it('defers only if the stock lasts, without recharge, through the dear window and a margin (a 45-minute spike too)', () => {
+      // 20 packs at 0.3 swaps a minute, unrecharged: 400 / (0.3 * 20 + 0.3) = 63.5 min.
+      const dear = (windowMin: number) =>
+        priced(0.4, (s) => {
+          s.queue.swapRatePerMin = 0.3;
+          s.price.current = { pricePerKWh: 0.4, currency: 'EUR', validFrom: at(-1), validTo: at(windowMin) };
+        });
+      // 14 min left + 30 min margin = 44 min: it lasts.
+      expect(evaluate(dear(14), priceSignal(0.4), aContext()).map((p) => p.action)).to.deep.equal(['defer_charging']);
+      // A 45-minute window from now needs 75 min: it does not.
+      expect(evaluate(dear(45), priceSignal(0.4), aContext())).to.deep.equal([]);
+      // A long window needs healthyStockMinutes (120).
+      expect(evaluate(dear(600), priceSignal(0.4), aContext())).to.deep.equal([]);
     });
   });
 

@@ -172,8 +172,8 @@ describe('LogisticsAgent', () => {
     // The job is kept as requested (S9, 5 packs), though S3 is nearer now.
     const held = kept.find((p) => p.action === 'request_rebalance')!;
     expect(held.params).to.deep.equal({ fromStationId: 'S9', packs: 5 });
-    // Its slots were reserved when it started; only the donor's packs stay claimed.
-    expect(held.claims).to.deep.equal({ 'packs@S9': 5 });
+    // Its slots and the donor's packs were granted when it started: they are not claimed again.
+    expect(held.claims).to.deep.equal({});
     // At 0.3 swaps/min (91 min) it is released.
     expect(
       evaluate(

@@ -57,7 +57,7 @@ describe('MechanicAgent', () => {
         aContext(),
       );
       expect(actions(ps)).to.deep.equal(['derate_charger']);
-      expect(ps[0]!.params).to.deep.equal({ chargerId: 'C1', maxKW: 11 });
+      expect(ps[0]!.params).to.deep.equal({ chargerId: 'C1', maxKW: 30 });
       expect(ps[0]!.evidence).to.include({ reason: 'temperature', tempC: 66, tempDerateC: 65, tempDerateOffC: 60 });
     });
 
@@ -84,21 +84,55 @@ describe('MechanicAgent', () => {
       ).to.deep.equal([]);
     });
 
-    it('hysteresis: a derate in force stays at least 20 min, then until the charger cools below 60 C', () => {
-      const derated = (tempC: number, sinceMin = -30) =>
+    it('hysteresis: a derate in force stays at least 60 min, then until the charger cools below 60 C and the heat has passed', () => {
+      const derated = (tempC: number, sinceMin = -90, peerC = 42) =>
         withC1((c, s) => {
           c.tempC = tempC;
-          s.plan.actions = [{ ...inForce('derate_charger', 'C1', { chargerId: 'C1', maxKW: 11 }), since: at(sinceMin) }];
+          s.chargers.C2!.tempC = peerC;
+          s.plan.actions = [{ ...inForce('derate_charger', 'C1', { chargerId: 'C1', maxKW: 30 }), since: at(sinceMin) }];
         });
       expect(actions(evaluate(derated(62), anySignal, aContext()))).to.deep.equal(['derate_charger']);
       expect(evaluate(derated(60), anySignal, aContext())).to.deep.equal([]);
-      // Cooled already, but derated only 10 min ago: kept.
-      expect(actions(evaluate(derated(50, -10), anySignal, aContext()))).to.deep.equal(['derate_charger']);
+      // Cooled already, but derated only 30 min ago: kept.
+      expect(actions(evaluate(derated(50, -30), anySignal, aContext()))).to.deep.equal(['derate_charger']);
+      // Cooled and long derated, but the charger beside it, at full power, runs at 63 C: the heat has not passed.
+      expect(actions(only(evaluate(derated(50, -90, 63), anySignal, aContext())))).to.deep.equal(['derate_charger']);
+    });
+
+    it('derates ahead of the heat: a charger whose trend reaches 65 C within 15 min', () => {
+      const heating = withC1((c, s) => {
+        s.chargers.C2!.tempC = 55;
+        c.tempC = 60;
+        // 0.4 C a minute over the last 10 minutes: 66 C in 15 min (not yet "rising" at 0.5).
+        c.temps = Array.from({ length: 11 }, (_, i) => ({ ts: at(i - 10), tempC: 56 + 0.4 * i }));
+      });
+      const [p] = only(evaluate(heating, anySignal, aContext()));
+      expect(p).to.deep.include({ action: 'derate_charger', params: { chargerId: 'C1', maxKW: 30 } });
+      expect(p!.evidence).to.include({ reason: 'projected' });
+      const steady = withC1((c, s) => {
+        s.chargers.C2!.tempC = 55;
+        c.tempC = 60;
+        c.temps = Array.from({ length: 11 }, (_, i) => ({ ts: at(i - 10), tempC: 60 }));
+      });
+      expect(only(evaluate(steady, anySignal, aContext()))).to.deep.equal([]);
+    });
+
+    it('derates the peers near the threshold in the same decision as a charger that reached it', () => {
+      const s = aStation((x) => {
+        x.chargers.C1!.tempC = 66;
+        x.chargers.C2!.tempC = 62;
+        x.chargers.C3 = { id: 'C3', status: 'occupied', tempC: 55, temps: [], faults: [], updatedAt: T0 };
+      });
+      const ps = evaluate(s, anySignal, aContext()).filter((p) => p.action === 'derate_charger');
+      expect(ps.map((p) => [p.params.chargerId, p.evidence.reason])).to.deep.equal([
+        ['C1', 'temperature'],
+        ['C2', 'with_peers'],
+      ]);
     });
 
     it('takes it offline only when it reaches the limit while derated, or runs 5 C beyond it', () => {
       const derated = withC1(
-        (c, s) => ((c.tempC = 70), (s.plan.actions = [inForce('derate_charger', 'C1', { chargerId: 'C1', maxKW: 11 })])),
+        (c, s) => ((c.tempC = 70), (s.plan.actions = [inForce('derate_charger', 'C1', { chargerId: 'C1', maxKW: 30 })])),
       );
       const ps = evaluate(derated, anySignal, aContext());
       expect(actions(ps)).to.deep.equal(['take_charger_offline', 'escalate_ticket']);

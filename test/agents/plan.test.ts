@@ -1,7 +1,8 @@
 // The station plan: a decision only when the plan changes; dwell, deadband, supersession, expiry,
 // stickiness and operators' answers.
 import { expect } from 'chai';
-import { answerPlan, planKey, settle } from '../../agents/plan.js';
+import { planKey, settle } from '../../agents/plan.js';
+import { answerPlan } from '../../agents/operatorSignals.js';
 import { DEFAULT_POLICY } from '../../agents/thresholds.js';
 import type { Proposal, StationPlan, StationState } from '../../eventBus/types.js';
 import { aProposal, aSignal, aStation, at } from '../builders.js';
@@ -192,6 +193,28 @@ describe('the station plan (settle)', () => {
     const done = run(t, [], 25)!;
     expect(done.changes.stopped.map((x) => [x.id, x.reason])).to.deep.equal([['request_rebalance:station', 'done']]);
     expect(t.plan.actions).to.deep.equal([]);
+  });
+
+  it('a derate foreseen (projected heat, or with its peers) waits for the round; one at the threshold does not', () => {
+    const derate = (id: string, reason: string) =>
+      aProposal({
+        agent: 'mechanic',
+        action: 'derate_charger',
+        params: { chargerId: id, maxKW: 30 },
+        evidence: { reason },
+        urgency: 0.7,
+        confidence: 0.7,
+      });
+    const s = aStation();
+    run(s, [curtail()], 0);
+    // Five minutes after the last change: a foreseen derate waits (the round is every 15 min).
+    expect(run(s, [curtail(), derate('C1', 'projected')], 5)).to.equal(null);
+    expect(run(s, [curtail(), derate('C1', 'projected'), derate('C2', 'with_peers')], 10)).to.equal(null);
+    const round = run(s, [curtail(), derate('C1', 'projected'), derate('C2', 'with_peers')], 15)!;
+    expect(round.changes.started.map((a) => a.id)).to.deep.equal(['derate_charger:C1', 'derate_charger:C2']);
+    const t = aStation();
+    run(t, [curtail()], 0);
+    expect(run(t, [curtail(), derate('C1', 'temperature')], 1)!.changes.started.map((a) => a.id)).to.deep.equal(['derate_charger:C1']);
   });
 
   it('stops an action whose time ran out', () => {

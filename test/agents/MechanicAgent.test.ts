@@ -1,11 +1,11 @@
 import { expect } from 'chai';
 import { evaluate, workingChargers } from '../../agents/MechanicAgent.js';
-import type { PlanAction, StationState } from '../../eventBus/types.js';
+import type { PlanAction, Proposal, StationState } from '../../eventBus/types.js';
 import { T0, aContext, aSignal, aStation, at } from '../builders.js';
 
 const anySignal = aSignal('queue_length', { waiting: 0 });
 const actions = (ps: { action: string }[]) => ps.map((p) => p.action);
-const only = (ps: { action: string; params: Record<string, unknown> }[], chargerId = 'C1') =>
+const only = (ps: Proposal[], chargerId = 'C1') =>
   ps.filter((p) => p.params.chargerId === chargerId || p.params.batteryId !== undefined);
 const inForce = (action: PlanAction['action'], target: string, params: PlanAction['params'] = {}): PlanAction => ({
   id: `${action}:${target}`,

@@ -1,0 +1,65 @@
+// `npm run evaluate`: the report's shape (DECISIONS.md) on a quick run, and the flags it refuses.
+import { expect } from 'chai';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+const evaluate = (args: string[]) => run(process.execPath, ['--import', 'tsx', 'scripts/evaluate-predictors.ts', ...args], { timeout: 240_000 });
+
+describe('npm run evaluate', function () {
+  this.timeout(300_000);
+
+  it('--quick writes report.json as DECISIONS.md specifies: three policies per scenario, held-out seeds, predictors', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'eval-'));
+    try {
+      await evaluate(['--quick', '--scenarios', 'rush_hour,heatwave', '--out', dir]);
+      const report = JSON.parse(await readFile(join(dir, 'report.json'), 'utf8'));
+      expect(report.seeds).to.deep.equal({ tuning: [1, 2, 3], heldOut: [101] });
+      expect(Object.keys(report.scenarios)).to.deep.equal(['rush_hour', 'heatwave']);
+      for (const s of Object.values(report.scenarios) as { policies: Record<string, Record<string, number>> }[]) {
+        expect(Object.keys(s.policies)).to.deep.equal(['none', 'naive', 'copilot']);
+        for (const m of Object.values(s.policies)) {
+          expect(Object.keys(m)).to.have.members([
+            'lostSwaps',
+            'swaps',
+            'pWaitOver10',
+            'energyCostPerSwap',
+            'limitViolationIntervals',
+            'chargerTrips',
+            'maintenanceTickets',
+            'decisionsPerStationHour',
+            'planChangeShare',
+            'contradictoryPairs',
+            'conflictsRecorded',
+            'stationHours',
+          ]);
+          expect(m.stationHours).to.equal(6);
+        }
+        expect(s.policies.none!.decisionsPerStationHour).to.equal(0);
+        expect(s.policies.copilot!.decisionsPerStationHour).to.be.greaterThan(0);
+      }
+      expect(report.predictors).to.have.keys(['rush_hour', 'heatwave']);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  for (const [args, flag] of [
+    [['--scenarios', 'blizzard'], '--scenarios'],
+    [['--seeds', '2,101'], '--seeds'],
+    [['--duration', '30'], '--duration'],
+  ] as const) {
+    it(`stops with exit code 2 and one line naming ${flag} for ${args.join(' ')}`, async () => {
+      const err = await evaluate([...args]).then(
+        () => null,
+        (e: { code: number; stderr: string }) => e,
+      );
+      expect(err, 'should fail').to.not.equal(null);
+      expect(err!.code).to.equal(2);
+      expect(err!.stderr.split('\n')[0]).to.contain(flag);
+    });
+  }
+});

@@ -5,8 +5,7 @@ import { T0, aContext, aSignal, aStation, at } from '../builders.js';
 
 const anySignal = aSignal('queue_length', { waiting: 0 });
 const actions = (ps: { action: string }[]) => ps.map((p) => p.action);
-const only = (ps: Proposal[], chargerId = 'C1') =>
-  ps.filter((p) => p.params.chargerId === chargerId || p.params.batteryId !== undefined);
+const only = (ps: Proposal[], chargerId = 'C1') => ps.filter((p) => p.params.chargerId === chargerId || p.params.batteryId !== undefined);
 const inForce = (action: PlanAction['action'], target: string, params: PlanAction['params'] = {}): PlanAction => ({
   id: `${action}:${target}`,
   agent: 'mechanic',

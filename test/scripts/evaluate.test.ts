@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
-const evaluate = (args: string[]) => run(process.execPath, ['--import', 'tsx', 'scripts/evaluate-predictors.ts', ...args], { timeout: 240_000 });
+const evaluate = (args: string[]) =>
+  run(process.execPath, ['--import', 'tsx', 'scripts/evaluate-predictors.ts', ...args], { timeout: 240_000 });
 
 describe('npm run evaluate', function () {
   this.timeout(300_000);

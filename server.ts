@@ -10,6 +10,7 @@ import pino, { type Logger } from 'pino';
 import { loadConfig, ConfigError, type Config } from './config/index.js';
 import { createEventBus, type EventBus, type ListenerErrorSink } from './eventBus/index.js';
 import type { AgentContext, AgentThresholds, Signal, StationState } from './eventBus/types.js';
+import type { Simulation } from './simulator/index.js';
 import { createModels, type DecisionLogDoc, type EnergyMarketDoc, type Models, type SignalLogDoc } from './models/index.js';
 import { createNotificationPrefsModel } from './models/notificationPrefs.js';
 import { attachAgents, DEFAULT_POLICY, DEFAULT_THRESHOLDS } from './agents/index.js';
@@ -550,13 +551,21 @@ export async function main(): Promise<void> {
 
   let stopSim: (() => Promise<void>) | null = null;
   if (config.simulate) {
-    const { feedInProcess } = await import('./simulator/index.js');
+    const { feedInProcess, attachSimulatorActuator } = await import('./simulator/index.js');
+    // The closed loop: the simulated stations carry out the plans the pipeline puts in force.
+    let running: Simulation | null = null;
+    attachSimulatorActuator(
+      app.bus,
+      () => running,
+      (where, err) => logger.error({ err, where }, 'simulator actuator error'),
+    );
     stopSim = feedInProcess({
       stations: app.services.stations.list(),
       scenario: config.simulateScenario,
       rate: config.simulateRate,
       send: (signals) => app.services.ingestion.ingest(signals, performance.now()).then(() => undefined),
       onError: (err) => logger.error({ err }, 'simulator error'),
+      onSimulation: (sim) => (running = sim),
     });
     logger.info({ scenario: config.simulateScenario, rate: config.simulateRate }, 'simulator feeding signals');
   }

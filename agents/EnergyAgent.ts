@@ -5,6 +5,7 @@ import { clamp01, round } from './common.js';
 import { inForce } from './plan.js';
 import { projectedAverageKW } from './predictors/demand.js';
 import { priceQuartile } from './predictors/priceQuartile.js';
+import { stationWaitMin } from './predictors/wait.js';
 import { DEFAULT_PACK_CHARGE_MINUTES, minutesToStockout, stockView } from './predictors/stockout.js';
 
 /**
@@ -81,14 +82,28 @@ function priceShift(state: StationState, ctx: AgentContext): Proposal[] {
   // Hysteresis: started in the top (bottom) quartile, kept while the price stays above (below) the median.
   const dear = deferring ? q.percentile >= 50 : q.quartile === 4;
   const cheap = boosting ? q.percentile <= 50 : q.quartile === 1;
-  // Deferring stops recharge: the stock must last, without it, through the dear window and a margin
-  // (a 45-minute spike too), or healthyStockMinutes when the window is longer.
+  // Deferring stops recharge, and the stock must carry the station meanwhile. Only a spike (spikeRatio
+  // times the window's median or more) is deferred, as long as the stock lasts without recharge through
+  // its window and a margin (a 45-minute spike too; healthyStockMinutes at most). An ordinary dear hour
+  // (the top of the daily curve) is not: it lasts for hours, and shifting charging out of it safely needs
+  // a forecast of the day's demand the copilot does not have (measured: deferring the morning peak cost
+  // rush-hour drivers their packs).
   const windowLeftMin = (Date.parse(current.validTo) - Date.parse(ctx.now)) / 60_000;
+  const spike = price >= t.spikeRatio * q.median;
   const needMin = Math.min(t.healthyStockMinutes, windowLeftMin + t.deferMarginMinutes);
-  const unrecharged = minutesToStockout({ charged: inv.charged, swapRatePerMin: stock.drainRatePerMin, rechargeRatePerMin: 0 });
-  if (dear && unrecharged >= needMin) {
+  // Judged on the busier of the steady drain and the drain a line makes now (all bays swapping): a cost
+  // saving must not empty the shelf in a rush.
+  const busy = stockView(state, ctx.thresholds.logistics.packChargeMinutes ?? DEFAULT_PACK_CHARGE_MINUTES, false);
+  const drain = Math.max(stock.drainRatePerMin, busy?.drainRatePerMin ?? 0);
+  const unrecharged = minutesToStockout({ charged: inv.charged, swapRatePerMin: drain, rechargeRatePerMin: 0 });
+  // Service before cost: no deferral while drivers queue (started under the traffic agent's off
+  // threshold, kept under its on threshold, so a line that comes and goes does not flap it).
+  const waitMin = stationWaitMin(state);
+  const calm = waitMin < (deferring ? ctx.thresholds.traffic.waitMinutesHigh : ctx.thresholds.traffic.waitMinutesOff);
+  if (dear && (spike || deferring) && calm && unrecharged >= needMin) {
     const evidence: Evidence = {
       ...priceEvidence,
+      spike,
       priceWindowLeftMin: round(windowLeftMin, 1),
       deferMarginMinutes: t.deferMarginMinutes,
       healthyStockMinutes: t.healthyStockMinutes,

@@ -47,6 +47,7 @@ export const DEFAULT_THRESHOLDS: AgentThresholds = {
     curtailOffFraction: 0.8,
     healthyStockMinutes: 120,
     deferMarginMinutes: 30,
+    spikeRatio: 2,
     priceWindow: 96,
   },
   auditor: {

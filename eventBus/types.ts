@@ -304,6 +304,8 @@ export interface AgentThresholds {
     healthyStockMinutes: number;
     /** Minutes the stock must last beyond the end of a dear price window, without recharge, for charging to be deferred through it. */
     deferMarginMinutes: number;
+    /** A price at least this many times the window's median is a spike: worth deferring through on a thinner stock margin. */
+    spikeRatio: number;
     priceWindow: number;
   };
   auditor: {

@@ -12,17 +12,34 @@ import type { StationState } from '../eventBus/types.js';
 import { applySignal, initialState } from '../services/pipeline/index.js';
 import { createSimulation, isScenarioName, SCENARIOS, type GroundTruth, type ScenarioName } from '../simulator/index.js';
 import {
+  scoreAlarmDefects,
   scoreFailures,
+  scoreStockoutForecasts,
   scoreStockouts,
   scoreWaits,
-  type AlarmEpisode,
   type FailureScore,
   type StockoutPrediction,
   type StockoutScore,
   type WaitScore,
 } from '../simulator/score.js';
 import { numberFlag } from './cli.js';
+import {
+  AlarmTracker,
+  renderBaselines,
+  brierMetric,
+  lastServedWaits,
+  predictorScores,
+  queueTimesServiceOverBays,
+  stockoutProbability,
+  verdict,
+  type ArrivalPoint,
+  type BaselineDetail,
+  type PredictorScores,
+  type Verdict,
+} from './evaluate/baselines.js';
+import { fmt, pct, table } from './evaluate/table.js';
 import { POLICIES } from './evaluate/closedLoop.js';
+import { writeHumanReport } from './evaluate/markdown.js';
 import { runScenarios, type PolicyFigures } from './evaluate/policies.js';
 
 const USAGE = `usage: npm run evaluate -- [--quick] [--stations N] [--duration MIN (at least 60)] [--seeds 101,102,103 (not the tuning seeds ${[1, 2, 3].join(',')})] [--scenarios a,b] [--out DIR]`;
@@ -35,6 +52,9 @@ const MIN_LEAD_MIN = 10;
 const REARM_MIN = 15;
 const STOCKOUT_HORIZON_MIN = 60;
 const STOCKOUT_SAMPLE_S = 300;
+const STOCKOUT_CAP_MIN = 240;
+/** The stockout baseline's constant ETA (minutes). */
+const CONSTANT_ETA_MIN = 30;
 
 interface ScenarioReport {
   scenario: ScenarioName;
@@ -46,14 +66,22 @@ interface ScenarioReport {
   wait: WaitScore;
   /** Same, on the state after the arrival (what the traffic agent sees on that signal). */
   waitAfterArrival: WaitScore;
+  /** Each predictor against its trivial baselines, DECISIONS.md's shape: { metric: { model, baselines } }. */
+  scores: PredictorScores;
+  /** Per predictor: the metric it is judged on and whether the model beats its best baseline there. */
+  verdicts: Record<string, Verdict>;
+  /** The detail behind `scores`. */
+  baselines: BaselineDetail;
 }
 
-function evaluateScenario(scenario: ScenarioName, seeds: number[], stations: number, durationMin: number): ScenarioReport {
+export function evaluateScenario(scenario: ScenarioName, seeds: number[], stations: number, durationMin: number): ScenarioReport {
   const mech = DEFAULT_THRESHOLDS.mechanic;
   const packMin = DEFAULT_THRESHOLDS.logistics.packChargeMinutes ?? DEFAULT_PACK_CHARGE_MINUTES;
   // Runs of several seeds are pooled; ids are prefixed with the seed so they stay distinct.
   const failures: GroundTruth['failures'] = [];
-  const alarms: AlarmEpisode[] = [];
+  const chargers: GroundTruth['chargers'] = [];
+  const model = new AlarmTracker(REARM_MIN);
+  const hot = new AlarmTracker(REARM_MIN);
   const stockPreds: StockoutPrediction[] = [];
   const pooled: GroundTruth = {
     seed: 0,
@@ -61,6 +89,7 @@ function evaluateScenario(scenario: ScenarioName, seeds: number[], stations: num
     start: '',
     durationMin,
     stationIds: [],
+    chargers: [],
     failures: [],
     transientFaults: [],
     stockouts: [],
@@ -70,25 +99,30 @@ function evaluateScenario(scenario: ScenarioName, seeds: number[], stations: num
   };
   const waitBefore = new Map<string, number>();
   const waitAfter = new Map<string, number>();
+  const waitQueue = new Map<string, number>();
+  const waitLast = new Map<string, number>();
   let signals = 0;
 
   for (const seed of seeds) {
     const sim = createSimulation({ stations, scenario, seed, durationMin });
     const states = new Map<string, StationState>(sim.stations.map((r) => [r.id, initialState(r)]));
-    const open = new Map<string, AlarmEpisode>();
     const failed = new Set<string>();
-    const lastEpisode = new Map<string, AlarmEpisode>();
     const lastStockSample = new Map<string, number>();
+    const arrivals: ArrivalPoint[] = [];
     for (const signal of sim.signals()) {
       signals += 1;
       const state = states.get(signal.stationId);
       if (!state) throw new Error(`signal for unknown station ${signal.stationId}`);
-      if (signal.type === 'arrival' && signal.payload.vehicleId)
-        waitBefore.set(`${seed}/${signal.payload.vehicleId}`, stationWaitMin(state));
-      applySignal(state, signal);
       const ms = Date.parse(signal.ts);
-      if (signal.type === 'arrival' && signal.payload.vehicleId)
-        waitAfter.set(`${seed}/${signal.payload.vehicleId}`, stationWaitMin(state));
+      const vehicleId = signal.type === 'arrival' ? signal.payload.vehicleId : undefined;
+      if (vehicleId) {
+        const key = `${seed}/${vehicleId}`;
+        waitBefore.set(key, stationWaitMin(state));
+        waitQueue.set(key, queueTimesServiceOverBays(state));
+        arrivals.push({ key, stationId: signal.stationId, vehicleId, ms });
+      }
+      applySignal(state, signal);
+      if (vehicleId) waitAfter.set(`${seed}/${vehicleId}`, stationWaitMin(state));
 
       if (signal.type === 'charger_temp' || signal.type === 'charger_status') {
         const charger = state.chargers[signal.payload.chargerId];
@@ -110,23 +144,9 @@ function evaluateScenario(scenario: ScenarioName, seeds: number[], stations: num
               repeatedFaults: mech.repeatedFaults,
               criticalErrorCodes: mech.criticalErrorCodes,
             }).score;
-        const episode = open.get(key);
-        if (risk >= mech.riskMaintenance && !episode && !down) {
-          // Risk hovering at the threshold flickers with sensor noise; one alarm re-raised soon after is the same alarm.
-          const prev = lastEpisode.get(key);
-          if (prev?.endMs != null && ms - prev.endMs < REARM_MIN * 60_000) {
-            prev.endMs = null;
-            open.set(key, prev);
-          } else {
-            const a: AlarmEpisode = { chargerId: key, startMs: ms, endMs: null };
-            alarms.push(a);
-            open.set(key, a);
-            lastEpisode.set(key, a);
-          }
-        } else if ((risk < mech.riskMaintenance || down) && episode) {
-          episode.endMs = ms;
-          open.delete(key);
-        }
+        model.update(key, ms, !down && risk >= mech.riskMaintenance);
+        // Baseline: the derate threshold alone, no trend, faults or peers.
+        hot.update(key, ms, !down && charger.tempC !== null && charger.tempC >= mech.tempDerateC);
       }
       if (signal.type === 'battery_stock') {
         const last = lastStockSample.get(signal.stationId);
@@ -138,36 +158,56 @@ function evaluateScenario(scenario: ScenarioName, seeds: number[], stations: num
       }
     }
     pooled.start = sim.truth.start;
+    for (const [key, w] of lastServedWaits(sim.truth.waits, arrivals)) waitLast.set(key, w);
+    for (const c of sim.truth.chargers) chargers.push({ ...c, chargerId: `${seed}/${c.chargerId}` });
     for (const f of sim.truth.failures) failures.push({ ...f, chargerId: `${seed}/${f.chargerId}` });
     for (const s of sim.truth.stockouts) pooled.stockouts.push({ ...s, stationId: `${seed}/${s.stationId}` });
     for (const w of sim.truth.waits) pooled.waits.push({ ...w, vehicleId: `${seed}/${w.vehicleId}` });
   }
 
+  const failureOpts = { lookbackMin: FAILURE_LOOKBACK_MIN, horizonMin: FAILURE_HORIZON_MIN, minLeadMin: MIN_LEAD_MIN };
+  const failure = scoreFailures(failures, model.alarms, failureOpts);
+  const detail: BaselineDetail = {
+    wait: { lastServedWait: scoreWaits(pooled, waitLast), queueTimesServiceOverBays: scoreWaits(pooled, waitQueue) },
+    stockout: scoreStockoutForecasts(pooled, stockPreds, {
+      horizonMin: STOCKOUT_HORIZON_MIN,
+      capMin: STOCKOUT_CAP_MIN,
+      constantEtaMin: CONSTANT_ETA_MIN,
+      probability: (eta) => stockoutProbability(eta, STOCKOUT_HORIZON_MIN),
+    }),
+    failure: {
+      temperatureThreshold: scoreFailures(failures, hot.alarms, failureOpts),
+      defects: {
+        model: scoreAlarmDefects(model.alarms, chargers, failures),
+        temperatureThreshold: scoreAlarmDefects(hot.alarms, chargers, failures),
+      },
+    },
+  };
+  const wait = scoreWaits(pooled, waitBefore);
+  const scores = predictorScores({ wait, failure }, detail);
   return {
     scenario,
     seeds,
     signals,
-    failure: scoreFailures(failures, alarms, {
-      lookbackMin: FAILURE_LOOKBACK_MIN,
-      horizonMin: FAILURE_HORIZON_MIN,
-      minLeadMin: MIN_LEAD_MIN,
+    failure,
+    stockout: scoreStockouts(pooled, stockPreds, {
+      horizonMin: STOCKOUT_HORIZON_MIN,
+      capMin: STOCKOUT_CAP_MIN,
+      buckets: [15, 30, 60, 120],
     }),
-    stockout: scoreStockouts(pooled, stockPreds, { horizonMin: STOCKOUT_HORIZON_MIN, capMin: 240, buckets: [15, 30, 60, 120] }),
-    wait: scoreWaits(pooled, waitBefore),
+    wait,
     waitAfterArrival: scoreWaits(pooled, waitAfter),
+    scores,
+    verdicts: {
+      wait: verdict(scores.wait ?? {}, 'maeMin', 'lower'),
+      stockout: verdict(scores.stockout ?? {}, brierMetric(STOCKOUT_HORIZON_MIN), 'lower'),
+      failure: verdict(scores.failure ?? {}, 'f1', 'higher'),
+    },
+    baselines: detail,
   };
 }
 
-const fmt = (x: number | null | undefined, digits = 2): string => (x === null || x === undefined ? '-' : x.toFixed(digits));
-const pct = (x: number | null | undefined): string => (x === null || x === undefined ? '-' : `${(x * 100).toFixed(0)}%`);
-
-function table(headers: string[], rows: string[][]): string {
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
-  return [line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
-}
-
-function render(reports: ScenarioReport[]): string {
+export function render(reports: ScenarioReport[]): string {
   const failure = table(
     ['scenario', 'failures', 'recall', `recall@${MIN_LEAD_MIN}m`, 'median lead', 'mean lead', 'alarms', 'precision'],
     reports.map((r) => [
@@ -193,15 +233,27 @@ function render(reports: ScenarioReport[]): string {
     ]),
   );
   const wait = table(
-    ['scenario', 'vehicles', 'reneged', 'mean true', 'mean pred', 'MAE', 'MAE after arrival', 'MAE of "0"'],
+    [
+      'scenario',
+      'served',
+      'reneged',
+      'turned away',
+      'waiting',
+      'mean pred',
+      'MAE',
+      'after arrival',
+      'last served',
+      'queue*svc/bays',
+      '"0"',
+    ],
     reports.map((r) => [
       r.scenario,
-      String(r.wait.vehicles),
-      String(r.wait.reneged),
-      fmt(r.wait.meanTrueMin),
+      ...(['served', 'reneged', 'turned_away', 'waiting'] as const).map((o) => String(r.wait.outcomes[o])),
       fmt(r.wait.meanPredictedMin),
       fmt(r.wait.maeMin),
       fmt(r.waitAfterArrival.maeMin),
+      fmt(r.baselines.wait.lastServedWait.maeMin),
+      fmt(r.baselines.wait.queueTimesServiceOverBays.maeMin),
       fmt(r.wait.zeroBaselineMaeMin),
     ]),
   );
@@ -209,11 +261,13 @@ function render(reports: ScenarioReport[]): string {
     `Failure risk (alarm = risk >= ${DEFAULT_THRESHOLDS.mechanic.riskMaintenance}; recall: alarm within ${FAILURE_LOOKBACK_MIN} min before the failure; precision: alarm followed by a failure within ${FAILURE_HORIZON_MIN} min; re-raised within ${REARM_MIN} min = same alarm)`,
     failure,
     '',
-    `Stockout ETA (minutes; MAE by actual time to stockout, predictions capped at 240; precision/recall of "stockout within ${STOCKOUT_HORIZON_MIN} min")`,
+    `Stockout ETA (minutes; MAE by actual time to stockout, predictions capped at ${STOCKOUT_CAP_MIN}; precision/recall of "stockout within ${STOCKOUT_HORIZON_MIN} min")`,
     stockout,
     '',
-    'Wait (minutes, served vehicles; prediction for a driver arriving now)',
+    'Wait (minutes, MAE for a driver arriving now; reneged and still waiting are censored: a prediction at or above the time they waited is not penalised; turned away never joined and is not scored)',
     wait,
+    '',
+    renderBaselines(reports, { tempDerateC: DEFAULT_THRESHOLDS.mechanic.tempDerateC, minLeadMin: MIN_LEAD_MIN }),
   ].join('\n');
 }
 
@@ -323,7 +377,8 @@ async function main(argv: string[]): Promise<void> {
   await mkdir(values.out, { recursive: true });
   const file = join(values.out, 'report.json');
   await writeFile(file, `${JSON.stringify(report, (_k, v: unknown) => (v === Infinity ? null : v), 2)}\n`, 'utf8');
-  console.log(`\nfigures written to ${file}`);
+  const human = await writeHumanReport(values.out, report);
+  console.log(`\nfigures written to ${file}; report for people: ${human[human.length - 1]} (with ${human.length - 1} charts)`);
 }
 
 if (require.main === module) {

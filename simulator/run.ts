@@ -3,7 +3,7 @@
 // feeds itself in-process through the same loop.
 import type { Signal, StationRegistration } from '../eventBus/types.js';
 import { SCENARIOS, isScenarioName } from './scenarios.js';
-import { createSimulation, DEFAULT_START, type SimulationOptions } from './simulation.js';
+import { createSimulation, DEFAULT_START, type Simulation, type SimulationOptions } from './simulation.js';
 import type { GroundTruth } from './truth.js';
 
 export interface Rejection {
@@ -40,6 +40,8 @@ export interface RunOptions extends SimulationOptions {
   onProgress?: (p: Progress) => void;
   /** Stops the run between batches; what was sent so far is reported. */
   abort?: AbortSignal;
+  /** Called with the run's simulation before the first signal (the closed loop hands it decisions). */
+  onSimulation?: (sim: Simulation) => void;
   /** Wall-clock hooks for pacing only (never for generated data); tests pass fakes. */
   clock?: { now(): number; sleep(ms: number): Promise<void> };
 }
@@ -71,6 +73,7 @@ export async function runSimulation(opts: RunOptions): Promise<RunSummary> {
   if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > MAX_BATCH) throw new Error(`batchSize must be 1..${MAX_BATCH}`);
   const clock = opts.clock ?? realClock;
   const sim = createSimulation(opts);
+  opts.onSimulation?.(sim);
   if (opts.register) await opts.register(sim.stations);
 
   const totalSimSeconds = Math.round(opts.durationMin * 60);
@@ -138,6 +141,8 @@ export interface FeedOptions {
   start?: string;
   /** Simulated minutes per run; the feed then continues with the next run. Default one day. */
   runMin?: number;
+  /** Called with each run's simulation as it starts (the closed loop: see attachSimulatorActuator). */
+  onSimulation?: (sim: Simulation) => void;
 }
 
 /**
@@ -179,6 +184,7 @@ export function feedInProcess(opts: FeedOptions): () => Promise<void> {
         rate: opts.rate,
         send,
         abort: abort.signal,
+        onSimulation: opts.onSimulation,
       });
       start += runMin * 60_000;
     }

@@ -1,6 +1,6 @@
 // Scoring the predictors against the simulator's ground truth. Pure: the
 // evaluate-predictors script collects predictions while folding, then calls these.
-import type { ChargerFailure, GroundTruth } from './truth.js';
+import type { ChargerFailure, ChargerTruth, DriverOutcome, GroundTruth, VehicleWait } from './truth.js';
 
 /** A stretch of time during which a charger's risk stayed at or above the threshold. */
 export interface AlarmEpisode {
@@ -104,49 +104,75 @@ export interface StockoutScore {
   recall: number | null;
 }
 
+/** A prediction point outside a stockout, with what followed it. */
+interface StockoutPoint {
+  pred: StockoutPrediction;
+  /** Minutes to the station's next stockout, or null if none followed before the run ended. */
+  actualMin: number | null;
+  /** Minutes from the point to the end of the run. */
+  remainingMin: number;
+}
+
+/**
+ * Points inside a stockout are skipped: the answer there is trivially 0. A stockout lasts until the stock
+ * is back to a few packs (rearmedTs): a shelf that empties again before then is the same shortage, which
+ * the truth does not count as a new stockout, so a point there could only be scored wrong.
+ */
+function stockoutPoints(truth: GroundTruth, preds: readonly StockoutPrediction[]): StockoutPoint[] {
+  const endMs = Date.parse(truth.start) + truth.durationMin * MIN;
+  const byStation = new Map<string, { startMs: number; endMs: number }[]>();
+  for (const s of truth.stockouts) {
+    const list = byStation.get(s.stationId) ?? [];
+    list.push({ startMs: Date.parse(s.ts), endMs: s.rearmedTs ? Date.parse(s.rearmedTs) : endMs });
+    byStation.set(s.stationId, list);
+  }
+  const out: StockoutPoint[] = [];
+  for (const p of preds) {
+    const episodes = byStation.get(p.stationId) ?? [];
+    if (episodes.some((e) => p.ms >= e.startMs && p.ms < e.endMs)) continue;
+    const next = episodes.find((e) => e.startMs > p.ms);
+    out.push({ pred: p, actualMin: next ? (next.startMs - p.ms) / MIN : null, remainingMin: (endMs - p.ms) / MIN });
+  }
+  return out;
+}
+
+/** Whether a stockout followed within the horizon; null when the run ended too soon to know. */
+function stockoutWithin(pt: StockoutPoint, horizonMin: number): boolean | null {
+  if (pt.actualMin !== null && pt.actualMin <= horizonMin) return true;
+  return pt.remainingMin < horizonMin ? null : false;
+}
+
 /**
  * Each prediction point is scored against the next stockout of its station.
- * Points inside a stockout are skipped (the answer is trivially 0), and points
- * too close to the run's end to know the outcome within the horizon are left
- * out of precision/recall unless a stockout did follow.
+ * Points too close to the run's end to know the outcome within the horizon are
+ * left out of precision/recall unless a stockout did follow.
  */
 export function scoreStockouts(
   truth: GroundTruth,
   preds: readonly StockoutPrediction[],
   opts: { horizonMin: number; capMin: number; buckets: number[] },
 ): StockoutScore {
-  const endMs = Date.parse(truth.start) + truth.durationMin * MIN;
-  const byStation = new Map<string, { startMs: number; endMs: number }[]>();
-  for (const s of truth.stockouts) {
-    const list = byStation.get(s.stationId) ?? [];
-    list.push({ startMs: Date.parse(s.ts), endMs: s.recoveredTs ? Date.parse(s.recoveredTs) : endMs });
-    byStation.set(s.stationId, list);
-  }
   const errors = opts.buckets.map(() => [] as number[]);
   const cm = { tp: 0, fp: 0, fn: 0, tn: 0 };
-  let points = 0;
-  for (const p of preds) {
-    const episodes = byStation.get(p.stationId) ?? [];
-    if (episodes.some((e) => p.ms >= e.startMs && p.ms < e.endMs)) continue;
-    points += 1;
-    const next = episodes.find((e) => e.startMs > p.ms);
-    const actualMin = next ? (next.startMs - p.ms) / MIN : null;
-    const predicted = Math.min(p.predictedMin, opts.capMin);
+  const points = stockoutPoints(truth, preds);
+  for (const pt of points) {
+    const { actualMin } = pt;
+    const predicted = Math.min(pt.pred.predictedMin, opts.capMin);
     if (actualMin !== null) {
       opts.buckets.forEach((b, i) => {
         if (actualMin <= b) errors[i]?.push(Math.abs(predicted - actualMin));
       });
     }
-    const actualPos = actualMin !== null && actualMin <= opts.horizonMin;
-    if (!actualPos && p.ms + opts.horizonMin * MIN > endMs) continue;
-    const predPos = p.predictedMin <= opts.horizonMin;
+    const actualPos = stockoutWithin(pt, opts.horizonMin);
+    if (actualPos === null) continue;
+    const predPos = pt.pred.predictedMin <= opts.horizonMin;
     if (predPos && actualPos) cm.tp += 1;
     else if (predPos) cm.fp += 1;
     else if (actualPos) cm.fn += 1;
     else cm.tn += 1;
   }
   return {
-    points,
+    points: points.length,
     etaMae: opts.buckets.map((withinMin, i) => ({
       withinMin,
       n: errors[i]?.length ?? 0,
@@ -160,38 +186,178 @@ export function scoreStockouts(
   };
 }
 
+export interface StockoutForecastScore {
+  horizonMin: number;
+  /** Points whose outcome within the horizon is known. */
+  points: number;
+  /** Of those, points followed by a stockout within the horizon. */
+  positives: number;
+  /** positives / points: the share the base-rate forecast always says. */
+  baseRate: number | null;
+  /** Brier score of "stockout within the horizon" (mean squared error of the probability; lower is better). */
+  brier: { model: number | null; constant: number | null; baseRate: number | null };
+  /** 1 - brier.model / brier.baseRate: above 0 beats the base rate. */
+  brierSkill: number | null;
+  /**
+   * ETA error (minutes, predictions and truth capped at capMin) over every point outside a stockout: where
+   * no stockout followed before the end, the truth is at least the time left (censored, as waits are).
+   */
+  etaMae: { points: number; model: number | null; constant: number | null };
+  /** Same, only points followed by a stockout within the horizon (where an ETA matters most). */
+  etaMaeWithinHorizon: { points: number; model: number | null; constant: number | null };
+  constantEtaMin: number;
+  capMin: number;
+}
+
+/**
+ * The stockout predictor as a forecast: the probability of a stockout within the horizon (from the
+ * predicted ETA through `probability`) against a constant ETA put through the same mapping and the
+ * observed base rate; and its ETA against the constant.
+ */
+export function scoreStockoutForecasts(
+  truth: GroundTruth,
+  preds: readonly StockoutPrediction[],
+  opts: { horizonMin: number; capMin: number; constantEtaMin: number; probability: (etaMin: number) => number },
+): StockoutForecastScore {
+  const points = stockoutPoints(truth, preds);
+  const known = points.flatMap((pt) => {
+    const y = stockoutWithin(pt, opts.horizonMin);
+    return y === null ? [] : [{ y: y ? 1 : 0, p: opts.probability(pt.pred.predictedMin) }];
+  });
+  const positives = known.filter((k) => k.y === 1).length;
+  const base = known.length ? positives / known.length : null;
+  const brier = (p: (k: { y: number; p: number }) => number) => (known.length ? mean(known.map((k) => (p(k) - k.y) ** 2)) : null);
+  const constP = opts.probability(opts.constantEtaMin);
+  const b = { model: brier((k) => k.p), constant: brier(() => constP), baseRate: base === null ? null : brier(() => base) };
+  const etaError = (pt: StockoutPoint, etaMin: number) => {
+    const predicted = Math.min(etaMin, opts.capMin);
+    if (pt.actualMin !== null) return Math.abs(predicted - Math.min(pt.actualMin, opts.capMin));
+    return Math.max(0, Math.min(pt.remainingMin, opts.capMin) - predicted);
+  };
+  const eta = (pts: StockoutPoint[]) => ({
+    points: pts.length,
+    model: pts.length ? mean(pts.map((pt) => etaError(pt, pt.pred.predictedMin))) : null,
+    constant: pts.length ? mean(pts.map((pt) => etaError(pt, opts.constantEtaMin))) : null,
+  });
+  return {
+    horizonMin: opts.horizonMin,
+    points: known.length,
+    positives,
+    baseRate: base,
+    brier: b,
+    brierSkill: b.model !== null && b.baseRate ? 1 - b.model / b.baseRate : null,
+    etaMae: eta(points),
+    etaMaeWithinHorizon: eta(points.filter((pt) => stockoutWithin(pt, opts.horizonMin) === true)),
+    constantEtaMin: opts.constantEtaMin,
+    capMin: opts.capMin,
+  };
+}
+
+export interface DefectAlarmScore {
+  alarms: number;
+  /** Alarms raised on a charger with poor cooling (the latent defect heat alarms are for). */
+  onPoorCooling: number;
+  poorCoolingPrecision: number | null;
+  poorCoolingChargers: number;
+  /** Poor-cooling chargers with at least one alarm. */
+  poorCoolingAlarmed: number;
+  poorCoolingRecall: number | null;
+  /** Alarms on a charger with any latent defect: poor cooling, or wear that ends in a failure in the run. */
+  onDefect: number;
+  defectPrecision: number | null;
+}
+
+/** Alarms against the chargers' hidden condition rather than against failures, which only some defects reach in a run. */
+export function scoreAlarmDefects(
+  alarms: readonly AlarmEpisode[],
+  chargers: readonly ChargerTruth[],
+  failures: readonly ChargerFailure[],
+): DefectAlarmScore {
+  const poor = new Set(chargers.filter((c) => c.poorCooling).map((c) => c.chargerId));
+  const worn = new Set(failures.filter((f) => f.cause === 'wear').map((f) => f.chargerId));
+  const onPoorCooling = alarms.filter((a) => poor.has(a.chargerId)).length;
+  const onDefect = alarms.filter((a) => poor.has(a.chargerId) || worn.has(a.chargerId)).length;
+  const alarmed = new Set(alarms.map((a) => a.chargerId));
+  const poorCoolingAlarmed = [...poor].filter((id) => alarmed.has(id)).length;
+  return {
+    alarms: alarms.length,
+    onPoorCooling,
+    poorCoolingPrecision: alarms.length ? onPoorCooling / alarms.length : null,
+    poorCoolingChargers: poor.size,
+    poorCoolingAlarmed,
+    poorCoolingRecall: poor.size ? poorCoolingAlarmed / poor.size : null,
+    onDefect,
+    defectPrecision: alarms.length ? onDefect / alarms.length : null,
+  };
+}
+
 export interface WaitScore {
+  /** Every driver in the truth, by how the visit ended. */
+  outcomes: Record<DriverOutcome, number>;
+  /** Drivers scored: the served, and the censored (reneged, still waiting) who had a prediction. */
   vehicles: number;
-  /** Drivers who gave up: their true wait is unknown, so they are not scored. */
+  served: number;
+  censored: number;
+  /** Drivers who gave up waiting (scored as censored). */
   reneged: number;
+  /** Drivers who joined a line but had no prediction; 0 unless the predictions missed some. */
+  unpredicted: number;
+  /** Mean of waitMin over the scored drivers (a lower bound: censored waits lasted at least this long). */
   meanTrueMin: number | null;
   meanPredictedMin: number | null;
+  /** Mean error with censoring (see waitError): the figure predictors are compared on. */
   maeMin: number | null;
-  /** MAE of always predicting 0: what the predictor has to beat. */
+  /** MAE over served drivers only. */
+  servedMaeMin: number | null;
+  /** Censored MAE of always predicting 0. */
   zeroBaselineMaeMin: number | null;
 }
 
-export function scoreWaits(truth: GroundTruth, predicted: ReadonlyMap<string, number>): WaitScore {
-  const pairs: [number, number][] = [];
-  let reneged = 0;
+/**
+ * Error of a predicted wait against what happened. A served driver's wait is known; a driver who
+ * reneged or still waited at the end waited at least waitMin (censored), so only a prediction below
+ * that is wrong, by the shortfall. A driver turned away never joined the line: null (not scored).
+ */
+export function waitError(w: Pick<VehicleWait, 'outcome' | 'waitMin'>, predictedMin: number): number | null {
+  switch (w.outcome) {
+    case 'served':
+      return Math.abs(predictedMin - w.waitMin);
+    case 'reneged':
+    case 'waiting':
+      return Math.max(0, w.waitMin - predictedMin);
+    case 'turned_away':
+      return null;
+  }
+}
+
+export function scoreWaits(truth: Pick<GroundTruth, 'waits'>, predicted: ReadonlyMap<string, number>): WaitScore {
+  const outcomes: Record<DriverOutcome, number> = { served: 0, reneged: 0, turned_away: 0, waiting: 0 };
+  const scored: { p: number; t: number; err: number; zeroErr: number; served: boolean }[] = [];
+  let unpredicted = 0;
   for (const w of truth.waits) {
+    outcomes[w.outcome] += 1;
+    if (w.outcome === 'turned_away') continue;
     const p = predicted.get(w.vehicleId);
-    if (p === undefined) continue;
-    if (!w.served) {
-      reneged += 1;
+    if (p === undefined) {
+      unpredicted += 1;
       continue;
     }
-    pairs.push([p, w.waitMin]);
+    scored.push({ p, t: w.waitMin, err: waitError(w, p) ?? 0, zeroErr: waitError(w, 0) ?? 0, served: w.outcome === 'served' });
   }
-  if (pairs.length === 0)
-    return { vehicles: 0, reneged, meanTrueMin: null, meanPredictedMin: null, maeMin: null, zeroBaselineMaeMin: null };
+  const served = scored.filter((x) => x.served);
+  const avg = (xs: number[]) => (xs.length ? mean(xs) : null);
   return {
-    vehicles: pairs.length,
-    reneged,
-    meanTrueMin: mean(pairs.map(([, t]) => t)),
-    meanPredictedMin: mean(pairs.map(([p]) => p)),
-    maeMin: mean(pairs.map(([p, t]) => Math.abs(p - t))),
-    zeroBaselineMaeMin: mean(pairs.map(([, t]) => t)),
+    outcomes,
+    vehicles: scored.length,
+    served: served.length,
+    censored: scored.length - served.length,
+    reneged: outcomes.reneged,
+    unpredicted,
+    meanTrueMin: avg(scored.map((x) => x.t)),
+    meanPredictedMin: avg(scored.map((x) => x.p)),
+    maeMin: avg(scored.map((x) => x.err)),
+    servedMaeMin: avg(served.map((x) => x.err)),
+    zeroBaselineMaeMin: avg(scored.map((x) => x.zeroErr)),
   };
 }
 

@@ -60,6 +60,8 @@ interface Transfer {
 }
 
 const QUARTER_S = 900;
+/** Quarter hours of past prices a run starts with (one day). */
+const PRICE_HISTORY_QUARTERS = 96;
 
 export function createSimulation(opts: SimulationOptions): Simulation {
   const start = opts.start ?? DEFAULT_START;
@@ -119,6 +121,11 @@ export function createSimulation(opts: SimulationOptions): Simulation {
       return new StationSim(reg, rng, scenario, durationS, truth, emit, tick, actRng, host);
     });
     const simById = new Map(sims.map((x) => [x.reg.id, x]));
+    // A station's price feed starts with the last day of quarter-hour prices, as a market publishes them:
+    // price-aware charging needs to know what dear and cheap mean before the first hour of the run is over.
+    const history = Array.from({ length: PRICE_HISTORY_QUARTERS }, (_, k) =>
+      priceAt(seed, scenario, startMs, (k - PRICE_HISTORY_QUARTERS) * QUARTER_S),
+    );
     run = { sims: simById, tick, arrivals, transfers };
     for (let t = 0; t < durationS; t++) {
       tick = tickAt(startMs, t);
@@ -128,7 +135,7 @@ export function createSimulation(opts: SimulationOptions): Simulation {
       const newQuarter = absS % QUARTER_S === 0;
       const price = t === 0 || newQuarter ? priceAt(seed, scenario, startMs, t) : null;
       for (const sim of sims) {
-        if (t === 0) sim.start(tick, price ?? priceAt(seed, scenario, startMs, 0));
+        if (t === 0) sim.start(tick, price ?? priceAt(seed, scenario, startMs, 0), history);
         else sim.step(tick, price);
       }
       if (buffer.length > 0) {

@@ -7,7 +7,7 @@ import { Charger, expo, FULL_SOC, type ChargerHost, type ChargerSpec, type Pack 
 import type { Rng } from './rng.js';
 import type { Scenario } from './scenarios.js';
 import { round } from './stations.js';
-import type { DriverOutcome, GroundTruth, VehicleWait } from './truth.js';
+import { POOR_COOLING_FACTOR, type DriverOutcome, type GroundTruth, type Stockout, type VehicleWait } from './truth.js';
 
 export type Emit = <K extends SignalType>(type: K, payload: SignalPayloads[K]) => void;
 
@@ -60,7 +60,7 @@ export class StationSim implements ChargerHost {
   private nextAbsenceS: number;
   private openBays = 0;
   private vehicles = 0;
-  private openStockout: { stationId: string; ts: string; recoveredTs: string | null } | null = null;
+  private openStockout: Stockout | null = null;
   private tick: Tick;
   /** Offsets spread each station's periodic sensors over the minute, as real devices are not in sync. */
   private readonly phase: number;
@@ -92,6 +92,13 @@ export class StationSim implements ChargerHost {
     this.phase = rng.int(0, 59);
     this.nextAbsenceS = expo(rng, 0.12);
     for (let i = 0; i < chargers; i++) this.chargers.push(this.makeCharger(i));
+    for (const { spec } of this.chargers)
+      truth.chargers.push({
+        stationId: reg.id,
+        chargerId: spec.id,
+        coolingFactor: round(spec.coolingFactor, 3),
+        poorCooling: spec.coolingFactor >= POOR_COOLING_FACTOR,
+      });
     const charged = Math.round(batterySlots * rng.uniform(...scenario.initialChargedFraction));
     for (let i = 0; i < batterySlots; i++) {
       const pack = this.newPack(i < charged ? rng.uniform(FULL_SOC, 1) : rng.uniform(0.1, 0.7));
@@ -160,9 +167,10 @@ export class StationSim implements ChargerHost {
   }
 
   /** The first second: every sensor reports once so the state starts complete. */
-  start(tick: Tick, price: SignalPayloads['grid_price']): void {
+  start(tick: Tick, price: SignalPayloads['grid_price'], history: readonly SignalPayloads['grid_price'][] = []): void {
     this.tick = tick;
     this.pricePerKWh = price.pricePerKWh;
+    for (const past of history) this.emit('grid_price', past);
     this.emit('grid_limit', { kW: this.gridLimitKW });
     this.emit('grid_price', price);
     this.updateStaff(true);
@@ -456,11 +464,14 @@ export class StationSim implements ChargerHost {
   private trackStockout(): void {
     const charged = this.packs.reduce((n, p) => n + (p.state === 'charged' ? 1 : 0), 0);
     if (charged === 0 && !this.openStockout) {
-      this.openStockout = { stationId: this.reg.id, ts: this.tick.ts, recoveredTs: null };
+      this.openStockout = { stationId: this.reg.id, ts: this.tick.ts, recoveredTs: null, rearmedTs: null };
       this.truth.stockouts.push(this.openStockout);
     } else if (charged > 0 && this.openStockout) {
       this.openStockout.recoveredTs ??= this.tick.ts;
-      if (charged >= STOCKOUT_REARM) this.openStockout = null;
+      if (charged >= STOCKOUT_REARM) {
+        this.openStockout.rearmedTs = this.tick.ts;
+        this.openStockout = null;
+      }
     }
   }
 

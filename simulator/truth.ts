@@ -27,6 +27,11 @@ export interface Stockout {
   ts: string;
   /** When a charged pack was next available, or null if the run ended first. */
   recoveredTs: string | null;
+  /**
+   * When the stock was back to a few packs, or null if the run ended first: until then an empty shelf
+   * again is the same shortage, not a new stockout.
+   */
+  rearmedTs: string | null;
 }
 
 /** How a driver's visit ended: swapped, gave up in line, did not join a hopeless line, or still waiting at the end. */
@@ -48,6 +53,19 @@ export interface VehicleWait {
   redirectedFrom?: string;
 }
 
+/** A charger cools worse than this factor of a healthy one (dusty filters, failing fans): a latent defect. */
+export const POOR_COOLING_FACTOR = 1.3;
+
+/** Each charger's hidden condition: what a maintenance alarm should find before anything fails. */
+export interface ChargerTruth {
+  stationId: string;
+  chargerId: string;
+  /** How much hotter than a healthy charger it runs at the same load (about 1 when healthy). */
+  coolingFactor: number;
+  /** coolingFactor >= POOR_COOLING_FACTOR. */
+  poorCooling: boolean;
+}
+
 /** Per station: energy drawn and its cost, and quarter-hour demand intervals against the grid limit. */
 export interface EnergyTruth {
   kWh: number;
@@ -62,6 +80,8 @@ export interface GroundTruth {
   start: string;
   durationMin: number;
   stationIds: string[];
+  /** Every charger and its latent condition. */
+  chargers: ChargerTruth[];
   failures: ChargerFailure[];
   transientFaults: TransientFault[];
   stockouts: Stockout[];
@@ -72,7 +92,7 @@ export interface GroundTruth {
 }
 
 export function emptyTruth(meta: Pick<GroundTruth, 'seed' | 'scenario' | 'start' | 'durationMin' | 'stationIds'>): GroundTruth {
-  return { ...meta, failures: [], transientFaults: [], stockouts: [], waits: [], energy: {}, counts: emptyCounts() };
+  return { ...meta, chargers: [], failures: [], transientFaults: [], stockouts: [], waits: [], energy: {}, counts: emptyCounts() };
 }
 
 function emptyCounts(): GroundTruth['counts'] {
@@ -81,6 +101,7 @@ function emptyCounts(): GroundTruth['counts'] {
 
 /** Clears a truth object in place so references held by callers see the fresh run. */
 export function resetTruth(truth: GroundTruth): void {
+  truth.chargers.length = 0;
   truth.failures.length = 0;
   truth.transientFaults.length = 0;
   truth.stockouts.length = 0;

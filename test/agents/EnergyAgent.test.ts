@@ -121,26 +121,43 @@ describe('EnergyAgent', () => {
   });
 
   describe('defer_charging', () => {
-    it('defers in the top price quartile with healthy stock', () => {
+    it('defers through a price spike (twice the median or more) when the stock lasts', () => {
       // 0.05 swaps/min against 0.1 packs/min back: the stock is not draining.
       const [p] = evaluate(
-        priced(0.4, (s) => (s.queue.swapRatePerMin = 0.05)),
-        priceSignal(0.4),
+        priced(0.6, (s) => (s.queue.swapRatePerMin = 0.05)),
+        priceSignal(0.6),
         aContext(),
       );
       expect(p!.action).to.equal('defer_charging');
       // Unrecharged, 20 packs at 0.05 swaps a minute last 20^2 / (0.05 * 20 + 0.05) = 381 min: past the
       // 14 min left in the window and the 30 min margin.
       expect(p!.evidence).to.include({
-        pricePerKWh: 0.4,
+        pricePerKWh: 0.6,
         quartile: 4,
         windowSize: 16,
+        spike: true,
         priceWindowLeftMin: 14,
         deferMarginMinutes: 30,
         minutesToStockoutUncharged: 381,
       });
       expect(p!.params).to.deep.equal({ untilPriceBelow: 0.275 });
       expect(p!.claims).to.deep.equal({ 'charging.rate': -1 });
+    });
+
+    it('does not defer an ordinary dear hour (top quartile, under twice the median): that needs a demand forecast', () => {
+      expect(
+        evaluate(
+          priced(0.4, (s) => (s.queue.swapRatePerMin = 0.05)),
+          priceSignal(0.4),
+          aContext(),
+        ),
+      ).to.deep.equal([]);
+    });
+
+    it('does not start a deferral while drivers queue (service before cost)', () => {
+      // 12 waiting at 4 bays of 3 min: about 10 min, past the traffic agent's 7 min off threshold.
+      const busy = priced(0.6, (s) => ((s.queue.swapRatePerMin = 0.05), (s.queue.waiting = 12)));
+      expect(evaluate(busy, priceSignal(0.6), aContext())).to.deep.equal([]);
     });
 
     it('hysteresis: a deferral in force is kept while the price stays at or above the median, then released', () => {
@@ -162,31 +179,31 @@ describe('EnergyAgent', () => {
     });
 
     it('counts a price only inside its window: a spike that has ended, or not begun, defers nothing', () => {
-      const ended = priced(0.4, (s) => {
+      const ended = priced(0.6, (s) => {
         s.queue.swapRatePerMin = 0.05;
-        s.price.current = { pricePerKWh: 0.4, currency: 'EUR', validFrom: at(-45), validTo: at(0) };
+        s.price.current = { pricePerKWh: 0.6, currency: 'EUR', validFrom: at(-45), validTo: at(0) };
       });
-      expect(evaluate(ended, priceSignal(0.4), aContext())).to.deep.equal([]);
-      const future = priced(0.4, (s) => {
+      expect(evaluate(ended, priceSignal(0.6), aContext())).to.deep.equal([]);
+      const future = priced(0.6, (s) => {
         s.queue.swapRatePerMin = 0.05;
-        s.price.current = { pricePerKWh: 0.4, currency: 'EUR', validFrom: at(5), validTo: at(50) };
+        s.price.current = { pricePerKWh: 0.6, currency: 'EUR', validFrom: at(5), validTo: at(50) };
       });
-      expect(evaluate(future, priceSignal(0.4), aContext())).to.deep.equal([]);
+      expect(evaluate(future, priceSignal(0.6), aContext())).to.deep.equal([]);
     });
 
     it('defers only if the stock lasts, without recharge, through the dear window and a margin (a 45-minute spike too)', () => {
       // 20 packs at 0.3 swaps a minute, unrecharged: 400 / (0.3 * 20 + 0.3) = 63.5 min.
       const dear = (windowMin: number) =>
-        priced(0.4, (s) => {
+        priced(0.6, (s) => {
           s.queue.swapRatePerMin = 0.3;
-          s.price.current = { pricePerKWh: 0.4, currency: 'EUR', validFrom: at(-1), validTo: at(windowMin) };
+          s.price.current = { pricePerKWh: 0.6, currency: 'EUR', validFrom: at(-1), validTo: at(windowMin) };
         });
       // 14 min left + 30 min margin = 44 min: it lasts.
-      expect(evaluate(dear(14), priceSignal(0.4), aContext()).map((p) => p.action)).to.deep.equal(['defer_charging']);
+      expect(evaluate(dear(14), priceSignal(0.6), aContext()).map((p) => p.action)).to.deep.equal(['defer_charging']);
       // A 45-minute window from now needs 75 min: it does not.
-      expect(evaluate(dear(45), priceSignal(0.4), aContext())).to.deep.equal([]);
+      expect(evaluate(dear(45), priceSignal(0.6), aContext())).to.deep.equal([]);
       // A long window needs healthyStockMinutes (120).
-      expect(evaluate(dear(600), priceSignal(0.4), aContext())).to.deep.equal([]);
+      expect(evaluate(dear(600), priceSignal(0.6), aContext())).to.deep.equal([]);
     });
   });
 

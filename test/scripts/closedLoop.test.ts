@@ -4,7 +4,8 @@
 // and every driver is in the ground truth.
 import { expect } from 'chai';
 import type { PlanAction, Signal, StationPlan } from '../../eventBus/types.js';
-import { createSimulation, type SimulationOptions } from '../../simulator/index.js';
+import { attachSimulatorActuator, createSimulation, type SimulationOptions } from '../../simulator/index.js';
+import { createEventBus } from '../../eventBus/index.js';
 import { runPolicy } from '../../scripts/evaluate/closedLoop.js';
 
 const action = (action: PlanAction['action'], target: string, params: PlanAction['params']): PlanAction => ({
@@ -170,5 +171,54 @@ describe('closed-loop simulator', () => {
     expect(none.swaps).to.be.greaterThan(0);
     const copilot = runPolicy('copilot', o);
     expect(copilot.decisionsPerStationHour).to.be.greaterThan(0);
+  });
+});
+
+describe('the simulator as the demo actuator (SIMULATE=1)', () => {
+  it('carries out every plan put in force, and starts once what became active since the last one', () => {
+    const bus = createEventBus();
+    const sim = createSimulation({ stations: 3, scenario: 'normal', seed: 9, durationMin: 30 });
+    const calls: { stationId: string; started: string[] }[] = [];
+    const observed = {
+      ...sim,
+      act: (stationId: string, plan: StationPlan, started: readonly PlanAction[]) => {
+        calls.push({ stationId, started: started.map((a) => a.id) });
+        sim.act(stationId, plan, started);
+      },
+    };
+    const errors: unknown[] = [];
+    attachSimulatorActuator(
+      bus,
+      () => observed,
+      (_where, err) => errors.push(err),
+    );
+    const offline = action('take_charger_offline', 'st-001-C2', { chargerId: 'st-001-C2' });
+    const pending = {
+      ...action('offer_incentive', 'station', { targetStationId: 'st-002', amount: 5 }),
+      status: 'pending_approval' as const,
+    };
+    let sent = false;
+    const after: Signal[] = [];
+    for (const s of sim.signals()) {
+      if (sent) after.push(s);
+      if (!sent && s.type === 'power_draw') {
+        sent = true;
+        bus.emit('plan.updated', { stationId: 'st-001', plan: planOf(offline, pending), decisionId: 'd1', cause: 'decision' });
+        // An approval puts the offer in force: only it is new.
+        bus.emit('plan.updated', {
+          stationId: 'st-001',
+          plan: planOf(offline, { ...pending, status: 'active' }),
+          decisionId: 'd1',
+          cause: 'approval',
+        });
+      }
+    }
+    expect(errors).to.deep.equal([]);
+    expect(calls).to.deep.equal([
+      { stationId: 'st-001', started: ['take_charger_offline:st-001-C2'] },
+      { stationId: 'st-001', started: ['offer_incentive:station'] },
+    ]);
+    const status = after.filter((s) => s.type === 'charger_status' && s.payload.chargerId === 'st-001-C2');
+    expect(status[0]!.payload).to.include({ status: 'offline' });
   });
 });

@@ -43,6 +43,22 @@ describe('npm run evaluate', function () {
         expect(s.policies.copilot!.decisionsPerStationHour).to.be.greaterThan(0);
       }
       expect(report.predictors).to.have.keys(['rush_hour', 'heatwave']);
+      // Every predictor against its trivial baselines: { metric: { model, baselines: { name: value } } }.
+      for (const p of Object.values(report.predictors) as {
+        scores: Record<string, Record<string, { model: number | null; baselines: Record<string, number | null> }>>;
+        verdicts: Record<string, { bestBaseline: string | null; beatsBestBaseline: boolean | null }>;
+        wait: { outcomes: Record<string, number> };
+      }[]) {
+        expect(p.scores).to.have.keys(['wait', 'stockout', 'failure']);
+        expect(Object.keys(p.scores.wait!.maeMin!.baselines)).to.include.members(['lastServedWait', 'queueTimesServiceOverBays']);
+        expect(Object.keys(p.scores.stockout!.brierStockoutWithin60Min!.baselines)).to.have.members(['constant', 'baseRate']);
+        expect(Object.keys(p.scores.failure!.precision!.baselines)).to.deep.equal(['temperatureThreshold']);
+        expect(p.scores.failure).to.include.keys('poorCoolingPrecision');
+        for (const metrics of Object.values(p.scores))
+          for (const c of Object.values(metrics)) expect(c).to.have.keys(['model', 'baselines']);
+        expect(p.verdicts).to.have.keys(['wait', 'stockout', 'failure']);
+        expect(p.wait.outcomes).to.have.keys(['served', 'reneged', 'turned_away', 'waiting']);
+      }
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -140,7 +140,13 @@ describe('simulator', () => {
     expect(count('power_draw')).to.be.within(59, 62);
     expect(count('charger_temp')).to.be.within(59 * st.capacity.chargers, 62 * st.capacity.chargers);
     expect(count('queue_length')).to.be.at.least(119);
-    expect(count('grid_price')).to.be.within(4, 5);
+    // The feed starts with the last day's 96 quarter-hour prices, then one per quarter hour of the run.
+    const prices = mine.filter((s) => s.type === 'grid_price');
+    const start = Date.parse(sim.truth.start);
+    const past = prices.filter((s) => Date.parse(s.payload.validTo) <= start);
+    expect(past).to.have.length(96);
+    expect(past.every((s) => s.ts === sim.truth.start)).to.equal(true);
+    expect(prices.length - past.length).to.be.within(4, 5);
   });
 
   it('records waits for arriving vehicles and counts swaps like the signals do', () => {
@@ -190,7 +196,28 @@ describe('simulator', () => {
         expect(nextStock.payload.charged).to.equal(0);
       }
     }
+    for (const so of truth.stockouts) {
+      // A stockout ends when the stock is back to a few packs, which comes no earlier than the first pack.
+      if (so.rearmedTs !== null) expect(so.recoveredTs !== null && so.rearmedTs >= so.recoveredTs).to.equal(true);
+      else expect(so).to.equal(truth.stockouts.filter((x) => x.stationId === so.stationId).at(-1));
+    }
     expect(run({ scenario: 'normal' }).truth.stockouts).to.have.length(0);
+  });
+
+  it("records every charger's latent condition in the truth: poor cooling runs hotter", () => {
+    const { sim, signals, truth } = run({ scenario: 'heatwave', stations: 10, durationMin: 60 });
+    const chargers = sim.stations.reduce((n, s) => n + s.capacity.chargers, 0);
+    expect(truth.chargers).to.have.length(chargers);
+    expect(new Set(truth.chargers.map((c) => c.chargerId)).size).to.equal(chargers);
+    for (const c of truth.chargers) expect(c.poorCooling).to.equal(c.coolingFactor >= 1.3);
+    const poor = truth.chargers.filter((c) => c.poorCooling);
+    expect(poor.length).to.be.within(1, chargers - 1);
+    const meanTemp = (ids: Set<string>) => {
+      const temps = signals.flatMap((s) => (s.type === 'charger_temp' && ids.has(s.payload.chargerId) ? [s.payload.tempC] : []));
+      return temps.reduce((a, b) => a + b, 0) / temps.length;
+    };
+    const healthy = truth.chargers.filter((c) => !c.poorCooling);
+    expect(meanTemp(new Set(poor.map((c) => c.chargerId)))).to.be.above(meanTemp(new Set(healthy.map((c) => c.chargerId))));
   });
 
   it('spikes the price only in the price_spike window', () => {

@@ -119,7 +119,8 @@ describe('simulate credentials', () => {
       ['st-002', 'key-st-002'],
     ]);
 
-    const batch = [...sim.signals()].slice(0, 200);
+    // Past the day of price history each station's feed opens with: a mix of all three stations.
+    const batch = [...sim.signals()].filter((s) => s.type !== 'grid_price').slice(0, 200);
     const result = await restSender(url, creds)(batch);
     expect(result).to.deep.equal({ accepted: 200, duplicates: 0, rejected: [] });
     const posts = server.seen.filter((r) => r.url === '/api/data/signals');

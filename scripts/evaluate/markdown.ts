@@ -1,0 +1,271 @@
+// The human side of `npm run evaluate`: report.md and one SVG chart per scenario beside report.json,
+// so a person can compare the three policies in a minute without reading JSON.
+//
+// Charts are Vega-Lite specs compiled to Vega and drawn by Vega's headless SVG string renderer
+// (`renderer: 'none'` + `View#toSVG()`). Chosen because it is well kept (the Vega project, regular
+// releases), renders SVG in Node with no browser, DOM or native canvas (Observable Plot needs a DOM,
+// Chart.js a canvas), and fetches nothing at run time: the data is inline, so only node_modules is read.
+// A chart is plain data, so the layout below is easy to review. Both packages are ESM-only, hence import();
+// vega-lite stays at 6.4.3 because 6.5 asks for Node 22 and this service runs on Node 20.
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { TopLevelSpec } from 'vega-lite';
+import { POLICIES, type PolicyMetrics, type PolicyName } from './closedLoop.js';
+
+/** The shape `npm run evaluate` writes to report.json (DECISIONS.md, "Evaluation report"). */
+export interface EvaluationReport {
+  generatedFrom: { stations: number; durationMin: number; scenarios: string[]; wallSeconds: number };
+  seeds: { tuning: number[]; heldOut: number[] };
+  scenarios: Record<string, { policies: Record<PolicyName, PolicyMetrics> }>;
+  predictors: Record<string, unknown>;
+  thresholds: unknown;
+}
+
+type Metric = keyof PolicyMetrics;
+
+interface Figure {
+  key: Metric;
+  /** Table header. */
+  header: string;
+  format: (x: number) => string;
+  /** The "how to read it" line. */
+  reading: string;
+}
+
+const count = (x: number) => String(x);
+const decimals = (digits: number) => (x: number) => x.toFixed(digits);
+const percent = (x: number) => `${(x * 100).toFixed(1)}%`;
+
+/** Every figure of PolicyMetrics, in table order. */
+const FIGURES: Figure[] = [
+  {
+    key: 'lostSwaps',
+    header: 'lost swaps',
+    format: count,
+    reading: 'drivers who left without a swap: reneged (gave up waiting) plus turned away. Lower is better.',
+  },
+  { key: 'swaps', header: 'swaps', format: count, reading: 'swaps served. Higher is better when demand is the same.' },
+  {
+    key: 'pWaitOver10',
+    header: 'wait > 10 min',
+    format: percent,
+    reading:
+      'share of all drivers who waited more than 10 minutes; drivers who reneged after more than 10 minutes and every turned-away driver count as waiting over 10. Lower is better.',
+  },
+  {
+    key: 'energyCostPerSwap',
+    header: 'energy cost per swap (EUR)',
+    format: decimals(2),
+    reading: 'energy bought from the grid divided by swaps served. Lower is better.',
+  },
+  {
+    key: 'limitViolationIntervals',
+    header: 'limit intervals',
+    format: count,
+    reading: 'quarter hours whose average demand passed the grid limit, summed over stations. Lower is better.',
+  },
+  { key: 'chargerTrips', header: 'charger trips', format: count, reading: 'chargers that tripped on overheating. Lower is better.' },
+  { key: 'maintenanceTickets', header: 'tickets', format: count, reading: 'maintenance tickets and escalations the policy opened.' },
+  {
+    key: 'decisionsPerStationHour',
+    header: 'decisions per station-hour',
+    format: decimals(2),
+    reading:
+      'how often the policy decided something at a station; every decision is something an operator may look at, so fewer is calmer for the same results.',
+  },
+  {
+    key: 'planChangeShare',
+    header: 'plan changes',
+    format: percent,
+    reading: 'share of decisions that changed the plan; "-" where the policy made no decisions.',
+  },
+  {
+    key: 'contradictoryPairs',
+    header: 'contradictory pairs',
+    format: count,
+    reading:
+      'moments when two actions in force at one station contradict each other (curtail and boost, prioritise and defer). Should be 0.',
+  },
+  {
+    key: 'conflictsRecorded',
+    header: 'conflicts recorded',
+    format: count,
+    reading: 'times two proposed actions wanted the same resource and the supervisor settled it by rule; only the copilot records them.',
+  },
+  {
+    key: 'stationHours',
+    header: 'station-hours',
+    format: (x) => (Number.isInteger(x) ? String(x) : x.toFixed(1)),
+    reading: 'stations times simulated hours times seeds: what the rates are per.',
+  },
+];
+
+interface Panel {
+  key: Metric;
+  title: string;
+  /** Y axis title, with the unit. */
+  axis: string;
+  /** Multiplier from the report's value to the plotted one (shares are plotted as percentages). */
+  scale: number;
+  /** A count: whole-number ticks only. */
+  whole: boolean;
+}
+
+/** The figures a reader cares about first; one small panel each, since their units differ. */
+const PANELS: Panel[] = [
+  { key: 'lostSwaps', title: 'Lost swaps', axis: 'drivers', scale: 1, whole: true },
+  { key: 'pWaitOver10', title: 'Waited over 10 min', axis: '% of drivers', scale: 100, whole: false },
+  { key: 'energyCostPerSwap', title: 'Energy cost per swap', axis: 'EUR per swap', scale: 1, whole: false },
+  { key: 'chargerTrips', title: 'Charger trips', axis: 'overheat trips', scale: 1, whole: true },
+  { key: 'decisionsPerStationHour', title: 'Decisions', axis: 'per station-hour', scale: 1, whole: false },
+];
+
+/** Okabe-Ito colours, told apart by colour-blind readers: grey for doing nothing, orange naive, blue copilot. */
+const POLICY_COLOURS: Record<PolicyName, string> = { none: '#999999', naive: '#E69F00', copilot: '#0072B2' };
+
+const POLICY_MEANING: Record<PolicyName, string> = {
+  none: 'the stations left alone',
+  naive: 'simple threshold rules',
+  copilot: 'agents, supervisor and plan',
+};
+
+// report.json writes Infinity as null, so a figure read back from it may not be a number.
+const isNumber = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
+
+function cell(figure: Figure, m: PolicyMetrics): string {
+  const x: unknown = m[figure.key];
+  if (!isNumber(x)) return '-';
+  if (figure.key === 'planChangeShare' && m.decisionsPerStationHour === 0) return '-';
+  return figure.format(x);
+}
+
+// Scenario names become file names and link targets.
+function checkScenarioName(name: string): void {
+  if (!/^[A-Za-z0-9_-]+$/.test(name)) throw new Error(`scenario "${name}" cannot be a file name (letters, digits, _ and - only)`);
+}
+
+const list = (xs: number[]) => xs.join(', ');
+const heldOutSeeds = (xs: number[]) => `held-out seed${xs.length === 1 ? '' : 's'} ${list(xs)}`;
+
+type PanelSpec = Extract<TopLevelSpec, { hconcat: unknown }>['hconcat'][number];
+
+function panelSpec(panel: Panel, policies: Record<PolicyName, PolicyMetrics>): PanelSpec {
+  const figure = FIGURES.find((f) => f.key === panel.key)!;
+  const values = POLICIES.map((policy) => {
+    const raw: unknown = policies[policy][panel.key];
+    const value = isNumber(raw) ? raw * panel.scale : null;
+    // A missing figure gets no bar but keeps its "-" label, at zero.
+    return { policy, value, at: value ?? 0, label: cell(figure, policies[policy]) };
+  });
+  const top = Math.max(0, ...values.map((v) => v.value ?? 0));
+  // Headroom keeps the value labels inside the panel and no tick label on its top edge, so the panel
+  // titles line up (not niced for that reason); all zeros get a short unit axis.
+  const y = {
+    field: 'value',
+    type: 'quantitative' as const,
+    title: panel.axis,
+    scale: { domain: [0, top > 0 ? top * 1.2 : 1.1], nice: false },
+    axis: panel.whole ? { tickMinStep: 1, format: 'd' } : {},
+  };
+  return {
+    title: panel.title,
+    width: 120,
+    height: 180,
+    data: { values },
+    encoding: {
+      x: { field: 'policy', type: 'nominal', sort: [...POLICIES], title: 'policy', axis: { labelAngle: 0 } },
+    },
+    layer: [
+      {
+        mark: { type: 'bar', width: { band: 0.7 } },
+        encoding: {
+          y,
+          color: {
+            field: 'policy',
+            type: 'nominal',
+            scale: { domain: [...POLICIES], range: POLICIES.map((p) => POLICY_COLOURS[p]) },
+            legend: null,
+          },
+        },
+      },
+      {
+        mark: { type: 'text', baseline: 'bottom', dy: -3, fontSize: 10 },
+        encoding: { y: { ...y, field: 'at' }, text: { field: 'label', type: 'nominal' } },
+      },
+    ],
+  };
+}
+
+function chartSpec(scenario: string, report: EvaluationReport): TopLevelSpec {
+  const { stations, durationMin } = report.generatedFrom;
+  return {
+    title: {
+      text: `${scenario}: none, naive and copilot side by side`,
+      subtitle: `${heldOutSeeds(report.seeds.heldOut)}; ${stations} stations, ${durationMin} simulated min per seed; counts summed over seeds`,
+      anchor: 'start',
+      offset: 14,
+    },
+    hconcat: PANELS.map((panel) => panelSpec(panel, report.scenarios[scenario]!.policies)),
+    spacing: 30,
+    background: 'white',
+    config: { font: 'Helvetica, Arial, sans-serif', view: { stroke: null }, axis: { titleFontWeight: 'normal' } },
+  };
+}
+
+async function renderSvg(spec: TopLevelSpec): Promise<string> {
+  const [vega, vl] = await Promise.all([import('vega'), import('vega-lite')]);
+  const view = new vega.View(vega.parse(vl.compile(spec).spec), { renderer: 'none' });
+  try {
+    return await view.toSVG();
+  } finally {
+    view.finalize();
+  }
+}
+
+function table(policies: Record<PolicyName, PolicyMetrics>): string {
+  const header = `| policy | ${FIGURES.map((f) => f.header).join(' | ')} |`;
+  const rule = `| --- | ${FIGURES.map(() => '---:').join(' | ')} |`;
+  const rows = POLICIES.map((p) => `| ${p} | ${FIGURES.map((f) => cell(f, policies[p])).join(' | ')} |`);
+  return [header, rule, ...rows].join('\n');
+}
+
+function markdown(report: EvaluationReport): string {
+  const { stations, durationMin, wallSeconds } = report.generatedFrom;
+  const heldOut = report.seeds.heldOut;
+  const intro =
+    `Every scenario ran with ${stations} stations for ${durationMin} simulated minutes on ` +
+    `${heldOut.length === 1 ? 'the' : 'each of the'} ${heldOutSeeds(heldOut)}, once under each policy: ${POLICIES.map((p) => `${p} (${POLICY_MEANING[p]})`).join(', ')}. ` +
+    'The simulator carries out what each policy decides, in the same world for all three. ' +
+    'Counts are summed over the seeds; shares and rates are over all of them. ' +
+    `The thresholds were tuned on other seeds (${list(report.seeds.tuning)}), which are never reported here. ` +
+    `The run took ${wallSeconds} s. All figures, and the predictor scores, are in report.json.`;
+  const reading = FIGURES.map((f) => `- **${f.header}**: ${f.reading}`);
+  const sections = Object.entries(report.scenarios).flatMap(([scenario, { policies }]) => [
+    `## ${scenario}`,
+    '',
+    `![${scenario}: ${PANELS.map((p) => p.title.toLowerCase()).join(', ')} for none, naive and copilot](${scenario}.svg)`,
+    '',
+    table(policies),
+    '',
+  ]);
+  return ['# Closed-loop evaluation: none, naive and copilot', '', intro, '', '## How to read it', '', ...reading, '', ...sections].join(
+    '\n',
+  );
+}
+
+/** Writes DIR/report.md and DIR/<scenario>.svg for every scenario; returns the files written. */
+export async function writeHumanReport(dir: string, report: EvaluationReport): Promise<string[]> {
+  const scenarios = Object.keys(report.scenarios);
+  scenarios.forEach(checkScenarioName);
+  await mkdir(dir, { recursive: true });
+  const written: string[] = [];
+  for (const scenario of scenarios) {
+    const file = join(dir, `${scenario}.svg`);
+    await writeFile(file, `${await renderSvg(chartSpec(scenario, report))}\n`, 'utf8');
+    written.push(file);
+  }
+  const md = join(dir, 'report.md');
+  await writeFile(md, markdown(report), 'utf8');
+  written.push(md);
+  return written;
+}

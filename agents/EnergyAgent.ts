@@ -91,16 +91,16 @@ function priceShift(state: StationState, ctx: AgentContext): Proposal[] {
   const windowLeftMin = (Date.parse(current.validTo) - Date.parse(ctx.now)) / 60_000;
   const spike = price >= t.spikeRatio * q.median;
   const needMin = Math.min(t.healthyStockMinutes, windowLeftMin + t.deferMarginMinutes);
-  // Judged on the busier of the steady drain and the drain a line makes now (all bays swapping): a cost
-  // saving must not empty the shelf in a rush.
-  const busy = stockView(state, ctx.thresholds.logistics.packChargeMinutes ?? DEFAULT_PACK_CHARGE_MINUTES, false);
-  const drain = Math.max(stock.drainRatePerMin, busy?.drainRatePerMin ?? 0);
-  const unrecharged = minutesToStockout({ charged: inv.charged, swapRatePerMin: drain, rechargeRatePerMin: 0 });
+  // On the steady drain: one driver arriving must not end a deferral (the instantaneous line makes the
+  // drain jump to every bay swapping and back).
+  const unrecharged = minutesToStockout({ charged: inv.charged, swapRatePerMin: stock.drainRatePerMin, rechargeRatePerMin: 0 });
   // Service before cost: no deferral while drivers queue (started under the traffic agent's off
   // threshold, kept under its on threshold, so a line that comes and goes does not flap it).
   const waitMin = stationWaitMin(state);
   const calm = waitMin < (deferring ? ctx.thresholds.traffic.waitMinutesHigh : ctx.thresholds.traffic.waitMinutesOff);
-  if (dear && (spike || deferring) && calm && unrecharged >= needMin) {
+  // Hysteresis on the stock too: started when it lasts through the window and the margin, kept while it lasts the margin.
+  const lasts = unrecharged >= (deferring ? t.deferMarginMinutes : needMin);
+  if (dear && (spike || deferring) && calm && lasts) {
     const evidence: Evidence = {
       ...priceEvidence,
       spike,

@@ -228,7 +228,8 @@ export function settle(
   if (acted.length === 0 && changes.stopped.length === 0) return { decision: null, plan };
   // Releases and housekeeping are not urgent (an action only stays a little longer, a worn pack waits
   // a little): alone, they wait for the station's round (releaseEveryS after its last change).
-  const onlyRoundWork = acted.every(isRoundWork) && changes.stopped.every((x) => x.reason === 'released');
+  // The end of a price deferral is not housekeeping: the price has dropped and charging should resume now.
+  const onlyRoundWork = acted.every(isRoundWork) && changes.stopped.every((x) => x.reason === 'released' && x.action !== 'defer_charging');
   if (onlyRoundWork && plan.changedAt !== null && seconds(plan.changedAt, now) < policy.releaseEveryS) return { decision: null, plan };
 
   const risk = assessRisk(acted, [...acted, ...flags], conflicts.length, state, policy);

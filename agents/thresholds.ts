@@ -63,7 +63,7 @@ export const DEFAULT_POLICY: SupervisorPolicy = {
   minDwellS: 300,
   adjustDeadband: 0.15,
   declineHoldS: 1800,
-  releaseEveryS: 900,
+  releaseEveryS: 1800,
   jobTtlS: 8 * 3600,
 };
 

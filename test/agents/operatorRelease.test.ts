@@ -250,8 +250,8 @@ describe('operator release', () => {
       expect(p.states.get('S1')!.batteries.B7!.quarantined).to.equal(false);
       expect(feed(p, aSignal('queue_length', { waiting: 1 }, { ts: at(2) }))).to.equal(null);
       expect(feed(p, aSignal('battery_health', { batteryId: 'B7', sohPct: 80, cycles: 1501, tempC: 30 }, { ts: at(3) }))).to.equal(null);
-      // A quarantine is round work: it goes out with the station's next round (15 min after the last change).
-      const again = feed(p, aSignal('battery_health', { batteryId: 'B7', sohPct: 60, cycles: 1502, tempC: 30 }, { ts: at(20) }));
+      // A quarantine is round work: it goes out with the station's next round (30 min after the last change).
+      const again = feed(p, aSignal('battery_health', { batteryId: 'B7', sohPct: 60, cycles: 1502, tempC: 30 }, { ts: at(35) }));
       expect(ids(again!.changes.started)).to.deep.equal(['quarantine_battery:B7']);
     });
 

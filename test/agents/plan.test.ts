@@ -83,16 +83,16 @@ describe('the station plan (settle)', () => {
     expect(s.plan.actions[0]).to.include({ since: at(0), updatedAt: at(2) });
   });
 
-  it('holds an action nobody wants any more until its minimum dwell (5 min), and sends releases alone at most every 15 min', () => {
+  it('holds an action nobody wants any more until its minimum dwell (5 min), and sends releases alone at most every 30 min', () => {
     const s = aStation();
     run(s, [curtail()], 0);
     expect(run(s, [], 1)).to.equal(null);
     expect(run(s, [], 4.9)).to.equal(null);
     expect(ids(s.plan)).to.deep.equal(['curtail_charging:station']);
-    // Past its dwell, but a release alone waits for the plan's 15-minute release round.
+    // Past its dwell, but a release alone waits for the plan's 30-minute release round.
     expect(run(s, [], 5)).to.equal(null);
-    expect(run(s, [], 14.9)).to.equal(null);
-    const d = run(s, [], 15)!;
+    expect(run(s, [], 29.9)).to.equal(null);
+    const d = run(s, [], 30)!;
     expect(d.changes.stopped).to.deep.equal([
       {
         id: 'curtail_charging:station',
@@ -207,10 +207,11 @@ describe('the station plan (settle)', () => {
       });
     const s = aStation();
     run(s, [curtail()], 0);
-    // Five minutes after the last change: a foreseen derate waits (the round is every 15 min).
+    // Five minutes after the last change: a foreseen derate waits (the round is every 30 min).
     expect(run(s, [curtail(), derate('C1', 'projected')], 5)).to.equal(null);
     expect(run(s, [curtail(), derate('C1', 'projected'), derate('C2', 'with_peers')], 10)).to.equal(null);
-    const round = run(s, [curtail(), derate('C1', 'projected'), derate('C2', 'with_peers')], 15)!;
+    expect(run(s, [curtail(), derate('C1', 'projected'), derate('C2', 'with_peers')], 29)).to.equal(null);
+    const round = run(s, [curtail(), derate('C1', 'projected'), derate('C2', 'with_peers')], 30)!;
     expect(round.changes.started.map((a) => a.id)).to.deep.equal(['derate_charger:C1', 'derate_charger:C2']);
     const t = aStation();
     run(t, [curtail()], 0);

@@ -273,7 +273,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
       signal,
       state,
       { thresholds: agents.thresholds, policy: agents.policy, policyVersion: agents.policyVersion, disabled: agents.disabled() },
-      stations.nearby(state.id, signal.ts),
+      () => stations.nearby(state.id, signal.ts),
     );
   attachAgents(bus, { contextFor, policy: () => agents.policy, onError: onError('agents') });
   attachDecisionEffects(bus, stations, report);

@@ -23,13 +23,20 @@ export interface AgentSettings {
   disabled: AgentContext['disabled'];
 }
 
-/** The context agents get for one signal (the live pipeline builds it the same way). */
-export function agentContext(signal: Signal, state: StationState, settings: AgentSettings, nearby: NearbyStation[]): AgentContext {
+/**
+ * The context agents get for one signal (the live pipeline builds it the same way). The other stations'
+ * figures are read only when an agent (or the decision record) asks for them: most signals change
+ * nothing that needs the neighbours, and reading them is the costliest part of a context.
+ */
+export function agentContext(signal: Signal, state: StationState, settings: AgentSettings, nearby: () => NearbyStation[]): AgentContext {
+  let figures: NearbyStation[] | null = null;
   return {
     now: signal.ts,
     policyVersion: settings.policyVersion,
     thresholds: settings.thresholds,
-    nearby,
+    get nearby(): NearbyStation[] {
+      return (figures ??= nearby());
+    },
     assessment: assess(state, signal, settings.thresholds),
     disabled: settings.disabled,
   };
@@ -67,7 +74,7 @@ export class OfflinePipeline {
     const { decision, plan, answered } = decide(
       state,
       signal,
-      agentContext(signal, state, this.settings, this.nearby(state.id, signal.ts)),
+      agentContext(signal, state, this.settings, () => this.nearby(state.id, signal.ts)),
       this.settings.policy,
     );
     if (decision) {

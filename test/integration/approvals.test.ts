@@ -146,7 +146,7 @@ describe('approvals', function () {
       .post('/api/data/signals')
       .send(sig(d.stationId, 'power_draw', { kW: 50 }))
       .expect(202);
-    advanceClock(20);
+    advanceClock(35);
     const calm = sig(d.stationId, 'power_draw', { kW: 50 });
     await request(t.url).post('/api/data/signals').send(calm).expect(202);
     const { body: released } = await request(t.url).get(`/api/decisions/dec-${calm.id}`).expect(200);

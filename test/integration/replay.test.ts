@@ -210,12 +210,12 @@ describe("replay: operators' answers are in the signal log", function () {
     // After the answers: the rejected kind is held back while the hold lasts, then asked again; the
     // approved curtailment is released once the overload is over (past the station's release round).
     expect(await decisionExists(await send('st-no', 'power_draw', { kW: 420 }, 600))).to.equal(false);
-    const released = await decision(await send('st-yes', 'power_draw', { kW: 50 }, 905));
+    const released = await decision(await send('st-yes', 'power_draw', { kW: 50 }, 1805));
     expect(released.changes.stopped.map((x: { id: string; reason: string }) => [x.id, x.reason])).to.deep.equal([
       ['curtail_charging:station', 'released'],
     ]);
     const isolated = await decision(
-      await send('st-yes', 'charger_status', { chargerId: 'C1', status: 'faulted', errorCode: 'GroundFailure' }, 1300),
+      await send('st-yes', 'charger_status', { chargerId: 'C1', status: 'faulted', errorCode: 'GroundFailure' }, 2200),
     );
     expect(isolated.status).to.equal('executed');
     const askedAgain = await decision(await send('st-no', 'power_draw', { kW: 420 }, ASKED_AGAIN_S));
@@ -250,7 +250,9 @@ describe("replay: operators' answers are in the signal log", function () {
   it('an answer whose actions left the plan before it was settled stays in the log, changes nothing and replays the same', async () => {
     // The curtailment asked again waits for an operator; the overload ends and it is released.
     expect(statuses(await plan('st-no'))).to.deep.equal([['curtail_charging:station', 'pending_approval']]);
-    const released = await decision(await send('st-no', 'power_draw', { kW: 50 }, 3605));
+    // Calm from the start of a quarter hour; released at the station's round (30 min after its last change).
+    expect(await decisionExists(await send('st-no', 'power_draw', { kW: 50 }, 3601))).to.equal(false);
+    const released = await decision(await send('st-no', 'power_draw', { kW: 50 }, 3700));
     expect(released.changes.stopped.map((x: { id: string }) => x.id)).to.deep.equal(['curtail_charging:station']);
     const before = (await request(t.url).get('/api/stations/st-no/plan').expect(200)).body;
     // What the later of two racing answers leaves behind: checked while the action waited, settled after it left.
@@ -258,7 +260,7 @@ describe("replay: operators' answers are in the signal log", function () {
       'st-no',
       'operator_answer',
       { decisionId: askedAgainId, outcome: 'approved', by: 'ops@example.com', note: null },
-      { id: 'op-late', ts: at(3606) },
+      { id: 'op-late', ts: at(3701) },
     ) as Signal;
     expect((await t.app.services.ingestion.ingestOwn(late, performance.now())).accepted).to.equal(1);
     const after = (await request(t.url).get('/api/stations/st-no/plan').expect(200)).body;

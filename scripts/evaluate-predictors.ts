@@ -40,6 +40,7 @@ import {
 import { fmt, pct, table } from './evaluate/table.js';
 import { POLICIES } from './evaluate/closedLoop.js';
 import { writeHumanReport } from './evaluate/markdown.js';
+import { DEFAULT_WORLD, WORLD_SOURCES } from '../simulator/controls.js';
 import { runScenarios, type PolicyFigures } from './evaluate/policies.js';
 
 const USAGE = `usage: npm run evaluate -- [--quick] [--stations N] [--duration MIN (at least 60)] [--seeds 101,102,103 (not the tuning seeds ${[1, 2, 3].join(',')})] [--scenarios a,b] [--out DIR]`;
@@ -373,6 +374,8 @@ async function main(argv: string[]): Promise<void> {
     scenarios: Object.fromEntries(scenarios.map((s) => [s, { policies: policies[s] }])),
     predictors: Object.fromEntries(reports.map((r) => [r.scenario, r])),
     thresholds: DEFAULT_THRESHOLDS,
+    // The closed loop's behavioural parameters and where each comes from.
+    world: { params: { ...DEFAULT_WORLD } as Record<string, number>, sources: WORLD_SOURCES as Record<string, string> },
   };
   await mkdir(values.out, { recursive: true });
   const file = join(values.out, 'report.json');

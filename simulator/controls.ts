@@ -48,6 +48,22 @@ export const DEFAULT_WORLD: WorldParams = {
   driveSpeedKmh: 30,
 };
 
+/**
+ * Where each behavioural value comes from. None is measured on real stations yet: they are stated
+ * assumptions, listed in the evaluation report so no result hides behind them.
+ */
+export const WORLD_SOURCES: Record<keyof WorldParams, string> = {
+  incentiveAcceptance:
+    'assumption: about a third of drivers take a small discount for a detour of a few minutes; the same figure the traffic agent assumes (traffic.acceptanceShare)',
+  resetSuccess:
+    'assumption: most transient charger faults (communication, connector lock, meter) clear on a remote reset; wear and overheat faults never do',
+  transportSpeedKmh: 'assumption: a van in city traffic; the same figure the logistics agent plans with (logistics.transportSpeedKmh)',
+  transportCapacity: 'assumption: one small van load of swap packs',
+  loadMinutes:
+    'assumption: time to book a van and load it at the donor; the same figure the logistics agent plans with (logistics.loadMinutes)',
+  driveSpeedKmh: 'assumption: a driver in city traffic; the same figure the traffic agent plans with (traffic.driveSpeedKmh)',
+};
+
 /** Only actions carried out as they stand (active), not those waiting for an operator. */
 export function controlsFromPlan(plan: StationPlan, world: WorldParams): StationControls {
   const caps = new Map<string, number>();

@@ -19,6 +19,8 @@ export interface EvaluationReport {
   scenarios: Record<string, { policies: Record<PolicyName, PolicyMetrics> }>;
   predictors: Record<string, unknown>;
   thresholds: unknown;
+  /** The closed loop's behavioural parameters, each with where its value comes from. */
+  world?: { params: Record<string, number>; sources: Record<string, string> };
 }
 
 type Metric = keyof PolicyMetrics;
@@ -248,9 +250,28 @@ function markdown(report: EvaluationReport): string {
     table(policies),
     '',
   ]);
-  return ['# Closed-loop evaluation: none, naive and copilot', '', intro, '', '## How to read it', '', ...reading, '', ...sections].join(
-    '\n',
-  );
+  const world = report.world
+    ? [
+        '## Behavioural parameters of the simulated world',
+        '',
+        '| parameter | value | where it comes from |',
+        '| --- | ---: | --- |',
+        ...Object.keys(report.world.params).map((k) => `| ${k} | ${report.world!.params[k]} | ${report.world!.sources[k] ?? '-'} |`),
+        '',
+      ]
+    : [];
+  return [
+    '# Closed-loop evaluation: none, naive and copilot',
+    '',
+    intro,
+    '',
+    '## How to read it',
+    '',
+    ...reading,
+    '',
+    ...world,
+    ...sections,
+  ].join('\n');
 }
 
 /** Writes DIR/report.md and DIR/<scenario>.svg for every scenario; returns the files written. */

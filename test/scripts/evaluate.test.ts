@@ -43,6 +43,12 @@ describe('npm run evaluate', function () {
         expect(s.policies.copilot!.decisionsPerStationHour).to.be.greaterThan(0);
       }
       expect(report.predictors).to.have.keys(['rush_hour', 'heatwave']);
+      // The world's behavioural parameters, each with where it comes from, in both reports.
+      expect(Object.keys(report.world.params)).to.have.members(Object.keys(report.world.sources));
+      expect(report.world.params.incentiveAcceptance).to.equal(0.3);
+      const md = await readFile(join(dir, 'report.md'), 'utf8');
+      expect(md).to.contain('## Behavioural parameters of the simulated world');
+      expect(md).to.contain('| incentiveAcceptance | 0.3 |');
       // Every predictor against its trivial baselines: { metric: { model, baselines: { name: value } } }.
       for (const p of Object.values(report.predictors) as {
         scores: Record<string, Record<string, { model: number | null; baselines: Record<string, number | null> }>>;

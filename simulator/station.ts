@@ -3,6 +3,8 @@
 import type { SignalPayloads, SignalType, StationRegistration } from '../eventBus/types.js';
 import type { StationControls } from './controls.js';
 import { NO_CONTROLS } from './controls.js';
+import { EnergyMeter } from './meter.js';
+import { PackShelf } from './shelf.js';
 import { Charger, expo, FULL_SOC, type ChargerHost, type ChargerSpec, type Pack } from './charger.js';
 import type { Rng } from './rng.js';
 import type { Scenario } from './scenarios.js';
@@ -50,7 +52,6 @@ export const DEFER_RESERVE_FRACTION = 0.3;
 
 export class StationSim implements ChargerHost {
   readonly chargers: Charger[] = [];
-  private readonly packs: Pack[] = [];
   private readonly queue: Vehicle[] = [];
   private readonly bays: (Bay | null)[];
   private readonly gridLimitKW: number;
@@ -67,9 +68,8 @@ export class StationSim implements ChargerHost {
   /** What the plan in force asks of the station (closed loop); nothing by default. */
   private controls: StationControls = NO_CONTROLS;
   private pricePerKWh = 0;
-  /** Energy of the current quarter hour, kWh, and which quarter it is. */
-  private quarterKWh = 0;
-  private quarter = -1;
+  private readonly meter: EnergyMeter;
+  private readonly shelf: PackShelf;
 
   constructor(
     readonly reg: StationRegistration,
@@ -87,7 +87,9 @@ export class StationSim implements ChargerHost {
     this.tick = startTick;
     const { bays, chargers, batterySlots } = reg.capacity;
     this.bays = Array.from({ length: bays }, () => null);
+    this.shelf = new PackShelf(batterySlots);
     this.gridLimitKW = Math.round((chargers * 60 * 1.05 + 10) / 10) * 10;
+    this.meter = new EnergyMeter((truth.energy[reg.id] ??= { kWh: 0, cost: 0, intervals: 0, intervalsOverLimit: 0 }), this.gridLimitKW);
     this.ambientOffsetC = rng.uniform(-1, 1);
     this.phase = rng.int(0, 59);
     this.nextAbsenceS = expo(rng, 0.12);
@@ -103,7 +105,7 @@ export class StationSim implements ChargerHost {
     for (let i = 0; i < batterySlots; i++) {
       const pack = this.newPack(i < charged ? rng.uniform(FULL_SOC, 1) : rng.uniform(0.1, 0.7));
       if (i < charged && pack.state !== 'faulty') pack.state = 'charged';
-      this.packs.push(pack);
+      this.shelf.packs.push(pack);
     }
     for (const ch of this.chargers) {
       const pack = this.takeDepleted();
@@ -195,7 +197,7 @@ export class StationSim implements ChargerHost {
     this.renege();
 
     // A price deferral pauses charging while the stock is healthy; it never empties the shelf.
-    const paused = this.controls.defer && this.chargedCount() >= DEFER_RESERVE_FRACTION * this.reg.capacity.batterySlots;
+    const paused = this.controls.defer && this.shelf.charged() >= DEFER_RESERVE_FRACTION * this.reg.capacity.batterySlots;
     for (const ch of this.chargers) ch.paused = paused;
     for (const ch of this.chargers) ch.update(t, this);
     const requested = this.chargers.reduce((sum, ch) => sum + ch.requestKW, 0);
@@ -203,38 +205,9 @@ export class StationSim implements ChargerHost {
     const baseKW = this.baseLoadKW(ambient);
     const scale = requested > 0 ? Math.min(1, (this.gridLimitKW - baseKW) / requested) : 0;
     for (const ch of this.chargers) ch.advance(t, ch.requestKW * scale, ambient, this);
-    this.meter(baseKW + this.chargers.reduce((sum, ch) => sum + ch.powerKW, 0));
+    this.meter.add(baseKW + this.chargers.reduce((sum, ch) => sum + ch.powerKW, 0), this.pricePerKWh, tick.ts);
     this.trackStockout();
     this.report(t, ambient, baseKW);
-  }
-
-  /** Energy and its cost, and the quarter-hour demand against the grid limit (ground truth). */
-  private meter(kW: number): void {
-    const e = (this.truth.energy[this.reg.id] ??= { kWh: 0, cost: 0, intervals: 0, intervalsOverLimit: 0 });
-    const kWh = kW / 3600;
-    e.kWh += kWh;
-    e.cost += kWh * this.pricePerKWh;
-    const q = Math.floor(Date.parse(this.tick.ts) / 1000 / 900);
-    if (q !== this.quarter) {
-      this.closeQuarter();
-      this.quarter = q;
-      this.quarterKWh = 0;
-    }
-    this.quarterKWh += kWh;
-  }
-
-  private closeQuarter(): void {
-    if (this.quarter < 0) return;
-    const e = this.truth.energy[this.reg.id]!;
-    e.intervals += 1;
-    // The quarter's average demand is its energy times four.
-    if (this.quarterKWh * 4 > this.gridLimitKW) e.intervalsOverLimit += 1;
-  }
-
-  private chargedCount(): number {
-    let n = 0;
-    for (const p of this.packs) if (p.state === 'charged') n += 1;
-    return n;
   }
 
   /** Puts the plan in force on the station's equipment (closed loop). */
@@ -244,10 +217,7 @@ export class StationSim implements ChargerHost {
       ch.capKW = controls.capsKW.get(ch.id) ?? null;
       ch.isolated = controls.isolated.has(ch.id);
     }
-    for (const id of controls.quarantined) {
-      const pack = this.packs.find((p) => p.id === id);
-      if (pack && pack.state !== 'charging') pack.state = 'faulty';
-    }
+    this.shelf.quarantine(controls.quarantined);
     this.updateBays(false);
   }
 
@@ -260,43 +230,21 @@ export class StationSim implements ChargerHost {
 
   /** Hands up to `n` charged packs to a transport; how many it got. */
   givePacks(n: number): number {
-    let given = 0;
-    for (let i = this.packs.length - 1; i >= 0 && given < n; i--) {
-      if (this.packs[i]!.state === 'charged') {
-        this.packs.splice(i, 1);
-        given += 1;
-      }
-    }
+    const given = this.shelf.give(n);
     if (given > 0) this.emit('battery_stock', this.stock());
     return given;
   }
 
-  /**
-   * Takes charged packs off a transport into empty slots, and in exchange for depleted packs (which the
-   * transport takes back); how many it took, and the depleted packs handed over.
-   */
+  /** Takes charged packs off a transport, in exchange for depleted ones (see PackShelf.receive). */
   receivePacks(n: number): { taken: number; returned: Pack[] } {
-    const returned: Pack[] = [];
-    let taken = 0;
-    for (; taken < n; taken++) {
-      if (this.packs.length >= this.reg.capacity.batterySlots) {
-        const i = this.packs.findIndex((p) => p.state === 'depleted');
-        if (i < 0) break;
-        returned.push(this.packs.splice(i, 1)[0]!);
-      }
-      const pack = this.newPack(this.actRng.uniform(FULL_SOC, 1), this.actRng);
-      pack.state = 'charged';
-      this.packs.push(pack);
-    }
-    if (taken > 0) this.emit('battery_stock', this.stock());
-    return { taken, returned };
+    const got = this.shelf.receive(n, () => this.newPack(this.actRng.uniform(FULL_SOC, 1), this.actRng));
+    if (got.taken > 0) this.emit('battery_stock', this.stock());
+    return got;
   }
 
   /** Depleted packs a transport brings back, into empty slots. */
   takeBack(packs: Pack[]): void {
-    const room = Math.max(0, this.reg.capacity.batterySlots - this.packs.length);
-    for (const p of packs.slice(0, room)) this.packs.push(p);
-    if (packs.length > 0 && room > 0) this.emit('battery_stock', this.stock());
+    if (this.shelf.takeBack(packs) > 0) this.emit('battery_stock', this.stock());
   }
 
   /** A driver an offer sent here arrives (after the drive). */
@@ -338,7 +286,7 @@ export class StationSim implements ChargerHost {
     for (let i = 0; i < this.bays.length; i++) {
       const bay = this.bays[i];
       if (bay && t >= bay.doneAtS) {
-        this.packs.push(bay.inPack);
+        this.shelf.packs.push(bay.inPack);
         this.bays[i] = null;
         this.truth.counts.swaps += 1;
         this.emit('swap_completed', { durationS: bay.durationS, batteryOutId: bay.outPack.id, batteryInId: bay.inPack.id });
@@ -347,7 +295,7 @@ export class StationSim implements ChargerHost {
     }
     for (let i = 0; i < this.openBays && this.queue.length > 0; i++) {
       if (this.bays[i]) continue;
-      const out = this.takeCharged();
+      const out = this.shelf.takeCharged();
       if (!out) break;
       const vehicle = this.queue.shift();
       if (!vehicle) break;
@@ -388,28 +336,8 @@ export class StationSim implements ChargerHost {
     this.truth.waits.push(w);
   }
 
-  private takeCharged(): Pack | null {
-    let best = -1;
-    for (let i = 0; i < this.packs.length; i++) {
-      const p = this.packs[i];
-      if (p?.state === 'charged' && (best < 0 || p.sohPct > (this.packs[best]?.sohPct ?? 0))) best = i;
-    }
-    return best < 0 ? null : (this.packs.splice(best, 1)[0] ?? null);
-  }
-
-  /**
-   * Chargers take depleted packs in the order they came back; with charging prioritised (the plan) they
-   * take the fullest first, which becomes sellable soonest.
-   */
   takeDepleted(): Pack | null {
-    let best: Pack | null = null;
-    if (this.controls.prioritize) {
-      for (const p of this.packs) if (p.state === 'depleted' && (!best || p.soc > best.soc)) best = p;
-    } else {
-      best = this.packs.find((p) => p.state === 'depleted') ?? null;
-    }
-    if (best) best.state = 'charging';
-    return best;
+    return this.shelf.takeDepleted(this.controls.prioritize);
   }
 
   releasePack(pack: Pack, charged: boolean): void {
@@ -462,7 +390,7 @@ export class StationSim implements ChargerHost {
    * the stock has recovered to a few packs (hysteresis).
    */
   private trackStockout(): void {
-    const charged = this.packs.reduce((n, p) => n + (p.state === 'charged' ? 1 : 0), 0);
+    const charged = this.shelf.charged();
     if (charged === 0 && !this.openStockout) {
       this.openStockout = { stationId: this.reg.id, ts: this.tick.ts, recoveredTs: null, rearmedTs: null };
       this.truth.stockouts.push(this.openStockout);
@@ -476,9 +404,7 @@ export class StationSim implements ChargerHost {
   }
 
   stock(): SignalPayloads['battery_stock'] {
-    const s = { charged: 0, charging: 0, depleted: 0, faulty: 0 };
-    for (const p of this.packs) s[p.state] += 1;
-    return s;
+    return this.shelf.stock();
   }
 
   /** Station auxiliaries (lights, cooling, robot) draw more in the heat. */
@@ -500,7 +426,8 @@ export class StationSim implements ChargerHost {
     });
     if ((t + p) % 300 === 150) {
       for (let k = 0; k < 2; k++) {
-        const pack = this.packs.length > 0 ? rng.pick(this.packs) : null;
+        const packs = this.shelf.packs;
+        const pack = packs.length > 0 ? rng.pick(packs) : null;
         if (!pack) break;
         const tempC = ambient + (pack.state === 'charging' ? 8 : 2) + rng.normal(0, 0.5);
         this.emit('battery_health', { batteryId: pack.id, sohPct: pack.sohPct, cycles: pack.cycles, tempC: round(tempC, 1) });
@@ -510,7 +437,7 @@ export class StationSim implements ChargerHost {
 
   finish(): void {
     this.openStockout = null;
-    this.closeQuarter();
+    this.meter.close();
     // Drivers still in line when the run ends: their wait is censored (at least this long).
     for (const v of this.queue) this.recordWait(v, 'waiting');
     this.queue.length = 0;

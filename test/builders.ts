@@ -3,6 +3,7 @@
 import type {
   AgentContext,
   NearbyStation,
+  PlanAction,
   Proposal,
   Signal,
   SignalPayloads,
@@ -97,4 +98,24 @@ export function aProposal(over: Partial<Proposal> & Pick<Proposal, 'agent' | 'ac
 /** A grid price history of `n` evenly spread prices 0.20, 0.21, ... */
 export function priceWindow(n = 16): number[] {
   return Array.from({ length: n }, (_, i) => Math.round((0.2 + i * 0.01) * 100) / 100);
+}
+
+/** An action in force since T0: `id` is `<action>:<target>` (target `station` unless given). */
+export function aPlanAction(over: Partial<PlanAction> & Pick<PlanAction, 'action'>): PlanAction {
+  const target = over.target ?? 'station';
+  return {
+    id: `${over.action}:${target}`,
+    agent: 'mechanic',
+    target,
+    params: {},
+    urgency: 0.7,
+    confidence: 0.8,
+    claims: {},
+    since: T0,
+    updatedAt: T0,
+    until: null,
+    status: 'active',
+    decisionId: 'dec-0',
+    ...over,
+  };
 }

@@ -6,7 +6,7 @@ import { settle } from '../../agents/plan.js';
 import { chargerSetpoints, deriveSetpoints } from '../../agents/setpoints.js';
 import { DEFAULT_POLICY } from '../../agents/thresholds.js';
 import type { ChargerState, PlanAction, Proposal, StationState } from '../../eventBus/types.js';
-import { aProposal, aSignal, aStation, at, T0 } from '../builders.js';
+import { aPlanAction, aProposal, aSignal, aStation, at, T0 } from '../builders.js';
 
 const charger = (id: string, status: ChargerState['status'] = 'occupied'): ChargerState => ({
   id,
@@ -19,21 +19,7 @@ const charger = (id: string, status: ChargerState['status'] = 'occupied'): Charg
 const chargers = (...ids: string[]) => Object.fromEntries(ids.map((id) => [id, charger(id)]));
 const inForce = (id: string, params: PlanAction['params']): PlanAction => {
   const [action, target] = id.split(':') as [PlanAction['action'], string];
-  return {
-    id,
-    agent: 'mechanic',
-    action,
-    target,
-    params,
-    urgency: 0.7,
-    confidence: 0.8,
-    claims: {},
-    since: T0,
-    updatedAt: T0,
-    until: null,
-    status: 'active',
-    decisionId: 'dec-x',
-  };
+  return aPlanAction({ action, target, params });
 };
 const sum = (r: Record<string, number>) => Object.values(r).reduce((a, b) => a + b, 0);
 

@@ -7,22 +7,10 @@ import type { PlanAction, Signal, StationPlan } from '../../eventBus/types.js';
 import { attachSimulatorActuator, createSimulation, type SimulationOptions } from '../../simulator/index.js';
 import { createEventBus } from '../../eventBus/index.js';
 import { runPolicy } from '../../scripts/evaluate/closedLoop.js';
+import { aPlanAction } from '../builders.js';
 
-const action = (action: PlanAction['action'], target: string, params: PlanAction['params']): PlanAction => ({
-  id: `${action}:${target}`,
-  agent: 'mechanic',
-  action,
-  target,
-  params,
-  urgency: 1,
-  confidence: 1,
-  claims: {},
-  since: '2025-06-02T07:00:00.000Z',
-  updatedAt: '2025-06-02T07:00:00.000Z',
-  until: null,
-  status: 'active',
-  decisionId: 'dec-test',
-});
+const action = (action: PlanAction['action'], target: string, params: PlanAction['params']): PlanAction =>
+  aPlanAction({ action, target, params, urgency: 1, confidence: 1 });
 const planOf = (...actions: PlanAction[]): StationPlan => ({ actions, declined: [], changedAt: null });
 
 /** Runs a simulation, calling `at(signal, sim)` after each signal (to act at a chosen moment). */

@@ -4,7 +4,7 @@ import { expect } from 'chai';
 import { DEFAULT_POLICY, DEFAULT_THRESHOLDS } from '../../agents/thresholds.js';
 import type { PlanAction, StationRegistration } from '../../eventBus/types.js';
 import { OfflinePipeline, policyVersionOf } from '../../services/pipeline/index.js';
-import { T0, at } from '../builders.js';
+import { aPlanAction, at } from '../builders.js';
 
 const reg = (id: string, lng: number): StationRegistration => ({
   id,
@@ -12,20 +12,8 @@ const reg = (id: string, lng: number): StationRegistration => ({
   location: { lat: 52.52, lng },
   capacity: { bays: 4, chargers: 4, batterySlots: 40 },
 });
-const action = (over: Partial<PlanAction> & Pick<PlanAction, 'action' | 'params'>): PlanAction => ({
-  id: `${over.action}:station`,
-  agent: 'logistics',
-  target: 'station',
-  urgency: 0.7,
-  confidence: 0.8,
-  claims: {},
-  since: T0,
-  updatedAt: T0,
-  until: null,
-  status: 'active',
-  decisionId: 'dec-0',
-  ...over,
-});
+const action = (over: Partial<PlanAction> & Pick<PlanAction, 'action' | 'params'>): PlanAction =>
+  aPlanAction({ agent: 'logistics', ...over });
 
 describe('nearby figures: what other stations claim', () => {
   // B in the middle, A and C about 1.4 km either side of it (A and C 2.7 km apart).

@@ -10,7 +10,6 @@ import pino, { type Logger } from 'pino';
 import { loadConfig, ConfigError, type Config } from './config/index.js';
 import { createEventBus, type EventBus, type ListenerErrorSink } from './eventBus/index.js';
 import type { AgentContext, AgentThresholds, Signal, StationState } from './eventBus/types.js';
-import type { Simulation } from './simulator/index.js';
 import { createModels, type DecisionLogDoc, type EnergyMarketDoc, type Models, type SignalLogDoc } from './models/index.js';
 import { createNotificationPrefsModel } from './models/notificationPrefs.js';
 import { attachAgents, DEFAULT_POLICY, DEFAULT_THRESHOLDS } from './agents/index.js';
@@ -538,37 +537,25 @@ export async function main(): Promise<void> {
       );
   }
 
-  if (config.seedDemo && app.services.stations.size === 0) {
-    const { demoCity } = await import('./simulator/index.js');
-    const regs = demoCity({ stations: config.simulateStations, seed: 1 });
-    for (const reg of regs) await app.services.stations.register(reg);
-    logger.info({ stations: regs.length }, 'demo city seeded');
-  }
+  // The simulator is loaded only for the demo.
+  const demo = config.seedDemo || config.simulate ? await import('./simulator/demo.js') : null;
+  if (demo && config.seedDemo) await demo.seedDemoCity(app.services.stations, config.simulateStations, logger);
 
   const url = await app.listen();
   logger.info({ url, readyMs: Math.round(performance.now() - t0) }, 'copilot ready');
   process.stdout.write(`Station-operations copilot listening on ${url} (API under ${url}/api)\n`);
 
-  let stopSim: (() => Promise<void>) | null = null;
-  if (config.simulate) {
-    const { feedInProcess, attachSimulatorActuator } = await import('./simulator/index.js');
-    // The closed loop: the simulated stations carry out the plans the pipeline puts in force.
-    let running: Simulation | null = null;
-    attachSimulatorActuator(
-      app.bus,
-      () => running,
-      (where, err) => logger.error({ err, where }, 'simulator actuator error'),
-    );
-    stopSim = feedInProcess({
-      stations: app.services.stations.list(),
-      scenario: config.simulateScenario,
-      rate: config.simulateRate,
-      send: (signals) => app.services.ingestion.ingest(signals, performance.now()).then(() => undefined),
-      onError: (err) => logger.error({ err }, 'simulator error'),
-      onSimulation: (sim) => (running = sim),
-    });
-    logger.info({ scenario: config.simulateScenario, rate: config.simulateRate }, 'simulator feeding signals');
-  }
+  const stopSim =
+    demo && config.simulate
+      ? demo.startDemoFeed({
+          bus: app.bus,
+          stations: app.services.stations.list(),
+          scenario: config.simulateScenario,
+          rate: config.simulateRate,
+          send: (signals) => app.services.ingestion.ingest(signals, performance.now()).then(() => undefined),
+          log: logger,
+        })
+      : null;
 
   const shutdown = async (sig: string) => {
     if (stopping) return;

@@ -9,7 +9,7 @@ import pino, { type Logger } from 'pino';
 
 import { loadConfig, ConfigError, type Config } from './config/index.js';
 import { createEventBus, type EventBus, type ListenerErrorSink } from './eventBus/index.js';
-import type { AgentContext, AgentThresholds, Signal, StationState } from './eventBus/types.js';
+import type { Actuator, AgentContext, AgentThresholds, Signal, StationState } from './eventBus/types.js';
 import { createModels, type DecisionLogDoc, type EnergyMarketDoc, type Models, type SignalLogDoc } from './models/index.js';
 import { createNotificationPrefsModel } from './models/notificationPrefs.js';
 import { attachAgents, DEFAULT_POLICY, DEFAULT_THRESHOLDS } from './agents/index.js';
@@ -73,6 +73,7 @@ import {
 } from './services/llm/index.js';
 import { NotificationService, PushService } from './services/notify/index.js';
 import { AdminWorkflows } from './services/admin/index.js';
+import { ActuationService } from './services/actuation/index.js';
 import { authenticate, requireRole } from './middlewares/auth.js';
 import { errorHandler, notFound, requireJson } from './middlewares/errors.js';
 import { dataRouter } from './routes/data.js';
@@ -113,6 +114,8 @@ export interface AppDeps {
   secretsDir?: string | null;
   /** The TLS agent web push sends with (a test's receiver has a self-signed certificate). */
   pushAgent?: HttpsAgent;
+  /** Who carries out the plans (the demo's simulator); none: decisions are recorded, not carried out. */
+  actuator?: Actuator | null;
 }
 
 /** What the composition root built: for main() and tests to drive, never handed to a router or service whole. */
@@ -122,6 +125,8 @@ export interface AppServices {
   decisions: DecisionQuery;
   anchoring: AnchoringService;
   approvals: ApprovalService;
+  /** Null when no actuator is configured. */
+  actuation: ActuationService | null;
   audit: AuditQuery;
   chat: ChatService;
   users: UserService;
@@ -276,6 +281,20 @@ export async function createApp(deps: AppDeps): Promise<App> {
     );
   attachAgents(bus, { contextFor, policy: () => agents.policy, onError: onError('agents') });
   attachDecisionEffects(bus, stations, report);
+  const actuation = deps.actuator
+    ? new ActuationService({
+        bus,
+        actuator: deps.actuator,
+        models,
+        anchoring,
+        decisionHash: async (id) => (await decisions.getDoc(id))?.hash ?? null,
+        metrics,
+        timeoutMs: config.actuationTimeoutMs,
+        maxPending: config.actuationMaxPending,
+        report,
+      })
+    : null;
+  actuation?.attach(stations.list());
 
   const health = new HealthService();
   health.register('db', async () => ((await pingMongo(conn)) ? { state: deps.embedded?.db ? 'embedded' : 'up' } : { state: 'down' }));
@@ -286,6 +305,11 @@ export async function createApp(deps: AppDeps): Promise<App> {
     return { state: failing ? 'degraded' : 'up', detail: `${backlog} documents waiting` };
   });
   health.register('chain', async () => anchoring.health());
+  health.register('actuator', async () =>
+    actuation
+      ? { state: 'up', detail: `${actuation.actuator}; ${actuation.backlog} plan changes waiting for an answer` }
+      : { state: 'not_configured', detail: 'no actuator: decisions are recorded, not carried out' },
+  );
   health.register('llm', async () => {
     const st = llm.stats();
     if (!llm.configured) return { state: 'template', detail: 'no GROQ_API_KEY: template explanations, fallback chat' };
@@ -376,6 +400,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
     decisions,
     anchoring,
     approvals,
+    actuation,
     audit,
     chat,
     users,
@@ -464,6 +489,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
       // acknowledged or is being answered, then let the last connections go.
       const ioClosed = new Promise<void>((resolve) => io.close(() => resolve()));
       await Promise.all([signalLog.close(), energyMarket.close(), decisionLog.close()]);
+      await actuation?.close();
       await Promise.all([stations.close(), anchoring.close(), llm.close(), otp.idle()]);
       http.closeIdleConnections();
       const grace = setTimeout(() => http.closeAllConnections(), 2000);
@@ -519,7 +545,11 @@ export async function main(): Promise<void> {
   }
   const conn = await connectMongo(uri, { embedded: embedded !== null });
   const cache: Cache = config.redisUrl ? RedisCache.connect(config.redisUrl) : new MemoryCache();
+  // The simulator is loaded only for the demo; with SIMULATE=1 it also carries out the plans.
+  const demo = config.seedDemo || config.simulate ? await import('./simulator/demo.js') : null;
+  const loop = demo && config.simulate ? demo.demoLoop() : null;
   const app = await createApp({
+    actuator: loop?.actuator ?? null,
     config,
     conn,
     cache,
@@ -537,25 +567,21 @@ export async function main(): Promise<void> {
       );
   }
 
-  // The simulator is loaded only for the demo.
-  const demo = config.seedDemo || config.simulate ? await import('./simulator/demo.js') : null;
   if (demo && config.seedDemo) await demo.seedDemoCity(app.services.stations, config.simulateStations, logger);
 
   const url = await app.listen();
   logger.info({ url, readyMs: Math.round(performance.now() - t0) }, 'copilot ready');
   process.stdout.write(`Station-operations copilot listening on ${url} (API under ${url}/api)\n`);
 
-  const stopSim =
-    demo && config.simulate
-      ? demo.startDemoFeed({
-          bus: app.bus,
-          stations: app.services.stations.list(),
-          scenario: config.simulateScenario,
-          rate: config.simulateRate,
-          send: (signals) => app.services.ingestion.ingest(signals, performance.now()).then(() => undefined),
-          log: logger,
-        })
-      : null;
+  const stopSim = loop
+    ? loop.start({
+        stations: app.services.stations.list(),
+        scenario: config.simulateScenario,
+        rate: config.simulateRate,
+        send: (signals) => app.services.ingestion.ingest(signals, performance.now()).then(() => undefined),
+        log: logger,
+      })
+    : null;
 
   const shutdown = async (sig: string) => {
     if (stopping) return;

@@ -25,6 +25,8 @@ export interface Config {
   chainRpcUrl: string | null;
   chainPublicRpcUrl: string | null;
   anchorBatchMs: number;
+  actuationTimeoutMs: number;
+  actuationMaxPending: number;
   anchorBatchMax: number;
   anchorBacklogAlert: number;
   auditContractAddress: string | null;
@@ -154,6 +156,18 @@ const schema = Joi.object({
     .default('')
     .meta(shown('(generated for the embedded chain)'))
     .description('0x-prefixed key of the anchoring account; required with `CHAIN_RPC_URL`'),
+  ACTUATION_TIMEOUT_MS: Joi.number()
+    .integer()
+    .min(10)
+    .max(600000)
+    .default(10000)
+    .description('how long the actuator may take to answer a plan change before its commands count as timeout'),
+  ACTUATION_MAX_PENDING: Joi.number()
+    .integer()
+    .min(1)
+    .max(1000000)
+    .default(10000)
+    .description('plan changes waiting for the actuator, all stations together; past it a change is recorded as failed'),
   ANCHOR_BATCH_MS: Joi.number()
     .integer()
     .min(10)
@@ -358,6 +372,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     chainRpcUrl: chainMode === 'rpc' ? value.CHAIN_RPC_URL : null,
     chainPublicRpcUrl: orNull(value.CHAIN_PUBLIC_RPC_URL),
     anchorBatchMs: value.ANCHOR_BATCH_MS,
+    actuationTimeoutMs: value.ACTUATION_TIMEOUT_MS,
+    actuationMaxPending: value.ACTUATION_MAX_PENDING,
     anchorBatchMax: value.ANCHOR_BATCH_MAX,
     anchorBacklogAlert: value.ANCHOR_BACKLOG_ALERT,
     auditContractAddress: orNull(value.AUDIT_CONTRACT_ADDRESS),

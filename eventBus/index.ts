@@ -1,7 +1,18 @@
 // The typed in-process bus. One event map names every event and its payload;
 // a Redis-Streams transport can later implement the same EventBus interface.
 import { EventEmitter } from 'eventemitter3';
-import type { AnchorInfo, Approval, Decision, DecisionRecord, Explanation, Proposal, Signal, StationPlan, StationState } from './types.js';
+import type {
+  ActionOutcome,
+  AnchorInfo,
+  Approval,
+  Decision,
+  DecisionRecord,
+  Explanation,
+  Proposal,
+  Signal,
+  StationPlan,
+  StationState,
+} from './types.js';
 
 export interface SignalReceived {
   signal: Signal;
@@ -69,6 +80,14 @@ export interface DecisionApproved {
   approval: Approval;
 }
 
+/** An actuator answered a command a decision handed over (or the wait for it ended). */
+export interface DecisionOutcome {
+  /** The decision's id. */
+  id: string;
+  stationId: string;
+  outcome: ActionOutcome;
+}
+
 /** What became of asking the LLM to explain a decision (accepted, cache_hit, rejected, or why it was unavailable). */
 export interface ExplanationOutcome {
   id: string;
@@ -111,6 +130,7 @@ export interface BusEvents {
   'decision.anchored': [DecisionAnchored];
   'anchor.batch': [AnchorBatchChanged];
   'decision.approved': [DecisionApproved];
+  'decision.outcome': [DecisionOutcome];
   'explanation.outcome': [ExplanationOutcome];
 }
 

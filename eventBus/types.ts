@@ -1,6 +1,7 @@
 // Domain types shared by agents, services and edges. The station plan's types are in plan.ts.
 import type { PlanChanges, StationPlan } from './plan.js';
 import type { AgentThresholds } from './settings.js';
+import type { ActionOutcome } from './actuation.js';
 
 export type SignalType =
   | 'queue_length'
@@ -357,8 +358,11 @@ export interface DecisionRecord extends Decision {
   anchor: AnchorInfo;
   /** Present once an operator answered a pending_approval decision; not part of the decision's hash. */
   approval?: Approval;
+  /** What the actuator answered for each device command the decision's plan change handed over; not part of the decision's hash. */
+  outcomes?: ActionOutcome[];
   createdAt: string;
 }
 
+export * from './actuation.js';
 export type * from './plan.js';
 export type * from './settings.js';

@@ -60,6 +60,26 @@ export interface AdminActionDoc {
   anchorSeq?: number;
 }
 
+/** An actuator's answer to one command a decision handed over: the hashed fields (see ActionOutcome) plus its leaf's sequence number. */
+export interface ActionOutcomeDoc {
+  ref: string;
+  decisionId: string;
+  decisionHash: string;
+  stationId: string;
+  kind: string;
+  actionId: string;
+  action: string;
+  target: string;
+  params: Record<string, unknown>;
+  actuator: string;
+  outcome: string;
+  detail: string | null;
+  at: string;
+  latencyMs: number;
+  hash: string;
+  anchorSeq: number;
+}
+
 /** Agent settings changed at run time (PATCH /api/agents/:name), applied over the configured ones at start. */
 export interface AgentSettingDoc {
   name: string;
@@ -258,6 +278,30 @@ const adminActionSchema = new Schema<AdminActionDoc>(
 adminActionSchema.index({ at: -1 });
 adminActionSchema.index({ anchorSeq: -1 });
 
+const actionOutcomeSchema = new Schema<ActionOutcomeDoc>(
+  {
+    ref: { type: String, required: true, unique: true },
+    decisionId: { type: String, required: true },
+    decisionHash: { type: String, required: true },
+    stationId: { type: String, required: true },
+    kind: { type: String, required: true },
+    actionId: { type: String, required: true },
+    action: { type: String, required: true },
+    target: { type: String, required: true },
+    params: { type: Mixed, required: true },
+    actuator: { type: String, required: true },
+    outcome: { type: String, required: true },
+    detail: { type: String, default: null },
+    at: { type: String, required: true },
+    latencyMs: { type: Number, required: true },
+    hash: { type: String, required: true },
+    anchorSeq: { type: Number, required: true },
+  },
+  { versionKey: false, minimize: false },
+);
+actionOutcomeSchema.index({ decisionId: 1, anchorSeq: 1 });
+actionOutcomeSchema.index({ anchorSeq: -1 });
+
 const agentSettingSchema = new Schema<AgentSettingDoc>(
   {
     name: { type: String, required: true, unique: true },
@@ -354,6 +398,7 @@ export interface Models {
   AnchorBatch: Model<AnchorBatchDoc>;
   AnchorMeta: Model<AnchorMetaDoc>;
   AdminAction: Model<AdminActionDoc>;
+  ActionOutcome: Model<ActionOutcomeDoc>;
   AgentSetting: Model<AgentSettingDoc>;
   EnergyMarket: Model<EnergyMarketDoc>;
   User: Model<UserDoc>;
@@ -372,6 +417,7 @@ export function createModels(conn: Connection): Models {
     AnchorBatch: conn.model<AnchorBatchDoc>('AnchorBatch', anchorBatchSchema),
     AnchorMeta: conn.model<AnchorMetaDoc>('AnchorMeta', anchorMetaSchema),
     AdminAction: conn.model<AdminActionDoc>('AdminAction', adminActionSchema),
+    ActionOutcome: conn.model<ActionOutcomeDoc>('ActionOutcome', actionOutcomeSchema),
     AgentSetting: conn.model<AgentSettingDoc>('AgentSetting', agentSettingSchema),
     EnergyMarket: conn.model<EnergyMarketDoc>('EnergyMarket', energyMarketSchema),
     User: conn.model<UserDoc>('User', userSchema),

@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import { isAddress } from 'ethers';
 import { UsageError, numberFlag } from './cli.js';
 import { anchorChecks, connectChain, type Chain } from './verify/chain.js';
-import { parseProofJson, type AnchorClaim, type ProofDocument } from './verify/document.js';
+import { parseProofJson, type AnchorClaim, type OutcomeValue, type ProofDocument } from './verify/document.js';
 import { InputError } from './verify/errors.js';
 import { isUrl, loadSource } from './verify/load.js';
 import { canonicalJson, contentHash, leafHash, loadKeccak, walkProof, type LeafKind } from './verify/merkle.js';
@@ -57,9 +57,11 @@ export function parseVerifyArgs(argv: string[], env: NodeJS.ProcessEnv = {}): Ve
   return { source: positionals[0], rpc: values.rpc, contract: values.contract, token, timeoutMs: timeout * 1000 };
 }
 
-/** One anchored record of the document: the decision itself, its explanation, or an operator's approval. */
+/** One anchored record of the document: the decision itself, its explanation, an operator's approval, or an actuator's outcome. */
 interface Item {
   kind: LeafKind;
+  /** How its checks are named: the kind, or `outcome[i]`. */
+  label: string;
   refId: string;
   value: unknown;
   claimedHash: string;
@@ -75,50 +77,54 @@ export function offlineChecks(
   value: unknown,
   claimedHash: string,
   claim: AnchorClaim,
+  label: string = kind,
 ): { checks: Check[]; leaf: string | null } {
   const checks: Check[] = [];
   let hash: string;
   try {
     hash = contentHash(value);
   } catch (err) {
-    return { checks: [fail(`${kind}.hash`, `cannot canonicalize the ${kind} (RFC 8785): ${(err as Error).message}`)], leaf: null };
+    return { checks: [fail(`${label}.hash`, `cannot canonicalize the ${kind} (RFC 8785): ${(err as Error).message}`)], leaf: null };
   }
   checks.push(
     hash === claimedHash
-      ? pass(`${kind}.hash`, `sha256(JCS(${kind})) = ${hash}, as the document says`)
+      ? pass(`${label}.hash`, `sha256(JCS(${kind})) = ${hash}, as the document says`)
       : fail(
-          `${kind}.hash`,
+          `${label}.hash`,
           `sha256(JCS(${kind})) = ${hash}, the document says ${claimedHash}: the ${kind} was altered or its hash is wrong`,
         ),
   );
   const leaf = leafHash(kind, refId, hash);
-  checks.push(info(`${kind}.leaf`, `${leaf} derived from ("${kind}", "${refId}", 0x${hash.slice(0, 16)}...)`));
+  checks.push(info(`${label}.leaf`, `${leaf} derived from ("${kind}", "${refId}", 0x${hash.slice(0, 16)}...)`));
   const [k, id, h] = claim.leafValue;
   if ((claim.leaf !== null && claim.leaf !== leaf) || k !== kind || id !== refId || h.toLowerCase() !== `0x${hash}`) {
     checks.push(
-      info(`${kind}.leaf`, `the document's leaf ${claim.leaf} (leafValue ${JSON.stringify(claim.leafValue)}) differs; it is not used`),
+      info(`${label}.leaf`, `the document's leaf ${claim.leaf} (leafValue ${JSON.stringify(claim.leafValue)}) differs; it is not used`),
     );
   }
   if (claim.root === null) {
-    checks.push(fail(`${kind}.proof`, 'the document has no root: the record is not anchored yet'));
+    checks.push(fail(`${label}.proof`, 'the document has no root: the record is not anchored yet'));
     return { checks, leaf };
   }
   const reached = walkProof(leaf, claim.proof);
   checks.push(
     reached === claim.root
-      ? pass(`${kind}.proof`, `${claim.proof.length}-step proof from the leaf reaches root ${claim.root}`)
-      : fail(`${kind}.proof`, `${claim.proof.length}-step proof from the leaf reaches ${reached}, not root ${claim.root}`),
+      ? pass(`${label}.proof`, `${claim.proof.length}-step proof from the leaf reaches root ${claim.root}`)
+      : fail(`${label}.proof`, `${claim.proof.length}-step proof from the leaf reaches ${reached}, not root ${claim.root}`),
   );
   return { checks, leaf };
 }
 
 function itemsOf(doc: ProofDocument): Item[] {
-  const items: Item[] = [{ kind: 'decision', refId: doc.decision.id, value: doc.decision, claimedHash: doc.hash, claim: doc, leaf: null }];
+  const items: Item[] = [
+    { kind: 'decision', label: 'decision', refId: doc.decision.id, value: doc.decision, claimedHash: doc.hash, claim: doc, leaf: null },
+  ];
   // Derived from the decision's id, not the explanation's own decisionId: an explanation moved
   // from another decision must not verify here.
   if (doc.explanation !== null)
     items.push({
       kind: 'explanation',
+      label: 'explanation',
       refId: doc.decision.id,
       value: doc.explanation.value,
       claimedHash: doc.explanation.hash,
@@ -128,13 +134,41 @@ function itemsOf(doc: ProofDocument): Item[] {
   if (doc.approval)
     items.push({
       kind: 'approval',
+      label: 'approval',
       refId: doc.decision.id,
       value: doc.approval.value,
       claimedHash: doc.approval.hash,
       claim: doc.approval,
       leaf: null,
     });
+  // An outcome's leaf names its command (`<decision id>/<kind>/<action id>`), rebuilt here from this
+  // decision's id: an outcome moved from another decision does not reach an anchored leaf.
+  for (const [i, o] of (doc.outcomes ?? []).entries())
+    items.push({
+      kind: 'outcome',
+      label: `outcome[${i}]`,
+      refId: `${doc.decision.id}/${o.value.kind}/${o.value.actionId}`,
+      value: o.value,
+      claimedHash: o.hash,
+      claim: o,
+      leaf: null,
+    });
   return items;
+}
+
+/** An outcome must name this decision and its hash: what the actuator answered is about exactly this content. */
+function boundOutcome(item: Item, doc: ProofDocument): Check {
+  const o = item.value as OutcomeValue;
+  let ours: string | null = null;
+  try {
+    ours = contentHash(doc.decision);
+  } catch {
+    // the decision's own hash check reports it
+  }
+  if (o.decisionId !== doc.decision.id) return fail(`${item.label}.decision`, `the outcome is for ${o.decisionId}, not ${doc.decision.id}`);
+  if (o.decisionHash !== ours)
+    return fail(`${item.label}.decision`, `the outcome names decision hash ${o.decisionHash}, this decision hashes to ${ours}`);
+  return pass(`${item.label}.decision`, `${o.kind} ${o.actionId}: ${o.outcome} (${o.actuator}, ${o.at}), for exactly this decision`);
 }
 
 /** Runs every check, printing each line as it is known; returns them all. Throws InputError when it cannot go on. */
@@ -181,7 +215,8 @@ export async function verifyDocument(doc: ProofDocument, opts: VerifyOptions, pr
         ]);
       }
     }
-    const { checks, leaf } = offlineChecks(item.kind, item.refId, item.value, item.claimedHash, item.claim);
+    if (item.kind === 'outcome') emit([boundOutcome(item, doc)]);
+    const { checks, leaf } = offlineChecks(item.kind, item.refId, item.value, item.claimedHash, item.claim, item.label);
     item.leaf = leaf;
     emit(checks);
   }
@@ -198,7 +233,7 @@ export async function verifyDocument(doc: ProofDocument, opts: VerifyOptions, pr
       if (item.leaf === null || item.claim.root === null) continue;
       emit(
         await anchorChecks(chain, {
-          label: item.kind,
+          label: item.label,
           root: item.claim.root,
           leaf: item.leaf,
           proof: item.claim.proof,

@@ -1,9 +1,8 @@
 // The demo of `npm start` on embedded defaults: a seeded city of stations (SEED_DEMO) and, with
 // SIMULATE=1, the simulator feeding them in-process while it carries out the plans the pipeline puts
 // in force (the closed loop). Narrow dependencies, so the composition root only hands them over.
-import type { EventBus } from '../eventBus/index.js';
-import type { StationRegistration } from '../eventBus/types.js';
-import { attachSimulatorActuator } from './actuator.js';
+import type { Actuator, StationRegistration } from '../eventBus/types.js';
+import { simulatorActuator } from './actuator.js';
 import { feedInProcess, type SendFn } from './run.js';
 import type { Simulation } from './simulation.js';
 import { demoCity } from './simulation.js';
@@ -26,32 +25,32 @@ export async function seedDemoCity(
   return regs.length;
 }
 
-/** Feeds the registered stations from the simulator, which obeys the plans put in force; returns stop(). */
-export function startDemoFeed(opts: {
-  bus: EventBus;
-  stations: StationRegistration[];
-  scenario: string;
-  rate: number;
-  send: SendFn;
-  log: Log;
-}): () => Promise<void> {
+/**
+ * The demo's closed loop: `actuator` carries out the plans put in force in whichever simulation is
+ * running (hand it to the app), and `start` feeds the registered stations from a new simulation; its
+ * result stops the feed.
+ */
+export function demoLoop(): {
+  actuator: Actuator;
+  start(opts: { stations: StationRegistration[]; scenario: string; rate: number; send: SendFn; log: Log }): () => Promise<void>;
+} {
   let running: Simulation | null = null;
-  const detach = attachSimulatorActuator(
-    opts.bus,
-    () => running,
-    (where, err) => opts.log.error({ err, where }, 'simulator actuator error'),
-  );
-  const stop = feedInProcess({
-    stations: opts.stations,
-    scenario: opts.scenario,
-    rate: opts.rate,
-    send: opts.send,
-    onError: (err) => opts.log.error({ err }, 'simulator error'),
-    onSimulation: (sim) => (running = sim),
-  });
-  opts.log.info({ scenario: opts.scenario, rate: opts.rate }, 'simulator feeding signals');
-  return async () => {
-    await stop();
-    detach();
+  return {
+    actuator: simulatorActuator(() => running),
+    start(opts) {
+      const stop = feedInProcess({
+        stations: opts.stations,
+        scenario: opts.scenario,
+        rate: opts.rate,
+        send: opts.send,
+        onError: (err) => opts.log.error({ err }, 'simulator error'),
+        onSimulation: (sim) => (running = sim),
+      });
+      opts.log.info({ scenario: opts.scenario, rate: opts.rate }, 'simulator feeding signals; the simulator carries out the plans');
+      return async () => {
+        await stop();
+        running = null;
+      };
+    },
   };
 }

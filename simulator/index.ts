@@ -2,7 +2,7 @@
 // loop that feeds them to a server over an injected transport.
 export { createSimulation, demoCity, priceAt, DEFAULT_START, type Simulation, type SimulationOptions } from './simulation.js';
 export { runSimulation, feedInProcess, defaultBatchSize, MAX_BATCH } from './run.js';
-export { attachSimulatorActuator } from './actuator.js';
+export { simulatorActuator } from './actuator.js';
 export type { FeedOptions, Progress, Rejection, RunOptions, RunSummary, SendFn, SendResult } from './run.js';
 export { SCENARIOS, isScenarioName, type Scenario, type ScenarioName } from './scenarios.js';
 export {

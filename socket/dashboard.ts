@@ -146,6 +146,24 @@ export function attachDashboard(ns: Namespace, s: DashboardDeps): void {
       hash: approval.hash,
     });
   });
+  on('decision.outcome', ({ id, stationId, outcome: o }) => {
+    if (!watched(stationId)) return;
+    ns.to([room(stationId), ALL_ROOM]).emit('decision:outcome', {
+      id,
+      stationId,
+      ref: o.ref,
+      kind: o.kind,
+      actionId: o.actionId,
+      action: o.action,
+      target: o.target,
+      actuator: o.actuator,
+      outcome: o.outcome,
+      detail: o.detail,
+      at: o.at,
+      latencyMs: o.latencyMs,
+      hash: o.hash,
+    });
+  });
   on('plan.updated', ({ stationId, plan, decisionId, cause }) => {
     if (!watched(stationId)) return;
     ns.to([room(stationId), ALL_ROOM]).emit('plan:updated', { id: stationId, stationId, decisionId, cause, actions: plan.actions });

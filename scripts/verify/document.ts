@@ -34,6 +34,18 @@ export interface ApprovalValue {
   [key: string]: unknown;
 }
 
+export interface OutcomeValue {
+  decisionId: string;
+  decisionHash: string;
+  ref: string;
+  kind: string;
+  actionId: string;
+  outcome: string;
+  actuator: string;
+  at: string;
+  [key: string]: unknown;
+}
+
 export interface ProofDocument extends AnchorClaim {
   decision: { id: string; [key: string]: unknown };
   canonical: string;
@@ -45,6 +57,8 @@ export interface ProofDocument extends AnchorClaim {
   explanation: (AnchorClaim & { value: ExplanationValue; hash: string }) | null;
   /** An operator's answer to a pending_approval decision; absent in documents that predate approvals. */
   approval?: (AnchorClaim & { value: ApprovalValue; hash: string }) | null;
+  /** What the actuator answered for each command the decision handed over; absent in documents that predate the actuator port. */
+  outcomes?: (AnchorClaim & { value: OutcomeValue; hash: string })[];
 }
 
 const bytes32 = Joi.string()
@@ -123,6 +137,24 @@ const schema = Joi.object({
   })
     .unknown(true)
     .allow(null),
+  outcomes: Joi.array().items(
+    Joi.object({
+      value: Joi.object({
+        decisionId: Joi.string().min(1).required(),
+        decisionHash: sha256.required(),
+        ref: Joi.string().min(1).required(),
+        kind: Joi.string().valid('start', 'adjust', 'stop').required(),
+        actionId: Joi.string().min(1).required(),
+        outcome: Joi.string().valid('accepted', 'rejected', 'failed', 'timeout').required(),
+        actuator: Joi.string().min(1).required(),
+        at: Joi.string().required(),
+      })
+        .unknown(true)
+        .required(),
+      hash: sha256.required(),
+      ...anchorClaim,
+    }).unknown(true),
+  ),
 }).unknown(true);
 
 const MESSAGES = {

@@ -9,7 +9,7 @@ import { createKeccak, type IHasher } from 'hash-wasm';
 /** The ABI types of a leaf's values: (kind, id of the record, 0x + SHA-256 of its canonical JSON). */
 export const LEAF_ENCODING = ['string', 'string', 'bytes32'] as const;
 
-export type LeafKind = 'decision' | 'explanation' | 'approval';
+export type LeafKind = 'decision' | 'explanation' | 'approval' | 'outcome';
 
 /** RFC 8785 text of `value`; throws when it has none (a lone surrogate, a non-finite number). */
 export function canonicalJson(value: unknown): string {

@@ -7,5 +7,5 @@ export { startEmbeddedChain } from './anchoring/embeddedChain.js';
 export type { EmbeddedChain } from './anchoring/embeddedChain.js';
 export { AnchoringService } from './anchoring/service.js';
 export { canonicalHash, canonicalize, sha256Hex } from './canonical.js';
-export { approvalValue, canonicalDecision, decisionContent, explanationHash, explanationValue } from './records.js';
+export { approvalValue, canonicalDecision, outcomeValue, decisionContent, explanationHash, explanationValue } from './records.js';
 export type { LeafInput } from './anchoring/service.js';

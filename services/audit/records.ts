@@ -1,6 +1,6 @@
-// The hashed form of each record the trail anchors: a decision's content, its explanation and an
-// operator's approval. One place, so the logger, the audit views and the verifier agree byte for byte.
-import type { Approval, Decision, Explanation } from '../../eventBus/types.js';
+// The hashed form of each record the trail anchors: a decision's content, its explanation, an
+// operator's approval and an actuator's outcome. One place, so the logger, the audit views and the verifier agree byte for byte.
+import type { ActionOutcome, Approval, Decision, Explanation } from '../../eventBus/types.js';
 import { canonicalHash, canonicalize, sha256Hex } from './canonical.js';
 
 /** The hashed part of a record: exactly the Decision fields, nothing the store adds. */
@@ -46,4 +46,24 @@ export function explanationHash(decisionId: string, e: Omit<Explanation, 'hash'>
 /** The hashed (and anchored) content of an operator's answer to a pending decision. */
 export function approvalValue(a: Omit<Approval, 'hash' | 'anchor'>): Record<string, unknown> {
   return { decisionId: a.decisionId, decisionHash: a.decisionHash, outcome: a.outcome, by: a.by, note: a.note, at: a.at };
+}
+
+/** The hashed (and anchored) content of an actuator's answer to one handed command. */
+export function outcomeValue(o: Omit<ActionOutcome, 'hash' | 'anchor'>): Record<string, unknown> {
+  return {
+    decisionId: o.decisionId,
+    decisionHash: o.decisionHash,
+    stationId: o.stationId,
+    ref: o.ref,
+    kind: o.kind,
+    actionId: o.actionId,
+    action: o.action,
+    target: o.target,
+    params: o.params,
+    actuator: o.actuator,
+    outcome: o.outcome,
+    detail: o.detail,
+    at: o.at,
+    latencyMs: o.latencyMs,
+  };
 }

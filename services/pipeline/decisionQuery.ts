@@ -1,7 +1,7 @@
 // Reads of decision records: filters and cursor pagination on (ts, id), newest first.
 import type { FilterQuery } from 'mongoose';
-import type { DecisionRecord } from '../../eventBus/types.js';
-import type { DecisionLogDoc, Models } from '../../models/index.js';
+import type { ActionOutcome, DecisionRecord } from '../../eventBus/types.js';
+import type { ActionOutcomeDoc, DecisionLogDoc, Models } from '../../models/index.js';
 import { fromDoc, type DecisionLogger } from './decisionLogger.js';
 import { AppError } from '../platform/index.js';
 import type { AnchoringService } from '../audit/index.js';
@@ -50,6 +50,11 @@ export class DecisionQuery {
     return this.logger.peek(id) ?? (await this.models.DecisionLog.findOne({ decisionId: id }).lean<DecisionLogDoc>());
   }
 
+  /** What the actuator answered for the decision's commands, in the order they were recorded (bounded: a plan change hands at most its plan's actions). */
+  async outcomesOf(id: string): Promise<ActionOutcomeDoc[]> {
+    return this.models.ActionOutcome.find({ decisionId: id }, { _id: 0 }).sort({ anchorSeq: 1 }).limit(1000).lean<ActionOutcomeDoc[]>();
+  }
+
   /** The full record; its anchor carries the leaf and proof once its batch is closed. */
   async get(id: string): Promise<DecisionRecord | null> {
     const doc = await this.getDoc(id);
@@ -59,6 +64,11 @@ export class DecisionQuery {
     const at = await this.anchoring.locate({ kind: 'decision', refId: rec.id, hash: rec.hash }, doc.anchorSeq);
     if (at) rec.anchor = { ...rec.anchor, leaf: at.leaf, proof: at.proof };
     if (rec.approval) rec.approval = { ...rec.approval, anchor: await this.anchoring.info(doc.approvalSeq) };
+    const outcomes = await this.outcomesOf(id);
+    if (outcomes.length > 0)
+      rec.outcomes = await Promise.all(
+        outcomes.map(async ({ anchorSeq, ...o }) => ({ ...(o as ActionOutcome), anchor: await this.anchoring.info(anchorSeq) })),
+      );
     return rec;
   }
 

@@ -17,6 +17,9 @@ export interface Metrics {
   llmLatency: Histogram<'purpose'>;
   anchorLatency: Histogram;
   anchorGas: Counter;
+  /** Commands handed to the actuator, by what it answered. */
+  actuationOutcomes: Counter<'actuator' | 'action' | 'outcome'>;
+  actuationLatency: Histogram<'actuator'>;
   /** Leaves waiting to be anchored (open batch + queued batches), read at scrape time. */
   anchorBacklog: { read: () => number };
 }
@@ -107,6 +110,19 @@ export function createMetrics(): Metrics {
       registers: [registry],
     }),
     anchorGas: new Counter({ name: 'copilot_anchor_gas_total', help: 'Gas used by anchoring transactions', registers: [registry] }),
+    actuationOutcomes: new Counter({
+      name: 'copilot_actuation_outcomes_total',
+      help: 'Device commands handed to the actuator, by its answer (accepted, rejected, failed, timeout)',
+      labelNames: ['actuator', 'action', 'outcome'],
+      registers: [registry],
+    }),
+    actuationLatency: new Histogram({
+      name: 'copilot_actuation_latency_seconds',
+      help: 'From handing a plan change to the actuator to its answer',
+      labelNames: ['actuator'],
+      buckets: [0.001, 0.005, 0.02, 0.1, 0.5, 1, 2, 5, 10, 30],
+      registers: [registry],
+    }),
     anchorBacklog,
   };
 }

@@ -9,7 +9,7 @@ import { connectMongo, startEmbeddedMongo, type EmbeddedMongo } from '../../serv
 import { MemoryCache } from '../../services/platform/cache/memoryCache.js';
 import { RedisCache } from '../../services/platform/cache/redisCache.js';
 import type { Cache } from '../../services/platform/cache/types.js';
-import type { StationRegistration } from '../../eventBus/types.js';
+import type { Actuator, StationRegistration } from '../../eventBus/types.js';
 import type { ChainTarget } from '../../services/audit/anchoring/chain.js';
 import type { EventBus } from '../../eventBus/index.js';
 import { startAdminProxy } from './asAdmin.js';
@@ -53,6 +53,8 @@ export interface TestAppOptions {
   bus?: EventBus;
   /** The TLS agent the app's web push sends with. */
   pushAgent?: Agent;
+  /** Who carries out the plans; none by default (decisions are recorded only). */
+  actuator?: Actuator;
 }
 
 export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> {
@@ -76,6 +78,7 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
     chain: opts.chain ?? null,
     bus: opts.bus,
     pushAgent: opts.pushAgent,
+    actuator: opts.actuator ?? null,
   });
   const directUrl = await app.listen();
   const admin = await app.services.users.create({

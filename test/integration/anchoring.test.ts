@@ -114,7 +114,7 @@ describe('anchoring on a real chain', function () {
         const { body: v } = await request(t.url).get(`/api/audit/decisions/${id}/verify`).expect(200);
         expect(v).to.deep.include({
           verified: true,
-          checks: { hash: true, proof: true, onChain: true, explanation: true, approval: null },
+          checks: { hash: true, proof: true, onChain: true, explanation: true, approval: null, outcomes: null },
         });
         const { body: rec } = await request(t.url).get(`/api/decisions/${id}`).expect(200);
         expect(rec.anchor).to.include({ status: 'anchored', txHash: p.txHash, root: p.root, leaf: p.leaf });
@@ -158,7 +158,7 @@ describe('anchoring on a real chain', function () {
     const { body: afterEdit } = await request(t.url).get(`/api/audit/decisions/${id}/verify`).expect(200);
     expect(afterEdit).to.deep.include({
       verified: false,
-      checks: { hash: true, proof: true, onChain: true, explanation: false, approval: null },
+      checks: { hash: true, proof: true, onChain: true, explanation: false, approval: null, outcomes: null },
     });
     // ...and the decision itself rewritten (its hash left as it was) is caught by the server's own check too.
     const content = JSON.parse(doc!.canonical) as Record<string, unknown>;
@@ -238,7 +238,7 @@ describe('anchoring on a real chain', function () {
       const b = await started({ chain: { ...second.target, privateKey: first.target.privateKey }, env: FAST, dbName: a.dbName, bus });
       await reanchored;
       const { body: v } = await request(b.url).get(`/api/audit/decisions/${ids[0]}/verify`).expect(200);
-      expect(v).to.deep.include({ verified: true, checks: { hash: true, proof: true, onChain: true, explanation: true, approval: null } });
+      expect(v).to.deep.include({ verified: true, checks: { hash: true, proof: true, onChain: true, explanation: true, approval: null, outcomes: null } });
       const { body: now } = await request(b.url).get(`/api/audit/decisions/${ids[0]}/proof`).expect(200);
       expect(now.root).to.equal(old.root);
       expect(now.proof).to.deep.equal(old.proof);
@@ -264,7 +264,7 @@ describe('anchoring on a real chain', function () {
     const { body: v } = await request(t.url).get(`/api/audit/decisions/${id}/verify`).expect(200);
     expect(v).to.deep.include({
       verified: false,
-      checks: { hash: true, proof: false, onChain: false, explanation: false, approval: null },
+      checks: { hash: true, proof: false, onChain: false, explanation: false, approval: null, outcomes: null },
     });
     const unknown = await request(t.url).get('/api/audit/decisions/dec-nope/proof').expect(404);
     expect(unknown.body.error).to.include({ code: 'UNKNOWN_DECISION' });

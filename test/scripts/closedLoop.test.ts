@@ -4,8 +4,8 @@
 // and every driver is in the ground truth.
 import { expect } from 'chai';
 import type { PlanAction, Signal, StationPlan } from '../../eventBus/types.js';
-import { attachSimulatorActuator, createSimulation, type SimulationOptions } from '../../simulator/index.js';
-import { createEventBus } from '../../eventBus/index.js';
+import { createSimulation, simulatorActuator, type SimulationOptions } from '../../simulator/index.js';
+import { activeById, commandsBetween, startedSince } from '../../services/actuation/index.js';
 import { runPolicy } from '../../scripts/evaluate/closedLoop.js';
 import { aPlanAction } from '../builders.js';
 
@@ -163,8 +163,24 @@ describe('closed-loop simulator', () => {
 });
 
 describe('the simulator as the demo actuator (SIMULATE=1)', () => {
-  it('carries out every plan put in force, and starts once what became active since the last one', () => {
-    const bus = createEventBus();
+  /** Hands plans over as the actuation service does: the commands and what started since the last plan. */
+  function hander(actuator: ReturnType<typeof simulatorActuator>) {
+    let before = new Map<string, PlanAction>();
+    return (plan: StationPlan, decisionId: string) => {
+      const now = activeById(plan);
+      const h = {
+        stationId: 'st-001',
+        decisionId,
+        commands: commandsBetween(before, now, decisionId),
+        started: startedSince(before, now),
+        plan,
+      };
+      before = now;
+      return actuator.carryOut(h).then((results) => ({ commands: h.commands.map((c) => `${c.kind} ${c.actionId}`), results }));
+    };
+  }
+
+  it('carries out every plan put in force, starts once what became active since the last one, and accepts device commands', async () => {
     const sim = createSimulation({ stations: 3, scenario: 'normal', seed: 9, durationMin: 30 });
     const calls: { stationId: string; started: string[] }[] = [];
     const observed = {
@@ -174,12 +190,7 @@ describe('the simulator as the demo actuator (SIMULATE=1)', () => {
         sim.act(stationId, plan, started);
       },
     };
-    const errors: unknown[] = [];
-    attachSimulatorActuator(
-      bus,
-      () => observed,
-      (_where, err) => errors.push(err),
-    );
+    const hand = hander(simulatorActuator(() => observed));
     const offline = action('take_charger_offline', 'st-001-C2', { chargerId: 'st-001-C2' });
     const pending = {
       ...action('offer_incentive', 'station', { targetStationId: 'st-002', amount: 5 }),
@@ -187,26 +198,38 @@ describe('the simulator as the demo actuator (SIMULATE=1)', () => {
     };
     let sent = false;
     const after: Signal[] = [];
+    const answers: unknown[] = [];
     for (const s of sim.signals()) {
       if (sent) after.push(s);
       if (!sent && s.type === 'power_draw') {
         sent = true;
-        bus.emit('plan.updated', { stationId: 'st-001', plan: planOf(offline, pending), decisionId: 'd1', cause: 'decision' });
-        // An approval puts the offer in force: only it is new.
-        bus.emit('plan.updated', {
-          stationId: 'st-001',
-          plan: planOf(offline, { ...pending, status: 'active' }),
-          decisionId: 'd1',
-          cause: 'approval',
-        });
+        answers.push(await hand(planOf(offline, pending), 'd1'));
+        // An approval puts the offer in force: only it is new, and it is a job (no device command).
+        answers.push(await hand(planOf(offline, { ...pending, status: 'active' }), 'd1'));
       }
     }
-    expect(errors).to.deep.equal([]);
     expect(calls).to.deep.equal([
       { stationId: 'st-001', started: ['take_charger_offline:st-001-C2'] },
       { stationId: 'st-001', started: ['offer_incentive:station'] },
     ]);
+    expect(answers).to.deep.equal([
+      { commands: ['start take_charger_offline:st-001-C2'], results: [{ outcome: 'accepted' }] },
+      { commands: [], results: [] },
+    ]);
     const status = after.filter((s) => s.type === 'charger_status' && s.payload.chargerId === 'st-001-C2');
     expect(status[0]!.payload).to.include({ status: 'offline' });
+  });
+
+  it('rejects a command for a charger the station does not have, and fails every command while no simulation runs', async () => {
+    const sim = createSimulation({ stations: 3, scenario: 'normal', seed: 9, durationMin: 30 });
+    const ghost = action('derate_charger', 'st-001-C99', { chargerId: 'st-001-C99', maxKW: 30 });
+    const real = action('derate_charger', 'st-001-C1', { chargerId: 'st-001-C1', maxKW: 30 });
+    expect(await hander(simulatorActuator(() => sim))(planOf(ghost, real), 'd2')).to.deep.equal({
+      commands: ['start derate_charger:st-001-C1', 'start derate_charger:st-001-C99'],
+      results: [{ outcome: 'accepted' }, { outcome: 'rejected', detail: 'station st-001 has no charger st-001-C99' }],
+    });
+    expect((await hander(simulatorActuator(() => null))(planOf(real), 'd3')).results).to.deep.equal([
+      { outcome: 'failed', detail: 'the simulation is not running' },
+    ]);
   });
 });

@@ -1,8 +1,8 @@
 // What auditors read: a decision's proof document, a server-side check of it,
 // the anchored batches, and where the contract is.
 import { StandardMerkleTree } from '@openzeppelin/merkle-tree';
-import type { Approval, Explanation } from '../../../eventBus/types.js';
-import { approvalValue, explanationHash, explanationValue } from '../records.js';
+import type { ActionOutcome, Approval, Explanation } from '../../../eventBus/types.js';
+import { approvalValue, explanationHash, explanationValue, outcomeValue } from '../records.js';
 import type { AnchorBatchDoc, AnchorBatchStatus, DecisionLogDoc, Models } from '../../../models/index.js';
 import { canonicalHash, canonicalize, sha256Hex } from '../canonical.js';
 import { AppError } from '../../platform/index.js';
@@ -32,14 +32,16 @@ export interface ProofDocument extends LeafProof {
   explanation: (LeafProof & { value: Record<string, unknown>; hash: string }) | null;
   /** Present when an operator answered the decision: the approval record and its own leaf. */
   approval?: LeafProof & { value: Record<string, unknown>; hash: string };
+  /** What the actuator answered for each command the decision handed over, each its own leaf (once its batch is closed). */
+  outcomes: (LeafProof & { value: Record<string, unknown>; hash: string })[];
 }
 
 export interface VerifyResult {
   id: string;
   verified: boolean;
-  /** approval is null when nobody answered the decision. */
-  checks: { hash: boolean; proof: boolean; onChain: boolean; explanation: boolean; approval: boolean | null };
-  details: { hash: string; proof: string; onChain: string; explanation: string; approval: string };
+  /** approval is null when nobody answered the decision; outcomes is null when nothing was handed to an actuator. */
+  checks: { hash: boolean; proof: boolean; onChain: boolean; explanation: boolean; approval: boolean | null; outcomes: boolean | null };
+  details: { hash: string; proof: string; onChain: string; explanation: string; approval: string; outcomes: string };
   root: string | null;
   batchId: number | null;
   blockNumber: number | null;
@@ -95,6 +97,11 @@ export class AuditQuery {
     const anchor = await this.anchoring.info(doc.anchorSeq);
     const approval = doc.approval as unknown as Approval | undefined;
     const ap = approval ? await this.leafProof('approval', doc.decisionId, approval.hash, doc.approvalSeq) : null;
+    const outcomes: ProofDocument['outcomes'] = [];
+    for (const o of await this.decisions.outcomesOf(doc.decisionId)) {
+      const op = await this.leafProof('outcome', o.ref, o.hash, o.anchorSeq);
+      if (op) outcomes.push({ value: outcomeValue(o as unknown as ActionOutcome), hash: o.hash, ...op });
+    }
     return {
       decision: JSON.parse(doc.canonical) as Record<string, unknown>,
       canonical: doc.canonical,
@@ -104,18 +111,27 @@ export class AuditQuery {
       anchor: { status: anchor.status, ...(anchor.reason ? { reason: anchor.reason } : {}) },
       explanation: ep ? { value: explanationValue(doc.decisionId, explanation), hash: explanation.hash, ...ep } : null,
       ...(approval && ap ? { approval: { value: approvalValue(approval), hash: approval.hash, ...ap } } : {}),
+      outcomes,
     };
   }
 
   /** The server's own check, done the auditor's way: recompute, walk the proof, ask the chain. */
   async verify(id: string): Promise<VerifyResult> {
     const doc = await this.docOf(id);
+    const outcomes = await this.decisions.outcomesOf(doc.decisionId);
     const recomputed = sha256Hex(canonicalize(JSON.parse(doc.canonical)));
     const hashOk = recomputed === doc.hash && sha256Hex(doc.canonical) === doc.hash;
     const out: VerifyResult = {
       id,
       verified: false,
-      checks: { hash: hashOk, proof: false, onChain: false, explanation: false, approval: doc.approval ? false : null },
+      checks: {
+        hash: hashOk,
+        proof: false,
+        onChain: false,
+        explanation: false,
+        approval: doc.approval ? false : null,
+        outcomes: outcomes.length > 0 ? false : null,
+      },
       details: {
         hash: hashOk
           ? `SHA-256 of the canonical decision is ${recomputed}`
@@ -124,6 +140,7 @@ export class AuditQuery {
         onChain: 'not checked',
         explanation: 'not checked',
         approval: doc.approval ? 'not checked' : 'no approval recorded',
+        outcomes: outcomes.length > 0 ? 'not checked' : 'nothing handed to an actuator',
       },
       root: null,
       batchId: null,
@@ -172,7 +189,33 @@ export class AuditQuery {
           ? `${approval.outcome} by ${approval.by}; the approval hashes to ${ah}, a leaf of batch ${apf.batch.batchId} (${apf.batch.status})`
           : `the approval hashes to ${ah}, which is not an anchored approval leaf (edited, or not batched yet)`;
     }
-    out.verified = out.checks.hash && out.checks.proof && out.checks.onChain && out.checks.explanation && out.checks.approval !== false;
+    if (outcomes.length > 0) {
+      const problems: string[] = [];
+      let waiting = 0;
+      for (const o of outcomes) {
+        const oh = canonicalHash(outcomeValue(o as unknown as ActionOutcome));
+        if (o.decisionHash !== recomputed) problems.push(`${o.ref} names decision hash ${o.decisionHash}`);
+        else if (!(await this.anchoring.locate({ kind: 'outcome', refId: o.ref, hash: oh }, o.anchorSeq))) {
+          // Not in its batch: edited, unless its batch has not closed yet (an answer that came after the decision's batch).
+          if ((await this.anchoring.info(o.anchorSeq)).batch === undefined) waiting += 1;
+          else problems.push(`${o.ref} hashes to ${oh}, which is not the outcome leaf anchored for it (edited after anchoring)`);
+        }
+      }
+      out.checks.outcomes = problems.length === 0;
+      const listed = outcomes.map((o) => `${o.kind} ${o.actionId}: ${o.outcome}`).join('; ');
+      out.details.outcomes =
+        problems.length > 0
+          ? problems.join('; ')
+          : `${outcomes.length} outcome(s) (${listed}), each bound to this decision` +
+            (waiting > 0 ? `; ${waiting} waiting for their batch to close, the rest anchored leaves` : ' and an anchored leaf');
+    }
+    out.verified =
+      out.checks.hash &&
+      out.checks.proof &&
+      out.checks.onChain &&
+      out.checks.explanation &&
+      out.checks.approval !== false &&
+      out.checks.outcomes !== false;
     return out;
   }
 

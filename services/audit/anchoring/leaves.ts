@@ -4,7 +4,7 @@ import { StandardMerkleTree } from '@openzeppelin/merkle-tree';
 import { getProof } from '@openzeppelin/merkle-tree/dist/core.js';
 
 /** Kinds of record that get a leaf of their own. */
-export type LeafKind = 'decision' | 'explanation' | 'approval' | 'admin';
+export type LeafKind = 'decision' | 'explanation' | 'approval' | 'outcome' | 'admin';
 
 /** The ABI types of a leaf's values: kind, ref id, 0x-prefixed SHA-256 of the record's canonical JSON. */
 export const LEAF_ENCODING = ['string', 'string', 'bytes32'] as const;

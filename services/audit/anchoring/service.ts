@@ -113,6 +113,13 @@ export class AnchoringService {
       if (d.approvalSeq && d.approvalSeq > watermark && ah)
         this.open.push({ seq: d.approvalSeq, kind: 'approval', refId: d.decisionId, hash: ah, stationId: d.stationId });
     }
+    const strayOutcomes = await this.deps.models.ActionOutcome.find(
+      { anchorSeq: { $gt: watermark } },
+      { ref: 1, stationId: 1, hash: 1, anchorSeq: 1 },
+    ).lean<{ ref: string; stationId: string; hash: string; anchorSeq: number }[]>();
+    for (const o of strayOutcomes)
+      this.open.push({ seq: o.anchorSeq, kind: 'outcome', refId: o.ref, hash: o.hash, stationId: o.stationId });
+    this.nextSeq = Math.max(this.nextSeq, ...strayOutcomes.map((o) => o.anchorSeq + 1));
     const strayAdmin = await this.deps.models.AdminAction.find(
       { anchorSeq: { $gt: watermark } },
       { actionId: 1, hash: 1, anchorSeq: 1 },

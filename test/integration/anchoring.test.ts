@@ -238,7 +238,10 @@ describe('anchoring on a real chain', function () {
       const b = await started({ chain: { ...second.target, privateKey: first.target.privateKey }, env: FAST, dbName: a.dbName, bus });
       await reanchored;
       const { body: v } = await request(b.url).get(`/api/audit/decisions/${ids[0]}/verify`).expect(200);
-      expect(v).to.deep.include({ verified: true, checks: { hash: true, proof: true, onChain: true, explanation: true, approval: null, outcomes: null } });
+      expect(v).to.deep.include({
+        verified: true,
+        checks: { hash: true, proof: true, onChain: true, explanation: true, approval: null, outcomes: null },
+      });
       const { body: now } = await request(b.url).get(`/api/audit/decisions/${ids[0]}/proof`).expect(200);
       expect(now.root).to.equal(old.root);
       expect(now.proof).to.deep.equal(old.proof);

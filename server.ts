@@ -288,6 +288,11 @@ export async function createApp(deps: AppDeps): Promise<App> {
         models,
         anchoring,
         decisionHash: async (id) => (await decisions.getDoc(id))?.hash ?? null,
+        refused: async (signal) => {
+          const refused = (await ingestion.ingestOwn(signal, performance.now())).rejected[0];
+          if (refused) throw new Error(`the actuation_outcome signal was refused: ${refused.error.field}: ${refused.error.message}`);
+        },
+        stationTime: (id) => stations.get(id)?.updatedAt ?? null,
         metrics,
         timeoutMs: config.actuationTimeoutMs,
         maxPending: config.actuationMaxPending,
@@ -439,6 +444,9 @@ export async function createApp(deps: AppDeps): Promise<App> {
       admin,
       policyVersion: () => agents.policyVersion,
       releases: new PlanReleaseService({ stations, ingestion, decisions }),
+      actuation: actuation
+        ? { actuator: actuation.actuator, executionOf: (stationId, actionId) => actuation.executionOf(stationId, actionId) }
+        : null,
     }),
     decisionsRouter({ decisions, approvals }),
     auditRouter({ audit, adminAudit, decisions, signals: new SignalLogQuery(models) }),
@@ -488,6 +496,8 @@ export async function createApp(deps: AppDeps): Promise<App> {
       // Stop intake first (no new connections or sockets), then drain what was
       // acknowledged or is being answered, then let the last connections go.
       const ioClosed = new Promise<void>((resolve) => io.close(() => resolve()));
+      // Answers still coming may put refusals into the signal log: wait for them before closing it.
+      await actuation?.idle();
       await Promise.all([signalLog.close(), energyMarket.close(), decisionLog.close()]);
       await actuation?.close();
       await Promise.all([stations.close(), anchoring.close(), llm.close(), otp.idle()]);

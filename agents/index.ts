@@ -89,7 +89,7 @@ export function attachAgents(bus: EventBus, deps: AgentRunnerDeps): () => void {
 
 export { assess } from './AuditorAgent.js';
 export { arbitrate } from './SupervisorAgent.js';
-export { emptyPlan, inForce, planKey, settle } from './plan.js';
+export { emptyPlan, inForce, isDispatched, planKey, settle } from './plan.js';
 export { answerPlan, waitingOn } from './operatorSignals.js';
 export { DEFAULT_POLICY, DEFAULT_THRESHOLDS } from './thresholds.js';
 export { hourKey } from './common.js';

@@ -18,6 +18,7 @@ import type {
   TrailStep,
 } from '../eventBus/types.js';
 import { settleAnswer, settleRelease } from './operatorSignals.js';
+import { settleActuation } from './actuationSignals.js';
 import { isDerivedParam, rederive } from './setpoints.js';
 import { CAPACITY_RESOURCES } from './claims.js';
 import { arbitrate, assessRisk } from './SupervisorAgent.js';
@@ -133,7 +134,8 @@ export interface SettleOptions {
  * Wants (from every enabled agent, auditor vetoes and flags included) against the plan in force.
  * A standing action nobody wants any more is held until its minimum dwell has passed, then
  * released; one that loses a conflict to a new want is superseded at once. Operators' signals
- * (`operator_release`, `operator_answer`) are settled on their own (agents/operatorSignals.ts), the
+ * (`operator_release`, `operator_answer`) and a device's refusal (`actuation_outcome`) are settled on
+ * their own (agents/operatorSignals.ts, agents/actuationSignals.ts), the
  * agents' wants set aside: what they want they get on the next signal.
  */
 export function settle(
@@ -146,6 +148,7 @@ export function settle(
 ): Settlement {
   if (signal.type === 'operator_release') return settleRelease(state, signal, ctx, opts.sticky ?? (() => false));
   if (signal.type === 'operator_answer') return settleAnswer(state.plan, signal, policy);
+  if (signal.type === 'actuation_outcome') return settleActuation(state, signal, ctx, policy);
   const now = signal.ts;
   const plan = state.plan;
   const byId = new Map(plan.actions.map((a) => [a.id, a]));

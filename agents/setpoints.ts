@@ -64,7 +64,7 @@ export function deriveSetpoints(actions: readonly PlanAction[], chargers: Record
   return out;
 }
 
-function sameParams(a: Params, b: Params): boolean {
+export function sameParams(a: Params, b: Params): boolean {
   const ka = Object.keys(a);
   return ka.length === Object.keys(b).length && ka.every((k) => a[k] === b[k]);
 }

@@ -48,9 +48,10 @@ export interface StationPlan {
  * Why an action left the plan: nobody wants it any more after its dwell (`released`), its time ran out
  * (`expired`), it lost a conflict (`superseded`), or an operator ended it (`operator`: a level-3
  * isolation with its ticket, or a quarantine, which only an operator may end). A rebalance job ends
- * `done` when its packs are due, or `cancelled` when it is no longer needed before they leave.
+ * `done` when its packs are due, or `cancelled` when it is no longer needed before they leave. A device
+ * action the device did not carry out (rejected, failed, no answer in time) leaves as `failed`.
  */
-export const STOP_REASONS = ['released', 'expired', 'superseded', 'operator', 'done', 'cancelled'] as const;
+export const STOP_REASONS = ['released', 'expired', 'superseded', 'operator', 'done', 'cancelled', 'failed'] as const;
 export type StopReason = (typeof STOP_REASONS)[number];
 
 /** One action a decision took out of the plan. */

@@ -17,7 +17,8 @@ export type SignalType =
   | 'staff_on_duty'
   | 'bay_status'
   | 'operator_release'
-  | 'operator_answer';
+  | 'operator_answer'
+  | 'actuation_outcome';
 
 export type ChargerStatus = 'available' | 'occupied' | 'faulted' | 'offline';
 
@@ -39,6 +40,19 @@ export interface SignalPayloads {
   operator_release: { actionId: string; by: string; note: string | null };
   /** An operator answers a pending_approval decision; made only by POST /api/decisions/:id/approve or /reject, never taken from a sender. */
   operator_answer: { decisionId: string; outcome: 'approved' | 'rejected'; by: string; note: string | null };
+  /**
+   * A device did not carry out a command (rejected, failed, or no answer in time); made only by the
+   * actuation service, never taken from a sender. `params` are the action's as handed, so a later
+   * version of it is not taken out by an answer about an earlier one.
+   */
+  actuation_outcome: {
+    decisionId: string;
+    actionId: string;
+    kind: 'start' | 'adjust';
+    params: Record<string, number | string | boolean>;
+    outcome: 'rejected' | 'failed' | 'timeout';
+    detail: string | null;
+  };
 }
 
 /** A signal as validated at the edge; `ts` is ISO 8601 (the time of measurement). */

@@ -136,7 +136,7 @@ const HAND_WRITTEN_SCHEMAS: Record<string, JsonSchema> = {
                 reason: {
                   enum: [...STOP_REASONS],
                   description:
-                    'released: nobody wants it after its dwell; expired; superseded: it lost a conflict; operator: an operator ended it (POST /api/stations/{id}/plan/release); done: a rebalance whose packs are due; cancelled: a rebalance no longer needed before dispatch',
+                    'released: nobody wants it after its dwell; expired; superseded: it lost a conflict; operator: an operator ended it (POST /api/stations/{id}/plan/release); done: a rebalance whose packs are due; cancelled: a rebalance no longer needed before dispatch; failed: the equipment did not carry it out (rejected, failed, no answer in time: see outcomes)',
                 },
                 note: { type: 'string' },
                 operator: {
@@ -153,7 +153,36 @@ const HAND_WRITTEN_SCHEMAS: Record<string, JsonSchema> = {
       hash: { type: 'string', description: 'SHA-256 hex of the RFC 8785 canonical JSON of the fields above' },
       explanation: { type: 'object' },
       anchor: { type: 'object' },
+      approval: { type: 'object', description: "an operator's answer to a pending_approval decision, its own anchored record" },
+      outcomes: {
+        type: 'array',
+        description:
+          "what the actuator answered for each device command the decision's plan change handed over (absent when nothing was handed: with no actuator, decisions are recorded, not carried out); each bound to the decision's hash and anchored as its own leaf",
+        items: { $ref: '#/components/schemas/ActionOutcome' },
+      },
       createdAt: { type: 'string', format: 'date-time' },
+    },
+  },
+  ActionOutcome: {
+    type: 'object',
+    required: ['decisionId', 'decisionHash', 'ref', 'kind', 'actionId', 'action', 'target', 'params', 'actuator', 'outcome', 'at', 'hash'],
+    properties: {
+      decisionId: { type: 'string' },
+      decisionHash: { type: 'string', description: 'the SHA-256 of the decision the command came from' },
+      stationId: { type: 'string' },
+      ref: { type: 'string', description: '<decisionId>/<kind>/<actionId>: the leaf reference' },
+      kind: { enum: ['start', 'adjust', 'stop'] },
+      actionId: { type: 'string' },
+      action: { type: 'string' },
+      target: { type: 'string' },
+      params: { type: 'object', description: 'the action parameters handed over (kW setpoints, ...)' },
+      actuator: { type: 'string', description: 'who carried it out (simulator, ocpp, ...)' },
+      outcome: { enum: ['accepted', 'rejected', 'failed', 'timeout'] },
+      detail: { type: ['string', 'null'] },
+      at: { type: 'string', format: 'date-time' },
+      latencyMs: { type: 'number' },
+      hash: { type: 'string', description: 'SHA-256 hex of the RFC 8785 canonical JSON of the fields above' },
+      anchor: { type: 'object' },
     },
   },
   PlanAction: {
@@ -170,6 +199,11 @@ const HAND_WRITTEN_SCHEMAS: Record<string, JsonSchema> = {
       until: { type: ['string', 'null'], format: 'date-time' },
       status: { enum: ['active', 'pending_approval'] },
       decisionId: { type: 'string' },
+      execution: {
+        enum: ['awaiting_approval', 'recorded', 'handed', 'accepted', 'rejected', 'failed', 'timeout', 'requested', 'dispatched'],
+        description:
+          "where it stands in being carried out (GET plan only): awaiting_approval; a device action recorded (no actuator: not carried out), handed to the actuator, or the actuator's last answer; a job (no device) requested or dispatched (a rebalance's packs on the road; any other job handed to people)",
+      },
     },
   },
   StationPlan: {
@@ -178,6 +212,7 @@ const HAND_WRITTEN_SCHEMAS: Record<string, JsonSchema> = {
     properties: {
       stationId: { type: 'string' },
       policyVersion: { type: 'string' },
+      actuator: { type: ['string', 'null'], description: 'who carries the plan out; null: decisions are recorded, not carried out' },
       actions: { type: 'array', items: { $ref: '#/components/schemas/PlanAction' } },
       changedAt: { type: ['string', 'null'], format: 'date-time' },
     },

@@ -3,7 +3,7 @@ import Joi from 'joi';
 import type { StationRegistration } from '../eventBus/types.js';
 import type { AdminWorkflows } from '../services/admin/index.js';
 import { AppError, validate } from '../services/platform/index.js';
-import { stationSummary, type PlanReleaseService, type StationStore } from '../services/pipeline/index.js';
+import { planView, stationSummary, type DeviceExecution, type PlanReleaseService, type StationStore } from '../services/pipeline/index.js';
 import { requireRole } from '../middlewares/auth.js';
 import { inScope } from '../services/access/index.js';
 import { pageOf, schemaRef, type ApiOperation } from './apiSpec.js';
@@ -88,6 +88,8 @@ export function stationsRouter(s: {
   /** Hash of the thresholds and policy in force. */
   policyVersion: () => string;
   releases: Pick<PlanReleaseService, 'release'>;
+  /** Who carries plans out and what became of a device action's last command; null: decisions are recorded only. */
+  actuation: { actuator: string; executionOf: DeviceExecution } | null;
 }): Router {
   const r = Router();
   r.post('/stations', requireRole('admin'), async (req, res) => {
@@ -111,7 +113,13 @@ export function stationsRouter(s: {
     const id = String(req.params.id);
     const state = inScope(req.user!, id) ? s.stations.get(id) : undefined;
     if (!state) throw new AppError(404, 'UNKNOWN_STATION', `station ${req.params.id} is not registered`, [{ field: 'id' }]);
-    res.json({ stationId: state.id, policyVersion: s.policyVersion(), actions: state.plan.actions, changedAt: state.plan.changedAt });
+    res.json({
+      stationId: state.id,
+      policyVersion: s.policyVersion(),
+      actuator: s.actuation?.actuator ?? null,
+      actions: planView(state, s.actuation?.executionOf ?? null),
+      changedAt: state.plan.changedAt,
+    });
   });
   r.post('/stations/:id/plan/release', requireRole('operator'), async (req, res) => {
     const body = validate<{ actionId: string; note?: string }>(releaseBody, req.body ?? {}, 'body');

@@ -1,11 +1,12 @@
 // The actuator port (DECISIONS.md, "Acting"): every plan change the pipeline puts in force is handed to
 // the configured actuator as device commands; each command's answer (accepted, rejected, failed, or
 // timeout when none came in time) becomes an outcome record bound to its decision's hash, stored, anchored
-// as its own leaf and published. A station's changes are handed in order, one at a time; the stations'
-// queues together hold at most `maxPending` changes, past which a change is answered `failed` at once
-// (recorded, never silently dropped).
+// as its own leaf and published. What a device did not carry out goes back into the station's signal
+// log (`actuation_outcome`), so the plan no longer counts on it. A station's changes are handed in order,
+// one at a time; the stations' queues together hold at most `maxPending` changes, past which a change is
+// answered `failed` at once (recorded, never silently dropped).
 import { listen, type EventBus, type ListenerErrorSink } from '../../eventBus/index.js';
-import type { ActionOutcome, Actuator, CommandResult, Handover, PlanAction, StationPlan } from '../../eventBus/types.js';
+import type { ActionOutcome, Actuator, CommandResult, Handover, PlanAction, Signal, StationPlan } from '../../eventBus/types.js';
 import type { ActionOutcomeDoc, Models } from '../../models/index.js';
 import { canonicalHash, outcomeValue, type AnchoringService } from '../audit/index.js';
 import type { Metrics } from '../platform/index.js';
@@ -18,6 +19,13 @@ export interface ActuationDeps {
   anchoring: Pick<AnchoringService, 'enqueue' | 'infoFor'>;
   /** The decision's stored hash (or the one about to be stored). */
   decisionHash(id: string): Promise<string | null>;
+  /**
+   * Puts a device's refusal into the station's signal log (an `actuation_outcome` signal), so the plan
+   * drops what was not carried out, in a decision of its own, and a replay remakes it.
+   */
+  refused(signal: Signal): Promise<void>;
+  /** The station's last signal time: a refusal comes after the evidence already in (a simulation runs ahead of the wall clock). */
+  stationTime(stationId: string): string | null;
   metrics: Metrics;
   /** How long an answer may take before the command counts as `timeout`. */
   timeoutMs: number;
@@ -29,6 +37,8 @@ export interface ActuationDeps {
 export class ActuationService {
   /** Per station, the active actions as last handed over (bounded by the stations and their plans). */
   private readonly handed = new Map<string, Map<string, PlanAction>>();
+  /** Per station and device action in force, the last command handed for it and what became of it. */
+  private readonly states = new Map<string, Map<string, { ref: string; state: 'handed' | ActionOutcome['outcome'] }>>();
   /** Per station, the tail of its chain of handovers. */
   private readonly chains = new Map<string, Promise<void>>();
   private pending = 0;
@@ -43,6 +53,11 @@ export class ActuationService {
   /** Plan changes waiting or being handed. */
   get backlog(): number {
     return this.pending;
+  }
+
+  /** What became of the last command for a device action in force: `handed` until its answer is recorded. */
+  executionOf(stationId: string, actionId: string): 'handed' | ActionOutcome['outcome'] | undefined {
+    return this.states.get(stationId)?.get(actionId)?.state;
   }
 
   /** What was in force before this process started counts as handed, so a restart hands nothing twice. */
@@ -81,6 +96,12 @@ export class ActuationService {
       plan,
     };
     // Handed even with no device command: an actuator that models the whole station (the simulator) follows every change of its plan.
+    const states = this.states.get(stationId) ?? new Map<string, { ref: string; state: 'handed' | ActionOutcome['outcome'] }>();
+    this.states.set(stationId, states);
+    for (const c of handover.commands) {
+      if (c.kind === 'stop') states.delete(c.actionId);
+      else states.set(c.actionId, { ref: c.ref, state: 'handed' });
+    }
     if (this.pending >= this.deps.maxPending) {
       const detail = `actuation queue full (${this.pending} plan changes waiting); not handed over`;
       void this.record(
@@ -161,6 +182,8 @@ export class ActuationService {
     const docs: ActionOutcomeDoc[] = outcomes.map((o, i) => ({ ...o, anchorSeq: seqs[i]! }));
     await this.deps.models.ActionOutcome.insertMany(docs, { ordered: false });
     for (const [i, o] of outcomes.entries()) {
+      const st = this.states.get(o.stationId)?.get(o.actionId);
+      if (st?.ref === o.ref) st.state = o.outcome;
       this.deps.metrics.actuationOutcomes.inc({ actuator, action: o.action, outcome: o.outcome });
       this.deps.bus.emit('decision.outcome', {
         id: o.decisionId,
@@ -169,5 +192,17 @@ export class ActuationService {
       });
     }
     this.deps.metrics.actuationLatency.observe({ actuator }, latencyMs / 1000);
+    for (const o of outcomes) {
+      if (o.outcome === 'accepted' || o.kind === 'stop') continue;
+      const last = this.deps.stationTime(o.stationId);
+      await this.deps.refused({
+        // From the outcome's own hash: the same refusal handed in twice is a duplicate.
+        id: `act-${o.hash.slice(0, 40)}`,
+        stationId: o.stationId,
+        type: 'actuation_outcome',
+        ts: new Date(Math.max(Date.parse(o.at), last === null ? 0 : Date.parse(last))).toISOString(),
+        payload: { decisionId: o.decisionId, actionId: o.actionId, kind: o.kind, params: o.params, outcome: o.outcome, detail: o.detail },
+      });
+    }
   }
 }

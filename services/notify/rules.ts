@@ -131,6 +131,20 @@ export function alertFromDecision(record: DecisionRecord, chargerStatus?: (charg
       decisionId: record.id,
     });
   }
+  for (const s of record.changes.stopped) {
+    if (s.reason !== 'failed') continue;
+    found.push({
+      kind: 'actuation_failed',
+      severity: 'high',
+      title: `${s.action} at ${record.stationId} was not carried out`,
+      body: `The equipment did not carry out ${s.id} (${s.note}); it is out of the plan. Check the device or act by hand.`,
+      audience: 'station',
+      conditionKey: `actuation:${s.id}`,
+      subject: `${s.id} not carried out`,
+      stationId: record.stationId,
+      decisionId: record.id,
+    });
+  }
   for (const a of record.actions) {
     const m = matchAction(a, record);
     if (m && !found.some((f) => f.kind === m.kind)) found.push(m);

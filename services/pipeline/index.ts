@@ -13,7 +13,8 @@ export { PAYLOAD_SCHEMAS, envelope as SIGNAL_ENVELOPE } from './signalSchemas.js
 export type { SignalError } from './signalSchemas.js';
 export { applySignal, initialState } from './stationFold.js';
 export { StationStore } from './stationStore.js';
-export { stationSummary } from './stationView.js';
+export { planView, stationSummary } from './stationView.js';
+export type { DeviceExecution, Execution } from './stationView.js';
 export type { AgentChange, AgentSettingPreview } from './agentRegistry.js';
 export { nearbyFigures, neighbourList } from './neighbours.js';
 export { applyEffects } from './decisionEffects.js';

@@ -76,14 +76,31 @@ export const PAYLOAD_SCHEMAS: Record<SignalType, Joi.ObjectSchema> = {
     by: Joi.string().min(1).max(320).required(),
     note: Joi.string().max(500).allow(null).required(),
   }),
+  actuation_outcome: Joi.object({
+    decisionId: Joi.string()
+      .pattern(/^dec-[A-Za-z0-9][A-Za-z0-9._:-]*$/, 'decision id')
+      .max(140)
+      .required(),
+    actionId: Joi.string()
+      .pattern(/^[a-z_]+:[A-Za-z0-9][A-Za-z0-9._:-]*$/, 'plan action id')
+      .max(140)
+      .required(),
+    kind: Joi.string().valid('start', 'adjust').required(),
+    params: Joi.object()
+      .pattern(/^[A-Za-z0-9_:.-]{1,80}$/, Joi.alternatives(Joi.number(), Joi.string().max(200), Joi.boolean()))
+      .max(64)
+      .required(),
+    outcome: Joi.string().valid('rejected', 'failed', 'timeout').required(),
+    detail: Joi.string().max(500).allow(null).required(),
+  }),
 };
 
 /**
  * Signals the copilot makes itself, never taken from a sender (REST, /ingest, device keys, the
  * simulator): an operator's release or answer comes only through its own route, which checks the
- * role, the scope and the plan first.
+ * role, the scope and the plan first; an actuator's refusal only from the actuation service.
  */
-export const OWN_SIGNAL_TYPES: readonly SignalType[] = ['operator_release', 'operator_answer'];
+export const OWN_SIGNAL_TYPES: readonly SignalType[] = ['operator_release', 'operator_answer', 'actuation_outcome'];
 
 /** The types senders may send. */
 export const SIGNAL_TYPES = (Object.keys(PAYLOAD_SCHEMAS) as SignalType[]).filter((t) => !OWN_SIGNAL_TYPES.includes(t));

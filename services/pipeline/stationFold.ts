@@ -181,6 +181,7 @@ export function applySignal(state: StationState, signal: Signal): StationState {
       applyRelease(state, signal.payload.actionId, ts);
       break;
     case 'operator_answer':
+    case 'actuation_outcome':
       // Only the plan changes (settle puts the answer in force); the station's readings do not.
       break;
   }

@@ -1,4 +1,5 @@
-import type { StationState } from '../../eventBus/types.js';
+import { DEVICE_ACTIONS, type ActuationOutcome, type PlanAction, type StationState } from '../../eventBus/types.js';
+import { isDispatched } from '../../agents/index.js';
 
 /** The list view: what a dashboard tile needs, without the raw windows. */
 export function stationSummary(s: StationState, predictedWaitMin: number) {
@@ -17,4 +18,27 @@ export function stationSummary(s: StationState, predictedWaitMin: number) {
     bays: s.bays,
     chargers: Object.values(s.chargers).map((c) => ({ id: c.id, status: c.status, tempC: c.tempC })),
   };
+}
+
+/**
+ * Where an action in force stands in being carried out: waiting for an operator; a device action
+ * `recorded` only (no actuator), `handed` to the actuator, or its answer; a job (no device) `requested`
+ * or `dispatched` (a rebalance's packs on the road; any other job handed to people).
+ */
+export type Execution = 'awaiting_approval' | 'recorded' | 'handed' | ActuationOutcome | 'requested' | 'dispatched';
+
+/** The device side of it, when an actuator is configured: what became of the action's last command. */
+export type DeviceExecution = (stationId: string, actionId: string) => 'handed' | ActuationOutcome | undefined;
+
+export function executionOf(stationId: string, a: PlanAction, now: string, device: DeviceExecution | null): Execution {
+  if (a.status === 'pending_approval') return 'awaiting_approval';
+  if (DEVICE_ACTIONS.has(a.action)) return device ? (device(stationId, a.id) ?? 'handed') : 'recorded';
+  if (a.action === 'request_rebalance') return isDispatched(a, now) ? 'dispatched' : 'requested';
+  return 'dispatched';
+}
+
+/** A station's plan as clients read it: every action with where it stands in being carried out. */
+export function planView(s: StationState, device: DeviceExecution | null): (PlanAction & { execution: Execution })[] {
+  const now = s.updatedAt ?? '';
+  return s.plan.actions.map((a) => ({ ...a, execution: executionOf(s.id, a, now, device) }));
 }

@@ -13,7 +13,7 @@ import { startTestApp, aRegistration, type TestApp } from '../helpers/app.js';
 import { criticalFault, overload } from '../helpers/signals.js';
 import { startEmbeddedChain, type EmbeddedChain } from '../../services/audit/anchoring/embeddedChain.js';
 import { createEventBus, type EventBus } from '../../eventBus/index.js';
-import type { ActionOutcome, Actuator, CommandResult, Handover } from '../../eventBus/types.js';
+import type { ActionOutcome, Actuator, CommandResult, Decision, Handover } from '../../eventBus/types.js';
 
 type Answer = (h: Handover) => Promise<CommandResult[]>;
 
@@ -39,6 +39,17 @@ function nextOutcomes(bus: EventBus, decisionId: string, count = 1): Promise<Act
       resolve(got);
     };
     bus.on('decision.outcome', on);
+  });
+}
+
+function nextDecision(bus: EventBus, stationId: string, signalType: string): Promise<Decision> {
+  return new Promise((resolve) => {
+    const on = (e: { decision: Decision }) => {
+      if (e.decision.stationId !== stationId || e.decision.signalType !== signalType) return;
+      bus.off('decision.made', on);
+      resolve(e.decision);
+    };
+    bus.on('decision.made', on);
   });
 }
 
@@ -180,8 +191,36 @@ describe('actuation: the actuator port', function () {
 
   it('records what the device said: rejected, failed when the actuator throws, timeout when no answer comes in time', async () => {
     rig.answer = async (h) => h.commands.map(() => ({ outcome: 'rejected', detail: 'connector locked' }));
-    const rejected = await (await faultDecision(await aStation())).outcomes;
+    const stationId = await aStation();
+    const dropped = nextDecision(bus, stationId, 'actuation_outcome');
+    const rejected = await (await faultDecision(stationId)).outcomes;
     expect(rejected[0]).to.include({ outcome: 'rejected', detail: 'connector locked' });
+    // What the device refused is not in force: it leaves the plan in a decision of its own, held back for a while.
+    const d = await dropped;
+    expect(d.changes.stopped).to.deep.equal([
+      {
+        id: 'take_charger_offline:C1',
+        agent: 'mechanic',
+        action: 'take_charger_offline',
+        target: 'C1',
+        reason: 'failed',
+        note: 'the command was rejected: connector locked',
+      },
+    ]);
+    const { body: plan } = await request(t.url).get(`/api/stations/${stationId}/plan`).expect(200);
+    expect(plan.actions.map((a: { id: string }) => a.id)).to.not.include('take_charger_offline:C1');
+
+    const { body: rec } = await request(t.url).get(`/api/decisions/${d.id}`).expect(200);
+    expect(rec.explanation.text).to.match(/Not carried out/);
+    // The same fault again is not handed to the device again while the refusal holds.
+    const again = criticalFault(stationId);
+    await request(t.url)
+      .post('/api/data/signals')
+      .send({ signals: [again] })
+      .expect(202);
+    await t.app.services.actuation!.idle();
+    const handed = rig.handovers.filter((h) => h.stationId === stationId).flatMap((h) => h.commands.map((c) => `${c.kind} ${c.actionId}`));
+    expect(handed).to.deep.equal(['start take_charger_offline:C1', 'stop take_charger_offline:C1']);
 
     rig.answer = async () => {
       throw new Error('link down');
@@ -205,11 +244,19 @@ describe('actuation: the actuator port', function () {
     const { body: d } = await request(t.url).get(`/api/decisions/${o.decisionId}`).expect(200);
     expect(d.status).to.equal('pending_approval');
     expect(rig.handovers.filter((h) => h.decisionId === o.decisionId).flatMap((h) => h.commands)).to.deep.equal([]);
+    const executions = async () =>
+      (await request(t.url).get(`/api/stations/${stationId}/plan`).expect(200)).body.actions.map((a: { id: string; execution: string }) => [
+        a.id,
+        a.execution,
+      ]);
+    expect(await executions()).to.deep.equal([['curtail_charging:station', 'awaiting_approval']]);
     const outcomes = nextOutcomes(bus, o.decisionId);
     await request(t.url).post(`/api/decisions/${o.decisionId}/approve`).send({ note: 'go' }).expect(200);
     const [out] = await outcomes;
     expect(out).to.include({ kind: 'start', action: 'curtail_charging', outcome: 'accepted', decisionHash: d.hash });
     expect(out!.params).to.have.property('targetKW');
+    expect(await executions()).to.deep.equal([['curtail_charging:station', 'accepted']]);
+    expect((await request(t.url).get(`/api/stations/${stationId}/plan`).expect(200)).body.actuator).to.equal('test-rig');
   });
 
   it('says in health which actuator carries the plans out', async () => {
@@ -225,6 +272,14 @@ describe('actuation: none configured', function () {
     const t = await startTestApp();
     try {
       expect(t.app.services.actuation).to.equal(null);
+      await request(t.url).post('/api/stations').send(aRegistration('st-n')).expect(201);
+      await request(t.url)
+        .post('/api/data/signals')
+        .send({ signals: [criticalFault('st-n')] })
+        .expect(202);
+      const { body: plan } = await request(t.url).get('/api/stations/st-n/plan').expect(200);
+      expect(plan.actuator).to.equal(null);
+      expect(plan.actions.find((a: { id: string }) => a.id === 'take_charger_offline:C1')).to.include({ execution: 'recorded' });
       const { body } = await request(t.url).get('/api/health').expect(200);
       expect(body.parts.actuator).to.deep.equal({
         state: 'not_configured',

@@ -63,6 +63,39 @@ const stationAlert = (stationId = 'st-a'): Alert => ({
 
 describe('notification rules', () => {
   describe('which events notify', () => {
+    it('an action the equipment did not carry out is high, names the action, and is its own condition', () => {
+      const a = alertFromDecision(
+        record({
+          signalType: 'actuation_outcome',
+          changes: {
+            started: [],
+            adjusted: [],
+            stopped: [
+              {
+                id: 'derate_charger:C2',
+                agent: 'mechanic',
+                action: 'derate_charger',
+                target: 'C2',
+                reason: 'failed',
+                note: 'the command was not answered in time',
+              },
+            ],
+          },
+        }),
+      );
+      expect(a).to.include({ kind: 'actuation_failed', severity: 'high', conditionKey: 'actuation:derate_charger:C2', stationId: 'st-a' });
+      expect(a!.body).to.contain('not answered in time');
+      // An action that simply ended notifies nobody.
+      const ended = record({
+        changes: {
+          started: [],
+          adjusted: [],
+          stopped: [{ id: 'derate_charger:C2', agent: 'mechanic', action: 'derate_charger', target: 'C2', reason: 'released', note: '' }],
+        },
+      });
+      expect(alertFromDecision(ended)).to.equal(null);
+    });
+
     it('a pending approval is high; a level-3 escalation is critical and names the approval too', () => {
       expect(
         alertFromDecision(record({ status: 'pending_approval', actions: [proposal({ action: 'curtail_charging', agent: 'energy' })] })),

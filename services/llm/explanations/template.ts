@@ -153,6 +153,8 @@ function stoppedLine(s: StoppedAction): string {
       return `Done: ${AGENT_LABELS[s.agent]}'s request to ${ACTION_PHRASES[s.action] ?? s.action} is complete (the packs are due now).`;
     case 'cancelled':
       return `Cancelled: ${AGENT_LABELS[s.agent]} no longer needs to ${ACTION_PHRASES[s.action] ?? s.action} (cancelled before the packs left).`;
+    case 'failed':
+      return `Not carried out: the equipment did not ${ACTION_PHRASES[s.action] ?? s.action} (${s.note}); it is out of the plan and not proposed again for a while.`;
   }
 }
 

@@ -11,6 +11,8 @@ import { io as ioClient, type Socket } from 'socket.io-client';
 import { jcsSha256, verifyCli } from '../helpers/audit.js';
 import { startTestApp, aRegistration, type TestApp } from '../helpers/app.js';
 import { criticalFault, overload } from '../helpers/signals.js';
+import { exportLog } from '../../scripts/replay/export.js';
+import { replay } from '../../scripts/replay/log.js';
 import { startEmbeddedChain, type EmbeddedChain } from '../../services/audit/anchoring/embeddedChain.js';
 import { createEventBus, type EventBus } from '../../eventBus/index.js';
 import type { ActionOutcome, Actuator, CommandResult, Decision, Handover } from '../../eventBus/types.js';
@@ -321,6 +323,42 @@ describe('actuation: bounded', function () {
       expect((await held)[0]).to.include({ outcome: 'accepted' });
       await t.app.services.actuation!.idle();
       expect(t.app.services.actuation!.backlog).to.equal(0);
+    } finally {
+      await t.close();
+    }
+  });
+});
+
+describe('actuation: replay', function () {
+  this.timeout(60_000);
+  it("puts a device's refusal into the signal log, and a replay of the log remakes every decision, the refusal's included", async () => {
+    const bus = createEventBus();
+    const rig = new Rig();
+    rig.answer = async (h) => h.commands.map(() => ({ outcome: 'rejected', detail: 'firmware busy' }));
+    const t = await startTestApp({ bus, actuator: rig });
+    try {
+      for (const id of ['st-r1', 'st-r2']) await request(t.url).post('/api/stations').send(aRegistration(id)).expect(201);
+      const dropped = nextDecision(bus, 'st-r2', 'actuation_outcome');
+      await request(t.url)
+        .post('/api/data/signals')
+        .send({ signals: [criticalFault('st-r1', 'C2'), criticalFault('st-r2')] })
+        .expect(202);
+      await dropped;
+      await t.app.services.actuation!.idle();
+      const { user } = await t.app.services.users.create({
+        email: 'auditor@example.com',
+        password: 'a-long-enough-password',
+        role: 'auditor',
+        stationScope: 'all',
+      });
+      const lines = await exportLog(t.directUrl, await t.app.services.tokens.access(user.id, 'auditor'));
+      expect(
+        lines
+          .filter((l) => l.kind === 'signal' && l.signal.type === 'actuation_outcome')
+          .map((l) => l.kind === 'signal' && l.signal.stationId),
+      ).to.deep.equal(['st-r1', 'st-r2']);
+      const report = replay(lines);
+      expect(report).to.deep.include({ ok: true, decisionsRecorded: 4, identical: 4, differing: [], missing: [], extra: [] });
     } finally {
       await t.close();
     }

@@ -83,7 +83,7 @@ export const stationsApi: ApiOperation[] = [
 ];
 
 export function stationsRouter(s: {
-  stations: Pick<StationStore, 'list' | 'get' | 'predictedWait'>;
+  stations: Pick<StationStore, 'list' | 'get' | 'predictedWait' | 'registeredAtOf'>;
   admin: Pick<AdminWorkflows, 'registerStation'>;
   /** Hash of the thresholds and policy in force. */
   policyVersion: () => string;
@@ -105,7 +105,10 @@ export function stationsRouter(s: {
     const page = start < 0 ? [] : all.slice(start, start + q.limit);
     const more = start >= 0 && start + q.limit < all.length;
     res.json({
-      items: page.map((x) => stationSummary(x, s.stations.predictedWait(x))),
+      items: page.map((x) => ({
+        ...stationSummary(x, s.stations.predictedWait(x)),
+        registeredAt: s.stations.registeredAtOf(x.id) ?? null,
+      })),
       nextCursor: more ? page[page.length - 1].id : null,
     });
   });

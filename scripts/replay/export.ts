@@ -11,9 +11,9 @@ async function get<T>(base: string, token: string, path: string): Promise<T> {
 /** The replay log of every station the token may see. */
 export async function exportLog(base: string, token: string): Promise<LogLine[]> {
   const lines: LogLine[] = [];
-  const stations: StationRegistration[] = [];
+  const stations: (StationRegistration & { registeredAt?: string | null })[] = [];
   for (let cursor: string | null = null, first = true; first || cursor !== null; first = false) {
-    const page: { items: StationRegistration[]; nextCursor: string | null } = await get(
+    const page: { items: (StationRegistration & { registeredAt?: string | null })[]; nextCursor: string | null } = await get(
       base,
       token,
       `/stations?limit=1000${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
@@ -22,7 +22,11 @@ export async function exportLog(base: string, token: string): Promise<LogLine[]>
     cursor = page.nextCursor;
   }
   for (const s of stations)
-    lines.push({ kind: 'station', station: { id: s.id, name: s.name, location: s.location, capacity: s.capacity } });
+    lines.push({
+      kind: 'station',
+      station: { id: s.id, name: s.name, location: s.location, capacity: s.capacity },
+      ...(s.registeredAt ? { registeredAt: s.registeredAt } : {}),
+    });
   const agents: { items: { name: AgentName; enabled: boolean; thresholds: unknown }[]; policy: SupervisorPolicy } = await get(
     base,
     token,
@@ -39,12 +43,13 @@ export async function exportLog(base: string, token: string): Promise<LogLine[]>
     disabled: agents.items.filter((a) => !a.enabled).map((a) => a.name),
   });
   for (let after: string | null = null, first = true; first || after !== null; first = false) {
-    const page: { items: Signal[]; nextCursor: string | null } = await get(
+    const page: { items: (Signal & { receivedAt?: string })[]; nextCursor: string | null } = await get(
       base,
       token,
       `/audit/signals?limit=5000${after ? `&after=${after}` : ''}`,
     );
-    for (const signal of page.items) lines.push({ kind: 'signal', signal });
+    for (const { receivedAt, ...signal } of page.items)
+      lines.push({ kind: 'signal', signal: signal as Signal, ...(receivedAt ? { receivedAt } : {}) });
     after = page.nextCursor;
   }
   for (let cursor: string | null = null, first = true; first || cursor !== null; first = false) {

@@ -7,9 +7,9 @@ import { canonicalDecision } from '../../services/audit/index.js';
 import { OfflinePipeline, policyVersionOf } from '../../services/pipeline/index.js';
 
 export type LogLine =
-  | { kind: 'station'; station: StationRegistration }
+  | { kind: 'station'; station: StationRegistration; registeredAt?: string }
   | { kind: 'settings'; thresholds: AgentThresholds; policy: SupervisorPolicy; policyVersion: string; disabled: AgentName[] }
-  | { kind: 'signal'; signal: Signal }
+  | { kind: 'signal'; signal: Signal; receivedAt?: string }
   | { kind: 'decision'; id: string; stationId: string; hash: string };
 
 export function parseLog(text: string): LogLine[] {
@@ -47,19 +47,29 @@ export function replay(lines: LogLine[]): ReplayReport {
   if (!settings) throw new Error('the log has no settings line (thresholds and policy)');
   if (stations.length === 0) throw new Error('the log has no station');
   const replayedVersion = policyVersionOf(settings.thresholds, settings.policy);
+  // A station joins between the signals received before and after its registration, as it did live
+  // (it is a neighbour, in others' `nearby`, only from then on). Logs without the times register all first.
+  const timed = lines
+    .flatMap((l) => (l.kind === 'station' && l.registeredAt !== undefined ? [l] : []))
+    .sort((a, b) => (a.registeredAt! < b.registeredAt! ? -1 : a.registeredAt! > b.registeredAt! ? 1 : 0));
+  const upFront = lines.flatMap((l) => (l.kind === 'station' && l.registeredAt === undefined ? [l.station] : []));
   const pipeline = new OfflinePipeline(
-    stations,
+    upFront,
     { thresholds: settings.thresholds, policy: settings.policy, policyVersion: replayedVersion, disabled: settings.disabled },
     { nearbyKm: Math.max(settings.thresholds.traffic.nearbyKm, settings.thresholds.logistics.nearbyKm), maxNearby: 10 },
   );
   const made = new Map<string, string>();
   let signals = 0;
+  let joined = 0;
   for (const l of lines) {
     if (l.kind !== 'signal') continue;
+    while (joined < timed.length && (l.receivedAt === undefined || timed[joined]!.registeredAt! <= l.receivedAt))
+      pipeline.register(timed[joined++]!.station);
     signals++;
     const d: Decision | null = pipeline.ingest(l.signal);
     if (d) made.set(d.id, canonicalDecision(d).hash);
   }
+  while (joined < timed.length) pipeline.register(timed[joined++]!.station);
   const recorded = new Map(lines.flatMap((l) => (l.kind === 'decision' ? [[l.id, l.hash] as const] : [])));
   const differing = [...recorded].filter(([id, h]) => made.has(id) && made.get(id) !== h).map(([id]) => id);
   const missing = [...recorded.keys()].filter((id) => !made.has(id));

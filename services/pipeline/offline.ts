@@ -49,10 +49,18 @@ export class OfflinePipeline {
   constructor(
     stations: StationRegistration[],
     private readonly settings: AgentSettings,
-    opts: { nearbyKm: number; maxNearby: number },
+    private readonly opts: { nearbyKm: number; maxNearby: number },
   ) {
     for (const r of stations) this.states.set(r.id, initialState(r));
     for (const r of stations) this.neighbours.set(r.id, neighbourList(r, stations, opts.nearbyKm, opts.maxNearby));
+  }
+
+  /** A station that joins later (a replay of a log where it was registered mid-run): it is a neighbour from now on. */
+  register(r: StationRegistration): void {
+    if (this.states.has(r.id)) throw new Error(`station ${r.id} is already registered`);
+    this.states.set(r.id, initialState(r));
+    const all = [...this.states.values()];
+    for (const s of all) this.neighbours.set(s.id, neighbourList(s, all, this.opts.nearbyKm, this.opts.maxNearby));
   }
 
   nearby(id: string, now: string): NearbyStation[] {

@@ -5,7 +5,8 @@ import type { Signal } from '../../eventBus/types.js';
 import type { Models, SignalLogDoc } from '../../models/index.js';
 
 export interface SignalPage {
-  items: Signal[];
+  /** Each with when this copilot took it in (`receivedAt`, ISO 8601), so a replay can place station registrations between signals. */
+  items: (Signal & { receivedAt: string })[];
   /** Pass as `after` for the next page; null on the last one. */
   nextCursor: string | null;
 }
@@ -27,7 +28,17 @@ export class SignalLogQuery {
       .lean<(SignalLogDoc & { _id: unknown })[]>();
     const page = docs.slice(0, f.limit);
     return {
-      items: page.map((d) => ({ id: d.signalId, stationId: d.stationId, type: d.type, ts: d.ts, payload: d.payload }) as Signal),
+      items: page.map(
+        (d) =>
+          ({
+            id: d.signalId,
+            stationId: d.stationId,
+            type: d.type,
+            ts: d.ts,
+            payload: d.payload,
+            receivedAt: new Date(d.receivedAt).toISOString(),
+          }) as Signal & { receivedAt: string },
+      ),
       nextCursor: docs.length > f.limit ? String(page[page.length - 1]!._id) : null,
     };
   }

@@ -23,6 +23,8 @@ export class StationStore {
   private readonly dirty = new Set<string>();
   private neighbours = new Map<string, Neighbour[]>();
   private timer: NodeJS.Timeout | null = null;
+  /** Per station, when it was registered (bounded by the stations). */
+  private readonly registeredAt = new Map<string, string>();
   private flushing: Promise<void> | null = null;
 
   constructor(private readonly opts: StationStoreOptions) {}
@@ -31,6 +33,7 @@ export class StationStore {
     const docs = await this.opts.models.StationState.find({}).lean();
     for (const d of docs) {
       const state = d.state as unknown as StationState;
+      this.registeredAt.set(d.stationId, new Date(d.registeredAt).toISOString());
       // States stored before the station plan existed start with an empty one.
       state.plan ??= emptyPlan();
       this.states.set(d.stationId, state);
@@ -54,6 +57,11 @@ export class StationStore {
     return [...this.states.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
 
+  /** When the station joined this copilot (ISO 8601). */
+  registeredAtOf(id: string): string | undefined {
+    return this.registeredAt.get(id);
+  }
+
   get size(): number {
     return this.states.size;
   }
@@ -71,15 +79,21 @@ export class StationStore {
       registeredAt: new Date(),
       updatedAt: new Date(),
     });
+    // The moment it joins (others' neighbour lists included), in the same step: a replay registers it
+    // between the signals received before and after it (signals' receivedAt), as it happened live.
+    const at = new Date();
     this.states.set(reg.id, state);
-    await this.opts.cache.set(`state:${reg.id}`, JSON.stringify(state));
+    this.registeredAt.set(reg.id, at.toISOString());
     this.addNeighbour(state);
+    await this.opts.models.StationState.updateOne({ stationId: reg.id }, { $set: { registeredAt: at } });
+    await this.opts.cache.set(`state:${reg.id}`, JSON.stringify(state));
     return state;
   }
 
   /** Undoes a registration whose later steps failed (see the admin workflows): as if it never happened. */
   async unregister(id: string): Promise<void> {
     if (!this.states.delete(id)) return;
+    this.registeredAt.delete(id);
     this.dirty.delete(id);
     this.rebuildNeighbours();
     await this.opts.models.StationState.deleteOne({ stationId: id });

@@ -127,6 +127,49 @@ describe('replay: live and offline pipelines agree', function () {
   });
 });
 
+describe('replay: stations registered mid-run', function () {
+  this.timeout(60_000);
+  it("a station registered after its neighbour's first decisions joins the replay where it joined live: every hash identical", async () => {
+    const t = await startTestApp({ env: { CHAIN_RPC_URL: 'off' } });
+    try {
+      await request(t.url).post('/api/stations').send(aRegistration('st-early')).expect(201);
+      const first = sig('st-early', 'charger_status', { chargerId: 'C1', status: 'faulted', errorCode: 'GroundFailure' });
+      await request(t.url)
+        .post('/api/data/signals')
+        .send({ signals: [first] })
+        .expect(202);
+      // st-late (same place) joins now: from here on it is in st-early's nearby, not before.
+      await request(t.url).post('/api/stations').send(aRegistration('st-late')).expect(201);
+      const later = [
+        sig('st-late', 'charger_status', { chargerId: 'C2', status: 'faulted', errorCode: 'GroundFailure' }),
+        sig('st-early', 'charger_status', { chargerId: 'C2', status: 'faulted', errorCode: 'GroundFailure' }),
+      ];
+      await request(t.url).post('/api/data/signals').send({ signals: later }).expect(202);
+      const decisions = t.app.services.decisions;
+      const deadline = Date.now() + 10_000;
+      while ((await t.app.models.DecisionLog.countDocuments({})) < 3 && Date.now() < deadline) await new Promise((r) => setImmediate(r));
+      expect((await decisions.get(`dec-${first.id}`))!.nearby).to.deep.equal([]);
+      expect((await decisions.get(`dec-${later[1]!.id}`))!.nearby.map((n) => n.id)).to.deep.equal(['st-late']);
+      const { user } = await t.app.services.users.create({
+        email: 'late-auditor@example.com',
+        password: 'an-auditor-password',
+        role: 'auditor',
+        stationScope: 'all',
+      });
+      const lines = await exportLog(t.directUrl, await t.app.services.tokens.access(user.id, 'auditor'));
+      expect(lines.filter((l) => l.kind === 'station').every((l) => l.kind === 'station' && typeof l.registeredAt === 'string')).to.equal(
+        true,
+      );
+      expect(replay(lines)).to.deep.include({ ok: true, decisionsRecorded: 3, identical: 3, differing: [], missing: [], extra: [] });
+      // Without the times (an older log) every station is there from the start: the first decision differs.
+      const untimed = lines.map((l) => (l.kind === 'station' ? { kind: l.kind, station: l.station } : l));
+      expect(replay(untimed).differing).to.deep.equal([`dec-${first.id}`]);
+    } finally {
+      await t.close();
+    }
+  });
+});
+
 describe("replay: operators' answers are in the signal log", function () {
   this.timeout(120_000);
   let t: TestApp;

@@ -41,7 +41,8 @@ import { fmt, pct, table } from './evaluate/table.js';
 import { POLICIES } from './evaluate/closedLoop.js';
 import { writeHumanReport } from './evaluate/markdown.js';
 import { DEFAULT_WORLD, WORLD_SOURCES } from '../simulator/controls.js';
-import { runScenarios, type PolicyFigures } from './evaluate/policies.js';
+import { JobPool, type PolicyFigures } from './evaluate/policies.js';
+import { renderPessimistic, runClosedLoop } from './evaluate/pessimistic.js';
 
 const USAGE = `usage: npm run evaluate -- [--quick] [--stations N] [--duration MIN (at least 60)] [--seeds 101,102,103 (not the tuning seeds ${[1, 2, 3].join(',')})] [--scenarios a,b] [--out DIR]`;
 /** Seeds the thresholds and policy were tuned on; the report's figures come from other (held-out) seeds. */
@@ -361,10 +362,19 @@ async function main(argv: string[]): Promise<void> {
     return s;
   });
   const started = performance.now();
-  const policies = await runScenarios(scenarios.map((scenario) => ({ scenario, seeds, stations, durationMin })));
-  const reports = scenarios.map((s) => evaluateScenario(s, seeds, stations, durationMin));
+  // The closed loop's runs in child processes; the predictors are scored here meanwhile, a scenario at a time.
+  const closedLoop = runClosedLoop(scenarios, { seeds, stations, durationMin }, new JobPool());
+  const reports: ScenarioReport[] = [];
+  for (const s of scenarios) {
+    await new Promise((resolve) => setImmediate(resolve));
+    reports.push(evaluateScenario(s, seeds, stations, durationMin));
+  }
+  const policies = await closedLoop.policies;
+  const pessimistic = await closedLoop.pessimistic;
   console.log(`${stations} stations, ${durationMin} simulated min, held-out seeds ${seeds.join(',')}; thresholds: DEFAULT_THRESHOLDS\n`);
   console.log(renderPolicies(policies));
+  console.log('');
+  console.log(renderPessimistic(pessimistic));
   console.log('');
   console.log(render(reports));
   // DECISIONS.md's report shape.
@@ -374,8 +384,8 @@ async function main(argv: string[]): Promise<void> {
     scenarios: Object.fromEntries(scenarios.map((s) => [s, { policies: policies[s] }])),
     predictors: Object.fromEntries(reports.map((r) => [r.scenario, r])),
     thresholds: DEFAULT_THRESHOLDS,
-    // The closed loop's behavioural parameters and where each comes from.
-    world: { params: { ...DEFAULT_WORLD } as Record<string, number>, sources: WORLD_SOURCES as Record<string, string> },
+    // The closed loop's behavioural parameters, where each comes from, and the copilot's margin with each at a pessimistic value.
+    world: { params: { ...DEFAULT_WORLD }, sources: WORLD_SOURCES as Record<string, string>, pessimistic },
   };
   await mkdir(values.out, { recursive: true });
   const file = join(values.out, 'report.json');

@@ -68,6 +68,8 @@ export class Charger {
   private broken = false;
   private readyAtS = 0;
   private nextTransientS: number;
+  /** What the charger would draw this second without its cap (the heat a derate takes off is measured against it). */
+  private uncappedKW = 0;
 
   constructor(
     readonly spec: ChargerSpec,
@@ -75,6 +77,8 @@ export class Charger {
     private readonly nominalKW: number,
     private readonly transientPerHour: number,
     rng: Rng,
+    /** WorldParams.derateCooling: the share of a cap's cut in power that shows in the heat. */
+    private readonly derateCooling = 1,
   ) {
     this.tempC = ambientC + 3;
     this.nextTransientS = expo(rng, transientPerHour);
@@ -135,6 +139,7 @@ export class Charger {
       }
     }
     const wantKW = this.pack && t >= this.readyAtS && !this.paused ? this.nominalKW * taper(this.pack.soc) : 0;
+    this.uncappedKW = wantKW;
     this.requestKW = this.capKW === null ? wantKW : Math.min(wantKW, this.capKW);
   }
 
@@ -153,7 +158,12 @@ export class Charger {
         host.statusChanged(this);
       }
     }
-    const target = ambientC + 3 + HEAT_RISE_C * (grantedKW / 60) * this.spec.coolingFactor;
+    // While it charges under a cap, the part of the cut that does not cool (1 - derateCooling) still heats it.
+    const heatKW =
+      this.derateCooling < 1 && this.capKW !== null && grantedKW > 0
+        ? grantedKW + (1 - this.derateCooling) * Math.max(0, this.uncappedKW - this.requestKW)
+        : grantedKW;
+    const target = ambientC + 3 + HEAT_RISE_C * (heatKW / 60) * this.spec.coolingFactor;
     this.tempC += (target - this.tempC) / TAU_S;
     if (this.status !== 'faulted' && this.tempC >= this.spec.tripC) {
       this.hotS += 1;

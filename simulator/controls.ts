@@ -37,6 +37,13 @@ export interface WorldParams {
   loadMinutes: number;
   /** Drivers' average speed to another station, km/h. */
   driveSpeedKmh: number;
+  /**
+   * Share of a kW cap's cut in power that shows in the charger's temperature rise: 1, the rise follows
+   * the power drawn; 0.5, a derate cools half as much as its power cut would suggest.
+   */
+  derateCooling: number;
+  /** How long a driver waits in line before giving up, minutes: drawn uniformly in this range for each driver. */
+  patienceMin: readonly [number, number];
 }
 
 export const DEFAULT_WORLD: WorldParams = {
@@ -46,6 +53,8 @@ export const DEFAULT_WORLD: WorldParams = {
   transportCapacity: 20,
   loadMinutes: 15,
   driveSpeedKmh: 30,
+  derateCooling: 1,
+  patienceMin: [20, 45],
 };
 
 /**
@@ -62,6 +71,28 @@ export const WORLD_SOURCES: Record<keyof WorldParams, string> = {
   loadMinutes:
     'assumption: time to book a van and load it at the donor; the same figure the logistics agent plans with (logistics.loadMinutes)',
   driveSpeedKmh: 'assumption: a driver in city traffic; the same figure the traffic agent plans with (traffic.driveSpeedKmh)',
+  derateCooling:
+    "assumption: a charger's heat is its conversion losses, which follow the power it draws, so a cap to half the power (the mechanic's 30 kW derate of a 60 kW charger) halves the rise above ambient (simulator/charger.ts: 30 degC at 60 kW, settling over about 15 min)",
+  patienceMin:
+    'assumption: a swap is meant to be a stop of a few minutes; a driver gives up after 20 to 45 minutes in line, however long the line looks',
+};
+
+/**
+ * A pessimistic value of each behavioural parameter, and why it is pessimistic: the evaluation runs each
+ * one alone and reports the copilot's margin over `none` there, so no result rests on a kind assumption.
+ */
+export const PESSIMISTIC_WORLD: { [K in keyof WorldParams]: { value: WorldParams[K]; why: string } } = {
+  incentiveAcceptance: { value: 0.15, why: 'half as many drivers take an offer, so it relieves a crowded station half as much' },
+  resetSuccess: { value: 0.2, why: 'one reset in five clears a fault; the rest wait for the fault to clear by itself' },
+  transportSpeedKmh: { value: 20, why: 'half the speed (congested roads): a rebalance arrives later' },
+  transportCapacity: { value: 10, why: 'half a van load: a rebalance brings fewer packs' },
+  loadMinutes: { value: 30, why: 'twice the time to book and load a van: a rebalance leaves later' },
+  driveSpeedKmh: { value: 15, why: 'half the speed: a driver an offer sends elsewhere loses more of their patience on the road' },
+  derateCooling: {
+    value: 0.5,
+    why: 'a derate cools half as much as its power cut would suggest (fixed losses, fans and a heat-soaked cabinet), so it averts fewer trips',
+  },
+  patienceMin: { value: [10, 22.5], why: 'half the patience: drivers give up twice as soon, so every minute of a line costs more swaps' },
 };
 
 /** Only actions carried out as they stand (active), not those waiting for an operator. */

@@ -118,7 +118,7 @@ export function createSimulation(opts: SimulationOptions): Simulation {
       const emit = <K extends SignalType>(type: K, payload: SignalPayloads[K]): void => {
         buffer.push({ id: ids.next(), stationId: reg.id, type, ts: tick.ts, payload } as Signal);
       };
-      return new StationSim(reg, rng, scenario, durationS, truth, emit, tick, actRng, host);
+      return new StationSim(reg, rng, scenario, durationS, truth, emit, tick, actRng, host, world);
     });
     const simById = new Map(sims.map((x) => [x.reg.id, x]));
     // A station's price feed starts with the last day of quarter-hour prices, as a market publishes them:

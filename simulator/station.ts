@@ -1,8 +1,8 @@
 // One station, advanced one simulated second at a time: arrivals, the queue,
 // bays, battery stock, chargers under a grid limit, staff, and its sensors.
 import type { SignalPayloads, SignalType, StationRegistration } from '../eventBus/types.js';
-import type { StationControls } from './controls.js';
-import { NO_CONTROLS } from './controls.js';
+import type { StationControls, WorldParams } from './controls.js';
+import { DEFAULT_WORLD, NO_CONTROLS } from './controls.js';
 import { EnergyMeter } from './meter.js';
 import { PackShelf } from './shelf.js';
 import { Charger, expo, FULL_SOC, type ChargerHost, type ChargerSpec, type Pack } from './charger.js';
@@ -83,6 +83,8 @@ export class StationSim implements ChargerHost {
      * the world's own draws (arrivals, faults) are the same whatever the policy (common random numbers). */
     private readonly actRng: Rng = rng,
     private readonly host: StationHost | null = null,
+    /** The behavioural parameters the station itself applies: drivers' patience, how much a derate cools. */
+    private readonly world: Pick<WorldParams, 'patienceMin' | 'derateCooling'> = DEFAULT_WORLD,
   ) {
     this.tick = startTick;
     const { bays, chargers, batterySlots } = reg.capacity;
@@ -134,7 +136,8 @@ export class StationSim implements ChargerHost {
       }
       spec.precursorsS.sort((a, b) => a - b);
     }
-    return new Charger(spec, this.ambientC(this.tick.hour), scenario.chargerPowerKW, scenario.transientFaultPerHour, rng);
+    const { chargerPowerKW, transientFaultPerHour } = scenario;
+    return new Charger(spec, this.ambientC(this.tick.hour), chargerPowerKW, transientFaultPerHour, rng, this.world.derateCooling);
   }
 
   private newPack(soc: number, rng: Rng = this.rng): Pack {
@@ -254,11 +257,12 @@ export class StationSim implements ChargerHost {
 
   private arrive(): void {
     this.vehicles += 1;
+    const [fromMin, toMin] = this.world.patienceMin;
     const vehicle: Vehicle = {
       id: `${this.reg.id}-v${this.vehicles}`,
       arrivalS: this.tick.t,
       arrivalTs: this.tick.ts,
-      patienceS: this.rng.int(20 * 60, 45 * 60),
+      patienceS: this.rng.int(Math.round(fromMin * 60), Math.round(toMin * 60)),
     };
     this.truth.counts.arrivals += 1;
     // An offer in force: a share of arriving drivers take it and drive to the other station.

@@ -42,6 +42,15 @@ export interface LoopOptions {
 const TICKET_ACTIONS = new Set(['escalate_ticket', 'schedule_maintenance']);
 
 export function runPolicy(name: PolicyName, o: LoopOptions): PolicyMetrics {
+  return runPolicyActions(name, o).metrics;
+}
+
+/**
+ * The figures, and how often the policy started each action (summed over the seeds): a world parameter
+ * that only an action reaches (an offer, a reset, a transport, a derate) is never read in a run where the
+ * action never started, so that run is the same whatever the parameter's value.
+ */
+export function runPolicyActions(name: PolicyName, o: LoopOptions): { metrics: PolicyMetrics; started: Record<string, number> } {
   const thresholds = o.thresholds ?? DEFAULT_THRESHOLDS;
   const policy = o.policy ?? DEFAULT_POLICY;
   const tally = {
@@ -59,6 +68,7 @@ export function runPolicy(name: PolicyName, o: LoopOptions): PolicyMetrics {
     conflicts: 0,
     stationHours: 0,
   };
+  const actions: Record<string, number> = {};
   for (const seed of o.seeds) {
     const sim = createSimulation({ stations: o.stations, scenario: o.scenario, seed, durationMin: o.durationMin, world: o.world });
     const pipeline =
@@ -72,6 +82,7 @@ export function runPolicy(name: PolicyName, o: LoopOptions): PolicyMetrics {
     const naive = name === 'naive' ? new NaivePolicy(sim.stations) : null;
     const count = (plan: StationPlan, started: { action: string }[]) => {
       tally.decisions += 1;
+      for (const a of started) actions[a.action] = (actions[a.action] ?? 0) + 1;
       tally.tickets += started.filter((a) => TICKET_ACTIONS.has(a.action)).length;
       tally.contradictions += contradictions(plan).length;
     };
@@ -96,7 +107,7 @@ export function runPolicy(name: PolicyName, o: LoopOptions): PolicyMetrics {
     tally.stationHours += (sim.stations.length * o.durationMin) / 60;
   }
   const r = (x: number, d = 3) => Math.round(x * 10 ** d) / 10 ** d;
-  return {
+  const metrics: PolicyMetrics = {
     lostSwaps: tally.lost,
     swaps: tally.swaps,
     pWaitOver10: tally.drivers ? r(tally.over10 / tally.drivers, 4) : 0,
@@ -110,6 +121,7 @@ export function runPolicy(name: PolicyName, o: LoopOptions): PolicyMetrics {
     conflictsRecorded: tally.conflicts,
     stationHours: r(tally.stationHours, 1),
   };
+  return { metrics, started: actions };
 }
 
 /**

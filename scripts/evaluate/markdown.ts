@@ -11,6 +11,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
 import { POLICIES, type PolicyMetrics, type PolicyName } from './closedLoop.js';
+import type { PessimisticResult } from './pessimistic.js';
 
 /** The shape `npm run evaluate` writes to report.json (DECISIONS.md, "Evaluation report"). */
 export interface EvaluationReport {
@@ -19,8 +20,15 @@ export interface EvaluationReport {
   scenarios: Record<string, { policies: Record<PolicyName, PolicyMetrics> }>;
   predictors: Record<string, unknown>;
   thresholds: unknown;
-  /** The closed loop's behavioural parameters, each with where its value comes from. */
-  world?: { params: Record<string, number>; sources: Record<string, string> };
+  /**
+   * The closed loop's behavioural parameters, each with where its value comes from, and the copilot's
+   * margin over `none` with each at a pessimistic value (one at a time).
+   */
+  world?: {
+    params: Record<string, number | readonly number[]>;
+    sources: Record<string, string>;
+    pessimistic?: Record<string, PessimisticResult | undefined>;
+  };
 }
 
 type Metric = keyof PolicyMetrics;
@@ -256,8 +264,9 @@ function markdown(report: EvaluationReport): string {
         '',
         '| parameter | value | where it comes from |',
         '| --- | ---: | --- |',
-        ...Object.keys(report.world.params).map((k) => `| ${k} | ${report.world!.params[k]} | ${report.world!.sources[k] ?? '-'} |`),
+        ...Object.keys(report.world.params).map((k) => `| ${k} | ${value(report.world!.params[k])} | ${report.world!.sources[k] ?? '-'} |`),
         '',
+        ...pessimisticSection(report.world.pessimistic),
       ]
     : [];
   return [
@@ -272,6 +281,49 @@ function markdown(report: EvaluationReport): string {
     ...world,
     ...sections,
   ].join('\n');
+}
+
+const value = (x: number | readonly number[] | undefined) => (x === undefined ? '-' : Array.isArray(x) ? x.join('-') : String(x));
+const marginCell = (m: number | null) => (m === null ? '-' : percent(m));
+
+const METRIC_NAME: Partial<Record<Metric, string>> = {
+  lostSwaps: 'lost swaps',
+  chargerTrips: 'charger trips',
+  energyCostPerSwap: 'energy cost per swap',
+};
+
+function pessimisticSection(results: Record<string, PessimisticResult | undefined> | undefined): string[] {
+  const rows = Object.entries(results ?? {}).filter((e): e is [string, PessimisticResult] => e[1] !== undefined);
+  if (rows.length === 0) return [];
+  const headline = (r: PessimisticResult, x: number, same: boolean) => {
+    const figure = FIGURES.find((f) => f.key === r.metric);
+    return `${figure ? figure.format(x) : String(x)}${same ? '*' : ''}`;
+  };
+  const took = (r: PessimisticResult) =>
+    r.copilotActionsAtDefault === null ? '- (reaches every driver)' : `${r.via.join('/')} x${r.copilotActionsAtDefault}`;
+  return [
+    "## The copilot's margin at pessimistic settings",
+    '',
+    'Each parameter above at a pessimistic value, one at a time, in the scenario where it matters most, on the same ' +
+      'held-out seeds. The margin is the share of the headline figure (lower is better) the copilot saves over none: ' +
+      "above 0 the copilot still does better. A figure marked * is the default run's: a parameter that only an " +
+      'action reaches is never read in a run that took no such action, so that run is the same whatever its value. ' +
+      'The stations left alone take no action; the copilot is re-run where it took one at the default setting (the count below).',
+    '',
+    '| parameter | default -> pessimistic | scenario | figure | none | copilot | copilot took at default | margin at default | margin |',
+    '| --- | --- | --- | --- | ---: | ---: | --- | ---: | ---: |',
+    ...rows.map(
+      ([k, r]) =>
+        `| ${k} | ${value(r.default)} -> ${value(r.value)} | ${r.scenario} | ${METRIC_NAME[r.metric] ?? r.metric} | ` +
+        `${headline(r, r.none, r.noneUnchanged)} | ${headline(r, r.copilot, r.copilotUnchanged)} | ${took(r)} | ` +
+        `${marginCell(r.atDefault.margin)} | ${marginCell(r.margin)} |`,
+    ),
+    '',
+    'Why each value is pessimistic:',
+    '',
+    ...rows.map(([k, r]) => `- **${k}**: ${r.why}.`),
+    '',
+  ];
 }
 
 /** Writes DIR/report.md and DIR/<scenario>.svg for every scenario; returns the files written. */

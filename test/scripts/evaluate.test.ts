@@ -46,9 +46,42 @@ describe('npm run evaluate', function () {
       // The world's behavioural parameters, each with where it comes from, in both reports.
       expect(Object.keys(report.world.params)).to.have.members(Object.keys(report.world.sources));
       expect(report.world.params.incentiveAcceptance).to.equal(0.3);
+      expect(report.world.params).to.include({ derateCooling: 1 });
+      expect(report.world.params.patienceMin).to.deep.equal([20, 45]);
+      // Each parameter at a pessimistic value in the scenario where it matters most (those of the scenarios run).
+      const stress = report.world.pessimistic as Record<string, Record<string, unknown>>;
+      expect(Object.keys(stress)).to.have.members(['incentiveAcceptance', 'driveSpeedKmh', 'patienceMin', 'derateCooling']);
+      for (const [param, r] of Object.entries(stress)) {
+        expect(r, param).to.have.keys([
+          'default',
+          'value',
+          'why',
+          'scenario',
+          'metric',
+          'via',
+          'copilotActionsAtDefault',
+          'noneUnchanged',
+          'copilotUnchanged',
+          'none',
+          'copilot',
+          'margin',
+          'atDefault',
+          'policies',
+        ]);
+        const at = report.scenarios[r.scenario as string].policies as Record<string, Record<string, number>>;
+        const metric = r.metric as string;
+        expect(r.atDefault).to.include({ none: at.none![metric], copilot: at.copilot![metric] });
+        if (r.noneUnchanged) expect(r.none).to.equal(at.none![metric]);
+        if (r.copilotUnchanged) expect(r.copilot).to.equal(at.copilot![metric]);
+        expect(r.none).to.equal((r.policies as Record<string, Record<string, number>>).none![metric]);
+      }
+      expect(stress.patienceMin).to.deep.include({ scenario: 'rush_hour', metric: 'lostSwaps', value: [10, 22.5], noneUnchanged: false });
+      expect(stress.derateCooling).to.deep.include({ scenario: 'heatwave', metric: 'chargerTrips', noneUnchanged: true });
       const md = await readFile(join(dir, 'report.md'), 'utf8');
       expect(md).to.contain('## Behavioural parameters of the simulated world');
       expect(md).to.contain('| incentiveAcceptance | 0.3 |');
+      expect(md).to.contain("## The copilot's margin at pessimistic settings");
+      expect(md).to.match(/^\| derateCooling \| 1 -> 0\.5 \| heatwave \| charger trips \| \d+\* \|/m);
       // Every predictor against its trivial baselines: { metric: { model, baselines: { name: value } } }.
       for (const p of Object.values(report.predictors) as {
         scores: Record<string, Record<string, { model: number | null; baselines: Record<string, number | null> }>>;

@@ -43,6 +43,8 @@ import { writeHumanReport } from './evaluate/markdown.js';
 import { DEFAULT_WORLD, WORLD_SOURCES } from '../simulator/controls.js';
 import { JobPool, type PolicyFigures } from './evaluate/policies.js';
 import { renderPessimistic, runClosedLoop } from './evaluate/pessimistic.js';
+import { worldLimits } from './evaluate/limits.js';
+import { checkTargets } from './evaluate/targets.js';
 
 const USAGE = `usage: npm run evaluate -- [--quick] [--stations N] [--duration MIN (at least 60)] [--seeds 101,102,103 (not the tuning seeds ${[1, 2, 3].join(',')})] [--scenarios a,b] [--out DIR]`;
 /** Seeds the thresholds and policy were tuned on; the report's figures come from other (held-out) seeds. */
@@ -369,6 +371,12 @@ async function main(argv: string[]): Promise<void> {
     await new Promise((resolve) => setImmediate(resolve));
     reports.push(evaluateScenario(s, seeds, stations, durationMin));
   }
+  // What bounds lost swaps whatever a policy does, where drivers are lost (quoted where a target is missed).
+  const limits = Object.fromEntries(
+    scenarios
+      .filter((s) => s === 'rush_hour' || s === 'stockout')
+      .map((s) => [s, worldLimits({ scenario: s, seeds, stations, durationMin })]),
+  );
   const policies = await closedLoop.policies;
   const pessimistic = await closedLoop.pessimistic;
   console.log(`${stations} stations, ${durationMin} simulated min, held-out seeds ${seeds.join(',')}; thresholds: DEFAULT_THRESHOLDS\n`);
@@ -386,7 +394,17 @@ async function main(argv: string[]): Promise<void> {
     thresholds: DEFAULT_THRESHOLDS,
     // The closed loop's behavioural parameters, where each comes from, and the copilot's margin with each at a pessimistic value.
     world: { params: { ...DEFAULT_WORLD }, sources: WORLD_SOURCES as Record<string, string>, pessimistic },
+    limits,
+    targets: checkTargets(
+      Object.fromEntries(scenarios.map((s) => [s, { policies: policies[s] }])),
+      Object.fromEntries(reports.map((r) => [r.scenario, r as unknown as Parameters<typeof checkTargets>[1][string]])),
+      limits,
+    ),
   };
+  for (const t of report.targets)
+    console.log(
+      `target ${t.met === null ? 'no figure' : t.met ? 'met   ' : 'MISSED'}  ${t.scenario ?? '-'}: ${t.target}: ${t.measured}${t.gap ? ` (off by ${t.gap})` : ''}`,
+    );
   await mkdir(values.out, { recursive: true });
   const file = join(values.out, 'report.json');
   await writeFile(file, `${JSON.stringify(report, (_k, v: unknown) => (v === Infinity ? null : v), 2)}\n`, 'utf8');

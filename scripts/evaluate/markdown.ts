@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
 import { POLICIES, type PolicyMetrics, type PolicyName } from './closedLoop.js';
 import type { PessimisticResult } from './pessimistic.js';
+import { targetsSection, type TargetCheck } from './targets.js';
 
 /** The shape `npm run evaluate` writes to report.json (DECISIONS.md, "Evaluation report"). */
 export interface EvaluationReport {
@@ -24,6 +25,8 @@ export interface EvaluationReport {
    * The closed loop's behavioural parameters, each with where its value comes from, and the copilot's
    * margin over `none` with each at a pessimistic value (one at a time).
    */
+  /** Issue 12's targets, met or missed, by how much and why (see targets.ts). */
+  targets?: TargetCheck[];
   world?: {
     params: Record<string, number | readonly number[]>;
     sources: Record<string, string>;
@@ -274,6 +277,7 @@ function markdown(report: EvaluationReport): string {
     '',
     intro,
     '',
+    ...targetsSection(report.targets ?? []),
     '## How to read it',
     '',
     ...reading,

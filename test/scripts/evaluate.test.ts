@@ -77,7 +77,26 @@ describe('npm run evaluate', function () {
       }
       expect(stress.patienceMin).to.deep.include({ scenario: 'rush_hour', metric: 'lostSwaps', value: [10, 22.5], noneUnchanged: false });
       expect(stress.derateCooling).to.deep.include({ scenario: 'heatwave', metric: 'chargerTrips', noneUnchanged: true });
+      // What bounds lost swaps, measured on none, and every target checked against this run's figures.
+      expect(Object.keys(report.limits)).to.deep.equal(['rush_hour']);
+      expect(report.limits.rush_hour).to.have.keys([
+        'lost',
+        'lostOnEmptyShelf',
+        'cityChargedAtLossMedian',
+        'citySlots',
+        'chargerBusyShare',
+      ]);
+      expect(report.limits.rush_hour.lost).to.equal(report.scenarios.rush_hour.policies.none.lostSwaps);
+      const targets = report.targets as { target: string; scenario: string; met: boolean | null; measured: string }[];
+      const lost = targets.find((t) => t.target.startsWith('lost swaps') && t.scenario === 'rush_hour')!;
+      const { none, copilot } = report.scenarios.rush_hour.policies;
+      expect(lost.met).to.equal(none.lostSwaps > 0 ? copilot.lostSwaps <= none.lostSwaps * 0.5 : null);
+      expect(targets.filter((t) => t.target.startsWith('100 % of 15-minute')).map((t) => t.scenario)).to.deep.equal([
+        'rush_hour',
+        'heatwave',
+      ]);
       const md = await readFile(join(dir, 'report.md'), 'utf8');
+      expect(md).to.contain('## Targets');
       expect(md).to.contain('## Behavioural parameters of the simulated world');
       expect(md).to.contain('| incentiveAcceptance | 0.3 |');
       expect(md).to.contain("## The copilot's margin at pessimistic settings");

@@ -4,14 +4,16 @@
 //   limit while derated, or runs far beyond it. The alarm looks at the level, the rise, and the
 //   charger against its peers, not only at the limit.
 // - Faults, three levels: level 1 a remote reset (reset_charger) while it is faulted; level 2 a
-//   technician ticket when a fault recurs or persists; level 3 offline plus a level-3 ticket for a
+//   technician ticket when a fault recurs or persists, and scheduled maintenance for a failure risk at
+//   the threshold (faults, a cooling defect: hotter than its peers per kW of load, or a projected
+//   temperature far beyond the limit); level 3 offline plus a level-3 ticket for a
 //   critical code that does not clear by itself, a critical code that repeats, or repeated faults.
 //   Level-3 isolation and quarantine are sticky: only an operator ends them. After an operator returned
 //   a charger to service (or released a pack), evidence from before that is not held against it again.
 import type { AgentContext, ChargerState, Evidence, Proposal, Signal, StationState } from '../eventBus/types.js';
 import { round } from './common.js';
 import { inForce, standing } from './plan.js';
-import { faultsWithin, failureRisk } from './predictors/failureRisk.js';
+import { faultsWithin, failureRisk, stationHeat, type ChargerHeat } from './predictors/failureRisk.js';
 
 /** A fault still open after this long is persistent (level 2). */
 export const PERSISTENT_FAULT_MIN = 15;
@@ -54,7 +56,8 @@ export function evaluate(state: StationState, _signal: Signal, ctx: AgentContext
     .map((c) => c.tempC!)
     .sort((a, b) => a - b);
   const heat = heatOfStation(state, t.tempDerateC);
-  for (const c of chargers) out.push(...chargerWants(state, c, temps, heat, ctx));
+  const cooling = coolingComparison(state, chargers, ctx.now);
+  for (const c of chargers) out.push(...chargerWants(state, c, cooling, temps, heat, ctx));
   return withPeersDerated(out, state, ctx);
 }
 
@@ -94,6 +97,29 @@ function withPeersDerated(wants: Proposal[], state: StationState, ctx: AgentCont
   return out;
 }
 
+/**
+ * What a charger's cooling is judged against, worked out once for all of them: the chargers the plan
+ * does not derate (a derated charger runs at its setpoint, not at the others' load) and the draw they
+ * share (the station's, less what derated chargers that are charging draw at most). A derated charger
+ * is not judged on cooling while derated: its load is not known well enough.
+ */
+function coolingComparison(
+  state: StationState,
+  chargers: readonly ChargerState[],
+  now: string,
+): { heat: ChargerHeat[]; stationKW: number | null } {
+  const derated = (id: string) => inForce(state, 'derate_charger', id);
+  const cappedKW = chargers.filter((c) => c.status === 'occupied').reduce((sum, c) => sum + (Number(derated(c.id)?.params.maxKW) || 0), 0);
+  const drawKW = state.power.drawKW;
+  return {
+    heat: stationHeat(
+      chargers.filter((c) => !derated(c.id)),
+      now,
+    ),
+    stationKW: drawKW === null ? null : Math.max(0, drawKW - cappedKW),
+  };
+}
+
 /** Whether the station's chargers that run at full power (no derate in force) are hot: the heat has not passed. */
 function heatOfStation(state: StationState, derateC: number): { hotPeers: boolean } {
   const free = Object.values(state.chargers).filter(
@@ -129,6 +155,7 @@ function median(sorted: number[]): number | null {
 function chargerWants(
   state: StationState,
   charger: ChargerState,
+  cooling: { heat: ChargerHeat[]; stationKW: number | null },
   peerTemps: number[],
   heat: { hotPeers: boolean },
   ctx: AgentContext,
@@ -149,6 +176,7 @@ function chargerWants(
     faultWindowMin: t.faultWindowMin,
     repeatedFaults: t.repeatedFaults,
     criticalErrorCodes: t.criticalErrorCodes,
+    ...(inForce(state, 'derate_charger', charger.id) ? {} : cooling),
   });
   const recent = faultsWithin(charger.faults, ctx.now, t.faultWindowMin);
   const critical = new Set(t.criticalErrorCodes);
@@ -172,6 +200,8 @@ function chargerWants(
   };
   if (tempC !== null) evidence.tempC = round(tempC, 1);
   if (peerMedian !== null) evidence.peerMedianC = round(peerMedian, 1);
+  if (risk.projectedC !== null) evidence.projectedC = round(risk.projectedC, 1);
+  if (risk.excessCPerKW !== null) evidence.excessCPerKW = round(risk.excessCPerKW, 3);
   const code = [...charger.faults].reverse().find((f) => f.errorCode !== undefined)?.errorCode ?? charger.lastErrorCode;
   if (code !== undefined) evidence.errorCode = code;
 
@@ -251,8 +281,10 @@ function chargerWants(
   }
   const maintaining = inForce(state, 'schedule_maintenance', charger.id);
   // A derate is already the answer to heat: if the charger keeps heating it goes offline with a
-  // ticket; a maintenance visit in between would only be noise. Maintenance is for risk without a derate.
-  const heatOnly = risk.recentFaults === 0 && (derated !== undefined || out.some((p) => p.action === 'derate_charger'));
+  // ticket; a maintenance visit in between would only be noise. Maintenance is for risk without a
+  // derate, and for a defect a derate does not mend: faults, or cooling worse than its peers'.
+  const defect = risk.recentFaults > 0 || risk.coolingScore >= 0.5;
+  const heatOnly = !defect && (derated !== undefined || out.some((p) => p.action === 'derate_charger'));
   if (!heatOnly && risk.score >= (maintaining ? t.riskMaintenanceOff : t.riskMaintenance)) {
     out.push({
       agent: 'mechanic',

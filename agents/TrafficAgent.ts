@@ -3,7 +3,7 @@
 import type { AgentContext, Evidence, NearbyStation, Proposal, Signal, StationState } from '../eventBus/types.js';
 import { clamp01, hourKey, round } from './common.js';
 import { heldClaims, inForce } from './plan.js';
-import { activeBays, predictWaitMin, stationWaitMin } from './predictors/wait.js';
+import { activeBays, predictWaitMin, stationWaitMin, waitInput } from './predictors/wait.js';
 
 /**
  * All three actions answer a predicted wait above waitMinutesHigh: a closed bay or an idle
@@ -30,13 +30,7 @@ export function evaluate(state: StationState, _signal: Signal, ctx: AgentContext
   const urgency = round(clamp01(wait / (2 * t.waitMinutesHigh)));
   // A wait built on a measured swap time is more trustworthy than one on the default.
   const confidence = state.queue.serviceTimeS > 0 ? 0.8 : 0.6;
-  const waitWith = (extraServers: number): number =>
-    predictWaitMin({
-      waiting: state.queue.waiting,
-      arrivalRatePerMin: state.queue.arrivalRatePerMin,
-      serviceTimeS: state.queue.serviceTimeS,
-      servers: servers + extraServers,
-    });
+  const waitWith = (extraServers: number): number => predictWaitMin({ ...waitInput(state), servers: servers + extraServers });
 
   const out: Proposal[] = [];
   const incentive = offerIncentive(state, ctx, wait, base, urgency, confidence);

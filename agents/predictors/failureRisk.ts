@@ -1,13 +1,34 @@
-// Failure risk of one charger, 0..1, from temperature, its trend, recent faults and error codes.
+// Failure risk of one charger, 0..1: recent faults and error codes, a cooling defect (it runs hotter
+// than its peers at the same load), and heat it is heading for (its projected steady temperature).
 import type { ChargerFault, ChargerState } from '../../eventBus/types.js';
 
-/** Temperature starts to count this many degrees below the limit. */
-export const TEMP_MARGIN_C = 15;
-/** A rise of this many degrees per minute counts as a full-strength trend. */
-export const TREND_FULL_C_PER_MIN = 1;
 /** Only readings this recent make the trend: older heat says little about now. */
 export const TREND_WINDOW_MIN = 15;
-export const RISK_WEIGHTS = { temp: 0.5, trend: 0.2, faults: 0.4 } as const;
+/**
+ * First-order thermal time constant of a charger cabinet, minutes: after a change of load its
+ * temperature closes 63 % of the gap to the new steady temperature in this time. The projected steady
+ * temperature is the reading plus this times the current slope.
+ */
+export const THERMAL_TAU_MIN = 15;
+/** Readings needed in the trend window before a slope (and so a projection or a comparison) counts. */
+export const MIN_READINGS = 5;
+/** Projected this far above the limit, overheating alone reaches the maintenance threshold (0.5). */
+export const OVERHEAT_MARGIN_C = 15;
+/**
+ * Degrees per kW of load by which a charger runs hotter than the hottest quarter of its peers before it
+ * counts as a cooling defect. A healthy charger rises about 0.5 C per kW above the air, give or take
+ * 10 % between units, so the hottest healthy ones run about 5 % over the typical one; dusty filters or
+ * a failing fan add 30 % or more: (1.3 - 1.05) * 0.5 = 0.125 C/kW and up. Pack loads that differ (one
+ * pack in its slow last few percent) blur the comparison by a few hundredths more.
+ */
+export const COOLING_EXCESS_C_PER_KW = 0.13;
+/** Below this load per charger (kW) the chargers barely heat, and a comparison per kW means nothing. */
+export const MIN_COMPARED_KW = 10;
+/** Peer readings further apart than this from the charger's own are not compared. */
+export const PEER_ALIGN_S = 30;
+export const RISK_WEIGHTS = { faults: 0.4, cooling: 0.5, overheat: 0.5 } as const;
+
+const WORKING = new Set(['available', 'occupied']);
 
 export interface FailureRiskInput {
   charger: ChargerState;
@@ -17,12 +38,27 @@ export interface FailureRiskInput {
   faultWindowMin: number;
   repeatedFaults: number;
   criticalErrorCodes: readonly string[];
+  /**
+   * The station's chargers (the charger itself is skipped): the same air and the same kind of load,
+   * so a charger that heats more than they do has a cooling defect. Without them only faults and the
+   * projected temperature count.
+   */
+  peers?: readonly ChargerState[];
+  /** The same, worked out once by stationHeat for many calls at one `now` (takes precedence over peers). */
+  heat?: readonly ChargerHeat[];
+  /** The station's power draw, kW: shared by the chargers that are charging, the load per charger. */
+  stationKW?: number | null;
 }
 
 export interface FailureRisk {
   score: number;
-  tempScore: number;
   trendCPerMin: number;
+  /** Reading plus THERMAL_TAU_MIN times the slope: where the charger is heading at this load; null with too few readings. */
+  projectedC: number | null;
+  /** Degrees per kW of load above its peers (the lower of now and over the trend window); null when it cannot be judged. */
+  excessCPerKW: number | null;
+  coolingScore: number;
+  overheatScore: number;
   recentFaults: number;
   /** The critical error code seen in the window, if any. */
   criticalCode: string | null;
@@ -37,10 +73,22 @@ export function faultsWithin(faults: readonly ChargerFault[], now: string, windo
   });
 }
 
-/** Least-squares slope of temperature over time, degrees C per minute; 0 with fewer than two readings. */
-export function tempTrendCPerMin(temps: readonly { ts: string; tempC: number }[], now: string, windowMin = TREND_WINDOW_MIN): number {
+type Reading = { ts: string; tempC: number };
+/** A reading with its time parsed: minutes relative to `now` (negative in the past). */
+type Point = { x: number; y: number };
+
+/** A charger's readings within the trend window, oldest first, with times in minutes before `now`. */
+function windowPoints(temps: readonly Reading[], now: string, windowMin: number): Point[] {
   const end = Date.parse(now);
-  const pts = temps.map((t) => ({ x: (Date.parse(t.ts) - end) / 60_000, y: t.tempC })).filter((p) => p.x >= -windowMin && p.x <= 0);
+  const out: Point[] = [];
+  for (const t of temps) {
+    const x = (Date.parse(t.ts) - end) / 60_000;
+    if (x <= 0 && x >= -windowMin) out.push({ x, y: t.tempC });
+  }
+  return out;
+}
+
+function slope(pts: readonly Point[]): number {
   if (pts.length < 2) return 0;
   const mx = pts.reduce((s, p) => s + p.x, 0) / pts.length;
   const my = pts.reduce((s, p) => s + p.y, 0) / pts.length;
@@ -53,27 +101,125 @@ export function tempTrendCPerMin(temps: readonly { ts: string; tempC: number }[]
   return sxx === 0 ? 0 : sxy / sxx;
 }
 
+/** Least-squares slope of temperature over time, degrees C per minute; 0 with fewer than two readings. */
+export function tempTrendCPerMin(temps: readonly Reading[], now: string, windowMin = TREND_WINDOW_MIN): number {
+  return slope(windowPoints(temps, now, windowMin));
+}
+
+/** One charger as the heat comparison sees it. */
+export interface ChargerHeat {
+  id: string;
+  status: ChargerState['status'];
+  /** Readings within the trend window, oldest first (minutes before now). */
+  points: Point[];
+  /** Reading plus THERMAL_TAU_MIN times the slope; null with fewer than MIN_READINGS in the window. */
+  projectedC: number | null;
+}
+
+export function chargerHeat(charger: ChargerState, now: string): ChargerHeat {
+  const points = windowPoints(charger.temps, now, TREND_WINDOW_MIN);
+  const projectedC = charger.tempC === null || points.length < MIN_READINGS ? null : charger.tempC + THERMAL_TAU_MIN * slope(points);
+  return { id: charger.id, status: charger.status, points, projectedC };
+}
+
+/**
+ * A station's chargers as the heat comparison sees them, worked out once for the many chargers
+ * judged on one signal (each judged against all the others).
+ */
+export function stationHeat(chargers: readonly ChargerState[], now: string): ChargerHeat[] {
+  return chargers.filter((c) => WORKING.has(c.status) && c.tempC !== null).map((c) => chargerHeat(c, now));
+}
+
+/** The steady temperature a charger is heading for at its present load (first-order response); null with too few readings. */
+export function projectedTempC(charger: ChargerState, now: string): number | null {
+  return chargerHeat(charger, now).projectedC;
+}
+
+/**
+ * How much hotter than its peers a charger runs, per kW of load. Two views must agree, so one
+ * moment (a peer idle, a peer's pack in its slow last few percent) does not make a defect:
+ * - now: its projected temperature above the upper quartile of the chargers that are charging (those
+ *   at full power are the hottest healthy ones);
+ * - over the trend window: the median, over its own readings, of its reading above the upper quartile
+ *   of its working peers' readings taken within PEER_ALIGN_S.
+ * The load per charger is the station's draw shared by the chargers that are charging.
+ * Null without at least two comparable peers, enough readings, or a load of MIN_COMPARED_KW per charger
+ * (chargers paused by a price deferral stay occupied but draw nothing).
+ */
+export function coolingExcessCPerKW(own: ChargerHeat, heat: readonly ChargerHeat[], stationKW: number): number | null {
+  const others = heat.filter((p) => p.id !== own.id);
+  const charging = others.filter((p) => p.status === 'occupied');
+  const loaded = charging.length + (own.status === 'occupied' ? 1 : 0);
+  if (own.projectedC === null || loaded === 0 || !(stationKW / loaded >= MIN_COMPARED_KW)) return null;
+  const projected = charging.map((p) => p.projectedC).filter((x): x is number => x !== null);
+  if (projected.length < 2) return null;
+  const nowExcess = own.projectedC - quantile(projected, 0.75);
+  const beside: number[][] = own.points.map(() => []);
+  for (const p of others) alignInto(beside, own.points, p.points);
+  const samples = own.points.flatMap((r, i) => (beside[i]!.length >= 2 ? [r.y - quantile(beside[i]!, 0.75)] : []));
+  if (samples.length < MIN_READINGS) return null;
+  return Math.min(nowExcess, median(samples)) / (stationKW / loaded);
+}
+
+/** For each of `own` (sorted by time), the reading of `peer` (sorted) nearest to it within PEER_ALIGN_S, if any. */
+function alignInto(into: number[][], own: readonly Point[], peer: readonly Point[]): void {
+  const tol = PEER_ALIGN_S / 60;
+  let j = 0;
+  own.forEach((r, i) => {
+    while (j + 1 < peer.length && Math.abs(peer[j + 1]!.x - r.x) <= Math.abs(peer[j]!.x - r.x)) j++;
+    const p = peer[j];
+    if (p && Math.abs(p.x - r.x) <= tol) into[i]!.push(p.y);
+  });
+}
+
 /**
  * risk = 1 if a critical error code occurred within the fault window, else
- * min(1, 0.5*temp + 0.2*trend + 0.4*faults) where
- * temp   = clamp((tempC - (limit - 15)) / 15, 0, 1)  (1 at or above the limit),
- * trend  = clamp(slope / 1 C per min, 0, 1)          (only rising counts),
- * faults = min(1, recent faults / repeatedFaults).
- * A charger at its limit alone scores 0.5, the default maintenance threshold.
+ * min(1, 0.4*faults + 0.5*cooling + 0.5*overheat) where
+ * faults   = min(1, recent faults / repeatedFaults),
+ * cooling  = clamp(excess over peers per kW / COOLING_EXCESS_C_PER_KW, 0, 1)  (a latent cooling defect),
+ * overheat = clamp((projected steady temperature - limit) / OVERHEAT_MARGIN_C, 0, 1).
+ * Each of a cooling defect and a projection 15 C beyond the limit alone scores 0.5, the default
+ * maintenance threshold. Heat on a hot day that every charger shares is not a defect: derating
+ * answers it (MechanicAgent); a maintenance visit is for a charger that heats more than its load explains.
  */
 export function failureRisk(input: FailureRiskInput): FailureRisk {
   const { charger, now, tempLimitC } = input;
   const recent = faultsWithin(charger.faults, now, input.faultWindowMin);
   const critical = new Set(input.criticalErrorCodes);
   const criticalFault = [...recent].reverse().find((f) => f.errorCode !== undefined && critical.has(f.errorCode));
-  const tempScore = charger.tempC === null ? 0 : clamp01((charger.tempC - (tempLimitC - TEMP_MARGIN_C)) / TEMP_MARGIN_C);
-  const trendCPerMin = tempTrendCPerMin(charger.temps, now);
-  const trendScore = clamp01(trendCPerMin / TREND_FULL_C_PER_MIN);
+  const own = chargerHeat(charger, now);
+  const trendCPerMin = slope(own.points);
+  const projectedC = own.projectedC;
+  const heat = input.heat ?? (input.peers ? stationHeat(input.peers, now) : null);
+  const excessCPerKW = heat && input.stationKW != null ? coolingExcessCPerKW(own, heat, input.stationKW) : null;
+  const coolingScore = excessCPerKW === null ? 0 : clamp01(excessCPerKW / COOLING_EXCESS_C_PER_KW);
+  const overheatScore = projectedC === null ? 0 : clamp01((projectedC - tempLimitC) / OVERHEAT_MARGIN_C);
   const faultScore = input.repeatedFaults > 0 ? Math.min(1, recent.length / input.repeatedFaults) : 0;
   const score = criticalFault
     ? 1
-    : Math.min(1, RISK_WEIGHTS.temp * tempScore + RISK_WEIGHTS.trend * trendScore + RISK_WEIGHTS.faults * faultScore);
-  return { score, tempScore, trendCPerMin, recentFaults: recent.length, criticalCode: criticalFault?.errorCode ?? null };
+    : Math.min(1, RISK_WEIGHTS.faults * faultScore + RISK_WEIGHTS.cooling * coolingScore + RISK_WEIGHTS.overheat * overheatScore);
+  return {
+    score,
+    trendCPerMin,
+    projectedC,
+    excessCPerKW,
+    coolingScore,
+    overheatScore,
+    recentFaults: recent.length,
+    criticalCode: criticalFault?.errorCode ?? null,
+  };
+}
+
+/** The element at floor(q * n) of the sorted list (for a few peers, the upper quartile is the hottest). */
+function quantile(xs: readonly number[], q: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? 0;
+}
+
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? (s[m] ?? 0) : ((s[m - 1] ?? 0) + (s[m] ?? 0)) / 2;
 }
 
 function clamp01(x: number): number {

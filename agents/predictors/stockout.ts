@@ -1,6 +1,6 @@
-// Minutes until the station runs out of charged packs.
+// Minutes until the station runs out of charged packs, and how likely that is within a horizon.
 import type { StationState } from '../../eventBus/types.js';
-import { activeBays, DEFAULT_SERVICE_TIME_S } from './wait.js';
+import { activeBays, serviceMinutes } from './bays.js';
 
 /** Typical time to recharge a swap pack; overridable through thresholds.logistics.packChargeMinutes. */
 export const DEFAULT_PACK_CHARGE_MINUTES = 60;
@@ -67,46 +67,74 @@ export interface StockView {
   drainRatePerMin: number;
 }
 
+/** Flow weight (share of the counts' memory filled, about 35 minutes of reports) from which the queue EWMAs are trusted. */
+export const EWMA_TRUST_WEIGHT = 0.7;
+
 /**
  * Packs leave at the rate drivers take them. While packs last an arriving
  * driver is served, so demand is the larger of swaps and arrivals per minute,
- * counted over time between stock reports (the gap-based queue EWMAs go stale
- * when events stop, and guess wildly from their first two events) and blended
- * with those EWMAs by how much history backs the counts. Before any swap or
- * arrival, the station is assumed balanced (`balancedDemand`, the nominal
- * recharge). A line means the bays are the limit; either way no more than
- * the staffed bays can swap.
+ * counted over the time between stock reports and blended with a prior by how
+ * much history backs the counts (the flow weight). The prior is the gap-based
+ * queue EWMAs (the larger of swaps and arrivals), which follow the last few
+ * events, once the station has been watched long enough (EWMA_TRUST_WEIGHT);
+ * before that, a balanced station (`balancedDemand`, the nominal recharge):
+ * from their first few events the EWMAs guess wildly (a swap rate of 20 a
+ * minute from two swaps seconds apart), which made the forecast worse on the
+ * tuning seeds. The EWMAs stand in alone where nothing was counted yet (no
+ * stock flow). No more than the staffed bays can swap. A line waiting is not
+ * taken as the drain either: taking the full bay capacity while anyone waits
+ * made the forecast worse too (a driver or two waiting is gone within minutes).
  */
-export function drainRatePerMin(state: StationState, balancedDemand = 0, steady = false): number {
+export function drainRatePerMin(state: StationState, balancedDemand = 0): number {
   const q = state.queue;
-  const serviceMin = (q.serviceTimeS > 0 ? q.serviceTimeS : DEFAULT_SERVICE_TIME_S) / 60;
-  const capacity = activeBays(state) / serviceMin;
-  if (q.waiting > 0 && !steady) return capacity;
-  const f = state.stockFlow;
+  const capacity = activeBays(state) / serviceMinutes(q.serviceTimeS);
   const measured = Math.max(q.swapRatePerMin, q.arrivalRatePerMin);
-  const prior = measured > 0 ? measured : balancedDemand;
-  const w = f && f.minutesEwma > 0 ? Math.min(1, f.weight) : 0;
-  const counted = f && f.minutesEwma > 0 ? Math.max(f.swapsEwma, f.arrivalsEwma) / f.minutesEwma : 0;
+  const f = state.stockFlow;
+  if (!f || f.minutesEwma <= 0) return Math.min(measured > 0 ? measured : balancedDemand, capacity);
+  const w = Math.min(1, f.weight);
+  const counted = Math.max(f.swapsEwma, f.arrivalsEwma) / f.minutesEwma;
+  const prior = measured > 0 && w >= EWMA_TRUST_WEIGHT ? measured : balancedDemand;
   return Math.min(w * counted + (1 - w) * prior, capacity);
 }
 
 /**
- * The stockout estimate both logistics and energy use; null until the station reported stock.
- * `steady` leaves out the instantaneous line (a driver waiting makes the drain jump to full bay
- * capacity and back): what a plan that should not flap acts on. The predictor's own figure
- * (evaluation) keeps the line in.
+ * The stockout estimate logistics, energy and the evaluation use; null until the station reported
+ * stock. The drain leaves out the instantaneous line, so the figure is steady whatever `_steady` asks
+ * (kept so callers that ask for the steady figure still read as such).
  */
-export function stockView(state: StationState, packChargeMinutes = DEFAULT_PACK_CHARGE_MINUTES, steady = false): StockView | null {
+export function stockView(state: StationState, packChargeMinutes = DEFAULT_PACK_CHARGE_MINUTES, _steady = false): StockView | null {
   const inv = state.inventory;
   if (inv.updatedAt === null) return null;
   const recharge = observedRechargeRatePerMin(state, packChargeMinutes);
-  const drain = drainRatePerMin(state, rechargeRatePerMin(inv.charging, packChargeMinutes), steady);
+  const drain = drainRatePerMin(state, rechargeRatePerMin(inv.charging, packChargeMinutes));
   return {
     minutesToStockout: minutesToStockout({ charged: inv.charged, swapRatePerMin: drain, rechargeRatePerMin: recharge }),
     rechargeRatePerMin: recharge,
     swapRatePerMin: state.queue.swapRatePerMin,
     drainRatePerMin: drain,
   };
+}
+
+/**
+ * Calibration of stockoutChanceWithin on the tuning seeds: a projection of this share of the horizon
+ * (27 minutes for an hour) is as likely as not to end in a stockout within the horizon...
+ */
+export const ETA_HALF_SHARE = 0.45;
+/** ...and the chance falls off with the cube of the projection beyond that. */
+export const ETA_STEEPNESS = 3;
+
+/**
+ * P(stockout within horizonMin) from the projected minutes to stockout, log-logistic:
+ * 1 / (1 + (eta / (ETA_HALF_SHARE * horizon))^ETA_STEEPNESS); 1 when already out, 0 when the stock
+ * is not draining. A projection runs short on an ordinary day: it takes the recent drain to go on,
+ * and a drain that looks fast over half an hour mostly eases (drivers come in bursts). It runs long
+ * when demand is about to surge (a rush hour starting) or is unknown (the first minutes of a run):
+ * the signals do not show what has not happened yet, so no single mapping is calibrated for both.
+ */
+export function stockoutChanceWithin(etaMin: number, horizonMin: number): number {
+  if (etaMin <= 0) return 1;
+  if (!Number.isFinite(etaMin) || horizonMin <= 0) return 0;
+  return 1 / (1 + (etaMin / (ETA_HALF_SHARE * horizonMin)) ** ETA_STEEPNESS);
 }
 
 /** Charged packs above surplusFraction of the slots are surplus. */

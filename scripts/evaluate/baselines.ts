@@ -1,5 +1,6 @@
 // The trivial predictors each real one must beat (evaluate-predictors), and the comparison in
 // DECISIONS.md's shape: { "<metric>": { "model": x, "baselines": { "<baseline>": y } } }.
+import { ETA_HALF_SHARE, ETA_STEEPNESS, stockoutChanceWithin } from '../../agents/predictors/stockout.js';
 import { activeBays, DEFAULT_SERVICE_TIME_S, MAX_WAIT_MIN } from '../../agents/predictors/wait.js';
 import type { StationState } from '../../eventBus/types.js';
 import type { VehicleWait } from '../../simulator/index.js';
@@ -85,11 +86,9 @@ export class AlarmTracker {
   }
 }
 
-/** P(stockout within the horizon) from a predicted ETA, treating the ETA as the mean of an exponential time to stockout. */
+/** P(stockout within the horizon) from a predicted ETA: the stockout predictor's own calibrated mapping (stockoutChanceWithin). */
 export function stockoutProbability(etaMin: number, horizonMin: number): number {
-  if (etaMin <= 0) return 1;
-  if (!Number.isFinite(etaMin)) return 0;
-  return 1 - Math.exp(-horizonMin / etaMin);
+  return stockoutChanceWithin(etaMin, horizonMin);
 }
 
 export interface Comparison {
@@ -259,7 +258,7 @@ export function renderBaselines(reports: readonly Scored[], opts: { tempDerateC:
     ),
   );
   return [
-    `Stockout forecast: P(stockout within ${h} min) = 1 - exp(-${h} / ETA), the ETA taken as the mean of a memoryless time to stockout; Brier (lower is better) against a constant ETA of ${stock?.constantEtaMin ?? '-'} min through the same mapping and the observed base rate; skill = 1 - Brier / Brier(base rate); ETA MAE censored at the run's end`,
+    `Stockout forecast: P(stockout within ${h} min) = 1 / (1 + (ETA / ${fmt(ETA_HALF_SHARE * h, 0)})^${ETA_STEEPNESS}), the stockout predictor's mapping calibrated on the tuning seeds; Brier (lower is better) against a constant ETA of ${stock?.constantEtaMin ?? '-'} min through the same mapping and the observed base rate; skill = 1 - Brier / Brier(base rate); ETA MAE censored at the run's end`,
     forecast,
     '',
     `Maintenance alarms, model / temperature threshold alone (alarm while temperature >= ${opts.tempDerateC} C); poor cooling: alarms on, and chargers with, a latent cooling defect (truth)`,

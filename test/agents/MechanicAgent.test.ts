@@ -191,21 +191,41 @@ describe('MechanicAgent', () => {
     });
 
     it('level 2: a failure risk of 0.5 schedules maintenance, kept until the risk falls below 0.35', () => {
-      // 0.5 * 9/15 + 0.2 * 1 + 0.4 * 1/3 = 0.633 (a rising trend and a recent fault below the limit)
+      // Rising 1 C a minute with a recent fault: 0.5 * (tempC + 15 - 70) / 15 + 0.4 * 1/3.
       const risky = (tempC: number, maintaining: boolean) =>
         withC1((c, x) => {
           c.tempC = tempC;
-          c.temps = [0, 1, 2, 3].map((i) => ({ ts: at(i - 3), tempC: tempC - 3 + i }));
+          c.temps = [0, 1, 2, 3, 4].map((i) => ({ ts: at(i - 4), tempC: tempC - 4 + i }));
           c.faults = [{ ts: at(-20), errorCode: 'OtherError' }];
           if (maintaining) x.plan.actions = [inForce('schedule_maintenance', 'C1', { chargerId: 'C1', level: 2 })];
         });
-      const p = evaluate(risky(64, false), anySignal, aContext()).find((x) => x.action === 'schedule_maintenance')!;
-      expect(p.evidence).to.include({ riskScore: 0.63, tempTrendCPerMin: 1, recentFaults: 1, riskMaintenanceOff: 0.35 });
-      // 0.5 * 2/15 + 0.2 + 0.4/3 = 0.4: not enough to start, enough to keep.
-      expect(actions(evaluate(risky(57, false), anySignal, aContext()))).to.not.include('schedule_maintenance');
-      expect(actions(evaluate(risky(57, true), anySignal, aContext()))).to.include('schedule_maintenance');
+      // Heading for 82 C: 0.4 + 0.133 = 0.53. The fault makes it a defect, not heat a derate answers.
+      const p = evaluate(risky(67, false), anySignal, aContext()).find((x) => x.action === 'schedule_maintenance')!;
+      expect(p.evidence).to.include({ riskScore: 0.53, tempTrendCPerMin: 1, projectedC: 82, recentFaults: 1, riskMaintenanceOff: 0.35 });
+      // Heading for 77 C: 0.233 + 0.133 = 0.37, not enough to start, enough to keep.
+      expect(actions(evaluate(risky(62, false), anySignal, aContext()))).to.not.include('schedule_maintenance');
+      expect(actions(evaluate(risky(62, true), anySignal, aContext()))).to.include('schedule_maintenance');
       // 0.33 releases it.
-      expect(actions(evaluate(risky(54, true), anySignal, aContext()))).to.not.include('schedule_maintenance');
+      expect(actions(evaluate(risky(61, true), anySignal, aContext()))).to.not.include('schedule_maintenance');
+    });
+
+    it('level 2: a charger that runs hotter than its peers per kW of load needs maintenance, derated or not', () => {
+      const minute = (end: number) => Array.from({ length: 15 }, (_, i) => ({ ts: at(i - 14), tempC: end }));
+      const s = aStation((x) => {
+        x.power.drawKW = 240;
+        for (const [id, t] of [
+          ['C1', 62],
+          ['C2', 46],
+          ['C3', 45],
+          ['C4', 46],
+        ] as const)
+          x.chargers[id] = { id, status: 'occupied', tempC: t, temps: minute(t), faults: [], updatedAt: T0 };
+      });
+      const ps = only(evaluate(s, anySignal, aContext()));
+      const p = ps.find((x) => x.action === 'schedule_maintenance')!;
+      // 62 C against 46 C at 60 kW each: 16 / 60 = 0.267 C per kW.
+      expect(p.evidence).to.include({ chargerId: 'C1', excessCPerKW: 0.267, riskScore: 0.5 });
+      expect(actions(only(evaluate(s, anySignal, aContext()), 'C2'))).to.not.include('schedule_maintenance');
     });
 
     it('level 3: a critical code takes the charger offline with a level-3 ticket, without waiting', () => {

@@ -3,8 +3,8 @@ import { evaluate } from '../../agents/TrafficAgent.js';
 import type { StationState } from '../../eventBus/types.js';
 import { aContext, aNearby, aSignal, aStation, at } from '../builders.js';
 
-// 12 waiting at 4 staffed bays of 3 min: (12 + 1) / (4/3) = 9.75 min, under the threshold.
-// 12 waiting at 2 staffed bays: 19.5 min, over it.
+// 12 waiting at 4 staffed bays of 3 min: the 13th bay to free up, (3 + 1/5) swaps = 9.6 min, under the threshold.
+// 12 waiting at 2 staffed bays: (6 + 1/3) swaps = 19 min, over it.
 const congested = (mutate?: (s: StationState) => void) =>
   aStation((s) => {
     s.queue.waiting = 12;
@@ -55,17 +55,17 @@ describe('TrafficAgent', () => {
       status: 'active' as const,
       decisionId: 'dec-0',
     };
-    // At 2 staffed bays of 3 min: 4 waiting is (4 + 1) / (2/3) = 7.5 min, 3 waiting is 6 min.
+    // At 2 staffed bays of 3 min: 5 waiting is (2 + 2/3) swaps = 8 min, 3 waiting is (1 + 2/3) swaps = 5 min.
     const line = (waiting: number, acting: boolean) =>
       congested((s) => ((s.queue.waiting = waiting), (s.plan.actions = acting ? [offer] : [])));
     const ctx = aContext((c) => c.nearby.push(aNearby({ predictedWaitMin: 0, distanceKm: 0.5 })));
-    expect(evaluate(line(4, false), queueSignal, ctx)).to.deep.equal([]);
-    expect(actions(evaluate(line(4, true), queueSignal, ctx))).to.include('offer_incentive');
+    expect(evaluate(line(5, false), queueSignal, ctx)).to.deep.equal([]);
+    expect(actions(evaluate(line(5, true), queueSignal, ctx))).to.include('offer_incentive');
     expect(evaluate(line(3, true), queueSignal, ctx)).to.deep.equal([]);
   });
 
   it('counts the drive: a short line farther than the saving is no reason to send anyone', () => {
-    // S2 waits 0 min but is 8 km away: 16 min of driving eats the 19.5 min saved.
+    // S2 waits 0 min but is 8 km away: 16 min of driving eats the 19 min saved.
     const ctx = aContext((c) => c.nearby.push(aNearby({ id: 'S2', distanceKm: 8, predictedWaitMin: 0 })));
     expect(actions(evaluate(congested(), queueSignal, ctx))).to.not.include('offer_incentive');
   });
@@ -79,21 +79,21 @@ describe('TrafficAgent', () => {
         );
       });
       const [p] = evaluate(congested(), queueSignal, ctx).filter((x) => x.action === 'offer_incentive');
-      // 19.5 - 4.5 min less 4 min driving 2 km at 30 km/h: 11 min saved, 0.5 per minute.
-      expect(p!.params).to.deep.equal({ targetStationId: 'S3', amount: 5.5 });
+      // 19 - 4.5 min less 4 min driving 2 km at 30 km/h: 10.5 min saved, 0.5 per minute.
+      expect(p!.params).to.deep.equal({ targetStationId: 'S3', amount: 5.25 });
       expect(p!.evidence).to.include({
-        predictedWaitMin: 19.5,
+        predictedWaitMin: 19,
         queueWaiting: 12,
         targetStationId: 'S3',
         targetWaitMin: 4.5,
         driveMin: 4,
-        savingMin: 11,
-        amount: 5.5,
+        savingMin: 10.5,
+        amount: 5.25,
         budgetRemaining: 50,
         distanceKm: 2,
       });
-      expect(p!.claims).to.deep.equal({ 'budget.incentive': 5.5, 'drivers@S3': 0 });
-      expect(p!.urgency).to.be.closeTo(0.98, 1e-9);
+      expect(p!.claims).to.deep.equal({ 'budget.incentive': 5.25, 'drivers@S3': 0 });
+      expect(p!.urgency).to.be.closeTo(0.95, 1e-9);
     });
 
     it('no herding: passes over a station that other offers already fill, and claims the drivers it sends', () => {
@@ -169,7 +169,7 @@ describe('TrafficAgent', () => {
         staffOnDuty: 2,
         openBays: 4,
         count: 2,
-        predictedWaitAfterMin: 9.8,
+        predictedWaitAfterMin: 9.6,
       });
       expect(p.claims).to.deep.equal({ 'staff@S3': 2 });
     });
@@ -186,10 +186,10 @@ describe('TrafficAgent', () => {
   describe('open_bay', () => {
     it('opens closed bays that idle staff can run', () => {
       const s = congested((x) => (x.staff.count = 3));
-      // 3 staff, 2 open of 4: one idle person, one bay to open. Wait (12+1)/(2/3) = 19.5.
+      // 3 staff, 2 open of 4: one idle person, one bay to open. Wait 19 min; with 3 bays (4 + 1/4) swaps = 12.75.
       const p = evaluate(s, aSignal('bay_status', { open: 2 }), aContext()).find((x) => x.action === 'open_bay')!;
       expect(p.params).to.deep.equal({ count: 1 });
-      expect(p.evidence).to.include({ closedBays: 2, idleStaff: 1, count: 1, predictedWaitAfterMin: 13 });
+      expect(p.evidence).to.include({ closedBays: 2, idleStaff: 1, count: 1, predictedWaitAfterMin: 12.8 });
       expect(p.claims).to.deep.equal({ bays: 1, staff: 1, 'service.capacity': 1 });
     });
 

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { MIN_ANOMALY_SAMPLES, meanStd, zScore } from '../../agents/predictors/anomaly.js';
-import { failureRisk, faultsWithin, tempTrendCPerMin } from '../../agents/predictors/failureRisk.js';
+import { failureRisk, faultsWithin, stationHeat, tempTrendCPerMin } from '../../agents/predictors/failureRisk.js';
 import { priceQuartile } from '../../agents/predictors/priceQuartile.js';
 import {
   drainRatePerMin,
@@ -8,45 +8,63 @@ import {
   observedRechargeRatePerMin,
   rechargeRatePerMin,
   stockView,
+  stockoutChanceWithin,
   surplusPacks,
 } from '../../agents/predictors/stockout.js';
-import { MAX_WAIT_MIN, activeBays, erlangC, predictWaitMin, stationWaitMin } from '../../agents/predictors/wait.js';
+import { MAX_WAIT_MIN, PATIENCE_MIN, activeBays, predictWaitMin, stationWaitMin, waitInput } from '../../agents/predictors/wait.js';
 import type { ChargerState, StockFlow } from '../../eventBus/types.js';
 import { T0, aStation, at, priceWindow } from '../builders.js';
 
 describe('predictors', () => {
-  describe('wait (M/M/c)', () => {
-    it('Erlang C matches the textbook values', () => {
-      expect(erlangC(1, 0.5)).to.be.closeTo(0.5, 1e-12); // M/M/1: P(wait) = rho
-      expect(erlangC(2, 1)).to.be.closeTo(1 / 3, 1e-12);
-      expect(erlangC(3, 0)).to.equal(0);
-      expect(erlangC(2, 2)).to.equal(1);
+  describe('wait (place in line, bays, packs)', () => {
+    it('with a line, waits for the k-th bay to free up, k = N + 1', () => {
+      // 12 waiting, 2 bays, 3 min swaps: k = 13 = 6 rounds of 2, then the first of the next (1/3 of a swap).
+      expect(predictWaitMin({ waiting: 12, serviceTimeS: 180, servers: 2 })).to.be.closeTo(19, 1e-9);
+      // 1 waiting, 3 bays: the second of 3 busy bays frees up after 2/4 of a swap.
+      expect(predictWaitMin({ waiting: 1, serviceTimeS: 180, servers: 3 })).to.be.closeTo(1.5, 1e-9);
     });
 
-    it('with a line, waits for N + 1 departures at c*mu', () => {
-      // 12 waiting, 2 bays, 3 min swaps: capacity 2/3 per min, 13 departures.
-      expect(predictWaitMin({ waiting: 12, arrivalRatePerMin: 0, serviceTimeS: 180, servers: 2 })).to.be.closeTo(19.5, 1e-9);
+    it('stops at the patience of drivers; no bay means the cap', () => {
+      expect(predictWaitMin({ waiting: 30, serviceTimeS: 180, servers: 1 })).to.equal(PATIENCE_MIN);
+      expect(predictWaitMin({ waiting: 3, serviceTimeS: 180, servers: 0 })).to.equal(MAX_WAIT_MIN);
     });
 
-    it('without a line, uses the steady-state M/M/c wait', () => {
-      // M/M/1, lambda 0.2, mu 1/3: Wq = rho / (mu - lambda) = 0.6 / (1/3 - 0.2) = 4.5
-      expect(predictWaitMin({ waiting: 0, arrivalRatePerMin: 0.2, serviceTimeS: 180, servers: 1 })).to.be.closeTo(4.5, 1e-9);
-      expect(predictWaitMin({ waiting: 0, arrivalRatePerMin: 0, serviceTimeS: 180, servers: 1 })).to.equal(0);
+    it('without a line a bay is free, unless the only bay still holds the last driver', () => {
+      const one = { waiting: 0, serviceTimeS: 180, servers: 1 };
+      expect(predictWaitMin(one)).to.equal(0);
+      // Arrived 1 min ago, no swap finished since: 2 min of that swap are left.
+      expect(predictWaitMin({ ...one, sinceArrivalMin: 1, sinceSwapMin: 5 })).to.be.closeTo(2, 1e-9);
+      expect(predictWaitMin({ ...one, sinceArrivalMin: 1, sinceSwapMin: null })).to.be.closeTo(2, 1e-9);
+      // A swap finished since, or the driver came longer than a swap ago: the bay is free.
+      expect(predictWaitMin({ ...one, sinceArrivalMin: 1, sinceSwapMin: 0.5 })).to.equal(0);
+      expect(predictWaitMin({ ...one, sinceArrivalMin: 4, sinceSwapMin: 5 })).to.equal(0);
+      // With two bays the other may be free: the median wait is 0.
+      expect(predictWaitMin({ ...one, servers: 2, sinceArrivalMin: 1, sinceSwapMin: 5 })).to.equal(0);
     });
 
-    it('saturated bays wait one departure; no bay means the cap', () => {
-      expect(predictWaitMin({ waiting: 0, arrivalRatePerMin: 5, serviceTimeS: 180, servers: 2 })).to.be.closeTo(1.5, 1e-9);
-      expect(predictWaitMin({ waiting: 3, arrivalRatePerMin: 1, serviceTimeS: 180, servers: 0 })).to.equal(MAX_WAIT_MIN);
+    it('waits for the packs the shelf lacks, at the rate the chargers turn them out', () => {
+      // Number 3 in line, 1 charged pack: 2 more at 0.1 a minute, the median time of the second is (2 - 1/3) / 0.1.
+      const short = { waiting: 2, serviceTimeS: 180, servers: 2, charged: 1, packSupplyPerMin: 0.1 };
+      expect(predictWaitMin(short)).to.be.closeTo(50 / 3, 1e-9);
+      // Enough packs: the bays decide ((1 + 1/3) * 3 min).
+      expect(predictWaitMin({ ...short, charged: 5 })).to.be.closeTo(4, 1e-9);
+      // Nothing on charge: as long as anyone waits.
+      expect(predictWaitMin({ ...short, packSupplyPerMin: 0 })).to.equal(PATIENCE_MIN);
     });
 
     it('uses the default swap time until one is measured', () => {
-      expect(predictWaitMin({ waiting: 1, arrivalRatePerMin: 0, serviceTimeS: 0, servers: 1 })).to.be.closeTo(6, 1e-9);
+      expect(predictWaitMin({ waiting: 1, serviceTimeS: 0, servers: 1 })).to.be.closeTo(4.5, 1e-9);
     });
 
-    it('counts only staffed open bays', () => {
+    it('counts only staffed open bays, and reads the station', () => {
       expect(activeBays(aStation((s) => (s.staff.count = 2)))).to.equal(2);
       expect(activeBays(aStation((s) => (s.staff.count = null)))).to.equal(4);
-      expect(stationWaitMin(aStation((s) => ((s.queue.waiting = 5), (s.staff.count = 1))))).to.be.closeTo(18, 1e-9);
+      // 5 waiting, 1 staffed bay: the 6th departure, 5.5 swaps of 3 min.
+      expect(stationWaitMin(aStation((s) => ((s.queue.waiting = 5), (s.staff.count = 1))))).to.be.closeTo(16.5, 1e-9);
+      const input = waitInput(aStation((s) => ((s.queue.lastArrivalTs = at(-2)), (s.queue.lastSwapTs = null))));
+      expect(input).to.include({ waiting: 0, servers: 4, charged: 20, sinceArrivalMin: 2, sinceSwapMin: null });
+      expect(input.packSupplyPerMin).to.be.closeTo(0.1, 1e-12);
+      expect(waitInput(aStation((s) => (s.inventory.updatedAt = null)))).to.not.have.property('charged');
     });
   });
 
@@ -123,15 +141,21 @@ describe('predictors', () => {
       expect(slow.minutesToStockout).to.be.below(assumed.minutesToStockout);
     });
 
-    it('drains at counted demand, the bay capacity when a line waits, and a balanced guess before any event', () => {
+    it('drains at counted demand, a balanced guess while the counts are young, and no more than the bays swap', () => {
       // Stale gap EWMA says 1/min; the counts say 0.2/min.
       const counted = aStation(
         (s) => ((s.queue.swapRatePerMin = 1), (s.stockFlow = flow({ swapsEwma: 0.1, arrivalsEwma: 0.2, minutesEwma: 1, weight: 1 }))),
       );
       expect(drainRatePerMin(counted)).to.be.closeTo(0.2, 1e-12);
-      // 4 staffed bays at 3 min: 4/3 per minute.
-      expect(drainRatePerMin(aStation((s) => ((s.queue.waiting = 3), (s.queue.swapRatePerMin = 0.1))))).to.be.closeTo(4 / 3, 1e-12);
+      // Half the weight: halfway to the balanced demand, whatever the gap EWMA says.
+      const young = aStation(
+        (s) => ((s.queue.swapRatePerMin = 1), (s.stockFlow = flow({ arrivalsEwma: 0.2, minutesEwma: 1, weight: 0.5 }))),
+      );
+      expect(drainRatePerMin(young, 0.1)).to.be.closeTo(0.15, 1e-12);
+      // A line is not the drain; 4 staffed bays at 3 min (4/3 per minute) are the most it can be.
+      expect(drainRatePerMin(aStation((s) => ((s.queue.waiting = 3), (s.queue.swapRatePerMin = 0.1))))).to.be.closeTo(0.1, 1e-12);
       expect(drainRatePerMin(aStation((s) => (s.queue.arrivalRatePerMin = 9)))).to.be.closeTo(4 / 3, 1e-12);
+      // Nothing counted yet: the gap EWMAs, or the balanced guess before any event.
       expect(drainRatePerMin(aStation(), 0.1)).to.be.closeTo(0.1, 1e-12);
       expect(
         drainRatePerMin(
@@ -139,6 +163,15 @@ describe('predictors', () => {
           0.1,
         ),
       ).to.be.closeTo(0.05, 1e-12);
+    });
+
+    it('turns the projection into a chance of a stockout within the horizon', () => {
+      expect(stockoutChanceWithin(0, 60)).to.equal(1);
+      expect(stockoutChanceWithin(Infinity, 60)).to.equal(0);
+      // 0.45 of the horizon is even odds; twice that, 1 / (1 + 2^3).
+      expect(stockoutChanceWithin(27, 60)).to.be.closeTo(0.5, 1e-12);
+      expect(stockoutChanceWithin(54, 60)).to.be.closeTo(1 / 9, 1e-12);
+      expect(stockoutChanceWithin(10, 60)).to.be.above(stockoutChanceWithin(20, 60));
     });
 
     it('counts surplus above the kept fraction of slots', () => {
@@ -157,19 +190,28 @@ describe('predictors', () => {
       updatedAt: T0,
       ...over,
     });
-    const risk = (c: ChargerState) =>
-      failureRisk({ charger: c, now: T0, tempLimitC: 70, faultWindowMin: 60, repeatedFaults: 3, criticalErrorCodes: ['GroundFailure'] });
+    const base = { now: T0, tempLimitC: 70, faultWindowMin: 60, repeatedFaults: 3, criticalErrorCodes: ['GroundFailure'] };
+    const risk = (c: ChargerState) => failureRisk({ charger: c, ...base });
+    /** Readings once a minute for the last `n` minutes, ending at `end`, rising `perMin` a minute. */
+    const readings = (end: number, perMin = 0, n = 15) =>
+      Array.from({ length: n }, (_, i) => ({ ts: at(i - (n - 1)), tempC: end - perMin * (n - 1 - i) }));
+    const busy = (id: string, end: number, perMin = 0): ChargerState =>
+      charger({ id, status: 'occupied', tempC: end, temps: readings(end, perMin) });
 
     it('is 0 for a cool charger without faults', () => {
       expect(risk(charger()).score).to.equal(0);
     });
 
-    it('is 0.5 at the temperature limit and grows with a rising trend', () => {
-      expect(risk(charger({ tempC: 70 })).score).to.be.closeTo(0.5, 1e-9);
-      const temps = [0, 1, 2, 3].map((i) => ({ ts: at(i - 3), tempC: 61 + i * 3 }));
-      const r = risk(charger({ tempC: 70, temps }));
-      expect(r.trendCPerMin).to.be.closeTo(3, 1e-9);
-      expect(r.score).to.be.closeTo(0.7, 1e-9);
+    it('projects the steady temperature from the trend: 15 C beyond the limit alone scores 0.5', () => {
+      // Rising 2 C a minute at 55 C: heading for 55 + 15 * 2 = 85.
+      const r = risk(charger({ tempC: 55, temps: readings(55, 2, 5) }));
+      expect(r.trendCPerMin).to.be.closeTo(2, 1e-9);
+      expect(r.projectedC).to.be.closeTo(85, 1e-9);
+      expect(r.score).to.be.closeTo(0.5, 1e-9);
+      // Steady at the limit: hot, not a defect (derating answers it), and no projection beyond it.
+      expect(risk(charger({ tempC: 70, temps: readings(70, 0, 5) })).score).to.equal(0);
+      // Too few readings to project.
+      expect(risk(charger({ tempC: 70, temps: readings(70, 3, 4) })).projectedC).to.equal(null);
     });
 
     it('counts faults within the window only', () => {
@@ -187,10 +229,36 @@ describe('predictors', () => {
       expect(risk(charger({ faults: [{ ts: at(-120), errorCode: 'GroundFailure' }] })).criticalCode).to.equal(null);
     });
 
-    it('has no trend from a single reading and ignores falling temperatures in the score', () => {
+    it('finds a cooling defect: hotter than its charging peers per kW of load, now and over the window', () => {
+      const peers = [busy('C2', 45), busy('C3', 46), busy('C4', 45)];
+      // 4 chargers charging on 240 kW: 60 kW each. 14 C above the hottest peer: 0.23 C/kW, beyond the 0.13 of a defect.
+      const hot = failureRisk({ charger: busy('C1', 60), ...base, peers, stationKW: 240 });
+      expect(hot.excessCPerKW).to.be.closeTo((60 - 46) / 60, 1e-9);
+      expect(hot.coolingScore).to.equal(1);
+      expect(hot.score).to.be.closeTo(0.5, 1e-9);
+      // 2 C above the hottest of them is the spread between healthy units: some evidence, no alarm.
+      const ok = failureRisk({ charger: busy('C1', 48), ...base, peers, stationKW: 240 });
+      expect(ok.score).to.be.closeTo(0.5 * (2 / 60 / 0.13), 1e-9);
+      // Without peers, or without the station's draw, there is nothing to compare with.
+      expect(risk(busy('C1', 60)).excessCPerKW).to.equal(null);
+      expect(failureRisk({ charger: busy('C1', 60), ...base, peers, stationKW: null }).excessCPerKW).to.equal(null);
+      // Worked out once for many chargers: the same answer.
+      const heat = stationHeat(peers, T0);
+      expect(failureRisk({ charger: busy('C1', 60), ...base, heat, stationKW: 240 }).score).to.equal(hot.score);
+    });
+
+    it('needs the heat to last: one hot reading over a cool window is no defect', () => {
+      const peers = [busy('C2', 45), busy('C3', 46), busy('C4', 45)];
+      const temps = readings(45).map((r, i, all) => (i === all.length - 1 ? { ...r, tempC: 60 } : r));
+      const r = failureRisk({ charger: charger({ status: 'occupied', tempC: 60, temps }), ...base, peers, stationKW: 240 });
+      expect(r.coolingScore).to.be.below(0.1);
+    });
+
+    it('has no trend from a single reading, and a falling temperature projects below the reading', () => {
       expect(tempTrendCPerMin([{ ts: T0, tempC: 50 }], T0)).to.equal(0);
-      const falling = [0, 1, 2].map((i) => ({ ts: at(i - 2), tempC: 60 - i * 5 }));
-      expect(risk(charger({ tempC: 60, temps: falling })).score).to.be.closeTo(0.5 * (5 / 15), 1e-9);
+      const falling = risk(charger({ tempC: 60, temps: readings(60, -1, 5) }));
+      expect(falling.projectedC).to.be.closeTo(45, 1e-9);
+      expect(falling.score).to.equal(0);
     });
   });
 

@@ -36,7 +36,17 @@ export interface StockoutInput {
   charged: number;
   swapRatePerMin: number;
   rechargeRatePerMin: number;
+  /** How much wider than a Poisson count the fluctuation is, as an extra multiple (0: the rates are well measured). */
+  extraVariance?: number;
 }
+
+/**
+ * Demand and recharge not yet measured are uncertain, and that uncertainty spreads the time to a
+ * stockout as fluctuation does: the fluctuation term grows by this times the share of the stock flow's
+ * memory still empty (1 - weight). Calibrated on the tuning seeds (a few packs with rates still
+ * guessed run out within the hour far more often than a balanced guess suggests).
+ */
+export const UNMEASURED_VARIANCE = 6;
 
 /**
  * Packs leave one at a time (Poisson-like swaps) and come back one at a time,
@@ -46,6 +56,7 @@ export interface StockoutInput {
  *   minutes = x^2 / (mu * x + s2)
  * which is x / mu when the drift dominates (large stock) and the fluctuation
  * time x^2 / s2 when supply and demand balance (a few packs run out even then).
+ * s2 is widened by `extraVariance` while the rates are still guesses.
  * Infinity when recharge outpaces demand by more than the noise; 0 when the
  * station has no charged pack left.
  */
@@ -53,7 +64,8 @@ export function minutesToStockout(input: StockoutInput): number {
   if (input.charged <= 0) return 0;
   const x = input.charged;
   const net = input.swapRatePerMin - input.rechargeRatePerMin;
-  const variance = Math.max(0, input.swapRatePerMin) + Math.max(0, input.rechargeRatePerMin);
+  const variance =
+    (Math.max(0, input.swapRatePerMin) + Math.max(0, input.rechargeRatePerMin)) * (1 + Math.max(0, input.extraVariance ?? 0));
   const rate = net * x + variance;
   if (rate <= 0) return Infinity;
   return (x * x) / rate;
@@ -107,8 +119,11 @@ export function stockView(state: StationState, packChargeMinutes = DEFAULT_PACK_
   if (inv.updatedAt === null) return null;
   const recharge = observedRechargeRatePerMin(state, packChargeMinutes);
   const drain = drainRatePerMin(state, rechargeRatePerMin(inv.charging, packChargeMinutes));
+  // Without a stock flow the rates come from the queue EWMAs alone, and there are no counts to be short of.
+  const f = state.stockFlow;
+  const extraVariance = f ? UNMEASURED_VARIANCE * (1 - Math.min(1, Math.max(0, f.weight))) : 0;
   return {
-    minutesToStockout: minutesToStockout({ charged: inv.charged, swapRatePerMin: drain, rechargeRatePerMin: recharge }),
+    minutesToStockout: minutesToStockout({ charged: inv.charged, swapRatePerMin: drain, rechargeRatePerMin: recharge, extraVariance }),
     rechargeRatePerMin: recharge,
     swapRatePerMin: state.queue.swapRatePerMin,
     drainRatePerMin: drain,
@@ -117,9 +132,9 @@ export function stockView(state: StationState, packChargeMinutes = DEFAULT_PACK_
 
 /**
  * Calibration of stockoutChanceWithin on the tuning seeds: a projection of this share of the horizon
- * (27 minutes for an hour) is as likely as not to end in a stockout within the horizon...
+ * (25 minutes for an hour) is as likely as not to end in a stockout within the horizon...
  */
-export const ETA_HALF_SHARE = 0.45;
+export const ETA_HALF_SHARE = 0.42;
 /** ...and the chance falls off with the cube of the projection beyond that. */
 export const ETA_STEEPNESS = 3;
 

@@ -79,6 +79,23 @@ describe('predictors', () => {
       expect(minutesToStockout({ charged: 4, swapRatePerMin: 0.1, rechargeRatePerMin: 0.1 })).to.be.closeTo(80, 1e-9);
     });
 
+    it('widens the fluctuation while the rates are guesses: a young stock flow brings the stockout closer', () => {
+      // Balanced at 0.1 each way, 4 packs: 16 / 0.2 = 80 min measured; with the variance 7 times wider, 16 / 1.4.
+      expect(minutesToStockout({ charged: 4, swapRatePerMin: 0.1, rechargeRatePerMin: 0.1, extraVariance: 6 })).to.be.closeTo(
+        16 / 1.4,
+        1e-9,
+      );
+      const young = stockView(
+        aStation((s) => ((s.inventory.charged = 4), (s.stockFlow = flow({ weight: 0.5, minutesEwma: 1 })))),
+        60,
+      )!;
+      const known = stockView(
+        aStation((s) => ((s.inventory.charged = 4), (s.stockFlow = flow({ weight: 1, minutesEwma: 1 })))),
+        60,
+      )!;
+      expect(young.minutesToStockout).to.be.below(known.minutesToStockout);
+    });
+
     it('is Infinity when recharging outpaces demand beyond the noise, 0 when already out', () => {
       expect(minutesToStockout({ charged: 10, swapRatePerMin: 0.1, rechargeRatePerMin: 0.2 })).to.equal(Infinity);
       expect(minutesToStockout({ charged: 0, swapRatePerMin: 0, rechargeRatePerMin: 0 })).to.equal(0);
@@ -168,9 +185,9 @@ describe('predictors', () => {
     it('turns the projection into a chance of a stockout within the horizon', () => {
       expect(stockoutChanceWithin(0, 60)).to.equal(1);
       expect(stockoutChanceWithin(Infinity, 60)).to.equal(0);
-      // 0.45 of the horizon is even odds; twice that, 1 / (1 + 2^3).
-      expect(stockoutChanceWithin(27, 60)).to.be.closeTo(0.5, 1e-12);
-      expect(stockoutChanceWithin(54, 60)).to.be.closeTo(1 / 9, 1e-12);
+      // 0.42 of the horizon is even odds; twice that, 1 / (1 + 2^3).
+      expect(stockoutChanceWithin(25.2, 60)).to.be.closeTo(0.5, 1e-12);
+      expect(stockoutChanceWithin(50.4, 60)).to.be.closeTo(1 / 9, 1e-12);
       expect(stockoutChanceWithin(10, 60)).to.be.above(stockoutChanceWithin(20, 60));
     });
 

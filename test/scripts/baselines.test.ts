@@ -122,9 +122,9 @@ describe('stockout forecast scoring', () => {
   it('maps an ETA to P(stockout within the horizon) with the predictor calibration, certain at 0 and nil when not draining', () => {
     expect(stockoutProbability(0, 60)).to.equal(1);
     expect(stockoutProbability(Infinity, 60)).to.equal(0);
-    // Even odds at 0.45 of the horizon, 1 / (1 + (60 / 27)^3) at the horizon.
-    expect(stockoutProbability(27, 60)).to.be.closeTo(0.5, 1e-12);
-    expect(stockoutProbability(60, 60)).to.be.closeTo(1 / (1 + (60 / 27) ** 3), 1e-12);
+    // Even odds at 0.42 of the horizon, 1 / (1 + (60 / 25.2)^3) at the horizon.
+    expect(stockoutProbability(25.2, 60)).to.be.closeTo(0.5, 1e-12);
+    expect(stockoutProbability(60, 60)).to.be.closeTo(1 / (1 + (60 / 25.2) ** 3), 1e-12);
   });
 
   it('scores Brier against a constant ETA and the base rate, skipping points inside a stockout until it rearms', () => {

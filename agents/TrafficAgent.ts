@@ -97,8 +97,8 @@ export function evaluate(state: StationState, _signal: Signal, ctx: AgentContext
 
 /**
  * Nearest station (ctx.nearby is sorted by haversine distance) within nearbyKm
- * whose predicted wait is at least minSavingMinutes shorter and that has a
- * charged pack to give. The amount is incentivePerMinute per minute saved,
+ * whose predicted wait is at least minSavingMinutes shorter, with room in its
+ * bays (herdShare) and charged packs for the drivers sent (packCoverMinutes). The amount is incentivePerMinute per minute saved,
  * never more than one hour's budget; whether it fits what is left of this
  * hour's budget is for the auditor and the supervisor to judge, so the offer
  * carries budgetRemaining as evidence.
@@ -119,12 +119,14 @@ function offerIncentive(
   const standing = inForce(state, 'offer_incentive');
   // No herding: what every station's offers send to one station stays under a share of what its bays
   // can swap (an offer in force counts itself among those already sent there).
-  const roomFor = (n: NearbyStation) => {
-    const others = n.redirectedInPerMin - (standing?.params.targetStationId === n.id ? (standing.claims[`drivers@${n.id}`] ?? 0) : 0);
-    return others + sendPerMin <= t.herdShare * n.servicePerMin + 1e-9;
-  };
+  const redirectedByOthers = (n: NearbyStation) =>
+    n.redirectedInPerMin - (standing?.params.targetStationId === n.id ? (standing.claims[`drivers@${n.id}`] ?? 0) : 0);
+  const roomFor = (n: NearbyStation) => redirectedByOthers(n) + sendPerMin <= t.herdShare * n.servicePerMin + 1e-9;
+  // A pack for them: a station that is short itself only moves the shortage (and the drive) to the driver.
+  const packsFor = (n: NearbyStation) =>
+    n.charged - n.pledgedPacks - (n.netDrainPerMin + redirectedByOthers(n) + sendPerMin) * t.packCoverMinutes > 0;
   const helps = (n: NearbyStation) =>
-    n.distanceKm <= t.nearbyKm && wait - n.predictedWaitMin - driveMin(n) >= t.minSavingMinutes && n.charged > 0 && roomFor(n);
+    n.distanceKm <= t.nearbyKm && wait - n.predictedWaitMin - driveMin(n) >= t.minSavingMinutes && roomFor(n) && packsFor(n);
   // An offer in force keeps its terms while its station still helps: drivers are not re-pointed on every reading.
   const kept = standing ? ctx.nearby.find((n) => n.id === standing.params.targetStationId && helps(n)) : undefined;
   const target = kept ?? ctx.nearby.find(helps);
@@ -156,6 +158,9 @@ function offerIncentive(
       targetRedirectedInPerMin: target.redirectedInPerMin,
       targetServicePerMin: target.servicePerMin,
       herdSharePct: round(t.herdShare * 100, 0),
+      targetCharged: target.charged,
+      targetNetDrainPerMin: target.netDrainPerMin,
+      packCoverMinutes: t.packCoverMinutes,
     },
     claims: { 'budget.incentive': amount, [`drivers@${target.id}`]: claimedPerMin },
   };

@@ -14,6 +14,7 @@ export const DEFAULT_THRESHOLDS: AgentThresholds = {
     nearbyKm: 10,
     acceptanceShare: 0.3,
     herdShare: 0.25,
+    packCoverMinutes: 20,
   },
   logistics: {
     stockoutMinutes: 60,

@@ -16,6 +16,11 @@ export interface AgentThresholds {
     acceptanceShare: number;
     /** No herding: drivers sent to one station (from every station's offers) stay under this share of its swap capacity. */
     herdShare: number;
+    /**
+     * Drivers are sent only where a charged pack waits for them: the target's shelf, less packs pledged
+     * to rebalances, must outlast this many minutes of its own net drain plus every offer's drivers.
+     */
+    packCoverMinutes: number;
   };
   logistics: {
     stockoutMinutes: number;

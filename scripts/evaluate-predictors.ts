@@ -147,6 +147,9 @@ export function evaluateScenario(scenario: ScenarioName, seeds: number[], statio
               faultWindowMin: mech.faultWindowMin,
               repeatedFaults: mech.repeatedFaults,
               criticalErrorCodes: mech.criticalErrorCodes,
+              // As the mechanic judges it: against the station's other chargers at the load they share.
+              peers: Object.values(state.chargers),
+              stationKW: state.power.drawKW,
             }).score;
         model.update(key, ms, !down && risk >= mech.riskMaintenance);
         // Baseline: the derate threshold alone, no trend, faults or peers.

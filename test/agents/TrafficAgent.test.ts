@@ -106,7 +106,7 @@ describe('TrafficAgent', () => {
           queueSignal,
           aContext((c) =>
             c.nearby.push(
-              aNearby({ id: 'S3', distanceKm: 2, predictedWaitMin: 4.5, servicePerMin: 4, redirectedInPerMin }),
+              aNearby({ id: 'S3', distanceKm: 2, predictedWaitMin: 4.5, servicePerMin: 4, redirectedInPerMin, charged: 40 }),
               aNearby({ id: 'S4', distanceKm: 3, predictedWaitMin: 4.5, servicePerMin: 4 }),
             ),
           ),
@@ -119,6 +119,42 @@ describe('TrafficAgent', () => {
       const full = pick(0.5);
       expect(full.params.targetStationId).to.equal('S4');
       expect(full.claims).to.deep.include({ 'drivers@S4': 0.6 });
+    });
+
+    it('sends drivers only where packs wait for them: the shelf, less pledges, outlasts 20 min of drain plus every offer', () => {
+      // 2 arrivals a minute, 30 % take the offer: 0.6 a minute sent. S3 loses 0.3 a minute on its own
+      // and 0.1 to others' offers: 1 a minute over 20 minutes needs more than 20 packs not pledged.
+      const busy = congested((s) => (s.queue.arrivalRatePerMin = 2));
+      const pick = (charged: number, pledgedPacks = 0) =>
+        evaluate(
+          busy,
+          queueSignal,
+          aContext((c) =>
+            c.nearby.push(
+              aNearby({
+                id: 'S3',
+                distanceKm: 2,
+                predictedWaitMin: 4.5,
+                servicePerMin: 4,
+                charged,
+                pledgedPacks,
+                netDrainPerMin: 0.3,
+                redirectedInPerMin: 0.1,
+              }),
+              aNearby({ id: 'S4', distanceKm: 3, predictedWaitMin: 4.5, servicePerMin: 4, charged: 40 }),
+            ),
+          ),
+        ).find((x) => x.action === 'offer_incentive')!;
+      const stocked = pick(21);
+      expect(stocked.params.targetStationId).to.equal('S3');
+      expect(stocked.evidence).to.include({ targetCharged: 21, targetNetDrainPerMin: 0.3, packCoverMinutes: 20 });
+      expect(pick(20).params.targetStationId).to.equal('S4');
+      expect(pick(25, 5).params.targetStationId).to.equal('S4');
+      // Everyone short: no offer at all.
+      const shortage = aContext((c) =>
+        c.nearby.push(aNearby({ id: 'S3', distanceKm: 2, predictedWaitMin: 4.5, charged: 3, netDrainPerMin: 0.5 })),
+      );
+      expect(actions(evaluate(busy, queueSignal, shortage))).to.not.include('offer_incentive');
     });
 
     it('skips stations beyond reach, without packs, or without enough saving', () => {

@@ -82,11 +82,17 @@ export function arbitrate(proposals: Proposal[], state: StationState): Arbitrati
   const live = (): Proposal[] => candidates.filter((p) => alive.has(p));
 
   // Pairwise conflicts settled by one rule; `decide` returns the winner or null to leave the pair to a later rule.
+  // Candidates are in canonical order: each unordered pair is visited once, first-ranked first, and
+  // proposals alike in every part (the same rank) are never set against each other.
+  const rank = candidates.map((_, i) => i);
+  for (let i = 1; i < candidates.length; i++) if (compareCanonical(candidates[i - 1]!, candidates[i]!) === 0) rank[i] = rank[i - 1]!;
   const settle = (rule: RuleName, decide: (a: Proposal, b: Proposal) => Proposal | null): number => {
     let settled = 0;
-    for (const a of candidates) {
-      for (const b of candidates) {
-        if (compareCanonical(a, b) >= 0 || !alive.has(a) || !alive.has(b)) continue;
+    for (let i = 0; i < candidates.length; i++) {
+      const a = candidates[i]!;
+      for (let j = i + 1; j < candidates.length; j++) {
+        const b = candidates[j]!;
+        if (rank[i] === rank[j] || !alive.has(a) || !alive.has(b)) continue;
         const resource = conflictResource(a, b, state);
         if (resource === null) continue;
         const winner = decide(a, b);

@@ -52,7 +52,8 @@ export const TUNING_SEEDS = [1, 2, 3];
 export const HELD_OUT_SEEDS = [101, 102, 103];
 const FAILURE_LOOKBACK_MIN = 60;
 const FAILURE_HORIZON_MIN = 60;
-const MIN_LEAD_MIN = 10;
+/** Issue 12: an overheat alarm counts when raised at least this long before the trip. */
+const MIN_LEAD_MIN = 15;
 const REARM_MIN = 15;
 const STOCKOUT_HORIZON_MIN = 60;
 const STOCKOUT_SAMPLE_S = 300;

@@ -77,12 +77,24 @@ type Reading = { ts: string; tempC: number };
 /** A reading with its time parsed: minutes relative to `now` (negative in the past). */
 type Point = { x: number; y: number };
 
+/**
+ * A reading's time in ms, parsed once: every signal judges every charger's readings again, and
+ * parsing the same timestamps over and over was the mechanic's largest cost. Weakly held, so the
+ * cache lives exactly as long as the readings do.
+ */
+const parsedTs = new WeakMap<Reading, number>();
+function msOf(r: Reading): number {
+  let ms = parsedTs.get(r);
+  if (ms === undefined) parsedTs.set(r, (ms = Date.parse(r.ts)));
+  return ms;
+}
+
 /** A charger's readings within the trend window, oldest first, with times in minutes before `now`. */
 function windowPoints(temps: readonly Reading[], now: string, windowMin: number): Point[] {
   const end = Date.parse(now);
   const out: Point[] = [];
   for (const t of temps) {
-    const x = (Date.parse(t.ts) - end) / 60_000;
+    const x = (msOf(t) - end) / 60_000;
     if (x <= 0 && x >= -windowMin) out.push({ x, y: t.tempC });
   }
   return out;
@@ -187,7 +199,7 @@ export function failureRisk(input: FailureRiskInput): FailureRisk {
   const recent = faultsWithin(charger.faults, now, input.faultWindowMin);
   const critical = new Set(input.criticalErrorCodes);
   const criticalFault = [...recent].reverse().find((f) => f.errorCode !== undefined && critical.has(f.errorCode));
-  const own = chargerHeat(charger, now);
+  const own = input.heat?.find((h) => h.id === charger.id) ?? chargerHeat(charger, now);
   const trendCPerMin = slope(own.points);
   const projectedC = own.projectedC;
   const heat = input.heat ?? (input.peers ? stationHeat(input.peers, now) : null);

@@ -183,6 +183,13 @@ export function predictorScores(model: { wait: WaitScore; failure: FailureScore 
       f1: failMetric((s) => ifFailures(f1(s.precision ?? 0, s.recallWithLead))),
       poorCoolingPrecision: failMetric((_s, d) => d.poorCoolingPrecision),
       poorCoolingRecall: failMetric((_s, d) => d.poorCoolingRecall),
+      // Issue 12's ground truth for maintenance: an alarm is right when its charger is going bad (a
+      // latent cooling defect, or wear that ends in a failure), and overheat trips are what it must foresee.
+      defectPrecision: failMetric((_s, d) => d.defectPrecision),
+      overheatRecallWithLead: failMetric((s) => {
+        const o = s.byCause.overheat;
+        return o && o.failures > 0 ? o.detectedWithLead / o.failures : null;
+      }),
     },
   };
 }

@@ -109,15 +109,21 @@ export function checkTargets(
     const sc = r?.scores;
     if (!sc) continue;
     const f = sc.failure;
-    const precision = f?.precision?.model ?? null;
-    const recall = f?.recallWithLead?.model ?? null;
+    // The ground truth is the charger going bad (issue 12): precision counts alarms on a charger with a
+    // latent defect; recall is of the overheat trips, foreseen by at least the lead, and where a scenario
+    // has none, of the chargers with a cooling defect.
+    const precision = f?.defectPrecision?.model ?? null;
+    const overheat = f?.overheatRecallWithLead?.model ?? null;
+    const recall = overheat ?? f?.poorCoolingRecall?.model ?? null;
     if (precision !== null && recall !== null) {
       const met = precision >= 0.6 && recall >= 0.9;
       out.push({
         target: 'overheat alarms: precision >= 60 % at recall >= 90 %, with lead',
         scenario: s,
-        goal: 'precision >= 60 %, recall (with lead) >= 90 %',
-        measured: `precision ${pct(precision)}, recall ${pct(recall)}`,
+        goal: 'precision >= 60 %, recall >= 90 %',
+        measured:
+          `precision ${pct(precision)} (alarms on a charger going bad), recall ${pct(recall)} ` +
+          (overheat !== null ? '(overheat trips alarmed with lead)' : '(chargers with a cooling defect alarmed; no overheat trips)'),
         met,
         gap: met
           ? null

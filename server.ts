@@ -56,8 +56,10 @@ import {
   OtpService,
   SignalGate,
   TokenService,
+  Revocations,
   UserService,
   createLimiters,
+  slowdownMs,
   inAppOtpDelivery,
   loadOrCreateSecret,
   type Limiter,
@@ -90,6 +92,7 @@ import { notificationsRouter } from './routes/notifications.js';
 import { attachChat } from './socket/chat.js';
 import { attachIngest } from './socket/ingest.js';
 import { attachDashboard, dashboardDelivery } from './socket/dashboard.js';
+import { MAX_SOCKETS_PER_SUBJECT, SocketQuota } from './socket/session.js';
 import helmet from 'helmet';
 import cors from 'cors';
 import type { Agent as HttpsAgent } from 'node:https';
@@ -325,7 +328,8 @@ export async function createApp(deps: AppDeps): Promise<App> {
     };
   });
 
-  const users = new UserService(models);
+  const revocations = new Revocations();
+  const users = new UserService(models, revocations);
   await users.load();
   const tokens = new TokenService(models, loadOrCreateSecret(deps.secretsDir ?? null, 'jwt-secret', config.jwtSecret), {
     accessS: config.accessTokenTtlS,
@@ -338,6 +342,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
     now: () => new Date(),
     ...DEVICE_KEY_DEFAULTS,
     onError: onError('deviceKeys'),
+    revocations,
   });
   const otp = new OtpService({
     otpCodes: models.OtpCode,
@@ -360,11 +365,14 @@ export async function createApp(deps: AppDeps): Promise<App> {
     vapid:
       config.vapidPublicKey && config.vapidPrivateKey ? { publicKey: config.vapidPublicKey, privateKey: config.vapidPrivateKey } : null,
     subject: config.vapidSubject,
+    allowPrivateEndpoints: config.pushAllowPrivateEndpoints,
     ...(deps.pushAgent ? { agent: deps.pushAgent } : {}),
   });
   health.register('push', () => push.health());
   // HTTP and Socket.io exist before the services that talk through them (notifications reach dashboards).
   const app = express();
+  // Off by default: behind a proxy, TRUST_PROXY names it, so rate limits and logs see the client, not the proxy.
+  app.set('trust proxy', config.trustProxy);
   const http = createServer(app);
   const io = new IoServer(http, {
     serveClient: false,
@@ -398,7 +406,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
     onError: onError('admin.undo'),
   });
   const gate = new SignalGate({ deviceKeys, ingestion, signalsPerDevice: limits.signalsPerDevice });
-  const identity = { tokens, users };
+  const identity = { tokens, users, revocations };
   const services: AppServices = {
     ingestion,
     stations,
@@ -435,7 +443,16 @@ export async function createApp(deps: AppDeps): Promise<App> {
   app.use('/api/stations/:id/device-keys', requireRole('admin'));
   app.use(
     '/api',
-    authRouter({ users, tokens, otp, loginPerAccount: limits.loginPerAccount, loginPerIp: limits.loginPerIp, admin }),
+    authRouter({
+      users,
+      tokens,
+      otp,
+      loginPerAccount: limits.loginPerAccount,
+      loginPerIp: limits.loginPerIp,
+      loginAccountWide: limits.loginAccountWide,
+      slowdownMs: (n) => slowdownMs(n, config.rateLoginPerAccount),
+      admin,
+    }),
     openapiRouter(),
     systemRouter({ health, agents, admin }),
     dataRouter(gate),
@@ -458,9 +475,11 @@ export async function createApp(deps: AppDeps): Promise<App> {
   app.use(notFound());
   app.use(errorHandler(onError('http')));
 
-  attachIngest(io.of('/ingest'), { identity, gate, onError: onError('socket.ingest') });
-  attachDashboard(io.of('/dashboard'), { identity, bus, stations, report });
-  attachChat(io.of('/chat'), { identity, chat, chatPerUser: limits.chatPerUser, onError: onError('socket.chat') });
+  // Sockets open at once per user or device key, across the three namespaces.
+  const quota = new SocketQuota(MAX_SOCKETS_PER_SUBJECT);
+  attachIngest(io.of('/ingest'), { identity, gate, onError: onError('socket.ingest'), quota });
+  attachDashboard(io.of('/dashboard'), { identity, bus, stations, report, quota });
+  attachChat(io.of('/chat'), { identity, chat, chatPerUser: limits.chatPerUser, onError: onError('socket.chat'), quota });
   anchoring.start();
   // Database or chain going down, or anchoring falling behind, notifies: read every 30 s.
   const healthWatch = setInterval(() => {

@@ -1,5 +1,6 @@
 // Configuration from the environment, validated once at start. An unknown or
 // malformed value stops the start with a message naming the variable.
+import ipaddr from 'ipaddr.js';
 import Joi from 'joi';
 
 export interface Config {
@@ -45,6 +46,9 @@ export interface Config {
   vapidPublicKey: string | null;
   vapidPrivateKey: string | null;
   vapidSubject: string;
+  pushAllowPrivateEndpoints: boolean;
+  /** Express's 'trust proxy': false, a hop count, or the proxies' addresses. */
+  trustProxy: boolean | number | string[];
   rateLoginPerAccount: number;
   rateLoginPerIp: number;
   rateChatPerMin: number;
@@ -60,6 +64,34 @@ export interface Config {
 const url = (schemes: string[]) => Joi.string().uri({ scheme: schemes });
 /** What the README shows as the default of a variable whose schema default ('' = unset) says nothing. */
 const shown = (text: string) => ({ shownDefault: text });
+
+const PROXY_KEYWORDS = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/** TRUST_PROXY as Express takes it: false, a hop count, or a list of addresses, subnets and keywords. */
+export function parseTrustProxy(raw: string): false | number | string[] {
+  const v = raw.trim();
+  if (v === '0' || v === 'false' || v === '') return false;
+  if (/^\d+$/.test(v)) return Number(v);
+  return v.split(',').map((p) => p.trim());
+}
+
+function trustProxyRule(value: string, helpers: Joi.CustomHelpers): string | Joi.ErrorReport {
+  const parsed = parseTrustProxy(value);
+  if (!Array.isArray(parsed)) return value;
+  const bad = parsed.find((p) => !PROXY_KEYWORDS.has(p) && !(ipaddr.isValid(p) || isCidr(p)));
+  return bad === undefined
+    ? value
+    : helpers.message({ custom: `"{{#label}}" has ${JSON.stringify(bad)}, which is no address, subnet or keyword` });
+}
+
+function isCidr(p: string): boolean {
+  try {
+    ipaddr.parseCIDR(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 // Each key's .description() is its meaning in the README's configuration table, which
 // `npm run docs:config` renders from this schema, in this order.
@@ -284,12 +316,25 @@ const schema = Joi.object({
     .pattern(/^(mailto:|https:\/\/)\S+$/)
     .default('mailto:ops@localhost.localdomain')
     .description('contact the push services see (mailto: or https:)'),
+  PUSH_ALLOW_PRIVATE_ENDPOINTS: Joi.string()
+    .valid('0', '1')
+    .default('0')
+    .description('1 lets push endpoints be on loopback or private addresses (tests with a local receiver); 0 refuses them (SSRF)'),
+  TRUST_PROXY: Joi.string()
+    .max(1000)
+    .default('0')
+    .custom(trustProxyRule)
+    .description(
+      'proxies in front of the copilot whose X-Forwarded-For is believed: 0 (none, the default), a hop count, or addresses/subnets and loopback, linklocal, uniquelocal, comma-separated',
+    ),
   RATE_LOGIN_PER_ACCOUNT: Joi.number()
     .integer()
     .min(1)
     .max(100000)
     .default(10)
-    .description('sign-in and one-time-code attempts per account per 15 minutes (then 429 with Retry-After)'),
+    .description(
+      'sign-in and one-time-code attempts per account and client address per 15 minutes (then 429 with Retry-After); account-wide, attempts past 5 times this are slowed, never refused',
+    ),
   RATE_LOGIN_PER_IP: Joi.number()
     .integer()
     .min(1)
@@ -345,6 +390,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       `invalid configuration:\n  ${value.VAPID_PUBLIC_KEY ? 'VAPID_PRIVATE_KEY' : 'VAPID_PUBLIC_KEY'}: set both VAPID keys or neither`,
     );
   }
+  // The embedded database and chain listen on loopback without credentials: any local user could write
+  // a refresh token or forge anchors. Fine on a laptop; refused where NODE_ENV says production.
+  if (env.NODE_ENV === 'production') {
+    const missing = [
+      value.MONGODB_URI ? null : '  MONGODB_URI: is required when NODE_ENV=production (the embedded database has no credentials)',
+      chainMode === 'embedded'
+        ? "  CHAIN_RPC_URL: is required when NODE_ENV=production (a chain with credentials, or 'off'; the embedded chain has none)"
+        : null,
+    ].filter(Boolean);
+    if (missing.length) throw new ConfigError(`invalid configuration:\n${missing.join('\n')}`);
+  }
   if (chainMode === 'embedded' && value.AUDIT_CONTRACT_ADDRESS) {
     throw new ConfigError(
       'invalid configuration:\n  AUDIT_CONTRACT_ADDRESS: needs CHAIN_RPC_URL (the embedded chain deploys its own contract)',
@@ -393,6 +449,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     vapidPublicKey: orNull(value.VAPID_PUBLIC_KEY),
     vapidPrivateKey: orNull(value.VAPID_PRIVATE_KEY),
     vapidSubject: value.VAPID_SUBJECT,
+    pushAllowPrivateEndpoints: value.PUSH_ALLOW_PRIVATE_ENDPOINTS === '1',
+    trustProxy: parseTrustProxy(value.TRUST_PROXY),
     rateLoginPerAccount: value.RATE_LOGIN_PER_ACCOUNT,
     rateLoginPerIp: value.RATE_LOGIN_PER_IP,
     rateChatPerMin: value.RATE_CHAT_PER_MIN,

@@ -1,6 +1,6 @@
 // Who is calling: a Bearer access token resolved to a current, enabled user; and what they may do.
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { userFromToken, type Identity, type PublicUser, type Role } from '../services/access/index.js';
+import { passwordChangePending, userFromToken, type Identity, type PublicUser, type Role } from '../services/access/index.js';
 import { AppError } from '../services/platform/index.js';
 
 declare module 'express-serve-static-core' {
@@ -9,7 +9,13 @@ declare module 'express-serve-static-core' {
   }
 }
 
-/** Sets req.user when an Authorization header is present; rejects a bad one. Routes decide whether a user is required. */
+/** What a user who must first choose their own password may still do (paths under /api). */
+const BEFORE_PASSWORD_CHANGE = new Set(['/auth/me', '/auth/password', '/auth/logout']);
+
+/**
+ * Sets req.user when an Authorization header is present; rejects a bad one. Routes decide whether a
+ * user is required. A user with a generated password (mustChangePassword) may only change it.
+ */
 export function authenticate(s: Identity): RequestHandler {
   return async (req: Request, _res: Response, next: NextFunction) => {
     const header = req.headers.authorization;
@@ -20,7 +26,9 @@ export function authenticate(s: Identity): RequestHandler {
         new AppError(401, 'INVALID_TOKEN', 'the Authorization header must be "Bearer <access token>"', [{ field: 'authorization' }]),
       );
     try {
-      req.user = await userFromToken(m[1], s);
+      const user = await userFromToken(m[1], s);
+      if (user.mustChangePassword && !BEFORE_PASSWORD_CHANGE.has(req.path)) return next(passwordChangePending());
+      req.user = user;
       next();
     } catch (err) {
       next(err);

@@ -142,8 +142,10 @@ export interface UserDoc {
   role: Role;
   stationScope: string[] | 'all';
   disabled: boolean;
-  /** Set for generated passwords: the user should choose their own. */
+  /** Set for generated passwords: until the user chooses their own, they may only change it (or sign out). */
   mustChangePassword: boolean;
+  /** Raised by a password change: access tokens carry it, and those issued before the change are refused. */
+  sessionVersion?: number;
 }
 
 /** A refresh token, stored hashed. Rotation chains tokens into a family; reusing a rotated one revokes the family. */
@@ -347,6 +349,7 @@ const userSchema = new Schema<UserDoc>(
     stationScope: { type: Mixed, default: 'all' },
     disabled: { type: Boolean, default: false },
     mustChangePassword: { type: Boolean, default: false },
+    sessionVersion: { type: Number, default: 0 },
   },
   { versionKey: false, timestamps: true },
 );
@@ -364,6 +367,7 @@ const refreshTokenSchema = new Schema<RefreshTokenDoc>(
   { versionKey: false },
 );
 refreshTokenSchema.index({ familyId: 1 });
+refreshTokenSchema.index({ userId: 1 });
 
 const notificationSchema = new Schema<NotificationDoc>(
   {

@@ -19,8 +19,12 @@ export interface AuthRouterDeps {
   users: UserService;
   tokens: TokenService;
   otp: OtpService;
+  /** Failures per account and client address (strict). */
   loginPerAccount: Limiter;
   loginPerIp: Limiter;
+  /** Attempts per account from anywhere: never refused, only slowed (slowdownMs). */
+  loginAccountWide: Limiter;
+  slowdownMs(attemptsOnAccount: number): number;
   admin: Pick<AdminWorkflows, 'createUser' | 'setUserDisabled'>;
 }
 
@@ -91,7 +95,12 @@ export const authApi: ApiOperation[] = [
     summary: "Change one's own password",
     roles: SIGNED_IN,
     body: passwordBody,
-    responses: { 204: 'changed', 400: 'bad input', 401: 'wrong current password' },
+    responses: {
+      200: `${session}: the caller's new session; every other session of the user ends`,
+      400: 'bad input',
+      401: 'wrong current password',
+      429: 'too many attempts (Retry-After)',
+    },
   },
   { method: 'get', path: '/api/auth/users', summary: 'Users', roles: ['admin'], responses: { 200: '{ items, nextCursor: null }' } },
   {
@@ -114,42 +123,51 @@ export const authApi: ApiOperation[] = [
 
 export function authRouter(s: AuthRouterDeps): Router {
   const r = Router();
+  /**
+   * One sign-in attempt (password, code, or the password change's check), counted before it is judged:
+   * per client address, per account and address (429 past the limit), and account-wide, where it only
+   * waits longer and longer, so guessing from everywhere cannot lock the owner out. Answers the key
+   * a success clears.
+   */
+  const attempt = async (ip: string | undefined, email: string): Promise<string> => {
+    const address = ip ?? 'unknown';
+    const account = emailKey(email);
+    const pair = `${account}|${address}`;
+    await s.loginPerIp.consume(address);
+    await s.loginPerAccount.consume(pair);
+    const wait = s.slowdownMs(await s.loginAccountWide.count(account));
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    return pair;
+  };
   r.post('/auth/login', async (req, res) => {
     const { email, password } = validate<{ email: string; password: string }>(loginBody, req.body, 'body');
     // Counted before the password is checked, so guessing costs attempts whether or not it succeeds.
-    const account = emailKey(email);
-    await s.loginPerIp.consume(req.ip ?? 'unknown');
-    await s.loginPerAccount.consume(account);
+    const pair = await attempt(req.ip, email);
     const user = await s.users.authenticate(email, password);
     if (!user) throw new AppError(401, 'INVALID_CREDENTIALS', 'wrong email or password', [{ field: 'email' }]);
-    await s.loginPerAccount.reset(account);
-    res.json({ ...(await s.tokens.issue(user.id, user.role)), user });
+    await s.loginPerAccount.reset(pair);
+    res.json({ ...(await s.tokens.issue(s.users.sessionOf(user.id)!)), user });
   });
   r.post('/auth/otp/request', async (req, res) => {
     const { email } = validate<{ email: string }>(otpRequestBody, req.body, 'body');
-    await s.loginPerIp.consume(req.ip ?? 'unknown');
-    await s.loginPerAccount.consume(emailKey(email));
+    await attempt(req.ip, email);
     await s.otp.request(email);
     // The same answer whether or not the account exists.
     res.status(202).json({ ok: true, message: 'if the account exists, a code was sent to its notifications; it expires in 5 minutes' });
   });
   r.post('/auth/otp/verify', async (req, res) => {
     const { email, code } = validate<{ email: string; code: string }>(otpVerifyBody, req.body, 'body');
-    const account = emailKey(email);
-    await s.loginPerIp.consume(req.ip ?? 'unknown');
-    await s.loginPerAccount.consume(account);
+    const pair = await attempt(req.ip, email);
     const userId = await s.otp.verify(email, code);
     const user = s.users.get(userId);
-    if (!user || user.disabled) throw new AppError(401, 'INVALID_CODE', 'the code is wrong, expired or used', [{ field: 'code' }]);
-    await s.loginPerAccount.reset(account);
-    res.json({ ...(await s.tokens.issue(user.id, user.role)), user });
+    const session = s.users.sessionOf(userId);
+    if (!user || !session) throw new AppError(401, 'INVALID_CODE', 'the code is wrong, expired or used', [{ field: 'code' }]);
+    await s.loginPerAccount.reset(pair);
+    res.json({ ...(await s.tokens.issue(session)), user });
   });
   r.post('/auth/refresh', async (req, res) => {
     const { refreshToken } = validate<{ refreshToken: string }>(refreshBody, req.body, 'body');
-    const { userId, tokens } = await s.tokens.rotate(refreshToken, (id) => {
-      const u = s.users.get(id);
-      return u && !u.disabled ? u.role : null;
-    });
+    const { userId, tokens } = await s.tokens.rotate(refreshToken, (id) => s.users.sessionOf(id));
     res.json({ ...tokens, user: s.users.get(userId) });
   });
   r.post('/auth/logout', async (req, res) => {
@@ -162,10 +180,16 @@ export function authRouter(s: AuthRouterDeps): Router {
   });
   r.post('/auth/password', requireRole('admin', 'operator', 'auditor'), async (req, res) => {
     const { currentPassword, newPassword } = validate<{ currentPassword: string; newPassword: string }>(passwordBody, req.body, 'body');
+    // The same attempt limit as signing in: a stolen access token must not become a password oracle.
+    const pair = await attempt(req.ip, req.user!.email);
     if (!(await s.users.authenticate(req.user!.email, currentPassword)))
       throw new AppError(401, 'INVALID_CREDENTIALS', 'the current password is wrong', [{ field: 'currentPassword' }]);
-    await s.users.setPassword(req.user!.id, newPassword);
-    res.status(204).end();
+    await s.loginPerAccount.reset(pair);
+    // Every other session ends: refresh tokens revoked, access tokens issued before refused (session
+    // version), open sockets closed. The caller goes on with the new session in this answer.
+    const session = await s.users.setPassword(req.user!.id, newPassword);
+    await s.tokens.revokeUser(session.id);
+    res.json({ ...(await s.tokens.issue(session)), user: s.users.get(session.id) });
   });
   r.get('/auth/users', requireRole('admin'), (_req, res) => {
     res.json({ items: s.users.list(), nextCursor: null });

@@ -30,7 +30,7 @@ export function chatRouter(s: { chat: Pick<ChatService, 'ask'>; chatPerUser: Lim
 
     // Each question may cost an LLM call: per user once signed in, per address until then.
     await s.chatPerUser.consume(req.user ? `user:${req.user.id}` : `ip:${req.ip ?? 'unknown'}`);
-    res.json(await s.chat.ask(input, undefined, req.user!.stationScope));
+    res.json(await s.chat.ask(input, undefined, req.user!.stationScope, req.user!.id));
   });
   return r;
 }

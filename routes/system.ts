@@ -1,9 +1,9 @@
 // Liveness, readiness, metrics and the agents' status.
-import { Router } from 'express';
+import { Router, type Request } from 'express';
 import Joi from 'joi';
 import type { AdminWorkflows } from '../services/admin/index.js';
 import type { AgentRegistry } from '../services/pipeline/index.js';
-import type { HealthService, Metrics } from '../services/platform/index.js';
+import type { HealthService, Metrics, PartReport } from '../services/platform/index.js';
 import { requireRole } from '../middlewares/auth.js';
 import { validate } from '../services/platform/index.js';
 import { AppError } from '../services/platform/index.js';
@@ -44,13 +44,17 @@ export function systemRouter(s: {
   admin: Pick<AdminWorkflows, 'updateAgent'>;
 }): Router {
   const r = Router();
-  r.get('/health', async (_req, res) => {
+  // Anyone may ask (load balancers, probes); only a signed-in user reads the details, which can name
+  // hosts, addresses and error messages.
+  const shown = (req: Request, parts: Record<string, PartReport>) =>
+    req.user ? parts : Object.fromEntries(Object.entries(parts).map(([name, p]) => [name, { state: p.state }]));
+  r.get('/health', async (req, res) => {
     const h = await s.health.report();
-    res.json({ status: h.ready ? 'ok' : 'degraded', uptimeS: h.uptimeS, parts: h.parts });
+    res.json({ status: h.ready ? 'ok' : 'degraded', uptimeS: h.uptimeS, parts: shown(req, h.parts) });
   });
-  r.get('/ready', async (_req, res) => {
+  r.get('/ready', async (req, res) => {
     const h = await s.health.report();
-    res.status(h.ready ? 200 : 503).json({ ready: h.ready, parts: h.parts });
+    res.status(h.ready ? 200 : 503).json({ ready: h.ready, parts: shown(req, h.parts) });
   });
   r.get('/agents', requireRole('operator', 'auditor'), (_req, res) => {
     res.json({ items: s.agents.describe(), policy: s.agents.policy, nextCursor: null });

@@ -2,8 +2,17 @@
 // Credentials come in handshake.auth ({ token } or { deviceKey }); non-browser clients may send
 // the same as Authorization / X-Device-Key headers.
 import type { Socket } from 'socket.io';
-import { userFromToken, type IngestActor, type Identity, type PublicUser, type Role, type SignalGate } from '../services/access/index.js';
+import {
+  passwordChangePending,
+  sessionFromToken,
+  type IngestActor,
+  type Identity,
+  type Role,
+  type SignalGate,
+  type TokenUser,
+} from '../services/access/index.js';
 import { AppError } from '../services/platform/index.js';
+import { openSession } from './session.js';
 
 type Next = (err?: Error) => void;
 
@@ -19,16 +28,22 @@ function credential(socket: Socket, authKey: 'token' | 'deviceKey', header: stri
   return header === 'authorization' ? (/^Bearer (\S+)$/.exec(h)?.[1] ?? null) : h;
 }
 
-async function userOf(socket: Socket, s: Identity): Promise<PublicUser | null> {
+/** The token's user (refused while they must choose their own password), kept on the socket for the checks that follow. */
+async function sessionOf(socket: Socket, s: Identity): Promise<TokenUser | null> {
   const token = credential(socket, 'token', 'authorization');
-  return token ? userFromToken(token, s) : null;
+  if (!token) return null;
+  const session = await sessionFromToken(token, s);
+  if (session.user.mustChangePassword) throw passwordChangePending();
+  openSession(socket, session.user, session.sv, session.expMs);
+  return session;
 }
 
 /** Signed-in users with one of `roles` (admins always); sets socket.data.user. */
 export function requireSocketUser(s: Identity, ...roles: Role[]) {
   return (socket: Socket, next: Next): void => {
-    userOf(socket, s).then(
-      (user) => {
+    sessionOf(socket, s).then(
+      (session) => {
+        const user = session?.user;
         if (!user) return refuse(next, 'AUTH_REQUIRED', 'connect with auth: { token: <access token> }');
         if (user.role !== 'admin' && !roles.includes(user.role))
           return refuse(next, 'FORBIDDEN', `this namespace needs the ${roles.join(' or ')} role`);
@@ -49,7 +64,7 @@ export function requireSocketUser(s: Identity, ...roles: Role[]) {
 export function requireIngestActor(s: Identity, gate: SignalGate) {
   return (socket: Socket, next: Next): void => {
     const key = credential(socket, 'deviceKey', 'x-device-key');
-    const run = async (): Promise<IngestActor> => gate.resolve(key, key ? null : await userOf(socket, s));
+    const run = async (): Promise<IngestActor> => gate.resolve(key, key ? null : (await sessionOf(socket, s))?.user);
     run().then(
       (actor) => {
         socket.data.actor = actor;

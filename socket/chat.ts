@@ -4,6 +4,7 @@
 // switch to the fallback mid-answer, makes the two differ).
 import type { Namespace } from 'socket.io';
 import { requireSocketUser } from './auth.js';
+import { guardSessions, type SocketQuota } from './session.js';
 import type { Identity, Limiter, PublicUser } from '../services/access/index.js';
 import { chatInputSchema, type ChatInput, type ChatService } from '../services/llm/index.js';
 import { AppError, protoKeyRefusal } from '../services/platform/index.js';
@@ -15,10 +16,15 @@ export interface ChatDeps {
   chat: Pick<ChatService, 'ask'>;
   chatPerUser: Limiter;
   onError(err: unknown): void;
+  quota: SocketQuota;
 }
 
-export function attachChat(ns: Namespace, { identity, chat, chatPerUser, onError }: ChatDeps): void {
+/** A chat sends a question at a time; a few events a second is plenty. */
+const CHAT_EVENTS_PER_S = 5;
+
+export function attachChat(ns: Namespace, { identity, chat, chatPerUser, onError, quota }: ChatDeps): void {
   ns.use(requireSocketUser(identity, 'operator'));
+  guardSessions(ns, identity, { quota: quota, eventsPerS: CHAT_EVENTS_PER_S });
   ns.on('connection', (socket) => {
     const user = socket.data.user as PublicUser;
     // One answer at a time per socket: a second question waits for the client to get the first.
@@ -44,7 +50,12 @@ export function attachChat(ns: Namespace, { identity, chat, chatPerUser, onError
       chatPerUser
         .consume(`user:${user.id}`)
         .then(() =>
-          chat.ask(value as ChatInput, (text, conversationId) => socket.emit('chat:delta', { text, conversationId }), user.stationScope),
+          chat.ask(
+            value as ChatInput,
+            (text, conversationId) => socket.emit('chat:delta', { text, conversationId }),
+            user.stationScope,
+            user.id,
+          ),
         )
         .then((answer) => {
           socket.emit('chat:done', answer);

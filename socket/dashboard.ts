@@ -8,13 +8,17 @@ import type { InAppDelivery } from '../services/notify/index.js';
 import { stationSummary, type StationStore } from '../services/pipeline/index.js';
 import { protoKeyRefusal } from '../services/platform/index.js';
 import { requireSocketUser } from './auth.js';
+import { guardSessions, type SocketQuota } from './session.js';
 
 const ALL_ROOM = 'all';
 const room = (stationId: string) => `station:${stationId}`;
 
+/** Station rooms one socket may be in by id; past that, "*" (every station in scope) is the way. */
+export const MAX_SUBSCRIBED = 1000;
+
 const subscribeSchema = Joi.object({
   stationIds: Joi.alternatives()
-    .try(Joi.string().valid('*'), Joi.array().items(Joi.string().max(64)).min(1).max(10_000).unique())
+    .try(Joi.string().valid('*'), Joi.array().items(Joi.string().max(64)).min(1).max(MAX_SUBSCRIBED).unique())
     .required(),
 });
 
@@ -41,7 +45,11 @@ export interface DashboardDeps {
   bus: EventBus;
   stations: Pick<StationStore, 'has' | 'predictedWait'>;
   report: ListenerErrorSink;
+  quota: SocketQuota;
 }
+
+/** A dashboard subscribes and renews now and then; it receives far more than it sends. */
+const DASHBOARD_EVENTS_PER_S = 20;
 
 /** Live notifications to a user's open dashboards (the notification service is built with it). */
 export function dashboardDelivery(ns: Namespace): InAppDelivery {
@@ -53,6 +61,7 @@ export function dashboardDelivery(ns: Namespace): InAppDelivery {
 
 export function attachDashboard(ns: Namespace, s: DashboardDeps): void {
   ns.use(requireSocketUser(s.identity, 'operator', 'auditor'));
+  guardSessions(ns, s.identity, { quota: s.quota, eventsPerS: DASHBOARD_EVENTS_PER_S });
   ns.on('connection', (socket) => {
     const user = socket.data.user as PublicUser;
     // Notifications go to the user's own room.
@@ -90,6 +99,20 @@ export function attachDashboard(ns: Namespace, s: DashboardDeps): void {
       }
       // "*" is every station the user may see: the all-stations room only for all-scope users.
       const rooms = ids === '*' ? (user.stationScope === 'all' ? [ALL_ROOM] : user.stationScope.map(room)) : ids.map(room);
+      if (join && ids !== '*') {
+        const held = [...socket.rooms].filter((r) => r.startsWith('station:') && !rooms.includes(r)).length;
+        if (held + rooms.length > MAX_SUBSCRIBED) {
+          ack({
+            ok: false,
+            error: {
+              code: 'TOO_MANY_SUBSCRIPTIONS',
+              message: `a dashboard follows at most ${MAX_SUBSCRIBED} stations by id; unsubscribe some, or subscribe to "*"`,
+              details: [{ field: 'stationIds' }],
+            },
+          });
+          return;
+        }
+      }
       if (join) void socket.join(rooms);
       else for (const r of rooms) void socket.leave(r);
       ack({ ok: true, stationIds: ids });

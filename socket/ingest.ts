@@ -4,6 +4,7 @@ import type { Identity, IngestActor, SignalGate } from '../services/access/index
 import { MAX_BATCH_SIGNALS } from '../services/pipeline/index.js';
 import { AppError, protoKeyRefusal } from '../services/platform/index.js';
 import { requireIngestActor } from './auth.js';
+import { guardSessions, type SocketQuota } from './session.js';
 
 type Ack = (answer: unknown) => void;
 
@@ -15,10 +16,15 @@ export interface IngestDeps {
   identity: Identity;
   gate: SignalGate;
   onError(err: unknown): void;
+  quota: SocketQuota;
 }
 
-export function attachIngest(ns: Namespace, { identity, gate, onError }: IngestDeps): void {
+/** Events per socket and second (a `signals` batch is one); the device key's signal limit applies besides. */
+const INGEST_EVENTS_PER_S = 2000;
+
+export function attachIngest(ns: Namespace, { identity, gate, onError, quota }: IngestDeps): void {
   ns.use(requireIngestActor(identity, gate));
+  guardSessions(ns, identity, { quota: quota, eventsPerS: INGEST_EVENTS_PER_S });
   ns.on('connection', (socket) => {
     const actor = socket.data.actor as IngestActor;
     const failed = (ack: Ack, err: unknown, what: string) => {

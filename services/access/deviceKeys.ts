@@ -4,6 +4,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Model } from 'mongoose';
 import type { DeviceKeyDoc } from '../../models/deviceKey.js';
 import { AppError } from '../platform/index.js';
+import type { Revocations } from './revocations.js';
 
 /** `dk_<12 hex>.<43 base64url chars>`: the key id, then 32 random bytes. */
 const KEY_PATTERN = /^(dk_[0-9a-f]{12})\.([A-Za-z0-9_-]{43})$/;
@@ -46,6 +47,8 @@ export interface DeviceKeyServiceOptions {
   /** Live keys a station may hold at once (issuing without rotating beyond it is refused). */
   maxLivePerStation: number;
   onError(err: unknown): void;
+  /** Told of every key revoked (by id), once the revocation is stored: open sockets on those keys close. */
+  revocations?: Revocations;
 }
 
 export const DEVICE_KEY_DEFAULTS = { cacheMax: 10_000, cacheTtlMs: 60_000, lastUsedEveryMs: 3_600_000, maxLivePerStation: 5 } as const;
@@ -202,10 +205,19 @@ export class DeviceKeyService {
   private async revokeWhere(filter: Record<string, unknown>, cached: (e: CacheEntry, keyId: string) => boolean): Promise<number> {
     this.epoch++;
     this.dropCached(cached);
-    const res = await this.opts.model.updateMany({ ...filter, revokedAt: null }, { $set: { revokedAt: this.opts.now() } });
+    const live = { ...filter, revokedAt: null };
+    const keyIds = (await this.opts.model.find(live, { keyId: 1, stationId: 1 }).lean()).map((d) => ({
+      keyId: d.keyId,
+      stationId: d.stationId,
+    }));
+    const res = await this.opts.model.updateMany(live, { $set: { revokedAt: this.opts.now() } });
     // Again after the write: a verification that read the key before it was revoked may have cached it meanwhile.
     this.epoch++;
     this.dropCached(cached);
+    // Keys found live before the write are revoked now, whoever's write it was (a concurrent revocation included).
+    const byStation = new Map<string, string[]>();
+    for (const k of keyIds) byStation.set(k.stationId, [...(byStation.get(k.stationId) ?? []), k.keyId]);
+    for (const [stationId, ids] of byStation) this.opts.revocations?.deviceKeysRevoked(stationId, ids);
     return res.modifiedCount;
   }
 

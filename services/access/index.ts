@@ -1,14 +1,17 @@
 // The access subsystem's public surface: other code imports it only through this file.
 export { DEVICE_KEY_DEFAULTS, DeviceKeyService, KEY_ID_PATTERN } from './deviceKeys.js';
 export { OTP_DEFAULTS, OtpService, inAppOtpDelivery } from './oneTimeCodes.js';
-export { createLimiters } from './rateLimits.js';
+export { createLimiters, slowdownMs } from './rateLimits.js';
 export type { Limiter, RateLimitConfig } from './rateLimits.js';
 export { loadOrCreateSecret } from './secrets.js';
+export { Revocations } from './revocations.js';
+export type { RevocationEvents } from './revocations.js';
 export { SignalGate } from './signalSenders.js';
 export type { IngestActor, SignalGateDeps } from './signalSenders.js';
-export { TokenService } from './tokens.js';
+export { ACCESS_TYP, TokenService } from './tokens.js';
+export type { SessionSubject } from './tokens.js';
 export { PASSWORD_RULE, ROLES, UserService, emailKey } from './users.js';
 export type { PublicUser } from './users.js';
-export { inScope, userFromToken } from './identity.js';
-export type { Identity } from './identity.js';
+export { inScope, passwordChangePending, sessionEnded, sessionFromToken, userFromToken } from './identity.js';
+export type { Identity, TokenUser } from './identity.js';
 export type { Role } from '../../models/index.js';

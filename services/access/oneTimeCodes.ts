@@ -1,7 +1,7 @@
 // One-time sign-in codes: 6 digits, 5 minutes, single use, 5 attempts, stored as a keyed hash,
 // delivered through a channel passed in. Nothing it answers tells whether an account exists.
 import { createHmac, randomInt, timingSafeEqual } from 'node:crypto';
-import type { Model } from 'mongoose';
+import { Types, type Model } from 'mongoose';
 import type { Logger } from 'pino';
 import type { NotificationDoc, UserDoc } from '../../models/index.js';
 import type { OtpCodeDoc } from '../../models/otpCode.js';
@@ -33,6 +33,8 @@ export interface OtpServiceOptions {
 export const OTP_DEFAULTS = { ttlMs: 5 * 60_000, maxAttempts: 5, requestLimit: { max: 5, windowMs: 15 * 60_000 } } as const;
 
 const CODE_PATTERN = /^[0-9]{6}$/;
+/** What a guess is compared with when there is no code: as long as a real hash, never equal to one. */
+const NO_CODE = Buffer.alloc(32);
 
 function invalidCode(): AppError {
   // One answer for a wrong, expired, used or exhausted code and for an unknown email.
@@ -71,18 +73,21 @@ export class OtpService {
     const addr = normaliseEmail(email);
     if (typeof code !== 'string' || !CODE_PATTERN.test(code)) throw invalidCode();
     const now = this.opts.now();
+    // The same work on every path (a code or none, an account or none): two queries and one HMAC, so
+    // the time taken does not tell whether the account exists or has a code.
     const latest = await this.opts.otpCodes.findOne({ email: addr, usedAt: null }).sort({ createdAt: -1 }).lean();
-    if (!latest || new Date(latest.expiresAt).getTime() <= now.getTime() || latest.attempts >= this.opts.maxAttempts) throw invalidCode();
+    const usable = latest && new Date(latest.expiresAt).getTime() > now.getTime() && latest.attempts < this.opts.maxAttempts;
     // Count the attempt before comparing, conditionally: concurrent guesses cannot exceed the limit.
     const counted = await this.opts.otpCodes
       .findOneAndUpdate(
-        { _id: latest._id, usedAt: null, attempts: { $lt: this.opts.maxAttempts } },
+        { _id: usable ? latest._id : new Types.ObjectId(), usedAt: null, attempts: { $lt: this.opts.maxAttempts } },
         { $inc: { attempts: 1 } },
         { new: true },
       )
       .lean();
-    if (!counted) throw invalidCode();
-    if (!timingSafeEqual(this.hash(addr, code), Buffer.from(counted.codeHash, 'hex'))) throw invalidCode();
+    const expected = counted ? Buffer.from(counted.codeHash, 'hex') : NO_CODE;
+    const matches = timingSafeEqual(this.hash(addr, code), expected);
+    if (!counted || !latest || !matches) throw invalidCode();
     // Claim the code: of two concurrent right answers only one signs in.
     const used = await this.opts.otpCodes.findOneAndUpdate({ _id: latest._id, usedAt: null }, { $set: { usedAt: now } }).lean();
     if (!used) throw invalidCode();
@@ -100,8 +105,11 @@ export class OtpService {
       createdAt: { $gt: new Date(now.getTime() - this.opts.requestLimit.windowMs) },
     });
     if (recent >= this.opts.requestLimit.max) return;
+    // A code still live stays the only one: asking again (anyone may) neither cancels it nor adds a
+    // second code to guess at. Its owner has it; a lost code expires within the TTL.
+    const live = await this.opts.otpCodes.countDocuments({ email, usedAt: null, expiresAt: { $gt: now } });
+    if (live > 0) return;
     const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
-    await this.opts.otpCodes.updateMany({ email, usedAt: null }, { $set: { usedAt: now } });
     await this.opts.otpCodes.create({
       email,
       codeHash: this.hash(email, code).toString('hex'),

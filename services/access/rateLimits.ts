@@ -11,6 +11,7 @@ export interface Limit {
 }
 
 export interface RateLimitConfig {
+  /** Sign-in failures per account and client address: strict (429), so one address cannot lock the owner out. */
   loginPerAccount: Limit;
   loginPerIp: Limit;
   chatPerUser: Limit;
@@ -18,7 +19,7 @@ export interface RateLimitConfig {
 }
 
 export const DEFAULT_LIMITS: RateLimitConfig = {
-  // Brute force of one account, and of many accounts from one address.
+  // Brute force of one account from one address, and of many accounts from one address.
   loginPerAccount: { points: 10, durationS: 15 * 60 },
   loginPerIp: { points: 50, durationS: 15 * 60 },
   // The LLM costs money and Groq's free tier is ~30 requests/min.
@@ -45,13 +46,36 @@ export class Limiter {
     }
   }
 
+  /** Counts one for `key` without ever refusing; resolves with the count in the window so far. */
+  async count(key: string): Promise<number> {
+    return (await this.limiter.penalty(key, 1)).consumedPoints;
+  }
+
   /** Forgets `key` (e.g. a successful login clears that account's failures). */
   async reset(key: string): Promise<void> {
     await this.limiter.delete(key);
   }
 }
 
-export function createLimiters(cache: Cache, limits: RateLimitConfig = DEFAULT_LIMITS): Record<keyof RateLimitConfig, Limiter> {
+/**
+ * Account-wide, sign-in attempts are only slowed, never refused: past this many times the per-address
+ * limit within its window, every further attempt on the account waits SLOWDOWN_STEP_MS more per
+ * attempt, at most SLOWDOWN_MAX_MS. Guessing from many addresses gets slow; the owner still gets in.
+ */
+export const ACCOUNT_WIDE_FACTOR = 5;
+export const SLOWDOWN_STEP_MS = 250;
+export const SLOWDOWN_MAX_MS = 5_000;
+
+/** How long an attempt on an account waits, given the attempts on it in the window (count) and the per-address limit. */
+export function slowdownMs(count: number, perAddress: number): number {
+  const over = count - perAddress * ACCOUNT_WIDE_FACTOR;
+  return over <= 0 ? 0 : Math.min(SLOWDOWN_MAX_MS, over * SLOWDOWN_STEP_MS);
+}
+
+export function createLimiters(
+  cache: Cache,
+  limits: RateLimitConfig = DEFAULT_LIMITS,
+): Record<keyof RateLimitConfig | 'loginAccountWide', Limiter> {
   const make = (name: keyof RateLimitConfig, label: string) => {
     const { points, durationS } = limits[name];
     const opts = { keyPrefix: `rl:${name}`, points, duration: durationS };
@@ -59,7 +83,13 @@ export function createLimiters(cache: Cache, limits: RateLimitConfig = DEFAULT_L
       cache instanceof RedisCache ? new RateLimiterRedis({ ...opts, storeClient: cache.client }) : new RateLimiterMemory(opts);
     return new Limiter(label, limiter);
   };
+  const accountWide = limits.loginPerAccount;
+  const opts = { keyPrefix: 'rl:loginAccountWide', points: accountWide.points * ACCOUNT_WIDE_FACTOR, duration: accountWide.durationS };
   return {
+    loginAccountWide: new Limiter(
+      'sign-in',
+      cache instanceof RedisCache ? new RateLimiterRedis({ ...opts, storeClient: cache.client }) : new RateLimiterMemory(opts),
+    ),
     loginPerAccount: make('loginPerAccount', 'sign-in'),
     loginPerIp: make('loginPerIp', 'sign-in'),
     chatPerUser: make('chatPerUser', 'chat'),

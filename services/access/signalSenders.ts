@@ -67,7 +67,11 @@ async function ingestAs(
     for (const r of deviceKeyMayIngest(actor.key, raws))
       refused.set(r.index, { code: 'FORBIDDEN_STATION', field: r.error.field, message: r.error.message });
     await s.signalsPerDevice.consume(actor.key.keyId, Math.max(1, raws.length));
-  } else if (actor.user.stationScope !== 'all') {
+  } else {
+    // Operators' signals are limited like a device's, per user.
+    await s.signalsPerDevice.consume(`user:${actor.user.id}`, Math.max(1, raws.length));
+  }
+  if (actor.kind === 'user' && actor.user.stationScope !== 'all') {
     const scope = new Set(actor.user.stationScope);
     raws.forEach((raw, index) => {
       const stationId = raw !== null && typeof raw === 'object' ? (raw as { stationId?: unknown }).stationId : undefined;

@@ -4,6 +4,8 @@ import { randomUUID } from 'node:crypto';
 import Joi from 'joi';
 import type { Models, Role, UserDoc } from '../../models/index.js';
 import { AppError } from '../platform/index.js';
+import type { SessionSubject } from './tokens.js';
+import type { Revocations } from './revocations.js';
 import { dummyHash, generatePassword, hashPassword, verifyPassword } from './passwords.js';
 
 export interface PublicUser {
@@ -53,7 +55,11 @@ function toPublic(u: UserDoc): PublicUser {
 export class UserService {
   private readonly byId = new Map<string, UserDoc>();
 
-  constructor(private readonly models: Models) {}
+  constructor(
+    private readonly models: Models,
+    /** Told when a user is disabled or changes their password, once stored: their open sockets close. */
+    private readonly revocations?: Revocations,
+  ) {}
 
   async load(): Promise<void> {
     for (const u of await this.models.User.find({}).lean<UserDoc[]>()) this.byId.set(u.userId, u);
@@ -66,6 +72,18 @@ export class UserService {
   get(id: string): PublicUser | null {
     const u = this.byId.get(id);
     return u ? toPublic(u) : null;
+  }
+
+  /** What a session of the user is issued with; null for an unknown or disabled user (no session). */
+  sessionOf(id: string): SessionSubject | null {
+    const u = this.byId.get(id);
+    return u && !u.disabled ? { id: u.userId, role: u.role, sessionVersion: u.sessionVersion ?? 0 } : null;
+  }
+
+  /** The user's session version (0 before any password change); null for an unknown user. */
+  sessionVersionOf(id: string): number | null {
+    const u = this.byId.get(id);
+    return u ? (u.sessionVersion ?? 0) : null;
   }
 
   list(): PublicUser[] {
@@ -116,12 +134,19 @@ export class UserService {
     return u ? toPublic(u) : null;
   }
 
-  async setPassword(id: string, password: string): Promise<void> {
+  /**
+   * A new password, and a new session version: every access token issued before is refused from now
+   * on (the caller ends the refresh tokens too). Answers the session the caller may go on with.
+   */
+  async setPassword(id: string, password: string): Promise<SessionSubject> {
     const u = this.byId.get(id);
     if (!u) throw new AppError(404, 'UNKNOWN_USER', `user ${id} does not exist`, [{ field: 'id' }]);
     const passwordHash = await hashPassword(password);
-    await this.models.User.updateOne({ userId: id }, { $set: { passwordHash, mustChangePassword: false } });
-    Object.assign(u, { passwordHash, mustChangePassword: false });
+    const sessionVersion = (u.sessionVersion ?? 0) + 1;
+    await this.models.User.updateOne({ userId: id }, { $set: { passwordHash, mustChangePassword: false, sessionVersion } });
+    Object.assign(u, { passwordHash, mustChangePassword: false, sessionVersion });
+    this.revocations?.userChanged(id);
+    return { id, role: u.role, sessionVersion };
   }
 
   /** Undoes a creation whose admin record could not be written (see the admin workflows). */
@@ -135,6 +160,7 @@ export class UserService {
     if (!u) throw new AppError(404, 'UNKNOWN_USER', `user ${id} does not exist`, [{ field: 'id' }]);
     await this.models.User.updateOne({ userId: id }, { $set: { disabled } });
     u.disabled = disabled;
+    if (disabled) this.revocations?.userChanged(id);
     return toPublic(u);
   }
 

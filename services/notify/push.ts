@@ -10,6 +10,8 @@ import type { Model } from 'mongoose';
 import webpush from 'web-push';
 import type { SubDoc } from '../../models/index.js';
 import { AppError } from '../platform/index.js';
+import ipaddr from 'ipaddr.js';
+import { assertPublicEndpoint, isPublicAddress, publicOnlyAgent } from './endpointGuard.js';
 
 export interface VapidKeys {
   publicKey: string;
@@ -55,9 +57,23 @@ export interface PushServiceOptions {
   /** How long the push service may hold a message for an offline browser. */
   ttlS?: number;
   now?: () => Date;
+  /**
+   * Endpoints on loopback, private, link-local or unique-local addresses are refused (SSRF), when
+   * stored and when connected to; true lifts that for tests with a receiver on loopback.
+   */
+  allowPrivateEndpoints?: boolean;
+  /** Subscriptions one user may hold (browsers and devices). */
+  maxPerUser?: number;
 }
 
-export const PUSH_DEFAULTS = { maxTries: 3, baseDelayMs: 1_000, maxDelayMs: 60_000, timeoutMs: 10_000, ttlS: 24 * 3600 } as const;
+export const PUSH_DEFAULTS = {
+  maxTries: 3,
+  baseDelayMs: 1_000,
+  maxDelayMs: 60_000,
+  timeoutMs: 10_000,
+  ttlS: 24 * 3600,
+  maxPerUser: 10,
+} as const;
 
 const BASE64URL = /^[A-Za-z0-9_-]+={0,2}$/;
 
@@ -169,7 +185,11 @@ export class PushService {
       timeoutMs: opts.timeoutMs ?? PUSH_DEFAULTS.timeoutMs,
       ttlS: opts.ttlS ?? PUSH_DEFAULTS.ttlS,
       now: opts.now ?? (() => new Date()),
+      allowPrivateEndpoints: opts.allowPrivateEndpoints ?? false,
+      maxPerUser: opts.maxPerUser ?? PUSH_DEFAULTS.maxPerUser,
     };
+    // Connections go only to public addresses, whatever a name resolves to by the time of sending.
+    if (!this.o.allowPrivateEndpoints) this.o.agent = publicOnlyAgent(opts.agent);
     // Fails at start, not at the first send, on a subject the push services would refuse.
     webpush.getVapidHeaders('https://push.invalid', this.o.subject, this.keys.publicKey, this.keys.privateKey, 'aes128gcm');
   }
@@ -179,15 +199,38 @@ export class PushService {
     return this.keys.publicKey;
   }
 
-  /** Stores (or moves to this user) a browser's subscription; the endpoint identifies it. */
+  /**
+   * Stores a browser's subscription for the user; the endpoint identifies it. An endpoint another user
+   * holds is not moved (409), a user holds at most maxPerUser (409), and endpoints must be public (400).
+   */
   async subscribe(userId: string, subscription: unknown): Promise<PushSubscriptionInput> {
     const sub = checked<PushSubscriptionInput>(subscriptionSchema, subscription, 'body');
+    if (!this.o.allowPrivateEndpoints) await assertPublicEndpoint(sub.endpoint);
     const kept = { endpoint: sub.endpoint, keys: { p256dh: sub.keys.p256dh, auth: sub.keys.auth } };
-    await this.o.model.updateOne(
-      { endpoint: kept.endpoint },
-      { $set: { userId, keys: kept.keys }, $setOnInsert: { createdAt: this.o.now() } },
-      { upsert: true },
-    );
+    const taken = () =>
+      new AppError(409, 'ENDPOINT_TAKEN', 'this push endpoint belongs to another account; unsubscribe there or subscribe anew', [
+        { field: 'endpoint' },
+      ]);
+    const owner = await this.o.model.findOne({ endpoint: kept.endpoint }, { userId: 1 }).lean();
+    if (owner && owner.userId !== userId) throw taken();
+    if (!owner && (await this.o.model.countDocuments({ userId })) >= this.o.maxPerUser)
+      throw new AppError(
+        409,
+        'TOO_MANY_SUBSCRIPTIONS',
+        `an account holds at most ${this.o.maxPerUser} push subscriptions; remove one first`,
+        [{ field: 'endpoint' }],
+      );
+    try {
+      // Filtered on the owner too: a concurrent subscription by someone else fails on the unique endpoint.
+      await this.o.model.updateOne(
+        { endpoint: kept.endpoint, userId },
+        { $set: { keys: kept.keys }, $setOnInsert: { createdAt: this.o.now() } },
+        { upsert: true },
+      );
+    } catch (err) {
+      if ((err as { code?: number }).code === 11000) throw taken();
+      throw err;
+    }
     return kept;
   }
 
@@ -244,6 +287,10 @@ export class PushService {
 
   private async sendOne(sub: PushSubscriptionInput, body: string, urgency: webpush.Urgency): Promise<PushOutcome> {
     const { endpoint } = sub;
+    // An address written in the URL is connected to without a lookup, so it is judged here.
+    const host = new URL(endpoint).hostname.replace(/^\[|\]$/g, '');
+    if (!this.o.allowPrivateEndpoints && ipaddr.isValid(host) && !isPublicAddress(host))
+      return { endpoint, status: 'failed', statusCode: null, attempts: 0, error: `${host} is not a public address` };
     for (let attempt = 1; ; attempt++) {
       try {
         const res = await webpush.sendNotification(sub, body, {

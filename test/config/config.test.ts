@@ -66,6 +66,18 @@ describe('config', () => {
     });
   }
 
+  it('refuses the embedded database and chain (no credentials) where NODE_ENV is production', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production' }))
+      .to.throw(ConfigError, 'MONGODB_URI: is required when NODE_ENV=production')
+      .with.property('message')
+      .that.contains('CHAIN_RPC_URL: is required when NODE_ENV=production');
+    expect(loadConfig({ NODE_ENV: 'production', MONGODB_URI: 'mongodb://db.example/ops', CHAIN_RPC_URL: 'off' })).to.include({
+      chainMode: 'off',
+    });
+    // Development and tests keep the two-command default.
+    expect(loadConfig({ NODE_ENV: 'development' })).to.include({ chainMode: 'embedded', mongodbUri: null });
+  });
+
   it('picks the chain: embedded by default, off, or an RPC with its key and contract', () => {
     expect(loadConfig({})).to.include({ chainMode: 'embedded', chainRpcUrl: null, anchorBatchMs: 60000, anchorBatchMax: 2000 });
     expect(loadConfig({ CHAIN_RPC_URL: 'off' })).to.include({ chainMode: 'off', chainRpcUrl: null });

@@ -289,6 +289,8 @@ describe('anchoring on a real chain', function () {
       chain: { rpcUrl: chain.target.rpcUrl, privateKey: stranger, contract: await audit.getAddress(), embedded: false },
       env: FAST,
     });
+    // The URL the copilot writes through may hold a provider's key: without CHAIN_PUBLIC_RPC_URL auditors are told none.
+    expect((await request(t.url).get('/api/audit/contract').expect(200)).body).to.include({ rpcUrl: null, embedded: false });
     await request(t.url).post('/api/stations').send(aRegistration('st-f')).expect(201);
     const failed = collect(t.app.bus, 'decision.anchored', (seen) => seen.length >= 1);
     const [id] = await faults(t, 'st-f', 1);

@@ -17,6 +17,8 @@ describe('authentication', function () {
   this.timeout(30_000);
   let t: TestApp;
   let admin: { email: string; password: string };
+  /** An admin with a password of their own: the root admin's generated one lets it only choose another. */
+  const ownAdmin = { email: 'own-admin@example.com', password: 'an-admin-password-of-its-own' };
 
   const login = (email: string, password: string) => request(t.directUrl).post('/api/auth/login').send({ email, password });
   const me = (token: string) => request(t.directUrl).get('/api/auth/me').set('Authorization', `Bearer ${token}`);
@@ -26,6 +28,7 @@ describe('authentication', function () {
     const root = await t.app.services.users.create({ email: 'root@example.com', password: null, role: 'admin', stationScope: 'all' });
     expect(root.password).to.be.a('string').with.length.greaterThan(12);
     admin = { email: 'root@example.com', password: root.password! };
+    await t.app.services.users.create({ ...ownAdmin, role: 'admin', stationScope: 'all' });
     // Users exist (the test harness's admin, root): no first admin is made.
     expect(await t.app.services.users.ensureFirstAdmin('other@example.com', null)).to.equal(null);
     await request(t.url).post('/api/stations').send(aRegistration('st-1')).expect(201);
@@ -101,7 +104,7 @@ describe('authentication', function () {
     // Signed with the server's own key, but for another audience or issuer, or expired.
     const ours = (claims: { aud?: string; iss?: string; exp?: number }) =>
       new SignJWT({ role: 'admin' })
-        .setProtectedHeader({ alg: 'HS256' })
+        .setProtectedHeader({ alg: 'HS256', typ: 'at+jwt' })
         .setIssuer(claims.iss ?? ISSUER)
         .setAudience(claims.aud ?? AUDIENCE)
         .setSubject(sub)
@@ -143,7 +146,7 @@ describe('authentication', function () {
   });
 
   it('lets only admins manage users, names bad fields, refuses unicode tricks in emails, and locks out disabled users', async () => {
-    const adminToken = (await login(admin.email, admin.password).expect(200)).body.accessToken as string;
+    const adminToken = (await login(ownAdmin.email, ownAdmin.password).expect(200)).body.accessToken as string;
     const asAdmin = (r: request.Test) => r.set('Authorization', `Bearer ${adminToken}`);
     const created = await asAdmin(
       request(t.directUrl)
@@ -151,7 +154,17 @@ describe('authentication', function () {
         .send({ email: 'Op@Example.com', role: 'operator', stationScope: ['st-1'] }),
     ).expect(201);
     expect(created.body.user).to.include({ email: 'op@example.com', role: 'operator', mustChangePassword: true });
-    const opToken = (await login('op@example.com', created.body.password).expect(200)).body.accessToken as string;
+    // A generated password lets the user do one thing: choose their own.
+    const first = (await login('op@example.com', created.body.password).expect(200)).body.accessToken as string;
+    const pending = await request(t.directUrl).get('/api/stations').set('Authorization', `Bearer ${first}`).expect(403);
+    expect(pending.body.error.code).to.equal('PASSWORD_CHANGE_REQUIRED');
+    const opToken = (
+      await request(t.directUrl)
+        .post('/api/auth/password')
+        .set('Authorization', `Bearer ${first}`)
+        .send({ currentPassword: created.body.password, newPassword: 'the-operators-own-password' })
+        .expect(200)
+    ).body.accessToken as string;
     await request(t.directUrl).post('/api/auth/users').send({ email: 'x@example.com', role: 'operator' }).expect(401);
     const forbidden = await request(t.directUrl)
       .post('/api/auth/users')
@@ -229,7 +242,7 @@ describe('authentication', function () {
   });
 
   it('issues a device key with each station, shown once, and lets only admins manage keys', async () => {
-    const adminToken = (await login(admin.email, admin.password).expect(200)).body.accessToken as string;
+    const adminToken = (await login(ownAdmin.email, ownAdmin.password).expect(200)).body.accessToken as string;
     const { body } = await request(t.url).post('/api/stations').send(aRegistration('st-keyed')).expect(201);
     expect(body.deviceKey).to.match(/^dk_[0-9a-f]{12}\.[A-Za-z0-9_-]{43}$/);
     expect(await t.app.services.deviceKeys.verify(body.deviceKey)).to.deep.include({ stationId: 'st-keyed' });
@@ -267,7 +280,7 @@ describe('authentication', function () {
       .post('/api/auth/password')
       .set(auth)
       .send({ currentPassword: admin.password, newPassword: 'a-new-long-password' })
-      .expect(204);
+      .expect(200);
     expect((await login(admin.email, 'a-new-long-password').expect(200)).body.user.mustChangePassword).to.equal(false);
     admin.password = 'a-new-long-password';
   });

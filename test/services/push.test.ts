@@ -67,6 +67,8 @@ describe('web push', () => {
       vapid: null,
       subject: 'mailto:ops@localhost.localdomain',
       agent: new https.Agent({ ca: cert }),
+      // The receiver is on loopback; the address rule has its own tests below.
+      allowPrivateEndpoints: true,
       sleep: async (ms) => {
         sleeps.push(ms);
       },
@@ -125,7 +127,7 @@ describe('web push', () => {
     });
     await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
     origin = `https://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
-    t = await startTestApp({ pushAgent: new https.Agent({ ca: cert }) });
+    t = await startTestApp({ pushAgent: new https.Agent({ ca: cert }), env: { PUSH_ALLOW_PRIVATE_ENDPOINTS: '1' } });
   });
   beforeEach(() => {
     received.length = 0;
@@ -310,16 +312,78 @@ describe('web push', () => {
     expect(await t.app.models.Sub.countDocuments({ userId: 'u-bad' })).to.equal(0);
   });
 
-  it('keeps one record per endpoint: subscribing again updates it', async () => {
+  it("keeps one record per endpoint: its owner's subscribing again updates it, another user's is refused", async () => {
     const push = service();
     const b = browser();
     await push.subscribe('u-up-1', b.subscription);
     const fresh = browser().subscription.keys;
-    await push.subscribe('u-up-2', { ...b.subscription, keys: fresh, expirationTime: null });
+    await push.subscribe('u-up-1', { ...b.subscription, keys: fresh, expirationTime: null });
+    const taken = await push.subscribe('u-up-2', { ...b.subscription, keys: browser().subscription.keys }).then(
+      () => null,
+      (e: unknown) => e as { status: number; code: string },
+    );
+    expect(taken).to.include({ status: 409, code: 'ENDPOINT_TAKEN' });
     const docs = await t.app.models.Sub.find({ endpoint: b.subscription.endpoint }).lean();
     expect(docs).to.have.length(1);
-    expect(docs[0]).to.deep.include({ userId: 'u-up-2', keys: fresh });
+    expect(docs[0]).to.deep.include({ userId: 'u-up-1', keys: fresh });
     expect(docs[0].createdAt).to.be.instanceOf(Date);
+  });
+
+  it('holds at most 10 subscriptions per user; renewing one of them is not a new one', async () => {
+    const push = service();
+    const mine = Array.from({ length: 10 }, () => browser());
+    for (const b of mine) await push.subscribe('u-cap', b.subscription);
+    const over = await push.subscribe('u-cap', browser().subscription).then(
+      () => null,
+      (e: unknown) => e as { status: number; code: string },
+    );
+    expect(over).to.include({ status: 409, code: 'TOO_MANY_SUBSCRIPTIONS' });
+    await push.subscribe('u-cap', { ...mine[3]!.subscription, keys: browser().subscription.keys });
+    expect(await t.app.models.Sub.countDocuments({ userId: 'u-cap' })).to.equal(10);
+  });
+
+  it('refuses endpoints that are not on public addresses, when stored and when sent to', async () => {
+    const push = service({ allowPrivateEndpoints: false });
+    const keys = browser().subscription.keys;
+    for (const endpoint of [
+      `${origin}/push/x`,
+      'https://localhost/push/x',
+      'https://10.1.2.3/push/x',
+      'https://192.168.0.10/push/x',
+      'https://169.254.169.254/latest/meta-data',
+      'https://[::1]/push/x',
+      'https://[fe80::1]/push/x',
+      'https://[fd00::1]/push/x',
+      'https://[::ffff:127.0.0.1]/push/x',
+      'https://0.0.0.0/push/x',
+    ]) {
+      const err = await push.subscribe('u-ssrf', { endpoint, keys }).then(
+        () => null,
+        (e: unknown) => e as { status: number; code: string; details: { field: string }[] },
+      );
+      expect(err, endpoint).to.include({ status: 400, code: 'ENDPOINT_NOT_PUBLIC' });
+      expect(err!.details[0]!.field).to.equal('endpoint');
+    }
+    expect(await t.app.models.Sub.countDocuments({ userId: 'u-ssrf' })).to.equal(0);
+    // A public address is accepted (nothing is sent to it here).
+    await push.subscribe('u-ssrf', { endpoint: 'https://8.8.8.8/push/x', keys });
+    // Stored before the rule, or a name that resolves elsewhere now: the connection is refused, nothing reaches the receiver.
+    const b = browser();
+    await t.app.models.Sub.create({
+      userId: 'u-ssrf-late',
+      endpoint: b.subscription.endpoint,
+      keys: b.subscription.keys,
+      createdAt: new Date(),
+    });
+    const [literal] = await push.send('u-ssrf-late', payload);
+    expect(literal).to.include({ status: 'failed', attempts: 0 });
+    const named = browser();
+    const byName = { ...named.subscription, endpoint: named.subscription.endpoint.replace('127.0.0.1', 'localhost') };
+    await t.app.models.Sub.create({ userId: 'u-ssrf-name', endpoint: byName.endpoint, keys: byName.keys, createdAt: new Date() });
+    const [resolved] = await service({ allowPrivateEndpoints: false, maxTries: 1 }).send('u-ssrf-name', payload);
+    expect(resolved!.status).to.equal('failed');
+    expect((resolved as { error: string }).error).to.contain('not a public address');
+    expect(received).to.have.length(0);
   });
 
   it('generates VAPID keys into the data folder once (mode 0600), or takes them from the environment', () => {

@@ -10,7 +10,7 @@ export interface ChainTarget {
   contract: string | null;
   /** The embedded Hardhat node: the key is funded on connect and a lost contract is redeployed. */
   embedded: boolean;
-  /** The RPC URL auditors are told to read the chain at (defaults to rpcUrl). */
+  /** The RPC URL auditors are told to read the chain at; without it they are told none (rpcUrl may hold a provider key). */
   publicRpcUrl?: string;
 }
 

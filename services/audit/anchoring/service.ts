@@ -71,14 +71,19 @@ export class AnchoringService {
     return this.open.length + this.storingLeaves + this.queuedLeaves;
   }
 
-  get contract(): { address: string; chainId: number; account: string; rpcUrl: string; embedded: boolean } | null {
+  /**
+   * What auditors are told. The RPC URL is only ever CHAIN_PUBLIC_RPC_URL, or the embedded chain's local
+   * one: the URL the copilot writes through (CHAIN_RPC_URL) may hold a provider's key, so without a
+   * public URL auditors get none and read the chain at a node of their own.
+   */
+  get contract(): { address: string; chainId: number; account: string; rpcUrl: string | null; embedded: boolean } | null {
     const c = this.chain;
     if (!c || !c.address) return null;
     return {
       address: c.address,
       chainId: c.chainId,
       account: c.account,
-      rpcUrl: c.target.publicRpcUrl ?? c.target.rpcUrl,
+      rpcUrl: c.target.publicRpcUrl ?? (c.target.embedded ? c.target.rpcUrl : null),
       embedded: c.target.embedded,
     };
   }

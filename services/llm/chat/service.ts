@@ -79,14 +79,17 @@ export class ChatService {
     return this.history.size;
   }
 
-  /** `scope`: the asking user's stations; the chat reads nothing outside them. */
-  async ask(input: ChatInput, onDelta?: OnDelta, scope: string[] | 'all' = 'all'): Promise<ChatAnswer> {
+  /**
+   * `scope`: the asking user's stations; the chat reads nothing outside them. `owner`: the asking
+   * user's id; a conversation continues only for the user who started it.
+   */
+  async ask(input: ChatInput, onDelta?: OnDelta, scope: string[] | 'all' = 'all', owner = ''): Promise<ChatAnswer> {
     const sources = scopedSources(this.deps.sources, scope);
     const { stations } = sources;
     if (input.stationId !== undefined && !stations.has(input.stationId)) {
       throw new AppError(404, 'UNKNOWN_STATION', `station ${input.stationId} is not registered`, [{ field: 'stationId' }]);
     }
-    const conv = this.history.open(input.conversationId);
+    const conv = this.history.open(input.conversationId, owner);
     let streamed = false;
     const emit = onDelta
       ? (text: string) => {
@@ -111,7 +114,7 @@ export class ChatService {
       answer = await fallbackAnswer(sources, input, Date.now(), reason);
       emit?.(streamed ? `\n\n${answer.reply}` : answer.reply);
     }
-    this.history.append(conv.id, [
+    this.history.append(conv.id, owner, [
       { role: 'user', content: input.message },
       { role: 'assistant', content: answer.reply },
     ]);

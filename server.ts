@@ -61,6 +61,7 @@ import {
   createLimiters,
   slowdownMs,
   inAppOtpDelivery,
+  otpSealer,
   loadOrCreateSecret,
   type Limiter,
   type RateLimitConfig,
@@ -344,15 +345,18 @@ export async function createApp(deps: AppDeps): Promise<App> {
     onError: onError('deviceKeys'),
     revocations,
   });
+  const otpSecret = loadOrCreateSecret(deps.secretsDir ?? null, 'otp-secret', null);
+  const otpSeal = otpSealer(otpSecret);
   const otp = new OtpService({
     otpCodes: models.OtpCode,
     users: models.User,
-    secret: loadOrCreateSecret(deps.secretsDir ?? null, 'otp-secret', null),
+    secret: otpSecret,
     deliver: inAppOtpDelivery({
       notifications: models.Notification,
       logger: logger.child({ component: 'otp' }),
       now: () => new Date(),
       ttlMs: OTP_DEFAULTS.ttlMs,
+      seal: otpSeal.seal,
     }),
     now: () => new Date(),
     onError: onError('otp'),
@@ -386,6 +390,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
     logger,
     deliver: dashboardDelivery(io.of('/dashboard')),
     push: (userId, p) => push.send(userId, p),
+    open: otpSeal.open,
   });
   await notifications.load();
   notifications.attach(bus, report);
@@ -592,7 +597,7 @@ export async function main(): Promise<void> {
     logger.info({ email: admin.email }, 'first admin created');
     if (admin.password)
       process.stdout.write(
-        `First admin: ${admin.email}, one-time password ${admin.password} (shown only now; change it with POST /api/auth/password)\n`,
+        `First admin: ${admin.email}, one-time password ${admin.password} (shown only now; until it is changed with POST /api/auth/password it is good for nothing else)\n`,
       );
   }
 

@@ -169,6 +169,8 @@ export interface NotificationDoc {
   decisionId?: string;
   readAt?: Date;
   createdAt: Date;
+  /** Text only its reader may see, encrypted at rest (a one-time code); opened when listed, until it expires. */
+  sealed?: { data: string; until: Date };
 }
 
 export interface SubDoc {
@@ -380,6 +382,7 @@ const notificationSchema = new Schema<NotificationDoc>(
     decisionId: String,
     readAt: Date,
     createdAt: { type: Date, required: true },
+    sealed: { type: new Schema({ data: String, until: Date }, { _id: false }), default: undefined },
   },
   { versionKey: false },
 );

@@ -1,5 +1,5 @@
 // Auditors' routes: proof documents, server-side verification, batches, the contract.
-import { Router } from 'express';
+import { Router, type Request } from 'express';
 import Joi from 'joi';
 import type { AdminAuditService, AuditQuery } from '../services/audit/index.js';
 import type { DecisionQuery, SignalLogQuery } from '../services/pipeline/index.js';
@@ -54,7 +54,7 @@ export const auditApi: ApiOperation[] = [
     summary: 'Merkle batches, newest first',
     roles: ['auditor'],
     query: batchQuery,
-    responses: { 200: '{ items, nextBefore }', 400: 'bad filter' },
+    responses: { 200: '{ items, nextBefore }', 400: 'bad filter', 403: 'an auditor limited to some stations' },
   },
   {
     method: 'get',
@@ -62,7 +62,7 @@ export const auditApi: ApiOperation[] = [
     summary: "Admins' audited actions, newest first",
     roles: ['auditor'],
     query: adminActionsQuery,
-    responses: { 200: '{ items, nextCursor: null }', 400: 'bad filter' },
+    responses: { 200: '{ items, nextCursor: null }', 400: 'bad filter', 403: 'an auditor limited to some stations' },
   },
   {
     method: 'get',
@@ -103,10 +103,23 @@ export function auditRouter(s: {
     await visibleDecision(s, req.user!, id);
     res.json(await s.audit.verify(id));
   });
+  // Batches and admin records span every station (a batch's leaves, users, keys, agents): an auditor
+  // limited to some stations reads their own decisions' proofs instead.
+  const allStations = (req: Request) => {
+    if (req.user!.stationScope !== 'all')
+      throw new AppError(
+        403,
+        'ALL_STATIONS_SCOPE_REQUIRED',
+        "this spans every station; an auditor limited to some stations checks their decisions' proofs instead",
+        [{ field: 'authorization' }],
+      );
+  };
   r.get('/audit/batches', requireRole('auditor'), async (req, res) => {
+    allStations(req);
     res.json(await s.audit.batches(validate(batchQuery, req.query, 'query')));
   });
   r.get('/audit/admin-actions', requireRole('auditor'), async (req, res) => {
+    allStations(req);
     const { limit } = validate<{ limit: number }>(adminActionsQuery, req.query, 'query');
     res.json({ items: await s.adminAudit.list(limit), nextCursor: null });
   });

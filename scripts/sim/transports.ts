@@ -101,9 +101,13 @@ export interface Tokens {
 
 export async function login(baseUrl: string, email: string, password: string): Promise<Tokens> {
   const res = await request(apiUrl(baseUrl, '/auth/login'), { method: 'POST', body: { email, password } });
-  const b = res.body as { accessToken?: unknown; refreshToken?: unknown } | null;
+  const b = res.body as { accessToken?: unknown; refreshToken?: unknown; user?: { mustChangePassword?: unknown } } | null;
   if (res.status !== 200 || typeof b?.accessToken !== 'string')
     throw new TransportError(`login as ${email} failed (${res.status}): ${describe(res.body)}`);
+  if (b.user?.mustChangePassword === true)
+    throw new TransportError(
+      `${email} still has the generated password, which is good only for choosing another: POST /api/auth/password { currentPassword, newPassword } first`,
+    );
   return { token: b.accessToken, refreshToken: typeof b.refreshToken === 'string' ? b.refreshToken : undefined };
 }
 

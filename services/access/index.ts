@@ -1,6 +1,6 @@
 // The access subsystem's public surface: other code imports it only through this file.
 export { DEVICE_KEY_DEFAULTS, DeviceKeyService, KEY_ID_PATTERN } from './deviceKeys.js';
-export { OTP_DEFAULTS, OtpService, inAppOtpDelivery } from './oneTimeCodes.js';
+export { OTP_DEFAULTS, OtpService, inAppOtpDelivery, otpSealer } from './oneTimeCodes.js';
 export { createLimiters, slowdownMs } from './rateLimits.js';
 export type { Limiter, RateLimitConfig } from './rateLimits.js';
 export { loadOrCreateSecret } from './secrets.js';

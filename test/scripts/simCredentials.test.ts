@@ -61,6 +61,13 @@ function enforcingServer() {
       const tokenOk = bearer !== undefined && state.valid.has(bearer);
       if (bearer !== undefined && state.expired.has(bearer)) return json(res, 401, err('TOKEN_EXPIRED'));
       if (req.url === '/api/auth/login') {
+        if (body?.email === 'new@example.test' && body.password === 'printed-once')
+          return json(res, 200, {
+            accessToken: 'at-new',
+            refreshToken: 'rt-new',
+            expiresIn: 900,
+            user: { email: body.email, mustChangePassword: true },
+          });
         if (body?.email !== 'ops@example.test' || body.password !== 'correct horse battery')
           return json(res, 401, err('INVALID_CREDENTIALS'));
         return json(res, 200, { accessToken: 'at-1', refreshToken: 'rt-1', expiresIn: 900, user: { email: body.email, role: 'admin' } });
@@ -173,6 +180,11 @@ describe('simulate credentials', () => {
     expect((sendErr as Error).message).to.match(/^the server needs credentials: pass --email\/--password or --token/);
     const bad = await login(url, 'ops@example.test', 'wrong').catch((e: unknown) => e);
     expect((bad as Error).message).to.match(/login as ops@example.test failed \(401\)/);
+    // The first admin's printed password signs in, but is good only for choosing another: said at once.
+    const generated = await login(url, 'new@example.test', 'printed-once').catch((e: unknown) => e);
+    expect((generated as Error).message).to.equal(
+      'new@example.test still has the generated password, which is good only for choosing another: POST /api/auth/password { currentPassword, newPassword } first',
+    );
   });
 
   it('keeps working against a server that ignores credentials', async () => {

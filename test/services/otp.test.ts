@@ -5,7 +5,7 @@ import pino from 'pino';
 import type { Model } from 'mongoose';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { createOtpCodeModel, type OtpCodeDoc } from '../../models/otpCode.js';
-import { OTP_DEFAULTS, OtpService, inAppOtpDelivery, type OtpDeliver } from '../../services/access/oneTimeCodes.js';
+import { OTP_DEFAULTS, OtpService, inAppOtpDelivery, otpSealer, type OtpDeliver } from '../../services/access/oneTimeCodes.js';
 
 describe('one-time sign-in codes', () => {
   let t: TestApp;
@@ -14,6 +14,9 @@ describe('one-time sign-in codes', () => {
   let logLines: string[];
   const errors: unknown[] = [];
   const ids: Record<string, string> = {};
+  // One secret for the run: the codes it hashes and the notifications it seals.
+  const secret = randomBytes(32);
+  const sealer = otpSealer(secret);
 
   function service(over: { requestLimit?: { max: number; windowMs: number }; deliver?: OtpDeliver } = {}) {
     const logger = pino({ level: 'info' }, new Writable({ write: (chunk: Buffer, _enc, cb) => (logLines.push(chunk.toString()), cb()) }));
@@ -21,8 +24,10 @@ describe('one-time sign-in codes', () => {
     return new OtpService({
       otpCodes,
       users: t.app.models.User,
-      secret: randomBytes(32),
-      deliver: over.deliver ?? inAppOtpDelivery({ notifications: t.app.models.Notification, logger, now, ttlMs: OTP_DEFAULTS.ttlMs }),
+      secret,
+      deliver:
+        over.deliver ??
+        inAppOtpDelivery({ notifications: t.app.models.Notification, logger, now, ttlMs: OTP_DEFAULTS.ttlMs, seal: sealer.seal }),
       now,
       onError: (e) => errors.push(e),
       ...OTP_DEFAULTS,
@@ -30,10 +35,11 @@ describe('one-time sign-in codes', () => {
     });
   }
 
-  /** The code as the user reads it: from their newest in-app notification. */
+  /** The code as the user reads it: their newest in-app notification, opened (stored, it is sealed). */
   async function codeFor(email: string): Promise<string> {
     const n = await t.app.models.Notification.findOne({ userId: ids[email], kind: 'otp' }).sort({ createdAt: -1 }).lean();
-    const m = /\b(\d{6})\b/.exec(n?.body ?? '');
+    expect(n?.body ?? '').to.not.match(/\b\d{6}\b/);
+    const m = /\b(\d{6})\b/.exec(sealer.open(n?.sealed?.data ?? '') ?? '');
     expect(m, `a code delivered to ${email}`).to.not.equal(null);
     return m![1];
   }

@@ -1,5 +1,6 @@
 // What the model says is checked before an operator sees it: citations must name records that
-// exist (the others are cut out of the text), and no run of the system prompt may be repeated.
+// exist (the others are cut out of the text), no run of the system prompt may be repeated, and no link
+// or image reaches the operator (a note or name the model read could have planted one).
 export interface Citation {
   kind: 'decision' | 'station';
   id: string;
@@ -27,6 +28,26 @@ export async function checkCitations(
   }
   const cleaned = text.replace(CITE, (whole, kind: string, id: string) => (verdict.get(`${kind}:${id}`) ? whole : '\u0000'));
   return { text: tidy(cleaned), citations };
+}
+
+const LINK_PATTERNS: [RegExp, string][] = [
+  // Images, Markdown and HTML: an image URL is fetched the moment the answer is shown.
+  [/!\[[^\]\n]*\]\([^)\n]*\)/g, ''],
+  [/<img\b[^>]*>/gi, ''],
+  // Markdown links keep their text; reference definitions go.
+  [/\[([^\]\n]+)\]\([^)\n]*\)/g, '$1'],
+  [/^[ \t]*\[[^\]\n]+\]:[ \t]*\S+.*$/gm, ''],
+  [/<\/?a\b[^>]*>/gi, ''],
+  // Bare URLs of any scheme that can be followed.
+  [/\b(?:https?|ftp|data|javascript|file|mailto):[^\s)\]>"']+/gi, '(link removed)'],
+  [/\bwww\.[^\s)\]>"']+/gi, '(link removed)'],
+];
+
+/** The text without links or images: citations ([decision:<id>], [station:<id>]) are the only references an answer carries. */
+export function stripLinks(text: string): string {
+  let out = text;
+  for (const [re, to] of LINK_PATTERNS) out = out.replace(re, to);
+  return out;
 }
 
 /** Removes the marks left where citations were cut, and the blanks around them. */
@@ -98,14 +119,21 @@ export class DeltaGuard {
       const starts = [...this.pending.matchAll(/\S+/g)].map((m) => m.index);
       const hold = (this.o.n ?? LEAK_WORDS) - 1;
       cut = starts.length > hold ? starts[starts.length - hold] : 0;
-      const open = cut > 0 ? this.pending.lastIndexOf('[', cut - 1) : -1;
-      const close = open >= 0 ? this.pending.indexOf(']', open) : -1;
-      if (open >= 0 && (close < 0 || close >= cut) && cut - open < 200) cut = open;
+      // Hold back a citation, link target or tag not closed yet, so it is judged whole.
+      for (const [o, c] of [
+        ['[', ']'],
+        ['(', ')'],
+        ['<', '>'],
+      ] as const) {
+        const open = cut > 0 ? this.pending.lastIndexOf(o, cut - 1) : -1;
+        const close = open >= 0 ? this.pending.indexOf(c, open) : -1;
+        if (open >= 0 && (close < 0 || close >= cut) && cut - open < 500) cut = open;
+      }
     }
     if (cut <= 0) return;
-    const out = this.pending
-      .slice(0, cut)
-      .replace(CITE, (whole, kind: string, id: string) => (this.o.known({ kind: kind as Citation['kind'], id }) ? whole : ''));
+    const out = stripLinks(this.pending.slice(0, cut)).replace(CITE, (whole, kind: string, id: string) =>
+      this.o.known({ kind: kind as Citation['kind'], id }) ? whole : '',
+    );
     this.pending = this.pending.slice(cut);
     if (!out) return;
     this.sent = true;

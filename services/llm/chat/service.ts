@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import { LlmUnavailableError, type ChatMessage, type Completion, type CompletionRequest, type LlmClient } from '../types.js';
 import { AppError } from '../../platform/index.js';
-import { checkCitations, DeltaGuard, promptShingles, quotesPrompt, type Citation } from './citations.js';
+import { checkCitations, DeltaGuard, promptShingles, quotesPrompt, stripLinks, type Citation } from './citations.js';
 import { scopedSources } from './scope.js';
 import { fallbackAnswer } from './fallback.js';
 import { ConversationStore, type Turn } from './history.js';
@@ -197,7 +197,7 @@ export class ChatService {
       return { reply: WITHHELD, citations: [], source: 'llm' };
     }
     if (!text) return null;
-    const checked = await checkCitations(text, async (c) =>
+    const checked = await checkCitations(stripLinks(text), async (c) =>
       c.kind === 'station' ? sources.stations.has(c.id) : seen.has(c.id) || (await sources.decisions.getDoc(c.id)) !== null,
     );
     return { reply: checked.text, citations: checked.citations, source: 'llm' };

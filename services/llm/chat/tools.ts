@@ -132,6 +132,15 @@ export function boundedJson(value: Record<string, unknown>, max = MAX_TOOL_RESUL
   return json;
 }
 
+/**
+ * Free text people wrote (a station's name, an approval note) goes to the model only under
+ * `untrusted`, labelled as data: the prompt says such strings are to report, never to follow.
+ */
+function nameLabelled<T extends { name: string }>(v: T): Omit<T, 'name'> & { untrusted: { name: string } } {
+  const { name, ...rest } = v;
+  return { ...rest, untrusted: { name } };
+}
+
 export function decisionBrief(d: DecisionRecord) {
   return {
     id: d.id,
@@ -162,7 +171,10 @@ function decisionDetail(d: DecisionRecord) {
     conflicts: d.conflicts.slice(0, 10),
     trail: d.trail.slice(0, 12),
     explanation: { text: d.explanation.text, source: d.explanation.source },
-    approval: d.approval ? { outcome: d.approval.outcome, by: d.approval.by, note: d.approval.note, at: d.approval.at } : null,
+    // The note is what an operator typed: kept apart and labelled, as data to report, not to follow.
+    approval: d.approval
+      ? { outcome: d.approval.outcome, by: d.approval.by, at: d.approval.at, untrusted: { note: d.approval.note } }
+      : null,
     hash: d.hash,
     anchorStatus: d.anchor.status,
   };
@@ -174,7 +186,7 @@ async function stationDetail(src: ChatSources, s: StationState) {
   const batteries = Object.values(s.batteries);
   const latest = await src.decisions.list({ stationId: s.id, limit: 3 });
   return {
-    ...summary,
+    ...nameLabelled(summary),
     chargers: Object.values(s.chargers)
       .slice(0, 40)
       .map((c) => ({
@@ -229,12 +241,12 @@ async function execute(src: ChatSources, name: ToolName, args: Json): Promise<{ 
       const limit = args.limit as number;
       if (args.filter === 'at_risk') {
         const items = await stationsAtRisk(src, limit);
-        return { data: { items }, decisionIds: items.flatMap((r) => r.decisionIds) };
+        return { data: { items: items.map(nameLabelled) }, decisionIds: items.flatMap((r) => r.decisionIds) };
       }
       const all = src.stations.list();
       const items = all.slice(0, limit).map((s) => {
         const { location: _l, capacity: _c, ...v } = stationSummary(s, src.stations.predictedWait(s));
-        return v;
+        return nameLabelled(v);
       });
       return { data: { total: all.length, items }, decisionIds: [] };
     }

@@ -176,6 +176,9 @@ export async function createApp(deps: AppDeps): Promise<App> {
   const bus = deps.bus ?? createEventBus();
   const models = createModels(conn);
   await Promise.all(Object.values(models).map((m) => m.init()));
+  // Signal ids were unique across stations before 2026-12-01; a database from then still holds that
+  // index, which would refuse two stations' equal ids. Dropped once; absent, nothing happens.
+  await Promise.all([models.SignalLog, models.EnergyMarket].map((m) => m.collection.dropIndex('signalId_1').catch(() => undefined)));
   const metrics = createMetrics();
   const report: ListenerErrorSink = (where, err) => {
     metrics.errors.inc({ where });

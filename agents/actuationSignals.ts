@@ -14,6 +14,7 @@ import type {
   SupervisorPolicy,
 } from '../eventBus/types.js';
 import type { Settlement } from './plan.js';
+import { decisionIdOf } from './common.js';
 import { rederive, sameParams } from './setpoints.js';
 
 export function settleActuation(
@@ -38,7 +39,7 @@ export function settleActuation(
   const now = signal.ts;
   const until = new Date(Date.parse(now) + policy.declineHoldS * 1000).toISOString();
   const decision: Decision = {
-    id: `dec-${signal.id}`,
+    id: decisionIdOf(signal),
     stationId: signal.stationId,
     signalId: signal.id,
     signalType: signal.type,

@@ -23,3 +23,12 @@ export function clamp01(x: number): number {
 export function hourKey(iso: string): string {
   return new Date(Date.parse(iso)).toISOString().slice(0, 13);
 }
+
+/**
+ * A decision's id, from its triggering signal: the station and the signal id, joined by "~", which
+ * neither a station id nor a signal id may hold, so two stations' equal signal ids never share one
+ * (signal ids are unique per station, not across stations).
+ */
+export function decisionIdOf(signal: { stationId: string; id: string }): string {
+  return `dec-${signal.stationId}~${signal.id}`;
+}

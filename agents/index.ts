@@ -92,7 +92,7 @@ export { arbitrate } from './SupervisorAgent.js';
 export { emptyPlan, inForce, isDispatched, planKey, settle } from './plan.js';
 export { answerPlan, waitingOn } from './operatorSignals.js';
 export { DEFAULT_POLICY, DEFAULT_THRESHOLDS } from './thresholds.js';
-export { hourKey } from './common.js';
+export { decisionIdOf, hourKey } from './common.js';
 export { servicePerMin, stationWaitMin } from './predictors/wait.js';
 export { DEFAULT_PACK_CHARGE_MINUTES, stockView } from './predictors/stockout.js';
 export { HYSTERESIS_PAIRS } from './thresholds.js';

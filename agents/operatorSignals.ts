@@ -15,6 +15,7 @@ import type {
   SupervisorPolicy,
 } from '../eventBus/types.js';
 import type { Settlement } from './plan.js';
+import { decisionIdOf } from './common.js';
 import { rederive } from './setpoints.js';
 
 /** What an operator's release of `actionId` ends: that action, and with a charger's isolation its level-3 ticket. */
@@ -69,7 +70,7 @@ export function settleRelease(
   const actions = [...next.values()];
   const now = signal.ts;
   const decision: Decision = {
-    id: `dec-${signal.id}`,
+    id: decisionIdOf(signal),
     stationId: signal.stationId,
     signalId: signal.id,
     signalType: signal.type,

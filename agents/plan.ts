@@ -17,6 +17,7 @@ import type {
   SupervisorPolicy,
   TrailStep,
 } from '../eventBus/types.js';
+import { decisionIdOf } from './common.js';
 import { settleAnswer, settleRelease } from './operatorSignals.js';
 import { settleActuation } from './actuationSignals.js';
 import { isDerivedParam, rederive } from './setpoints.js';
@@ -226,7 +227,7 @@ export function settle(
       );
   }
   // Rejected wants that were never in force and changed nothing are not news; they ride along when something else changes.
-  const decisionId = `dec-${signal.id}`;
+  const decisionId = decisionIdOf(signal);
   const startedNew = acted.filter((w) => !byId.has(planKey(w)));
   if (acted.length === 0 && changes.stopped.length === 0) return { decision: null, plan };
   // Releases and housekeeping are not urgent (an action only stays a little longer, a worn pack waits

@@ -191,8 +191,8 @@ const signalLogSchema = new Schema<SignalLogDoc>(
   },
   { versionKey: false, minimize: false },
 );
-// The unique signal id is the durable dedupe backstop in real MongoDB.
-signalLogSchema.index({ signalId: 1 }, { unique: true });
+// A signal id unique per station is the durable dedupe backstop in real MongoDB.
+signalLogSchema.index({ stationId: 1, signalId: 1 }, { unique: true });
 signalLogSchema.index({ stationId: 1, ts: -1 });
 signalLogSchema.index({ receivedAt: -1 });
 
@@ -331,7 +331,7 @@ const anchorMetaSchema = new Schema<AnchorMetaDoc>(
 
 const energyMarketSchema = new Schema<EnergyMarketDoc>(
   {
-    signalId: { type: String, required: true, unique: true },
+    signalId: { type: String, required: true },
     stationId: { type: String, required: true },
     pricePerKWh: { type: Number, required: true },
     currency: { type: String, required: true },
@@ -341,6 +341,7 @@ const energyMarketSchema = new Schema<EnergyMarketDoc>(
   { versionKey: false },
 );
 energyMarketSchema.index({ stationId: 1, validFrom: -1 });
+energyMarketSchema.index({ stationId: 1, signalId: 1 }, { unique: true });
 
 const userSchema = new Schema<UserDoc>(
   {

@@ -104,13 +104,13 @@ export async function runStep(o: StepOptions): Promise<StepResult> {
     const t = e.signalId === undefined ? undefined : sentAt.get(e.signalId);
     if (t !== undefined) updated.recordValue(Math.max(1, Math.round((performance.now() - t) * 1000)));
   });
-  dashboard.on('decision:created', (d: { id?: string; signalId?: string }) => {
+  dashboard.on('decision:created', (d: { id?: string; stationId?: string; signalId?: string }) => {
     const t = d.signalId === undefined ? undefined : sentAt.get(d.signalId);
     if (t === undefined) return;
     decided.recordValue(Math.max(1, Math.round((performance.now() - t) * 1000)));
     decisions++;
     if (d.id) createdAt.set(d.id, performance.now());
-    if (d.id !== `dec-${d.signalId}`) badDecisionIds++;
+    if (d.id !== `dec-${d.stationId}~${d.signalId}`) badDecisionIds++;
   });
 
   dashboard.on('decision:anchored', (a: { id?: string; status?: string }) => {
@@ -212,7 +212,7 @@ export async function runStep(o: StepOptions): Promise<StepResult> {
 
     const lag = m1.get('nodejs_eventloop_lag_p99_seconds');
     const cpuS = sumOf(m1, 'process_cpu_seconds_total') - sumOf(m0, 'process_cpu_seconds_total');
-    if (badDecisionIds > 0) firstError ??= `${badDecisionIds} decision:created events whose id is not dec-<signalId>`;
+    if (badDecisionIds > 0) firstError ??= `${badDecisionIds} decision:created events whose id is not dec-<stationId>~<signalId>`;
     return {
       target: o.rate,
       sentPerS: steadySent / elapsedS,

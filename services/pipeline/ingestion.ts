@@ -33,7 +33,11 @@ export interface IngestionDeps {
   onError(err: unknown): void;
 }
 
-const dedupeKey = (id: string) => `sig:${id}`;
+/**
+ * Signal ids are unique per station, so a station's key cannot send another station's future ids first
+ * and have them refused as duplicates. "/" is in neither a station id nor a signal id.
+ */
+const dedupeKey = (stationId: string, id: string) => `sig:${stationId}/${id}`;
 
 export class IngestionService {
   constructor(private readonly deps: IngestionDeps) {}
@@ -41,8 +45,8 @@ export class IngestionService {
   /** Reload recent signal ids into the dedupe cache, so a restart does not accept a replayed id twice. */
   static async reloadRecentIds(models: Models, cache: Cache, limit: number, ttlS: number): Promise<number> {
     if (limit === 0) return 0;
-    const recent = await models.SignalLog.find({}, { signalId: 1 }).sort({ receivedAt: -1 }).limit(limit).lean();
-    const ids = recent.map((d) => dedupeKey(d.signalId));
+    const recent = await models.SignalLog.find({}, { signalId: 1, stationId: 1 }).sort({ receivedAt: -1 }).limit(limit).lean();
+    const ids = recent.map((d) => dedupeKey(d.stationId, d.signalId));
     for (let i = 0; i < ids.length; i += 5000) await cache.claim(ids.slice(i, i + 5000), ttlS);
     return ids.length;
   }
@@ -70,7 +74,7 @@ export class IngestionService {
       if (!check.ok) error = check.error;
       else if (!stations.has(check.signal.stationId)) {
         error = { code: 'UNKNOWN_STATION', field: 'stationId', message: `station ${check.signal.stationId} is not registered` };
-      } else if (seen.has(check.signal.id)) {
+      } else if (seen.has(dedupeKey(check.signal.stationId, check.signal.id))) {
         error = { code: 'DUPLICATE_IN_BATCH', field: 'id', message: `id ${check.signal.id} appears more than once in this batch` };
       } else {
         const stationError = this.checkAgainstStation(check.signal);
@@ -81,13 +85,13 @@ export class IngestionService {
         metrics.signalsRejected.inc({ reason: error!.code });
         continue;
       }
-      seen.add(check.signal.id);
+      seen.add(dedupeKey(check.signal.stationId, check.signal.id));
       valid.push({ index, signal: check.signal });
     }
 
     const claimed = valid.length
       ? await this.deps.cache.claim(
-          valid.map((v) => dedupeKey(v.signal.id)),
+          valid.map((v) => dedupeKey(v.signal.stationId, v.signal.id)),
           this.deps.dedupeTtlS,
         )
       : [];
@@ -120,7 +124,7 @@ export class IngestionService {
       await Promise.all([this.deps.signalLog.append(logDocs), this.deps.energyMarket.append(marketDocs)]);
     } catch (err) {
       // Not stored (shutting down): forget the ids so the sender's retry is taken, not called a duplicate.
-      await this.deps.cache.del(logDocs.map((d) => dedupeKey(d.signalId))).catch(() => undefined);
+      await this.deps.cache.del(logDocs.map((d) => dedupeKey(d.stationId, d.signalId))).catch(() => undefined);
       throw err;
     }
 

@@ -4,7 +4,7 @@
 // so a replay of the log makes the same decision with the same hash.
 import { randomUUID } from 'node:crypto';
 import type { DecisionRecord, Signal } from '../../eventBus/types.js';
-import { isSticky } from '../../agents/index.js';
+import { decisionIdOf, isSticky } from '../../agents/index.js';
 import { AppError } from '../platform/index.js';
 import type { DecisionQuery } from './decisionQuery.js';
 import type { IngestionService } from './ingestion.js';
@@ -46,7 +46,7 @@ export class PlanReleaseService {
     const refused = result.rejected[0];
     if (refused) throw new Error(`the release signal was refused: ${refused.error.field}: ${refused.error.message}`);
     // The decision is made while the signal is taken in (the bus is synchronous), so it is there now.
-    const decision = await this.deps.decisions.get(`dec-${signal.id}`);
+    const decision = await this.deps.decisions.get(decisionIdOf(signal));
     if (!decision)
       throw new AppError(409, 'NOT_IN_PLAN', `${actionId} left station ${stationId}'s plan meanwhile; nothing was released`, [
         { field: 'actionId' },

@@ -69,7 +69,7 @@ export const PAYLOAD_SCHEMAS: Record<SignalType, Joi.ObjectSchema> = {
   }),
   operator_answer: Joi.object({
     decisionId: Joi.string()
-      .pattern(/^dec-[A-Za-z0-9][A-Za-z0-9._:-]*$/, 'decision id')
+      .pattern(/^dec-[A-Za-z0-9][A-Za-z0-9._:-]*~[A-Za-z0-9][A-Za-z0-9._:-]*$/, 'decision id')
       .max(140)
       .required(),
     outcome: Joi.string().valid('approved', 'rejected').required(),
@@ -78,7 +78,7 @@ export const PAYLOAD_SCHEMAS: Record<SignalType, Joi.ObjectSchema> = {
   }),
   actuation_outcome: Joi.object({
     decisionId: Joi.string()
-      .pattern(/^dec-[A-Za-z0-9][A-Za-z0-9._:-]*$/, 'decision id')
+      .pattern(/^dec-[A-Za-z0-9][A-Za-z0-9._:-]*~[A-Za-z0-9][A-Za-z0-9._:-]*$/, 'decision id')
       .max(140)
       .required(),
     actionId: Joi.string()

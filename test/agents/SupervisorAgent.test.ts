@@ -59,7 +59,7 @@ describe('SupervisorAgent.resolve', () => {
 
   it('stamps the decision from the signal and the state', () => {
     const d = resolve([quarantine], state, DEFAULT_POLICY, signal)!;
-    expect(d).to.include({ id: 'dec-sig-42', stationId: 'S1', signalId: 'sig-42', signalType: 'power_draw', ts: T0, stateVersion: 10 });
+    expect(d).to.include({ id: 'dec-S1~sig-42', stationId: 'S1', signalId: 'sig-42', signalType: 'power_draw', ts: T0, stateVersion: 10 });
     expect(d.trail.map((t) => t.rule)).to.deep.equal([
       'auditor_veto',
       'safety_first',

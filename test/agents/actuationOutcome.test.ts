@@ -36,7 +36,7 @@ describe('actuation outcome', () => {
   it('takes what the device did not carry out out of the plan, reshapes the setpoints, and holds it back', () => {
     const s = aStation((x) => (x.plan.actions = [curtail, derate]));
     const { decision, plan } = settle([], s, DEFAULT_POLICY, refused({ chargerId: 'C1', maxKW: 30 }), ctx);
-    expect(decision).to.include({ id: 'dec-act-1', signalType: 'actuation_outcome', status: 'executed' });
+    expect(decision).to.include({ id: 'dec-S1~act-1', signalType: 'actuation_outcome', status: 'executed' });
     expect(decision!.risk.level).to.equal('medium');
     expect(decision!.changes.stopped).to.deep.equal([
       {

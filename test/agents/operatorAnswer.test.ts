@@ -29,7 +29,7 @@ const answer = (decisionId: string, outcome: 'approved' | 'rejected', min: numbe
 function pending(): StationState {
   const s = aStation();
   const out = settle([incentive()], s, DEFAULT_POLICY, aSignal('power_draw', { kW: 100 }, { id: 's0', ts: at(0) }), ctx);
-  expect(out.decision).to.include({ id: 'dec-s0', status: 'pending_approval' });
+  expect(out.decision).to.include({ id: 'dec-S1~s0', status: 'pending_approval' });
   s.plan = out.plan;
   return s;
 }
@@ -39,23 +39,23 @@ describe('operator answer', () => {
   describe('settle', () => {
     it('approved: the waiting action becomes active, no decision, and the answered decision is named', () => {
       const s = pending();
-      const out = settle([], s, DEFAULT_POLICY, answer('dec-s0', 'approved', 1), ctx);
+      const out = settle([], s, DEFAULT_POLICY, answer('dec-S1~s0', 'approved', 1), ctx);
       expect(out.decision).to.equal(null);
-      expect(out.answered).to.equal('dec-s0');
+      expect(out.answered).to.equal('dec-S1~s0');
       expect(statuses(out.plan.actions)).to.deep.equal([['offer_incentive:station', 'active']]);
       // An answer is no change of course: the plan's last change (the release round) stays the decision's.
       expect(out.plan.changedAt).to.equal(at(0));
-      expect(out.plan.actions[0]!.decisionId).to.equal('dec-s0');
+      expect(out.plan.actions[0]!.decisionId).to.equal('dec-S1~s0');
     });
 
     it("rejected: the action leaves the plan, held back for declineHoldS from the signal's time, and is not proposed again before", () => {
       const s = pending();
-      const out = settle([incentive()], s, DEFAULT_POLICY, answer('dec-s0', 'rejected', 5), ctx);
+      const out = settle([incentive()], s, DEFAULT_POLICY, answer('dec-S1~s0', 'rejected', 5), ctx);
       expect(out.decision).to.equal(null);
-      expect(out.answered).to.equal('dec-s0');
+      expect(out.answered).to.equal('dec-S1~s0');
       expect(out.plan.actions).to.deep.equal([]);
       const until = at(5 + DEFAULT_POLICY.declineHoldS / 60);
-      expect(out.plan.declined).to.deep.equal([{ id: 'offer_incentive:station', decisionId: 'dec-s0', until }]);
+      expect(out.plan.declined).to.deep.equal([{ id: 'offer_incentive:station', decisionId: 'dec-S1~s0', until }]);
       s.plan = out.plan;
       const signal = (min: number) => aSignal('power_draw', { kW: 100 }, { id: `s${min}`, ts: at(min) });
       expect(settle([incentive()], s, DEFAULT_POLICY, signal(34), ctx).decision).to.equal(null);
@@ -67,23 +67,23 @@ describe('operator answer', () => {
     it("takes no agent's want on the answer's signal: only the answer changes the plan", () => {
       const s = pending();
       const curtail = aProposal({ agent: 'energy', action: 'curtail_charging', params: { targetKW: 150 }, claims: { 'power.kW': -10 } });
-      const out = settle([incentive(), curtail], s, DEFAULT_POLICY, answer('dec-s0', 'approved', 1), ctx);
+      const out = settle([incentive(), curtail], s, DEFAULT_POLICY, answer('dec-S1~s0', 'approved', 1), ctx);
       expect(out.decision).to.equal(null);
       expect(statuses(out.plan.actions)).to.deep.equal([['offer_incentive:station', 'active']]);
     });
 
     it('changes nothing (the same plan, nothing answered) when the actions left the plan or were answered already', () => {
       const s = pending();
-      for (const signal of [answer('dec-other', 'approved', 1), answer('dec-s0', 'rejected', 1)]) {
+      for (const signal of [answer('dec-other', 'approved', 1), answer('dec-S1~s0', 'rejected', 1)]) {
         const before = aStation((x) => (x.plan = { ...s.plan, actions: [] }));
         const out = settle([], before, DEFAULT_POLICY, signal, ctx);
         expect(out).to.deep.equal({ decision: null, plan: before.plan });
         expect(out.plan).to.equal(before.plan);
       }
-      const approved = settle([], s, DEFAULT_POLICY, answer('dec-s0', 'approved', 1), ctx).plan;
+      const approved = settle([], s, DEFAULT_POLICY, answer('dec-S1~s0', 'approved', 1), ctx).plan;
       s.plan = approved;
       // A second answer finds nothing waiting any more.
-      const again = settle([], s, DEFAULT_POLICY, answer('dec-s0', 'rejected', 2), ctx);
+      const again = settle([], s, DEFAULT_POLICY, answer('dec-S1~s0', 'rejected', 2), ctx);
       expect(again.answered).to.equal(undefined);
       expect(again.plan).to.equal(approved);
     });
@@ -92,7 +92,7 @@ describe('operator answer', () => {
   describe('decide and the runner', () => {
     const withAnswer = (outcome: 'approved' | 'rejected') => {
       const s = pending();
-      const signal = answer('dec-s0', outcome, 1);
+      const signal = answer('dec-S1~s0', outcome, 1);
       return { signal, state: applySignal(cloneState(s), signal) };
     };
 
@@ -106,7 +106,7 @@ describe('operator answer', () => {
         DEFAULT_POLICY,
       );
       expect(out.decision).to.equal(null);
-      expect(out.answered).to.equal('dec-s0');
+      expect(out.answered).to.equal('dec-S1~s0');
       expect(out.plan.actions).to.deep.equal([]);
       expect(state).to.deep.equal(before);
     });
@@ -128,12 +128,12 @@ describe('operator answer', () => {
       expect(errors).to.deep.equal([]);
       expect(made).to.equal(0);
       expect(settled).to.have.length(1);
-      expect(settled[0]).to.include({ stationId: 'S1', decisionId: 'dec-s0', signalId: signal.id });
+      expect(settled[0]).to.include({ stationId: 'S1', decisionId: 'dec-S1~s0', signalId: signal.id });
       expect(statuses(settled[0]!.plan.actions)).to.deep.equal([['offer_incentive:station', 'active']]);
 
       // An answer that finds nothing waiting emits nothing.
       state.plan = settled[0]!.plan;
-      const late = answer('dec-s0', 'rejected', 2);
+      const late = answer('dec-S1~s0', 'rejected', 2);
       bus.emit('signal.received', { signal: late, state: applySignal(state, late), receivedAt: 2 });
       expect(settled).to.have.length(1);
     });

@@ -11,6 +11,7 @@ import { OfflinePipeline } from '../../services/pipeline/index.js';
 import { applySignal } from '../../services/pipeline/stationFold.js';
 import { templateExplanation } from '../../services/llm/explanations/template.js';
 import { REGISTRATION, T0, aContext, aSignal, aStation, at } from '../builders.js';
+import { decisionIdOf } from '../../agents/common.js';
 
 const ctx = { policyVersion: 'pv-test', nearby: [] };
 const inForce = (
@@ -53,7 +54,7 @@ describe('operator release', () => {
       // The agents' wants on this signal are not taken: the decision is the operator's alone.
       const stillWanted = s.plan.actions.map((a) => ({ ...a, evidence: {} }));
       const { decision, plan } = settle(stillWanted, s, DEFAULT_POLICY, signal, ctx, { sticky: isSticky });
-      expect(decision).to.include({ id: `dec-${signal.id}`, signalType: 'operator_release', status: 'executed', ts: T0 });
+      expect(decision).to.include({ id: `${decisionIdOf(signal)}`, signalType: 'operator_release', status: 'executed', ts: T0 });
       expect(decision!.actions).to.deep.equal([]);
       expect(decision!.changes.started).to.deep.equal([]);
       // Only what the return itself reshapes: the charger back in the curtailment's setpoints.

@@ -26,7 +26,7 @@ describe('agents pipeline', () => {
         ['escalate_ticket', 'C1'],
         ['reset_charger', 'C2'],
       ]);
-      expect(decision!.id).to.equal('dec-gf-1');
+      expect(decision!.id).to.equal('dec-S1~gf-1');
       expect(decision!.actions.map((p) => p.action)).to.deep.equal(['escalate_ticket', 'reset_charger', 'take_charger_offline']);
       // C1 was the last working charger: high risk, but isolation never waits for an operator.
       expect(decision!.status).to.equal('executed');
@@ -109,7 +109,7 @@ describe('agents pipeline', () => {
       expect(proposed[0]).to.include({ signal, receivedAt: 123.5 });
       expect(made).to.have.length(1);
       expect(made[0]!.receivedAt).to.equal(123.5);
-      expect(made[0]!.decision.id).to.equal('dec-gf-1');
+      expect(made[0]!.decision.id).to.equal('dec-S1~gf-1');
     });
 
     it('emits nothing for a signal without proposals, and stops after unsubscribe', () => {

@@ -95,7 +95,7 @@ describe('setpoints in the plan', () => {
       to: { targetKW: 180, 'kW:C1': 56.3, 'kW:C2': 11, 'kW:C3': 56.3, 'kW:C4': 56.4 },
     });
     // The curtailment keeps the decision that started it (an operator's answer to it still applies).
-    expect(s.plan.actions.find((a) => a.id === 'curtail_charging:station')!.decisionId).to.equal('dec-s0');
+    expect(s.plan.actions.find((a) => a.id === 'curtail_charging:station')!.decisionId).to.equal('dec-S1~s0');
     // The energy agent still wants only its target: the derived setpoints do not make it differ.
     for (let m = 2; m < 10; m++) expect(run(s, [curtail(180), derate('C2')], m)).to.equal(null);
   });

@@ -4,6 +4,7 @@
 import request from 'supertest';
 import { startTestApp, aRegistration, type TestApp } from './app.js';
 import { criticalFault } from './signals.js';
+import { decisionIdOf } from '../../agents/common.js';
 
 export interface StoredCounts {
   signals: number;
@@ -37,7 +38,7 @@ export async function startHostileTarget(stationId: string, email: string, env: 
   const refreshToken = (await api().post('/api/auth/login').send({ email, password }).expect(200)).body.refreshToken as string;
   const fault = criticalFault(stationId);
   await api().post('/api/data/signals').set('X-Device-Key', deviceKey).send(fault).expect(202);
-  const decision = `dec-${fault.id}`;
+  const decision = `${decisionIdOf(fault)}`;
   // The decision is published before its insert; approvals need it stored.
   for (let i = 0; i < 100 && !(await t.app.services.decisions.getDoc(decision)); i++) await new Promise((r) => setTimeout(r, 20));
   if (!(await t.app.services.decisions.getDoc(decision))) throw new Error(`decision ${decision} was not made`);

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { decisionIdOf } from '../../agents/common.js';
 
 let clock = Date.parse('2026-03-02T08:00:00.000Z');
 
@@ -26,5 +27,5 @@ export function advanceClock(minutes: number): void {
 export function overload(stationId: string, limitKW = 100, drawKW = 400) {
   const limit = sig(stationId, 'grid_limit', { kW: limitKW });
   const draw = sig(stationId, 'power_draw', { kW: drawKW });
-  return { limit, draw, signals: [limit, draw], decisionId: `dec-${draw.id}` };
+  return { limit, draw, signals: [limit, draw], decisionId: `${decisionIdOf(draw)}` };
 }

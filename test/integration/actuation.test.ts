@@ -16,6 +16,7 @@ import { replay } from '../../scripts/replay/log.js';
 import { startEmbeddedChain, type EmbeddedChain } from '../../services/audit/anchoring/embeddedChain.js';
 import { createEventBus, type EventBus } from '../../eventBus/index.js';
 import type { ActionOutcome, Actuator, CommandResult, Decision, Handover } from '../../eventBus/types.js';
+import { decisionIdOf } from '../../agents/common.js';
 
 type Answer = (h: Handover) => Promise<CommandResult[]>;
 
@@ -96,7 +97,7 @@ describe('actuation: the actuator port', function () {
   /** A faulted charger: the mechanic takes it offline at once, a device command. */
   async function faultDecision(stationId: string): Promise<{ id: string; outcomes: Promise<ActionOutcome[]> }> {
     const s = criticalFault(stationId);
-    const id = `dec-${s.id}`;
+    const id = `${decisionIdOf(s)}`;
     const outcomes = nextOutcomes(bus, id);
     await request(t.url)
       .post('/api/data/signals')
@@ -305,8 +306,8 @@ describe('actuation: bounded', function () {
       for (const id of ['st-b1', 'st-b2']) await request(t.url).post('/api/stations').send(aRegistration(id)).expect(201);
       const first = criticalFault('st-b1');
       const second = criticalFault('st-b2');
-      const shed = nextOutcomes(bus, `dec-${second.id}`);
-      const held = nextOutcomes(bus, `dec-${first.id}`);
+      const shed = nextOutcomes(bus, `${decisionIdOf(second)}`);
+      const held = nextOutcomes(bus, `${decisionIdOf(first)}`);
       await request(t.url)
         .post('/api/data/signals')
         .send({ signals: [first] })
@@ -318,7 +319,7 @@ describe('actuation: bounded', function () {
         .expect(202);
       const [o] = await shed;
       expect(o).to.include({ outcome: 'failed', detail: 'actuation queue full (1 plan changes waiting); not handed over' });
-      expect(rig.handovers.map((h) => h.decisionId)).to.deep.equal([`dec-${first.id}`]);
+      expect(rig.handovers.map((h) => h.decisionId)).to.deep.equal([`${decisionIdOf(first)}`]);
       for (const r of releases) r();
       expect((await held)[0]).to.include({ outcome: 'accepted' });
       await t.app.services.actuation!.idle();

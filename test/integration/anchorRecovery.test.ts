@@ -11,6 +11,7 @@ import { criticalFault } from '../helpers/signals.js';
 import { startEmbeddedChain, type EmbeddedChain } from '../../services/audit/anchoring/embeddedChain.js';
 import { createEventBus } from '../../eventBus/index.js';
 import { connectMongo } from '../../services/platform/database.js';
+import { decisionIdOf } from '../../agents/common.js';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
@@ -89,7 +90,7 @@ describe('anchoring after a crash', function () {
           .set('X-Device-Key', reg.deviceKey as string)
           .send(s)
           .expect(202);
-        ids.push(`dec-${s.id}`);
+        ids.push(`${decisionIdOf(s)}`);
       }
       // The list reads the database only: once it holds all three, they are stored.
       for (;;) {

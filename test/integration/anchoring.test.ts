@@ -13,6 +13,7 @@ import { startTcpProxy } from '../helpers/tcpProxy.js';
 import { startEmbeddedChain, type EmbeddedChain } from '../../services/audit/anchoring/embeddedChain.js';
 import { createEventBus, type BusEvents, type EventBus } from '../../eventBus/index.js';
 import { deployAuditLog } from '../../scripts/deploy.js';
+import { decisionIdOf } from '../../agents/common.js';
 
 const ABI = [
   'function verifyLeaf(bytes32 root, bytes32 leaf, bytes32[] proof) view returns (bool)',
@@ -51,7 +52,7 @@ async function faults(t: TestApp, stationId: string, n: number): Promise<string[
   for (let i = 0; i < n; i++) {
     const s = criticalFault(stationId, `C${++chargers}`);
     await request(t.url).post('/api/data/signals').send(s).expect(202);
-    ids.push(`dec-${s.id}`);
+    ids.push(`${decisionIdOf(s)}`);
   }
   return ids;
 }

@@ -9,6 +9,7 @@ import { startEmbeddedChain, type EmbeddedChain } from '../../services/audit/anc
 import { createEventBus, type EventBus } from '../../eventBus/index.js';
 import { approvalValue } from '../../services/audit/records.js';
 import { canonicalHash } from '../../services/audit/canonical.js';
+import { decisionIdOf } from '../../agents/common.js';
 
 /** Resolves when the next batch is anchored. */
 function nextAnchoredBatch(bus: EventBus): Promise<void> {
@@ -125,16 +126,23 @@ describe('approvals', function () {
     expect((await planOf(d.stationId)).actions).to.deep.equal([]);
     const again1 = sig(d.stationId, 'power_draw', { kW: 420 });
     await request(t.url).post('/api/data/signals').send(again1).expect(202);
-    await request(t.url).get(`/api/decisions/dec-${again1.id}`).expect(404);
+    await request(t.url)
+      .get(`/api/decisions/${decisionIdOf(again1)}`)
+      .expect(404);
     const again = await request(t.url).post(`/api/decisions/${d.id}/approve`).send({}).expect(409);
     expect(again.body.error.code).to.equal('ALREADY_ANSWERED');
 
     // Isolating a dangerous charger never waits for an operator.
     const s = criticalFault('st-q', 'C1');
     await request(t.url).post('/api/data/signals').send(s).expect(202);
-    const { body: done } = await request(t.url).get(`/api/decisions/dec-${s.id}`).expect(200);
+    const { body: done } = await request(t.url)
+      .get(`/api/decisions/${decisionIdOf(s)}`)
+      .expect(200);
     expect(done.status).to.equal('executed');
-    const executed = await request(t.url).post(`/api/decisions/dec-${s.id}/approve`).send({}).expect(409);
+    const executed = await request(t.url)
+      .post(`/api/decisions/${decisionIdOf(s)}/approve`)
+      .send({})
+      .expect(409);
     expect(executed.body.error.code).to.equal('NOT_PENDING_APPROVAL');
     await request(t.url).post('/api/decisions/dec-unknown/approve').send({}).expect(404);
   });
@@ -149,7 +157,9 @@ describe('approvals', function () {
     advanceClock(35);
     const calm = sig(d.stationId, 'power_draw', { kW: 50 });
     await request(t.url).post('/api/data/signals').send(calm).expect(202);
-    const { body: released } = await request(t.url).get(`/api/decisions/dec-${calm.id}`).expect(200);
+    const { body: released } = await request(t.url)
+      .get(`/api/decisions/${decisionIdOf(calm)}`)
+      .expect(200);
     expect(released.changes.stopped.map((x: { id: string; reason: string }) => [x.id, x.reason])).to.deep.equal([
       ['curtail_charging:station', 'released'],
     ]);

@@ -18,6 +18,7 @@ import {
 import { startLlmStub, type LlmStub, type StubReply, type StubRequest } from '../helpers/llmStub.js';
 import { criticalFault, sig } from '../helpers/signals.js';
 import { TOOL_NAMES } from '../../services/llm/chat/index.js';
+import { decisionIdOf } from '../../agents/common.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const PROMPT = readFileSync(path.resolve(__dirname, '..', '..', 'prompts', 'chat.v1.md'), 'utf8');
@@ -32,8 +33,8 @@ describe('operator chat with the LLM (stub)', function () {
   const working = sig('st-a', 'charger_status', { chargerId: 'C2', status: 'available' }, now(6));
   const faultA = { ...criticalFault('st-a', 'C1'), ...now(5) };
   const faultB = { ...criticalFault('st-b', 'K1'), ...now(4) };
-  const decA = `dec-${faultA.id}`;
-  const decB = `dec-${faultB.id}`;
+  const decA = `${decisionIdOf(faultA)}`;
+  const decB = `${decisionIdOf(faultB)}`;
 
   before(async () => {
     stub = await startLlmStub();
@@ -338,7 +339,9 @@ describe('operator chat with the LLM (stub)', function () {
       // Wait until the decisions those faults drew are stored, so the snapshot below is final.
       const drawn = (
         await Promise.all(
-          faults.map(async (f) => ((await request(c.url).get(`/api/decisions/dec-${f.id}`)).status === 200 ? `dec-${f.id}` : null)),
+          faults.map(async (f) =>
+            (await request(c.url).get(`/api/decisions/${decisionIdOf(f)}`)).status === 200 ? `${decisionIdOf(f)}` : null,
+          ),
         )
       ).filter(Boolean);
       await until(async () => (await c.t.app.models.DecisionLog.countDocuments({ decisionId: { $in: drawn } })) === drawn.length);
@@ -417,16 +420,18 @@ describe('operator chat without an LLM', function () {
         'why did station st-a take charger C1 offline',
         'which stations are at risk',
         'what happened in the last hour',
-        `approve dec-${fault.id}`,
+        `approve ${decisionIdOf(fault)}`,
       ]) {
         const a = await ask(m);
         expect(a.source, m).to.equal('fallback');
         expect(a.reply, m).to.match(/^Fallback answer from live data \(no language model is configured\)/);
-        expect(a.citations, m).to.deep.include({ kind: 'decision', id: `dec-${fault.id}` });
+        expect(a.citations, m).to.deep.include({ kind: 'decision', id: `${decisionIdOf(fault)}` });
         expect(a.conversationId).to.match(UUID);
       }
       // Asking the chat to approve changed nothing: no answer was recorded.
-      const { body: d } = await request(c.url).get(`/api/decisions/dec-${fault.id}`).expect(200);
+      const { body: d } = await request(c.url)
+        .get(`/api/decisions/${decisionIdOf(fault)}`)
+        .expect(200);
       expect(d.status).to.equal('executed');
       expect(d).to.not.have.property('approval');
     } finally {

@@ -6,6 +6,7 @@ import request from 'supertest';
 import { startTestApp, aRegistration, type TestApp } from '../helpers/app.js';
 import { sig } from '../helpers/signals.js';
 import { fromDoc } from '../../services/pipeline/decisionLogger.js';
+import { decisionIdOf } from '../../agents/common.js';
 
 async function independentHash(record: Record<string, unknown>): Promise<string> {
   // erdtman/canonicalize: the RFC author's implementation, not the one the server uses.
@@ -32,7 +33,7 @@ async function run(signals: ReturnType<typeof scenario>): Promise<{ t: TestApp; 
   for (const s of signals) await request(t.url).post('/api/data/signals').send(s).expect(202);
   const records: Record<string, unknown>[] = [];
   for (const s of signals) {
-    const r = await request(t.url).get(`/api/decisions/dec-${s.id}`);
+    const r = await request(t.url).get(`/api/decisions/${decisionIdOf(s)}`);
     if (r.status === 200) records.push(r.body);
   }
   return { t, records };

@@ -8,6 +8,7 @@ import { sig } from '../helpers/signals.js';
 import { startLlmStub, type LlmStub, type StubRequest } from '../helpers/llmStub.js';
 import { createEventBus, type EventBus, type ExplanationOutcome } from '../../eventBus/index.js';
 import { explanationHash } from '../../services/audit/records.js';
+import { decisionIdOf } from '../../agents/common.js';
 
 /** The decision data the copilot sent, read back out of its delimited block. */
 function dataOf(req: StubRequest): { stationId: string; actions: { evidence: Record<string, unknown> }[] } {
@@ -85,9 +86,11 @@ describe('LLM explanations', function () {
       const s = hot('st-e', 91.25);
       await request(t.url).post('/api/data/signals').send(s).expect(202);
       const [o] = await done;
-      expect(o).to.include({ id: `dec-${s.id}`, result: 'accepted' });
+      expect(o).to.include({ id: `${decisionIdOf(s)}`, result: 'accepted' });
       expect((await live).explanation.source).to.equal('llm');
-      const { body } = await request(t.url).get(`/api/decisions/dec-${s.id}`).expect(200);
+      const { body } = await request(t.url)
+        .get(`/api/decisions/${decisionIdOf(s)}`)
+        .expect(200);
       expect(body.explanation).to.include({
         source: 'llm',
         model: stub.requests[0].model,
@@ -115,7 +118,9 @@ describe('LLM explanations', function () {
     const [o] = await done;
     expect(o.result).to.equal('rejected');
     expect(o.reasons).to.include("states 97.5, which is not in the decision's evidence");
-    const { body } = await request(t.url).get(`/api/decisions/dec-${s.id}`).expect(200);
+    const { body } = await request(t.url)
+      .get(`/api/decisions/${decisionIdOf(s)}`)
+      .expect(200);
     expect(body.explanation.source).to.equal('template');
     const metrics = await request(t.url).get('/metrics').expect(200);
     expect(metrics.text).to.match(/copilot_llm_explanations_total\{result="rejected"\} 1/);
@@ -129,9 +134,11 @@ describe('LLM explanations', function () {
     for (const temp of [91.25, 95.5, 99.75]) {
       const s = hot('st-e', temp);
       await request(t.url).post('/api/data/signals').send(s).expect(202);
-      ids.push(`dec-${s.id}`);
+      ids.push(`${decisionIdOf(s)}`);
       // Decided and readable before the LLM has answered anything.
-      const { body } = await request(t.url).get(`/api/decisions/dec-${s.id}`).expect(200);
+      const { body } = await request(t.url)
+        .get(`/api/decisions/${decisionIdOf(s)}`)
+        .expect(200);
       expect(body.explanation.source).to.equal('template');
     }
     const got = await done;
@@ -186,7 +193,9 @@ describe('LLM explanations', function () {
     await request(t.url).post('/api/data/signals').send(s).expect(202);
     expect((await second)[0].result).to.equal('cache_hit');
     expect(stub.requests.length).to.equal(calls);
-    const { body } = await request(t.url).get(`/api/decisions/dec-${s.id}`).expect(200);
+    const { body } = await request(t.url)
+      .get(`/api/decisions/${decisionIdOf(s)}`)
+      .expect(200);
     expect(body.explanation.text).to.contain('91.4 C');
   });
 });

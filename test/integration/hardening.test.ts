@@ -6,6 +6,8 @@ import { expect } from 'chai';
 import request from 'supertest';
 import { aRegistration, startTestApp, type TestApp } from '../helpers/app.js';
 import { criticalFault } from '../helpers/signals.js';
+import { until } from '../helpers/chat.js';
+import { decisionIdOf } from '../../agents/common.js';
 import { loadConfig } from '../../config/index.js';
 
 const PASSWORD = 'a-long-enough-password';
@@ -85,6 +87,25 @@ describe('hardening: lockout, conversations, push endpoints', function () {
     }
     expect(await t.app.models.Sub.countDocuments({ userId: u.id })).to.equal(0);
     await api().post('/api/push/subscriptions').set(auth).send({ endpoint: 'https://8.8.8.8/p', keys }).expect(201);
+  });
+
+  it("one station's key cannot silence another by sending its signal ids first: ids are unique per station", async () => {
+    const keyOf = async (id: string) =>
+      (await request(t.url).post('/api/stations').send(aRegistration(id)).expect(201)).body.deviceKey as string;
+    const [a, b] = [await keyOf('hd-a'), await keyOf('hd-b')];
+    const squat = { ...criticalFault('hd-a', 'C1'), id: 'fault-0001' };
+    const real = { ...criticalFault('hd-b', 'C1'), id: 'fault-0001' };
+    const first = await api().post('/api/data/signals').set('X-Device-Key', a).send(squat).expect(202);
+    expect(first.body).to.include({ accepted: 1, duplicates: 0 });
+    const second = await api().post('/api/data/signals').set('X-Device-Key', b).send(real).expect(202);
+    expect(second.body).to.include({ accepted: 1, duplicates: 0 });
+    // A resend is still a duplicate, per station.
+    expect((await api().post('/api/data/signals').set('X-Device-Key', b).send(real).expect(202)).body).to.include({ duplicates: 1 });
+    // Each made its own decision, named by station and signal.
+    const ids = [decisionIdOf(squat), decisionIdOf(real)];
+    expect(ids).to.deep.equal(['dec-hd-a~fault-0001', 'dec-hd-b~fault-0001']);
+    await until(async () => (await t.app.models.DecisionLog.countDocuments({ decisionId: { $in: ids } })) === 2);
+    expect(await t.app.models.SignalLog.countDocuments({ signalId: 'fault-0001' })).to.equal(2);
   });
 
   it("an operator's signals are rate limited like a device's", async () => {

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import request from 'supertest';
 import { startTestApp, aRegistration, type TestApp } from '../helpers/app.js';
 import { sig, criticalFault } from '../helpers/signals.js';
+import { decisionIdOf } from '../../agents/common.js';
 
 describe('REST ingestion and reads', () => {
   let t: TestApp;
@@ -174,8 +175,10 @@ describe('REST ingestion and reads', () => {
     it('turns a critical fault into a stored, hashed, explained decision', async () => {
       const s = criticalFault('st-2', 'C9');
       await request(t.url).post('/api/data/signals').send(s).expect(202);
-      const one = await request(t.url).get(`/api/decisions/dec-${s.id}`).expect(200);
-      expect(one.body.id).to.equal(`dec-${s.id}`);
+      const one = await request(t.url)
+        .get(`/api/decisions/${decisionIdOf(s)}`)
+        .expect(200);
+      expect(one.body.id).to.equal(`${decisionIdOf(s)}`);
       expect(one.body.ts).to.equal(s.ts);
       expect(one.body.hash).to.match(/^[0-9a-f]{64}$/);
       const actions = one.body.actions.map((a: { action: string }) => a.action);

@@ -3,6 +3,7 @@ import request from 'supertest';
 import { io as connect, type Socket } from 'socket.io-client';
 import { startTestApp, aRegistration, type TestApp } from '../helpers/app.js';
 import { sig, criticalFault } from '../helpers/signals.js';
+import { decisionIdOf } from '../../agents/common.js';
 
 function once<T>(socket: Socket, event: string, match: (x: T) => boolean): Promise<T> {
   return new Promise((resolve) => {
@@ -101,7 +102,7 @@ describe('Socket.io ingestion and the live dashboard', () => {
     await ingest.emitWithAck('signal', ignored);
     const s = criticalFault('st-a', 'C4');
     const updated = once<{ id: string; stationId: string; signalId: string }>(dash, 'station:updated', (e) => e.signalId === s.id);
-    const created = once<{ id: string; stationId: string; hash: string }>(dash, 'decision:created', (e) => e.id === `dec-${s.id}`);
+    const created = once<{ id: string; stationId: string; hash: string }>(dash, 'decision:created', (e) => e.id === `${decisionIdOf(s)}`);
     await ingest.emitWithAck('signal', s);
     const [u, d] = await Promise.all([updated, created]);
     expect(u.stationId).to.equal('st-a');

@@ -50,7 +50,7 @@ describe('operator release of a plan action', function () {
       .send({ actionId: 'take_charger_offline:C1', note: 'contactor replaced' })
       .expect(200);
     const d = res.body.decision;
-    expect(d.id).to.match(/^dec-op-[0-9a-f-]{36}$/);
+    expect(d.id).to.match(/^dec-st-r~op-[0-9a-f-]{36}$/);
     expect(d).to.include({ stationId: 'st-r', signalType: 'operator_release', status: 'executed' });
     expect(d.hash).to.match(/^[0-9a-f]{64}$/);
     expect(d.changes.stopped.map((s: { id: string; reason: string }) => [s.id, s.reason])).to.deep.equal([

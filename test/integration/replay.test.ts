@@ -18,6 +18,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { decisionIdOf } from '../../agents/common.js';
 
 describe('replay: live and offline pipelines agree', function () {
   this.timeout(120_000);
@@ -57,7 +58,7 @@ describe('replay: live and offline pipelines agree', function () {
     }
     expect(expected.size).to.be.greaterThan(10);
     // Every station decided something: the replay covers interleaving, not one station alone.
-    expect(new Set([...expected.keys()].map((id) => signals.find((s) => `dec-${s.id}` === id)!.stationId)).size).to.equal(4);
+    expect(new Set([...expected.keys()].map((id) => signals.find((s) => `${decisionIdOf(s)}` === id)!.stationId)).size).to.equal(4);
 
     // Decisions reach the database a few ms after the signals are acknowledged.
     const deadline = Date.now() + 20_000;
@@ -148,8 +149,8 @@ describe('replay: stations registered mid-run', function () {
       const decisions = t.app.services.decisions;
       const deadline = Date.now() + 10_000;
       while ((await t.app.models.DecisionLog.countDocuments({})) < 3 && Date.now() < deadline) await new Promise((r) => setImmediate(r));
-      expect((await decisions.get(`dec-${first.id}`))!.nearby).to.deep.equal([]);
-      expect((await decisions.get(`dec-${later[1]!.id}`))!.nearby.map((n) => n.id)).to.deep.equal(['st-late']);
+      expect((await decisions.get(`${decisionIdOf(first)}`))!.nearby).to.deep.equal([]);
+      expect((await decisions.get(`${decisionIdOf(later[1]!)}`))!.nearby.map((n) => n.id)).to.deep.equal(['st-late']);
       const { user } = await t.app.services.users.create({
         email: 'late-auditor@example.com',
         password: 'an-auditor-password',
@@ -163,7 +164,7 @@ describe('replay: stations registered mid-run', function () {
       expect(replay(lines)).to.deep.include({ ok: true, decisionsRecorded: 3, identical: 3, differing: [], missing: [], extra: [] });
       // Without the times (an older log) every station is there from the start: the first decision differs.
       const untimed = lines.map((l) => (l.kind === 'station' ? { kind: l.kind, station: l.station } : l));
-      expect(replay(untimed).differing).to.deep.equal([`dec-${first.id}`]);
+      expect(replay(untimed).differing).to.deep.equal([`${decisionIdOf(first)}`]);
     } finally {
       await t.close();
     }
@@ -203,7 +204,7 @@ describe("replay: operators' answers are in the signal log", function () {
   const send = async (stationId: string, type: string, payload: Record<string, unknown>, s: number) => {
     const signal = sig(stationId, type, payload, { ts: at(s) });
     await request(t.url).post('/api/data/signals').send(signal).expect(202);
-    return `dec-${signal.id}`;
+    return `${decisionIdOf(signal)}`;
   };
   const decision = async (id: string) => {
     // Decisions reach the database a few ms after the signal is acknowledged.
@@ -248,7 +249,7 @@ describe("replay: operators' answers are in the signal log", function () {
       ['st-yes', at(2), { decisionId: approvedId, outcome: 'approved', by: yes.by, note: 'crew on site' }],
       ['st-no', at(4), { decisionId: rejectedId, outcome: 'rejected', by: no.by, note: null }],
     ]);
-    for (const a of answers) expect(await decisionExists(`dec-${a.signalId}`)).to.equal(false);
+    for (const a of answers) expect(await decisionExists(decisionIdOf({ stationId: a.stationId, id: a.signalId }))).to.equal(false);
 
     // After the answers: the rejected kind is held back while the hold lasts, then asked again; the
     // approved curtailment is released once the overload is over (past the station's release round).
@@ -308,7 +309,7 @@ describe("replay: operators' answers are in the signal log", function () {
     expect((await t.app.services.ingestion.ingestOwn(late, performance.now())).accepted).to.equal(1);
     const after = (await request(t.url).get('/api/stations/st-no/plan').expect(200)).body;
     expect(after).to.deep.include({ actions: before.actions, changedAt: before.changedAt });
-    expect(await decisionExists('dec-op-late')).to.equal(false);
+    expect(await decisionExists('dec-st-no~op-late')).to.equal(false);
     expect(await t.app.models.SignalLog.countDocuments({ signalId: 'op-late' })).to.equal(1);
     const report = replay(await exportLog(t.directUrl, auditorToken));
     expect(report).to.deep.include({ ok: true, identical: report.decisionsRecorded, differing: [], missing: [], extra: [] });

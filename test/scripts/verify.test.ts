@@ -41,7 +41,7 @@ const sha256 = (v: unknown) =>
 function aDecision(n: number): Record<string, unknown> {
   const signalId = `5f0c9a1e-0000-4000-8000-00000000000${n}`;
   return {
-    id: `dec-${signalId}`,
+    id: `dec-st-koramangala-01~${signalId}`,
     stationId: 'st-koramangala-01',
     signalId,
     signalType: 'charger_temp',

@@ -6,6 +6,7 @@ import { fallbackAnswer } from '../../services/llm/chat/fallback.js';
 import { startChatApp, until, type ChatTestApp } from '../helpers/chat.js';
 import { criticalFault, overload, sig } from '../helpers/signals.js';
 import { classify, type StationIndex } from '../../services/llm/chat/intents.js';
+import { decisionIdOf } from '../../agents/common.js';
 
 const index: StationIndex = {
   has: (id) => ['st-a', 'st-b'].includes(id),
@@ -101,25 +102,29 @@ describe('chat fallback: answers from live data', function () {
     const a = await ask('why did station st-a take charger C1 offline');
     expect(a.source).to.equal('fallback');
     expect(a.reply).to.match(/^Fallback answer from live data \(no language model is configured\)/);
-    expect(a.reply).to.include(`[decision:dec-${faultA.id}]`).and.include('take charger offline (mechanic)');
-    const { body: d } = await request(c.url).get(`/api/decisions/dec-${faultA.id}`).expect(200);
+    expect(a.reply)
+      .to.include(`[decision:${decisionIdOf(faultA)}]`)
+      .and.include('take charger offline (mechanic)');
+    const { body: d } = await request(c.url)
+      .get(`/api/decisions/${decisionIdOf(faultA)}`)
+      .expect(200);
     expect(a.reply).to.include(d.explanation.text);
     expect(a.citations).to.deep.equal([
       { kind: 'station', id: 'st-a' },
-      { kind: 'decision', id: `dec-${faultA.id}` },
+      { kind: 'decision', id: `${decisionIdOf(faultA)}` },
     ]);
     // By name, and with the station selected in the dashboard instead of named.
     expect((await ask('Why did Harbour Road take a charger offline?')).citations).to.deep.include({
       kind: 'decision',
-      id: `dec-${faultA.id}`,
+      id: `${decisionIdOf(faultA)}`,
     });
-    expect((await ask('why did it escalate?', 'st-b')).reply).to.include(`[decision:dec-${faultB.id}]`);
+    expect((await ask('why did it escalate?', 'st-b')).reply).to.include(`[decision:${decisionIdOf(faultB)}]`);
   });
 
   it('says so when the station has no decision with the action asked about', async () => {
     const a = await ask('why did st-a curtail charging');
     expect(a.reply).to.include('No recorded decision at Harbour Road [station:st-a] took the action curtail charging');
-    expect(a.reply).to.include(`Its latest decision is [decision:dec-${faultA.id}]`);
+    expect(a.reply).to.include(`Its latest decision is [decision:${decisionIdOf(faultA)}]`);
   });
 
   it('lists the stations at risk with reasons, and not the calm one', async () => {
@@ -142,8 +147,8 @@ describe('chat fallback: answers from live data', function () {
       .and.match(/Actions by agent: .*mechanic 4/);
     expect(a.reply).to.include('pending approval 1');
     expect(a.citations.map((x) => x.id))
-      .to.include(`dec-${faultB.id}`)
-      .and.not.include(`dec-${oldFault.id}`);
+      .to.include(`${decisionIdOf(faultB)}`)
+      .and.not.include(`${decisionIdOf(oldFault)}`);
     const day = await ask('what happened in the last 4 hours');
     expect(day.reply).to.include('4 decisions at 3 station(s)');
   });
@@ -160,8 +165,8 @@ describe('chat fallback: answers from live data', function () {
     expect(a.reply).to.include('the station data runs on its own clock');
     expect(a.reply).to.include('3 decisions at 2 station(s)');
     expect(a.citations.map((x) => x.id))
-      .to.include(`dec-${faultB.id}`)
-      .and.not.include(`dec-${oldFault.id}`);
+      .to.include(`${decisionIdOf(faultB)}`)
+      .and.not.include(`${decisionIdOf(oldFault)}`);
   });
 
   it('answers a request to approve with how to do it, and changes nothing', async () => {

@@ -6,7 +6,7 @@ export interface Citation {
   id: string;
 }
 
-const CITE = /\[(decision|station):([A-Za-z0-9][A-Za-z0-9._:-]{0,159})\]/g;
+const CITE = /\[(decision|station):([A-Za-z0-9][A-Za-z0-9._:~-]{0,159})\]/g;
 /** Consecutive prompt words that count as quoting it (long enough that ordinary advice never matches). */
 export const LEAK_WORDS = 10;
 

@@ -43,7 +43,7 @@ const RISK = /\b(at risk|risks?|risky|in trouble|problems?|issues?|warnings?|ale
 const RECENT = /\b(happen(?:ed|ing)?|recent(?:ly)?|lately|today|last|past|latest|news|summary|overview|going on)\b/;
 
 function tokens(message: string): string[] {
-  return (message.match(/[A-Za-z0-9][A-Za-z0-9._:-]*/g) ?? []).map((t) => t.replace(/[.:-]+$/, ''));
+  return (message.match(/[A-Za-z0-9][A-Za-z0-9._:~-]*/g) ?? []).map((t) => t.replace(/[.:-]+$/, ''));
 }
 
 /** A registered station the message names by id or by name (the longest name wins), else none. */

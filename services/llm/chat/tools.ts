@@ -23,8 +23,8 @@ export const MAX_TOOL_RESULT_CHARS = 8000;
 const STATUSES = DECISION_STATUSES;
 
 const id = Joi.string()
-  .pattern(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, 'id characters')
-  .max(160);
+  .pattern(/^[A-Za-z0-9][A-Za-z0-9._:~-]*$/, 'id characters')
+  .max(200);
 const iso = Joi.string().isoDate();
 
 const ARGS: Record<ToolName, Joi.ObjectSchema> = {

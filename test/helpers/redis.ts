@@ -26,7 +26,7 @@ export async function startRedis(): Promise<RedisHandle> {
       }
     };
     child.stdout?.on('data', onData);
-    child.once('error', (err) => reject(new Error(`redis-server could not start (is it installed? .ci/run installs it): ${err.message}`)));
+    child.once('error', (err) => reject(new Error(`redis-server could not start (is it installed? npm test installs it): ${err.message}`)));
     child.once('exit', (code) => reject(new Error(`redis-server exited with ${code}: ${out}`)));
   });
   return {

@@ -56,6 +56,21 @@ describe('hardening: lockout, conversations, push endpoints', function () {
     expect(waitedMs).to.be.at.least(250);
   });
 
+  it("asking for one-time codes again does not cancel the owner's: one code, delivered once, still good", async () => {
+    const owner = await makeUser();
+    const ask = (address: string) => from(address, api().post('/api/auth/otp/request')).send({ email: owner.email }).expect(202);
+    await ask('198.51.100.40');
+    for (const address of ['203.0.113.41', '203.0.113.42']) await ask(address);
+    await t.app.services.otp.idle();
+    const token = await t.app.services.tokens.access(owner.id, 'operator');
+    const listed = await api().get('/api/notifications').set('Authorization', `Bearer ${token}`).expect(200);
+    const codes = listed.body.items.filter((n: { kind: string }) => n.kind === 'otp');
+    expect(codes).to.have.length(1);
+    const code = /\b(\d{6})\b/.exec(codes[0].body)![1]!;
+    const signedIn = await from('198.51.100.40', api().post('/api/auth/otp/verify')).send({ email: owner.email, code }).expect(200);
+    expect(signedIn.body.user.id).to.equal(owner.id);
+  });
+
   it("another user's conversationId starts a new conversation, with none of the other's history", async () => {
     const [a, b] = [await makeUser(), await makeUser()];
     const token = async (u: { id: string }) => t.app.services.tokens.access(u.id, 'operator');

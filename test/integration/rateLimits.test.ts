@@ -83,6 +83,25 @@ describe('rate limits and HTTP hardening', function () {
       await request(b.url).post('/api/auth/login').send({ email: 'shared@example.com', password: 'a-wrong-password' }).expect(429);
       await request(a.url).post('/api/auth/login').send({ email: 'shared@example.com', password: 'a-wrong-password' }).expect(429);
     });
+
+    it('blocks the guessing address only, on every instance, and lets the owner in from another', async () => {
+      const env = { CHAIN_RPC_URL: 'off', RATE_LOGIN_PER_ACCOUNT: '2', TRUST_PROXY: 'loopback' };
+      const a = await start({ env, redisUrl: redis.url });
+      await a.app.services.users.create({
+        email: 'owner@example.com',
+        password: 'the-right-password',
+        role: 'operator',
+        stationScope: 'all',
+      });
+      // Started after the user exists: an instance reads users at start.
+      const b = await start({ env, redisUrl: redis.url, dbName: a.dbName });
+      const from = (t: TestApp, address: string, password: string) =>
+        request(t.directUrl).post('/api/auth/login').set('X-Forwarded-For', address).send({ email: 'owner@example.com', password });
+      await from(a, '203.0.113.5', 'a-wrong-password').expect(401);
+      await from(b, '203.0.113.5', 'a-wrong-password').expect(401);
+      await from(a, '203.0.113.5', 'the-right-password').expect(429);
+      await from(b, '198.51.100.9', 'the-right-password').expect(200);
+    });
   });
 
   it('lets browsers call the API only from the allowed origins', async () => {

@@ -61,6 +61,11 @@ describe('explanation grounding', () => {
     expect(checkGrounding(base.replace('91.3', '97'), d, []).reasons).to.deep.equal(["states 97, which is not in the decision's evidence"]);
     expect(checkGrounding(`${base} Station st-other is fine.`, d, ['st-other']).reasons[0]).to.contain('names st-other');
     expect(checkGrounding(`${base} Like dec-older.`, d, []).reasons[0]).to.contain('dec-older');
+    // Its own id, named by station and signal, is fine; another station's decision for the same signal id is not.
+    expect(checkGrounding(`${base} See ${d.id}.`, d, []).reasons).to.deep.equal([]);
+    expect(checkGrounding(`${base} Like ${d.id.replace(d.stationId, 'st-other')}.`, d, []).reasons[0]).to.contain('not this decision');
+    for (const planted of ['See https://evil.example/x.', 'Go to www.evil.example now.', '![x](https://e.example/p.png)', '<img src=x>'])
+      expect(checkGrounding(`${base} ${planted}`, d, []).reasons, planted).to.include('holds a link or image');
     expect(checkGrounding('Too short.', d, []).ok).to.equal(false);
     expect(checkGrounding('x'.repeat(800), d, []).ok).to.equal(false);
   });

@@ -1,6 +1,7 @@
 // The grounding check an LLM explanation must pass before it replaces the template:
 // every figure it states is one of the decision's own (within the rounding it shows),
-// it names no station or record the decision does not, and it fits the length bound.
+// it names no station or record the decision does not, it holds no link or image, and it fits the
+// length bound.
 import type { Decision } from '../../../eventBus/types.js';
 
 export const MIN_CHARS = 20;
@@ -91,6 +92,11 @@ export function checkGrounding(text: string, d: Decision, knownIds: Iterable<str
   for (const id of knownIds) {
     if (id.length >= 2 && trimmed.includes(id) && !own.includes(id)) reasons.push(`names ${id}, which is not in the decision`);
   }
-  for (const m of trimmed.matchAll(/\bdec-[\w-]+/g)) if (m[0] !== d.id) reasons.push(`names ${m[0]}, which is not this decision`);
+  for (const m of trimmed.matchAll(/\bdec-[A-Za-z0-9._:~-]+/g)) {
+    const named = m[0].replace(/[.:-]+$/, '');
+    if (named !== d.id) reasons.push(`names ${named}, which is not this decision`);
+  }
+  // A link or image has no place in an explanation: one could only have come from data the model read.
+  if (/\b(?:https?|ftp|data|javascript|file):|\bwww\.|!\[[^\]]*\]\(|<(?:img|a)\b/i.test(trimmed)) reasons.push('holds a link or image');
   return { ok: reasons.length === 0, reasons, matched };
 }

@@ -15,6 +15,7 @@ import type {
 } from '../eventBus/types.js';
 import { CAPACITY_RESOURCES, capacityOf, conflictResource } from './claims.js';
 import { AGENT_ORDER, round } from './common.js';
+import { own } from '../utils/own.js';
 
 /** Actions that keep the station serving drivers (rule 4 ranks them above cost optimization). */
 export const SERVICE_ACTIONS: readonly ActionName[] = [
@@ -238,7 +239,8 @@ export function assessRisk(
   // without a technician, which is the operator's call.
   const offline = new Set(actions.filter((p) => p.action === 'take_charger_offline').map((p) => String(p.params.chargerId)));
   if (offline.size > 0) {
-    const working = (id: string): boolean => state.chargers[id]?.status === 'available' || state.chargers[id]?.status === 'occupied';
+    const working = (id: string): boolean =>
+      own(state.chargers, id)?.status === 'available' || own(state.chargers, id)?.status === 'occupied';
     const remaining = Object.keys(state.chargers).filter((id) => working(id) && !offline.has(id)).length;
     // Safety acts first (DECISIONS.md): isolation never waits for an operator, but it is a high-risk moment.
     if (remaining === 0) {

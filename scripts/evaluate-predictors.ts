@@ -45,6 +45,7 @@ import { JobPool, type PolicyFigures } from './evaluate/policies.js';
 import { renderPessimistic, runClosedLoop } from './evaluate/pessimistic.js';
 import { worldLimits } from './evaluate/limits.js';
 import { checkTargets } from './evaluate/targets.js';
+import { own } from '../utils/own.js';
 
 const USAGE = `usage: npm run evaluate -- [--quick] [--stations N] [--duration MIN (at least 60)] [--seeds 101,102,103 (not the tuning seeds ${[1, 2, 3].join(',')})] [--scenarios a,b] [--out DIR]`;
 /** Seeds the thresholds and policy were tuned on; the report's figures come from other (held-out) seeds. */
@@ -130,7 +131,7 @@ export function evaluateScenario(scenario: ScenarioName, seeds: number[], statio
       if (vehicleId) waitAfter.set(`${seed}/${vehicleId}`, stationWaitMin(state));
 
       if (signal.type === 'charger_temp' || signal.type === 'charger_status') {
-        const charger = state.chargers[signal.payload.chargerId];
+        const charger = own(state.chargers, signal.payload.chargerId);
         if (!charger) continue;
         const key = `${seed}/${charger.id}`;
         // A charger that has failed is known to be down, not predicted; the truth is already filled up to this signal.

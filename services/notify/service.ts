@@ -25,6 +25,7 @@ import {
   type NotificationPrefs,
   type Summary,
 } from './rules.js';
+import { own } from '../../utils/own.js';
 
 /** What the dashboard and the push service receive; carries `id` and `stationId` like every server event. */
 export interface NotificationView {
@@ -151,7 +152,7 @@ export class NotificationService {
       bus,
       'decision.logged',
       'notifications',
-      ({ record, state }) => this.offer(alertFromDecision(record, (id) => state.chargers[id]?.status)),
+      ({ record, state }) => this.offer(alertFromDecision(record, (id) => own(state.chargers, id)?.status)),
       report,
     );
     const offBatch = listen(bus, 'anchor.batch', 'notifications', (e) => this.offer(alertFromAnchorBatch(e)), report);

@@ -5,6 +5,7 @@ import { listen, type EventBus, type ListenerErrorSink } from '../../eventBus/in
 import type { Decision, StationPlan, StationState } from '../../eventBus/types.js';
 import type { StationStore } from './stationStore.js';
 import { hourKey } from '../../agents/index.js';
+import { own } from '../../utils/own.js';
 
 export function attachDecisionEffects(bus: EventBus, stations: Pick<StationStore, 'setPlan'>, report: ListenerErrorSink): void {
   listen(
@@ -36,7 +37,7 @@ export function applyEffects(state: StationState, decision: Decision, plan: Stat
   for (const a of plan.actions) {
     if (a.decisionId !== decision.id || a.status !== 'active') continue;
     if (a.action === 'quarantine_battery') {
-      const b = state.batteries[a.target];
+      const b = own(state.batteries, a.target);
       if (b) b.quarantined = true;
     }
   }

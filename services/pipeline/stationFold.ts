@@ -8,6 +8,7 @@
 import type { ChargerState, StockFlow, Signal, SignalPayloads, StationRegistration, StationState } from '../../eventBus/types.js';
 import { metricOf } from '../../utils/anomalyReading.js';
 import { emptyPlan, foldDemand } from '../../agents/index.js';
+import { own } from '../../utils/own.js';
 
 /** Bounds on every list the state keeps, so a state's size never grows with its age. */
 export const STATE_LIMITS = {
@@ -120,7 +121,7 @@ export function applySignal(state: StationState, signal: Signal): StationState {
       break;
     case 'battery_health': {
       const p = signal.payload;
-      const prev = state.batteries[p.batteryId];
+      const prev = own(state.batteries, p.batteryId);
       state.batteries[p.batteryId] = {
         id: p.batteryId,
         sohPct: p.sohPct,
@@ -273,13 +274,13 @@ function applyRelease(state: StationState, actionId: string, ts: string): void {
   const kind = actionId.slice(0, at);
   const target = actionId.slice(at + 1);
   if (kind === 'take_charger_offline') {
-    const c = state.chargers[target];
+    const c = own(state.chargers, target);
     if (!c) return;
     c.returnedAt = ts;
     if (c.status === 'faulted' || c.status === 'offline') c.status = 'available';
     c.updatedAt = ts;
   } else if (kind === 'quarantine_battery') {
-    const b = state.batteries[target];
+    const b = own(state.batteries, target);
     if (!b) return;
     b.quarantined = false;
     b.releasedAt = ts;
@@ -287,7 +288,7 @@ function applyRelease(state: StationState, actionId: string, ts: string): void {
 }
 
 function chargerFor(state: StationState, id: string, ts: string): ChargerState {
-  let c = state.chargers[id];
+  let c = own(state.chargers, id);
   if (!c) {
     // A charger first seen through a temperature reading is assumed available
     // until it reports a status.

@@ -5,7 +5,7 @@ import { createECDH, randomBytes, randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import request from 'supertest';
 import { aRegistration, startTestApp, type TestApp } from '../helpers/app.js';
-import { criticalFault } from '../helpers/signals.js';
+import { criticalFault, sig } from '../helpers/signals.js';
 import { until } from '../helpers/chat.js';
 import { decisionIdOf } from '../../agents/common.js';
 import { loadConfig } from '../../config/index.js';
@@ -121,6 +121,25 @@ describe('hardening: lockout, conversations, push endpoints', function () {
     expect(ids).to.deep.equal(['dec-hd-a~fault-0001', 'dec-hd-b~fault-0001']);
     await until(async () => (await t.app.models.DecisionLog.countDocuments({ decisionId: { $in: ids } })) === 2);
     expect(await t.app.models.SignalLog.countDocuments({ signalId: 'fault-0001' })).to.equal(2);
+  });
+
+  it('prototype names are ordinary ids: a station, a charger and a pack called constructor, toString, hasOwnProperty', async () => {
+    const key = (await request(t.url).post('/api/stations').send(aRegistration('constructor')).expect(201)).body.deviceKey as string;
+    const send = (s: object) => api().post('/api/data/signals').set('X-Device-Key', key).send(s).expect(202);
+    await send(sig('constructor', 'charger_temp', { chargerId: 'toString', tempC: 41 }));
+    await send(sig('constructor', 'battery_health', { batteryId: 'hasOwnProperty', sohPct: 90, cycles: 12, tempC: 30 }));
+    const fault = criticalFault('constructor', 'constructor');
+    await send(fault);
+    await until(async () => (await t.app.models.DecisionLog.countDocuments({ decisionId: decisionIdOf(fault) })) === 1);
+    const { body } = await request(t.url).get('/api/stations/constructor').expect(200);
+    expect(body.chargers.toString).to.include({ id: 'toString', status: 'available', tempC: 41 });
+    expect(body.chargers.constructor).to.include({ id: 'constructor', status: 'faulted' });
+    expect(body.batteries.hasOwnProperty).to.include({ id: 'hasOwnProperty', sohPct: 90 });
+    const plan = (await request(t.url).get('/api/stations/constructor/plan').expect(200)).body;
+    expect(plan.actions.map((a: { id: string }) => a.id)).to.include('take_charger_offline:constructor');
+    // Nothing reached Object.prototype or the Object constructor.
+    expect(Object.hasOwn(Object, 'tempC')).to.equal(false);
+    expect(({} as Record<string, unknown>).status).to.equal(undefined);
   });
 
   it("an operator's signals are rate limited like a device's", async () => {

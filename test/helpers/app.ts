@@ -64,6 +64,9 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
     SIGNAL_FLUSH_MS: '5',
     STATE_FLUSH_MS: '50',
     ANCHOR_BATCH_MS: '1000',
+    // Tests feed whole simulated runs as fast as the machine goes, as an operator or a device; the
+    // per-sender signal limit has its own tests (which set it low).
+    RATE_SIGNALS_PER_S: '100000',
     ...opts.env,
   });
   const uri = process.env.MONGODB_URI || (await embeddedMongo()).uri;

@@ -2,21 +2,9 @@
 // action only an operator may end and makes a decision; an answer to a pending_approval decision puts
 // its waiting actions in force or takes them out, and makes none (the approval is its own record).
 // Both come through the signal log, so a replay remakes them. Pure: time from the signal only.
-import type {
-  AgentContext,
-  Decision,
-  NearbyStation,
-  PlanAction,
-  PlanChanges,
-  SignalOf,
-  StationPlan,
-  StationState,
-  StoppedAction,
-  SupervisorPolicy,
-} from '../eventBus/types.js';
+import type { AgentContext, PlanAction, SignalOf, StationPlan, StationState, StoppedAction, SupervisorPolicy } from '../eventBus/types.js';
 import type { Settlement } from './plan.js';
-import { decisionIdOf } from './common.js';
-import { rederive } from './setpoints.js';
+import { stopOnlyDecision } from './stopDecision.js';
 
 /** What an operator's release of `actionId` ends: that action, and with a charger's isolation its level-3 ticket. */
 export function releasedWith(plan: StationPlan, actionId: string): PlanAction[] {
@@ -62,35 +50,11 @@ export function settleRelease(
     note: a === named ? said : `closed with ${named.id}, ${said}`,
     operator: { by, note },
   }));
-  const byId = new Map(plan.actions.map((a) => [a.id, a]));
-  const next = new Map(byId);
-  for (const a of ended) next.delete(a.id);
-  const changes: PlanChanges = { started: [], adjusted: [], stopped };
-  rederive(next, byId, changes, state);
-  const actions = [...next.values()];
   const now = signal.ts;
-  const decision: Decision = {
-    id: decisionIdOf(signal),
-    stationId: signal.stationId,
-    signalId: signal.id,
-    signalType: signal.type,
-    ts: now,
-    actions: [],
-    rejected: [],
-    conflicts: [],
-    trail: [
-      {
-        rule: 'merge',
-        note: `plan: 0 started, ${changes.adjusted.length} adjusted, ${stopped.length} stopped by operator ${by}; ${actions.length} in force`,
-      },
-    ],
+  const { decision, actions } = stopOnlyDecision(state, signal, ctx, stopped, (changes, inForce) => ({
+    note: `plan: 0 started, ${changes.adjusted.length} adjusted, ${stopped.length} stopped by operator ${by}; ${inForce} in force`,
     risk: { level: 'low', score: 0, reasons: [`ended by operator ${by}`] },
-    status: 'executed',
-    stateVersion: state.version,
-    policyVersion: ctx.policyVersion,
-    changes,
-    nearby: ctx.nearby.map((n): NearbyStation => ({ ...n })),
-  };
+  }));
   return { decision, plan: { actions, declined: plan.declined.filter((d) => d.until > now), changedAt: now } };
 }
 

@@ -1,26 +1,14 @@
 import { expect } from 'chai';
 import { evaluate, workingChargers } from '../../agents/MechanicAgent.js';
 import type { PlanAction, Proposal, StationState } from '../../eventBus/types.js';
-import { T0, aContext, aSignal, aStation, at } from '../builders.js';
+import { T0, aContext, aSignal, aStation, at, aPlanAction } from '../builders.js';
 
 const anySignal = aSignal('queue_length', { waiting: 0 });
 const actions = (ps: { action: string }[]) => ps.map((p) => p.action);
 const only = (ps: Proposal[], chargerId = 'C1') => ps.filter((p) => p.params.chargerId === chargerId || p.params.batteryId !== undefined);
-const inForce = (action: PlanAction['action'], target: string, params: PlanAction['params'] = {}): PlanAction => ({
-  id: `${action}:${target}`,
-  agent: 'mechanic',
-  action,
-  target,
-  params,
-  urgency: 0.9,
-  confidence: 0.9,
-  claims: {},
-  since: at(-10),
-  updatedAt: at(-10),
-  until: null,
-  status: 'active',
-  decisionId: 'dec-0',
-});
+const inForce = (action: PlanAction['action'], target: string, params: PlanAction['params'] = {}): PlanAction =>
+  // An action in force for a while, as the agents and the supervisor find it.
+  aPlanAction({ agent: 'mechanic', action, target, params, urgency: 0.9, confidence: 0.9, since: at(-10), updatedAt: at(-10) });
 const withC1 = (mutate: (c: StationState['chargers'][string], s: StationState) => void) => aStation((s) => mutate(s.chargers.C1!, s));
 
 describe('MechanicAgent', () => {

@@ -5,24 +5,12 @@ import { expect } from 'chai';
 import { settle } from '../../agents/plan.js';
 import { DEFAULT_POLICY } from '../../agents/thresholds.js';
 import type { PlanAction } from '../../eventBus/types.js';
-import { aSignal, aStation, at } from '../builders.js';
+import { aSignal, aStation, at, aPlanAction } from '../builders.js';
 
 const ctx = { policyVersion: 'pv-test', nearby: [] };
-const inForce = (agent: PlanAction['agent'], action: PlanAction['action'], target: string, params: PlanAction['params']): PlanAction => ({
-  id: `${action}:${target}`,
-  agent,
-  action,
-  target,
-  params,
-  urgency: 0.9,
-  confidence: 0.9,
-  claims: {},
-  since: at(-10),
-  updatedAt: at(-10),
-  until: null,
-  status: 'active',
-  decisionId: 'dec-0',
-});
+const inForce = (agent: PlanAction['agent'], action: PlanAction['action'], target: string, params: PlanAction['params']): PlanAction =>
+  // An action in force for a while, as the agents and the supervisor find it.
+  aPlanAction({ agent, action, target, params, urgency: 0.9, confidence: 0.9, since: at(-10), updatedAt: at(-10) });
 const derate = inForce('mechanic', 'derate_charger', 'C1', { chargerId: 'C1', maxKW: 30 });
 const curtail = inForce('energy', 'curtail_charging', 'station', { targetKW: 150, 'kW:C1': 30, 'kW:C2': 120 });
 const refused = (params: PlanAction['params']) =>

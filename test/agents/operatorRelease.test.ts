@@ -10,30 +10,13 @@ import type { Decision, PlanAction, Signal, StationState } from '../../eventBus/
 import { OfflinePipeline } from '../../services/pipeline/index.js';
 import { applySignal } from '../../services/pipeline/stationFold.js';
 import { templateExplanation } from '../../services/llm/explanations/template.js';
-import { REGISTRATION, T0, aContext, aSignal, aStation, at } from '../builders.js';
+import { REGISTRATION, T0, aContext, aSignal, aStation, at, aPlanAction } from '../builders.js';
 import { decisionIdOf } from '../../agents/common.js';
 
 const ctx = { policyVersion: 'pv-test', nearby: [] };
-const inForce = (
-  agent: PlanAction['agent'],
-  action: PlanAction['action'],
-  target: string,
-  params: PlanAction['params'] = {},
-): PlanAction => ({
-  id: `${action}:${target}`,
-  agent,
-  action,
-  target,
-  params,
-  urgency: 0.9,
-  confidence: 0.9,
-  claims: {},
-  since: at(-10),
-  updatedAt: at(-10),
-  until: null,
-  status: 'active',
-  decisionId: 'dec-0',
-});
+const inForce = (agent: PlanAction['agent'], action: PlanAction['action'], target: string, params: PlanAction['params'] = {}): PlanAction =>
+  // An action in force for a while, as the agents and the supervisor find it.
+  aPlanAction({ agent, action, target, params, urgency: 0.9, confidence: 0.9, since: at(-10), updatedAt: at(-10) });
 const isolated = () => [
   // C1 isolated: the curtailment's per-charger setpoints give C2 the whole target.
   inForce('energy', 'curtail_charging', 'station', { targetKW: 150, 'kW:C2': 150 }),

@@ -3,6 +3,7 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
+import type { EventBus } from '../../eventBus/index.js';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
@@ -17,4 +18,16 @@ export function verifyCli(args: string[]): Promise<{ code: number; out: string }
 export async function jcsSha256(value: unknown): Promise<string> {
   const { default: canonicalize } = (await import('canonicalize')) as unknown as { default: (v: unknown) => string };
   return createHash('sha256').update(canonicalize(value)).digest('hex');
+}
+
+/** Resolves when the next batch is anchored. */
+export function nextAnchoredBatch(bus: EventBus): Promise<void> {
+  return new Promise((resolve) => {
+    const on = (e: { status: string }) => {
+      if (e.status !== 'anchored') return;
+      bus.off('anchor.batch', on);
+      resolve();
+    };
+    bus.on('anchor.batch', on);
+  });
 }

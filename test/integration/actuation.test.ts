@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import request from 'supertest';
 import { io as ioClient, type Socket } from 'socket.io-client';
-import { jcsSha256, verifyCli } from '../helpers/audit.js';
+import { jcsSha256, nextAnchoredBatch, verifyCli } from '../helpers/audit.js';
 import { startTestApp, aRegistration, type TestApp } from '../helpers/app.js';
 import { criticalFault, overload } from '../helpers/signals.js';
 import { exportLog } from '../../scripts/replay/export.js';
@@ -53,17 +53,6 @@ function nextDecision(bus: EventBus, stationId: string, signalType: string): Pro
       resolve(e.decision);
     };
     bus.on('decision.made', on);
-  });
-}
-
-function nextAnchoredBatch(bus: EventBus): Promise<void> {
-  return new Promise((resolve) => {
-    const on = (e: { status: string }) => {
-      if (e.status !== 'anchored') return;
-      bus.off('anchor.batch', on);
-      resolve();
-    };
-    bus.on('anchor.batch', on);
   });
 }
 

@@ -2,7 +2,7 @@
 // bound to the decision's hash and anchored as its own leaf, checked by the auditor CLI.
 import { expect } from 'chai';
 import request from 'supertest';
-import { jcsSha256, verifyCli } from '../helpers/audit.js';
+import { jcsSha256, nextAnchoredBatch, verifyCli } from '../helpers/audit.js';
 import { startTestApp, aRegistration, type TestApp } from '../helpers/app.js';
 import { advanceClock, criticalFault, overload, sig } from '../helpers/signals.js';
 import { startEmbeddedChain, type EmbeddedChain } from '../../services/audit/anchoring/embeddedChain.js';
@@ -10,18 +10,6 @@ import { createEventBus, type EventBus } from '../../eventBus/index.js';
 import { approvalValue } from '../../services/audit/records.js';
 import { canonicalHash } from '../../services/audit/canonical.js';
 import { decisionIdOf } from '../../agents/common.js';
-
-/** Resolves when the next batch is anchored. */
-function nextAnchoredBatch(bus: EventBus): Promise<void> {
-  return new Promise((resolve) => {
-    const on = (e: { status: string }) => {
-      if (e.status !== 'anchored') return;
-      bus.off('anchor.batch', on);
-      resolve();
-    };
-    bus.on('anchor.batch', on);
-  });
-}
 
 describe('approvals', function () {
   this.timeout(60_000);

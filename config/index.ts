@@ -1,100 +1,16 @@
 // Configuration from the environment, validated once at start. An unknown or
 // malformed value stops the start with a message naming the variable.
-import ipaddr from 'ipaddr.js';
 import Joi from 'joi';
+import type { Config } from './types.js';
+import { parseTrustProxy, trustProxyRule } from './trustProxy.js';
 
-export interface Config {
-  port: number;
-  host: string;
-  dataDir: string;
-  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
-  simulate: boolean;
-  simulateStations: number;
-  simulateScenario: string;
-  simulateRate: number;
-  seedDemo: boolean;
-  mongodbUri: string | null;
-  embeddedDbPersistMs: number;
-  redisUrl: string | null;
-  dedupeTtlS: number;
-  dedupeReloadLimit: number;
-  signalFlushMs: number;
-  signalFlushMax: number;
-  stateFlushMs: number;
-  /** embedded: start a Hardhat node; rpc: CHAIN_RPC_URL; off: batches queue in the database only. */
-  chainMode: 'embedded' | 'rpc' | 'off';
-  chainRpcUrl: string | null;
-  chainPublicRpcUrl: string | null;
-  anchorBatchMs: number;
-  actuationTimeoutMs: number;
-  actuationMaxPending: number;
-  anchorBatchMax: number;
-  anchorBacklogAlert: number;
-  auditContractAddress: string | null;
-  anchorPrivateKey: string | null;
-  groqApiKey: string | null;
-  groqModel: string;
-  groqBaseUrl: string | null;
-  groqTimeoutMs: number;
-  groqMaxRetries: number;
-  llmConcurrency: number;
-  llmQueueMax: number;
-  llmRpm: number;
-  llmBreakerResetMs: number;
-  llmBreakerFailures: number;
-  jwtSecret: string | null;
-  vapidPublicKey: string | null;
-  vapidPrivateKey: string | null;
-  vapidSubject: string;
-  pushAllowPrivateEndpoints: boolean;
-  /** Express's 'trust proxy': false, a hop count, or the proxies' addresses. */
-  trustProxy: boolean | number | string[];
-  rateLoginPerAccount: number;
-  rateLoginPerIp: number;
-  rateChatPerMin: number;
-  rateSignalsPerS: number;
-  accessTokenTtlS: number;
-  refreshTokenTtlS: number;
-  adminEmail: string | null;
-  adminPassword: string | null;
-  agentThresholds: Record<string, unknown>;
-  corsOrigins: string[];
-}
+export type { Config } from './types.js';
+export { parseTrustProxy } from './trustProxy.js';
 
 const url = (schemes: string[]) => Joi.string().uri({ scheme: schemes });
 /** What the README shows as the default of a variable whose schema default ('' = unset) says nothing. */
 const shown = (text: string) => ({ shownDefault: text });
 
-const PROXY_KEYWORDS = new Set(['loopback', 'linklocal', 'uniquelocal']);
-
-/** TRUST_PROXY as Express takes it: false, a hop count, or a list of addresses, subnets and keywords. */
-export function parseTrustProxy(raw: string): false | number | string[] {
-  const v = raw.trim();
-  if (v === '0' || v === 'false' || v === '') return false;
-  if (/^\d+$/.test(v)) return Number(v);
-  return v.split(',').map((p) => p.trim());
-}
-
-function trustProxyRule(value: string, helpers: Joi.CustomHelpers): string | Joi.ErrorReport {
-  const parsed = parseTrustProxy(value);
-  if (!Array.isArray(parsed)) return value;
-  const bad = parsed.find((p) => !PROXY_KEYWORDS.has(p) && !(ipaddr.isValid(p) || isCidr(p)));
-  return bad === undefined
-    ? value
-    : helpers.message({ custom: `"{{#label}}" has ${JSON.stringify(bad)}, which is no address, subnet or keyword` });
-}
-
-function isCidr(p: string): boolean {
-  try {
-    ipaddr.parseCIDR(p);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-// Each key's .description() is its meaning in the README's configuration table, which
-// `npm run docs:config` renders from this schema, in this order.
 const schema = Joi.object({
   PORT: Joi.number().integer().min(0).max(65535).default(3000).description('HTTP and Socket.io port (0 picks a free one)'),
   HOST: Joi.string().hostname().default('127.0.0.1').description('interface to listen on'),

@@ -1,0 +1,58 @@
+// What the copilot runs with: the validated configuration loadConfig (index.ts) answers.
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  simulate: boolean;
+  simulateStations: number;
+  simulateScenario: string;
+  simulateRate: number;
+  seedDemo: boolean;
+  mongodbUri: string | null;
+  embeddedDbPersistMs: number;
+  redisUrl: string | null;
+  dedupeTtlS: number;
+  dedupeReloadLimit: number;
+  signalFlushMs: number;
+  signalFlushMax: number;
+  stateFlushMs: number;
+  /** embedded: start a Hardhat node; rpc: CHAIN_RPC_URL; off: batches queue in the database only. */
+  chainMode: 'embedded' | 'rpc' | 'off';
+  chainRpcUrl: string | null;
+  chainPublicRpcUrl: string | null;
+  anchorBatchMs: number;
+  actuationTimeoutMs: number;
+  actuationMaxPending: number;
+  anchorBatchMax: number;
+  anchorBacklogAlert: number;
+  auditContractAddress: string | null;
+  anchorPrivateKey: string | null;
+  groqApiKey: string | null;
+  groqModel: string;
+  groqBaseUrl: string | null;
+  groqTimeoutMs: number;
+  groqMaxRetries: number;
+  llmConcurrency: number;
+  llmQueueMax: number;
+  llmRpm: number;
+  llmBreakerResetMs: number;
+  llmBreakerFailures: number;
+  jwtSecret: string | null;
+  vapidPublicKey: string | null;
+  vapidPrivateKey: string | null;
+  vapidSubject: string;
+  pushAllowPrivateEndpoints: boolean;
+  /** Express's 'trust proxy': false, a hop count, or the proxies' addresses. */
+  trustProxy: boolean | number | string[];
+  rateLoginPerAccount: number;
+  rateLoginPerIp: number;
+  rateChatPerMin: number;
+  rateSignalsPerS: number;
+  accessTokenTtlS: number;
+  refreshTokenTtlS: number;
+  adminEmail: string | null;
+  adminPassword: string | null;
+  agentThresholds: Record<string, unknown>;
+  corsOrigins: string[];
+}

@@ -3,6 +3,7 @@
 // it names no station or record the decision does not, it holds no link or image, and it fits the
 // length bound.
 import type { Decision } from '../../../eventBus/types.js';
+import { stripLinks } from '../chat/citations.js';
 
 export const MIN_CHARS = 20;
 export const MAX_CHARS = 700;
@@ -97,6 +98,6 @@ export function checkGrounding(text: string, d: Decision, knownIds: Iterable<str
     if (named !== d.id) reasons.push(`names ${named}, which is not this decision`);
   }
   // A link or image has no place in an explanation: one could only have come from data the model read.
-  if (/\b(?:https?|ftp|data|javascript|file):|\bwww\.|!\[[^\]]*\]\(|<(?:img|a)\b/i.test(trimmed)) reasons.push('holds a link or image');
+  if (stripLinks(trimmed) !== trimmed) reasons.push('holds a link or image');
   return { ok: reasons.length === 0, reasons, matched };
 }

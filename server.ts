@@ -10,7 +10,7 @@ import pino, { type Logger } from 'pino';
 import { loadConfig, ConfigError, type Config } from './config/index.js';
 import { createEventBus, type EventBus, type ListenerErrorSink } from './eventBus/index.js';
 import type { Actuator, AgentContext, AgentThresholds, Signal, StationState } from './eventBus/types.js';
-import { createModels, type DecisionLogDoc, type EnergyMarketDoc, type Models, type SignalLogDoc } from './models/index.js';
+import { createModels, type DecisionLogDoc, type Models, type SignalLogDoc } from './models/index.js';
 import { createNotificationPrefsModel } from './models/notificationPrefs.js';
 import { attachAgents, DEFAULT_POLICY, DEFAULT_THRESHOLDS } from './agents/index.js';
 import {
@@ -25,7 +25,6 @@ import {
   startEmbeddedMongo,
   type Cache,
   type EmbeddedMongo,
-  type InsertTarget,
   type Metrics,
 } from './services/platform/index.js';
 import {
@@ -39,7 +38,12 @@ import {
   StationStore,
   attachDecisionEffects,
   mergeThresholds,
+  EmbeddedSignalStore,
+  MongoSignalStore,
+  SIGNAL_JOURNAL_FILE,
   SignalLogQuery,
+  moveLegacySignals,
+  type SignalStore,
 } from './services/pipeline/index.js';
 import {
   AdminAuditService,
@@ -97,6 +101,7 @@ import { MAX_SOCKETS_PER_SUBJECT, SocketQuota } from './socket/session.js';
 import helmet from 'helmet';
 import cors from 'cors';
 import type { Agent as HttpsAgent } from 'node:https';
+import path from 'node:path';
 
 export interface AppDeps {
   config: Config;
@@ -120,6 +125,8 @@ export interface AppDeps {
   pushAgent?: HttpsAgent;
   /** Who carries out the plans (the demo's simulator); none: decisions are recorded, not carried out. */
   actuator?: Actuator | null;
+  /** Where raw signals are kept; default: the SignalLog collection of `conn` (the app closes it). */
+  signals?: SignalStore;
 }
 
 /** What the composition root built: for main() and tests to drive, never handed to a router or service whole. */
@@ -186,12 +193,14 @@ export async function createApp(deps: AppDeps): Promise<App> {
   };
   const onError = (where: string) => (err: unknown) => report(where, err);
 
-  const writer = <T>(name: string, model: InsertTarget<T>) => {
+  const retentionS = config.signalRetentionH * 3600;
+  const signalStore = deps.signals ?? (await MongoSignalStore.open(models, retentionS));
+  const writer = <T>(name: string, insert: (docs: T[]) => Promise<void>) => {
     const w: BatchWriter<T> = new BatchWriter<T>({
       name,
       lingerMs: config.signalFlushMs,
       maxBatch: config.signalFlushMax,
-      insert: (docs) => insertIgnoringDuplicates(model, docs),
+      insert,
       onError: (err, attempt) => {
         metrics.errors.inc({ where: `${name}.insert` });
         logger.warn({ err, attempt, backlog: w.backlog }, `${name} insert failed; will retry`);
@@ -200,9 +209,20 @@ export async function createApp(deps: AppDeps): Promise<App> {
     metrics.backlogSources.set(name, () => w.backlog);
     return w;
   };
-  const signalLog = writer<SignalLogDoc>('signalLog', models.SignalLog);
-  const energyMarket = writer<EnergyMarketDoc>('energyMarket', models.EnergyMarket);
-  const decisionLog = writer<DecisionLogDoc>('decisionLog', models.DecisionLog);
+  const signalLog = writer<SignalLogDoc>('signalLog', (docs) => signalStore.insert(docs));
+  const decisionLog = writer<DecisionLogDoc>('decisionLog', (docs) => insertIgnoringDuplicates(models.DecisionLog, docs));
+  const writeBacklog = () => signalLog.backlog + decisionLog.backlog;
+  // Past the retention window raw signals go; MongoDB's TTL index does it by itself, the journal here.
+  const pruneSignals = () =>
+    signalStore
+      .prune(new Date(Date.now() - retentionS * 1000))
+      .then(
+        (n) => n && logger.info({ removed: n, retentionH: config.signalRetentionH }, 'signals past the retention window dropped'),
+        onError('signals.prune'),
+      );
+  const pruneTimer = signalStore.kind === 'embedded' ? setInterval(() => void pruneSignals(), 60_000) : null;
+  pruneTimer?.unref();
+  if (pruneTimer) await pruneSignals();
 
   let thresholds: AgentThresholds;
   try {
@@ -223,7 +243,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
     onError: onError('stationStore.flush'),
   });
   await stations.load();
-  const reloaded = await IngestionService.reloadRecentIds(models, cache, config.dedupeReloadLimit, config.dedupeTtlS);
+  const reloaded = await IngestionService.reloadRecentIds(signalStore, cache, config.dedupeReloadLimit, config.dedupeTtlS);
   if (reloaded) logger.info({ reloaded }, 'recent signal ids reloaded into the dedupe cache');
 
   const ingestion = new IngestionService({
@@ -231,8 +251,9 @@ export async function createApp(deps: AppDeps): Promise<App> {
     cache,
     stations,
     signalLog,
-    energyMarket,
     metrics,
+    backlog: writeBacklog,
+    maxBacklog: config.writeBacklogMax,
     dedupeTtlS: config.dedupeTtlS,
     onError: onError('ingestion'),
   });
@@ -312,9 +333,14 @@ export async function createApp(deps: AppDeps): Promise<App> {
   health.register('db', async () => ((await pingMongo(conn)) ? { state: deps.embedded?.db ? 'embedded' : 'up' } : { state: 'down' }));
   health.register('cache', async () => ((await cache.ping()) ? { state: cache.kind === 'memory' ? 'embedded' : 'up' } : { state: 'down' }));
   health.register('writes', async () => {
-    const backlog = signalLog.backlog + decisionLog.backlog + energyMarket.backlog;
-    const failing = signalLog.failing || decisionLog.failing || energyMarket.failing;
-    return { state: failing ? 'degraded' : 'up', detail: `${backlog} documents waiting` };
+    const backlog = writeBacklog();
+    const full = backlog >= config.writeBacklogMax;
+    const failing = signalLog.failing || decisionLog.failing;
+    return {
+      // Full: ingestion refuses signals (BACKPRESSURE), so the copilot is not ready for more.
+      state: full ? 'down' : failing ? 'degraded' : 'up',
+      detail: `${backlog} documents waiting (bound ${config.writeBacklogMax})${full ? ': refusing signals' : ''}`,
+    };
   });
   health.register('chain', async () => anchoring.health());
   health.register('actuator', async () =>
@@ -474,7 +500,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
         : null,
     }),
     decisionsRouter({ decisions, approvals }),
-    auditRouter({ audit, adminAudit, decisions, signals: new SignalLogQuery(models) }),
+    auditRouter({ audit, adminAudit, decisions, signals: new SignalLogQuery(signalStore) }),
     chatRouter({ chat, chatPerUser: limits.chatPerUser }),
     deviceKeysRouter({ deviceKeys, admin }),
     pushRouter({ push }),
@@ -525,7 +551,9 @@ export async function createApp(deps: AppDeps): Promise<App> {
       const ioClosed = new Promise<void>((resolve) => io.close(() => resolve()));
       // Answers still coming may put refusals into the signal log: wait for them before closing it.
       await actuation?.idle();
-      await Promise.all([signalLog.close(), energyMarket.close(), decisionLog.close()]);
+      if (pruneTimer) clearInterval(pruneTimer);
+      await Promise.all([signalLog.close(), decisionLog.close()]);
+      await signalStore.close();
       await actuation?.close();
       await Promise.all([stations.close(), anchoring.close(), llm.close(), otp.idle()]);
       http.closeIdleConnections();
@@ -573,14 +601,17 @@ export async function main(): Promise<void> {
   let embedded: EmbeddedMongo | null = null;
   let uri = config.mongodbUri;
   if (!uri) {
-    embedded = await startEmbeddedMongo({ dataDir: config.dataDir, persistMs: config.embeddedDbPersistMs });
+    embedded = await startEmbeddedMongo({ dataDir: config.dataDir });
     uri = embedded.uri;
     logger.info(
       { dataDir: config.dataDir },
-      'embedded MongoDB wire server started (in memory, snapshotted to DATA_DIR; for demos and development)',
+      'embedded MongoDB wire server started (in memory, every write journaled to DATA_DIR; for demos and development)',
     );
   }
   const conn = await connectMongo(uri, { embedded: embedded !== null });
+  // The embedded server holds documents in memory: raw signals, days of them, go to their own journal.
+  const signals = embedded ? EmbeddedSignalStore.open(path.resolve(config.dataDir, SIGNAL_JOURNAL_FILE)) : undefined;
+  if (signals) await moveLegacySignals(conn, signals, logger);
   const cache: Cache = config.redisUrl ? RedisCache.connect(config.redisUrl) : new MemoryCache();
   // The simulator is loaded only for the demo; with SIMULATE=1 it also carries out the plans.
   const demo = config.seedDemo || config.simulate ? await import('./simulator/demo.js') : null;
@@ -594,6 +625,7 @@ export async function main(): Promise<void> {
     embedded: { db: embedded !== null },
     chain: chain ? chain.then((c) => c.target) : undefined,
     secretsDir: config.dataDir,
+    signals,
   });
   const admin = await app.services.users.ensureFirstAdmin(config.adminEmail, config.adminPassword);
   if (admin) {

@@ -32,11 +32,22 @@ const schema = Joi.object({
     .default('')
     .meta(shown('(embedded)'))
     .description('MongoDB connection string; unset starts the in-process wire server'),
-  EMBEDDED_DB_PERSIST_MS: Joi.number()
+  SIGNAL_RETENTION_H: Joi.number()
     .integer()
-    .min(100)
-    .default(5000)
-    .description('how often the embedded database snapshots to `DATA_DIR`'),
+    .min(1)
+    .max(87600)
+    .default(72)
+    .description(
+      'raw signals are kept this many hours, then dropped (a TTL index in MongoDB, pruned from the embedded journal); decisions, explanations, approvals, outcomes, batches and admin records are kept',
+    ),
+  WRITE_BACKLOG_MAX: Joi.number()
+    .integer()
+    .min(2000)
+    .max(10000000)
+    .default(50000)
+    .description(
+      'documents allowed to wait for the database; past it ingestion answers 503 `BACKPRESSURE` (REST, with `Retry-After`) or a `BACKPRESSURE` ack and takes nothing',
+    ),
   REDIS_URL: url(['redis', 'rediss'])
     .allow('')
     .default('')
@@ -333,7 +344,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     simulateRate: value.SIMULATE_RATE,
     seedDemo: value.SEED_DEMO === '1',
     mongodbUri: orNull(value.MONGODB_URI),
-    embeddedDbPersistMs: value.EMBEDDED_DB_PERSIST_MS,
+    signalRetentionH: value.SIGNAL_RETENTION_H,
+    writeBacklogMax: value.WRITE_BACKLOG_MAX,
     redisUrl: orNull(value.REDIS_URL),
     dedupeTtlS: value.DEDUPE_TTL_S,
     dedupeReloadLimit: value.DEDUPE_RELOAD_LIMIT,

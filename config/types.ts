@@ -10,7 +10,8 @@ export interface Config {
   simulateRate: number;
   seedDemo: boolean;
   mongodbUri: string | null;
-  embeddedDbPersistMs: number;
+  signalRetentionH: number;
+  writeBacklogMax: number;
   redisUrl: string | null;
   dedupeTtlS: number;
   dedupeReloadLimit: number;

@@ -131,6 +131,8 @@ export interface EnergyMarketDoc {
   currency: string;
   validFrom: string;
   validTo: string;
+  /** When the signal was taken in: the retention window counts from it (absent on documents from before 2026-12). */
+  receivedAt?: Date;
 }
 
 export type Role = 'admin' | 'operator' | 'auditor';
@@ -194,7 +196,7 @@ const signalLogSchema = new Schema<SignalLogDoc>(
 // A signal id unique per station is the durable dedupe backstop in real MongoDB.
 signalLogSchema.index({ stationId: 1, signalId: 1 }, { unique: true });
 signalLogSchema.index({ stationId: 1, ts: -1 });
-signalLogSchema.index({ receivedAt: -1 });
+// The retention TTL index on receivedAt is made at start from SIGNAL_RETENTION_H (signalStore/mongo.ts).
 
 const stationStateSchema = new Schema<StationStateDoc>(
   {
@@ -337,6 +339,7 @@ const energyMarketSchema = new Schema<EnergyMarketDoc>(
     currency: { type: String, required: true },
     validFrom: { type: String, required: true },
     validTo: { type: String, required: true },
+    receivedAt: { type: Date },
   },
   { versionKey: false },
 );

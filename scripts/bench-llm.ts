@@ -110,7 +110,7 @@ async function pipelineImpact(rate: number, durationS: number, repeat: number): 
 
 /** An in-process copilot on the embedded database, with the LLM pointed at `stub`. */
 async function inProcess(stub: LlmStub, env: Record<string, string>): Promise<{ app: App; close(): Promise<void> }> {
-  const mongo = await startEmbeddedMongo({ dataDir: null, persistMs: 60_000 });
+  const mongo = await startEmbeddedMongo({ dataDir: null });
   const conn = await connectMongo(mongo.uri, { embedded: true, dbName: 'benchllm' });
   const config = loadConfig({
     PORT: '0',

@@ -21,3 +21,5 @@ export { applyEffects } from './decisionEffects.js';
 export { OfflinePipeline, agentContext } from './offline.js';
 export type { AgentSettings } from './offline.js';
 export { SignalLogQuery } from './signalLogQuery.js';
+export { EmbeddedSignalStore, MongoSignalStore, RETENTION_INDEX, SIGNAL_JOURNAL_FILE, moveLegacySignals } from './signalStore/index.js';
+export type { SignalStore } from './signalStore/index.js';

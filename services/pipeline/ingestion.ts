@@ -3,9 +3,9 @@
 import type { EventBus } from '../../eventBus/index.js';
 import type { Signal } from '../../eventBus/types.js';
 import type { Cache } from '../platform/index.js';
-import type { Models, SignalLogDoc, EnergyMarketDoc } from '../../models/index.js';
-import type { BatchWriter } from '../platform/index.js';
-import type { Metrics } from '../platform/index.js';
+import type { SignalLogDoc } from '../../models/index.js';
+import { AppError, type BatchWriter, type Metrics } from '../platform/index.js';
+import type { SignalStore } from './signalStore/index.js';
 import type { StationStore } from './stationStore.js';
 import { checkSignal, type SignalError, type SignalOrigin } from './signalSchemas.js';
 
@@ -27,8 +27,13 @@ export interface IngestionDeps {
   cache: Cache;
   stations: StationStore;
   signalLog: BatchWriter<SignalLogDoc>;
-  energyMarket: BatchWriter<EnergyMarketDoc>;
   metrics: Metrics;
+  /**
+   * Documents waiting to be written (signals and what they produced). Past `maxBacklog` new signals
+   * are refused before anything is folded: the database is slow or away, and memory must not grow.
+   */
+  backlog(): number;
+  maxBacklog: number;
   dedupeTtlS: number;
   onError(err: unknown): void;
 }
@@ -43,9 +48,9 @@ export class IngestionService {
   constructor(private readonly deps: IngestionDeps) {}
 
   /** Reload recent signal ids into the dedupe cache, so a restart does not accept a replayed id twice. */
-  static async reloadRecentIds(models: Models, cache: Cache, limit: number, ttlS: number): Promise<number> {
+  static async reloadRecentIds(store: Pick<SignalStore, 'recentIds'>, cache: Cache, limit: number, ttlS: number): Promise<number> {
     if (limit === 0) return 0;
-    const recent = await models.SignalLog.find({}, { signalId: 1, stationId: 1 }).sort({ receivedAt: -1 }).limit(limit).lean();
+    const recent = await store.recentIds(limit);
     const ids = recent.map((d) => dedupeKey(d.stationId, d.signalId));
     for (let i = 0; i < ids.length; i += 5000) await cache.claim(ids.slice(i, i + 5000), ttlS);
     return ids.length;
@@ -89,6 +94,8 @@ export class IngestionService {
       valid.push({ index, signal: check.signal });
     }
 
+    // The copilot's own signals (outcomes of acknowledged work) are few and always taken.
+    if (valid.length && origin === 'sender') this.admit(valid.length);
     const claimed = valid.length
       ? await this.deps.cache.claim(
           valid.map((v) => dedupeKey(v.signal.stationId, v.signal.id)),
@@ -96,7 +103,6 @@ export class IngestionService {
         )
       : [];
     const logDocs: SignalLogDoc[] = [];
-    const marketDocs: EnergyMarketDoc[] = [];
     const now = new Date();
     for (let i = 0; i < valid.length; i++) {
       const { index, signal } = valid[i];
@@ -115,13 +121,12 @@ export class IngestionService {
         payload: signal.payload as Record<string, unknown>,
         receivedAt: now,
       });
-      if (signal.type === 'grid_price') marketDocs.push({ signalId: signal.id, stationId: signal.stationId, ...signal.payload });
       this.process(signal, receivedAt);
     }
 
     // Answer only once the signals are in the log: nothing acknowledged is lost.
     try {
-      await Promise.all([this.deps.signalLog.append(logDocs), this.deps.energyMarket.append(marketDocs)]);
+      await this.deps.signalLog.append(logDocs);
     } catch (err) {
       // Not stored (shutting down): forget the ids so the sender's retry is taken, not called a duplicate.
       await this.deps.cache.del(logDocs.map((d) => dedupeKey(d.stationId, d.signalId))).catch(() => undefined);
@@ -132,6 +137,20 @@ export class IngestionService {
       .filter((r) => r.status === 'rejected')
       .map((r) => ({ index: r.index, error: (r as { error: SignalError }).error }));
     return { accepted: logDocs.length, duplicates: valid.length - logDocs.length, rejected, results };
+  }
+
+  /** Refuses the whole request while the write backlog is past its bound (nothing is folded or claimed). */
+  private admit(n: number): void {
+    const backlog = this.deps.backlog();
+    if (backlog + n <= this.deps.maxBacklog) return;
+    this.deps.metrics.signalsRejected.inc({ reason: 'BACKPRESSURE' }, n);
+    throw new AppError(
+      503,
+      'BACKPRESSURE',
+      `${backlog} documents are waiting to be written (the bound is ${this.deps.maxBacklog}); nothing of this request was taken, retry later`,
+      [],
+      { 'retry-after': '1' },
+    );
   }
 
   private checkAgainstStation(signal: Signal): SignalError | null {

@@ -1,8 +1,7 @@
 // The stored signal log, in the order the pipeline took the signals in: what an auditor exports to
 // replay a station's decisions (npm run export, npm run replay).
-import { isValidObjectId, type FilterQuery } from 'mongoose';
 import type { Signal } from '../../eventBus/types.js';
-import type { Models, SignalLogDoc } from '../../models/index.js';
+import type { SignalStore } from './signalStore/index.js';
 
 export interface SignalPage {
   /** Each with when this copilot took it in (`receivedAt`, ISO 8601), so a replay can place station registrations between signals. */
@@ -12,23 +11,16 @@ export interface SignalPage {
 }
 
 export class SignalLogQuery {
-  constructor(private readonly models: Pick<Models, 'SignalLog'>) {}
+  constructor(private readonly store: Pick<SignalStore, 'list'>) {}
 
   /**
    * Signals in receive order (the log's insertion order: batched inserts keep the order signals were
    * folded in), optionally only some stations', after a cursor.
    */
   async list(f: { stationIds?: string[]; after?: string; limit: number }): Promise<SignalPage> {
-    const q: FilterQuery<SignalLogDoc> = {};
-    if (f.stationIds) q.stationId = { $in: f.stationIds };
-    if (f.after !== undefined && isValidObjectId(f.after)) q._id = { $gt: f.after };
-    const docs = await this.models.SignalLog.find(q)
-      .sort({ _id: 1 })
-      .limit(f.limit + 1)
-      .lean<(SignalLogDoc & { _id: unknown })[]>();
-    const page = docs.slice(0, f.limit);
+    const { docs, nextCursor } = await this.store.list(f);
     return {
-      items: page.map(
+      items: docs.map(
         (d) =>
           ({
             id: d.signalId,
@@ -39,7 +31,7 @@ export class SignalLogQuery {
             receivedAt: new Date(d.receivedAt).toISOString(),
           }) as Signal & { receivedAt: string },
       ),
-      nextCursor: docs.length > f.limit ? String(page[page.length - 1]!._id) : null,
+      nextCursor,
     };
   }
 }

@@ -1,44 +1,39 @@
-// MongoDB through mongoose; the embedded default is the in-process wire server
-// (see RECIPES.md): in memory, snapshotted to DATA_DIR, reloaded on start.
+// MongoDB through mongoose; the embedded default is the in-process wire server (see RECIPES.md) in a
+// worker thread, its documents journaled to LMDB in DATA_DIR as they are written (embeddedMongo/).
 import { mkdirSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import path from 'node:path';
 import mongoose, { type Connection } from 'mongoose';
 import { freePort } from '../../utils/net.js';
+import type { WorkerOptions } from './embeddedMongo/worker.js';
 
 export interface EmbeddedMongo {
   uri: string;
   stop(): Promise<void>;
 }
 
-// The wire server runs in a worker thread: BSON decoding, storage and snapshot
-// serialisation then use the second core instead of the request path's event loop.
-const WORKER_SOURCE = `
-const { parentPort, workerData } = require('node:worker_threads');
-const { pathToFileURL } = require('node:url');
-(async () => {
-  const { CongoServer } = await import(pathToFileURL(workerData.modulePath).href);
-  const server = new CongoServer(workerData.options);
-  await server.start();
-  parentPort.postMessage({ uri: server.getConnectionUri() });
-  parentPort.on('message', async (m) => {
-    if (m !== 'stop') return;
-    await server.stop();
-    parentPort.postMessage({ stopped: true });
-  });
-})().catch((err) => parentPort.postMessage({ error: String(err && err.stack || err) }));
-`;
+/** The journal's file in DATA_DIR, and the whole-database snapshot earlier versions wrote (imported once). */
+export const EMBEDDED_DB_FILE = 'documents.mdb';
+const LEGACY_SNAPSHOT = 'embedded-db.json';
 
-export async function startEmbeddedMongo(opts: { dataDir: string | null; persistMs: number }): Promise<EmbeddedMongo> {
+/** Runs the worker's module as it is: TypeScript through tsx (npm start, tests), or the built JavaScript. */
+function workerSource(): string {
+  const file = path.join(__dirname, 'embeddedMongo', `worker${path.extname(__filename)}`);
+  const tsx = file.endsWith('.ts') ? `require(${JSON.stringify(require.resolve('tsx/cjs'))});` : '';
+  return `${tsx}require(${JSON.stringify(file)});`;
+}
+
+export async function startEmbeddedMongo(opts: { dataDir: string | null }): Promise<EmbeddedMongo> {
   const port = await freePort();
-  let persistPath: string | undefined;
+  let journalPath: string | null = null;
+  let legacySnapshot: string | null = null;
   if (opts.dataDir) {
     mkdirSync(opts.dataDir, { recursive: true });
-    persistPath = path.resolve(opts.dataDir, 'embedded-db.json');
+    journalPath = path.resolve(opts.dataDir, EMBEDDED_DB_FILE);
+    legacySnapshot = path.resolve(opts.dataDir, LEGACY_SNAPSHOT);
   }
-  const options = { port, host: '127.0.0.1', storage: 'memory', persistPath, persistIntervalMs: persistPath ? opts.persistMs : undefined };
-  const modulePath = require.resolve('@push.rocks/smartmongo/dist_ts/congodb/index.js');
-  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { modulePath, options } });
+  const workerData: WorkerOptions = { port, host: '127.0.0.1', journalPath, legacySnapshot };
+  const worker = new Worker(workerSource(), { eval: true, workerData });
   const uri = await new Promise<string>((resolve, reject) => {
     worker.once('message', (m: { uri?: string; error?: string }) =>
       m.uri ? resolve(m.uri) : reject(new Error(`embedded MongoDB failed to start: ${m.error}`)),
@@ -50,7 +45,7 @@ export async function startEmbeddedMongo(opts: { dataDir: string | null; persist
     uri,
     stop: () =>
       (stopped ??= new Promise<void>((resolve) => {
-        // The worker persists its snapshot on stop; only then is it terminated.
+        // The worker flushes its journal on stop; only then is it terminated.
         worker.once('message', () => void worker.terminate().then(() => resolve()));
         worker.once('exit', () => resolve());
         worker.postMessage('stop');

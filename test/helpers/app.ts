@@ -18,7 +18,7 @@ import type { Agent } from 'node:https';
 let mongo: Promise<EmbeddedMongo> | null = null;
 
 export function embeddedMongo(): Promise<EmbeddedMongo> {
-  mongo ??= startEmbeddedMongo({ dataDir: null, persistMs: 60_000 });
+  mongo ??= startEmbeddedMongo({ dataDir: null });
   return mongo;
 }
 

@@ -50,7 +50,10 @@ describe('the embedded database journal', function () {
     expect(statSync(path.join(dir, EMBEDDED_DB_FILE)).size).to.be.greaterThan(0);
 
     const second = await open(dir);
-    const docs = await second.db.collection('things').find({}, { sort: { n: 1 } }).toArray();
+    const docs = await second.db
+      .collection('things')
+      .find({}, { sort: { n: 1 } })
+      .toArray();
     expect(docs.map((d) => [d.name, d.n])).to.deep.equal([
       ['kept', 1],
       ['changed', 20],

@@ -5,13 +5,12 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { benchAdmin, startServer, threadProfiles, type ServerChild } from './bench/child.js';
 import { machine, revision, startCopilot as start, stationsOf } from './bench/copilot.js';
 import { runStep, type StepResult } from './bench/load.js';
 import type { BenchStation } from './bench/signals.js';
 import { formatProfile, summarizeProfile, type ProfileSummary } from './bench/profile.js';
-import { UsageError, numberFlag } from './cli.js';
+import { UsageError, numberFlag, parseFlags, runMain } from './cli.js';
 
 const ROOT = resolve(__dirname, '..');
 const STATIONS = 20;
@@ -48,29 +47,19 @@ interface Options {
 }
 
 export function parseOptions(argv: string[]): Options | null {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        rates: { type: 'string' },
-        duration: { type: 'string' },
-        warmup: { type: 'string' },
-        clients: { type: 'string' },
-        window: { type: 'string' },
-        'hot-share': { type: 'string' },
-        'profile-rate': { type: 'string' },
-        'skip-bare': { type: 'boolean' },
-        'skip-profile': { type: 'boolean' },
-        quick: { type: 'boolean' },
-        help: { type: 'boolean' },
-      },
-    }));
-  } catch (err) {
-    throw new UsageError(err instanceof Error ? err.message : String(err));
-  }
+  const values = parseFlags(argv, {
+    rates: { type: 'string' },
+    duration: { type: 'string' },
+    warmup: { type: 'string' },
+    clients: { type: 'string' },
+    window: { type: 'string' },
+    'hot-share': { type: 'string' },
+    'profile-rate': { type: 'string' },
+    'skip-bare': { type: 'boolean' },
+    'skip-profile': { type: 'boolean' },
+    quick: { type: 'boolean' },
+    help: { type: 'boolean' },
+  });
   if (values.help) return null;
   const quick = values.quick === true;
   const rates = (values.rates ?? (quick ? '1000,max' : '500,1000,2000,3000,5000,max')).split(',').map((r) => {
@@ -293,26 +282,4 @@ async function cleanup(): Promise<void> {
   await Promise.all(tempDirs.map((d) => rm(d, { recursive: true, force: true }).catch(() => undefined)));
 }
 
-if (require.main === module) {
-  let options: Options | null;
-  try {
-    options = parseOptions(process.argv.slice(2));
-  } catch (err) {
-    if (!(err instanceof UsageError)) throw err;
-    process.stderr.write(`bench: ${err.message}\n${USAGE}\n`);
-    process.exit(2);
-  }
-  if (options === null) {
-    process.stdout.write(`${USAGE}\n`);
-    process.exit(0);
-  }
-  // Never leave a server child behind, whatever ends the run.
-  process.once('SIGINT', () => void cleanup().finally(() => process.exit(130)));
-  run(options)
-    .then(cleanup)
-    .catch(async (err: unknown) => {
-      process.stderr.write(`bench failed: ${err instanceof Error ? err.message : String(err)}\n`);
-      await cleanup();
-      process.exit(1);
-    });
-}
+if (require.main === module) runMain('bench', USAGE, parseOptions, run, cleanup);

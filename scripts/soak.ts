@@ -5,14 +5,13 @@
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { renderSvg } from './chart.js';
 import { benchAdmin, startServer, type Admin, type ServerChild } from './bench/child.js';
 import { copilotEnv, machine, revision, startCopilot, stationsOf } from './bench/copilot.js';
 import { startIngest, type IngestLoad } from './bench/load.js';
 import { AckTally, rssOf, sampleServer, type ServerSample, type SoakRow } from './soak/sample.js';
 import { chartSpec, markdown, type RestartFigures, type SoakSummary, type StopFigures } from './soak/report.js';
-import { UsageError, numberFlag } from './cli.js';
+import { UsageError, numberFlag, parseFlags, runMain } from './cli.js';
 
 const ROOT = resolve(__dirname, '..');
 // As bench: unanswered signals allowed per connection before sending is held back.
@@ -44,27 +43,17 @@ export interface SoakOptions {
 }
 
 export function parseOptions(argv: string[]): SoakOptions | null {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        minutes: { type: 'string' },
-        rate: { type: 'string' },
-        stations: { type: 'string' },
-        clients: { type: 'string' },
-        'hot-share': { type: 'string' },
-        out: { type: 'string' },
-        'data-dir': { type: 'string' },
-        keep: { type: 'boolean' },
-        help: { type: 'boolean' },
-      },
-    }));
-  } catch (err) {
-    throw new UsageError(err instanceof Error ? err.message : String(err));
-  }
+  const values = parseFlags(argv, {
+    minutes: { type: 'string' },
+    rate: { type: 'string' },
+    stations: { type: 'string' },
+    clients: { type: 'string' },
+    'hot-share': { type: 'string' },
+    out: { type: 'string' },
+    'data-dir': { type: 'string' },
+    keep: { type: 'boolean' },
+    help: { type: 'boolean' },
+  });
   if (values.help) return null;
   const dir = (name: string, v: string | undefined) => {
     if (v !== undefined && v.trim() === '') throw new UsageError(`--${name} needs a directory, got ""`);
@@ -253,26 +242,4 @@ async function cleanup(): Promise<void> {
   await Promise.all(tempDirs.map((d) => rm(d, { recursive: true, force: true }).catch(() => undefined)));
 }
 
-if (require.main === module) {
-  let options: SoakOptions | null;
-  try {
-    options = parseOptions(process.argv.slice(2));
-  } catch (err) {
-    if (!(err instanceof UsageError)) throw err;
-    process.stderr.write(`soak: ${err.message}\n${USAGE}\n`);
-    process.exit(2);
-  }
-  if (options === null) {
-    process.stdout.write(`${USAGE}\n`);
-    process.exit(0);
-  }
-  // Never leave a server child behind, whatever ends the run.
-  process.once('SIGINT', () => void cleanup().finally(() => process.exit(130)));
-  run(options)
-    .then(cleanup)
-    .catch(async (err: unknown) => {
-      process.stderr.write(`soak failed: ${err instanceof Error ? err.message : String(err)}\n`);
-      await cleanup();
-      process.exit(1);
-    });
-}
+if (require.main === module) runMain('soak', USAGE, parseOptions, run, cleanup);

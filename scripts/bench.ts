@@ -2,16 +2,15 @@
 // defaults in a child process, stepped Socket.io load from this process, the
 // same load against a bare socket.io echo as the machine's ceiling, and one
 // CPU profile at the highest sustainable rate. Prints markdown, writes JSON.
-import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
-import { adminEnv, benchAdmin, signIn, startServer, threadProfiles, type ServerChild } from './bench/child.js';
+import { benchAdmin, startServer, threadProfiles, type ServerChild } from './bench/child.js';
+import { machine, revision, startCopilot as start, stationsOf } from './bench/copilot.js';
 import { runStep, type StepResult } from './bench/load.js';
 import type { BenchStation } from './bench/signals.js';
 import { formatProfile, summarizeProfile, type ProfileSummary } from './bench/profile.js';
-import { UsageError, numberFlag } from './cli.js';
+import { UsageError, numberFlag, parseFlags, runMain } from './cli.js';
 
 const ROOT = resolve(__dirname, '..');
 const STATIONS = 20;
@@ -48,29 +47,19 @@ interface Options {
 }
 
 export function parseOptions(argv: string[]): Options | null {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        rates: { type: 'string' },
-        duration: { type: 'string' },
-        warmup: { type: 'string' },
-        clients: { type: 'string' },
-        window: { type: 'string' },
-        'hot-share': { type: 'string' },
-        'profile-rate': { type: 'string' },
-        'skip-bare': { type: 'boolean' },
-        'skip-profile': { type: 'boolean' },
-        quick: { type: 'boolean' },
-        help: { type: 'boolean' },
-      },
-    }));
-  } catch (err) {
-    throw new UsageError(err instanceof Error ? err.message : String(err));
-  }
+  const values = parseFlags(argv, {
+    rates: { type: 'string' },
+    duration: { type: 'string' },
+    warmup: { type: 'string' },
+    clients: { type: 'string' },
+    window: { type: 'string' },
+    'hot-share': { type: 'string' },
+    'profile-rate': { type: 'string' },
+    'skip-bare': { type: 'boolean' },
+    'skip-profile': { type: 'boolean' },
+    quick: { type: 'boolean' },
+    help: { type: 'boolean' },
+  });
   if (values.help) return null;
   const quick = values.quick === true;
   const rates = (values.rates ?? (quick ? '1000,max' : '500,1000,2000,3000,5000,max')).split(',').map((r) => {
@@ -105,36 +94,9 @@ const ADMIN = benchAdmin();
 async function startCopilot(cpuProfDir?: string): Promise<{ child: ServerChild; token: string }> {
   const dataDir = await mkdtemp(join(tmpdir(), 'bench-data-'));
   tempDirs.push(dataDir);
-  // Empty MONGODB_URI / REDIS_URL force the embedded defaults whatever the caller's shell holds.
-  const env = {
-    PORT: '0',
-    DATA_DIR: dataDir,
-    LOG_LEVEL: 'warn',
-    SEED_DEMO: '1',
-    SIMULATE: '0',
-    SIMULATE_STATIONS: String(STATIONS),
-    MONGODB_URI: '',
-    REDIS_URL: '',
-    // At bench rates batches fill in well under a second: the 1 s window measures anchoring latency under load.
-    ANCHOR_BATCH_MS: '1000',
-    ...adminEnv(ADMIN),
-  };
-  const child = await startServer({ script: 'server.ts', cwd: ROOT, env, cpuProfDir });
-  active = child;
-  await chainUp(child.url);
-  return { child, token: await signIn(child.url, ADMIN) };
-}
-
-/** The embedded chain starts beside the server: measure anchoring only once it is there. */
-async function chainUp(url: string): Promise<void> {
-  const until = performance.now() + 60_000;
-  for (;;) {
-    const res = await fetch(`${url}/api/health`);
-    const state = ((await res.json()) as { parts?: { chain?: { state?: string; detail?: string } } }).parts?.chain;
-    if (state?.state === 'embedded' || state?.state === 'up') return;
-    if (performance.now() > until) throw new Error(`the copilot's chain was not up after 60 s: ${JSON.stringify(state)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  return start({ root: ROOT, dataDir, admin: ADMIN, stations: STATIONS, cpuProfDir }, (child) => {
+    active = child;
+  });
 }
 
 async function startBare(): Promise<ServerChild> {
@@ -146,34 +108,6 @@ async function stopActive(): Promise<void> {
   const child = active;
   active = null;
   if (child) await child.stop();
-}
-
-/** The seeded stations; registers them when the demo seeding is not available. */
-async function stationsOf(url: string, token: string): Promise<BenchStation[]> {
-  const authorization = `Bearer ${token}`;
-  const list = async () => {
-    const res = await fetch(`${url}/api/stations?limit=1000`, { headers: { authorization } });
-    if (!res.ok) throw new Error(`GET /api/stations answered ${res.status}: ${await res.text()}`);
-    return ((await res.json()) as { items: BenchStation[] }).items.map((s) => ({ id: s.id, capacity: s.capacity }));
-  };
-  const seeded = await list();
-  if (seeded.length > 0) return seeded;
-  for (let i = 1; i <= STATIONS; i++) {
-    const id = `bench-${String(i).padStart(3, '0')}`;
-    const body = {
-      id,
-      name: `Bench ${i}`,
-      location: { lat: 52.52 + i * 0.01, lng: 13.4 + i * 0.01 },
-      capacity: { bays: 4, chargers: 6, batterySlots: 40 },
-    };
-    const res = await fetch(`${url}/api/stations`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization },
-      body: JSON.stringify(body),
-    });
-    if (res.status !== 201 && res.status !== 409) throw new Error(`POST /api/stations answered ${res.status}: ${await res.text()}`);
-  }
-  return list();
 }
 
 interface Row extends StepResult {
@@ -248,7 +182,7 @@ async function run(o: Options): Promise<void> {
   );
 
   const probe = await startCopilot();
-  const stations = await stationsOf(probe.child.url, probe.token).finally(stopActive);
+  const stations = await stationsOf(probe.child.url, probe.token, STATIONS).finally(stopActive);
   log(`bench: ${stations.length} stations registered`);
 
   const rows: Row[] = [];
@@ -326,8 +260,8 @@ async function run(o: Options): Promise<void> {
   const file = join(dir, `bench-${started.toISOString().replace(/[:.]/g, '-')}.json`);
   const result = {
     startedAt: started.toISOString(),
-    machine: { cpus: cpus().length, model: cpus()[0]?.model ?? null, node: process.version },
-    revision: revision(),
+    machine: machine(),
+    revision: revision(ROOT),
     options: o,
     stations: stations.length,
     steps: rows,
@@ -343,42 +277,9 @@ async function run(o: Options): Promise<void> {
   log(`bench: results written to ${file}`);
 }
 
-/** The code measured: other work may be uncommitted while the bench runs, so say so in the result. */
-function revision(): { commit: string | null; dirty: boolean | null } {
-  try {
-    const commit = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: ROOT, encoding: 'utf8' }).trim() !== '';
-    return { commit, dirty };
-  } catch {
-    return { commit: null, dirty: null };
-  }
-}
-
 async function cleanup(): Promise<void> {
   await stopActive().catch(() => undefined);
   await Promise.all(tempDirs.map((d) => rm(d, { recursive: true, force: true }).catch(() => undefined)));
 }
 
-if (require.main === module) {
-  let options: Options | null;
-  try {
-    options = parseOptions(process.argv.slice(2));
-  } catch (err) {
-    if (!(err instanceof UsageError)) throw err;
-    process.stderr.write(`bench: ${err.message}\n${USAGE}\n`);
-    process.exit(2);
-  }
-  if (options === null) {
-    process.stdout.write(`${USAGE}\n`);
-    process.exit(0);
-  }
-  // Never leave a server child behind, whatever ends the run.
-  process.once('SIGINT', () => void cleanup().finally(() => process.exit(130)));
-  run(options)
-    .then(cleanup)
-    .catch(async (err: unknown) => {
-      process.stderr.write(`bench failed: ${err instanceof Error ? err.message : String(err)}\n`);
-      await cleanup();
-      process.exit(1);
-    });
-}
+if (require.main === module) runMain('bench', USAGE, parseOptions, run, cleanup);

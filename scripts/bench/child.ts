@@ -10,6 +10,8 @@ export interface ServerChild {
   pid: number;
   /** SIGTERM, then SIGKILL if it has not exited after `graceMs`. Resolves with the exit code. */
   stop(graceMs?: number): Promise<number | null>;
+  /** Settles when the process has exited: its code, or the signal that ended it (SIGKILL after a stop's grace). */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
 export interface StartOptions {
@@ -39,13 +41,15 @@ export function startServer(opts: StartOptions): Promise<ServerChild> {
     tail = (tail + chunk.toString()).slice(-4000);
   };
   proc.stderr!.on('data', keep);
-  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    proc.once('exit', (code, signal) => resolve({ code, signal })),
+  );
 
   const stop = async (graceMs = 20_000): Promise<number | null> => {
     if (proc.exitCode !== null || proc.signalCode !== null) return proc.exitCode;
     proc.kill('SIGTERM');
     const timer = setTimeout(() => proc.kill('SIGKILL'), graceMs);
-    const code = await exited;
+    const { code } = await exited;
     clearTimeout(timer);
     return code;
   };
@@ -65,7 +69,7 @@ export function startServer(opts: StartOptions): Promise<ServerChild> {
       if (m) {
         listening = true;
         clearTimeout(timer);
-        resolve({ url: m[1], pid: proc.pid!, stop });
+        resolve({ url: m[1], pid: proc.pid!, stop, exited });
       }
     });
     proc.once('exit', (code) => {

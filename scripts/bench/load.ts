@@ -3,7 +3,7 @@
 // same process, so send time and receive time share performance.now().
 import { io, type Socket } from 'socket.io-client';
 import { build, type Histogram } from 'hdr-histogram-js';
-import { SignalGenerator, type BenchStation } from './signals.js';
+import { SignalGenerator, type BenchSignal, type BenchStation } from './signals.js';
 import { scrape, sumOf } from './child.js';
 
 export interface StepOptions {
@@ -50,8 +50,11 @@ export interface StepResult {
   steadyUs: [number, number];
 }
 
-const hist = (): Histogram => build({ lowestDiscernibleValue: 1, highestTrackableValue: 120_000_000, numberOfSignificantValueDigits: 3 });
-const ms = (h: Histogram): Latency =>
+/** Latencies in microseconds, 1 us to 120 s, 3 significant digits. */
+export const latencyHistogram = (): Histogram =>
+  build({ lowestDiscernibleValue: 1, highestTrackableValue: 120_000_000, numberOfSignificantValueDigits: 3 });
+/** A histogram of microseconds as milliseconds; NaN when it is empty. */
+export const latencyMs = (h: Histogram): Latency =>
   h.totalCount === 0
     ? { count: 0, p50: NaN, p99: NaN, max: NaN }
     : { count: h.totalCount, p50: h.getValueAtPercentile(50) / 1000, p99: h.getValueAtPercentile(99) / 1000, max: h.maxValue / 1000 };
@@ -72,79 +75,61 @@ interface Client {
   inflight: number;
 }
 
-export async function runStep(o: StepOptions): Promise<StepResult> {
+/** What the server answered to one signal: `{ ok: true }`, or a refusal with its error code. */
+export interface IngestAnswer {
+  ok?: boolean;
+  error?: { code?: string; message?: string };
+}
+
+export interface IngestOptions {
+  url: string;
+  stations: readonly BenchStation[];
+  clients: number;
+  /** Unanswered signals allowed per client; a full window holds sending back. */
+  window: number;
+  /** Signals per second over all clients; null sends as fast as the windows allow. */
+  rate: number | null;
+  hotShare: number;
+  token?: string;
+  /** Called as each signal goes out, with its send time on performance.now(). */
+  onSent(signal: BenchSignal, at: number): void;
+  /** Called as each answer arrives, with the signal's send time and the answer's arrival time. */
+  onAnswer(answer: IngestAnswer, sentAt: number, at: number): void;
+}
+
+export interface IngestLoad {
+  /** Stops sending; resolves once every signal sent is answered, or after `timeoutMs`, with how many are not. */
+  stop(timeoutMs: number): Promise<number>;
+  /** Disconnects every client. */
+  close(): void;
+}
+
+/** Paced /ingest load: N clients fed from a token bucket, each with a bounded window of unanswered signals. */
+export async function startIngest(o: IngestOptions): Promise<IngestLoad> {
   const gen = new SignalGenerator(o.stations, o.hotShare);
   const auth: Record<string, string> = o.token === undefined ? {} : { token: o.token };
-  const dashboard = await connect(o.url, '/dashboard', auth);
-  const sub = (await dashboard.timeout(5000).emitWithAck('subscribe', { stationIds: '*' })) as { ok?: boolean; error?: unknown };
-  if (!sub?.ok) throw new Error(`dashboard subscribe refused: ${JSON.stringify(sub)}`);
   const clients: Client[] = [];
-  for (let i = 0; i < o.clients; i++) clients.push({ socket: await connect(o.url, '/ingest', auth), inflight: 0 });
-
-  const ack = hist();
-  const updated = hist();
-  const decided = hist();
-  const anchored = hist();
-  // decision:created times of steady-phase decisions still waiting for decision:anchored.
-  const createdAt = new Map<string, number>();
-  // Send times of signals sent in the steady phase, in send order, so old ones can be dropped from the front.
-  const sentAt = new Map<string, number>();
-  let steady = false;
+  try {
+    for (let i = 0; i < o.clients; i++) clients.push({ socket: await connect(o.url, '/ingest', auth), inflight: 0 });
+  } catch (err) {
+    for (const c of clients) c.socket.disconnect();
+    throw err;
+  }
+  const unanswered = () => clients.reduce((s, c) => s + c.inflight, 0);
   let sending = true;
-  let steadySent = 0;
-  let accepted = 0;
-  let steadyT0 = 0;
-  const timeline: number[] = [];
-  let rejected = 0;
-  let decisions = 0;
-  let badDecisionIds = 0;
-  let firstError: string | null = null;
-
-  dashboard.on('station:updated', (e: { signalId?: string }) => {
-    const t = e.signalId === undefined ? undefined : sentAt.get(e.signalId);
-    if (t !== undefined) updated.recordValue(Math.max(1, Math.round((performance.now() - t) * 1000)));
-  });
-  dashboard.on('decision:created', (d: { id?: string; stationId?: string; signalId?: string }) => {
-    const t = d.signalId === undefined ? undefined : sentAt.get(d.signalId);
-    if (t === undefined) return;
-    decided.recordValue(Math.max(1, Math.round((performance.now() - t) * 1000)));
-    decisions++;
-    if (d.id) createdAt.set(d.id, performance.now());
-    if (d.id !== `dec-${d.stationId}~${d.signalId}`) badDecisionIds++;
-  });
-
-  dashboard.on('decision:anchored', (a: { id?: string; status?: string }) => {
-    const t = a.id === undefined ? undefined : createdAt.get(a.id);
-    if (t === undefined || a.status !== 'anchored') return;
-    createdAt.delete(a.id!);
-    anchored.recordValue(Math.max(1, Math.round((performance.now() - t) * 1000)));
-  });
+  let drained: (() => void) | null = null;
 
   const send = (c: Client) => {
     const signal = gen.make();
     const t = performance.now();
-    const counted = steady;
-    if (counted) {
-      sentAt.set(signal.id, t);
-      steadySent++;
-    }
+    o.onSent(signal, t);
     c.inflight++;
-    c.socket.emit('signal', signal, (answer: { ok?: boolean; error?: { code?: string; message?: string } }) => {
+    c.socket.emit('signal', signal, (answer: IngestAnswer) => {
       c.inflight--;
-      const now = performance.now();
-      if (answer?.ok) {
-        if (steady) {
-          accepted++;
-          const sec = Math.floor((now - steadyT0) / 1000);
-          timeline[sec] = (timeline[sec] ?? 0) + 1;
-        }
-        if (counted) ack.recordValue(Math.max(1, Math.round((now - t) * 1000)));
-      } else {
-        rejected++;
-        firstError ??= `${answer?.error?.code}: ${answer?.error?.message}`;
-      }
+      o.onAnswer(answer, t, performance.now());
       // Unpaced mode keeps every window full: the next signal goes out as soon as one is answered.
       if (o.rate === null && sending) send(c);
+      else if (!sending && drained && unanswered() === 0) drained();
     });
   };
 
@@ -176,6 +161,91 @@ export async function runStep(o: StepOptions): Promise<StepResult> {
     last = now;
     setTimeout(pace, 1);
   };
+  pace();
+
+  return {
+    stop(timeoutMs) {
+      sending = false;
+      if (unanswered() === 0) return Promise.resolve(0);
+      return new Promise((resolve) => {
+        const timer = setTimeout(() => resolve(unanswered()), timeoutMs);
+        drained = () => {
+          clearTimeout(timer);
+          resolve(0);
+        };
+      });
+    },
+    close() {
+      sending = false;
+      for (const c of clients) c.socket.disconnect();
+    },
+  };
+}
+
+export async function runStep(o: StepOptions): Promise<StepResult> {
+  const auth: Record<string, string> = o.token === undefined ? {} : { token: o.token };
+  const dashboard = await connect(o.url, '/dashboard', auth);
+  const sub = (await dashboard.timeout(5000).emitWithAck('subscribe', { stationIds: '*' })) as { ok?: boolean; error?: unknown };
+  if (!sub?.ok) throw new Error(`dashboard subscribe refused: ${JSON.stringify(sub)}`);
+
+  const ack = latencyHistogram();
+  const updated = latencyHistogram();
+  const decided = latencyHistogram();
+  const anchored = latencyHistogram();
+  // decision:created times of steady-phase decisions still waiting for decision:anchored.
+  const createdAt = new Map<string, number>();
+  // Send times of signals sent in the steady phase, in send order, so old ones can be dropped from the front.
+  const sentAt = new Map<string, number>();
+  let steady = false;
+  let steadySent = 0;
+  let accepted = 0;
+  let steadyT0 = 0;
+  let steadyEnd = Infinity;
+  const timeline: number[] = [];
+  let rejected = 0;
+  let decisions = 0;
+  let badDecisionIds = 0;
+  let firstError: string | null = null;
+
+  dashboard.on('station:updated', (e: { signalId?: string }) => {
+    const t = e.signalId === undefined ? undefined : sentAt.get(e.signalId);
+    if (t !== undefined) updated.recordValue(Math.max(1, Math.round((performance.now() - t) * 1000)));
+  });
+  dashboard.on('decision:created', (d: { id?: string; stationId?: string; signalId?: string }) => {
+    const t = d.signalId === undefined ? undefined : sentAt.get(d.signalId);
+    if (t === undefined) return;
+    decided.recordValue(Math.max(1, Math.round((performance.now() - t) * 1000)));
+    decisions++;
+    if (d.id) createdAt.set(d.id, performance.now());
+    if (d.id !== `dec-${d.stationId}~${d.signalId}`) badDecisionIds++;
+  });
+
+  dashboard.on('decision:anchored', (a: { id?: string; status?: string }) => {
+    const t = a.id === undefined ? undefined : createdAt.get(a.id);
+    if (t === undefined || a.status !== 'anchored') return;
+    createdAt.delete(a.id!);
+    anchored.recordValue(Math.max(1, Math.round((performance.now() - t) * 1000)));
+  });
+
+  const onSent = (signal: BenchSignal, t: number) => {
+    if (!steady) return;
+    sentAt.set(signal.id, t);
+    steadySent++;
+  };
+  const onAnswer = (answer: IngestAnswer, t: number, now: number) => {
+    if (answer?.ok) {
+      if (steady) {
+        accepted++;
+        const sec = Math.floor((now - steadyT0) / 1000);
+        timeline[sec] = (timeline[sec] ?? 0) + 1;
+      }
+      if (steadyT0 > 0 && t >= steadyT0 && t < steadyEnd) ack.recordValue(Math.max(1, Math.round((now - t) * 1000)));
+    } else {
+      rejected++;
+      firstError ??= `${answer?.error?.code}: ${answer?.error?.message}`;
+    }
+  };
+
   // Entries older than 10 s will not be matched any more (events arrive in the same tick as the ack or never).
   const sweep = setInterval(() => {
     const cutoff = performance.now() - 10_000;
@@ -185,8 +255,9 @@ export async function runStep(o: StepOptions): Promise<StepResult> {
     }
   }, 1000);
 
+  let load: IngestLoad | null = null;
   try {
-    pace();
+    load = await startIngest({ ...o, onSent, onAnswer });
     await sleep(o.warmupS * 1000);
     // The scrape resets the server's event-loop histogram, so the end scrape covers exactly the steady phase.
     const m0 = await scrape(o.url);
@@ -197,14 +268,13 @@ export async function runStep(o: StepOptions): Promise<StepResult> {
     steady = true;
     await sleep(o.durationS * 1000);
     steady = false;
+    steadyEnd = performance.now();
     const us1 = monoUs();
     const elapsedS = (performance.now() - t0) / 1000;
     const loadCpu = process.cpuUsage(cpu0);
     const m1 = await scrape(o.url);
-    sending = false;
     // Drain: let the last steady signals be answered and broadcast before counting what is missing.
-    const drainUntil = performance.now() + 10_000;
-    while (clients.some((c) => c.inflight > 0) && performance.now() < drainUntil) await sleep(20);
+    const unanswered = await load.stop(10_000);
     await sleep(300);
     // Anchoring lags by the batch window plus a transaction: give the last steady decisions time to be anchored.
     const anchorUntil = performance.now() + 15_000;
@@ -218,22 +288,21 @@ export async function runStep(o: StepOptions): Promise<StepResult> {
       sentPerS: steadySent / elapsedS,
       acceptedPerS: accepted / elapsedS,
       rejected,
-      unanswered: clients.reduce((s, c) => s + c.inflight, 0),
+      unanswered,
       firstError,
-      ackMs: ms(ack),
-      updatedMs: { ...ms(updated), missing: steadySent - updated.totalCount },
-      decisionMs: ms(decided),
+      ackMs: latencyMs(ack),
+      updatedMs: { ...latencyMs(updated), missing: steadySent - updated.totalCount },
+      decisionMs: latencyMs(decided),
       decisionsPerS: decisions / elapsedS,
-      anchoredMs: { ...ms(anchored), missing: createdAt.size },
+      anchoredMs: { ...latencyMs(anchored), missing: createdAt.size },
       loadCpuPct: ((loadCpu.user + loadCpu.system) / 1000 / (elapsedS * 1000)) * 100,
       server: { eventLoopP99Ms: lag === undefined ? null : lag * 1000, cpuPct: m0.size && m1.size ? (cpuS / elapsedS) * 100 : null },
       timeline: Array.from(timeline.slice(0, Math.floor(elapsedS)), (n) => n ?? 0),
       steadyUs: [us0, us1],
     };
   } finally {
-    sending = false;
     clearInterval(sweep);
-    for (const c of clients) c.socket.disconnect();
+    load?.close();
     dashboard.disconnect();
   }
 }

@@ -1,15 +1,12 @@
 // The human side of `npm run evaluate`: report.md and one SVG chart per scenario beside report.json,
 // so a person can compare the three policies in a minute without reading JSON.
 //
-// Charts are Vega-Lite specs compiled to Vega and drawn by Vega's headless SVG string renderer
-// (`renderer: 'none'` + `View#toSVG()`). Chosen because it is well kept (the Vega project, regular
-// releases), renders SVG in Node with no browser, DOM or native canvas (Observable Plot needs a DOM,
-// Chart.js a canvas), and fetches nothing at run time: the data is inline, so only node_modules is read.
-// A chart is plain data, so the layout below is easy to review. Both packages are ESM-only, hence import();
-// vega-lite stays at 6.4.3 because 6.5 asks for Node 22 and this service runs on Node 20.
+// Charts are Vega-Lite specs drawn to SVG by ../chart.ts; a chart is plain data, so the layout below is
+// easy to review.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
+import { renderSvg } from '../chart.js';
 import { POLICIES, type PolicyMetrics, type PolicyName } from './closedLoop.js';
 import type { PessimisticResult } from './pessimistic.js';
 import { targetsSection, type TargetCheck } from './targets.js';
@@ -223,16 +220,6 @@ function chartSpec(scenario: string, report: EvaluationReport): TopLevelSpec {
     background: 'white',
     config: { font: 'Helvetica, Arial, sans-serif', view: { stroke: null }, axis: { titleFontWeight: 'normal' } },
   };
-}
-
-async function renderSvg(spec: TopLevelSpec): Promise<string> {
-  const [vega, vl] = await Promise.all([import('vega'), import('vega-lite')]);
-  const view = new vega.View(vega.parse(vl.compile(spec).spec), { renderer: 'none' });
-  try {
-    return await view.toSVG();
-  } finally {
-    view.finalize();
-  }
 }
 
 function table(policies: Record<PolicyName, PolicyMetrics>): string {

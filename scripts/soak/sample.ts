@@ -1,0 +1,123 @@
+// What the soak reads once a minute: the server process's memory and event loop, its decision counter,
+// the size of its data directory, and this process's tally of the acks it got back in the interval.
+import { readFile, readdir, lstat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Histogram } from 'hdr-histogram-js';
+import { scrape, sumOf } from '../bench/child.js';
+import { latencyHistogram, latencyMs, type IngestAnswer, type Latency } from '../bench/load.js';
+
+const MB = 1024 * 1024;
+
+/** One interval of the soak (a minute, or the last, shorter one). */
+export interface SoakRow {
+  /** 1-based; the interval ends at `endS` seconds of load. */
+  minute: number;
+  endS: number;
+  durationS: number;
+  offered: number;
+  acknowledged: number;
+  /** Answers with `ok: false`, by error code. */
+  refused: Record<string, number>;
+  /** Emit to ack of the signals acknowledged in this interval, client side. */
+  ackMs: Latency;
+  /** VmRSS of the server process (/proc), else prom-client's process_resident_memory_bytes. */
+  rssMb: number | null;
+  heapUsedMb: number | null;
+  heapTotalMb: number | null;
+  /** Server side, prom-client's event-loop delay histogram, which each scrape resets: this interval's. */
+  eventLoopP99Ms: number | null;
+  eventLoopMaxMs: number | null;
+  /** Delta of copilot_decisions_total (all labels) over the interval. */
+  decisionsPerS: number | null;
+  /** Bytes on disk under DATA_DIR (allocated blocks). */
+  dataDirMb: number | null;
+}
+
+/** The client-side tally between two samples. */
+export class AckTally {
+  offered = 0;
+  acknowledged = 0;
+  refused: Record<string, number> = {};
+  private hist: Histogram = latencyHistogram();
+
+  sent(): void {
+    this.offered++;
+  }
+
+  answered(answer: IngestAnswer, sentAt: number, at: number): void {
+    if (answer?.ok) {
+      this.acknowledged++;
+      this.hist.recordValue(Math.max(1, Math.round((at - sentAt) * 1000)));
+    } else {
+      const code = answer?.error?.code ?? 'NO_CODE';
+      this.refused[code] = (this.refused[code] ?? 0) + 1;
+    }
+  }
+
+  /** This interval's figures; the tally starts over. */
+  take(): Pick<SoakRow, 'offered' | 'acknowledged' | 'refused' | 'ackMs'> {
+    const out = { offered: this.offered, acknowledged: this.acknowledged, refused: this.refused, ackMs: latencyMs(this.hist) };
+    this.offered = 0;
+    this.acknowledged = 0;
+    this.refused = {};
+    this.hist = latencyHistogram();
+    return out;
+  }
+}
+
+/** Resident set size of a process from /proc (Linux), in bytes; null elsewhere or once it has gone. */
+export async function rssOf(pid: number): Promise<number | null> {
+  try {
+    const m = /^VmRSS:\s+(\d+)\s+kB$/m.exec(await readFile(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Bytes allocated on disk below `dir` (what the store really costs, sparse files included). */
+export async function diskBytes(dir: string): Promise<number> {
+  let total = 0;
+  const walk = async (d: string): Promise<void> => {
+    for (const e of await readdir(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      // A file can vanish between listing and stat while the snapshot is rewritten.
+      const st = await lstat(p).catch(() => null);
+      if (!st) continue;
+      total += st.blocks * 512;
+      if (e.isDirectory()) await walk(p);
+    }
+  };
+  await walk(dir);
+  return total;
+}
+
+export interface ServerSample {
+  rssMb: number | null;
+  heapUsedMb: number | null;
+  heapTotalMb: number | null;
+  eventLoopP99Ms: number | null;
+  eventLoopMaxMs: number | null;
+  decisions: number | null;
+  dataDirMb: number | null;
+}
+
+/** One look at the server. The scrape resets its event-loop histogram, so samples must be taken only here. */
+export async function sampleServer(url: string, pid: number, dataDir: string): Promise<ServerSample> {
+  const [m, rss, disk] = await Promise.all([
+    scrape(url).catch(() => new Map<string, number>()),
+    rssOf(pid),
+    diskBytes(dataDir).catch(() => null),
+  ]);
+  const mb = (name: string) => (m.has(name) ? m.get(name)! / MB : null);
+  const msOf = (name: string) => (m.has(name) ? m.get(name)! * 1000 : null);
+  return {
+    rssMb: rss === null ? mb('process_resident_memory_bytes') : rss / MB,
+    heapUsedMb: mb('nodejs_heap_size_used_bytes'),
+    heapTotalMb: mb('nodejs_heap_size_total_bytes'),
+    eventLoopP99Ms: msOf('nodejs_eventloop_lag_p99_seconds'),
+    eventLoopMaxMs: msOf('nodejs_eventloop_lag_max_seconds'),
+    decisions: m.size ? sumOf(m, 'copilot_decisions_total') : null,
+    dataDirMb: disk === null ? null : disk / MB,
+  };
+}

@@ -1,0 +1,62 @@
+// `npm run soak`: a short real run end to end (load, per-minute rows, restart, chart), and the flags it refuses.
+import { expect } from 'chai';
+import { execFile } from 'node:child_process';
+import { access, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { parseOptions } from '../../scripts/soak.js';
+import { UsageError } from '../../scripts/cli.js';
+
+const run = promisify(execFile);
+const soak = (args: string[]) => run(process.execPath, ['--import', 'tsx', 'scripts/soak.ts', ...args], { timeout: 90_000 });
+
+describe('npm run soak', function () {
+  this.timeout(100_000);
+
+  it('drives the copilot, samples it, restarts it on the same DATA_DIR and writes soak.json and soak.svg', async () => {
+    const out = await mkdtemp(join(tmpdir(), 'soak-test-'));
+    try {
+      const { stdout } = await soak(['--minutes', '0.25', '--rate', '200', '--stations', '3', '--out', out]);
+      const result = JSON.parse(await readFile(join(out, 'soak.json'), 'utf8'));
+      expect(result.rows).to.have.length.of.at.least(1);
+      const row = result.rows[0];
+      expect(row.acknowledged).to.be.greaterThan(0);
+      expect(row.ackMs.count).to.equal(row.acknowledged);
+      expect(row.rssMb).to.be.a('number').and.greaterThan(0);
+      expect(row.heapUsedMb).to.be.a('number').and.greaterThan(0);
+      expect(row.eventLoopP99Ms).to.be.a('number');
+      expect(row.decisionsPerS).to.be.a('number');
+      expect(result.summary.restart.readyMs).to.be.a('number').and.greaterThan(0);
+      expect(result.summary.stop.code).to.equal(0);
+      expect(result.revision.commit).to.match(/^[0-9a-f]{40}$/);
+      await access(join(out, 'soak.svg'));
+      expect(await readFile(join(out, 'soak.svg'), 'utf8')).to.match(/^<svg /);
+      expect(stdout).to.include('Restart to /api/ready under 5 s');
+    } finally {
+      await rm(out, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a bad flag by name, with exit code 2 on the command line', async () => {
+    const refused = (argv: string[], flag: string) => expect(() => parseOptions(argv)).to.throw(UsageError, flag);
+    refused(['--minutes', '0'], '--minutes');
+    refused(['--minutes', 'soon'], '--minutes');
+    refused(['--rate', '-5'], '--rate');
+    refused(['--stations', '2.5'], '--stations');
+    refused(['--clients', '0'], '--clients');
+    refused(['--hot-share', '1.5'], '--hot-share');
+    refused(['--out', ''], '--out');
+    refused(['--minuets', '5'], '--minuets');
+    refused(['--rate'], '--rate');
+    expect(parseOptions(['--minutes', '0.25', '--keep'])).to.include({ minutes: 0.25, rate: 1000, stations: 20, clients: 4, keep: true });
+    expect(parseOptions(['--help'])).to.equal(null);
+
+    const err = (await soak(['--rate', 'fast']).then(
+      () => null,
+      (e: unknown) => e,
+    )) as { code?: number; stderr?: string } | null;
+    expect(err?.code).to.equal(2);
+    expect(err?.stderr).to.include('--rate');
+  });
+});

@@ -565,6 +565,9 @@ export async function createApp(deps: AppDeps): Promise<App> {
   };
 }
 
+/** A stop (SIGTERM, SIGINT) that has not finished by then exits anyway. */
+const STOP_DEADLINE_MS = 9_000;
+
 export async function main(): Promise<void> {
   const t0 = performance.now();
   let config: Config;
@@ -656,6 +659,13 @@ export async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info({ signal: sig }, 'shutting down: draining acknowledged work');
+    // Whatever is acknowledged is already in the signal log (an ack waits for the write), so a stop
+    // that cannot drain in time may exit: the folded state's last write-behind is what it can miss.
+    const deadline = setTimeout(() => {
+      logger.error({ afterMs: STOP_DEADLINE_MS }, 'stop did not finish in time; exiting (acknowledged signals are in the log)');
+      process.exit(1);
+    }, STOP_DEADLINE_MS);
+    deadline.unref();
     try {
       if (stopSim) await stopSim();
       await app.close();

@@ -55,6 +55,8 @@ export interface TestAppOptions {
   pushAgent?: Agent;
   /** Who carries out the plans; none by default (decisions are recorded only). */
   actuator?: Actuator;
+  /** Reach the database at this URI (e.g. through a proxy a test can cut) instead of the shared one. */
+  mongoUri?: string;
 }
 
 export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> {
@@ -69,7 +71,7 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
     RATE_SIGNALS_PER_S: '100000',
     ...opts.env,
   });
-  const uri = process.env.MONGODB_URI || (await embeddedMongo()).uri;
+  const uri = opts.mongoUri ?? (process.env.MONGODB_URI || (await embeddedMongo()).uri);
   const dbName = opts.dbName ?? `test_${randomUUID().replace(/-/g, '')}`;
   const conn = await connectMongo(uri, { dbName, embedded: !process.env.MONGODB_URI });
   const cache = opts.cache ?? (opts.redisUrl ? RedisCache.connect(opts.redisUrl) : new MemoryCache());

@@ -1,0 +1,80 @@
+// A database that goes away: acknowledgements wait, the write backlog reaches WRITE_BACKLOG_MAX,
+// further signals are refused (503 BACKPRESSURE with Retry-After, a BACKPRESSURE ack) without being
+// folded, /api/ready says 503, and once the database is back the backlog drains and nothing
+// acknowledged is missing.
+import { expect } from 'chai';
+import request from 'supertest';
+import { io as connect } from 'socket.io-client';
+import { startTestApp, aRegistration, embeddedMongo, type TestApp } from '../helpers/app.js';
+import { startTcpProxy, type TcpProxy } from '../helpers/tcpProxy.js';
+import { sig } from '../helpers/signals.js';
+
+describe('backpressure while the database is away', function () {
+  this.timeout(90_000);
+  let proxy: TcpProxy;
+  let t: TestApp;
+
+  before(async () => {
+    const db = new URL((await embeddedMongo()).uri);
+    proxy = await startTcpProxy({ host: db.hostname, port: Number(db.port) });
+    t = await startTestApp({ mongoUri: proxy.url.replace('http:', 'mongodb:'), env: { WRITE_BACKLOG_MAX: '2000' } });
+    await request(t.url).post('/api/stations').send(aRegistration('st-bp')).expect(201);
+  });
+  after(async () => {
+    await proxy.restore().catch(() => undefined);
+    await t.close();
+    await proxy.close();
+  });
+
+  it('refuses past the bound without folding anything, and loses nothing acknowledged once the database returns', async () => {
+    await proxy.cut();
+    let folded = 0;
+    const backlogFull = new Promise<void>((resolve) =>
+      t.app.bus.on('signal.received', () => {
+        if (++folded === 2000) resolve();
+      }),
+    );
+    const batches = [0, 1].map((b) =>
+      Array.from({ length: 1000 }, (_, i) => sig('st-bp', 'queue_length', { waiting: (b * 1000 + i) % 50 })),
+    );
+    // Taken and folded, but not answered: the answer waits until the signals are in the log.
+    const pending = batches.map((signals) =>
+      request(t.url)
+        .post('/api/data/signals')
+        .send({ signals })
+        .then((r) => r.status),
+    );
+    await backlogFull;
+    const version = t.app.services.stations.get('st-bp')!.version;
+
+    const refused = await request(t.url)
+      .post('/api/data/signals')
+      .send({ signals: [sig('st-bp', 'queue_length', { waiting: 99 })] });
+    expect(refused.status).to.equal(503);
+    expect(refused.headers['retry-after']).to.equal('1');
+    expect(refused.body.error.code).to.equal('BACKPRESSURE');
+
+    const socket = connect(`${t.url}/ingest`, { transports: ['websocket'] });
+    const ack = await socket.emitWithAck('signal', sig('st-bp', 'queue_length', { waiting: 98 }));
+    socket.close();
+    expect(ack).to.deep.include({ ok: false });
+    expect(ack.error.code).to.equal('BACKPRESSURE');
+    // A refused signal changed nothing.
+    expect(t.app.services.stations.get('st-bp')!.version).to.equal(version);
+    expect(folded).to.equal(2000);
+
+    const ready = await request(t.directUrl).get('/api/ready');
+    expect(ready.status).to.equal(503);
+
+    await proxy.restore();
+    expect(await Promise.all(pending)).to.deep.equal([202, 202]);
+    const ids = batches.flat().map((s) => s.id);
+    expect(await t.app.models.SignalLog.countDocuments({ stationId: 'st-bp', signalId: { $in: ids } })).to.equal(2000);
+    expect((await request(t.directUrl).get('/api/ready')).status).to.equal(200);
+    // Taken again once there is room.
+    await request(t.url)
+      .post('/api/data/signals')
+      .send({ signals: [sig('st-bp', 'queue_length', { waiting: 97 })] })
+      .expect(202);
+  });
+});

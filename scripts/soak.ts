@@ -6,7 +6,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { renderSvg } from './chart.js';
-import { benchAdmin, startServer, type Admin, type ServerChild } from './bench/child.js';
+import { benchAdmin, signIn, startServer, type Admin, type ServerChild } from './bench/child.js';
 import { copilotEnv, machine, revision, startCopilot, stationsOf } from './bench/copilot.js';
 import { startIngest, type IngestLoad } from './bench/load.js';
 import { AckTally, rssOf, sampleServer, type ServerSample, type SoakRow } from './soak/sample.js';
@@ -29,6 +29,8 @@ const USAGE = `usage: npm run soak -- [options]
   --out <dir>          where soak.json and soak.svg go (default bench-results/soak-<timestamp>)
   --data-dir <dir>     the server's DATA_DIR (default a fresh temp dir, removed at the end)
   --keep               keep the temp DATA_DIR
+  --kill               end with SIGKILL under load instead of SIGTERM, then look for every acknowledged
+                       signal in the restarted copilot's signal log (what a crash loses)
   --help`;
 
 export interface SoakOptions {
@@ -40,6 +42,7 @@ export interface SoakOptions {
   out: string | null;
   dataDir: string | null;
   keep: boolean;
+  kill: boolean;
 }
 
 export function parseOptions(argv: string[]): SoakOptions | null {
@@ -52,6 +55,7 @@ export function parseOptions(argv: string[]): SoakOptions | null {
     out: { type: 'string' },
     'data-dir': { type: 'string' },
     keep: { type: 'boolean' },
+    kill: { type: 'boolean' },
     help: { type: 'boolean' },
   });
   if (values.help) return null;
@@ -69,6 +73,7 @@ export function parseOptions(argv: string[]): SoakOptions | null {
     out: dir('out', values.out),
     dataDir: dir('data-dir', values['data-dir']),
     keep: values.keep === true,
+    kill: values.kill === true,
   };
 }
 
@@ -103,8 +108,27 @@ async function stopTimed(child: ServerChild): Promise<StopFigures> {
   return { ms, code, signal, clean: code === 0 && ms <= CLEAN_STOP_MS, killed: signal === 'SIGKILL' };
 }
 
-/** A fresh start on the same DATA_DIR, timed from spawn. */
-async function restart(o: { dataDir: string; admin: Admin; stations: number }): Promise<RestartFigures> {
+/** Every signal id in the copilot's signal log (GET /api/audit/signals, page by page). */
+async function storedIds(url: string, admin: Admin): Promise<Set<string>> {
+  const token = await signIn(url, admin);
+  const ids = new Set<string>();
+  for (let after: string | null | undefined; after !== null; ) {
+    const res = await fetch(`${url}/api/audit/signals?limit=5000${after ? `&after=${after}` : ''}`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    if (!res.ok) throw new Error(`GET /api/audit/signals answered ${res.status}`);
+    const page = (await res.json()) as { items: { id: string }[]; nextCursor: string | null };
+    for (const s of page.items) ids.add(s.id);
+    after = page.nextCursor;
+  }
+  return ids;
+}
+
+/** A fresh start on the same DATA_DIR, timed from spawn; `probe` runs once it is ready, before the stop. */
+async function restart(
+  o: { dataDir: string; admin: Admin; stations: number },
+  probe?: (url: string) => Promise<void>,
+): Promise<RestartFigures> {
   const t0 = performance.now();
   const child = await startServer({ script: 'server.ts', cwd: ROOT, env: copilotEnv(o), timeoutMs: READY_WAIT_MS });
   active = child;
@@ -121,6 +145,7 @@ async function restart(o: { dataDir: string; admin: Admin; stations: number }): 
     await sleep(20);
   }
   const rss = await rssOf(child.pid);
+  if (probe && readyMs !== null) await probe(child.url);
   const stop = await stopTimed(child);
   active = null;
   return { listeningMs, readyMs, rssMbAfterReady: rss === null ? null : rss / 1024 / 1024, stop };
@@ -161,6 +186,9 @@ async function run(o: SoakOptions): Promise<void> {
 
   const tally = new AckTally();
   let drainTally: AckTally | null = null;
+  // --kill: which signals were acknowledged as taken, and which were sent, to look for after the crash.
+  const acked = new Set<string>();
+  const sent = new Set<string>();
   // The first scrape sets the decision baseline and empties the event-loop histogram of start-up.
   let prev: ServerSample = await sampleServer(child.url, child.pid, dataDir);
   load = await startIngest({
@@ -171,8 +199,14 @@ async function run(o: SoakOptions): Promise<void> {
     rate: o.rate,
     hotShare: o.hotShare,
     token,
-    onSent: () => tally.sent(),
-    onAnswer: (answer, sentAt, at) => (drainTally ?? tally).answered(answer, sentAt, at),
+    onSent: (signal) => {
+      tally.sent();
+      if (o.kill) sent.add(signal.id);
+    },
+    onAnswer: (answer, sentAt, at) => {
+      (drainTally ?? tally).answered(answer, sentAt, at);
+      if (o.kill && answer.ok && answer.id && !answer.duplicate) acked.add(answer.id);
+    },
   });
   const t0 = performance.now();
   const totalMs = o.minutes * 60_000;
@@ -207,17 +241,47 @@ async function run(o: SoakOptions): Promise<void> {
     );
   }
 
-  // Answers to signals sent before the end still come in: counted apart, not in the last minute.
-  drainTally = new AckTally();
-  const unanswered = await load.stop(10_000);
-  load.close();
-  load = null;
-  const drained = drainTally.take();
-  log('soak: load stopped; stopping the server (SIGTERM) ...');
-  const stop = await stopTimed(child);
+  let stop: StopFigures;
+  let drained = { acknowledged: 0, refused: {} as Record<string, number> };
+  let unanswered = 0;
+  if (o.kill) {
+    // Killed with signals in flight: what was acknowledged up to this moment must survive.
+    const t = performance.now();
+    child.kill();
+    const { code, signal } = await child.exited;
+    stop = { ms: performance.now() - t, code, signal, clean: false, killed: true };
+    const ackedAtKill = new Set(acked);
+    load.close();
+    load = null;
+    acked.clear();
+    for (const id of ackedAtKill) acked.add(id);
+    log(`soak: killed (SIGKILL) with ${acked.size} signals acknowledged; restarting on the same DATA_DIR ...`);
+  } else {
+    // Answers to signals sent before the end still come in: counted apart, not in the last minute.
+    drainTally = new AckTally();
+    unanswered = await load.stop(10_000);
+    load.close();
+    load = null;
+    drained = drainTally.take();
+    log('soak: load stopped; stopping the server (SIGTERM) ...');
+    stop = await stopTimed(child);
+    log(`soak: stopped in ${Math.round(stop.ms)} ms (${stop.killed ? 'killed' : `exit ${stop.code}`}); restarting on the same DATA_DIR ...`);
+  }
   active = null;
-  log(`soak: stopped in ${Math.round(stop.ms)} ms (${stop.killed ? 'killed' : `exit ${stop.code}`}); restarting on the same DATA_DIR ...`);
-  const restarted = await restart({ dataDir, admin, stations: o.stations });
+  let crash: SoakSummary['crash'];
+  const restarted = await restart(
+    { dataDir, admin, stations: o.stations },
+    o.kill
+      ? async (url) => {
+          const stored = await storedIds(url, admin);
+          let missing = 0;
+          for (const id of acked) if (!stored.has(id)) missing++;
+          let storedUnacknowledged = 0;
+          for (const id of sent) if (stored.has(id) && !acked.has(id)) storedUnacknowledged++;
+          crash = { acknowledged: acked.size, missing, storedUnacknowledged };
+        }
+      : undefined,
+  );
 
   const summary: SoakSummary = {
     rate: o.rate,
@@ -225,6 +289,7 @@ async function run(o: SoakOptions): Promise<void> {
     drain: { acknowledged: drained.acknowledged, refused: drained.refused, unanswered },
     stop,
     restart: restarted,
+    ...(crash ? { crash } : {}),
   };
   result.summary = summary;
   await save();

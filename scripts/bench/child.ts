@@ -10,6 +10,8 @@ export interface ServerChild {
   pid: number;
   /** SIGTERM, then SIGKILL if it has not exited after `graceMs`. Resolves with the exit code. */
   stop(graceMs?: number): Promise<number | null>;
+  /** SIGKILL at once: a crash, for what it loses. */
+  kill(): void;
   /** Settles when the process has exited: its code, or the signal that ended it (SIGKILL after a stop's grace). */
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
@@ -69,7 +71,7 @@ export function startServer(opts: StartOptions): Promise<ServerChild> {
       if (m) {
         listening = true;
         clearTimeout(timer);
-        resolve({ url: m[1], pid: proc.pid!, stop, exited });
+        resolve({ url: m[1], pid: proc.pid!, stop, kill: () => void proc.kill('SIGKILL'), exited });
       }
     });
     proc.once('exit', (code) => {

@@ -78,6 +78,8 @@ interface Client {
 /** What the server answered to one signal: `{ ok: true }`, or a refusal with its error code. */
 export interface IngestAnswer {
   ok?: boolean;
+  id?: string;
+  duplicate?: boolean;
   error?: { code?: string; message?: string };
 }
 

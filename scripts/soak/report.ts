@@ -24,12 +24,22 @@ export interface RestartFigures {
   stop: StopFigures;
 }
 
+/** --kill: the server SIGKILLed under load, then every acknowledged signal looked for in the restarted log. */
+export interface CrashFigures {
+  acknowledged: number;
+  /** Acknowledged but not in the signal log after the restart: lost. */
+  missing: number;
+  /** In the log, sent, but never acknowledged (the kill came between the write and the ack). */
+  storedUnacknowledged: number;
+}
+
 export interface SoakSummary {
   rate: number;
   rows: SoakRow[];
   drain: { acknowledged: number; refused: Record<string, number>; unanswered: number };
   stop: StopFigures;
   restart: RestartFigures;
+  crash?: CrashFigures;
 }
 
 const f0 = (n: number | null) => (n === null || Number.isNaN(n) ? '-' : Math.round(n).toString());
@@ -105,7 +115,10 @@ export function markdown(s: SoakSummary): string {
     ...rows.map((l) => `| ${l} |`),
     '',
     `After the load: ${s.drain.acknowledged} more acks while draining, ${sum(s.drain.refused)} refused, ${s.drain.unanswered} unanswered.`,
-    `Stop (SIGTERM): ${stop(s.stop)}. Restart on the same DATA_DIR: listening after ${f0(s.restart.listeningMs)} ms, /api/ready 200 after ${f0(s.restart.readyMs)} ms, RSS then ${f0(s.restart.rssMbAfterReady)} MB; stopped in ${stop(s.restart.stop)}.`,
+    s.crash
+      ? `Crash (SIGKILL under load): ${s.crash.acknowledged} signals acknowledged, ${s.crash.missing} of them missing after the restart, ${s.crash.storedUnacknowledged} stored but never acknowledged.`
+      : '',
+    `Stop (${s.crash ? 'SIGKILL' : 'SIGTERM'}): ${stop(s.stop)}. Restart on the same DATA_DIR: listening after ${f0(s.restart.listeningMs)} ms, /api/ready 200 after ${f0(s.restart.readyMs)} ms, RSS then ${f0(s.restart.rssMbAfterReady)} MB; stopped in ${stop(s.restart.stop)}.`,
     '',
     ...verdicts(s).map((v) => `- ${v}`),
   ].join('\n');

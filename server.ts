@@ -581,7 +581,7 @@ export async function main(): Promise<void> {
     );
   }
   const conn = await connectMongo(uri, { embedded: embedded !== null });
-  const cache: Cache = config.redisUrl ? RedisCache.connect(config.redisUrl) : new MemoryCache();
+  const cache: Cache = config.redisUrl ? RedisCache.connect(config.redisUrl) : new MemoryCache({ maxClaims: config.dedupeMaxIds });
   // The simulator is loaded only for the demo; with SIMULATE=1 it also carries out the plans.
   const demo = config.seedDemo || config.simulate ? await import('./simulator/demo.js') : null;
   const loop = demo && config.simulate ? demo.demoLoop() : null;

@@ -13,6 +13,8 @@ export interface Config {
   embeddedDbPersistMs: number;
   redisUrl: string | null;
   dedupeTtlS: number;
+  /** Cap of the in-memory cache's dedupe ids (unused with Redis, whose memory policy rules). */
+  dedupeMaxIds: number;
   dedupeReloadLimit: number;
   signalFlushMs: number;
   signalFlushMax: number;

@@ -615,7 +615,7 @@ export async function main(): Promise<void> {
   // The embedded server holds documents in memory: raw signals, days of them, go to their own journal.
   const signals = embedded ? EmbeddedSignalStore.open(path.resolve(config.dataDir, SIGNAL_JOURNAL_FILE)) : undefined;
   if (signals) await moveLegacySignals(conn, signals, logger);
-  const cache: Cache = config.redisUrl ? RedisCache.connect(config.redisUrl) : new MemoryCache();
+  const cache: Cache = config.redisUrl ? RedisCache.connect(config.redisUrl) : new MemoryCache({ maxClaims: config.dedupeMaxIds });
   // The simulator is loaded only for the demo; with SIMULATE=1 it also carries out the plans.
   const demo = config.seedDemo || config.simulate ? await import('./simulator/demo.js') : null;
   const loop = demo && config.simulate ? demo.demoLoop() : null;

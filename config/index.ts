@@ -54,6 +54,13 @@ const schema = Joi.object({
     .meta(shown('(in-memory)'))
     .description('Redis for the cache and signal dedupe; unset uses the in-memory cache'),
   DEDUPE_TTL_S: Joi.number().integer().min(60).default(86400).description('how long a signal id is remembered for dedupe'),
+  DEDUPE_MAX_IDS: Joi.number()
+    .integer()
+    .min(1000)
+    .default(300000)
+    .description(
+      'signal ids the in-memory cache keeps for dedupe (about 250 bytes each; 300000 is about 75 MB); the oldest goes first, so without Redis the dedupe window is min(`DEDUPE_TTL_S`, this / signals per second): 5 minutes at 1,000 signals/s',
+    ),
   DEDUPE_RELOAD_LIMIT: Joi.number()
     .integer()
     .min(0)
@@ -348,6 +355,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     writeBacklogMax: value.WRITE_BACKLOG_MAX,
     redisUrl: orNull(value.REDIS_URL),
     dedupeTtlS: value.DEDUPE_TTL_S,
+    dedupeMaxIds: value.DEDUPE_MAX_IDS,
     dedupeReloadLimit: value.DEDUPE_RELOAD_LIMIT,
     signalFlushMs: value.SIGNAL_FLUSH_MS,
     signalFlushMax: value.SIGNAL_FLUSH_MAX,

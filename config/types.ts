@@ -14,6 +14,8 @@ export interface Config {
   writeBacklogMax: number;
   redisUrl: string | null;
   dedupeTtlS: number;
+  /** Cap of the in-memory cache's dedupe ids (unused with Redis, whose memory policy rules). */
+  dedupeMaxIds: number;
   dedupeReloadLimit: number;
   signalFlushMs: number;
   signalFlushMax: number;

@@ -123,7 +123,7 @@ async function inProcess(stub: LlmStub, env: Record<string, string>): Promise<{ 
   const app = await createApp({
     config,
     conn,
-    cache: new MemoryCache(),
+    cache: new MemoryCache({ maxClaims: config.dedupeMaxIds }),
     logger: pino({ level: 'silent' }),
     chain: null,
     bus: createEventBus(),

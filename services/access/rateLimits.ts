@@ -1,9 +1,10 @@
 // Rate limits kept in the cache (Redis in production, so every instance counts together; memory
-// as the embedded default), with rate-limiter-flexible. A refusal is a 429 with Retry-After.
-import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+// as the embedded default, capped in keys: memoryLimiter.ts), with rate-limiter-flexible. A refusal is a 429 with Retry-After.
+import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { Cache } from '../platform/index.js';
 import { RedisCache } from '../platform/index.js';
 import { AppError } from '../platform/index.js';
+import { BoundedMemoryLimiter, type LimiterStore } from './memoryLimiter.js';
 
 export interface Limit {
   points: number;
@@ -30,7 +31,7 @@ export const DEFAULT_LIMITS: RateLimitConfig = {
 export class Limiter {
   constructor(
     readonly name: string,
-    private readonly limiter: RateLimiterAbstract,
+    private readonly limiter: LimiterStore,
   ) {}
 
   /** Counts one (or `points`) for `key`; throws a 429 AppError with Retry-After when over the limit. */
@@ -76,19 +77,16 @@ export function createLimiters(
   cache: Cache,
   limits: RateLimitConfig = DEFAULT_LIMITS,
 ): Record<keyof RateLimitConfig | 'loginAccountWide', Limiter> {
-  const make = (name: keyof RateLimitConfig, label: string) => {
-    const { points, durationS } = limits[name];
-    const opts = { keyPrefix: `rl:${name}`, points, duration: durationS };
-    const limiter =
-      cache instanceof RedisCache ? new RateLimiterRedis({ ...opts, storeClient: cache.client }) : new RateLimiterMemory(opts);
-    return new Limiter(label, limiter);
-  };
+  const store = (keyPrefix: string, { points, durationS }: Limit): LimiterStore =>
+    cache instanceof RedisCache
+      ? new RateLimiterRedis({ keyPrefix, points, duration: durationS, storeClient: cache.client })
+      : new BoundedMemoryLimiter(points, durationS);
+  const make = (name: keyof RateLimitConfig, label: string) => new Limiter(label, store(`rl:${name}`, limits[name]));
   const accountWide = limits.loginPerAccount;
-  const opts = { keyPrefix: 'rl:loginAccountWide', points: accountWide.points * ACCOUNT_WIDE_FACTOR, duration: accountWide.durationS };
   return {
     loginAccountWide: new Limiter(
       'sign-in',
-      cache instanceof RedisCache ? new RateLimiterRedis({ ...opts, storeClient: cache.client }) : new RateLimiterMemory(opts),
+      store('rl:loginAccountWide', { points: accountWide.points * ACCOUNT_WIDE_FACTOR, durationS: accountWide.durationS }),
     ),
     loginPerAccount: make('loginPerAccount', 'sign-in'),
     loginPerIp: make('loginPerIp', 'sign-in'),

@@ -9,10 +9,9 @@ import type { NotificationPrefsDoc } from '../../models/notificationPrefs.js';
 import type { PublicUser } from '../access/index.js';
 import { AppError } from '../platform/index.js';
 import type { PartReport } from '../platform/index.js';
+import { Debouncer, RateCap, summaryAlert, type Summary } from './noise.js';
 import {
   DEFAULT_PREFS,
-  Debouncer,
-  RateCap,
   SEVERITIES,
   alertFromAnchorBacklog,
   alertFromAnchorBatch,
@@ -20,10 +19,8 @@ import {
   alertsFromHealth,
   resolveChannels,
   resolveRecipients,
-  summaryAlert,
   type Alert,
   type NotificationPrefs,
-  type Summary,
 } from './rules.js';
 import { own } from '../../utils/own.js';
 
@@ -117,21 +114,17 @@ function notFound(id: string): AppError {
   return new AppError(404, 'UNKNOWN_NOTIFICATION', `notification ${id} does not exist`, [{ field: 'id' }]);
 }
 
-/** The debouncer's key for an alert: one flapping window per station and condition. */
-function conditionOf(a: Alert): string {
-  return `${a.stationId ?? ''}|${a.conditionKey}`;
-}
+/** The notifications sent for a flapping window's first occurrence, kept with the window. */
+type FirstSent = Promise<{ userId: string; n: NotificationView }[]>;
 
 export class NotificationService {
   private readonly prefsByUser = new Map<string, NotificationPrefs>();
-  private readonly debouncer: Debouncer;
+  private readonly debouncer: Debouncer<FirstSent>;
   private readonly cap: RateCap;
   private readonly clock: () => number;
   private lastHealth: Record<string, PartReport> | null = null;
   private timer: NodeJS.Timeout | null = null;
   private detach: (() => void) | null = null;
-  /** The notifications sent for the first occurrence of each open flapping window. */
-  private readonly firsts = new Map<string, Promise<{ userId: string; n: NotificationView }[]>>();
 
   constructor(private readonly deps: NotificationServiceDeps) {
     this.clock = deps.clock ?? Date.now;
@@ -199,8 +192,8 @@ export class NotificationService {
     for (const s of closed) this.summarise(s);
     if (!notify) return;
     const first = this.dispatchTo(alert);
-    this.firsts.set(
-      conditionOf(alert),
+    this.debouncer.keepFirst(
+      alert,
       first.catch(() => []),
     );
     first.catch((err: unknown) => this.deps.logger?.error({ err, kind: alert.kind }, 'notification dispatch failed'));
@@ -210,10 +203,8 @@ export class NotificationService {
    * A flapping condition notifies once: the first occurrence at once, and when its window closes that
    * same notification gets the count (updated in place, unread again, `notification:updated`).
    */
-  private summarise(s: Summary): void {
-    const key = conditionOf(s.alert);
-    const first = this.firsts.get(key);
-    this.firsts.delete(key);
+  private summarise(s: Summary<FirstSent>): void {
+    const first = s.first;
     if (!first) return this.run(summaryAlert(s));
     const sum = summaryAlert(s);
     const body = `${sum.title.replace(/^[^:]*: /, '')}. First: ${s.alert.body}`;

@@ -56,7 +56,10 @@ export interface DecisionLoggerDeps {
 }
 
 export class DecisionLogger {
-  /** Records published but not yet inserted, so a lookup right after `decision:created` finds them. */
+  /**
+   * Records published but not yet inserted, so a lookup right after `decision:created` finds them.
+   * Bounded by the decision writer's backlog: an entry leaves once its insert settles, stored or not.
+   */
   private readonly unflushed = new Map<string, DecisionLogDoc>();
   private readonly storing = new Map<string, Promise<void>>();
 
@@ -101,13 +104,14 @@ export class DecisionLogger {
     const record: DecisionRecord = { ...content, hash, explanation, anchor, createdAt: new Date().toISOString() };
     const doc = toDoc(record, canonical, { explanation: explanationSeq });
     this.unflushed.set(record.id, doc);
-    const stored = this.deps.writer.append([doc]).then(
-      () => {
+    // A record that failed to store is forgotten too (it would otherwise stay for the life of the process).
+    const stored = this.deps.writer
+      .append([doc])
+      .catch((err: unknown) => this.deps.onError(err))
+      .finally(() => {
         this.unflushed.delete(record.id);
         this.storing.delete(record.id);
-      },
-      (err: unknown) => this.deps.onError(err),
-    );
+      });
     this.storing.set(record.id, stored);
     for (const a of record.actions) this.deps.metrics.decisions.inc({ agent: a.agent, action: a.action, status: record.status });
     this.deps.metrics.pipelineLatency.observe((performance.now() - receivedAt) / 1000);

@@ -4,19 +4,17 @@ import type { DecisionRecord, Proposal } from '../../eventBus/types.js';
 import {
   DEFAULT_PREFS,
   alertFromAnchorBacklog,
-  Debouncer,
-  RateCap,
   alertFromAnchorBatch,
   alertFromDecision,
   alertsFromHealth,
   inQuietHours,
   resolveChannels,
   resolveRecipients,
-  summaryAlert,
   type Alert,
   type NotificationPrefs,
   type Recipient,
 } from '../../services/notify/rules.js';
+import { Debouncer, RateCap, summaryAlert } from '../../services/notify/noise.js';
 
 const T0 = Date.parse('2026-03-02T08:00:00.000Z');
 const MIN = 60_000;

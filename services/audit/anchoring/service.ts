@@ -12,6 +12,7 @@ import { BatchIndex, anchorInfo, summaryOf } from './batchIndex.js';
 import { indexOf, leafValue, proofAt, type AnchorTree, type StoredLeaf } from './leaves.js';
 import { TreeBuilder } from './treeBuilder.js';
 import { prepareChain } from './chainSetup.js';
+import { PendingLatencies } from './latencies.js';
 
 export type LeafInput = Omit<StoredLeaf, 'seq'>;
 export type ChainState = 'off' | 'connecting' | 'up' | 'down';
@@ -40,8 +41,8 @@ export class AnchoringService {
   private nextBatchId = 1;
   private open: StoredLeaf[] = [];
   private timer: NodeJS.Timeout | null = null;
-  /** When each pending decision leaf was logged (monotonic ms), for the latency metric. */
-  private readonly loggedAt = new Map<number, number>();
+  /** When each pending decision leaf was logged (monotonic ms), for the latency metric; capped. */
+  private readonly loggedAt = new PendingLatencies();
   private readonly index = new BatchIndex(50_000);
   private readonly trees = new Map<number, { doc: AnchorBatchDoc; tree: AnchorTree }>();
   private readonly builder = new TreeBuilder();
@@ -167,7 +168,8 @@ export class AnchoringService {
     for (const l of leaves) {
       const seq = this.nextSeq++;
       this.open.push({ ...l, seq });
-      if (loggedAt !== undefined && l.kind === 'decision') this.loggedAt.set(seq, loggedAt);
+      // With the chain off no batch is ever sent, so there is no latency to measure.
+      if (loggedAt !== undefined && l.kind === 'decision' && this.deps.chain !== null) this.loggedAt.note(seq, loggedAt);
       seqs.push(seq);
     }
     if (this.open.length >= this.deps.batchMax) this.scheduleClose(0);
@@ -238,7 +240,8 @@ export class AnchoringService {
 
   health(): PartReport {
     const waiting = `${this.backlog} leaves waiting (${this.queue.length} batches queued)`;
-    if (this.state === 'off') return { state: 'not_configured', detail: `anchoring is off (CHAIN_RPC_URL=off); ${waiting}` };
+    if (this.state === 'off')
+      return { state: 'not_configured', detail: `anchoring is off (CHAIN_RPC_URL=off); ${this.backlog} leaves waiting in stored batches` };
     if (this.state === 'up') {
       const c = this.contract!;
       return { state: c.embedded ? 'embedded' : 'up', detail: `AuditLog ${c.address} on chain ${c.chainId}; ${waiting}` };
@@ -320,7 +323,10 @@ export class AnchoringService {
         }
         this.storingLeaves -= doc.leafCount;
         this.deps.bus.emit('anchor.batch', { batchId, status: 'queued', root: doc.root, leafCount: doc.leafCount });
-        if (!this.queue.includes(batchId)) {
+        // With the chain off nothing is ever sent: the batch waits in the database only, not in a
+        // list that would grow by one id per batch for as long as the copilot runs.
+        if (this.deps.chain === null) this.queuedLeaves += doc.leafCount;
+        else if (!this.queue.includes(batchId)) {
           this.queue.push(batchId);
           this.queuedLeaves += doc.leafCount;
         }
@@ -348,7 +354,7 @@ export class AnchoringService {
     const queued = await this.deps.models.AnchorBatch.find({ status: 'queued' }, { batchId: 1, leafCount: 1 })
       .sort({ batchId: 1 })
       .lean<AnchorBatchDoc[]>();
-    this.queue = queued.map((q) => q.batchId);
+    this.queue = this.deps.chain === null ? [] : queued.map((q) => q.batchId);
     this.queuedLeaves = queued.reduce((n, q) => n + q.leafCount, 0);
     for (const q of queued) {
       this.index.update(q.batchId, { status: 'queued' });
@@ -481,8 +487,7 @@ export class AnchoringService {
     const now = performance.now();
     for (const l of doc.leaves) {
       if (l.kind !== 'decision') continue;
-      const loggedAt = this.loggedAt.get(l.seq);
-      this.loggedAt.delete(l.seq);
+      const loggedAt = this.loggedAt.take(l.seq);
       if (sent && loggedAt !== undefined) m.anchorLatency.observe((now - loggedAt) / 1000);
       const summary = this.index.get(doc.batchId);
       const anchor = summary ? anchorInfo(summary, l.seq) : { status: sent ? ('anchored' as const) : ('failed' as const), seq: l.seq };

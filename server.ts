@@ -16,6 +16,7 @@ import { attachAgents, DEFAULT_POLICY, DEFAULT_THRESHOLDS } from './agents/index
 import {
   BatchWriter,
   HealthService,
+  LoopLag,
   MemoryCache,
   RedisCache,
   connectMongo,
@@ -246,6 +247,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
   const reloaded = await IngestionService.reloadRecentIds(signalStore, cache, config.dedupeReloadLimit, config.dedupeTtlS);
   if (reloaded) logger.info({ reloaded }, 'recent signal ids reloaded into the dedupe cache');
 
+  const loopLag = new LoopLag();
   const ingestion = new IngestionService({
     bus,
     cache,
@@ -254,6 +256,8 @@ export async function createApp(deps: AppDeps): Promise<App> {
     metrics,
     backlog: writeBacklog,
     maxBacklog: config.writeBacklogMax,
+    loopLagMs: () => loopLag.ms,
+    shedLagMs: config.shedLagMs,
     dedupeTtlS: config.dedupeTtlS,
     onError: onError('ingestion'),
   });
@@ -552,6 +556,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
       // Answers still coming may put refusals into the signal log: wait for them before closing it.
       await actuation?.idle();
       if (pruneTimer) clearInterval(pruneTimer);
+      loopLag.stop();
       await Promise.all([signalLog.close(), decisionLog.close()]);
       await signalStore.close();
       await actuation?.close();

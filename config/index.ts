@@ -48,6 +48,14 @@ const schema = Joi.object({
     .description(
       'documents allowed to wait for the database; past it ingestion answers 503 `BACKPRESSURE` (REST, with `Retry-After`) or a `BACKPRESSURE` ack and takes nothing',
     ),
+  SHED_LAG_MS: Joi.number()
+    .integer()
+    .min(0)
+    .max(10000)
+    .default(20)
+    .description(
+      'while the event loop runs this many ms behind (smoothed), new signals are answered `BACKPRESSURE` at once instead of queueing behind agent work; 0 never sheds',
+    ),
   REDIS_URL: url(['redis', 'rediss'])
     .allow('')
     .default('')
@@ -353,6 +361,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     mongodbUri: orNull(value.MONGODB_URI),
     signalRetentionH: value.SIGNAL_RETENTION_H,
     writeBacklogMax: value.WRITE_BACKLOG_MAX,
+    shedLagMs: value.SHED_LAG_MS,
     redisUrl: orNull(value.REDIS_URL),
     dedupeTtlS: value.DEDUPE_TTL_S,
     dedupeMaxIds: value.DEDUPE_MAX_IDS,

@@ -12,6 +12,7 @@ export interface Config {
   mongodbUri: string | null;
   signalRetentionH: number;
   writeBacklogMax: number;
+  shedLagMs: number;
   redisUrl: string | null;
   dedupeTtlS: number;
   /** Cap of the in-memory cache's dedupe ids (unused with Redis, whose memory policy rules). */

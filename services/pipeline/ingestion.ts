@@ -34,6 +34,9 @@ export interface IngestionDeps {
    */
   backlog(): number;
   maxBacklog: number;
+  /** How far behind the event loop runs (ms, smoothed); past `shedLagMs` new signals are refused too (0: never). */
+  loopLagMs(): number;
+  shedLagMs: number;
   dedupeTtlS: number;
   onError(err: unknown): void;
 }
@@ -139,18 +142,21 @@ export class IngestionService {
     return { accepted: logDocs.length, duplicates: valid.length - logDocs.length, rejected, results };
   }
 
-  /** Refuses the whole request while the write backlog is past its bound (nothing is folded or claimed). */
+  /**
+   * Refuses the whole request, before anything is claimed or folded, while the write backlog is past
+   * its bound or the event loop is falling behind (more signals than the machine can fold).
+   */
   private admit(n: number): void {
-    const backlog = this.deps.backlog();
-    if (backlog + n <= this.deps.maxBacklog) return;
+    const { backlog, maxBacklog, loopLagMs, shedLagMs } = this.deps;
+    const waiting = backlog();
+    const lag = shedLagMs > 0 ? loopLagMs() : 0;
+    if (waiting + n <= maxBacklog && lag <= shedLagMs) return;
     this.deps.metrics.signalsRejected.inc({ reason: 'BACKPRESSURE' }, n);
-    throw new AppError(
-      503,
-      'BACKPRESSURE',
-      `${backlog} documents are waiting to be written (the bound is ${this.deps.maxBacklog}); nothing of this request was taken, retry later`,
-      [],
-      { 'retry-after': '1' },
-    );
+    const why =
+      waiting + n > maxBacklog
+        ? `${waiting} documents are waiting to be written (the bound is ${maxBacklog})`
+        : `the copilot is running ${Math.round(lag)} ms behind (the bound is ${shedLagMs} ms)`;
+    throw new AppError(503, 'BACKPRESSURE', `${why}; nothing of this request was taken, retry later`, [], { 'retry-after': '1' });
   }
 
   private checkAgainstStation(signal: Signal): SignalError | null {

@@ -13,3 +13,4 @@ export type { InsertTarget } from './insertMany.js';
 export { createMetrics } from './metrics.js';
 export type { Metrics } from './metrics.js';
 export { protoKeyPath, protoKeyRefusal, rejectProtoKeys, validate } from './validation.js';
+export { LoopLag } from './loopLag.js';

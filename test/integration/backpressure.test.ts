@@ -78,3 +78,39 @@ describe('backpressure while the database is away', function () {
       .expect(202);
   });
 });
+
+describe('load shedding while the event loop falls behind', () => {
+  let t: TestApp;
+  before(async () => {
+    t = await startTestApp({ env: { SHED_LAG_MS: '5' } });
+    await request(t.url).post('/api/stations').send(aRegistration('st-shed')).expect(201);
+  });
+  after(() => t.close());
+
+  it('answers BACKPRESSURE without folding while the loop is behind, and takes signals again once it caught up', async () => {
+    const version = t.app.services.stations.get('st-shed')!.version;
+    // A 300 ms stall: the lag timer fires late once it ends.
+    const until = performance.now() + 300;
+    while (performance.now() < until);
+    await new Promise((resolve) => setTimeout(resolve, 15));
+    let error: { code?: string; status?: number; message?: string } = {};
+    await t.app.services.ingestion
+      .ingest([sig('st-shed', 'queue_length', { waiting: 3 })], performance.now())
+      .catch((e: unknown) => (error = e as typeof error));
+    expect(error.code).to.equal('BACKPRESSURE');
+    expect(error.status).to.equal(503);
+    expect(error.message).to.match(/behind/);
+    expect(t.app.services.stations.get('st-shed')!.version).to.equal(version);
+    // Caught up: the smoothed lag decays within a few ticks of an idle loop.
+    let accepted = 0;
+    for (let i = 0; i < 200 && accepted === 0; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      accepted = await t.app.services.ingestion
+        .ingest([sig('st-shed', 'queue_length', { waiting: 4 })], performance.now())
+        .then((r) => r.accepted)
+        .catch(() => 0);
+    }
+    expect(accepted).to.equal(1);
+    expect(t.app.services.stations.get('st-shed')!.version).to.equal(version + 1);
+  });
+});

@@ -223,13 +223,16 @@ export function failureRisk(input: FailureRiskInput): FailureRisk {
 }
 
 /** The element at floor(q * n) of the sorted list (for a few peers, the upper quartile is the hottest). */
+/** Sorted ascending: a typed array sorts numbers natively, several times faster than a comparator (hot path). */
+const sorted = (xs: readonly number[]): Float64Array => Float64Array.from(xs).sort();
+
 function quantile(xs: readonly number[], q: number): number {
-  const s = [...xs].sort((a, b) => a - b);
+  const s = sorted(xs);
   return s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? 0;
 }
 
 function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
+  const s = sorted(xs);
   const m = s.length >> 1;
   return s.length % 2 ? (s[m] ?? 0) : ((s[m - 1] ?? 0) + (s[m] ?? 0)) / 2;
 }

@@ -70,6 +70,9 @@ export class IngestionService {
   }
 
   private async take(raws: readonly unknown[], receivedAt: number, origin: SignalOrigin): Promise<IngestResult> {
+    // Before any validation, so a refusal costs next to nothing. The copilot's own signals (outcomes
+    // of acknowledged work) are few and always taken.
+    if (origin === 'sender' && raws.length) this.admit(raws.length);
     const { stations, metrics } = this.deps;
     const results: SignalOutcome[] = new Array(raws.length);
     const valid: { index: number; signal: Signal }[] = [];
@@ -97,8 +100,6 @@ export class IngestionService {
       valid.push({ index, signal: check.signal });
     }
 
-    // The copilot's own signals (outcomes of acknowledged work) are few and always taken.
-    if (valid.length && origin === 'sender') this.admit(valid.length);
     const claimed = valid.length
       ? await this.deps.cache.claim(
           valid.map((v) => dedupeKey(v.signal.stationId, v.signal.id)),

@@ -28,6 +28,9 @@ export function copilotEnv(o: Pick<CopilotOptions, 'dataDir' | 'admin' | 'statio
     REDIS_URL: '',
     // At bench rates batches fill in well under a second: the 1 s window measures anchoring latency under load.
     ANCHOR_BATCH_MS: '1000',
+    // Every station's signals come through one admin's sockets here; the per-sender limit (2,000/s by
+    // default, with its own tests) would cap the whole load instead of one sender's.
+    RATE_SIGNALS_PER_S: '1000000',
     ...adminEnv(o.admin),
   };
 }

@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import Joi from 'joi';
-import type { StationRegistration } from '../eventBus/types.js';
+import type { StationCapacity, StationRegistration } from '../eventBus/types.js';
 import type { AdminWorkflows } from '../services/admin/index.js';
 import { AppError, validate } from '../services/platform/index.js';
 import { planView, stationSummary, type DeviceExecution, type PlanReleaseService, type StationStore } from '../services/pipeline/index.js';
@@ -10,18 +10,34 @@ import { pageOf, schemaRef, type ApiOperation } from './apiSpec.js';
 
 const idPattern = /^[A-Za-z0-9][A-Za-z0-9._:-]*$/;
 
+const capacityFields = {
+  bays: Joi.number().integer().min(0).max(1000),
+  chargers: Joi.number().integer().min(0).max(10_000),
+  batterySlots: Joi.number().integer().min(0).max(100_000),
+};
+
 const registrationSchema = Joi.object<StationRegistration>({
   id: Joi.string().pattern(idPattern, 'id characters').max(64).required(),
   name: Joi.string().trim().min(1).max(200).required(),
   location: Joi.object({ lat: Joi.number().min(-90).max(90).required(), lng: Joi.number().min(-180).max(180).required() }).required(),
   capacity: Joi.object({
-    bays: Joi.number().integer().min(0).max(1000).required(),
-    chargers: Joi.number().integer().min(0).max(10_000).required(),
-    batterySlots: Joi.number().integer().min(0).max(100_000).required(),
+    bays: capacityFields.bays.required(),
+    chargers: capacityFields.chargers.required(),
+    batterySlots: capacityFields.batterySlots.required(),
   }).required(),
 })
   // The component's name in the OpenAPI document (no effect on validation).
   .id('StationRegistration');
+
+const changeSchema = Joi.object({
+  capacity: Joi.object(capacityFields)
+    .min(1)
+    .unknown(false)
+    .required()
+    .description('the fields to change; each at least what the station holds (its chargers, its packs, its open bays)'),
+})
+  .unknown(false)
+  .id('StationChange');
 
 const listQuery = Joi.object({ limit: Joi.number().integer().min(1).max(1000).default(200), cursor: Joi.string().max(200) });
 
@@ -57,6 +73,19 @@ export const stationsApi: ApiOperation[] = [
     responses: { 200: 'state', 404: 'unknown station' },
   },
   {
+    method: 'patch',
+    path: '/api/stations/{id}',
+    summary: "Change a station's capacity (bays, chargers, batterySlots), e.g. before a new charger reports: audited and anchored",
+    roles: ['admin'],
+    body: changeSchema,
+    responses: {
+      200: 'the station, with its new capacity',
+      400: 'bad input (the field named)',
+      404: 'unknown station',
+      409: 'CAPACITY_BELOW_HELD: below the chargers, packs or open bays the station holds (the field named)',
+    },
+  },
+  {
     method: 'get',
     path: '/api/stations/{id}/plan',
     summary: 'The actions in force at the station (its plan), with the policy version that made them',
@@ -84,7 +113,7 @@ export const stationsApi: ApiOperation[] = [
 
 export function stationsRouter(s: {
   stations: Pick<StationStore, 'list' | 'get' | 'predictedWait' | 'registeredAtOf'>;
-  admin: Pick<AdminWorkflows, 'registerStation'>;
+  admin: Pick<AdminWorkflows, 'registerStation' | 'changeCapacity'>;
   /** Hash of the thresholds and policy in force. */
   policyVersion: () => string;
   releases: Pick<PlanReleaseService, 'release'>;
@@ -97,6 +126,14 @@ export function stationsRouter(s: {
     // The station's device key is shown here only; it is stored hashed.
     const { state, deviceKey } = await s.admin.registerStation(req.user!.email, reg);
     res.status(201).json({ station: stationSummary(state, s.stations.predictedWait(state)), deviceKey });
+  });
+  r.patch('/stations/:id', requireRole('admin'), async (req, res) => {
+    const body = validate<{ capacity: Partial<StationCapacity> }>(changeSchema, req.body ?? {}, 'body');
+    const id = String(req.params.id);
+    if (!inScope(req.user!, id) || !s.stations.get(id))
+      throw new AppError(404, 'UNKNOWN_STATION', `station ${req.params.id} is not registered`, [{ field: 'id' }]);
+    const state = await s.admin.changeCapacity(req.user!.email, id, body.capacity);
+    res.json({ station: stationSummary(state, s.stations.predictedWait(state)) });
   });
   r.get('/stations', requireRole('operator', 'auditor'), (req, res) => {
     const q = validate<{ limit: number; cursor?: string }>(listQuery, req.query, 'query');

@@ -9,6 +9,7 @@ import { Charger, expo, FULL_SOC, type ChargerHost, type ChargerSpec, type Pack 
 import type { Rng } from './rng.js';
 import type { Scenario } from './scenarios.js';
 import { round } from './stations.js';
+import { own } from '../utils/own.js';
 import { POOR_COOLING_FACTOR, type DriverOutcome, type GroundTruth, type Stockout, type VehicleWait } from './truth.js';
 
 export type Emit = <K extends SignalType>(type: K, payload: SignalPayloads[K]) => void;
@@ -91,7 +92,9 @@ export class StationSim implements ChargerHost {
     this.bays = Array.from({ length: bays }, () => null);
     this.shelf = new PackShelf(batterySlots);
     this.gridLimitKW = Math.round((chargers * 60 * 1.05 + 10) / 10) * 10;
-    this.meter = new EnergyMeter((truth.energy[reg.id] ??= { kWh: 0, cost: 0, intervals: 0, intervalsOverLimit: 0 }), this.gridLimitKW);
+    // Registered ids come from outside (a station called "constructor" is an ordinary one): own entries only.
+    const energy = own(truth.energy, reg.id) ?? (truth.energy[reg.id] = { kWh: 0, cost: 0, intervals: 0, intervalsOverLimit: 0 });
+    this.meter = new EnergyMeter(energy, this.gridLimitKW);
     this.ambientOffsetC = rng.uniform(-1, 1);
     this.phase = rng.int(0, 59);
     this.nextAbsenceS = expo(rng, 0.12);

@@ -2,7 +2,7 @@
 // anchored, so it cannot be taken back) is written last, and every earlier step is undone when a
 // later one fails. Routers call these; they never sequence stores themselves.
 import type { Model } from 'mongoose';
-import type { AgentName, StationRegistration, StationState } from '../../eventBus/types.js';
+import type { AgentName, StationCapacity, StationRegistration, StationState } from '../../eventBus/types.js';
 import type { AgentSettingDoc } from '../../models/index.js';
 import type { DeviceKeyService, PublicUser, Role, UserService } from '../access/index.js';
 import type { AdminAuditService } from '../audit/index.js';
@@ -10,7 +10,7 @@ import type { AgentChange, AgentRegistry, StationStore } from '../pipeline/index
 import { AppError } from '../platform/index.js';
 
 export interface AdminWorkflowDeps {
-  stations: Pick<StationStore, 'register' | 'unregister' | 'has'>;
+  stations: Pick<StationStore, 'register' | 'unregister' | 'has' | 'setCapacity' | 'restoreCapacity'>;
   deviceKeys: Pick<DeviceKeyService, 'issue' | 'rotate' | 'revoke' | 'undo' | 'liveKeyIds'>;
   users: Pick<UserService, 'create' | 'remove' | 'setDisabled'>;
   agents: Pick<AgentRegistry, 'preview' | 'apply' | 'save' | 'unsave' | 'describe'>;
@@ -51,6 +51,20 @@ export class AdminWorkflows {
       undo,
     );
     return { state, deviceKey: issued.deviceKey };
+  }
+
+  /**
+   * Changes a station's capacity (a new charger, more battery slots), recorded as the admin's with the
+   * capacity before and after; the edge bounds chargers and packs by it (stationBounds.ts).
+   */
+  async changeCapacity(by: string, stationId: string, change: Partial<StationCapacity>): Promise<StationState> {
+    const { stations, adminAudit } = this.deps;
+    const { before, state } = await stations.setCapacity(stationId, change);
+    await this.orUndo(
+      () => adminAudit.record(by, 'station.capacity', stationId, { before, after: { ...state.capacity } }),
+      [() => stations.restoreCapacity(stationId, before)],
+    );
+    return state;
   }
 
   /** Issues a device key beside the live ones, or rotates (the others are revoked). */

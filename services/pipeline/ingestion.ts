@@ -8,6 +8,7 @@ import { AppError, type BatchWriter, type Metrics } from '../platform/index.js';
 import type { SignalStore } from './signalStore/index.js';
 import type { StationStore } from './stationStore.js';
 import { checkSignal, type SignalError, type SignalOrigin } from './signalSchemas.js';
+import { BatchRosters } from './stationBounds.js';
 
 export const MAX_BATCH_SIGNALS = 1000;
 
@@ -77,6 +78,7 @@ export class IngestionService {
     const results: SignalOutcome[] = new Array(raws.length);
     const valid: { index: number; signal: Signal }[] = [];
     const seen = new Set<string>();
+    const rosters = new BatchRosters();
     for (let index = 0; index < raws.length; index++) {
       const check = checkSignal(raws[index], origin);
       const rawId = (raws[index] as { id?: unknown } | null)?.id;
@@ -88,7 +90,7 @@ export class IngestionService {
       } else if (seen.has(dedupeKey(check.signal.stationId, check.signal.id))) {
         error = { code: 'DUPLICATE_IN_BATCH', field: 'id', message: `id ${check.signal.id} appears more than once in this batch` };
       } else {
-        const stationError = this.checkAgainstStation(check.signal);
+        const stationError = this.checkAgainstStation(check.signal, rosters);
         if (stationError) error = stationError;
       }
       if (error || !check.ok) {
@@ -160,7 +162,11 @@ export class IngestionService {
     throw new AppError(503, 'BACKPRESSURE', `${why}; nothing of this request was taken, retry later`, [], { 'retry-after': '1' });
   }
 
-  private checkAgainstStation(signal: Signal): SignalError | null {
+  /**
+   * What the station's registered capacity bounds: open bays, new charger and pack ids (stationBounds.ts;
+   * `rosters` carries the batch's earlier signals). Checked before anything is folded or stored.
+   */
+  private checkAgainstStation(signal: Signal, rosters: BatchRosters): SignalError | null {
     const state = this.deps.stations.get(signal.stationId)!;
     if (signal.type === 'bay_status' && signal.payload.open > state.capacity.bays) {
       return {
@@ -169,7 +175,7 @@ export class IngestionService {
         message: `"payload.open" must be at most the station's ${state.capacity.bays} bays`,
       };
     }
-    return null;
+    return rosters.check(state, signal);
   }
 
   private process(signal: Signal, receivedAt: number): void {

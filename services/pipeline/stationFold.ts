@@ -5,7 +5,16 @@
 // signal on the hot path, and deep copies there would dominate. A caller that
 // needs the previous state (or hands the state to listeners that may keep it)
 // copies first, e.g. with `cloneState`.
-import type { ChargerState, StockFlow, Signal, SignalPayloads, StationRegistration, StationState } from '../../eventBus/types.js';
+import type {
+  BatteryState,
+  ChargerState,
+  StockFlow,
+  Signal,
+  SignalPayloads,
+  StationCapacity,
+  StationRegistration,
+  StationState,
+} from '../../eventBus/types.js';
 import { metricOf } from '../../utils/anomalyReading.js';
 import { emptyPlan, foldDemand } from '../../agents/index.js';
 import { own } from '../../utils/own.js';
@@ -20,6 +29,20 @@ export const STATE_LIMITS = {
   chargerFaults: 20,
   /** Prices kept in `state.price.recent`: 96 quarter-hours is one day of tariff slots. */
   recentPrices: 96,
+  /**
+   * Chargers are bounded by `capacity.chargers` (a new one waits for an admin to raise it); packs by
+   * `capacity.batterySlots`. A new pack on a full list retires the pack reported longest ago, if
+   * that report is at least this many minutes (signal time) older than the new one: a pack in a slot
+   * is reported again within minutes, one that left without a swap report (a rebalance transport)
+   * falls silent.
+   */
+  packStaleMin: 15,
+  /**
+   * A quarantined pack is retired only after this long without a report, and only when no ordinary
+   * pack can go: a pack sent away for repair goes quiet, and one that comes back with its low health
+   * is quarantined again on its first reading.
+   */
+  quarantinedPackStaleMin: 24 * 60,
 } as const;
 
 /**
@@ -105,6 +128,8 @@ export function applySignal(state: StationState, signal: Signal): StationState {
       q.waiting = Math.max(0, q.waiting - 1);
       q.updatedAt = ts;
       if (state.stockFlow) state.stockFlow.swapsSinceStock += 1;
+      const out = signal.payload.batteryOutId;
+      if (out !== undefined && leavesOnSwap(own(state.batteries, out))) delete state.batteries[out];
       // A swap hands out a charged pack and takes a depleted one back; only
       // meaningful once the station has reported its stock at least once.
       const inv = state.inventory;
@@ -122,6 +147,13 @@ export function applySignal(state: StationState, signal: Signal): StationState {
     case 'battery_health': {
       const p = signal.payload;
       const prev = own(state.batteries, p.batteryId);
+      if (!prev) {
+        const retire = roomForPack(packsOf(state.batteries), state.capacity.batterySlots, ts);
+        // No room: the edge refuses such a reading; one that got past it (two batches of one station
+        // checked before either was folded) leaves the list as it is.
+        if (!retire) break;
+        for (const id of retire) delete state.batteries[id];
+      }
       state.batteries[p.batteryId] = {
         id: p.batteryId,
         sohPct: p.sohPct,
@@ -137,6 +169,7 @@ export function applySignal(state: StationState, signal: Signal): StationState {
     case 'charger_status': {
       const p = signal.payload;
       const c = chargerFor(state, p.chargerId, ts);
+      if (!c) break;
       const wasFaulted = c.status === 'faulted';
       const codeChanged = p.errorCode !== undefined && p.errorCode !== c.lastErrorCode;
       // A fault is counted when the charger enters 'faulted', or reports a new
@@ -151,6 +184,7 @@ export function applySignal(state: StationState, signal: Signal): StationState {
     }
     case 'charger_temp': {
       const c = chargerFor(state, signal.payload.chargerId, ts);
+      if (!c) break;
       c.tempC = signal.payload.tempC;
       pushBounded(c.temps, { ts, tempC: signal.payload.tempC }, STATE_LIMITS.chargerTemps);
       c.updatedAt = ts;
@@ -287,15 +321,71 @@ function applyRelease(state: StationState, actionId: string, ts: string): void {
   }
 }
 
-function chargerFor(state: StationState, id: string, ts: string): ChargerState {
+/**
+ * The charger, or null for a new one beyond the station's capacity: the edge refuses those, and one
+ * that got past it (two batches of one station checked before either was folded) changes nothing.
+ */
+function chargerFor(state: StationState, id: string, ts: string): ChargerState | null {
   let c = own(state.chargers, id);
   if (!c) {
+    if (!roomForCharger(Object.keys(state.chargers).length, state.capacity)) return null;
     // A charger first seen through a temperature reading is assumed available
     // until it reports a status.
     c = { id, status: 'available', tempC: null, temps: [], faults: [], updatedAt: ts };
     state.chargers[id] = c;
   }
   return c;
+}
+
+/** Whether a charger the station has not reported before fits: fewer chargers known than its capacity. */
+export function roomForCharger(known: number, capacity: StationCapacity): boolean {
+  return known < capacity.chargers;
+}
+
+/** What the pack rules read of a pack. */
+export type PackMark = Pick<BatteryState, 'updatedAt' | 'quarantined'>;
+
+/** A station's packs as the rules see them: the folded state's own, or (at the edge) the state plus a batch's changes. */
+export interface PackRoster {
+  readonly size: number;
+  entries(): Iterable<[string, PackMark]>;
+}
+
+function packsOf(batteries: Record<string, BatteryState>): PackRoster {
+  return { size: Object.keys(batteries).length, entries: () => Object.entries(batteries) };
+}
+
+/**
+ * Room for a pack the station has not reported before, reported at `ts`: the packs to retire first
+ * (none while the list is below `slots`), or null when it does not fit. Retired first: ordinary packs
+ * silent for packStaleMin, then quarantined ones silent for quarantinedPackStaleMin; each group oldest
+ * report first, ties by id. Signal time only, so a replay retires the same packs.
+ */
+export function roomForPack(packs: PackRoster, slots: number, ts: string): string[] | null {
+  const need = packs.size - slots + 1;
+  if (need <= 0) return [];
+  const now = Date.parse(ts);
+  const silent = (m: PackMark, min: number) => now - Date.parse(m.updatedAt) >= min * 60_000;
+  const ordinary: [string, PackMark][] = [];
+  const quarantined: [string, PackMark][] = [];
+  for (const e of packs.entries()) {
+    if (e[1].quarantined) {
+      if (silent(e[1], STATE_LIMITS.quarantinedPackStaleMin)) quarantined.push(e);
+    } else if (silent(e[1], STATE_LIMITS.packStaleMin)) ordinary.push(e);
+  }
+  const oldestFirst = (a: [string, PackMark], b: [string, PackMark]) =>
+    Date.parse(a[1].updatedAt) - Date.parse(b[1].updatedAt) || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0);
+  const candidates = [...ordinary.sort(oldestFirst), ...quarantined.sort(oldestFirst)];
+  return candidates.length < need ? null : candidates.slice(0, need).map(([id]) => id);
+}
+
+/**
+ * Whether the pack a swap hands to the driver (`batteryOutId`) leaves the list: it does, unless it is
+ * quarantined. A quarantine ends only by an operator; the record of a quarantined pack that went out
+ * is what they need to act on, and it is retired only after a long silence (quarantinedPackStaleMin).
+ */
+export function leavesOnSwap(pack: PackMark | undefined): boolean {
+  return pack !== undefined && !pack.quarantined;
 }
 
 function pushBounded<T>(list: T[], item: T, max: number): void {

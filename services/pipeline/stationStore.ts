@@ -2,7 +2,7 @@
 // per signal), written behind to the cache and to MongoDB.
 import type { Models } from '../../models/index.js';
 import type { Cache } from '../platform/index.js';
-import type { NearbyStation, Signal, StationRegistration, StationState, StationPlan } from '../../eventBus/types.js';
+import type { NearbyStation, Signal, StationCapacity, StationRegistration, StationState, StationPlan } from '../../eventBus/types.js';
 import { applySignal, initialState } from './stationFold.js';
 import { emptyPlan, stationWaitMin } from '../../agents/index.js';
 import { AppError } from '../platform/index.js';
@@ -98,6 +98,52 @@ export class StationStore {
     this.rebuildNeighbours();
     await this.opts.models.StationState.deleteOne({ stationId: id });
     await this.opts.cache.del([`state:${id}`]);
+  }
+
+  /**
+   * Changes a station's registered capacity (an admin's action: AdminWorkflows.changeCapacity), never
+   * below what the station holds now: its chargers, its packs, its open bays (409 naming the field).
+   * In force at once, before the write: no signal can slip in under the old bound meanwhile.
+   */
+  async setCapacity(id: string, change: Partial<StationCapacity>): Promise<{ before: StationCapacity; state: StationState }> {
+    const state = this.states.get(id);
+    if (!state) throw new AppError(404, 'UNKNOWN_STATION', `station ${id} is not registered`, [{ field: 'id' }]);
+    const before = { ...state.capacity };
+    const next = { ...before, ...change };
+    const held: [keyof StationCapacity, number, string][] = [
+      ['chargers', Object.keys(state.chargers).length, 'chargers it has reported'],
+      ['batterySlots', Object.keys(state.batteries).length, 'packs in its list (a pack leaves it when a swap hands it out)'],
+      ['bays', state.bays.open, 'bays it reports open'],
+    ];
+    for (const [field, n, what] of held) {
+      if (next[field] < n)
+        throw new AppError(409, 'CAPACITY_BELOW_HELD', `"capacity.${field}" ${next[field]} is below the ${n} ${what} at station ${id}`, [
+          { field: `capacity.${field}` },
+        ]);
+    }
+    await this.writeCapacity(state, next, before);
+    return { before, state };
+  }
+
+  /** Puts back a capacity `setCapacity` replaced (its change could not be recorded), whatever the station holds now. */
+  async restoreCapacity(id: string, capacity: StationCapacity): Promise<void> {
+    const state = this.states.get(id);
+    if (state) await this.writeCapacity(state, capacity, { ...state.capacity });
+  }
+
+  private async writeCapacity(state: StationState, next: StationCapacity, before: StationCapacity): Promise<void> {
+    const set = (c: StationCapacity) => {
+      state.capacity = { ...c };
+      state.bays.total = c.bays;
+    };
+    set(next);
+    try {
+      await this.opts.models.StationState.updateOne({ stationId: state.id }, { $set: { capacity: next } });
+    } catch (err) {
+      set(before);
+      throw err;
+    }
+    this.dirty.add(state.id);
   }
 
   /** Puts a station's new plan in force (from a decision or an operator's answer) and marks it for write-behind. */

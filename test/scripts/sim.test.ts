@@ -2,6 +2,10 @@ import { expect } from 'chai';
 import type { Signal, SignalType } from '../../eventBus/types.js';
 import { createSimulation, SCENARIOS, type ScenarioName, type SimulationOptions } from '../../simulator/index.js';
 import { IdFactory, Rng } from '../../simulator/rng.js';
+import { DEFAULT_POLICY, DEFAULT_THRESHOLDS } from '../../agents/thresholds.js';
+import { OfflinePipeline, applySignal, initialState, policyVersionOf } from '../../services/pipeline/index.js';
+import { BatchRosters } from '../../services/pipeline/stationBounds.js';
+import type { StationState } from '../../eventBus/types.js';
 
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const TYPES: SignalType[] = [
@@ -225,6 +229,86 @@ describe('simulator', () => {
       run({ scenario, stations: 1 }).signals.flatMap((s) => (s.type === 'grid_price' ? [s.payload.pricePerKWh] : []));
     expect(Math.max(...prices('price_spike'))).to.be.above(1);
     expect(Math.max(...prices('normal'))).to.be.below(0.5);
+  });
+});
+
+describe("the simulator within its stations' registered capacity", () => {
+  /** Checks the signals at the edge in batches of 200, as a feed sends them; folds what passes. Fields refused. */
+  function feed(signals: Iterable<Signal>, stateOf: (id: string) => StationState, fold: (s: Signal) => void): string[] {
+    const refused: string[] = [];
+    let batch: Signal[] = [];
+    const flush = () => {
+      const rosters = new BatchRosters();
+      const taken = batch.filter((s) => {
+        const err = rosters.check(stateOf(s.stationId), s);
+        if (err) refused.push(err.field);
+        return !err;
+      });
+      taken.forEach(fold);
+      batch = [];
+    };
+    for (const s of signals) {
+      batch.push(s);
+      if (batch.length === 200) flush();
+    }
+    flush();
+    return refused;
+  }
+
+  for (const scenario of Object.keys(SCENARIOS) as ScenarioName[]) {
+    it(`is never refused a charger or a pack, and sends exactly its chargers (${scenario})`, () => {
+      const sim = createSimulation({ stations: 6, seed: 7, durationMin: 6 * 60, scenario });
+      const states = new Map(sim.stations.map((r) => [r.id, initialState(r)]));
+      const refused = feed(
+        sim.signals(),
+        (id) => states.get(id)!,
+        (s) => applySignal(states.get(s.stationId)!, s),
+      );
+      expect(refused).to.deep.equal([]);
+      for (const s of states.values()) {
+        expect(Object.keys(s.chargers)).to.have.length(s.capacity.chargers);
+        expect(Object.keys(s.batteries).length).to.be.at.most(s.capacity.batterySlots);
+      }
+    });
+  }
+
+  it('is never refused over consecutive runs in the closed loop (the demo: new packs every run, quarantines kept)', function () {
+    this.timeout(120_000);
+    const stations = createSimulation({ stations: 3, seed: 1, durationMin: 1, scenario: 'normal' }).stations;
+    const thresholds = DEFAULT_THRESHOLDS;
+    const settings = { thresholds, policy: DEFAULT_POLICY, policyVersion: policyVersionOf(thresholds, DEFAULT_POLICY), disabled: [] };
+    const pipeline = new OfflinePipeline(stations, settings, { nearbyKm: 10, maxNearby: 10 });
+    const refused: string[] = [];
+    let quarantined = 0;
+    for (let run = 0; run < 2; run++) {
+      const start = new Date(Date.parse('2025-06-02T00:00:00.000Z') + run * 5 * 3600_000).toISOString();
+      const sim = createSimulation({ stations, scenario: 'normal', seed: run + 1, start, durationMin: 5 * 60 });
+      const fold = (s: Signal) => {
+        const d = pipeline.ingest(s);
+        if (d) sim.act(d.stationId, pipeline.states.get(d.stationId)!.plan, d.changes.started);
+      };
+      refused.push(...feed(sim.signals(), (id) => pipeline.states.get(id)!, fold));
+      for (const s of pipeline.states.values()) {
+        expect(Object.keys(s.batteries).length).to.be.at.most(s.capacity.batterySlots);
+        quarantined += Object.values(s.batteries).filter((b) => b.quarantined).length;
+      }
+    }
+    expect(refused).to.deep.equal([]);
+    expect(quarantined, 'the runs quarantine packs (the rule under test)').to.be.above(0);
+  });
+
+  it('keeps prototype names as ordinary station ids in its truth', () => {
+    const stations = ['constructor', 'toString'].map((id, i) => ({
+      id,
+      name: id,
+      location: { lat: 52.52 + i / 100, lng: 13.405 },
+      capacity: { bays: 2, chargers: 6, batterySlots: 22 },
+    }));
+    const sim = createSimulation({ stations, seed: 3, durationMin: 30, scenario: 'normal' });
+    for (const _ of sim.signals());
+    expect(Object.keys(sim.truth.energy).sort()).to.deep.equal(['constructor', 'toString']);
+    expect(new Map(Object.entries(sim.truth.energy)).get('constructor')!.kWh).to.be.above(0);
+    expect(Object.hasOwn(Object, 'kWh')).to.equal(false);
   });
 });
 

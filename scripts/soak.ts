@@ -112,7 +112,7 @@ async function stopTimed(child: ServerChild): Promise<StopFigures> {
 async function storedIds(url: string, admin: Admin): Promise<Set<string>> {
   const token = await signIn(url, admin);
   const ids = new Set<string>();
-  for (let after: string | null | undefined; after !== null; ) {
+  for (let after: string | null | undefined; after !== null;) {
     const res = await fetch(`${url}/api/audit/signals?limit=5000${after ? `&after=${after}` : ''}`, {
       headers: { authorization: `Bearer ${token}` },
     });
@@ -265,7 +265,9 @@ async function run(o: SoakOptions): Promise<void> {
     drained = drainTally.take();
     log('soak: load stopped; stopping the server (SIGTERM) ...');
     stop = await stopTimed(child);
-    log(`soak: stopped in ${Math.round(stop.ms)} ms (${stop.killed ? 'killed' : `exit ${stop.code}`}); restarting on the same DATA_DIR ...`);
+    log(
+      `soak: stopped in ${Math.round(stop.ms)} ms (${stop.killed ? 'killed' : `exit ${stop.code}`}); restarting on the same DATA_DIR ...`,
+    );
   }
   active = null;
   let crash: SoakSummary['crash'];

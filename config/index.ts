@@ -52,7 +52,7 @@ const schema = Joi.object({
     .integer()
     .min(0)
     .max(10000)
-    .default(20)
+    .default(50)
     .description(
       'while the event loop runs this many ms behind (smoothed), new signals are answered `BACKPRESSURE` at once instead of queueing behind agent work; 0 never sheds',
     ),

@@ -29,6 +29,7 @@ const USAGE = `usage: npm run soak -- [options]
   --out <dir>          where soak.json and soak.svg go (default bench-results/soak-<timestamp>)
   --data-dir <dir>     the server's DATA_DIR (default a fresh temp dir, removed at the end)
   --keep               keep the temp DATA_DIR
+  --cpu-prof <dir>     write the server's CPU profiles (main thread and workers) to this folder
   --kill               end with SIGKILL under load instead of SIGTERM, then look for every acknowledged
                        signal in the restarted copilot's signal log (what a crash loses)
   --help`;
@@ -43,6 +44,7 @@ export interface SoakOptions {
   dataDir: string | null;
   keep: boolean;
   kill: boolean;
+  cpuProf: string | null;
 }
 
 export function parseOptions(argv: string[]): SoakOptions | null {
@@ -56,6 +58,7 @@ export function parseOptions(argv: string[]): SoakOptions | null {
     'data-dir': { type: 'string' },
     keep: { type: 'boolean' },
     kill: { type: 'boolean' },
+    'cpu-prof': { type: 'string' },
     help: { type: 'boolean' },
   });
   if (values.help) return null;
@@ -74,6 +77,7 @@ export function parseOptions(argv: string[]): SoakOptions | null {
     dataDir: dir('data-dir', values['data-dir']),
     keep: values.keep === true,
     kill: values.kill === true,
+    cpuProf: dir('cpu-prof', values['cpu-prof']),
   };
 }
 
@@ -166,9 +170,13 @@ async function run(o: SoakOptions): Promise<void> {
     `soak: ${m.cpus} CPUs (${m.model ?? 'unknown'}), node ${m.node}; ${o.minutes} min at ${o.rate} signals/s over ${o.clients} clients; DATA_DIR ${dataDir}`,
   );
 
-  const { child, token } = await startCopilot({ root: ROOT, dataDir, admin, stations: o.stations }, (c) => {
-    active = c;
-  });
+  if (o.cpuProf) await mkdir(o.cpuProf, { recursive: true });
+  const { child, token } = await startCopilot(
+    { root: ROOT, dataDir, admin, stations: o.stations, cpuProfDir: o.cpuProf ?? undefined },
+    (c) => {
+      active = c;
+    },
+  );
   const stations = await stationsOf(child.url, token, o.stations);
   log(`soak: copilot up at ${child.url} (pid ${child.pid}), ${stations.length} stations`);
 

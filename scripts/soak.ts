@@ -233,6 +233,8 @@ async function run(o: SoakOptions): Promise<void> {
       durationS,
       ...figures,
       rssMb: now.rssMb,
+      rssAnonMb: now.rssAnonMb,
+      rssFileMb: now.rssFileMb,
       heapUsedMb: now.heapUsedMb,
       heapTotalMb: now.heapTotalMb,
       eventLoopP99Ms: now.eventLoopP99Ms,
@@ -245,7 +247,7 @@ async function run(o: SoakOptions): Promise<void> {
     await save();
     const r = (n: number | null, d = 0) => (n === null || Number.isNaN(n) ? '-' : n.toFixed(d));
     log(
-      `soak: minute ${minute}/${Math.ceil(o.minutes)}: offered ${r(row.offered / durationS)}/s, acked ${r(row.acknowledged / durationS)}/s, ack p99 ${r(row.ackMs.p99, 1)} ms, loop p99 ${r(row.eventLoopP99Ms, 1)} ms, RSS ${r(row.rssMb)} MB, heap ${r(row.heapUsedMb)} MB, ${r(row.decisionsPerS, 1)} decisions/s, data ${r(row.dataDirMb, 1)} MB`,
+      `soak: minute ${minute}/${Math.ceil(o.minutes)}: offered ${r(row.offered / durationS)}/s, acked ${r(row.acknowledged / durationS)}/s, ack p99 ${r(row.ackMs.p99, 1)} ms, loop p99 ${r(row.eventLoopP99Ms, 1)} ms, RSS ${r(row.rssMb)} MB (anon ${r(row.rssAnonMb ?? null)}, file ${r(row.rssFileMb ?? null)}), heap ${r(row.heapUsedMb)} MB, ${r(row.decisionsPerS, 1)} decisions/s, data ${r(row.dataDirMb, 1)} MB`,
     );
   }
 

@@ -31,6 +31,9 @@ export function copilotEnv(o: Pick<CopilotOptions, 'dataDir' | 'admin' | 'statio
     // Every station's signals come through one admin's sockets here; the per-sender limit (2,000/s by
     // default, with its own tests) would cap the whole load instead of one sender's.
     RATE_SIGNALS_PER_S: '1000000',
+    // The load's sockets sign in once: an access token expiring after its 15 min would end them (a soak
+    // runs for an hour; renewing over auth:renew has its own tests).
+    ACCESS_TOKEN_TTL_S: '86400',
     ...adminEnv(o.admin),
   };
 }

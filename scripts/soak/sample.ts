@@ -22,6 +22,9 @@ export interface SoakRow {
   ackMs: Latency;
   /** VmRSS of the server process (/proc), else prom-client's process_resident_memory_bytes. */
   rssMb: number | null;
+  /** The process's own memory and its mapped files' pages (see memoryOf); null where /proc is missing. */
+  rssAnonMb?: number | null;
+  rssFileMb?: number | null;
   heapUsedMb: number | null;
   heapTotalMb: number | null;
   /** Server side, prom-client's event-loop delay histogram, which each scrape resets: this interval's. */
@@ -65,14 +68,23 @@ export class AckTally {
   }
 }
 
+/**
+ * Resident memory of a process from /proc (Linux), in bytes; nulls elsewhere or once it has gone. `file`
+ * is the mapped files' pages (the LMDB journals are memory-mapped: pages the journal has touched count
+ * here, and the kernel drops them under pressure), `anon` the process's own memory (heaps, buffers).
+ */
+export async function memoryOf(pid: number): Promise<{ rss: number | null; anon: number | null; file: number | null }> {
+  const text = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
+  const kB = (field: string) => {
+    const m = new RegExp(`^${field}:\\s+(\\d+)\\s+kB$`, 'm').exec(text);
+    return m ? Number(m[1]) * 1024 : null;
+  };
+  return { rss: kB('VmRSS'), anon: kB('RssAnon'), file: kB('RssFile') };
+}
+
 /** Resident set size of a process from /proc (Linux), in bytes; null elsewhere or once it has gone. */
 export async function rssOf(pid: number): Promise<number | null> {
-  try {
-    const m = /^VmRSS:\s+(\d+)\s+kB$/m.exec(await readFile(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) * 1024 : null;
-  } catch {
-    return null;
-  }
+  return (await memoryOf(pid)).rss;
 }
 
 /** Bytes allocated on disk below `dir` (what the store really costs, sparse files included). */
@@ -94,6 +106,8 @@ export async function diskBytes(dir: string): Promise<number> {
 
 export interface ServerSample {
   rssMb: number | null;
+  rssAnonMb: number | null;
+  rssFileMb: number | null;
   heapUsedMb: number | null;
   heapTotalMb: number | null;
   eventLoopP99Ms: number | null;
@@ -104,15 +118,17 @@ export interface ServerSample {
 
 /** One look at the server. The scrape resets its event-loop histogram, so samples must be taken only here. */
 export async function sampleServer(url: string, pid: number, dataDir: string): Promise<ServerSample> {
-  const [m, rss, disk] = await Promise.all([
+  const [m, mem, disk] = await Promise.all([
     scrape(url).catch(() => new Map<string, number>()),
-    rssOf(pid),
+    memoryOf(pid),
     diskBytes(dataDir).catch(() => null),
   ]);
   const mb = (name: string) => (m.has(name) ? m.get(name)! / MB : null);
   const msOf = (name: string) => (m.has(name) ? m.get(name)! * 1000 : null);
   return {
-    rssMb: rss === null ? mb('process_resident_memory_bytes') : rss / MB,
+    rssMb: mem.rss === null ? mb('process_resident_memory_bytes') : mem.rss / MB,
+    rssAnonMb: mem.anon === null ? null : mem.anon / MB,
+    rssFileMb: mem.file === null ? null : mem.file / MB,
     heapUsedMb: mb('nodejs_heap_size_used_bytes'),
     heapTotalMb: mb('nodejs_heap_size_total_bytes'),
     eventLoopP99Ms: msOf('nodejs_eventloop_lag_p99_seconds'),

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { Connection } from 'mongoose';
-import { EmbeddedSignalStore, MongoSignalStore, RETENTION_INDEX } from '../../services/pipeline/index.js';
+import { EmbeddedSignalStore, MongoSignalStore, RETENTION_INDEX, moveLegacySignals } from '../../services/pipeline/index.js';
 import { connectMongo } from '../../services/platform/database.js';
 import { createModels, type SignalLogDoc } from '../../models/index.js';
 import { embeddedMongo } from '../helpers/app.js';
@@ -144,5 +144,31 @@ describe('MongoSignalStore (signals in MongoDB)', () => {
     expect(await store.prune(new Date(T0 + 1000))).to.equal(1);
     expect(await models.EnergyMarket.countDocuments({ stationId: 'st-p' })).to.equal(0);
     expect((await store.list({ stationIds: ['st-p'], limit: 10 })).docs.map((d) => d.signalId)).to.deep.equal(['sig-000002']);
+  });
+});
+
+describe('moving the signals of earlier versions into the journal', () => {
+  it('moves the SignalLog collection of the wire server into the journal in receive order, then drops the old collections', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'legacy-'));
+    const conn = await connectMongo((await embeddedMongo()).uri, { dbName: `test_${randomUUID().replace(/-/g, '')}`, embedded: true });
+    const store = EmbeddedSignalStore.open(path.join(dir, 'signals.mdb'));
+    try {
+      const old = Array.from({ length: 12 }, (_, i) => doc(i % 2 ? 'st-y' : 'st-x', i, T0 + i));
+      await conn.db!.collection('signallogs').insertMany(old.map((d) => ({ ...d })));
+      await conn.db!.collection('energymarkets').insertOne({ signalId: 'p-1', stationId: 'st-x' });
+      const logged: unknown[] = [];
+      expect(await moveLegacySignals(conn, store, { info: (o: unknown) => logged.push(o) } as never)).to.equal(12);
+      expect((await store.list({ limit: 100 })).docs.map((d) => d.signalId)).to.deep.equal(old.map((d) => d.signalId));
+      const names = (await conn.db!.listCollections({}, { nameOnly: true }).toArray()).map((c) => c.name);
+      expect(names).to.not.include('signallogs');
+      expect(names).to.not.include('energymarkets');
+      expect(logged).to.have.length(1);
+      // Nothing left to move on the next start.
+      expect(await moveLegacySignals(conn, store, { info: () => undefined } as never)).to.equal(0);
+    } finally {
+      await store.close();
+      await conn.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -223,7 +223,8 @@ export async function createApp(deps: AppDeps): Promise<App> {
       );
   const pruneTimer = signalStore.kind === 'embedded' ? setInterval(() => void pruneSignals(), 60_000) : null;
   pruneTimer?.unref();
-  if (pruneTimer) await pruneSignals();
+  // In the background: after a long stop the first prune may have days to drop, and ready must not wait.
+  if (pruneTimer) void pruneSignals();
 
   let thresholds: AgentThresholds;
   try {

@@ -240,6 +240,9 @@ decisionLogSchema.index({ actionNames: 1, ts: -1 });
 decisionLogSchema.index({ status: 1, ts: -1 });
 decisionLogSchema.index({ hash: 1 });
 decisionLogSchema.index({ anchorSeq: -1 });
+// Anchoring's start reads the highest sequence numbers and the leaves numbered after the last batch.
+decisionLogSchema.index({ explanationSeq: -1 });
+decisionLogSchema.index({ approvalSeq: -1 });
 
 const anchorBatchSchema = new Schema<AnchorBatchDoc>(
   {
@@ -401,6 +404,7 @@ const subSchema = new Schema<SubDoc>(
   },
   { versionKey: false },
 );
+subSchema.index({ userId: 1 });
 
 export interface Models {
   SignalLog: Model<SignalLogDoc>;

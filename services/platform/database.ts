@@ -1,6 +1,7 @@
 // MongoDB through mongoose; the embedded default is the in-process wire server (see RECIPES.md) in a
 // worker thread, its documents journaled to LMDB in DATA_DIR as they are written (embeddedMongo/).
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import path from 'node:path';
 import mongoose, { type Connection } from 'mongoose';
@@ -23,16 +24,18 @@ function workerSource(): string {
   return `${tsx}require(${JSON.stringify(file)});`;
 }
 
+/** With no data folder (tests, benchmarks) the store lives in a temporary folder removed on stop. */
 export async function startEmbeddedMongo(opts: { dataDir: string | null }): Promise<EmbeddedMongo> {
   const port = await freePort();
-  let journalPath: string | null = null;
-  let legacySnapshot: string | null = null;
-  if (opts.dataDir) {
-    mkdirSync(opts.dataDir, { recursive: true });
-    journalPath = path.resolve(opts.dataDir, EMBEDDED_DB_FILE);
-    legacySnapshot = path.resolve(opts.dataDir, LEGACY_SNAPSHOT);
-  }
-  const workerData: WorkerOptions = { port, host: '127.0.0.1', journalPath, legacySnapshot };
+  const scratch = opts.dataDir ? null : mkdtempSync(path.join(tmpdir(), 'copilot-db-'));
+  const dataDir = opts.dataDir ?? scratch!;
+  mkdirSync(dataDir, { recursive: true });
+  const workerData: WorkerOptions = {
+    port,
+    host: '127.0.0.1',
+    storePath: path.resolve(dataDir, EMBEDDED_DB_FILE),
+    legacySnapshot: scratch ? null : path.resolve(dataDir, LEGACY_SNAPSHOT),
+  };
   const worker = new Worker(workerSource(), { eval: true, workerData });
   const uri = await new Promise<string>((resolve, reject) => {
     worker.once('message', (m: { uri?: string; error?: string }) =>
@@ -46,8 +49,12 @@ export async function startEmbeddedMongo(opts: { dataDir: string | null }): Prom
     stop: () =>
       (stopped ??= new Promise<void>((resolve) => {
         // The worker flushes its journal on stop; only then is it terminated.
-        worker.once('message', () => void worker.terminate().then(() => resolve()));
-        worker.once('exit', () => resolve());
+        const done = () => {
+          if (scratch) rmSync(scratch, { recursive: true, force: true });
+          resolve();
+        };
+        worker.once('message', () => void worker.terminate().then(done));
+        worker.once('exit', done);
         worker.postMessage('stop');
       })),
   };

@@ -105,11 +105,12 @@ export class AnchoringService {
       )?.[field] ?? 0;
     this.nextSeq = Math.max(watermark, await top('anchorSeq'), await top('explanationSeq'), await top('approvalSeq')) + 1;
 
-    const stray = await DecisionLog.find(
-      { $or: [{ anchorSeq: { $gt: watermark } }, { explanationSeq: { $gt: watermark } }, { approvalSeq: { $gt: watermark } }] },
-      { decisionId: 1, stationId: 1, hash: 1, explanation: 1, approval: 1, anchorSeq: 1, explanationSeq: 1, approvalSeq: 1 },
-    ).lean<DecisionLogDoc[]>();
-    for (const d of stray) {
+    // One indexed read per sequence field (an $or over the three would read every decision).
+    const fields = { decisionId: 1, stationId: 1, hash: 1, explanation: 1, approval: 1, anchorSeq: 1, explanationSeq: 1, approvalSeq: 1 };
+    const stray = new Map<string, DecisionLogDoc>();
+    for (const field of ['anchorSeq', 'explanationSeq', 'approvalSeq'] as const)
+      for (const d of await DecisionLog.find({ [field]: { $gt: watermark } }, fields).lean<DecisionLogDoc[]>()) stray.set(d.decisionId, d);
+    for (const d of stray.values()) {
       if (d.anchorSeq && d.anchorSeq > watermark)
         this.open.push({ seq: d.anchorSeq, kind: 'decision', refId: d.decisionId, hash: d.hash, stationId: d.stationId });
       const eh = (d.explanation as { hash?: string }).hash;
@@ -134,8 +135,9 @@ export class AnchoringService {
     this.nextSeq = Math.max(this.nextSeq, ...strayAdmin.map((a) => a.anchorSeq + 1));
     this.open.sort((a, b) => a.seq - b.seq);
     // An approval stored by a process that died before giving it a sequence number gets one now.
+    // (An answered decision's status is its answer, so the status index finds them.)
     const unnumbered = await DecisionLog.find(
-      { approval: { $exists: true }, approvalSeq: { $exists: false } },
+      { status: { $in: ['approved', 'rejected'] }, approval: { $exists: true }, approvalSeq: { $exists: false } },
       { decisionId: 1, stationId: 1, approval: 1 },
     ).lean<DecisionLogDoc[]>();
     for (const d of unnumbered) {

@@ -1,0 +1,419 @@
+// The embedded wire server's storage: documents live in LMDB, not in memory, with secondary indexes
+// kept beside them, so a query reads the key ranges its filter allows (plan.ts) instead of every
+// document, memory does not grow with what the copilot keeps, and a restart opens the file instead of
+// loading it. Every write is journaled as it happens; the wire server answers a command once what it
+// wrote is committed (worker.ts).
+import { existsSync, renameSync } from 'node:fs';
+import * as lmdb from 'lmdb';
+import { open, type Database, type Key, type RootDatabase } from 'lmdb';
+import { entriesOf, plan, type IndexInfo, type Plan, type Scalar, type Scan } from './plan.js';
+
+/* eslint-disable @typescript-eslint/no-explicit-any -- the wire server hands over BSON documents of any shape */
+type Doc = Record<string, any> & { _id: { toHexString(): string } };
+export type IndexSpec = { name: string; key: Record<string, unknown> } & Record<string, unknown>;
+interface Bson {
+  serialize(doc: Doc): Uint8Array;
+  deserialize(bytes: Uint8Array): Doc;
+  ObjectId: new (id?: unknown) => Doc['_id'];
+}
+
+/** What the command being served asks of a collection; see worker.ts. */
+export interface StoreQuery {
+  filter?: Record<string, unknown>;
+  sort?: unknown;
+  /** Matches wanted (skip plus limit); 0 for all. */
+  limit: number;
+}
+
+export interface StoreOptions {
+  path: string;
+  bson: Bson;
+  /** A test for one document against a MongoDB filter (the wire server's own matcher). */
+  matcher(filter: Record<string, unknown>): (doc: Doc) => boolean;
+  /** The query the current command runs on this collection: 'none' when it needs no documents, undefined to read all. */
+  queryFor(db: string, coll: string): StoreQuery | 'none' | undefined;
+  /** Loads a whole-database JSON snapshot from earlier versions (imported once into a new file). */
+  legacy?: { file: string; load(file: string): Promise<Map<string, Map<string, Map<string, Doc>>>> };
+}
+
+interface IndexState {
+  broken: boolean;
+  multikey: string[];
+}
+interface Index extends IndexInfo {
+  name: string;
+  broken: boolean;
+}
+interface Collection {
+  specs: IndexSpec[];
+  indexes: Map<string, Index>;
+  /** Documents written but not yet committed (null: deleted): LMDB reads see only committed data. */
+  pending: Map<string, { bytes: Buffer | null }>;
+}
+
+const ID_INDEX: IndexSpec = { name: '_id_', key: { _id: 1 }, unique: true };
+const AFTER = Buffer.from([1]);
+/** lmdb's own key encoder (ordered-binary, as it writes keys; exported but not typed). */
+const { keyValueToBuffer } = lmdb as unknown as { keyValueToBuffer(key: Scalar[]): Buffer };
+const enc = (parts: Scalar[]): Buffer => keyValueToBuffer(parts);
+/** A key of parts; lmdb takes null in keys (the lowest value) though its types leave it out. */
+const key = (...parts: Scalar[]): Key => parts as Key;
+/** Just past every key that starts with these parts. */
+const past = (parts: Scalar[]): Buffer => Buffer.concat([enc(parts), AFTER]);
+
+export class LmdbStorage {
+  private env!: RootDatabase;
+  private docs!: Database<Buffer, Key>;
+  private meta!: Database<IndexSpec[], Key>;
+  private entries!: Database<Buffer, Key>;
+  private states!: Database<IndexState, Key>;
+  private readonly dbs = new Map<string, Map<string, Collection>>();
+  private last: Promise<unknown> = Promise.resolve();
+  private readonly empty = Buffer.alloc(0);
+  /** Queries that had to read a whole collection, by namespace (the embeddedStats command). */
+  readonly fullScans = new Map<string, number>();
+  readonly opLog: unknown[] = [];
+
+  constructor(private readonly opts: StoreOptions) {}
+
+  async initialize(): Promise<void> {
+    this.env = open({ path: this.opts.path, maxDbs: 8, noSubdir: true });
+    this.docs = this.env.openDB<Buffer, Key>('documents', { encoding: 'binary' });
+    this.meta = this.env.openDB<IndexSpec[], Key>('collections', { encoding: 'msgpack' });
+    this.entries = this.env.openDB<Buffer, Key>('entries', { encoding: 'binary' });
+    this.states = this.env.openDB<IndexState, Key>('indexState', { encoding: 'msgpack' });
+    const legacy = this.opts.legacy;
+    if (legacy && existsSync(legacy.file) && Array.from(this.meta.getKeys({ limit: 1 })).length === 0) await this.importLegacy(legacy);
+    for (const { key, value } of this.meta.getRange()) {
+      const [db, coll] = key as [string, string];
+      const c = this.collection(db, coll, false);
+      c.specs = value;
+      for (const spec of value) this.loadIndex(db, coll, c, spec);
+    }
+  }
+
+  private async importLegacy(legacy: NonNullable<StoreOptions['legacy']>): Promise<void> {
+    for (const [db, colls] of await legacy.load(legacy.file))
+      for (const [coll, docs] of colls) {
+        this.ensureCollection(db, coll);
+        for (const doc of docs.values()) this.write(db, coll, doc);
+      }
+    await this.last;
+    renameSync(legacy.file, `${legacy.file}.imported`);
+  }
+
+  // Collections and databases
+
+  private collection(db: string, coll: string, persist = true): Collection {
+    let colls = this.dbs.get(db);
+    if (!colls) this.dbs.set(db, (colls = new Map()));
+    let c = colls.get(coll);
+    if (!c) {
+      colls.set(coll, (c = { specs: [ID_INDEX], indexes: new Map(), pending: new Map() }));
+      if (persist) this.last = this.meta.put([db, coll], c.specs);
+    }
+    return c;
+  }
+
+  ensureCollection(db: string, coll: string): Collection {
+    return this.collection(db, coll);
+  }
+
+  async listDatabases(): Promise<string[]> {
+    return [...this.dbs.keys()];
+  }
+  async createDatabase(db: string): Promise<void> {
+    if (!this.dbs.has(db)) this.dbs.set(db, new Map());
+  }
+  async databaseExists(db: string): Promise<boolean> {
+    return this.dbs.has(db);
+  }
+  async dropDatabase(db: string): Promise<boolean> {
+    const colls = this.dbs.get(db);
+    if (!colls) return false;
+    for (const coll of [...colls.keys()]) await this.dropCollection(db, coll);
+    this.dbs.delete(db);
+    return true;
+  }
+  async listCollections(db: string): Promise<string[]> {
+    return [...(this.dbs.get(db)?.keys() ?? [])];
+  }
+  async createCollection(db: string, coll: string): Promise<void> {
+    this.collection(db, coll);
+  }
+  async collectionExists(db: string, coll: string): Promise<boolean> {
+    return this.dbs.get(db)?.has(coll) ?? false;
+  }
+
+  async dropCollection(db: string, coll: string): Promise<boolean> {
+    const c = this.dbs.get(db)?.get(coll);
+    if (!c) return false;
+    this.removeRange(this.docs, [db, coll]);
+    this.removeRange(this.entries, [db, coll]);
+    this.removeRange(this.states, [db, coll]);
+    this.last = this.meta.remove([db, coll]);
+    this.dbs.get(db)!.delete(coll);
+    return true;
+  }
+
+  async renameCollection(db: string, from: string, to: string): Promise<void> {
+    const c = this.dbs.get(db)?.get(from);
+    if (!c) throw new Error(`Collection ${from} not found`);
+    const docs = this.scan(db, from);
+    const specs = c.specs;
+    await this.dropCollection(db, from);
+    this.collection(db, to);
+    for (const doc of docs) this.write(db, to, doc);
+    for (const { name, ...spec } of specs) if (name !== ID_INDEX.name) await this.saveIndex(db, to, name, spec);
+  }
+
+  private removeRange(dbi: Database<any, Key>, parts: Scalar[]): void {
+    for (const key of dbi.getKeys({ start: enc(parts), end: past(parts) })) this.last = dbi.remove(key);
+  }
+
+  // Documents
+
+  private read(db: string, coll: string, c: Collection, hex: string): Doc | null {
+    const pending = c.pending.get(hex);
+    const bytes = pending ? pending.bytes : this.docs.get([db, coll, hex]);
+    return bytes ? this.opts.bson.deserialize(bytes) : null;
+  }
+
+  /** Stores a document (or deletes it, with null) and keeps every built index in step. */
+  private write(db: string, coll: string, doc: Doc, deleteOnly = false): void {
+    const c = this.collection(db, coll);
+    const hex = doc._id.toHexString();
+    const old = this.read(db, coll, c, hex);
+    const next = deleteOnly ? null : doc;
+    for (const index of c.indexes.values()) this.reindex(db, coll, index, hex, old, next);
+    const bytes = next ? Buffer.from(this.opts.bson.serialize(next)) : null;
+    const mark = { bytes };
+    c.pending.set(hex, mark);
+    this.last = bytes ? this.docs.put([db, coll, hex], bytes) : this.docs.remove([db, coll, hex]);
+    // LMDB commits in order: once this last write is in, so are the index entries before it.
+    const settle = () => c.pending.get(hex) === mark && c.pending.delete(hex);
+    void this.last.then(settle, settle);
+  }
+
+  private reindex(db: string, coll: string, index: Index, hex: string, old: Doc | null, next: Doc | null): void {
+    if (index.broken) return;
+    const before = old ? entriesOf(old, index.fields).entries : [];
+    const after = next ? entriesOf(next, index.fields) : { entries: [], broken: false, multikey: [] };
+    if (after.broken) return this.markBroken(db, coll, index);
+    const keep = new Set(after.entries.map((e) => enc(e).toString('hex')));
+    // Not awaited: the document's own write comes after these, and LMDB commits in order.
+    for (const e of before) if (!keep.has(enc(e).toString('hex'))) void this.entries.remove(key(db, coll, index.name, ...e, hex));
+    for (const e of after.entries) void this.entries.put(key(db, coll, index.name, ...e, hex), this.empty);
+    const fresh = after.multikey.filter((f) => !index.multikey.has(f));
+    if (fresh.length > 0) {
+      for (const f of fresh) index.multikey.add(f);
+      void this.states.put([db, coll, index.name], { broken: false, multikey: [...index.multikey] });
+    }
+  }
+
+  private markBroken(db: string, coll: string, index: Index): void {
+    index.broken = true;
+    this.removeRange(this.entries, [db, coll, index.name]);
+    this.last = this.states.put([db, coll, index.name], { broken: true, multikey: [...index.multikey] });
+  }
+
+  async insertOne(db: string, coll: string, doc: Doc): Promise<Doc> {
+    const { ObjectId } = this.opts.bson;
+    const stored = { ...doc, _id: doc._id instanceof ObjectId ? doc._id : new ObjectId(doc._id) };
+    const c = this.collection(db, coll);
+    const hex = stored._id.toHexString();
+    if (this.read(db, coll, c, hex)) throw new Error(`Duplicate key error: _id ${hex}`);
+    this.write(db, coll, stored);
+    return stored;
+  }
+
+  async insertMany(db: string, coll: string, docs: Doc[]): Promise<Doc[]> {
+    const out: Doc[] = [];
+    for (const doc of docs) out.push(await this.insertOne(db, coll, doc));
+    return out;
+  }
+
+  async findById(db: string, coll: string, id: Doc['_id']): Promise<Doc | null> {
+    return this.read(db, coll, this.collection(db, coll), id.toHexString());
+  }
+
+  async updateById(db: string, coll: string, id: Doc['_id'], doc: Doc): Promise<boolean> {
+    if (!(await this.findById(db, coll, id))) return false;
+    this.write(db, coll, doc);
+    return true;
+  }
+
+  async deleteById(db: string, coll: string, id: Doc['_id']): Promise<boolean> {
+    const old = await this.findById(db, coll, id);
+    if (!old) return false;
+    this.write(db, coll, old, true);
+    return true;
+  }
+
+  async deleteByIds(db: string, coll: string, ids: Doc['_id'][]): Promise<number> {
+    let n = 0;
+    for (const id of ids) if (await this.deleteById(db, coll, id)) n++;
+    return n;
+  }
+
+  async count(db: string, coll: string): Promise<number> {
+    return this.scan(db, coll).length;
+  }
+
+  /**
+   * The documents the current command may need: those its plan's key ranges hold, or every one when
+   * no index narrows the filter.
+   */
+  async findAll(db: string, coll: string): Promise<Doc[]> {
+    const query = this.opts.queryFor(db, coll);
+    if (query === 'none') return [];
+    const c = this.collection(db, coll);
+    const chosen = query ? plan(query.filter, query.sort, this.usable(c)) : null;
+    if (!chosen) {
+      if (query) this.fullScans.set(`${db}.${coll}`, (this.fullScans.get(`${db}.${coll}`) ?? 0) + 1);
+      return this.scan(db, coll);
+    }
+    return this.run(db, coll, c, chosen, query!);
+  }
+
+  private usable(c: Collection): IndexInfo[] {
+    const primary: IndexInfo = { name: null, fields: ['_id'], multikey: new Set() };
+    return [primary, ...[...c.indexes.values()].filter((i) => !i.broken)];
+  }
+
+  private run(db: string, coll: string, c: Collection, p: Plan, q: StoreQuery): Doc[] {
+    const filter = q.filter && Object.keys(q.filter).length > 0 ? q.filter : null;
+    const test = filter ? this.opts.matcher(filter) : () => true;
+    const wanted = p.ordered && q.limit > 0 ? q.limit : Infinity;
+    const out: Doc[] = [];
+    const seen = new Set<string>();
+    // Uncommitted documents are all candidates; their (possibly stale) index entries are skipped.
+    for (const [hex, { bytes }] of c.pending) {
+      seen.add(hex);
+      const doc = bytes && this.opts.bson.deserialize(bytes);
+      if (doc && test(doc)) out.push(doc);
+    }
+    let found = 0;
+    const base: Scalar[] = p.index.name === null ? [db, coll] : [db, coll, p.index.name];
+    for (const scan of p.scans) {
+      for (const key of this.keys(p.index.name === null ? this.docs : this.entries, base, scan, p.reverse, p.index.name === null)) {
+        const hex = (key as Scalar[])[(key as Scalar[]).length - 1] as string;
+        if (seen.has(hex)) continue;
+        seen.add(hex);
+        const doc = this.read(db, coll, c, hex);
+        if (!doc || !test(doc)) continue;
+        out.push(doc);
+        if (++found >= wanted) return out;
+      }
+    }
+    return out;
+  }
+
+  private keys(dbi: Database<any, Key>, base: Scalar[], scan: Scan, reverse: boolean, primary: boolean): Iterable<Key> {
+    const at = [...base, ...scan.prefix];
+    let low = enc(at);
+    let high = past(at);
+    if (scan.lower) low = scan.lower.inclusive ? enc([...at, scan.lower.value]) : past([...at, scan.lower.value]);
+    if (scan.upper) high = scan.upper.inclusive ? past([...at, scan.upper.value]) : enc([...at, scan.upper.value]);
+    // A document's own key can equal an inclusive lower bound; a reverse scan's end is exclusive.
+    if (primary && reverse && scan.lower?.inclusive) low = enc(at);
+    return dbi.getKeys(reverse ? { start: high, end: low, reverse } : { start: low, end: high });
+  }
+
+  /** Every document of a collection, committed or not. */
+  private scan(db: string, coll: string): Doc[] {
+    const c = this.dbs.get(db)?.get(coll);
+    if (!c) return [];
+    const out: Doc[] = [];
+    for (const { key, value } of this.docs.getRange({ start: enc([db, coll]), end: past([db, coll]) })) {
+      const hex = (key as string[])[2]!;
+      if (!c.pending.has(hex)) out.push(this.opts.bson.deserialize(value));
+    }
+    for (const { bytes } of c.pending.values()) if (bytes) out.push(this.opts.bson.deserialize(bytes));
+    return out;
+  }
+
+  // Indexes
+
+  private loadIndex(db: string, coll: string, c: Collection, spec: IndexSpec): void {
+    if (spec.name === ID_INDEX.name) return;
+    const state = this.states.get([db, coll, spec.name]);
+    const index: Index = {
+      name: spec.name,
+      fields: Object.keys(spec.key),
+      multikey: new Set(state?.multikey ?? []),
+      broken: state?.broken ?? false,
+    };
+    c.indexes.set(spec.name, index);
+    if (!state) this.build(db, coll, index);
+  }
+
+  /** Writes an index's entries for the documents already there (a new index, or a file from before indexes). */
+  private build(db: string, coll: string, index: Index): void {
+    for (const doc of this.scan(db, coll)) {
+      const hex = doc._id.toHexString();
+      this.reindex(db, coll, index, hex, null, doc);
+      if (index.broken) return;
+    }
+    this.last = this.states.put([db, coll, index.name], { broken: false, multikey: [...index.multikey] });
+  }
+
+  async saveIndex(db: string, coll: string, name: string, spec: Record<string, unknown>): Promise<void> {
+    const c = this.collection(db, coll);
+    const full = { name, ...spec } as IndexSpec;
+    const at = c.specs.findIndex((s) => s.name === name);
+    c.specs = at >= 0 ? c.specs.map((s, i) => (i === at ? full : s)) : [...c.specs, full];
+    this.last = this.meta.put([db, coll], c.specs);
+    if (at < 0) this.loadIndex(db, coll, c, full);
+  }
+
+  async getIndexes(db: string, coll: string): Promise<IndexSpec[]> {
+    return this.dbs.get(db)?.get(coll)?.specs ?? [ID_INDEX];
+  }
+
+  async dropIndex(db: string, coll: string, name: string): Promise<boolean> {
+    if (name === ID_INDEX.name) throw new Error('Cannot drop _id index');
+    const c = this.dbs.get(db)?.get(coll);
+    if (!c || !c.specs.some((s) => s.name === name)) return false;
+    c.specs = c.specs.filter((s) => s.name !== name);
+    c.indexes.delete(name);
+    this.removeRange(this.entries, [db, coll, name]);
+    void this.states.remove([db, coll, name]);
+    this.last = this.meta.put([db, coll], c.specs);
+    return true;
+  }
+
+  // The wire server's oplog and transactions (unused by the copilot; kept for the adapter's contract)
+
+  async appendOpLog(entry: unknown): Promise<void> {
+    this.opLog.push(entry);
+    if (this.opLog.length > 2_000) this.opLog.splice(0, 1_000);
+  }
+  async getOpLogAfter(): Promise<unknown[]> {
+    return [];
+  }
+  async getLatestOpLogTimestamp(): Promise<null> {
+    return null;
+  }
+  async createSnapshot(db: string, coll: string): Promise<Doc[]> {
+    return this.scan(db, coll);
+  }
+  async hasConflicts(): Promise<boolean> {
+    return false;
+  }
+
+  /** Resolves when every write made so far is committed (LMDB commits in order). */
+  committed(): Promise<unknown> {
+    return this.last;
+  }
+
+  async persist(): Promise<void> {
+    await this.last;
+    await this.env.flushed;
+  }
+
+  async close(): Promise<void> {
+    await this.persist();
+    await this.env.close();
+  }
+}

@@ -44,11 +44,16 @@ interface Index extends IndexInfo {
   name: string;
   broken: boolean;
 }
+interface Pending {
+  bytes: Buffer | null;
+  /** The document as written, for tests against filters; callers get fresh copies from the bytes. */
+  doc: Doc | null;
+}
 interface Collection {
   specs: IndexSpec[];
   indexes: Map<string, Index>;
   /** Documents written but not yet committed (null: deleted): LMDB reads see only committed data. */
-  pending: Map<string, { bytes: Buffer | null }>;
+  pending: Map<string, Pending>;
 }
 
 const ID_INDEX: IndexSpec = { name: '_id_', key: { _id: 1 }, unique: true };
@@ -173,21 +178,35 @@ export class LmdbStorage {
 
   // Documents
 
+  /** A fresh copy of a document, as the wire server may change what it is given. */
   private read(db: string, coll: string, c: Collection, hex: string): Doc | null {
     const pending = c.pending.get(hex);
     const bytes = pending ? pending.bytes : this.docs.get([db, coll, hex]);
     return bytes ? this.opts.bson.deserialize(bytes) : null;
   }
 
+  /** A document to look at only (not handed out). */
+  private peek(db: string, coll: string, c: Collection, hex: string): Doc | null {
+    const pending = c.pending.get(hex);
+    return pending ? pending.doc : this.read(db, coll, c, hex);
+  }
+
+  private exists(db: string, coll: string, c: Collection, hex: string): boolean {
+    const pending = c.pending.get(hex);
+    return pending ? pending.bytes !== null : this.docs.doesExist([db, coll, hex]);
+  }
+
   /** Stores a document (or deletes it, with null) and keeps every built index in step. */
   private write(db: string, coll: string, doc: Doc, deleteOnly = false): void {
     const c = this.collection(db, coll);
     const hex = doc._id.toHexString();
-    const old = this.read(db, coll, c, hex);
     const next = deleteOnly ? null : doc;
-    for (const index of c.indexes.values()) this.reindex(db, coll, index, hex, old, next);
+    if (c.indexes.size > 0) {
+      const old = this.peek(db, coll, c, hex);
+      for (const index of c.indexes.values()) this.reindex(db, coll, index, hex, old, next);
+    }
     const bytes = next ? Buffer.from(this.opts.bson.serialize(next)) : null;
-    const mark = { bytes };
+    const mark: Pending = { bytes, doc: next };
     c.pending.set(hex, mark);
     this.last = bytes ? this.docs.put([db, coll, hex], bytes) : this.docs.remove([db, coll, hex]);
     // LMDB commits in order: once this last write is in, so are the index entries before it.
@@ -222,7 +241,7 @@ export class LmdbStorage {
     const stored = { ...doc, _id: doc._id instanceof ObjectId ? doc._id : new ObjectId(doc._id) };
     const c = this.collection(db, coll);
     const hex = stored._id.toHexString();
-    if (this.read(db, coll, c, hex)) throw new Error(`Duplicate key error: _id ${hex}`);
+    if (this.exists(db, coll, c, hex)) throw new Error(`Duplicate key error: _id ${hex}`);
     this.write(db, coll, stored);
     return stored;
   }
@@ -238,15 +257,14 @@ export class LmdbStorage {
   }
 
   async updateById(db: string, coll: string, id: Doc['_id'], doc: Doc): Promise<boolean> {
-    if (!(await this.findById(db, coll, id))) return false;
+    if (!this.exists(db, coll, this.collection(db, coll), id.toHexString())) return false;
     this.write(db, coll, doc);
     return true;
   }
 
   async deleteById(db: string, coll: string, id: Doc['_id']): Promise<boolean> {
-    const old = await this.findById(db, coll, id);
-    if (!old) return false;
-    this.write(db, coll, old, true);
+    if (!this.exists(db, coll, this.collection(db, coll), id.toHexString())) return false;
+    this.write(db, coll, { _id: id }, true);
     return true;
   }
 
@@ -288,10 +306,9 @@ export class LmdbStorage {
     const out: Doc[] = [];
     const seen = new Set<string>();
     // Uncommitted documents are all candidates; their (possibly stale) index entries are skipped.
-    for (const [hex, { bytes }] of c.pending) {
+    for (const [hex, { bytes, doc }] of c.pending) {
       seen.add(hex);
-      const doc = bytes && this.opts.bson.deserialize(bytes);
-      if (doc && test(doc)) out.push(doc);
+      if (bytes && doc && test(doc)) out.push(this.opts.bson.deserialize(bytes));
     }
     let found = 0;
     const base: Scalar[] = p.index.name === null ? [db, coll] : [db, coll, p.index.name];

@@ -554,9 +554,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
       // Stop intake first (no new connections or sockets), then drain what was
       // acknowledged or is being answered, then let the last connections go.
       const ioClosed = new Promise<void>((resolve) => io.close(() => resolve()));
-      // Signals taken but not yet folded and decided (they run in slices) finish first; answers still
-      // coming may put refusals into the signal log: wait for them too before closing it.
-      await ingestion.idle();
+      // Answers still coming may put refusals into the signal log: wait for them before closing it.
       await actuation?.idle();
       if (pruneTimer) clearInterval(pruneTimer);
       loopLag.stop();

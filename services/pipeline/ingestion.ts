@@ -9,11 +9,8 @@ import type { SignalStore } from './signalStore/index.js';
 import type { StationStore } from './stationStore.js';
 import { checkSignal, type SignalError, type SignalOrigin } from './signalSchemas.js';
 import { BatchRosters } from './stationBounds.js';
-import { Turns } from './turns.js';
 
 export const MAX_BATCH_SIGNALS = 1000;
-/** Taken signals may wait this many times SHED_LAG_MS to be folded and decided before new ones are refused. */
-const QUEUE_LAG_FACTOR = 4;
 
 export type SignalOutcome =
   | { index: number; id: string; status: 'accepted' | 'duplicate' }
@@ -52,9 +49,6 @@ export interface IngestionDeps {
 const dedupeKey = (stationId: string, id: string) => `sig:${stationId}/${id}`;
 
 export class IngestionService {
-  /** Folding and deciding, in arrival order, in slices that let acks out between them. */
-  private readonly turns = new Turns();
-
   constructor(private readonly deps: IngestionDeps) {}
 
   /** Reload recent signal ids into the dedupe cache, so a restart does not accept a replayed id twice. */
@@ -64,11 +58,6 @@ export class IngestionService {
     const ids = recent.map((d) => dedupeKey(d.stationId, d.signalId));
     for (let i = 0; i < ids.length; i += 5000) await cache.claim(ids.slice(i, i + 5000), ttlS);
     return ids.length;
-  }
-
-  /** Resolves once the signals taken so far are folded, decided and handed to the signal log. */
-  idle(): Promise<void> {
-    return this.turns.idle();
   }
 
   /** Signals from senders (REST, /ingest, the simulator): only the types a sender may send. */
@@ -120,7 +109,6 @@ export class IngestionService {
         )
       : [];
     const logDocs: SignalLogDoc[] = [];
-    const taken: Signal[] = [];
     const now = new Date();
     for (let i = 0; i < valid.length; i++) {
       const { index, signal } = valid[i];
@@ -139,9 +127,8 @@ export class IngestionService {
         payload: signal.payload as Record<string, unknown>,
         receivedAt: now,
       });
-      taken.push(signal);
+      this.process(signal, receivedAt);
     }
-    if (taken.length) await this.turns.run(taken.length, (i) => this.process(taken[i]!, receivedAt));
 
     // Answer only once the signals are in the log: nothing acknowledged is lost.
     try {
@@ -165,18 +152,13 @@ export class IngestionService {
   private admit(n: number): void {
     const { backlog, maxBacklog, loopLagMs, shedLagMs } = this.deps;
     const waiting = backlog();
-    const loopLag = shedLagMs > 0 ? loopLagMs() : 0;
-    // Bursts queue briefly for their turn; a queue that keeps growing is refused.
-    const queueLag = shedLagMs > 0 ? this.turns.delayMs() : 0;
-    const queueBound = QUEUE_LAG_FACTOR * shedLagMs;
-    if (waiting + n <= maxBacklog && loopLag <= shedLagMs && queueLag <= queueBound) return;
+    const lag = shedLagMs > 0 ? loopLagMs() : 0;
+    if (waiting + n <= maxBacklog && lag <= shedLagMs) return;
     this.deps.metrics.signalsRejected.inc({ reason: 'BACKPRESSURE' }, n);
     const why =
       waiting + n > maxBacklog
         ? `${waiting} documents are waiting to be written (the bound is ${maxBacklog})`
-        : queueLag > queueBound
-          ? `signals taken ${Math.round(queueLag)} ms ago are still waiting to be folded and decided (the bound is ${queueBound} ms)`
-          : `the copilot is running ${Math.round(loopLag)} ms behind (the bound is ${shedLagMs} ms)`;
+        : `the copilot is running ${Math.round(lag)} ms behind (the bound is ${shedLagMs} ms)`;
     throw new AppError(503, 'BACKPRESSURE', `${why}; nothing of this request was taken, retry later`, [], { 'retry-after': '1' });
   }
 

@@ -4,67 +4,28 @@
 // loading it. Every write is journaled as it happens; the wire server answers a command once what it
 // wrote is committed (worker.ts).
 import { existsSync, renameSync } from 'node:fs';
-import * as lmdb from 'lmdb';
 import { open, type Database, type Key, type RootDatabase } from 'lmdb';
-import { entriesOf, plan, type IndexInfo, type Plan, type Scalar, type Scan } from './plan.js';
+import { entriesOf, plan, type IndexInfo, type Plan, type Scalar } from './plan.js';
+import {
+  ID_INDEX,
+  PRIMARY,
+  enc,
+  key,
+  past,
+  rangeOf,
+  type Collection,
+  type Doc,
+  type Index,
+  type IndexSpec,
+  type IndexState,
+  type Pending,
+  type StoreOptions,
+  type StoreQuery,
+} from './layout.js';
 
-/* eslint-disable @typescript-eslint/no-explicit-any -- the wire server hands over BSON documents of any shape */
-type Doc = Record<string, any> & { _id: { toHexString(): string } };
-export type IndexSpec = { name: string; key: Record<string, unknown> } & Record<string, unknown>;
-interface Bson {
-  serialize(doc: Doc): Uint8Array;
-  deserialize(bytes: Uint8Array): Doc;
-  ObjectId: new (id?: unknown) => Doc['_id'];
-}
+export type { IndexSpec, StoreQuery, StoreOptions };
 
-/** What the command being served asks of a collection; see worker.ts. */
-export interface StoreQuery {
-  filter?: Record<string, unknown>;
-  sort?: unknown;
-  /** Matches wanted (skip plus limit); 0 for all. */
-  limit: number;
-}
-
-export interface StoreOptions {
-  path: string;
-  bson: Bson;
-  /** A test for one document against a MongoDB filter (the wire server's own matcher). */
-  matcher(filter: Record<string, unknown>): (doc: Doc) => boolean;
-  /** The query the current command runs on this collection: 'none' when it needs no documents, undefined to read all. */
-  queryFor(db: string, coll: string): StoreQuery | 'none' | undefined;
-  /** Loads a whole-database JSON snapshot from earlier versions (imported once into a new file). */
-  legacy?: { file: string; load(file: string): Promise<Map<string, Map<string, Map<string, Doc>>>> };
-}
-
-interface IndexState {
-  broken: boolean;
-  multikey: string[];
-}
-interface Index extends IndexInfo {
-  name: string;
-  broken: boolean;
-}
-interface Pending {
-  bytes: Buffer | null;
-  /** The document as written, for tests against filters; callers get fresh copies from the bytes. */
-  doc: Doc | null;
-}
-interface Collection {
-  specs: IndexSpec[];
-  indexes: Map<string, Index>;
-  /** Documents written but not yet committed (null: deleted): LMDB reads see only committed data. */
-  pending: Map<string, Pending>;
-}
-
-const ID_INDEX: IndexSpec = { name: '_id_', key: { _id: 1 }, unique: true };
-const AFTER = Buffer.from([1]);
-/** lmdb's own key encoder (ordered-binary, as it writes keys; exported but not typed). */
-const { keyValueToBuffer } = lmdb as unknown as { keyValueToBuffer(key: Scalar[]): Buffer };
-const enc = (parts: Scalar[]): Buffer => keyValueToBuffer(parts);
-/** A key of parts; lmdb takes null in keys (the lowest value) though its types leave it out. */
-const key = (...parts: Scalar[]): Key => parts as Key;
-/** Just past every key that starts with these parts. */
-const past = (parts: Scalar[]): Buffer => Buffer.concat([enc(parts), AFTER]);
+/* eslint-disable @typescript-eslint/no-explicit-any -- range removal works on any of the store's databases */
 
 export class LmdbStorage {
   private env!: RootDatabase;
@@ -295,8 +256,7 @@ export class LmdbStorage {
   }
 
   private usable(c: Collection): IndexInfo[] {
-    const primary: IndexInfo = { name: null, fields: ['_id'], multikey: new Set() };
-    return [primary, ...[...c.indexes.values()].filter((i) => !i.broken)];
+    return [PRIMARY, ...[...c.indexes.values()].filter((i) => !i.broken)];
   }
 
   private run(db: string, coll: string, c: Collection, p: Plan, q: StoreQuery): Doc[] {
@@ -313,7 +273,8 @@ export class LmdbStorage {
     let found = 0;
     const base: Scalar[] = p.index.name === null ? [db, coll] : [db, coll, p.index.name];
     for (const scan of p.scans) {
-      for (const key of this.keys(p.index.name === null ? this.docs : this.entries, base, scan, p.reverse, p.index.name === null)) {
+      const dbi = p.index.name === null ? this.docs : this.entries;
+      for (const key of dbi.getKeys(rangeOf(base, scan, p.reverse, p.index.name === null))) {
         const hex = (key as Scalar[])[(key as Scalar[]).length - 1] as string;
         if (seen.has(hex)) continue;
         seen.add(hex);
@@ -324,17 +285,6 @@ export class LmdbStorage {
       }
     }
     return out;
-  }
-
-  private keys(dbi: Database<any, Key>, base: Scalar[], scan: Scan, reverse: boolean, primary: boolean): Iterable<Key> {
-    const at = [...base, ...scan.prefix];
-    let low = enc(at);
-    let high = past(at);
-    if (scan.lower) low = scan.lower.inclusive ? enc([...at, scan.lower.value]) : past([...at, scan.lower.value]);
-    if (scan.upper) high = scan.upper.inclusive ? past([...at, scan.upper.value]) : enc([...at, scan.upper.value]);
-    // A document's own key can equal an inclusive lower bound; a reverse scan's end is exclusive.
-    if (primary && reverse && scan.lower?.inclusive) low = enc(at);
-    return dbi.getKeys(reverse ? { start: high, end: low, reverse } : { start: low, end: high });
   }
 
   /** Every document of a collection, committed or not. */

@@ -10,10 +10,10 @@
 //   critical code that does not clear by itself, a critical code that repeats, or repeated faults.
 //   Level-3 isolation and quarantine are sticky: only an operator ends them. After an operator returned
 //   a charger to service (or released a pack), evidence from before that is not held against it again.
-import type { AgentContext, ChargerState, Evidence, Proposal, Signal, StationState } from '../eventBus/types.js';
+import type { AgentContext, ChargerState, Evidence, PlanAction, Proposal, Signal, StationState } from '../eventBus/types.js';
 import { round } from './common.js';
 import { inForce, standing } from './plan.js';
-import { faultsWithin, failureRisk, stationHeat, type ChargerHeat } from './predictors/failureRisk.js';
+import { faultsWithin, failureRisk, stationHeat, type ChargerHeat, type FailureRisk } from './predictors/failureRisk.js';
 
 /** A fault still open after this long is persistent (level 2). */
 export const PERSISTENT_FAULT_MIN = 15;
@@ -152,6 +152,12 @@ function median(sorted: number[]): number | null {
   return sorted.length % 2 ? sorted[m]! : (sorted[m - 1]! + sorted[m]!) / 2;
 }
 
+/**
+ * What the mechanic wants for one charger. Judged first on an upper bound of its failure risk (the
+ * cooling comparison over the trend window is the mechanic's largest cost, on every charger and every
+ * signal): a risk at most the bound proposes nothing the bound does not, so a calm charger is done
+ * there, and a charger with anything to propose is judged again on the exact figures its evidence needs.
+ */
 function chargerWants(
   state: StationState,
   charger: ChargerState,
@@ -169,15 +175,35 @@ function chargerWants(
   // Taken out by the station itself: nothing to act on.
   if (charger.status === 'offline') return [];
 
-  const risk = failureRisk({
-    charger,
-    now: ctx.now,
-    tempLimitC: t.tempLimitC,
-    faultWindowMin: t.faultWindowMin,
-    repeatedFaults: t.repeatedFaults,
-    criticalErrorCodes: t.criticalErrorCodes,
-    ...(inForce(state, 'derate_charger', charger.id) ? {} : cooling),
-  });
+  const derated = inForce(state, 'derate_charger', charger.id);
+  const riskOf = (coolingBound: boolean) =>
+    failureRisk({
+      charger,
+      now: ctx.now,
+      tempLimitC: t.tempLimitC,
+      faultWindowMin: t.faultWindowMin,
+      repeatedFaults: t.repeatedFaults,
+      criticalErrorCodes: t.criticalErrorCodes,
+      coolingBound,
+      ...(derated ? {} : cooling),
+    });
+  const bound = riskOf(true);
+  const wants = judgeCharger(state, charger, bound, derated, ticket, peerTemps, heat, ctx);
+  return wants.length === 0 || !bound.bounded ? wants : judgeCharger(state, charger, riskOf(false), derated, ticket, peerTemps, heat, ctx);
+}
+
+/** A charger in service judged on its failure risk: what it needs for heat and faults. */
+function judgeCharger(
+  state: StationState,
+  charger: ChargerState,
+  risk: FailureRisk,
+  derated: PlanAction | undefined,
+  ticket: PlanAction | undefined,
+  peerTemps: number[],
+  heat: { hotPeers: boolean },
+  ctx: AgentContext,
+): Proposal[] {
+  const t = ctx.thresholds.mechanic;
   const recent = faultsWithin(charger.faults, ctx.now, t.faultWindowMin);
   const critical = new Set(t.criticalErrorCodes);
   const criticalFaults = recent.filter((f) => f.errorCode !== undefined && critical.has(f.errorCode));
@@ -189,31 +215,36 @@ function chargerWants(
   const peerMedian = median(others);
   const tempC = charger.tempC;
 
-  const evidence: Evidence = {
-    chargerId: charger.id,
-    riskScore: round(risk.score),
-    limitC: t.tempLimitC,
-    tempTrendCPerMin: round(risk.trendCPerMin),
-    recentFaults: risk.recentFaults,
-    repeatedFaults: t.repeatedFaults,
-    faultWindowMin: t.faultWindowMin,
+  // What every proposal for this charger reports; built only for a charger that has one.
+  let built: Evidence | undefined;
+  const evidence = (): Evidence => {
+    if (built) return built;
+    const e: Evidence = {
+      chargerId: charger.id,
+      riskScore: round(risk.score),
+      limitC: t.tempLimitC,
+      tempTrendCPerMin: round(risk.trendCPerMin),
+      recentFaults: risk.recentFaults,
+      repeatedFaults: t.repeatedFaults,
+      faultWindowMin: t.faultWindowMin,
+    };
+    if (tempC !== null) e.tempC = round(tempC, 1);
+    if (peerMedian !== null) e.peerMedianC = round(peerMedian, 1);
+    if (risk.projectedC !== null) e.projectedC = round(risk.projectedC, 1);
+    if (risk.excessCPerKW !== null) e.excessCPerKW = round(risk.excessCPerKW, 3);
+    const code = [...charger.faults].reverse().find((f) => f.errorCode !== undefined)?.errorCode ?? charger.lastErrorCode;
+    if (code !== undefined) e.errorCode = code;
+    return (built = e);
   };
-  if (tempC !== null) evidence.tempC = round(tempC, 1);
-  if (peerMedian !== null) evidence.peerMedianC = round(peerMedian, 1);
-  if (risk.projectedC !== null) evidence.projectedC = round(risk.projectedC, 1);
-  if (risk.excessCPerKW !== null) evidence.excessCPerKW = round(risk.excessCPerKW, 3);
-  const code = [...charger.faults].reverse().find((f) => f.errorCode !== undefined)?.errorCode ?? charger.lastErrorCode;
-  if (code !== undefined) evidence.errorCode = code;
 
   // Level 3. A critical code that cleared by itself (the charger works again) is not critical unless it repeats.
   const criticalNow = criticalFaults.length > 0 && (faulted || criticalFaults.length >= 2);
   const repeated = recent.length >= t.repeatedFaults;
-  const derated = inForce(state, 'derate_charger', charger.id);
   const overheated = tempC !== null && (tempC >= t.tempLimitC + SEVERE_OVER_LIMIT_C || (tempC >= t.tempLimitC && derated !== undefined));
   if (criticalNow || repeated || overheated) {
     const reason = criticalNow ? 'critical_fault' : repeated ? 'repeated_faults' : 'overheating';
     const l3: Evidence = {
-      ...evidence,
+      ...evidence(),
       level: 3,
       critical: criticalNow,
       otherWorkingChargers: Object.values(state.chargers).filter((c) => c.id !== charger.id && WORKING.has(c.status)).length,
@@ -260,7 +291,7 @@ function chargerWants(
         params: { chargerId: charger.id, maxKW: t.derateKW },
         urgency: round(Math.min(0.9, 0.6 + risk.score / 2)),
         confidence: why === 'temperature' ? 0.85 : 0.7,
-        evidence: { ...evidence, reason: why, tempDerateC: t.tempDerateC, tempDerateOffC: t.tempDerateOffC, maxKW: t.derateKW },
+        evidence: { ...evidence(), reason: why, tempDerateC: t.tempDerateC, tempDerateOffC: t.tempDerateOffC, maxKW: t.derateKW },
         claims: {},
       });
     }
@@ -273,7 +304,7 @@ function chargerWants(
       params: { chargerId: charger.id, level: 2, reason: recent.length >= 2 ? 'recurring_fault' : 'persistent_fault' },
       urgency: 0.7,
       confidence: 0.8,
-      evidence: { ...evidence, level: 2, faultedMin: round(faultedMin, 1), persistentFaultMin: PERSISTENT_FAULT_MIN },
+      evidence: { ...evidence(), level: 2, faultedMin: round(faultedMin, 1), persistentFaultMin: PERSISTENT_FAULT_MIN },
       claims: {},
     });
   } else if (ticket && Number(ticket.params.level) === 2 && faulted) {
@@ -293,7 +324,7 @@ function chargerWants(
       urgency: round(risk.score),
       // A risk built from heat alone is an inference; recorded faults make it firmer.
       confidence: risk.recentFaults > 0 ? 0.8 : 0.65,
-      evidence: { ...evidence, level: 2, riskMaintenance: t.riskMaintenance, riskMaintenanceOff: t.riskMaintenanceOff },
+      evidence: { ...evidence(), level: 2, riskMaintenance: t.riskMaintenance, riskMaintenanceOff: t.riskMaintenanceOff },
       claims: { [`charger:${charger.id}`]: 1 },
     });
   }
@@ -305,7 +336,7 @@ function chargerWants(
       params: { chargerId: charger.id, level: 1 },
       urgency: 0.5,
       confidence: 0.7,
-      evidence: { ...evidence, level: 1, faultedMin: round(faultedMin, 1) },
+      evidence: { ...evidence(), level: 1, faultedMin: round(faultedMin, 1) },
       claims: {},
     });
   }

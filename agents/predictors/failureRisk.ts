@@ -48,6 +48,12 @@ export interface FailureRiskInput {
   heat?: readonly ChargerHeat[];
   /** The station's power draw, kW: shared by the chargers that are charging, the load per charger. */
   stationKW?: number | null;
+  /**
+   * Judge the cooling on the comparison now alone, an upper bound of the full one (which also looks back
+   * over the trend window and is most of the cost). Every score is then at least the exact one: a
+   * caller that proposes nothing on the bound would propose nothing on the exact figures either.
+   */
+  coolingBound?: boolean;
 }
 
 export interface FailureRisk {
@@ -62,6 +68,8 @@ export interface FailureRisk {
   recentFaults: number;
   /** The critical error code seen in the window, if any. */
   criticalCode: string | null;
+  /** Whether the cooling figure is the bound (`coolingBound` was asked for and a bound was needed): not exact. */
+  bounded: boolean;
 }
 
 export function faultsWithin(faults: readonly ChargerFault[], now: string, windowMin: number): ChargerFault[] {
@@ -158,7 +166,7 @@ export function projectedTempC(charger: ChargerState, now: string): number | nul
  * Null without at least two comparable peers, enough readings, or a load of MIN_COMPARED_KW per charger
  * (chargers paused by a price deferral stay occupied but draw nothing).
  */
-export function coolingExcessCPerKW(own: ChargerHeat, heat: readonly ChargerHeat[], stationKW: number): number | null {
+export function coolingExcessCPerKW(own: ChargerHeat, heat: readonly ChargerHeat[], stationKW: number, bound = false): number | null {
   const others = heat.filter((p) => p.id !== own.id);
   const charging = others.filter((p) => p.status === 'occupied');
   const loaded = charging.length + (own.status === 'occupied' ? 1 : 0);
@@ -166,22 +174,58 @@ export function coolingExcessCPerKW(own: ChargerHeat, heat: readonly ChargerHeat
   const projected = charging.map((p) => p.projectedC).filter((x): x is number => x !== null);
   if (projected.length < 2) return null;
   const nowExcess = own.projectedC - quantile(projected, 0.75);
-  const beside: number[][] = own.points.map(() => []);
-  for (const p of others) alignInto(beside, own.points, p.points);
-  const samples = own.points.flatMap((r, i) => (beside[i]!.length >= 2 ? [r.y - quantile(beside[i]!, 0.75)] : []));
+  // min(now, window) <= now, and "no figure" scores lowest of all.
+  if (bound) return nowExcess / (stationKW / loaded);
+  const samples = besideExcess(own.points, others);
   if (samples.length < MIN_READINGS) return null;
   return Math.min(nowExcess, median(samples)) / (stationKW / loaded);
 }
 
-/** For each of `own` (sorted by time), the reading of `peer` (sorted) nearest to it within PEER_ALIGN_S, if any. */
-function alignInto(into: number[][], own: readonly Point[], peer: readonly Point[]): void {
+/**
+ * For each of the charger's own readings that has at least two peer readings within PEER_ALIGN_S (the
+ * nearest of each peer), the reading above the upper quartile of those. Every charger is judged
+ * against every other on every signal, so this runs with reused buffers and no sort per reading.
+ */
+function besideExcess(own: readonly Point[], others: readonly ChargerHeat[]): number[] {
+  const n = own.length;
+  const width = others.length;
+  if (scratch.length < n * width) scratch = new Float64Array(Math.max(n * width, scratch.length * 2));
+  if (counts.length < n) counts = new Uint16Array(Math.max(n, counts.length * 2));
+  counts.fill(0, 0, n);
   const tol = PEER_ALIGN_S / 60;
-  let j = 0;
-  own.forEach((r, i) => {
-    while (j + 1 < peer.length && Math.abs(peer[j + 1]!.x - r.x) <= Math.abs(peer[j]!.x - r.x)) j++;
-    const p = peer[j];
-    if (p && Math.abs(p.x - r.x) <= tol) into[i]!.push(p.y);
-  });
+  for (const p of others) {
+    const peer = p.points;
+    let j = 0;
+    for (let i = 0; i < n; i++) {
+      const x = own[i]!.x;
+      while (j + 1 < peer.length && Math.abs(peer[j + 1]!.x - x) <= Math.abs(peer[j]!.x - x)) j++;
+      const q = peer[j];
+      if (q && Math.abs(q.x - x) <= tol) scratch[i * width + counts[i]!++] = q.y;
+    }
+  }
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const k = counts[i]!;
+    if (k >= 2) out.push(own[i]!.y - sortedAt(scratch.subarray(i * width, i * width + k), Math.floor(0.75 * k)));
+  }
+  return out;
+}
+
+let scratch = new Float64Array(256);
+let counts = new Uint16Array(64);
+
+/** The k-th smallest of a few values, sorting them in place (insertion sort: a handful of peers). */
+function sortedAt(xs: Float64Array, k: number): number {
+  for (let i = 1; i < xs.length; i++) {
+    const v = xs[i]!;
+    let j = i - 1;
+    while (j >= 0 && xs[j]! > v) {
+      xs[j + 1] = xs[j]!;
+      j--;
+    }
+    xs[j + 1] = v;
+  }
+  return xs[k]!;
 }
 
 /**
@@ -203,7 +247,8 @@ export function failureRisk(input: FailureRiskInput): FailureRisk {
   const trendCPerMin = slope(own.points);
   const projectedC = own.projectedC;
   const heat = input.heat ?? (input.peers ? stationHeat(input.peers, now) : null);
-  const excessCPerKW = heat && input.stationKW != null ? coolingExcessCPerKW(own, heat, input.stationKW) : null;
+  const excessCPerKW = heat && input.stationKW != null ? coolingExcessCPerKW(own, heat, input.stationKW, input.coolingBound) : null;
+  const bounded = input.coolingBound === true && excessCPerKW !== null;
   const coolingScore = excessCPerKW === null ? 0 : clamp01(excessCPerKW / COOLING_EXCESS_C_PER_KW);
   const overheatScore = projectedC === null ? 0 : clamp01((projectedC - tempLimitC) / OVERHEAT_MARGIN_C);
   const faultScore = input.repeatedFaults > 0 ? Math.min(1, recent.length / input.repeatedFaults) : 0;
@@ -219,6 +264,7 @@ export function failureRisk(input: FailureRiskInput): FailureRisk {
     overheatScore,
     recentFaults: recent.length,
     criticalCode: criticalFault?.errorCode ?? null,
+    bounded,
   };
 }
 

@@ -214,6 +214,22 @@ describe('MechanicAgent', () => {
       // 62 C against 46 C at 60 kW each: 16 / 60 = 0.267 C per kW.
       expect(p.evidence).to.include({ chargerId: 'C1', excessCPerKW: 0.267, riskScore: 0.5 });
       expect(actions(only(evaluate(s, anySignal, aContext()), 'C2'))).to.not.include('schedule_maintenance');
+
+      // Rising 0.1 C a minute to 62 C: now it heads for 63.5 C (0.292 C/kW over its peers), over the window it ran
+      // 15.3 C above them (0.255). The lower of the two is the figure, not the quick bound the mechanic judges calm chargers on.
+      const rising = aStation((x) => {
+        x.power.drawKW = 240;
+        for (const [id, t] of [
+          ['C2', 46],
+          ['C3', 45],
+          ['C4', 46],
+        ] as const)
+          x.chargers[id] = { id, status: 'occupied', tempC: t, temps: minute(t), faults: [], updatedAt: T0 };
+        const temps = minute(0).map((r, i) => ({ ...r, tempC: 60.6 + 0.1 * i }));
+        x.chargers.C1 = { id: 'C1', status: 'occupied', tempC: temps[14]!.tempC, temps, faults: [], updatedAt: T0 };
+      });
+      const m = only(evaluate(rising, anySignal, aContext())).find((x) => x.action === 'schedule_maintenance')!;
+      expect(m.evidence).to.include({ chargerId: 'C1', excessCPerKW: 0.255, riskScore: 0.5 });
     });
 
     it('level 3: a critical code takes the charger offline with a level-3 ticket, without waiting', () => {

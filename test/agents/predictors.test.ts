@@ -269,6 +269,20 @@ describe('predictors', () => {
       const temps = readings(45).map((r, i, all) => (i === all.length - 1 ? { ...r, tempC: 60 } : r));
       const r = failureRisk({ charger: charger({ status: 'occupied', tempC: 60, temps }), ...base, peers, stationKW: 240 });
       expect(r.coolingScore).to.be.below(0.1);
+      // The bound (the comparison now alone) sees the hot reading: never below the exact figure, and marked as a bound.
+      const bound = failureRisk({
+        charger: charger({ status: 'occupied', tempC: 60, temps }),
+        ...base,
+        peers,
+        stationKW: 240,
+        coolingBound: true,
+      });
+      expect(bound.bounded).to.equal(true);
+      expect(bound.excessCPerKW).to.be.above(r.excessCPerKW!);
+      expect(bound.score).to.be.at.least(r.score);
+      expect(r.bounded).to.equal(false);
+      // Nothing to compare with: the bound is exact (no figure either way).
+      expect(failureRisk({ charger: busy('C1', 60), ...base, coolingBound: true }).bounded).to.equal(false);
     });
 
     it('has no trend from a single reading, and a falling temperature projects below the reading', () => {

@@ -75,6 +75,19 @@ export function evaluate(_state: StationState, signal: Signal, ctx: AgentContext
   ];
 }
 
+/** The auditor's veto of one proposal. */
+function veto(p: Proposal, reason: string, evidence: Proposal['evidence']): Proposal {
+  return {
+    agent: 'auditor',
+    action: 'veto',
+    params: { target: p.action, targetAgent: p.agent, reason },
+    urgency: 1,
+    confidence: 1,
+    evidence,
+    claims: {},
+  };
+}
+
 /** At most one veto per proposal, the first policy it breaks, in the order listed above. */
 export function review(proposals: readonly Proposal[], state: StationState, ctx: AgentContext): Proposal[] {
   const vetoes: Proposal[] = [];
@@ -87,41 +100,34 @@ export function review(proposals: readonly Proposal[], state: StationState, ctx:
 
   for (const p of proposals) {
     if (p.agent === 'auditor') continue;
-    const veto = (reason: string, evidence: Proposal['evidence']): void => {
-      vetoes.push({
-        agent: 'auditor',
-        action: 'veto',
-        params: { target: p.action, targetAgent: p.agent, reason },
-        urgency: 1,
-        confidence: 1,
-        evidence,
-        claims: {},
-      });
-    };
     const increaseKW = p.claims['power.kW'] ?? 0;
     if (increaseKW > 0) {
       if (hot.length > 0) {
         const c = hot[0]!;
-        veto(`no power increase while charger ${c.id} is over its temperature limit`, {
-          chargerId: c.id,
-          tempC: round(c.tempC!, 1),
-          limitC,
-          powerIncreaseKW: round(increaseKW, 1),
-          hotChargers: hot.length,
-        });
+        vetoes.push(
+          veto(p, `no power increase while charger ${c.id} is over its temperature limit`, {
+            chargerId: c.id,
+            tempC: round(c.tempC!, 1),
+            limitC,
+            powerIncreaseKW: round(increaseKW, 1),
+            hotChargers: hot.length,
+          }),
+        );
         continue;
       }
       if (drawKW === null || limitKW === null) {
-        veto('power increase with unknown grid headroom', { powerIncreaseKW: round(increaseKW, 1) });
+        vetoes.push(veto(p, 'power increase with unknown grid headroom', { powerIncreaseKW: round(increaseKW, 1) }));
         continue;
       }
       if (drawKW + increaseKW > limitKW) {
-        veto('power increase beyond the grid limit', {
-          drawKW: round(drawKW, 1),
-          limitKW: round(limitKW, 1),
-          powerIncreaseKW: round(increaseKW, 1),
-          plannedKW: round(drawKW + increaseKW, 1),
-        });
+        vetoes.push(
+          veto(p, 'power increase beyond the grid limit', {
+            drawKW: round(drawKW, 1),
+            limitKW: round(limitKW, 1),
+            powerIncreaseKW: round(increaseKW, 1),
+            plannedKW: round(drawKW + increaseKW, 1),
+          }),
+        );
         continue;
       }
     }
@@ -129,11 +135,13 @@ export function review(proposals: readonly Proposal[], state: StationState, ctx:
       const budget = ctx.thresholds.traffic.hourlyBudget;
       const spent = state.incentives.hour === hourKey(ctx.now) ? state.incentives.spent : 0;
       if (spent >= budget) {
-        veto('incentive budget for this hour is spent', {
-          hourlyBudget: budget,
-          budgetSpent: round(spent),
-          amount: Number(p.params.amount ?? 0),
-        });
+        vetoes.push(
+          veto(p, 'incentive budget for this hour is spent', {
+            hourlyBudget: budget,
+            budgetSpent: round(spent),
+            amount: Number(p.params.amount ?? 0),
+          }),
+        );
       }
     }
   }

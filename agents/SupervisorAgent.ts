@@ -87,6 +87,14 @@ export function arbitrate(proposals: Proposal[], state: StationState): Arbitrati
   // proposals alike in every part (the same rank) are never set against each other.
   const rank = candidates.map((_, i) => i);
   for (let i = 1; i < candidates.length; i++) if (compareCanonical(candidates[i - 1]!, candidates[i]!) === 0) rank[i] = rank[i - 1]!;
+  // Whether a pair conflicts does not change from rule to rule: each pair is looked at once.
+  const pairs = new Map<number, string | null>();
+  const conflictOf = (i: number, j: number): string | null => {
+    const key = i * candidates.length + j;
+    let resource = pairs.get(key);
+    if (resource === undefined) pairs.set(key, (resource = conflictResource(candidates[i]!, candidates[j]!, state)));
+    return resource;
+  };
   const settle = (rule: RuleName, decide: (a: Proposal, b: Proposal) => Proposal | null): number => {
     let settled = 0;
     for (let i = 0; i < candidates.length; i++) {
@@ -94,7 +102,7 @@ export function arbitrate(proposals: Proposal[], state: StationState): Arbitrati
       for (let j = i + 1; j < candidates.length; j++) {
         const b = candidates[j]!;
         if (rank[i] === rank[j] || !alive.has(a) || !alive.has(b)) continue;
-        const resource = conflictResource(a, b, state);
+        const resource = conflictOf(i, j);
         if (resource === null) continue;
         const winner = decide(a, b);
         if (winner === null) continue;
@@ -288,9 +296,12 @@ export function compareCanonical(a: Proposal, b: Proposal): number {
 
 /** Priority order: safety first, then service, then urgency x confidence, then canonical. */
 export function compareRank(a: Proposal, b: Proposal): number {
-  const cls = (p: Proposal): number => (p.agent === 'mechanic' ? 0 : SERVICE_ACTIONS.includes(p.action) ? 1 : 2);
-  const byClass = cls(a) - cls(b);
+  const byClass = rankClass(a) - rankClass(b);
   return byClass !== 0 ? byClass : compareScore(a, b);
+}
+
+function rankClass(p: Proposal): number {
+  return p.agent === 'mechanic' ? 0 : SERVICE_ACTIONS.includes(p.action) ? 1 : 2;
 }
 
 /** Higher urgency x confidence first, then canonical. */

@@ -68,8 +68,16 @@ export function planKey(p: Pick<Proposal, 'action' | 'params'>): string {
 
 /** The action of this kind on this target in force (or waiting for an operator), if any. */
 export function inForce(state: Pick<StationState, 'plan'>, action: Proposal['action'], target = 'station'): PlanAction | undefined {
-  return state.plan.actions.find((a) => a.id === `${action}:${target}`);
+  const actions = state.plan.actions;
+  // Agents ask this for every charger and pack on every signal: a plan's actions are indexed once.
+  if (actions.length < 8) return actions.find((a) => a.id === `${action}:${target}`);
+  let byId = planIndex.get(actions);
+  if (!byId) planIndex.set(actions, (byId = new Map(actions.map((a) => [a.id, a]))));
+  return byId.get(`${action}:${target}`);
 }
+
+/** A plan's actions are never changed in place (settle makes a new list), so an index per list stays true. */
+const planIndex = new WeakMap<readonly PlanAction[], Map<string, PlanAction>>();
 
 /**
  * Whether a standing action's parameters moved enough to be worth a decision. Params the supervisor
@@ -110,8 +118,16 @@ export function standing(a: PlanAction): Proposal {
  * directions stay claimed.
  */
 export function heldClaims(claims: Record<string, number>): Record<string, number> {
-  return Object.fromEntries(Object.entries(claims).filter(([r]) => !CAPACITY_RESOURCES.includes(r.split('@')[0]!)));
+  let held = heldOf.get(claims);
+  if (!held) {
+    held = Object.fromEntries(Object.entries(claims).filter(([r]) => !CAPACITY_RESOURCES.includes(r.split('@')[0]!)));
+    heldOf.set(claims, held);
+  }
+  return held;
 }
+
+/** An action in force is held against new wants on every signal that changes anything: its claims are worked out once. */
+const heldOf = new WeakMap<Record<string, number>, Record<string, number>>();
 
 const seconds = (from: string, to: string): number => (Date.parse(to) - Date.parse(from)) / 1000;
 

@@ -30,8 +30,9 @@ const MIX: readonly (readonly [string, number])[] = [
 ];
 const TOTAL = MIX.reduce((s, [, w]) => s + w, 0);
 
-const int = (lo: number, hi: number) => lo + Math.floor(Math.random() * (hi - lo + 1));
-const real = (lo: number, hi: number, digits = 1) => Number((lo + Math.random() * (hi - lo)).toFixed(digits));
+type Random = () => number;
+const int = (random: Random, lo: number, hi: number) => lo + Math.floor(random() * (hi - lo + 1));
+const real = (random: Random, lo: number, hi: number, digits = 1) => Number((lo + random() * (hi - lo)).toFixed(digits));
 
 // Each station keeps its own clock that advances this much per signal it
 // sends. The wall clock would not do: at bench rates one station sends ~100
@@ -43,21 +44,29 @@ export class SignalGenerator {
   private next = 0;
   private readonly clocks: number[];
 
-  /** `hotShare` is the fraction of signals built to cross an agent threshold. */
+  /**
+   * `hotShare` is the fraction of signals built to cross an agent threshold. A seeded `random` and a
+   * fixed `startMs` (with ids from `idOf`) make the same signals every time, for offline runs.
+   */
   constructor(
     private readonly stations: readonly BenchStation[],
     private readonly hotShare = 0.1,
+    private readonly random: Random = Math.random,
+    startMs = Date.now(),
+    private readonly idOf: (n: number) => string = () => randomUUID(),
   ) {
     if (stations.length === 0) throw new Error('the load generator needs at least one registered station');
-    this.clocks = stations.map(() => Date.now());
+    this.clocks = stations.map(() => startMs);
   }
 
   make(): BenchSignal {
     // Round-robin over stations keeps each station's ts increasing and its load even.
-    const i = this.next++ % this.stations.length;
+    const n = this.next++;
+    const i = n % this.stations.length;
     const station = this.stations[i];
-    this.clocks[i] += STATION_SECONDS_PER_SIGNAL * 1000 * (0.5 + Math.random());
-    let pick = Math.random() * TOTAL;
+    const random = this.random;
+    this.clocks[i] += STATION_SECONDS_PER_SIGNAL * 1000 * (0.5 + random());
+    let pick = random() * TOTAL;
     let type = MIX[0][0];
     for (const [t, w] of MIX) {
       if (pick < w) {
@@ -66,39 +75,39 @@ export class SignalGenerator {
       }
       pick -= w;
     }
-    const hot = Math.random() < this.hotShare;
+    const hot = random() < this.hotShare;
     return {
-      id: randomUUID(),
+      id: this.idOf(n),
       stationId: station.id,
       type,
       ts: new Date(this.clocks[i]).toISOString(),
-      payload: payloadFor(type, station, hot),
+      payload: payloadFor(type, station, hot, random),
     };
   }
 }
 
-function payloadFor(type: string, s: BenchStation, hot: boolean): Payload {
-  const charger = `${s.id}-C${int(1, Math.max(1, s.capacity.chargers))}`;
+function payloadFor(type: string, s: BenchStation, hot: boolean, random: Random): Payload {
+  const charger = `${s.id}-C${int(random, 1, Math.max(1, s.capacity.chargers))}`;
   switch (type) {
     case 'queue_length':
-      return { waiting: hot ? int(6 * s.capacity.bays, 12 * s.capacity.bays) : int(0, s.capacity.bays) };
+      return { waiting: hot ? int(random, 6 * s.capacity.bays, 12 * s.capacity.bays) : int(random, 0, s.capacity.bays) };
     case 'charger_temp':
-      return { chargerId: charger, tempC: hot ? real(74, 92) : real(32, 55) };
+      return { chargerId: charger, tempC: hot ? real(random, 74, 92) : real(random, 32, 55) };
     case 'power_draw':
-      return { kW: hot ? real(400, 600) : real(40, 250) };
+      return { kW: hot ? real(random, 400, 600) : real(random, 40, 250) };
     case 'battery_stock': {
       const slots = s.capacity.batterySlots;
-      const charged = hot ? int(0, 2) : int(Math.floor(slots * 0.5), Math.floor(slots * 0.9));
-      const charging = Math.max(0, slots - charged - int(1, 3));
-      return { charged, charging, depleted: Math.max(0, slots - charged - charging - 1), faulty: int(0, 1) };
+      const charged = hot ? int(random, 0, 2) : int(random, Math.floor(slots * 0.5), Math.floor(slots * 0.9));
+      const charging = Math.max(0, slots - charged - int(random, 1, 3));
+      return { charged, charging, depleted: Math.max(0, slots - charged - charging - 1), faulty: int(random, 0, 1) };
     }
     case 'charger_status':
       if (hot) return { chargerId: charger, status: 'faulted', errorCode: 'OverCurrentFailure' };
-      return { chargerId: charger, status: Math.random() < 0.5 ? 'available' : 'occupied' };
+      return { chargerId: charger, status: random() < 0.5 ? 'available' : 'occupied' };
     case 'arrival':
-      return { vehicleId: `EV-${int(1000, 9999)}` };
+      return { vehicleId: `EV-${int(random, 1000, 9999)}` };
     case 'swap_completed':
-      return { durationS: hot ? real(600, 900) : real(90, 240) };
+      return { durationS: hot ? real(random, 600, 900) : real(random, 90, 240) };
     default:
       throw new Error(`no payload for ${type}`);
   }

@@ -75,6 +75,9 @@ export class IngestionService {
     // of acknowledged work) are few and always taken.
     if (origin === 'sender' && raws.length) this.admit(raws.length);
     const { stations, metrics } = this.deps;
+    const phase = metrics.ingestPhase;
+    const taken = performance.now();
+    phase.observe({ phase: 'queued' }, (taken - receivedAt) / 1000);
     const results: SignalOutcome[] = new Array(raws.length);
     const valid: { index: number; signal: Signal }[] = [];
     const seen = new Set<string>();
@@ -108,6 +111,8 @@ export class IngestionService {
           this.deps.dedupeTtlS,
         )
       : [];
+    const checked = performance.now();
+    phase.observe({ phase: 'checked' }, (checked - taken) / 1000);
     const logDocs: SignalLogDoc[] = [];
     const now = new Date();
     for (let i = 0; i < valid.length; i++) {
@@ -130,9 +135,12 @@ export class IngestionService {
       this.process(signal, receivedAt);
     }
 
+    const decided = performance.now();
+    phase.observe({ phase: 'decided' }, (decided - checked) / 1000);
     // Answer only once the signals are in the log: nothing acknowledged is lost.
     try {
       await this.deps.signalLog.append(logDocs);
+      phase.observe({ phase: 'journaled' }, (performance.now() - decided) / 1000);
     } catch (err) {
       // Not stored (shutting down): forget the ids so the sender's retry is taken, not called a duplicate.
       await this.deps.cache.del(logDocs.map((d) => dedupeKey(d.stationId, d.signalId))).catch(() => undefined);

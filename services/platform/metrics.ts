@@ -8,6 +8,12 @@ export interface Metrics {
   signalsDuplicate: Counter;
   decisions: Counter<'agent' | 'action' | 'status'>;
   pipelineLatency: Histogram;
+  /**
+   * Where a request of signals spends the time before its answer, by phase: `queued` (received to
+   * taken up), `checked` (validated and claimed against the dedupe window), `decided` (folded and
+   * decided), `journaled` (waiting for the signal log's commit). The ack goes out after the last.
+   */
+  ingestPhase: Histogram<'phase'>;
   /** Write backlogs read at scrape time: register a source per batched log. */
   backlogSources: Map<string, () => number>;
   errors: Counter<'where'>;
@@ -75,6 +81,13 @@ export function createMetrics(): Metrics {
       name: 'copilot_pipeline_latency_seconds',
       help: 'From signal receipt to the decision being hashed and published',
       buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      registers: [registry],
+    }),
+    ingestPhase: new Histogram({
+      name: 'copilot_ingest_phase_seconds',
+      help: 'Time a request of signals spends in each phase before it is answered (queued, checked, decided, journaled)',
+      labelNames: ['phase'],
+      buckets: [0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers: [registry],
     }),
     backlogSources,

@@ -233,6 +233,11 @@ describe('REST ingestion and reads', () => {
       expect(m.text).to.match(/copilot_signals_rejected_total\{reason="UNKNOWN_STATION"\} [1-9]/);
       expect(m.text).to.match(/copilot_decisions_total\{agent="mechanic",action="take_charger_offline",status="[a-z_]+"\} [1-9]/);
       expect(m.text).to.include('copilot_pipeline_latency_seconds_bucket');
+      // Where each accepted request's time went before its answer, one observation per phase.
+      const count = (phase: string) =>
+        Number(new RegExp(`copilot_ingest_phase_seconds_count\\{phase="${phase}"\\} (\\d+)`).exec(m.text)?.[1]);
+      for (const phase of ['queued', 'checked', 'decided', 'journaled']) expect(count(phase), phase).to.be.at.least(1);
+      expect(count('journaled')).to.equal(count('decided'));
       expect(m.text).to.match(/copilot_write_backlog\{log="signalLog"\} 0/);
       expect(m.text).to.match(/copilot_write_backlog\{log="decisionLog"\} 0/);
     });

@@ -44,6 +44,7 @@ import {
   SIGNAL_JOURNAL_FILE,
   SignalLogQuery,
   moveLegacySignals,
+  nearbyReach,
   type SignalStore,
 } from './services/pipeline/index.js';
 import {
@@ -240,8 +241,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
     models,
     cache,
     flushMs: config.stateFlushMs,
-    nearbyKm: Math.max(thresholds.traffic.nearbyKm, thresholds.logistics.nearbyKm),
-    maxNearby: 10,
+    ...nearbyReach(thresholds),
     onError: onError('stationStore.flush'),
   });
   await stations.load();

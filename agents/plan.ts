@@ -70,7 +70,6 @@ export function planKey(p: Pick<Proposal, 'action' | 'params'>): string {
 export function inForce(state: Pick<StationState, 'plan'>, action: Proposal['action'], target = 'station'): PlanAction | undefined {
   const actions = state.plan.actions;
   // Agents ask this for every charger and pack on every signal: a plan's actions are indexed once.
-  if (actions.length < 8) return actions.find((a) => a.id === `${action}:${target}`);
   let byId = planIndex.get(actions);
   if (!byId) planIndex.set(actions, (byId = new Map(actions.map((a) => [a.id, a]))));
   return byId.get(`${action}:${target}`);

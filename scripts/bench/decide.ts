@@ -3,11 +3,11 @@ import { performance } from 'node:perf_hooks';
 import { DEFAULT_POLICY, DEFAULT_THRESHOLDS } from '../../agents/thresholds.js';
 import type { Signal } from '../../eventBus/types.js';
 import { canonicalHash, sha256Hex } from '../../services/audit/canonical.js';
-import { OfflinePipeline, policyVersionOf } from '../../services/pipeline/index.js';
+import { OfflinePipeline, nearbyReach, policyVersionOf } from '../../services/pipeline/index.js';
 import { checkSignal } from '../../services/pipeline/signalSchemas.js';
 import { createSimulation, type ScenarioName } from '../../simulator/index.js';
 import { Rng } from '../../simulator/rng.js';
-import { SignalGenerator } from './signals.js';
+import { SignalGenerator, type BenchStation } from './signals.js';
 
 export type Case = ScenarioName | 'bench';
 
@@ -30,7 +30,7 @@ function pipelineFor(stations: ConstructorParameters<typeof OfflinePipeline>[0])
   return new OfflinePipeline(
     stations,
     { thresholds, policy, policyVersion: policyVersionOf(thresholds, policy), disabled: [] },
-    { nearbyKm: Math.max(thresholds.traffic.nearbyKm, thresholds.logistics.nearbyKm), maxNearby: 10 },
+    nearbyReach(thresholds),
   );
 }
 
@@ -58,16 +58,21 @@ export function runOnce(scenario: Case, o: DecideOptions): Run {
   return { signals, decisions: hashes.length, decideMs, digest: sha256Hex(hashes.join('\n')) };
 }
 
-/** npm run bench's mix, seeded: as many signals as the simulator sends in the same minutes. */
-function* benchSignals(stations: ConstructorParameters<typeof OfflinePipeline>[0], o: DecideOptions): Generator<Signal> {
-  const rng = new Rng(o.seed);
-  const gen = new SignalGenerator(
+/** npm run bench's load generator, seeded: the same signals (ids `b-<n>`) for the same seed. */
+export function seededGenerator(stations: readonly BenchStation[], seed: number, hotShare = 0.1): SignalGenerator {
+  const rng = new Rng(seed);
+  return new SignalGenerator(
     stations,
-    0.1,
+    hotShare,
     () => rng.next(),
     Date.parse('2026-01-05T08:00:00Z'),
     (n) => `b-${n}`,
   );
+}
+
+/** npm run bench's mix, seeded: as many signals as the simulator sends in the same minutes. */
+function* benchSignals(stations: ConstructorParameters<typeof OfflinePipeline>[0], o: DecideOptions): Generator<Signal> {
+  const gen = seededGenerator(stations, o.seed);
   const count = Math.round(o.minutes * 15 * stations.length);
   for (let n = 0; n < count; n++) {
     const check = checkSignal(gen.make());

@@ -4,7 +4,7 @@
 // `copilot` is the real pipeline (agents, supervisor, plan).
 import { DEFAULT_POLICY, DEFAULT_THRESHOLDS } from '../../agents/thresholds.js';
 import type { AgentThresholds, StationPlan, SupervisorPolicy } from '../../eventBus/types.js';
-import { OfflinePipeline, policyVersionOf } from '../../services/pipeline/index.js';
+import { OfflinePipeline, nearbyReach, policyVersionOf } from '../../services/pipeline/index.js';
 import { createSimulation, type GroundTruth, type ScenarioName } from '../../simulator/index.js';
 import type { WorldParams } from '../../simulator/controls.js';
 import { contradictions } from './coherence.js';
@@ -76,7 +76,7 @@ export function runPolicyActions(name: PolicyName, o: LoopOptions): { metrics: P
         ? new OfflinePipeline(
             sim.stations,
             { thresholds, policy, policyVersion: policyVersionOf(thresholds, policy), disabled: [] },
-            { nearbyKm: Math.max(thresholds.traffic.nearbyKm, thresholds.logistics.nearbyKm), maxNearby: 10 },
+            nearbyReach(thresholds),
           )
         : null;
     const naive = name === 'naive' ? new NaivePolicy(sim.stations) : null;

@@ -4,7 +4,7 @@
 import type { AgentName, AgentThresholds, Decision, Signal, StationRegistration, SupervisorPolicy } from '../../eventBus/types.js';
 import { DEFAULT_THRESHOLDS } from '../../agents/thresholds.js';
 import { canonicalDecision } from '../../services/audit/index.js';
-import { OfflinePipeline, policyVersionOf } from '../../services/pipeline/index.js';
+import { OfflinePipeline, nearbyReach, policyVersionOf } from '../../services/pipeline/index.js';
 
 export type LogLine =
   | { kind: 'station'; station: StationRegistration; registeredAt?: string }
@@ -56,7 +56,7 @@ export function replay(lines: LogLine[]): ReplayReport {
   const pipeline = new OfflinePipeline(
     upFront,
     { thresholds: settings.thresholds, policy: settings.policy, policyVersion: replayedVersion, disabled: settings.disabled },
-    { nearbyKm: Math.max(settings.thresholds.traffic.nearbyKm, settings.thresholds.logistics.nearbyKm), maxNearby: 10 },
+    nearbyReach(settings.thresholds),
   );
   const made = new Map<string, string>();
   let signals = 0;

@@ -16,7 +16,7 @@ export { StationStore } from './stationStore.js';
 export { planView, stationSummary } from './stationView.js';
 export type { DeviceExecution, Execution } from './stationView.js';
 export type { AgentChange, AgentSettingPreview } from './agentRegistry.js';
-export { nearbyFigures, neighbourList } from './neighbours.js';
+export { nearbyFigures, nearbyReach, neighbourList } from './neighbours.js';
 export { applyEffects } from './decisionEffects.js';
 export { OfflinePipeline, agentContext } from './offline.js';
 export type { AgentSettings } from './offline.js';

@@ -49,7 +49,18 @@ export interface IngestionDeps {
 const dedupeKey = (stationId: string, id: string) => `sig:${stationId}/${id}`;
 
 export class IngestionService {
-  constructor(private readonly deps: IngestionDeps) {}
+  /** The phase histogram's series, bound once: every request observes all four. */
+  private readonly phases: Record<'queued' | 'checked' | 'decided' | 'journaled', { observe(seconds: number): void }>;
+
+  constructor(private readonly deps: IngestionDeps) {
+    const h = deps.metrics.ingestPhase;
+    this.phases = {
+      queued: h.labels('queued'),
+      checked: h.labels('checked'),
+      decided: h.labels('decided'),
+      journaled: h.labels('journaled'),
+    };
+  }
 
   /** Reload recent signal ids into the dedupe cache, so a restart does not accept a replayed id twice. */
   static async reloadRecentIds(store: Pick<SignalStore, 'recentIds'>, cache: Cache, limit: number, ttlS: number): Promise<number> {
@@ -75,9 +86,9 @@ export class IngestionService {
     // of acknowledged work) are few and always taken.
     if (origin === 'sender' && raws.length) this.admit(raws.length);
     const { stations, metrics } = this.deps;
-    const phase = metrics.ingestPhase;
+    const phase = this.phases;
     const taken = performance.now();
-    phase.observe({ phase: 'queued' }, (taken - receivedAt) / 1000);
+    phase.queued.observe((taken - receivedAt) / 1000);
     const results: SignalOutcome[] = new Array(raws.length);
     const valid: { index: number; signal: Signal }[] = [];
     const seen = new Set<string>();
@@ -112,7 +123,7 @@ export class IngestionService {
         )
       : [];
     const checked = performance.now();
-    phase.observe({ phase: 'checked' }, (checked - taken) / 1000);
+    phase.checked.observe((checked - taken) / 1000);
     const logDocs: SignalLogDoc[] = [];
     const now = new Date();
     for (let i = 0; i < valid.length; i++) {
@@ -136,11 +147,11 @@ export class IngestionService {
     }
 
     const decided = performance.now();
-    phase.observe({ phase: 'decided' }, (decided - checked) / 1000);
+    phase.decided.observe((decided - checked) / 1000);
     // Answer only once the signals are in the log: nothing acknowledged is lost.
     try {
       await this.deps.signalLog.append(logDocs);
-      phase.observe({ phase: 'journaled' }, (performance.now() - decided) / 1000);
+      phase.journaled.observe((performance.now() - decided) / 1000);
     } catch (err) {
       // Not stored (shutting down): forget the ids so the sender's retry is taken, not called a duplicate.
       await this.deps.cache.del(logDocs.map((d) => dedupeKey(d.stationId, d.signalId))).catch(() => undefined);

@@ -1,12 +1,21 @@
 // Which stations are near which, and the figures agents may compare against: shared by the live
 // station store and the offline pipeline (evaluation, replay), so both see neighbours the same way.
-import type { NearbyStation, StationRegistration, StationState } from '../../eventBus/types.js';
+import type { AgentThresholds, NearbyStation, StationRegistration, StationState } from '../../eventBus/types.js';
 import { haversineKm } from '../../utils/geo.js';
 import { DEFAULT_PACK_CHARGE_MINUTES, servicePerMin, stockView } from '../../agents/index.js';
 
 export interface Neighbour {
   id: string;
   distanceKm: number;
+}
+
+/**
+ * How far the pipeline looks for neighbours: as far as the farther of the two agents that use them
+ * (traffic sends drivers, logistics moves packs), and at most 10 of them. The live station store and
+ * every offline run (evaluation, replay, benchmarks) use this, so they see the same neighbours.
+ */
+export function nearbyReach(t: AgentThresholds): { nearbyKm: number; maxNearby: number } {
+  return { nearbyKm: Math.max(t.traffic.nearbyKm, t.logistics.nearbyKm), maxNearby: 10 };
 }
 
 export const byDistance = (x: Neighbour, y: Neighbour) => x.distanceKm - y.distanceKm || (x.id < y.id ? -1 : x.id > y.id ? 1 : 0);

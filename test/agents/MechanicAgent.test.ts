@@ -199,16 +199,19 @@ describe('MechanicAgent', () => {
 
     it('level 2: a charger that runs hotter than its peers per kW of load needs maintenance, derated or not', () => {
       const minute = (end: number) => Array.from({ length: 15 }, (_, i) => ({ ts: at(i - 14), tempC: end }));
-      const s = aStation((x) => {
-        x.power.drawKW = 240;
-        for (const [id, t] of [
-          ['C1', 62],
-          ['C2', 46],
-          ['C3', 45],
-          ['C4', 46],
-        ] as const)
-          x.chargers[id] = { id, status: 'occupied', tempC: t, temps: minute(t), faults: [], updatedAt: T0 };
-      });
+      // Four chargers sharing 240 kW, each steady at its temperature unless given its readings.
+      const charging = (chargers: [string, number, ReturnType<typeof minute>?][]) =>
+        aStation((x) => {
+          x.power.drawKW = 240;
+          for (const [id, t, temps] of chargers)
+            x.chargers[id] = { id, status: 'occupied', tempC: t, temps: temps ?? minute(t), faults: [], updatedAt: T0 };
+        });
+      const s = charging([
+        ['C1', 62],
+        ['C2', 46],
+        ['C3', 45],
+        ['C4', 46],
+      ]);
       const ps = only(evaluate(s, anySignal, aContext()));
       const p = ps.find((x) => x.action === 'schedule_maintenance')!;
       // 62 C against 46 C at 60 kW each: 16 / 60 = 0.267 C per kW.
@@ -217,17 +220,13 @@ describe('MechanicAgent', () => {
 
       // Rising 0.1 C a minute to 62 C: now it heads for 63.5 C (0.292 C/kW over its peers), over the window it ran
       // 15.3 C above them (0.255). The lower of the two is the figure, not the quick bound the mechanic judges calm chargers on.
-      const rising = aStation((x) => {
-        x.power.drawKW = 240;
-        for (const [id, t] of [
-          ['C2', 46],
-          ['C3', 45],
-          ['C4', 46],
-        ] as const)
-          x.chargers[id] = { id, status: 'occupied', tempC: t, temps: minute(t), faults: [], updatedAt: T0 };
-        const temps = minute(0).map((r, i) => ({ ...r, tempC: 60.6 + 0.1 * i }));
-        x.chargers.C1 = { id: 'C1', status: 'occupied', tempC: temps[14]!.tempC, temps, faults: [], updatedAt: T0 };
-      });
+      const temps = minute(0).map((r, i) => ({ ...r, tempC: 60.6 + 0.1 * i }));
+      const rising = charging([
+        ['C1', temps[14]!.tempC, temps],
+        ['C2', 46],
+        ['C3', 45],
+        ['C4', 46],
+      ]);
       const m = only(evaluate(rising, anySignal, aContext())).find((x) => x.action === 'schedule_maintenance')!;
       expect(m.evidence).to.include({ chargerId: 'C1', excessCPerKW: 0.255, riskScore: 0.5 });
     });

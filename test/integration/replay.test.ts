@@ -8,7 +8,7 @@ import { startTestApp, aRegistration, type TestApp } from '../helpers/app.js';
 import { sig } from '../helpers/signals.js';
 import { createEventBus, type PlanUpdated } from '../../eventBus/index.js';
 import { createSimulation } from '../../simulator/index.js';
-import { OfflinePipeline, policyVersionOf } from '../../services/pipeline/index.js';
+import { OfflinePipeline, nearbyReach, policyVersionOf } from '../../services/pipeline/index.js';
 import { canonicalDecision } from '../../services/audit/index.js';
 import { DEFAULT_POLICY, DEFAULT_THRESHOLDS } from '../../agents/thresholds.js';
 import type { PlanAction, Signal } from '../../eventBus/types.js';
@@ -49,7 +49,7 @@ describe('replay: live and offline pipelines agree', function () {
         policyVersion: policyVersionOf(DEFAULT_THRESHOLDS, DEFAULT_POLICY),
         disabled: [],
       },
-      { nearbyKm: Math.max(DEFAULT_THRESHOLDS.traffic.nearbyKm, DEFAULT_THRESHOLDS.logistics.nearbyKm), maxNearby: 10 },
+      nearbyReach(DEFAULT_THRESHOLDS),
     );
     const expected = new Map<string, string>();
     for (const s of signals) {
@@ -281,7 +281,7 @@ describe("replay: operators' answers are in the signal log", function () {
         policyVersion: policyVersionOf(DEFAULT_THRESHOLDS, DEFAULT_POLICY),
         disabled: [],
       },
-      { nearbyKm: Math.max(DEFAULT_THRESHOLDS.traffic.nearbyKm, DEFAULT_THRESHOLDS.logistics.nearbyKm), maxNearby: 10 },
+      nearbyReach(DEFAULT_THRESHOLDS),
     );
     for (const l of lines) if (l.kind === 'signal') offline.ingest(l.signal);
     for (const id of ['st-yes', 'st-no']) {

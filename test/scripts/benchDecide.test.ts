@@ -1,21 +1,12 @@
 import { expect } from 'chai';
-import { runOnce } from '../../scripts/bench/decide.js';
-import { SignalGenerator } from '../../scripts/bench/signals.js';
-import { Rng } from '../../simulator/rng.js';
+import { runOnce, seededGenerator } from '../../scripts/bench/decide.js';
 
 describe('bench:decide', () => {
   const stations = [{ id: 'S1', capacity: { bays: 4, chargers: 4, batterySlots: 20 } }];
 
   it('a seeded load generator makes the same signals every time', () => {
     const make = (seed: number) => {
-      const rng = new Rng(seed);
-      const gen = new SignalGenerator(
-        stations,
-        0.5,
-        () => rng.next(),
-        Date.parse('2026-01-05T08:00:00Z'),
-        (n) => `b-${n}`,
-      );
+      const gen = seededGenerator(stations, seed, 0.5);
       return Array.from({ length: 50 }, () => gen.make());
     };
     expect(make(7)).to.deep.equal(make(7));

@@ -3,7 +3,7 @@
 import { expect } from 'chai';
 import { DEFAULT_POLICY, DEFAULT_THRESHOLDS } from '../../agents/thresholds.js';
 import type { PlanAction, StationRegistration } from '../../eventBus/types.js';
-import { OfflinePipeline, policyVersionOf } from '../../services/pipeline/index.js';
+import { OfflinePipeline, nearbyReach, policyVersionOf } from '../../services/pipeline/index.js';
 import { aPlanAction, at } from '../builders.js';
 
 const reg = (id: string, lng: number): StationRegistration => ({
@@ -52,5 +52,17 @@ describe('nearby figures: what other stations claim', () => {
   it("shows a neighbour's swap capacity: staffed bays over the swap time", () => {
     // 4 open bays, no staff count known, default 180 s a swap: 4 / 3 min.
     expect(bSeenFromC(at(0)).servicePerMin).to.be.closeTo(1.333, 1e-9);
+  });
+});
+
+describe('nearby reach', () => {
+  it('looks as far as the farther of traffic and logistics, for at most 10 stations', () => {
+    const t = (traffic: number, logistics: number) => ({
+      ...DEFAULT_THRESHOLDS,
+      traffic: { ...DEFAULT_THRESHOLDS.traffic, nearbyKm: traffic },
+      logistics: { ...DEFAULT_THRESHOLDS.logistics, nearbyKm: logistics },
+    });
+    expect(nearbyReach(t(3, 12))).to.deep.equal({ nearbyKm: 12, maxNearby: 10 });
+    expect(nearbyReach(t(15, 5))).to.deep.equal({ nearbyKm: 15, maxNearby: 10 });
   });
 });

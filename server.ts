@@ -9,10 +9,10 @@ import pino, { type Logger } from 'pino';
 
 import { loadConfig, ConfigError, type Config } from './config/index.js';
 import { createEventBus, type EventBus, type ListenerErrorSink } from './eventBus/index.js';
-import type { Actuator, AgentContext, AgentThresholds, Signal, StationState } from './eventBus/types.js';
+import type { Actuator, AgentThresholds } from './eventBus/types.js';
 import { createModels, type DecisionLogDoc, type Models, type SignalLogDoc } from './models/index.js';
 import { createNotificationPrefsModel } from './models/notificationPrefs.js';
-import { attachAgents, DEFAULT_POLICY, DEFAULT_THRESHOLDS } from './agents/index.js';
+import { DEFAULT_POLICY, DEFAULT_THRESHOLDS } from './agents/index.js';
 import {
   BatchWriter,
   HealthService,
@@ -30,8 +30,8 @@ import {
 } from './services/platform/index.js';
 import {
   AgentRegistry,
-  agentContext,
   ApprovalService,
+  DecisionWorker,
   DecisionLogger,
   DecisionQuery,
   IngestionService,
@@ -245,6 +245,23 @@ export async function createApp(deps: AppDeps): Promise<App> {
     onError: onError('stationStore.flush'),
   });
   await stations.load();
+  // The agents and the supervisor run on their own thread, over a copy of the states folded from the
+  // same signals (services/pipeline/decisionWorker.ts): answering senders never waits behind them.
+  const decider = new DecisionWorker({
+    reach: nearbyReach(thresholds),
+    settings: () => ({
+      thresholds: agents.thresholds,
+      policy: agents.policy,
+      policyVersion: agents.policyVersion,
+      disabled: agents.disabled(),
+    }),
+    states: () => stations.list(),
+    applied: (signal, step, receivedAt) => ingestion.applied(signal, step, receivedAt),
+    onError: onError('decider'),
+  });
+  // Started now, awaited before the first signal: the thread loads its modules while the rest starts.
+  const deciderStarted = decider.start();
+  stations.replicateTo(decider);
   const reloaded = await IngestionService.reloadRecentIds(signalStore, cache, config.dedupeReloadLimit, config.dedupeTtlS);
   if (reloaded) logger.info({ reloaded }, 'recent signal ids reloaded into the dedupe cache');
 
@@ -257,6 +274,8 @@ export async function createApp(deps: AppDeps): Promise<App> {
     metrics,
     backlog: writeBacklog,
     maxBacklog: config.writeBacklogMax,
+    decider,
+    maxInFlight: config.ingestInFlightMax,
     loopLagMs: () => loopLag.ms,
     shedLagMs: config.shedLagMs,
     dedupeTtlS: config.dedupeTtlS,
@@ -305,15 +324,8 @@ export async function createApp(deps: AppDeps): Promise<App> {
     limits: DEFAULT_CHAT_LIMITS,
   });
 
-  const contextFor = (signal: Signal, state: StationState): AgentContext =>
-    agentContext(
-      signal,
-      state,
-      { thresholds: agents.thresholds, policy: agents.policy, policyVersion: agents.policyVersion, disabled: agents.disabled() },
-      () => stations.nearby(state.id, signal.ts),
-    );
-  attachAgents(bus, { contextFor, policy: () => agents.policy, onError: onError('agents') });
   attachDecisionEffects(bus, stations, report);
+  await deciderStarted;
   const actuation = deps.actuator
     ? new ActuationService({
         bus,
@@ -346,6 +358,15 @@ export async function createApp(deps: AppDeps): Promise<App> {
       state: full ? 'down' : failing ? 'degraded' : 'up',
       detail: `${backlog} documents waiting (bound ${config.writeBacklogMax})${full ? ': refusing signals' : ''}`,
     };
+  });
+  health.register('decider', async () => {
+    const taken = ingestion.taken;
+    const full = taken >= config.ingestInFlightMax;
+    const detail =
+      `${decider.backlog} signals being decided; ${taken} taken and not yet answered (bound ${config.ingestInFlightMax})` +
+      (decider.restarted ? `; the worker was started again ${decider.restarted} times` : '');
+    // Full, or no worker: ingestion refuses signals (BACKPRESSURE) until it catches up.
+    return { state: full || !decider.running ? 'down' : 'up', detail: full ? `${detail}: refusing signals` : detail };
   });
   health.register('chain', async () => anchoring.health());
   health.register('actuator', async () =>
@@ -556,6 +577,8 @@ export async function createApp(deps: AppDeps): Promise<App> {
       const ioClosed = new Promise<void>((resolve) => io.close(() => resolve()));
       // Answers still coming may put refusals into the signal log: wait for them before closing it.
       await actuation?.idle();
+      // What was taken is decided (its decisions reach the decision log) before the logs close.
+      await decider.close();
       if (pruneTimer) clearInterval(pruneTimer);
       loopLag.stop();
       await Promise.all([signalLog.close(), decisionLog.close()]);

@@ -79,7 +79,7 @@ export function attachAgents(bus: EventBus, deps: AgentRunnerDeps): () => void {
     'agents',
     ({ signal, state, receivedAt }) => {
       const { proposals, decision, plan, answered } = decide(state, signal, deps.contextFor(signal, state), deps.policy());
-      if (proposals.length > 0) bus.emit('agent.proposed', { signal, proposals, receivedAt });
+      if (proposals.length > 0) bus.emit('agent.proposed', { signal, agents: proposals.map((p) => p.agent), receivedAt });
       if (decision) bus.emit('decision.made', { decision, plan, state, receivedAt });
       else if (answered) bus.emit('approval.settled', { stationId: signal.stationId, decisionId: answered, plan, signalId: signal.id });
     },

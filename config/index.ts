@@ -48,6 +48,14 @@ const schema = Joi.object({
     .description(
       'documents allowed to wait for the database; past it ingestion answers 503 `BACKPRESSURE` (REST, with `Retry-After`) or a `BACKPRESSURE` ack and takes nothing',
     ),
+  INGEST_IN_FLIGHT_MAX: Joi.number()
+    .integer()
+    .min(1000)
+    .max(1000000)
+    .default(5000)
+    .description(
+      "senders' signals taken and not yet answered (being checked, decided on the decision worker, or written); past it ingestion answers `BACKPRESSURE` and takes nothing. At least one batch (1,000)",
+    ),
   SHED_LAG_MS: Joi.number()
     .integer()
     .min(0)
@@ -361,6 +369,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     mongodbUri: orNull(value.MONGODB_URI),
     signalRetentionH: value.SIGNAL_RETENTION_H,
     writeBacklogMax: value.WRITE_BACKLOG_MAX,
+    ingestInFlightMax: value.INGEST_IN_FLIGHT_MAX,
     shedLagMs: value.SHED_LAG_MS,
     redisUrl: orNull(value.REDIS_URL),
     dedupeTtlS: value.DEDUPE_TTL_S,

@@ -12,6 +12,8 @@ export interface Config {
   mongodbUri: string | null;
   signalRetentionH: number;
   writeBacklogMax: number;
+  /** Senders' signals taken and not yet answered before ingestion sheds load. */
+  ingestInFlightMax: number;
   shedLagMs: number;
   redisUrl: string | null;
   dedupeTtlS: number;

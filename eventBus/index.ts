@@ -3,12 +3,12 @@
 import { EventEmitter } from 'eventemitter3';
 import type {
   ActionOutcome,
+  AgentName,
   AnchorInfo,
   Approval,
   Decision,
   DecisionRecord,
   Explanation,
-  Proposal,
   Signal,
   StationPlan,
   StationState,
@@ -21,9 +21,13 @@ export interface SignalReceived {
   receivedAt: number;
 }
 
+/**
+ * Who proposed something on a signal, one entry per proposal. The proposals themselves stay with the
+ * decider: the ones that count are in the decision (its actions and the rejected).
+ */
 export interface AgentProposed {
   signal: Signal;
-  proposals: Proposal[];
+  agents: AgentName[];
   receivedAt: number;
 }
 

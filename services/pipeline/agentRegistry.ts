@@ -87,8 +87,8 @@ export class AgentRegistry {
       bus,
       'agent.proposed',
       'agentRegistry.counters',
-      ({ proposals }) => {
-        for (const p of proposals) this.counters.get(p.agent)!.proposed++;
+      ({ agents }) => {
+        for (const a of agents) this.counters.get(a)!.proposed++;
       },
       report,
     );

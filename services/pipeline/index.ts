@@ -23,3 +23,6 @@ export type { AgentSettings } from './offline.js';
 export { SignalLogQuery } from './signalLogQuery.js';
 export { EmbeddedSignalStore, MongoSignalStore, RETENTION_INDEX, SIGNAL_JOURNAL_FILE, moveLegacySignals } from './signalStore/index.js';
 export type { SignalStore } from './signalStore/index.js';
+export { DecisionWorker } from './decisionWorker.js';
+export { Decider } from './decider.js';
+export type { StationChange, Step } from './decider.js';

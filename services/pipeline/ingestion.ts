@@ -9,6 +9,7 @@ import type { SignalStore } from './signalStore/index.js';
 import type { StationStore } from './stationStore.js';
 import { checkSignal, type SignalError, type SignalOrigin } from './signalSchemas.js';
 import { BatchRosters } from './stationBounds.js';
+import type { Step } from './decider.js';
 
 export const MAX_BATCH_SIGNALS = 1000;
 
@@ -35,6 +36,16 @@ export interface IngestionDeps {
    */
   backlog(): number;
   maxBacklog: number;
+  /**
+   * Where accepted signals are decided (the decision worker): each signal's step comes back through
+   * `applied`, in order, before `decide` resolves.
+   */
+  decider: { decide(signals: readonly Signal[], receivedAt: number): Promise<void> };
+  /**
+   * Senders' signals taken and not yet answered (being checked, decided or written): past it, new
+   * signals are refused before anything is folded, whatever holds them up.
+   */
+  maxInFlight: number;
   /** How far behind the event loop runs (ms, smoothed); past `shedLagMs` new signals are refused too (0: never). */
   loopLagMs(): number;
   shedLagMs: number;
@@ -51,6 +62,9 @@ const dedupeKey = (stationId: string, id: string) => `sig:${stationId}/${id}`;
 export class IngestionService {
   /** The phase histogram's series, bound once: every request observes all four. */
   private readonly phases: Record<'queued' | 'checked' | 'decided' | 'journaled', { observe(seconds: number): void }>;
+
+  /** Senders' signals admitted and not yet answered. */
+  private inFlight = 0;
 
   constructor(private readonly deps: IngestionDeps) {
     const h = deps.metrics.ingestPhase;
@@ -84,7 +98,24 @@ export class IngestionService {
   private async take(raws: readonly unknown[], receivedAt: number, origin: SignalOrigin): Promise<IngestResult> {
     // Before any validation, so a refusal costs next to nothing. The copilot's own signals (outcomes
     // of acknowledged work) are few and always taken.
-    if (origin === 'sender' && raws.length) this.admit(raws.length);
+    if (origin === 'sender' && raws.length) {
+      this.admit(raws.length);
+      this.inFlight += raws.length;
+      try {
+        return await this.takeAdmitted(raws, receivedAt, origin);
+      } finally {
+        this.inFlight -= raws.length;
+      }
+    }
+    return this.takeAdmitted(raws, receivedAt, origin);
+  }
+
+  /** Senders' signals taken and not yet answered. */
+  get taken(): number {
+    return this.inFlight;
+  }
+
+  private async takeAdmitted(raws: readonly unknown[], receivedAt: number, origin: SignalOrigin): Promise<IngestResult> {
     const { stations, metrics } = this.deps;
     const phase = this.phases;
     const taken = performance.now();
@@ -125,6 +156,7 @@ export class IngestionService {
     const checked = performance.now();
     phase.checked.observe((checked - taken) / 1000);
     const logDocs: SignalLogDoc[] = [];
+    const accepted: Signal[] = [];
     const now = new Date();
     for (let i = 0; i < valid.length; i++) {
       const { index, signal } = valid[i];
@@ -143,20 +175,24 @@ export class IngestionService {
         payload: signal.payload as Record<string, unknown>,
         receivedAt: now,
       });
-      this.process(signal, receivedAt);
+      accepted.push(signal);
     }
 
-    const decided = performance.now();
-    phase.decided.observe((decided - checked) / 1000);
-    // Answer only once the signals are in the log: nothing acknowledged is lost.
+    // Deciding (on the worker) and writing the log run at once; the answer waits for both: nothing
+    // acknowledged is lost, and what it decided is on the bus.
+    const decided = this.deps.decider.decide(accepted, receivedAt).then(
+      () => phase.decided.observe((performance.now() - checked) / 1000),
+      (err: unknown) => this.deps.onError(err),
+    );
     try {
       await this.deps.signalLog.append(logDocs);
-      phase.journaled.observe((performance.now() - decided) / 1000);
+      phase.journaled.observe((performance.now() - checked) / 1000);
     } catch (err) {
       // Not stored (shutting down): forget the ids so the sender's retry is taken, not called a duplicate.
       await this.deps.cache.del(logDocs.map((d) => dedupeKey(d.stationId, d.signalId))).catch(() => undefined);
       throw err;
     }
+    await decided;
 
     const rejected = results
       .filter((r) => r.status === 'rejected')
@@ -165,19 +201,21 @@ export class IngestionService {
   }
 
   /**
-   * Refuses the whole request, before anything is claimed or folded, while the write backlog is past
-   * its bound or the event loop is falling behind (more signals than the machine can fold).
+   * Refuses the whole request, before anything is claimed or folded, while the write backlog or the
+   * signals in flight are past their bounds, or the event loop is falling behind.
    */
   private admit(n: number): void {
-    const { backlog, maxBacklog, loopLagMs, shedLagMs } = this.deps;
+    const { backlog, maxBacklog, loopLagMs, shedLagMs, maxInFlight } = this.deps;
     const waiting = backlog();
     const lag = shedLagMs > 0 ? loopLagMs() : 0;
-    if (waiting + n <= maxBacklog && lag <= shedLagMs) return;
+    if (waiting + n <= maxBacklog && this.inFlight + n <= maxInFlight && lag <= shedLagMs) return;
     this.deps.metrics.signalsRejected.inc({ reason: 'BACKPRESSURE' }, n);
     const why =
       waiting + n > maxBacklog
         ? `${waiting} documents are waiting to be written (the bound is ${maxBacklog})`
-        : `the copilot is running ${Math.round(lag)} ms behind (the bound is ${shedLagMs} ms)`;
+        : this.inFlight + n > maxInFlight
+          ? `${this.inFlight} signals are taken and not yet answered (the bound is ${maxInFlight})`
+          : `the copilot is running ${Math.round(lag)} ms behind (the bound is ${shedLagMs} ms)`;
     throw new AppError(503, 'BACKPRESSURE', `${why}; nothing of this request was taken, retry later`, [], { 'retry-after': '1' });
   }
 
@@ -197,14 +235,25 @@ export class IngestionService {
     return rosters.check(state, signal);
   }
 
-  private process(signal: Signal, receivedAt: number): void {
+  /**
+   * One accepted signal's step, back from the decider in acceptance order: the station store folds the
+   * signal as the decider did, and what it decided goes on the bus (the decision's plan and effects are
+   * put in force by their listener, as the decider put them in force on its copy).
+   */
+  applied(signal: Signal, step: Step | Error, receivedAt: number): void {
+    const { bus, stations, onError } = this.deps;
     try {
-      const state = this.deps.stations.apply(signal);
-      this.deps.bus.emit('station.updated', { state, signalId: signal.id, receivedAt });
-      this.deps.bus.emit('signal.received', { signal, state, receivedAt });
+      const state = stations.apply(signal);
+      bus.emit('station.updated', { state, signalId: signal.id, receivedAt });
+      bus.emit('signal.received', { signal, state, receivedAt });
+      // A failure in the agents must not lose the signal: it is logged and stays in the signal log.
+      if (step instanceof Error) return onError(step);
+      if (step.agents.length > 0) bus.emit('agent.proposed', { signal, agents: step.agents, receivedAt });
+      if (step.decision) bus.emit('decision.made', { decision: step.decision, plan: step.plan!, state, receivedAt });
+      else if (step.answered)
+        bus.emit('approval.settled', { stationId: signal.stationId, decisionId: step.answered, plan: step.plan!, signalId: signal.id });
     } catch (err) {
-      // A failure in a listener must not lose the signal: it is logged and stays in the signal log.
-      this.deps.onError(err);
+      onError(err);
     }
   }
 }

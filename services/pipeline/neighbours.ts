@@ -2,7 +2,7 @@
 // station store and the offline pipeline (evaluation, replay), so both see neighbours the same way.
 import type { AgentThresholds, NearbyStation, StationRegistration, StationState } from '../../eventBus/types.js';
 import { haversineKm } from '../../utils/geo.js';
-import { DEFAULT_PACK_CHARGE_MINUTES, servicePerMin, stockView } from '../../agents/index.js';
+import { DEFAULT_PACK_CHARGE_MINUTES, servicePerMin, stationWaitMin, stockView } from '../../agents/index.js';
 
 export interface Neighbour {
   id: string;
@@ -81,4 +81,66 @@ export function nearbyFigures(s: StationState, distanceKm: number, predictedWait
     redirectedInPerMin: pledges.redirectedInPerMin,
     servicePerMin: Math.round(servicePerMin(s) * 1000) / 1000,
   };
+}
+
+/**
+ * Who is near whom among a set of live stations, and what agents may compare of them. The station
+ * store (for reads) and the decision worker (for agents) each keep one over their own copy of the
+ * states; both are changed by the same registrations in the same order, so they hold the same lists.
+ */
+export class Neighbourhood {
+  private lists = new Map<string, Neighbour[]>();
+  /** Predicted wait per station, recomputed only when the station's state has changed. */
+  private readonly waits = new Map<string, { version: number; wait: number }>();
+
+  constructor(
+    private readonly states: ReadonlyMap<string, StationState>,
+    private readonly reach: { nearbyKm: number; maxNearby: number },
+  ) {}
+
+  predictedWait(s: StationState): number {
+    const hit = this.waits.get(s.id);
+    if (hit && hit.version === s.version) return hit.wait;
+    const wait = stationWaitMin(s);
+    this.waits.set(s.id, { version: s.version, wait });
+    return wait;
+  }
+
+  /** Nearest registered stations with what agents compare at `now` (the signal's time), nearest first. */
+  nearby(stationId: string, now: string): NearbyStation[] {
+    const out: NearbyStation[] = [];
+    for (const n of this.lists.get(stationId) ?? []) {
+      const s = this.states.get(n.id);
+      if (!s) continue;
+      out.push(nearbyFigures(s, n.distanceKm, this.predictedWait(s), pledgesOn(s, this.statesNear(n.id), now)));
+    }
+    return out;
+  }
+
+  private *statesNear(id: string): Iterable<StationState> {
+    for (const m of this.lists.get(id) ?? []) {
+      const s = this.states.get(m.id);
+      if (s) yield s;
+    }
+  }
+
+  /** Every list again (at load, and when a station leaves). */
+  rebuild(): void {
+    const all = [...this.states.values()];
+    this.lists = new Map(all.map((a) => [a.id, neighbourList(a, all, this.reach.nearbyKm, this.reach.maxNearby)]));
+    for (const id of this.waits.keys()) if (!this.states.has(id)) this.waits.delete(id);
+  }
+
+  /** A station that joined (already in the states): O(n log k), not a rebuild (seeding 1,000 stations). */
+  add(added: StationState): void {
+    // Every station in reach may now have the new one among its nearest, not only the new one's nearest.
+    const inReach = neighbourList(added, this.states.values(), this.reach.nearbyKm, Infinity);
+    this.lists.set(added.id, inReach.slice(0, this.reach.maxNearby));
+    for (const n of inReach) {
+      const list = this.lists.get(n.id)!;
+      list.push({ id: added.id, distanceKm: n.distanceKm });
+      list.sort(byDistance);
+      if (list.length > this.reach.maxNearby) list.length = this.reach.maxNearby;
+    }
+  }
 }

@@ -4,9 +4,16 @@ import type { Models } from '../../models/index.js';
 import type { Cache } from '../platform/index.js';
 import type { NearbyStation, Signal, StationCapacity, StationRegistration, StationState, StationPlan } from '../../eventBus/types.js';
 import { applySignal, initialState } from './stationFold.js';
-import { emptyPlan, stationWaitMin } from '../../agents/index.js';
+import { emptyPlan } from '../../agents/index.js';
 import { AppError } from '../platform/index.js';
-import { byDistance, nearbyFigures, neighbourList, pledgesOn, type Neighbour } from './neighbours.js';
+import { Neighbourhood } from './neighbours.js';
+import type { StationChange } from './decider.js';
+
+/** A copy of the states kept elsewhere (the decision worker's), changed with this store's. */
+export interface StationReplica {
+  whenIdle(): Promise<void>;
+  change(c: StationChange): void;
+}
 
 export interface StationStoreOptions {
   models: Models;
@@ -21,13 +28,23 @@ export interface StationStoreOptions {
 export class StationStore {
   private readonly states = new Map<string, StationState>();
   private readonly dirty = new Set<string>();
-  private neighbours = new Map<string, Neighbour[]>();
+  private readonly neighbourhood: Neighbourhood;
   private timer: NodeJS.Timeout | null = null;
   /** Per station, when it was registered (bounded by the stations). */
   private readonly registeredAt = new Map<string, string>();
   private flushing: Promise<void> | null = null;
 
-  constructor(private readonly opts: StationStoreOptions) {}
+  /** The decision worker's copy of the states, told of every change the fold depends on. */
+  private replica: StationReplica | null = null;
+
+  constructor(private readonly opts: StationStoreOptions) {
+    this.neighbourhood = new Neighbourhood(this.states, opts);
+  }
+
+  /** From now on, every registration, removal and capacity change is repeated on `replica`, in order with the signals. */
+  replicateTo(replica: StationReplica): void {
+    this.replica = replica;
+  }
 
   async load(): Promise<void> {
     const docs = await this.opts.models.StationState.find({}).lean();
@@ -38,7 +55,7 @@ export class StationStore {
       state.plan ??= emptyPlan();
       this.states.set(d.stationId, state);
     }
-    this.rebuildNeighbours();
+    this.neighbourhood.rebuild();
     this.timer = setInterval(() => {
       this.flush().catch((err) => this.opts.onError(err));
     }, this.opts.flushMs);
@@ -84,7 +101,8 @@ export class StationStore {
     const at = new Date();
     this.states.set(reg.id, state);
     this.registeredAt.set(reg.id, at.toISOString());
-    this.addNeighbour(state);
+    this.neighbourhood.add(state);
+    this.replica?.change({ kind: 'registered', state });
     await this.opts.models.StationState.updateOne({ stationId: reg.id }, { $set: { registeredAt: at } });
     await this.opts.cache.set(`state:${reg.id}`, JSON.stringify(state));
     return state;
@@ -93,9 +111,10 @@ export class StationStore {
   /** Undoes a registration whose later steps failed (see the admin workflows): as if it never happened. */
   async unregister(id: string): Promise<void> {
     if (!this.states.delete(id)) return;
+    this.replica?.change({ kind: 'unregistered', id });
     this.registeredAt.delete(id);
     this.dirty.delete(id);
-    this.rebuildNeighbours();
+    this.neighbourhood.rebuild();
     await this.opts.models.StationState.deleteOne({ stationId: id });
     await this.opts.cache.del([`state:${id}`]);
   }
@@ -106,6 +125,8 @@ export class StationStore {
    * In force at once, before the write: no signal can slip in under the old bound meanwhile.
    */
   async setCapacity(id: string, change: Partial<StationCapacity>): Promise<{ before: StationCapacity; state: StationState }> {
+    // Between two signals for the decision worker as for this store (see DecisionWorker.whenIdle).
+    await this.replica?.whenIdle();
     const state = this.states.get(id);
     if (!state) throw new AppError(404, 'UNKNOWN_STATION', `station ${id} is not registered`, [{ field: 'id' }]);
     const before = { ...state.capacity };
@@ -127,19 +148,23 @@ export class StationStore {
 
   /** Puts back a capacity `setCapacity` replaced (its change could not be recorded), whatever the station holds now. */
   async restoreCapacity(id: string, capacity: StationCapacity): Promise<void> {
+    await this.replica?.whenIdle();
     const state = this.states.get(id);
     if (state) await this.writeCapacity(state, capacity, { ...state.capacity });
   }
 
   private async writeCapacity(state: StationState, next: StationCapacity, before: StationCapacity): Promise<void> {
+    // Synchronously after the caller's whenIdle: nothing is being decided while the capacity changes.
     const set = (c: StationCapacity) => {
       state.capacity = { ...c };
       state.bays.total = c.bays;
+      this.replica?.change({ kind: 'capacity', id: state.id, capacity: state.capacity });
     };
     set(next);
     try {
       await this.opts.models.StationState.updateOne({ stationId: state.id }, { $set: { capacity: next } });
     } catch (err) {
+      await this.replica?.whenIdle();
       set(before);
       throw err;
     }
@@ -164,55 +189,13 @@ export class StationStore {
     return state;
   }
 
-  /** Predicted wait per station, recomputed only when the station's state has changed. */
-  private readonly waits = new Map<string, { version: number; wait: number }>();
-
   predictedWait(s: StationState): number {
-    const hit = this.waits.get(s.id);
-    if (hit && hit.version === s.version) return hit.wait;
-    const wait = stationWaitMin(s);
-    this.waits.set(s.id, { version: s.version, wait });
-    return wait;
+    return this.neighbourhood.predictedWait(s);
   }
 
   /** Nearest registered stations with what agents compare at `now` (the signal's time), nearest first. */
   nearby(stationId: string, now: string): NearbyStation[] {
-    const out: NearbyStation[] = [];
-    for (const n of this.neighbours.get(stationId) ?? []) {
-      const s = this.states.get(n.id);
-      if (!s) continue;
-      out.push(nearbyFigures(s, n.distanceKm, this.predictedWait(s), pledgesOn(s, this.statesNear(n.id), now)));
-    }
-    return out;
-  }
-
-  private *statesNear(id: string): Iterable<StationState> {
-    for (const m of this.neighbours.get(id) ?? []) {
-      const s = this.states.get(m.id);
-      if (s) yield s;
-    }
-  }
-
-  private neighbourList(of: StationState, candidates: Iterable<StationState>, limit = this.opts.maxNearby): Neighbour[] {
-    return neighbourList(of, candidates, this.opts.nearbyKm, limit);
-  }
-
-  private rebuildNeighbours(): void {
-    const all = [...this.states.values()];
-    this.neighbours = new Map(all.map((a) => [a.id, this.neighbourList(a, all)]));
-  }
-
-  /** One registration updates the lists in O(n log k), not a rebuild (seeding 1,000 stations). */
-  private addNeighbour(added: StationState): void {
-    // Every station in reach may now have the new one among its nearest, not only the new one's nearest.
-    const inReach = this.neighbourList(added, this.states.values(), Infinity);
-    this.neighbours.set(added.id, inReach.slice(0, this.opts.maxNearby));
-    for (const n of inReach) {
-      const list = this.neighbours.get(n.id)!;
-      list.push({ id: added.id, distanceKm: n.distanceKm });
-      list.sort(byDistance);
-      if (list.length > this.opts.maxNearby) list.length = this.opts.maxNearby;
-    }
+    return this.neighbourhood.nearby(stationId, now);
   }
 
   /** Write dirty states behind to the cache and MongoDB. */

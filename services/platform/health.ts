@@ -27,8 +27,8 @@ export class HealthService {
       }),
     );
     const parts = Object.fromEntries(reports);
-    // Writes: past the backlog bound ingestion refuses signals, so a balancer should send them elsewhere.
-    const essential = ['db', 'cache', 'writes'];
+    // Writes and deciding: past their backlog bounds ingestion refuses signals, so a balancer should send them elsewhere.
+    const essential = ['db', 'cache', 'writes', 'decider'];
     const ready = essential.every((n) => !parts[n] || parts[n].state !== 'down');
     return { ready, uptimeS: Math.round((Date.now() - this.startedAt) / 1000), parts };
   }

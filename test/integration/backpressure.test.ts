@@ -79,6 +79,63 @@ describe('backpressure while the database is away', function () {
   });
 });
 
+describe('backpressure on signals in flight', function () {
+  this.timeout(90_000);
+  let proxy: TcpProxy;
+  let t: TestApp;
+
+  before(async () => {
+    const db = new URL((await embeddedMongo()).uri);
+    proxy = await startTcpProxy({ host: db.hostname, port: Number(db.port) });
+    t = await startTestApp({
+      mongoUri: proxy.url.replace('http:', 'mongodb:'),
+      env: { WRITE_BACKLOG_MAX: '50000', INGEST_IN_FLIGHT_MAX: '1000' },
+    });
+    await request(t.url).post('/api/stations').send(aRegistration('st-if')).expect(201);
+  });
+  after(async () => {
+    await proxy.restore().catch(() => undefined);
+    await t.close();
+    await proxy.close();
+  });
+
+  it('refuses past INGEST_IN_FLIGHT_MAX signals not yet answered, folding nothing, and takes signals again once they are', async () => {
+    await proxy.cut();
+    let folded = 0;
+    const decided = new Promise<void>((resolve) =>
+      t.app.bus.on('signal.received', () => {
+        if (++folded === 1000) resolve();
+      }),
+    );
+    const signals = Array.from({ length: 1000 }, (_, i) => sig('st-if', 'queue_length', { waiting: i % 40 }));
+    // Decided (the worker does not wait for the database) but not answered: the log cannot be written.
+    const pending = request(t.url).post('/api/data/signals').send({ signals });
+    const answered = pending.then((r) => r.status);
+    await decided;
+    const version = t.app.services.stations.get('st-if')!.version;
+
+    const refused = await request(t.url)
+      .post('/api/data/signals')
+      .send({ signals: [sig('st-if', 'queue_length', { waiting: 41 })] });
+    expect(refused.status).to.equal(503);
+    expect(refused.body.error.code).to.equal('BACKPRESSURE');
+    expect(refused.body.error.message).to.match(/1000 signals are taken and not yet answered \(the bound is 1000\)/);
+    expect(t.app.services.stations.get('st-if')!.version).to.equal(version);
+    const ready = await request(t.directUrl).get('/api/ready');
+    expect(ready.status).to.equal(503);
+    expect(ready.body.parts.decider.state).to.equal('down');
+
+    await proxy.restore();
+    expect(await answered).to.equal(202);
+    expect((await request(t.directUrl).get('/api/ready')).status).to.equal(200);
+    await request(t.url)
+      .post('/api/data/signals')
+      .send({ signals: [sig('st-if', 'queue_length', { waiting: 42 })] })
+      .expect(202);
+    expect(t.app.services.stations.get('st-if')!.version).to.equal(version + 1);
+  });
+});
+
 describe('load shedding while the event loop falls behind', () => {
   let t: TestApp;
   before(async () => {

@@ -1,0 +1,94 @@
+// The deciding side of the live pipeline: its own copy of every station's state, folded from the same
+// signals in the same order as the station store's, the agents and the supervisor run over it, and the
+// plan and effects of what they decide put in force on it. It runs in the decision worker
+// (deciderWorker.ts), off the thread that answers senders; the station store folds the same signals
+// when their steps come back, so both copies stay equal without one being sent to the other.
+import type { AgentName, Decision, Signal, StationCapacity, StationPlan, StationState } from '../../eventBus/types.js';
+import { decide } from '../../agents/index.js';
+import { applySignal } from './stationFold.js';
+import { applyEffects } from './decisionEffects.js';
+import { Neighbourhood } from './neighbours.js';
+import { agentContext, type AgentSettings } from './offline.js';
+
+/** What deciding one signal gave: the decision (if the plan changed), or an operator's answer put in force. */
+export interface Step {
+  decision: Decision | null;
+  /** The plan to put in force: with a decision, or with an operator's answer; null otherwise. */
+  plan: StationPlan | null;
+  /** The decision an operator's answer settled (the plan changed without a decision). */
+  answered: string | null;
+  /** Who proposed something, one entry per proposal. */
+  agents: AgentName[];
+}
+
+/** A change to the set of stations, made on the station store and repeated here in the same order. */
+export type StationChange =
+  | { kind: 'registered'; state: StationState }
+  | { kind: 'unregistered'; id: string }
+  | { kind: 'capacity'; id: string; capacity: StationCapacity };
+
+export interface Reach {
+  nearbyKm: number;
+  maxNearby: number;
+}
+
+export class Decider {
+  private readonly states = new Map<string, StationState>();
+  private readonly neighbourhood: Neighbourhood;
+
+  constructor(
+    states: Iterable<StationState>,
+    private settings: AgentSettings,
+    reach: Reach,
+  ) {
+    for (const s of states) this.states.set(s.id, s);
+    this.neighbourhood = new Neighbourhood(this.states, reach);
+    this.neighbourhood.rebuild();
+  }
+
+  setSettings(settings: AgentSettings): void {
+    this.settings = settings;
+  }
+
+  change(c: StationChange): void {
+    if (c.kind === 'registered') {
+      this.states.set(c.state.id, c.state);
+      this.neighbourhood.add(c.state);
+    } else if (c.kind === 'unregistered') {
+      if (this.states.delete(c.id)) this.neighbourhood.rebuild();
+    } else {
+      const state = this.states.get(c.id);
+      if (state) {
+        state.capacity = { ...c.capacity };
+        state.bays.total = c.capacity.bays;
+      }
+    }
+  }
+
+  get(id: string): StationState | undefined {
+    return this.states.get(id);
+  }
+
+  /** Folds one signal, runs the agents and the supervisor, and puts what they settled in force. */
+  step(signal: Signal): Step {
+    const state = this.states.get(signal.stationId);
+    if (!state) throw new Error(`signal ${signal.id} names unknown station ${signal.stationId}`);
+    applySignal(state, signal);
+    const { proposals, decision, plan, answered } = decide(
+      state,
+      signal,
+      agentContext(signal, state, this.settings, () => this.neighbourhood.nearby(state.id, signal.ts)),
+      this.settings.policy,
+    );
+    if (decision) {
+      state.plan = plan;
+      applyEffects(state, decision, plan);
+    } else if (answered) state.plan = plan;
+    return {
+      decision,
+      plan: decision || answered ? plan : null,
+      answered: answered ?? null,
+      agents: proposals.map((p) => p.agent),
+    };
+  }
+}

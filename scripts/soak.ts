@@ -9,7 +9,7 @@ import { renderSvg } from './chart.js';
 import { benchAdmin, signIn, startServer, type Admin, type ServerChild } from './bench/child.js';
 import { copilotEnv, machine, revision, startCopilot, stationsOf } from './bench/copilot.js';
 import { startIngest, type IngestLoad } from './bench/load.js';
-import { AckTally, rssOf, sampleServer, type ServerSample, type SoakRow } from './soak/sample.js';
+import { AckTally, phaseP99Ms, rssOf, sampleServer, type ServerSample, type SoakRow } from './soak/sample.js';
 import { chartSpec, markdown, type RestartFigures, type SoakSummary, type StopFigures } from './soak/report.js';
 import { UsageError, numberFlag, parseFlags, runMain } from './cli.js';
 
@@ -241,13 +241,14 @@ async function run(o: SoakOptions): Promise<void> {
       eventLoopMaxMs: now.eventLoopMaxMs,
       decisionsPerS: now.decisions === null || prev.decisions === null ? null : (now.decisions - prev.decisions) / durationS,
       dataDirMb: now.dataDirMb,
+      phaseP99Ms: phaseP99Ms(now, prev),
     };
     prev = now;
     rows.push(row);
     await save();
     const r = (n: number | null, d = 0) => (n === null || Number.isNaN(n) ? '-' : n.toFixed(d));
     log(
-      `soak: minute ${minute}/${Math.ceil(o.minutes)}: offered ${r(row.offered / durationS)}/s, acked ${r(row.acknowledged / durationS)}/s, ack p99 ${r(row.ackMs.p99, 1)} ms, loop p99 ${r(row.eventLoopP99Ms, 1)} ms, RSS ${r(row.rssMb)} MB (anon ${r(row.rssAnonMb ?? null)}, file ${r(row.rssFileMb ?? null)}), heap ${r(row.heapUsedMb)} MB, ${r(row.decisionsPerS, 1)} decisions/s, data ${r(row.dataDirMb, 1)} MB`,
+      `soak: minute ${minute}/${Math.ceil(o.minutes)}: offered ${r(row.offered / durationS)}/s, acked ${r(row.acknowledged / durationS)}/s, ack p99 ${r(row.ackMs.p99, 1)} ms (server p99 <= checked ${r(row.phaseP99Ms!.checked ?? null)}, decided ${r(row.phaseP99Ms!.decided ?? null)}, journaled ${r(row.phaseP99Ms!.journaled ?? null)} ms), loop p99 ${r(row.eventLoopP99Ms, 1)} ms, RSS ${r(row.rssMb)} MB (anon ${r(row.rssAnonMb ?? null)}, file ${r(row.rssFileMb ?? null)}), heap ${r(row.heapUsedMb)} MB, ${r(row.decisionsPerS, 1)} decisions/s, data ${r(row.dataDirMb, 1)} MB`,
     );
   }
 

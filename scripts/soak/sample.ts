@@ -30,6 +30,8 @@ export interface SoakRow {
   /** Server side, prom-client's event-loop delay histogram, which each scrape resets: this interval's. */
   eventLoopP99Ms: number | null;
   eventLoopMaxMs: number | null;
+  /** Per ingest phase, this interval's p99 as a histogram bucket bound (ms); see phaseP99Ms. */
+  phaseP99Ms?: Record<string, number | null>;
   /** Delta of copilot_decisions_total (all labels) over the interval. */
   decisionsPerS: number | null;
   /** Bytes on disk under DATA_DIR (allocated blocks). */
@@ -114,6 +116,41 @@ export interface ServerSample {
   eventLoopMaxMs: number | null;
   decisions: number | null;
   dataDirMb: number | null;
+  /** copilot_ingest_phase_seconds, cumulative since start: per phase, [bucket bound in s, count] in bound order. */
+  phaseBuckets: Record<string, [number, number][]>;
+}
+
+/** The ingest phases (copilot_ingest_phase_seconds): where a request's time went before its answer. */
+export const PHASES = ['queued', 'checked', 'decided', 'journaled'] as const;
+
+function phaseBuckets(m: Map<string, number>): Record<string, [number, number][]> {
+  const out: Record<string, [number, number][]> = {};
+  for (const [k, v] of m) {
+    if (!k.startsWith('copilot_ingest_phase_seconds_bucket{')) continue;
+    const le = /le="([^"]+)"/.exec(k)?.[1];
+    const phase = /phase="([^"]+)"/.exec(k)?.[1];
+    if (!le || !phase) continue;
+    (out[phase] ??= []).push([le === '+Inf' ? Infinity : Number(le), v]);
+  }
+  for (const list of Object.values(out)) list.sort((a, b) => a[0] - b[0]);
+  return out;
+}
+
+/**
+ * Per phase, the 99th percentile of the requests observed between two samples, as the bound of the
+ * histogram bucket it falls in (ms): an upper bound, as coarse as the buckets. Null without requests.
+ */
+export function phaseP99Ms(now: ServerSample, prev: ServerSample | null): Record<string, number | null> {
+  const out: Record<string, number | null> = {};
+  for (const phase of PHASES) {
+    const cur = now.phaseBuckets[phase] ?? [];
+    const before = new Map(prev?.phaseBuckets[phase] ?? []);
+    const counts = cur.map(([le, n]) => [le, n - (before.get(le) ?? 0)] as [number, number]);
+    const total = counts.length ? counts[counts.length - 1]![1] : 0;
+    const hit = counts.find(([, n]) => n >= 0.99 * total);
+    out[phase] = total > 0 && hit ? hit[0] * 1000 : null;
+  }
+  return out;
 }
 
 /** One look at the server. The scrape resets its event-loop histogram, so samples must be taken only here. */
@@ -135,5 +172,6 @@ export async function sampleServer(url: string, pid: number, dataDir: string): P
     eventLoopMaxMs: msOf('nodejs_eventloop_lag_max_seconds'),
     decisions: m.size ? sumOf(m, 'copilot_decisions_total') : null,
     dataDirMb: disk === null ? null : disk / MB,
+    phaseBuckets: phaseBuckets(m),
   };
 }

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parseOptions } from '../../scripts/soak.js';
 import { UsageError } from '../../scripts/cli.js';
+import { phaseP99Ms, type ServerSample } from '../../scripts/soak/sample.js';
 
 const run = promisify(execFile);
 const soak = (args: string[]) => run(process.execPath, ['--import', 'tsx', 'scripts/soak.ts', ...args], { timeout: 90_000 });
@@ -27,6 +28,8 @@ describe('npm run soak', function () {
       expect(row.heapUsedMb).to.be.a('number').and.greaterThan(0);
       expect(row.eventLoopP99Ms).to.be.a('number');
       expect(row.decisionsPerS).to.be.a('number');
+      // Where the answers waited, from the server's phase histogram: a bucket bound each.
+      for (const phase of ['checked', 'decided', 'journaled']) expect(row.phaseP99Ms[phase], phase).to.be.a('number').and.greaterThan(0);
       expect(result.summary.restart.readyMs).to.be.a('number').and.greaterThan(0);
       expect(result.summary.stop.code).to.equal(0);
       expect(result.revision.commit).to.match(/^[0-9a-f]{40}$/);
@@ -36,6 +39,31 @@ describe('npm run soak', function () {
     } finally {
       await rm(out, { recursive: true, force: true });
     }
+  });
+
+  it("reads a phase's p99 for the interval from the histogram's cumulative buckets", () => {
+    const sample = (buckets: Record<string, [number, number][]>) => ({ phaseBuckets: buckets }) as unknown as ServerSample;
+    const before = sample({
+      decided: [
+        [0.001, 50],
+        [0.025, 100],
+        [0.05, 100],
+        [Infinity, 100],
+      ],
+    });
+    // This interval: 1,000 more requests, 985 within 1 ms, 10 more within 25 ms, 5 more within 50 ms.
+    const after = sample({
+      decided: [
+        [0.001, 1035],
+        [0.025, 1095],
+        [0.05, 1100],
+        [Infinity, 1100],
+      ],
+    });
+    expect(phaseP99Ms(after, before)).to.deep.equal({ queued: null, checked: null, decided: 25, journaled: null });
+    // Since start, 1,100 requests: the 99th percentile is still in the 25 ms bucket.
+    expect(phaseP99Ms(after, null).decided).to.equal(25);
+    expect(phaseP99Ms(before, before).decided).to.equal(null);
   });
 
   it('refuses a bad flag by name, with exit code 2 on the command line', async () => {

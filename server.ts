@@ -129,6 +129,8 @@ export interface AppDeps {
   actuator?: Actuator | null;
   /** Where raw signals are kept; default: the SignalLog collection of `conn` (the app closes it). */
   signals?: SignalStore;
+  /** The most recent signal ids of `signals`, read ahead (main reads them while the database starts). */
+  recentIds?: Promise<{ stationId: string; signalId: string }[]>;
 }
 
 /** What the composition root built: for main() and tests to drive, never handed to a router or service whole. */
@@ -262,7 +264,13 @@ export async function createApp(deps: AppDeps): Promise<App> {
   // Started now, awaited before the first signal: the thread loads its modules while the rest starts.
   const deciderStarted = decider.start();
   stations.replicateTo(decider);
-  const reloaded = await IngestionService.reloadRecentIds(signalStore, cache, config.dedupeReloadLimit, config.dedupeTtlS);
+  const recentIds = deps.recentIds;
+  const reloaded = await IngestionService.reloadRecentIds(
+    recentIds ? { recentIds: () => recentIds } : signalStore,
+    cache,
+    config.dedupeReloadLimit,
+    config.dedupeTtlS,
+  );
   if (reloaded) logger.info({ reloaded }, 'recent signal ids reloaded into the dedupe cache');
 
   const loopLag = new LoopLag();
@@ -632,8 +640,14 @@ export async function main(): Promise<void> {
   let stopping = false;
   let embedded: EmbeddedMongo | null = null;
   let uri = config.mongodbUri;
+  // The embedded server holds documents in memory: raw signals, days of them, go to their own journal.
+  const signals = uri ? undefined : EmbeddedSignalStore.open(path.resolve(config.dataDir, SIGNAL_JOURNAL_FILE));
+  let recentIds: Promise<{ stationId: string; signalId: string }[]> | undefined;
   if (!uri) {
-    embedded = await startEmbeddedMongo({ dataDir: config.dataDir });
+    const starting = startEmbeddedMongo({ dataDir: config.dataDir });
+    // While the database's thread loads its documents, this one reads the ids the dedupe cache reloads.
+    recentIds = signals!.recentIds(config.dedupeReloadLimit);
+    embedded = await starting;
     uri = embedded.uri;
     logger.info(
       { dataDir: config.dataDir },
@@ -641,9 +655,8 @@ export async function main(): Promise<void> {
     );
   }
   const conn = await connectMongo(uri, { embedded: embedded !== null });
-  // The embedded server holds documents in memory: raw signals, days of them, go to their own journal.
-  const signals = embedded ? EmbeddedSignalStore.open(path.resolve(config.dataDir, SIGNAL_JOURNAL_FILE)) : undefined;
-  if (signals) await moveLegacySignals(conn, signals, logger);
+  // Signals moved in from an older data folder were not in the journal when its ids were read ahead.
+  if (signals && (await moveLegacySignals(conn, signals, logger)) > 0) recentIds = undefined;
   const cache: Cache = config.redisUrl ? RedisCache.connect(config.redisUrl) : new MemoryCache({ maxClaims: config.dedupeMaxIds });
   // The simulator is loaded only for the demo; with SIMULATE=1 it also carries out the plans.
   const demo = config.seedDemo || config.simulate ? await import('./simulator/demo.js') : null;
@@ -658,6 +671,7 @@ export async function main(): Promise<void> {
     chain: chain ? chain.then((c) => c.target) : undefined,
     secretsDir: config.dataDir,
     signals,
+    recentIds,
   });
   const admin = await app.services.users.ensureFirstAdmin(config.adminEmail, config.adminPassword);
   if (admin) {

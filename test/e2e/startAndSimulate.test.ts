@@ -130,6 +130,8 @@ describe('e2e: npm start, simulate, restart', function () {
     const second = await startServer(dataDir);
     try {
       expect(second.output()).to.not.include('demo city seeded');
+      // The journal's recent ids, read while the database started, are back in the dedupe cache.
+      expect(second.output()).to.match(/"reloaded":[1-9][0-9]*,.*recent signal ids reloaded into the dedupe cache/);
       // The admin was created on the first start and kept with the data; this start creates none.
       const auth = await signIn(second.url);
       const again = await request(second.url).get('/api/decisions').set('authorization', auth).query({ limit: 200 }).expect(200);

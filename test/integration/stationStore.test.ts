@@ -1,8 +1,9 @@
 import { expect } from 'chai';
 import { startTestApp, aRegistration, type TestApp } from '../helpers/app.js';
 import { haversineKm } from '../../utils/geo.js';
+import { sig } from '../helpers/signals.js';
 
-describe('station neighbours', () => {
+describe('station store', () => {
   let t: TestApp;
   before(async () => {
     t = await startTestApp();
@@ -30,5 +31,19 @@ describe('station neighbours', () => {
         a.id,
       ).to.deep.equal(expected);
     }
+  });
+
+  it('writes every dirty station behind, a few per turn, each with the state folded so far', async () => {
+    const ids = Array.from({ length: 11 }, (_, i) => `wb-${i}`);
+    for (const id of ids) await t.app.services.stations.register(aRegistration(id));
+    await t.app.services.ingestion.ingest(
+      ids.flatMap((id, i) => Array.from({ length: i + 1 }, (_, k) => sig(id, 'queue_length', { waiting: k }))),
+      performance.now(),
+    );
+    await t.app.services.stations.flush();
+    const docs = await t.app.models.StationState.find({ stationId: { $in: ids } }).lean();
+    expect(docs.map((d) => [d.stationId, d.version, (d.state as { queue: { waiting: number } }).queue.waiting]).sort()).to.deep.equal(
+      ids.map((id, i) => [id, i + 1, i]).sort(),
+    );
   });
 });

@@ -9,24 +9,34 @@ import { startTestApp, aRegistration, embeddedMongo, type TestApp } from '../hel
 import { startTcpProxy, type TcpProxy } from '../helpers/tcpProxy.js';
 import { sig } from '../helpers/signals.js';
 
-describe('backpressure while the database is away', function () {
-  this.timeout(90_000);
+/**
+ * A copilot whose database connection runs through a TCP proxy the test can cut, with one station
+ * registered; the hooks start it before the tests and stop it after.
+ */
+function behindCuttableDatabase(env: Record<string, string>, stationId: string): { proxy: () => TcpProxy; app: () => TestApp } {
   let proxy: TcpProxy;
   let t: TestApp;
-
   before(async () => {
     const db = new URL((await embeddedMongo()).uri);
     proxy = await startTcpProxy({ host: db.hostname, port: Number(db.port) });
-    t = await startTestApp({ mongoUri: proxy.url.replace('http:', 'mongodb:'), env: { WRITE_BACKLOG_MAX: '2000' } });
-    await request(t.url).post('/api/stations').send(aRegistration('st-bp')).expect(201);
+    t = await startTestApp({ mongoUri: proxy.url.replace('http:', 'mongodb:'), env });
+    await request(t.url).post('/api/stations').send(aRegistration(stationId)).expect(201);
   });
   after(async () => {
     await proxy.restore().catch(() => undefined);
     await t.close();
     await proxy.close();
   });
+  return { proxy: () => proxy, app: () => t };
+}
+
+describe('backpressure while the database is away', function () {
+  this.timeout(90_000);
+  const setup = behindCuttableDatabase({ WRITE_BACKLOG_MAX: '2000' }, 'st-bp');
 
   it('refuses past the bound without folding anything, and loses nothing acknowledged once the database returns', async () => {
+    const proxy = setup.proxy();
+    const t = setup.app();
     await proxy.cut();
     let folded = 0;
     const backlogFull = new Promise<void>((resolve) =>
@@ -81,25 +91,11 @@ describe('backpressure while the database is away', function () {
 
 describe('backpressure on signals in flight', function () {
   this.timeout(90_000);
-  let proxy: TcpProxy;
-  let t: TestApp;
-
-  before(async () => {
-    const db = new URL((await embeddedMongo()).uri);
-    proxy = await startTcpProxy({ host: db.hostname, port: Number(db.port) });
-    t = await startTestApp({
-      mongoUri: proxy.url.replace('http:', 'mongodb:'),
-      env: { WRITE_BACKLOG_MAX: '50000', INGEST_IN_FLIGHT_MAX: '1000' },
-    });
-    await request(t.url).post('/api/stations').send(aRegistration('st-if')).expect(201);
-  });
-  after(async () => {
-    await proxy.restore().catch(() => undefined);
-    await t.close();
-    await proxy.close();
-  });
+  const setup = behindCuttableDatabase({ WRITE_BACKLOG_MAX: '50000', INGEST_IN_FLIGHT_MAX: '1000' }, 'st-if');
 
   it('refuses past INGEST_IN_FLIGHT_MAX signals not yet answered, folding nothing, and takes signals again once they are', async () => {
+    const proxy = setup.proxy();
+    const t = setup.app();
     await proxy.cut();
     let folded = 0;
     const decided = new Promise<void>((resolve) =>

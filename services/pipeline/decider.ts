@@ -2,13 +2,50 @@
 // signals in the same order as the station store's, the agents and the supervisor run over it, and the
 // plan and effects of what they decide put in force on it. It runs in the decision worker
 // (deciderWorker.ts), off the thread that answers senders; the station store folds the same signals
-// when their steps come back, so both copies stay equal without one being sent to the other.
-import type { AgentName, Decision, Signal, StationCapacity, StationPlan, StationState } from '../../eventBus/types.js';
-import { decide } from '../../agents/index.js';
+// when their steps come back, so both copies stay equal without one being sent to the other. The
+// offline pipeline (evaluation, replay, benchmarks) runs this same class on one thread.
+import type {
+  AgentContext,
+  AgentName,
+  AgentThresholds,
+  Decision,
+  NearbyStation,
+  Signal,
+  StationCapacity,
+  StationPlan,
+  StationState,
+  SupervisorPolicy,
+} from '../../eventBus/types.js';
+import { assess, decide } from '../../agents/index.js';
 import { applySignal } from './stationFold.js';
 import { applyEffects } from './decisionEffects.js';
 import { Neighbourhood } from './neighbours.js';
-import { agentContext, type AgentSettings } from './offline.js';
+
+export interface AgentSettings {
+  thresholds: AgentThresholds;
+  policy: SupervisorPolicy;
+  policyVersion: string;
+  disabled: AgentContext['disabled'];
+}
+
+/**
+ * The context agents get for one signal (the live pipeline builds it the same way). The other stations'
+ * figures are read only when an agent (or the decision record) asks for them: most signals change
+ * nothing that needs the neighbours, and reading them is the costliest part of a context.
+ */
+export function agentContext(signal: Signal, state: StationState, settings: AgentSettings, nearby: () => NearbyStation[]): AgentContext {
+  let figures: NearbyStation[] | null = null;
+  return {
+    now: signal.ts,
+    policyVersion: settings.policyVersion,
+    thresholds: settings.thresholds,
+    get nearby(): NearbyStation[] {
+      return (figures ??= nearby());
+    },
+    assessment: assess(state, signal, settings.thresholds),
+    disabled: settings.disabled,
+  };
+}
 
 /** What deciding one signal gave: the decision (if the plan changed), or an operator's answer put in force. */
 export interface Step {
@@ -33,7 +70,7 @@ export interface Reach {
 }
 
 export class Decider {
-  private readonly states = new Map<string, StationState>();
+  private readonly byId = new Map<string, StationState>();
   private readonly neighbourhood: Neighbourhood;
 
   constructor(
@@ -41,8 +78,8 @@ export class Decider {
     private settings: AgentSettings,
     reach: Reach,
   ) {
-    for (const s of states) this.states.set(s.id, s);
-    this.neighbourhood = new Neighbourhood(this.states, reach);
+    for (const s of states) this.byId.set(s.id, s);
+    this.neighbourhood = new Neighbourhood(this.byId, reach);
     this.neighbourhood.rebuild();
   }
 
@@ -52,12 +89,12 @@ export class Decider {
 
   change(c: StationChange): void {
     if (c.kind === 'registered') {
-      this.states.set(c.state.id, c.state);
+      this.byId.set(c.state.id, c.state);
       this.neighbourhood.add(c.state);
     } else if (c.kind === 'unregistered') {
-      if (this.states.delete(c.id)) this.neighbourhood.rebuild();
+      if (this.byId.delete(c.id)) this.neighbourhood.rebuild();
     } else {
-      const state = this.states.get(c.id);
+      const state = this.byId.get(c.id);
       if (state) {
         state.capacity = { ...c.capacity };
         state.bays.total = c.capacity.bays;
@@ -65,19 +102,25 @@ export class Decider {
     }
   }
 
-  get(id: string): StationState | undefined {
-    return this.states.get(id);
+  /** The decider's own copy of every station's state (read it; change it only through `step` and `change`). */
+  get states(): ReadonlyMap<string, StationState> {
+    return this.byId;
+  }
+
+  /** What the agents see of `id`'s neighbours at `now`. */
+  nearby(id: string, now: string): NearbyStation[] {
+    return this.neighbourhood.nearby(id, now);
   }
 
   /** Folds one signal, runs the agents and the supervisor, and puts what they settled in force. */
   step(signal: Signal): Step {
-    const state = this.states.get(signal.stationId);
+    const state = this.byId.get(signal.stationId);
     if (!state) throw new Error(`signal ${signal.id} names unknown station ${signal.stationId}`);
     applySignal(state, signal);
     const { proposals, decision, plan, answered } = decide(
       state,
       signal,
-      agentContext(signal, state, this.settings, () => this.neighbourhood.nearby(state.id, signal.ts)),
+      agentContext(signal, state, this.settings, () => this.nearby(state.id, signal.ts)),
       this.settings.policy,
     );
     if (decision) {

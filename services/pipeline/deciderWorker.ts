@@ -3,8 +3,7 @@
 // in the order given; an agent that throws costs that signal its decision, not the thread.
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Signal } from '../../eventBus/types.js';
-import { Decider, type Reach, type StationChange, type Step } from './decider.js';
-import type { AgentSettings } from './offline.js';
+import { Decider, type AgentSettings, type Reach, type StationChange, type Step } from './decider.js';
 
 export interface WorkerStart {
   states: import('../../eventBus/types.js').StationState[];

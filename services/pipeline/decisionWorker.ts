@@ -8,9 +8,8 @@
 import { Worker } from 'node:worker_threads';
 import { extname, join } from 'node:path';
 import type { Signal, StationState } from '../../eventBus/types.js';
-import type { Reach, StationChange, Step } from './decider.js';
+import type { AgentSettings, Reach, StationChange, Step } from './decider.js';
 import type { FromWorker, StepOrError, ToWorker, WorkerStart } from './deciderWorker.js';
-import type { AgentSettings } from './offline.js';
 
 export interface DecisionWorkerOptions {
   reach: Reach;

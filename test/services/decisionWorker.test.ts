@@ -70,7 +70,7 @@ describe('decision worker', function () {
   const capacityOf = (r: StationRegistration) => ({ ...r.capacity, chargers: r.capacity.chargers + 2, bays: 1 });
 
   /** The same stream on one thread: the offline pipeline, with the same changes at the same points. */
-  function reference(): { decisions: string[]; states: Map<string, StationState> } {
+  function reference(): { decisions: string[]; states: ReadonlyMap<string, StationState> } {
     const settings = settingsWith([]);
     const pipeline = new OfflinePipeline(regs, settings, nearbyReach(DEFAULT_THRESHOLDS));
     const decisions: string[] = [];

@@ -146,9 +146,9 @@ export class DecisionWorker {
   }
 
   private spawn(): Promise<void> {
-    const start: WorkerStart = { states: this.opts.states(), settings: this.opts.settings(), reach: this.opts.reach };
-    const s = this.opts.settings();
-    this.sentSettings = { thresholds: s.thresholds, policy: s.policy, disabled: s.disabled.join(',') };
+    const settings = this.opts.settings();
+    const start: WorkerStart = { states: this.opts.states(), settings, reach: this.opts.reach };
+    this.sentSettings = { thresholds: settings.thresholds, policy: settings.policy, disabled: settings.disabled.join(',') };
     const worker = new Worker(workerSource(), { eval: true, workerData: start });
     this.worker = worker;
     // Batches sent to a worker that died: the new one decides them again, in order.

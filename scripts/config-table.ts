@@ -1,4 +1,4 @@
-// The README's configuration table, rendered from the config schema (config/index.ts) so the two
+// The README's configuration table, rendered from the config schema (config/schema.ts) so the two
 // cannot drift. `npm run docs:config` prints it, `-- --write` puts it into README.md between the
 // marker comments, `-- --check` exits 1 when README.md's table is not the rendered one.
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -69,7 +69,7 @@ function main(argv: string[]): number {
     const { current, differences } = checkConfigTable(readFileSync(README_PATH, 'utf8'));
     if (current) return 0;
     console.error(
-      `README.md's configuration table differs from config/index.ts (run npm run docs:config -- --write):\n${differences.join('\n')}`,
+      `README.md's configuration table differs from config/schema.ts (run npm run docs:config -- --write):\n${differences.join('\n')}`,
     );
     return 1;
   }

@@ -10,6 +10,7 @@ import pino from 'pino';
 import { build, type Histogram } from 'hdr-histogram-js';
 import { startLlmStub, type LlmStub, type StubRequest } from '../test/helpers/llmStub.js';
 import { adminEnv, benchAdmin, signIn, startServer } from './bench/child.js';
+import { SERVER_SCRIPT, buildServer } from './bench/copilot.js';
 import { runStep } from './bench/load.js';
 import { numberFlag } from './cli.js';
 import { runSimulation } from '../simulator/index.js';
@@ -38,6 +39,7 @@ async function pipelineImpact(rate: number, durationS: number, repeat: number): 
   const modes = ['no LLM', 'LLM hanging', 'LLM failing (500)'] as const;
   const rows: { mode: string; run: number; accepted: number; p99: number; explained: string }[] = [];
   const admin = benchAdmin();
+  buildServer(ROOT);
   // Modes in rotation, so that a noisy minute on this shared machine does not fall on one mode only.
   for (let run = 1; run <= repeat; run++)
     for (const mode of modes) {
@@ -62,7 +64,7 @@ async function pipelineImpact(rate: number, durationS: number, repeat: number): 
           Object.assign(env, { GROQ_API_KEY: 'bench', GROQ_BASE_URL: stub.url });
         }
         log(`bench:llm: pipeline at ${rate}/s, ${mode}, run ${run} of ${repeat} ...`);
-        const child = await startServer({ script: 'server.ts', cwd: ROOT, env });
+        const child = await startServer({ script: SERVER_SCRIPT, cwd: ROOT, env });
         try {
           const token = await signIn(child.url, admin);
           const res = await fetch(`${child.url}/api/stations?limit=1000`, { headers: { authorization: `Bearer ${token}` } });

@@ -6,7 +6,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { benchAdmin, startServer, threadProfiles, type ServerChild } from './bench/child.js';
-import { machine, revision, startCopilot as start, stationsOf } from './bench/copilot.js';
+import { buildServer, machine, revision, startCopilot as start, stationsOf } from './bench/copilot.js';
 import { runStep, type StepResult } from './bench/load.js';
 import type { BenchStation } from './bench/signals.js';
 import { formatProfile, summarizeProfile, type ProfileSummary } from './bench/profile.js';
@@ -181,6 +181,7 @@ async function run(o: Options): Promise<void> {
     `bench: ${cpus().length} CPUs (${cpus()[0]?.model ?? 'unknown'}), node ${process.version}; ${o.clients} clients x window ${o.window}; ${o.warmupS} s warm-up + ${o.durationS} s per step`,
   );
 
+  buildServer(ROOT);
   const probe = await startCopilot();
   const stations = await stationsOf(probe.child.url, probe.token, STATIONS).finally(stopActive);
   log(`bench: ${stations.length} stations registered`);

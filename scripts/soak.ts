@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { renderSvg } from './chart.js';
 import { benchAdmin, signIn, startServer, type Admin, type ServerChild } from './bench/child.js';
-import { copilotEnv, machine, revision, startCopilot, stationsOf } from './bench/copilot.js';
+import { SERVER_SCRIPT, buildServer, copilotEnv, machine, revision, startCopilot, stationsOf } from './bench/copilot.js';
 import { startIngest, type IngestLoad } from './bench/load.js';
 import { AckTally, phaseP99Ms, rssOf, sampleServer, type ServerSample, type SoakRow } from './soak/sample.js';
 import { chartSpec, markdown, type RestartFigures, type SoakSummary, type StopFigures } from './soak/report.js';
@@ -134,7 +134,7 @@ async function restart(
   probe?: (url: string) => Promise<void>,
 ): Promise<RestartFigures> {
   const t0 = performance.now();
-  const child = await startServer({ script: 'server.ts', cwd: ROOT, env: copilotEnv(o), timeoutMs: READY_WAIT_MS });
+  const child = await startServer({ script: SERVER_SCRIPT, cwd: ROOT, env: copilotEnv(o), timeoutMs: READY_WAIT_MS });
   active = child;
   const listeningMs = performance.now() - t0;
   let readyMs: number | null = null;
@@ -171,6 +171,7 @@ async function run(o: SoakOptions): Promise<void> {
   );
 
   if (o.cpuProf) await mkdir(o.cpuProf, { recursive: true });
+  buildServer(ROOT);
   const { child, token } = await startCopilot(
     { root: ROOT, dataDir, admin, stations: o.stations, cpuProfDir: o.cpuProf ?? undefined },
     (c) => {

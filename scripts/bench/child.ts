@@ -17,7 +17,7 @@ export interface ServerChild {
 }
 
 export interface StartOptions {
-  /** Script path relative to cwd, run as `node --import tsx <script>`. */
+  /** Script path relative to cwd: a .ts file runs as `node --import tsx <script>`, a .js file as it is. */
   script: string;
   cwd: string;
   env: Record<string, string>;
@@ -29,7 +29,7 @@ export interface StartOptions {
 const LISTENING = /listening on (http:\/\/[^\s]+)/;
 
 export function startServer(opts: StartOptions): Promise<ServerChild> {
-  const args = ['--import', 'tsx'];
+  const args = opts.script.endsWith('.ts') ? ['--import', 'tsx'] : [];
   if (opts.cpuProfDir) args.push('--cpu-prof', '--cpu-prof-dir', opts.cpuProfDir);
   args.push(opts.script);
   const proc: ChildProcess = spawn(process.execPath, args, {

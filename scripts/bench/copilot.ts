@@ -15,6 +15,14 @@ export interface CopilotOptions {
   cpuProfDir?: string;
 }
 
+/** What `npm start` runs: the compiled server, built (incrementally) by `buildServer`. */
+export const SERVER_SCRIPT = 'dist/server.js';
+
+/** `npm run build`: the contracts and dist/, so the figures are those of what `npm start` runs. */
+export function buildServer(root: string): void {
+  execFileSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+}
+
 export function copilotEnv(o: Pick<CopilotOptions, 'dataDir' | 'admin' | 'stations'>): Record<string, string> {
   // Empty MONGODB_URI / REDIS_URL force the embedded defaults whatever the caller's shell holds.
   return {
@@ -43,7 +51,7 @@ export async function startCopilot(
   o: CopilotOptions,
   started: (child: ServerChild) => void,
 ): Promise<{ child: ServerChild; token: string }> {
-  const child = await startServer({ script: 'server.ts', cwd: o.root, env: copilotEnv(o), cpuProfDir: o.cpuProfDir });
+  const child = await startServer({ script: SERVER_SCRIPT, cwd: o.root, env: copilotEnv(o), cpuProfDir: o.cpuProfDir });
   // The caller owns the child from here, so that a failure below still stops it.
   started(child);
   await chainUp(child.url);

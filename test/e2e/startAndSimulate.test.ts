@@ -1,6 +1,7 @@
 // End to end, as a user runs it: start the server on embedded defaults with a first admin, feed it
 // with `npm run simulate`'s script signed in as that admin, read decisions over REST, stop it, start it again.
-import { spawn, type ChildProcess } from 'node:child_process';
+// The first start runs the sources (`npm run dev`), the second the build `npm start` runs (dist/).
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,8 +18,9 @@ interface Started {
   output: () => string;
 }
 
-function startServer(dataDir: string): Promise<Started> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server.ts'], {
+function startServer(dataDir: string, how: 'sources' | 'build'): Promise<Started> {
+  const args = how === 'sources' ? ['--import', 'tsx', 'server.ts'] : ['dist/server.js'];
+  const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: {
       ...process.env,
@@ -75,11 +77,13 @@ describe('e2e: npm start, simulate, restart', function () {
   let dataDir: string;
   before(() => {
     dataDir = mkdtempSync(path.join(tmpdir(), 'copilot-e2e-'));
+    // What `npm start` does before it runs the server (incremental: quick when nothing changed).
+    execFileSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
   });
   after(() => rmSync(dataDir, { recursive: true, force: true }));
 
   it('seeds the demo city, takes simulated signals, makes decisions, and keeps them across a restart', async () => {
-    const first = await startServer(dataDir);
+    const first = await startServer(dataDir, 'sources');
     let stations: { id: string }[];
     let decisions: { id: string; hash: string }[];
     try {
@@ -127,8 +131,18 @@ describe('e2e: npm start, simulate, restart', function () {
     }
     expect(first.output()).to.include('stopped cleanly');
 
-    const second = await startServer(dataDir);
+    const second = await startServer(dataDir, 'build');
     try {
+      // The compiled server found the files it reads beside the sources (its prompts, or it would not have
+      // started; the chain's exit-with-parent hook, or the embedded chain would not come up).
+      const until = Date.now() + 60_000;
+      let chain: string | undefined;
+      while (chain !== 'embedded' && Date.now() < until) {
+        const h = await request(second.url).get('/api/health');
+        chain = (h.body as { parts?: { chain?: { state?: string } } }).parts?.chain?.state;
+        if (chain !== 'embedded') await new Promise((r) => setTimeout(r, 200));
+      }
+      expect(chain, second.output()).to.equal('embedded');
       expect(second.output()).to.not.include('demo city seeded');
       // The journal's recent ids, read while the database started, are back in the dedupe cache.
       expect(second.output()).to.match(/"reloaded":[1-9][0-9]*,.*recent signal ids reloaded into the dedupe cache/);

@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { freePort } from '../../../utils/net.js';
+import { PROJECT_ROOT, projectFile } from '../../../utils/paths.js';
 import { probeChainId, type ChainTarget } from './chain.js';
 
 export interface EmbeddedChain {
@@ -16,7 +17,6 @@ export interface EmbeddedChain {
 }
 
 const READY_TIMEOUT_MS = 60_000;
-const PROJECT_ROOT = path.resolve(__dirname, '..', '..', '..');
 
 /** The anchoring key of the embedded chain: kept in DATA_DIR (mode 0600) so the submitter stays the same across restarts. */
 export function embeddedAnchorKey(dataDir: string | null): string {
@@ -38,7 +38,16 @@ export async function startEmbeddedChain(opts: { dataDir: string | null; port?: 
   const cli = require.resolve('hardhat/internal/cli/cli.js');
   const child: ChildProcess = spawn(
     process.execPath,
-    ['--require', path.join(__dirname, 'exitWithParent.cjs'), cli, 'node', '--hostname', '127.0.0.1', '--port', String(port)],
+    [
+      '--require',
+      projectFile('services', 'audit', 'anchoring', 'exitWithParent.cjs'),
+      cli,
+      'node',
+      '--hostname',
+      '127.0.0.1',
+      '--port',
+      String(port),
+    ],
     {
       cwd: PROJECT_ROOT,
       env: { ...process.env, HARDHAT_DISABLE_TELEMETRY_PROMPT: 'true' },

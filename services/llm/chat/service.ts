@@ -1,7 +1,6 @@
 // The operator chat: the LLM answers with read-only tools over live state; without it (no key,
 // circuit open, timeout) a deterministic fallback answers from the same data. It never acts.
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import type { Logger } from 'pino';
 import { LlmUnavailableError, type ChatMessage, type Completion, type CompletionRequest, type LlmClient } from '../types.js';
 import { AppError } from '../../platform/index.js';
@@ -11,9 +10,10 @@ import { fallbackAnswer } from './fallback.js';
 import { ConversationStore, type Turn } from './history.js';
 import type { ChatSources } from './risk.js';
 import { runTool, TOOL_SPECS } from './tools.js';
+import { projectFile } from '../../../utils/paths.js';
 
 export const CHAT_PROMPT_VERSION = 'chat.v1';
-const PROMPT_FILE = path.resolve(__dirname, '..', '..', '..', 'prompts', `${CHAT_PROMPT_VERSION}.md`);
+const PROMPT_FILE = projectFile('prompts', `${CHAT_PROMPT_VERSION}.md`);
 
 export interface ChatInput {
   message: string;

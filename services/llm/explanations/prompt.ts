@@ -2,9 +2,10 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Decision } from '../../../eventBus/types.js';
+import { projectFile } from '../../../utils/paths.js';
 import type { ChatMessage } from '../types.js';
 
-const PROMPTS = path.resolve(__dirname, '..', '..', '..', 'prompts');
+const PROMPTS = projectFile('prompts');
 
 export interface Prompt {
   version: string;

@@ -25,7 +25,8 @@ function workerSource(): string {
 }
 
 /** With no data folder (tests, benchmarks) the store lives in a temporary folder removed on stop. */
-export async function startEmbeddedMongo(opts: { dataDir: string | null }): Promise<EmbeddedMongo> {
+/** `remapBytes`: bytes written between two mappings of the store's file (store.ts; tests make it small). */
+export async function startEmbeddedMongo(opts: { dataDir: string | null; remapBytes?: number }): Promise<EmbeddedMongo> {
   const port = await freePort();
   const scratch = opts.dataDir ? null : mkdtempSync(path.join(tmpdir(), 'copilot-db-'));
   const dataDir = opts.dataDir ?? scratch!;
@@ -35,6 +36,7 @@ export async function startEmbeddedMongo(opts: { dataDir: string | null }): Prom
     host: '127.0.0.1',
     storePath: path.resolve(dataDir, EMBEDDED_DB_FILE),
     legacySnapshot: scratch ? null : path.resolve(dataDir, LEGACY_SNAPSHOT),
+    remapBytes: opts.remapBytes,
   };
   const worker = new Worker(workerSource(), { eval: true, workerData });
   const uri = await new Promise<string>((resolve, reject) => {

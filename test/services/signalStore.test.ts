@@ -82,7 +82,7 @@ describe('EmbeddedSignalStore (the embedded signal journal)', () => {
     const hour = 3600_000;
     await store.insert([doc('st-a', 1, T0), doc('st-b', 2, T0 + hour), doc('st-a', 3, T0 + 3 * hour)]);
     expect(await store.prune(new Date(T0 + 2 * hour))).to.equal(2);
-    expect(store.count()).to.equal(1);
+    expect(await store.count()).to.equal(1);
     expect((await store.list({ limit: 10 })).docs.map((d) => d.signalId)).to.deep.equal(['sig-000003']);
     expect((await store.list({ stationIds: ['st-b'], limit: 10 })).docs).to.deep.equal([]);
     expect(await store.prune(new Date(T0 + 2 * hour))).to.equal(0);
@@ -92,7 +92,7 @@ describe('EmbeddedSignalStore (the embedded signal journal)', () => {
     const many = Array.from({ length: 12_000 }, (_, i) => doc(`st-${i % 7}`, i, T0 + i));
     await store.insert(many);
     expect(await store.prune(new Date(T0 + 11_000))).to.equal(11_000);
-    expect(store.count()).to.equal(1000);
+    expect(await store.count()).to.equal(1000);
   });
 
   it('keeps what was acknowledged across a reopen, and appends after it in order even if the clock stepped back', async () => {
@@ -101,6 +101,27 @@ describe('EmbeddedSignalStore (the embedded signal journal)', () => {
     store = EmbeddedSignalStore.open(path.join(dir, 'signals.mdb'));
     await store.insert([doc('st-a', 2, T0)]);
     expect((await store.list({ limit: 10 })).docs.map((d) => d.signalId)).to.deep.equal(['sig-000001', 'sig-000002']);
+  });
+
+  it('maps the file again every remapEvery signals without losing, reordering or blocking what comes meanwhile', async () => {
+    await store.close();
+    store = EmbeddedSignalStore.open(path.join(dir, 'signals.mdb'), { remapEvery: 10 });
+    // 7 batches of 5, none awaited before the next is sent: remaps fall between them, and appends and
+    // reads made while one is under way wait for it instead of touching a closed file.
+    const docs = Array.from({ length: 35 }, (_, i) => doc(i % 3 ? 'st-b' : 'st-a', i, T0));
+    const writes: Promise<unknown>[] = [];
+    for (let b = 0; b < 7; b++) {
+      writes.push(store.insert(docs.slice(b * 5, b * 5 + 5)));
+      writes.push(store.list({ limit: 100 }));
+      writes.push(store.recentIds(3));
+    }
+    await Promise.all(writes);
+    expect(store.remapped).to.equal(3);
+    expect((await store.list({ limit: 100 })).docs.map((d) => d.signalId)).to.deep.equal(docs.map((d) => d.signalId));
+    const byA = (await store.list({ stationIds: ['st-a'], limit: 100 })).docs.map((d) => d.signalId);
+    expect(byA).to.deep.equal(docs.filter((d) => d.stationId === 'st-a').map((d) => d.signalId));
+    expect(await store.prune(new Date(T0 + 1))).to.equal(35);
+    expect(await store.count()).to.equal(0);
   });
 
   it('refuses writes once closed', async () => {

@@ -3,6 +3,11 @@
 // nothing acknowledged; the OS flushes to disk right after). Keys are ordered by receive time, so
 // the retention window drops the oldest range and the file stops growing once it is full: its size
 // depends on the window and the rate, not on how long the copilot has run.
+//
+// The file is mapped into memory, and every page a transaction touches stays resident in that map
+// (the kernel maps a fault's neighbours too): with one small transaction per turn, the whole journal
+// ends up counted in the process's RSS. So the journal is closed and opened again after every
+// `remapEvery` signals, which drops those pages from the process (they stay in the page cache).
 import { open, type Database, type RootDatabase } from 'lmdb';
 import type { SignalLogDoc } from '../../../models/index.js';
 import type { SignalListing, SignalStore } from './types.js';
@@ -20,6 +25,8 @@ interface LogValue {
 /** Signals removed per transaction while pruning (a short write lock each). */
 const PRUNE_CHUNK = 5000;
 const HEX = 12;
+/** Signals appended between two mappings of the file: about 28 MB of journal at 280 bytes a signal. */
+export const REMAP_EVERY = 100_000;
 
 /** The cursor API clients already know (24 hex digits, like a MongoDB ObjectId): time, then sequence. */
 export function cursorOf([ms, seq]: LogKey): string {
@@ -33,61 +40,115 @@ function keyOf(cursor: string | undefined): LogKey | null {
 
 const after = (a: LogKey, b: LogKey) => a[0] > b[0] || (a[0] === b[0] && a[1] > b[1]);
 
+interface Mapped {
+  root: RootDatabase;
+  log: Database<LogValue, LogKey>;
+  /** [station, received at, sequence] -> nothing: one station's signals without walking the others'. */
+  byStation: Database<null, [string, number, number]>;
+}
+
+function mapped(path: string): Mapped {
+  const root = open({ path, maxDbs: 4, noSubdir: true });
+  const log = root.openDB<LogValue, LogKey>('log', { encoding: 'msgpack' });
+  const byStation = root.openDB<null, [string, number, number]>('by-station', { encoding: 'msgpack' });
+  return { root, log, byStation };
+}
+
 export class EmbeddedSignalStore implements SignalStore {
   readonly kind = 'embedded' as const;
   private seq: number;
   private lastMs: number;
   private closed = false;
+  /** Signals appended since the file was last mapped. */
+  private appended = 0;
+  /** The last append's commit: a remap waits for it. */
+  private lastWrite: Promise<unknown> = Promise.resolve();
+  /** While the file is being mapped again: everything that reads or writes waits for it. */
+  private remapping: Promise<void> | null = null;
+  private remaps = 0;
 
   private constructor(
-    private readonly root: RootDatabase,
-    private readonly log: Database<LogValue, LogKey>,
-    /** [station, received at, sequence] -> nothing: one station's signals without walking the others'. */
-    private readonly byStation: Database<null, [string, number, number]>,
+    private readonly path: string,
+    private db: Mapped,
+    private readonly remapEvery: number,
   ) {
-    const [last] = Array.from(this.log.getKeys({ reverse: true, limit: 1 }));
+    const [last] = Array.from(db.log.getKeys({ reverse: true, limit: 1 }));
     this.lastMs = last ? last[0] : 0;
     this.seq = last ? last[1] + 1 : 0;
   }
 
-  /** Opens (or creates) the journal at `path` (a file; LMDB keeps a `-lock` file beside it). */
-  static open(path: string): EmbeddedSignalStore {
-    const root = open({ path, maxDbs: 4, noSubdir: true });
-    const log = root.openDB<LogValue, LogKey>('log', { encoding: 'msgpack' });
-    const byStation = root.openDB<null, [string, number, number]>('by-station', { encoding: 'msgpack' });
-    return new EmbeddedSignalStore(root, log, byStation);
+  /**
+   * Opens (or creates) the journal at `path` (a file; LMDB keeps a `-lock` file beside it).
+   * `remapEvery`: signals appended between two mappings of the file (see the top of this file).
+   */
+  static open(path: string, opts: { remapEvery?: number } = {}): EmbeddedSignalStore {
+    return new EmbeddedSignalStore(path, mapped(path), opts.remapEvery ?? REMAP_EVERY);
+  }
+
+  /** How many times the file was mapped again (tests). */
+  get remapped(): number {
+    return this.remaps;
+  }
+
+  /** The journal, once no remap is under way. */
+  private async mappedDb(): Promise<Mapped> {
+    while (this.remapping) await this.remapping;
+    return this.db;
   }
 
   insert(docs: SignalLogDoc[]): Promise<void> {
     if (this.closed) return Promise.reject(new Error('the signal journal is closed'));
     if (docs.length === 0) return Promise.resolve();
-    return this.root.transaction(() => {
+    // Appends wait their turn behind a remap, in the order they came.
+    if (this.remapping) return this.remapping.then(() => this.insert(docs));
+    const { root, log, byStation } = this.db;
+    const written = root.transaction(() => {
       for (const d of docs) {
         // Never behind the last key, even if the clock steps back: the log stays in receive order.
         const ms = Math.max(d.receivedAt.getTime(), this.lastMs);
         this.lastMs = ms;
         const seq = this.seq++;
-        void this.log.put([ms, seq], { signalId: d.signalId, stationId: d.stationId, type: d.type, ts: d.ts, payload: d.payload });
-        void this.byStation.put([d.stationId, ms, seq], null);
+        void log.put([ms, seq], { signalId: d.signalId, stationId: d.stationId, type: d.type, ts: d.ts, payload: d.payload });
+        void byStation.put([d.stationId, ms, seq], null);
       }
     });
+    this.lastWrite = written;
+    this.appended += docs.length;
+    if (this.appended >= this.remapEvery) this.remap();
+    return written;
+  }
+
+  /** Closes the file once the last append is in and opens it again: its pages leave the process. */
+  private remap(): void {
+    this.appended = 0;
+    const remapping: Promise<void> = (async () => {
+      await this.lastWrite.catch(() => undefined);
+      await this.db.root.close();
+      this.db = mapped(this.path);
+      this.remaps++;
+    })().finally(() => {
+      if (this.remapping === remapping) this.remapping = null;
+    });
+    this.remapping = remapping;
   }
 
   async recentIds(limit: number): Promise<{ stationId: string; signalId: string }[]> {
     if (limit === 0) return [];
-    return Array.from(this.log.getRange({ reverse: true, limit }), ({ value }) => ({
+    const { log } = await this.mappedDb();
+    return Array.from(log.getRange({ reverse: true, limit }), ({ value }) => ({
       stationId: value.stationId,
       signalId: value.signalId,
     }));
   }
 
   async list(f: { stationIds?: string[]; after?: string; limit: number }): Promise<SignalListing> {
+    const { log, byStation } = await this.mappedDb();
     const from = keyOf(f.after);
     const want = f.limit + 1;
     let keys: LogKey[];
     if (!f.stationIds) {
       keys = [];
-      for (const key of this.log.getKeys(from ? { start: from } : {})) {
+      for (const key of log.getKeys(from ? { start: from } : {})) {
         if (from && !after(key, from)) continue;
         keys.push(key);
         if (keys.length === want) break;
@@ -98,7 +159,7 @@ export class EmbeddedSignalStore implements SignalStore {
       for (const st of new Set(f.stationIds)) {
         const start: [string, number, number] = from ? [st, from[0], from[1]] : [st, 0, 0];
         let n = 0;
-        for (const k of this.byStation.getKeys({ start, end: [st, Number.MAX_SAFE_INTEGER, 0] })) {
+        for (const k of byStation.getKeys({ start, end: [st, Number.MAX_SAFE_INTEGER, 0] })) {
           const key: LogKey = [k[1], k[2]];
           if (from && !after(key, from)) continue;
           keys.push(key);
@@ -111,7 +172,7 @@ export class EmbeddedSignalStore implements SignalStore {
     const page = keys.slice(0, f.limit);
     const docs: SignalLogDoc[] = [];
     for (const key of page) {
-      const v = this.log.get(key);
+      const v = log.get(key);
       // Pruned between the key scan and this read: gone, as it would be a moment later.
       if (v) docs.push({ ...v, receivedAt: new Date(key[0]) });
     }
@@ -122,12 +183,14 @@ export class EmbeddedSignalStore implements SignalStore {
     const end: LogKey = [before.getTime(), 0];
     let removed = 0;
     for (;;) {
-      const chunk = Array.from(this.log.getRange({ end, limit: PRUNE_CHUNK }));
+      // Each chunk reads and removes through one mapping (a remap may come between chunks).
+      const { root, log, byStation } = await this.mappedDb();
+      const chunk = Array.from(log.getRange({ end, limit: PRUNE_CHUNK }));
       if (chunk.length === 0) return removed;
-      await this.root.transaction(() => {
+      await root.transaction(() => {
         for (const { key, value } of chunk) {
-          void this.log.remove(key);
-          void this.byStation.remove([value.stationId, key[0], key[1]]);
+          void log.remove(key);
+          void byStation.remove([value.stationId, key[0], key[1]]);
         }
       });
       removed += chunk.length;
@@ -136,15 +199,16 @@ export class EmbeddedSignalStore implements SignalStore {
   }
 
   /** How many signals the journal holds (tests and health). */
-  count(): number {
-    return this.log.getCount();
+  async count(): Promise<number> {
+    return (await this.mappedDb()).log.getCount();
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.root.flushed;
-    await this.root.close();
+    const { root } = await this.mappedDb();
+    await root.flushed;
+    await root.close();
   }
 }
 

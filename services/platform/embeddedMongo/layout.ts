@@ -31,6 +31,8 @@ export interface StoreOptions {
   queryFor(db: string, coll: string): StoreQuery | 'none' | undefined;
   /** Loads a whole-database JSON snapshot from earlier versions (imported once into a new file). */
   legacy?: { file: string; load(file: string): Promise<Map<string, Map<string, Map<string, Doc>>>> };
+  /** Bytes written between two mappings of the file (store.ts); REMAP_BYTES by default. */
+  remapBytes?: number;
 }
 
 export interface IndexState {

@@ -3,6 +3,10 @@
 // document, memory does not grow with what the copilot keeps, and a restart opens the file instead of
 // loading it. Every write is journaled as it happens; the wire server answers a command once what it
 // wrote is committed (worker.ts).
+//
+// Every page a transaction touches stays resident in the file's map, so with many small transactions
+// the whole file ends up in the process's RSS. After `remapBytes` written, the worker lets the
+// commands in flight finish, holds new ones, and the file is closed and mapped again (`remap`).
 import { existsSync, renameSync } from 'node:fs';
 import { open, type Database, type Key, type RootDatabase } from 'lmdb';
 import { entriesOf, plan, type IndexInfo, type Plan, type Scalar } from './plan.js';
@@ -27,6 +31,11 @@ export type { IndexSpec, StoreQuery, StoreOptions };
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- range removal works on any of the store's databases */
 
+/** Bytes written between two mappings of the file: about 32 MB of pages that stay resident. */
+export const REMAP_BYTES = 32 * 1024 * 1024;
+/** What an index entry's write counts for (its key; the value is empty). */
+const ENTRY_BYTES = 64;
+
 export class LmdbStorage {
   private env!: RootDatabase;
   private docs!: Database<Buffer, Key>;
@@ -39,15 +48,44 @@ export class LmdbStorage {
   /** Queries that had to read a whole collection, by namespace (the embeddedStats command). */
   readonly fullScans = new Map<string, number>();
   readonly opLog: unknown[] = [];
+  /** Bytes written since the file was last mapped (documents, and index entries at ENTRY_BYTES). */
+  private written = 0;
+  private remaps = 0;
 
   constructor(private readonly opts: StoreOptions) {}
 
-  async initialize(): Promise<void> {
+  private map(): void {
     this.env = open({ path: this.opts.path, maxDbs: 8, noSubdir: true });
     this.docs = this.env.openDB<Buffer, Key>('documents', { encoding: 'binary' });
     this.meta = this.env.openDB<IndexSpec[], Key>('collections', { encoding: 'msgpack' });
     this.entries = this.env.openDB<Buffer, Key>('entries', { encoding: 'binary' });
     this.states = this.env.openDB<IndexState, Key>('indexState', { encoding: 'msgpack' });
+  }
+
+  /** Whether enough was written since the file was mapped for `remap` to be due. */
+  get remapDue(): boolean {
+    return this.written >= (this.opts.remapBytes ?? REMAP_BYTES);
+  }
+
+  /** How many times the file was mapped again (the embeddedStats command). */
+  get remapped(): number {
+    return this.remaps;
+  }
+
+  /**
+   * Closes the file once every write is committed and maps it again, so the pages written since
+   * leave the process. Only while no command is running (the worker holds them back meanwhile).
+   */
+  async remap(): Promise<void> {
+    this.written = 0;
+    await this.persist();
+    await this.env.close();
+    this.map();
+    this.remaps++;
+  }
+
+  async initialize(): Promise<void> {
+    this.map();
     const legacy = this.opts.legacy;
     if (legacy && existsSync(legacy.file) && Array.from(this.meta.getKeys({ limit: 1 })).length === 0) await this.importLegacy(legacy);
     for (const { key, value } of this.meta.getRange()) {
@@ -167,6 +205,7 @@ export class LmdbStorage {
       for (const index of c.indexes.values()) this.reindex(db, coll, index, hex, old, next);
     }
     const bytes = next ? Buffer.from(this.opts.bson.serialize(next)) : null;
+    this.written += bytes ? bytes.length : ENTRY_BYTES;
     const mark: Pending = { bytes, doc: next };
     c.pending.set(hex, mark);
     this.last = bytes ? this.docs.put([db, coll, hex], bytes) : this.docs.remove([db, coll, hex]);
@@ -184,6 +223,7 @@ export class LmdbStorage {
     // Not awaited: the document's own write comes after these, and LMDB commits in order.
     for (const e of before) if (!keep.has(enc(e).toString('hex'))) void this.entries.remove(key(db, coll, index.name, ...e, hex));
     for (const e of after.entries) void this.entries.put(key(db, coll, index.name, ...e, hex), this.empty);
+    this.written += (before.length + after.entries.length) * ENTRY_BYTES;
     const fresh = after.multikey.filter((f) => !index.multikey.has(f));
     if (fresh.length > 0) {
       for (const f of fresh) index.multikey.add(f);

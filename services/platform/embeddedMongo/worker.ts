@@ -3,6 +3,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
+import { DrainGate } from './drainGate.js';
 import { LmdbStorage, type StoreQuery } from './store.js';
 
 export interface WorkerOptions {
@@ -12,6 +13,8 @@ export interface WorkerOptions {
   storePath: string;
   /** A whole-database JSON snapshot from earlier versions, imported once when the store is new. */
   legacySnapshot: string | null;
+  /** Bytes written between two mappings of the store's file (store.ts); its default when absent. */
+  remapBytes?: number;
 }
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- the wire server's dist has no usable types */
@@ -84,6 +87,7 @@ async function main(opts: WorkerOptions): Promise<void> {
   const context = new AsyncLocalStorage<Served>();
   const storage = new LmdbStorage({
     path: opts.storePath,
+    remapBytes: opts.remapBytes,
     bson: plugins.bson,
     matcher: (filter) => {
       const query = new plugins.Query(filter);
@@ -109,13 +113,18 @@ async function main(opts: WorkerOptions): Promise<void> {
   const server = new CongoServer({ port: opts.port, host: opts.host, storage: 'memory' });
   const router = new CommandRouter(storage, server);
   const route = router.route.bind(router);
+  const gate = new DrainGate();
+  const remapFailed = (err: unknown) => process.stderr.write(`embedded MongoDB: mapping the store's file again failed: ${String(err)}\n`);
   // A command is answered once what it wrote is committed: an acknowledged write survives a crash.
-  router.route = async (parsed: any) => {
-    if (parsed.commandName === 'embeddedStats') return { ok: 1, fullScans: Object.fromEntries(storage.fullScans) };
-    const answer = await context.run(served(parsed.commandName, parsed.command, parsed.documentSequences) as Served, () => route(parsed));
-    await storage.committed();
-    return answer;
-  };
+  router.route = (parsed: any) =>
+    gate.run(async () => {
+      if (parsed.commandName === 'embeddedStats')
+        return { ok: 1, fullScans: Object.fromEntries(storage.fullScans), remapped: storage.remapped };
+      const answer = await context.run(served(parsed.commandName, parsed.command, parsed.documentSequences) as Served, () => route(parsed));
+      await storage.committed();
+      if (storage.remapDue) gate.pause(() => storage.remap(), remapFailed);
+      return answer;
+    });
   server.storage = storage;
   server.commandRouter = router;
   await server.start();

@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
+import { open } from 'lmdb';
 import type { Connection } from 'mongoose';
 import { EmbeddedSignalStore, MongoSignalStore, RETENTION_INDEX, moveLegacySignals } from '../../services/pipeline/index.js';
 import { connectMongo } from '../../services/platform/database.js';
@@ -78,6 +79,32 @@ describe('EmbeddedSignalStore (the embedded signal journal)', () => {
     expect(await store.recentIds(0)).to.deep.equal([]);
   });
 
+  it('reads recent ids from a journal of earlier versions (no ids table) for the part its ids table lacks', async () => {
+    await store.close();
+    // The earlier layout: entries and the station index only.
+    const file = path.join(dir, 'signals.mdb');
+    const root = open({ path: file, maxDbs: 4, noSubdir: true });
+    const log = root.openDB('log', { encoding: 'msgpack' });
+    await root.transaction(() => {
+      for (const [i, d] of [doc('st-a', 1), doc('st-b', 2)].entries()) {
+        const { receivedAt, ...value } = d;
+        void log.put([receivedAt.getTime(), i], value);
+      }
+    });
+    await root.close();
+    store = EmbeddedSignalStore.open(file);
+    await store.insert([doc('st-c', 3)]);
+    expect(await store.recentIds(5)).to.deep.equal([
+      { stationId: 'st-c', signalId: 'sig-000003' },
+      { stationId: 'st-b', signalId: 'sig-000002' },
+      { stationId: 'st-a', signalId: 'sig-000001' },
+    ]);
+    expect(await store.recentIds(2)).to.deep.equal([
+      { stationId: 'st-c', signalId: 'sig-000003' },
+      { stationId: 'st-b', signalId: 'sig-000002' },
+    ]);
+  });
+
   it('drops signals received before the retention cut, from the log and the station index', async () => {
     const hour = 3600_000;
     await store.insert([doc('st-a', 1, T0), doc('st-b', 2, T0 + hour), doc('st-a', 3, T0 + 3 * hour)]);
@@ -85,6 +112,7 @@ describe('EmbeddedSignalStore (the embedded signal journal)', () => {
     expect(await store.count()).to.equal(1);
     expect((await store.list({ limit: 10 })).docs.map((d) => d.signalId)).to.deep.equal(['sig-000003']);
     expect((await store.list({ stationIds: ['st-b'], limit: 10 })).docs).to.deep.equal([]);
+    expect(await store.recentIds(10)).to.deep.equal([{ stationId: 'st-a', signalId: 'sig-000003' }]);
     expect(await store.prune(new Date(T0 + 2 * hour))).to.equal(0);
   });
 

@@ -45,13 +45,16 @@ interface Mapped {
   log: Database<LogValue, LogKey>;
   /** [station, received at, sequence] -> nothing: one station's signals without walking the others'. */
   byStation: Database<null, [string, number, number]>;
+  /** [received at, sequence] -> [station, signal id]: the recent ids a start reloads, without the payloads. */
+  ids: Database<[string, string], LogKey>;
 }
 
 function mapped(path: string): Mapped {
   const root = open({ path, maxDbs: 4, noSubdir: true });
   const log = root.openDB<LogValue, LogKey>('log', { encoding: 'msgpack' });
   const byStation = root.openDB<null, [string, number, number]>('by-station', { encoding: 'msgpack' });
-  return { root, log, byStation };
+  const ids = root.openDB<[string, string], LogKey>('ids', { encoding: 'msgpack' });
+  return { root, log, byStation, ids };
 }
 
 export class EmbeddedSignalStore implements SignalStore {
@@ -101,7 +104,7 @@ export class EmbeddedSignalStore implements SignalStore {
     if (docs.length === 0) return Promise.resolve();
     // Appends wait their turn behind a remap, in the order they came.
     if (this.remapping) return this.remapping.then(() => this.insert(docs));
-    const { root, log, byStation } = this.db;
+    const { root, log, byStation, ids } = this.db;
     const written = root.transaction(() => {
       for (const d of docs) {
         // Never behind the last key, even if the clock steps back: the log stays in receive order.
@@ -110,6 +113,7 @@ export class EmbeddedSignalStore implements SignalStore {
         const seq = this.seq++;
         void log.put([ms, seq], { signalId: d.signalId, stationId: d.stationId, type: d.type, ts: d.ts, payload: d.payload });
         void byStation.put([d.stationId, ms, seq], null);
+        void ids.put([ms, seq], [d.stationId, d.signalId]);
       }
     });
     this.lastWrite = written;
@@ -134,11 +138,21 @@ export class EmbeddedSignalStore implements SignalStore {
 
   async recentIds(limit: number): Promise<{ stationId: string; signalId: string }[]> {
     if (limit === 0) return [];
-    const { log } = await this.mappedDb();
-    return Array.from(log.getRange({ reverse: true, limit }), ({ value }) => ({
-      stationId: value.stationId,
-      signalId: value.signalId,
-    }));
+    const { log, ids } = await this.mappedDb();
+    let oldest: LogKey | undefined;
+    const out = Array.from(ids.getRange({ reverse: true, limit }), ({ key, value }) => {
+      oldest = key;
+      return { stationId: value[0], signalId: value[1] };
+    });
+    // Journals written before the ids had their own table: the rest from the entries themselves.
+    if (out.length < limit)
+      for (const { value } of log.getRange({
+        reverse: true,
+        limit: limit - out.length,
+        ...(oldest ? { start: oldest, exclusiveStart: true } : {}),
+      }))
+        out.push({ stationId: value.stationId, signalId: value.signalId });
+    return out;
   }
 
   async list(f: { stationIds?: string[]; after?: string; limit: number }): Promise<SignalListing> {
@@ -184,13 +198,14 @@ export class EmbeddedSignalStore implements SignalStore {
     let removed = 0;
     for (;;) {
       // Each chunk reads and removes through one mapping (a remap may come between chunks).
-      const { root, log, byStation } = await this.mappedDb();
+      const { root, log, byStation, ids } = await this.mappedDb();
       const chunk = Array.from(log.getRange({ end, limit: PRUNE_CHUNK }));
       if (chunk.length === 0) return removed;
       await root.transaction(() => {
         for (const { key, value } of chunk) {
           void log.remove(key);
           void byStation.remove([value.stationId, key[0], key[1]]);
+          void ids.remove(key);
         }
       });
       removed += chunk.length;

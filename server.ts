@@ -605,11 +605,20 @@ export async function createApp(deps: AppDeps): Promise<App> {
 /** A stop (SIGTERM, SIGINT) that has not finished by then exits anyway. */
 const STOP_DEADLINE_MS = 9_000;
 
-export async function main(): Promise<void> {
-  const t0 = performance.now();
+/** What the process entry (start.ts) starts before it loads this module: see there. */
+export interface EarlyStart {
+  config: Config;
+  /** The embedded database's thread, started (absent with MONGODB_URI). */
+  embedded?: Promise<EmbeddedMongo>;
+  /** The embedded signal journal, opened (absent with MONGODB_URI). */
+  signals?: EmbeddedSignalStore;
+}
+
+/** Runs the copilot until SIGTERM/SIGINT. The process entry is start.ts, which passes `early`. */
+export async function main(early?: EarlyStart): Promise<void> {
   let config: Config;
   try {
-    config = loadConfig();
+    config = early?.config ?? loadConfig();
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`${err.message}\n`);
@@ -620,10 +629,15 @@ export async function main(): Promise<void> {
   const logger = pino({ level: config.logLevel });
   // DATA_DIR holds the database snapshot (password hashes) and generated secrets: owner-only files.
   process.umask(0o077);
-  // The embedded chain starts beside the database; the app serves (and queues anchors) until it is up.
+  // The embedded chain starts once the app is listening: its node takes a core for seconds as it loads,
+  // which a restart would otherwise wait on. The app serves (and queues anchors) until it is up.
   let chain: Promise<EmbeddedChain> | null = null;
+  let startChain = () => {};
+  // A stop while the node is still starting kills it instead of waiting for it.
+  const chainStop = new AbortController();
   if (config.chainMode === 'embedded') {
-    chain = startEmbeddedChain({ dataDir: config.dataDir });
+    const dataDir = config.dataDir;
+    chain = new Promise<void>((resolve) => (startChain = resolve)).then(() => startEmbeddedChain({ dataDir, signal: chainStop.signal }));
     chain.then(
       (c) => {
         logger.info(
@@ -634,17 +648,19 @@ export async function main(): Promise<void> {
           if (!stopping) logger.error({ code }, 'the embedded Hardhat node exited; anchoring waits for a chain');
         });
       },
-      (err: unknown) => logger.error({ err }, 'the embedded Hardhat node did not start; anchoring stays queued'),
+      (err: unknown) => {
+        if (!stopping) logger.error({ err }, 'the embedded Hardhat node did not start; anchoring stays queued');
+      },
     );
   }
   let stopping = false;
   let embedded: EmbeddedMongo | null = null;
   let uri = config.mongodbUri;
   // The embedded server holds documents in memory: raw signals, days of them, go to their own journal.
-  const signals = uri ? undefined : EmbeddedSignalStore.open(path.resolve(config.dataDir, SIGNAL_JOURNAL_FILE));
+  const signals = uri ? undefined : (early?.signals ?? EmbeddedSignalStore.open(path.resolve(config.dataDir, SIGNAL_JOURNAL_FILE)));
   let recentIds: Promise<{ stationId: string; signalId: string }[]> | undefined;
   if (!uri) {
-    const starting = startEmbeddedMongo({ dataDir: config.dataDir });
+    const starting = early?.embedded ?? startEmbeddedMongo({ dataDir: config.dataDir });
     // While the database's thread loads its documents, this one reads the ids the dedupe cache reloads.
     recentIds = signals!.recentIds(config.dedupeReloadLimit);
     embedded = await starting;
@@ -685,7 +701,9 @@ export async function main(): Promise<void> {
   if (demo && config.seedDemo) await demo.seedDemoCity(app.services.stations, config.simulateStations, logger);
 
   const url = await app.listen();
-  logger.info({ url, readyMs: Math.round(performance.now() - t0) }, 'copilot ready');
+  startChain();
+  // Since the process started (performance's time origin), loading the modules included.
+  logger.info({ url, readyMs: Math.round(performance.now()) }, 'copilot ready');
   process.stdout.write(`Station-operations copilot listening on ${url} (API under ${url}/api)\n`);
 
   const stopSim = loop
@@ -715,6 +733,7 @@ export async function main(): Promise<void> {
       await conn.close();
       await cache.close();
       if (embedded) await embedded.stop();
+      chainStop.abort();
       if (chain)
         await chain.then(
           (c) => c.stop(),
@@ -729,15 +748,4 @@ export async function main(): Promise<void> {
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
-}
-
-if (require.main === module) {
-  main().catch((err: unknown) => {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`${err.message}\n`);
-      process.exit(2);
-    }
-    process.stderr.write(`failed to start: ${err instanceof Error ? err.stack : String(err)}\n`);
-    process.exit(1);
-  });
 }

@@ -6,7 +6,7 @@ import { adminEnv, signIn, startServer, type Admin, type ServerChild } from './c
 import type { BenchStation } from './signals.js';
 
 export interface CopilotOptions {
-  /** The repository root: the child runs server.ts from here. */
+  /** The repository root: the child runs the built start.ts from here. */
   root: string;
   dataDir: string;
   admin: Admin;
@@ -16,7 +16,7 @@ export interface CopilotOptions {
 }
 
 /** What `npm start` runs: the compiled server, built (incrementally) by `buildServer`. */
-export const SERVER_SCRIPT = 'dist/server.js';
+export const SERVER_SCRIPT = 'dist/start.js';
 
 /** `npm run build`: the contracts and dist/, so the figures are those of what `npm start` runs. */
 export function buildServer(root: string): void {

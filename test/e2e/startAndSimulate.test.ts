@@ -19,7 +19,7 @@ interface Started {
 }
 
 function startServer(dataDir: string, how: 'sources' | 'build'): Promise<Started> {
-  const args = how === 'sources' ? ['--import', 'tsx', 'server.ts'] : ['dist/server.js'];
+  const args = how === 'sources' ? ['--import', 'tsx', 'start.ts'] : ['dist/start.js'];
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: {
@@ -112,8 +112,8 @@ describe('e2e: npm start, simulate, restart', function () {
         path.join(dataDir, 'keys.json'),
         '--email',
         ADMIN.email,
-        '--password',
-        ADMIN.password,
+        // One argument: a base64url password may begin with '-', which parseArgs would take for a flag.
+        `--password=${ADMIN.password}`,
       ]);
       expect(sim.code, sim.out).to.equal(0);
 

@@ -33,8 +33,10 @@ export function embeddedAnchorKey(dataDir: string | null): string {
   return key;
 }
 
-export async function startEmbeddedChain(opts: { dataDir: string | null; port?: number }): Promise<EmbeddedChain> {
+/** `signal`: aborting it while the node starts kills it (a stop that comes first); after, it does nothing. */
+export async function startEmbeddedChain(opts: { dataDir: string | null; port?: number; signal?: AbortSignal }): Promise<EmbeddedChain> {
   const port = opts.port ?? (await freePort());
+  opts.signal?.throwIfAborted();
   const cli = require.resolve('hardhat/internal/cli/cli.js');
   const child: ChildProcess = spawn(
     process.execPath,
@@ -64,7 +66,10 @@ export async function startEmbeddedChain(opts: { dataDir: string | null; port?: 
   const deadline = Date.now() + READY_TIMEOUT_MS;
   let gone = false;
   void exited.then(() => (gone = true));
+  const abort = () => child.kill('SIGKILL');
+  opts.signal?.addEventListener('abort', abort, { once: true });
   for (;;) {
+    if (opts.signal?.aborted) throw new Error('the embedded Hardhat node was stopped before it was ready');
     if (gone) throw new Error(`the embedded Hardhat node exited before it was ready:\n${stderr}`);
     try {
       await probeChainId(url, 1000);
@@ -77,6 +82,7 @@ export async function startEmbeddedChain(opts: { dataDir: string | null; port?: 
       await new Promise((r) => setTimeout(r, 100));
     }
   }
+  opts.signal?.removeEventListener('abort', abort);
   let stopping: Promise<void> | null = null;
   return {
     target: { rpcUrl: url, privateKey: embeddedAnchorKey(opts.dataDir), contract: null, embedded: true },

@@ -720,6 +720,8 @@ export async function main(early?: EarlyStart): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info({ signal: sig }, 'shutting down: draining acknowledged work');
+    // A node still starting is of no use to the stop: killed at once rather than waited for.
+    chainStop.abort();
     // Whatever is acknowledged is already in the signal log (an ack waits for the write), so a stop
     // that cannot drain in time may exit: the folded state's last write-behind is what it can miss.
     const deadline = setTimeout(() => {
@@ -733,7 +735,6 @@ export async function main(early?: EarlyStart): Promise<void> {
       await conn.close();
       await cache.close();
       if (embedded) await embedded.stop();
-      chainStop.abort();
       if (chain)
         await chain.then(
           (c) => c.stop(),

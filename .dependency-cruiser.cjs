@@ -6,7 +6,7 @@
 
 // Files of ours (as opposed to npm packages and node built-ins).
 const OURS =
-  '^(?:server\\.ts$|start\\.ts$|hardhat\\.config\\.ts$|(?:agents|config|eventBus|services|models|routes|socket|middlewares|utils|simulator|scripts|test|typechain-types|contracts|artifacts)/)';
+  '^(?:server\\.ts$|start\\.ts$|main\\.ts$|hardhat\\.config\\.ts$|(?:agents|config|eventBus|services|models|routes|socket|middlewares|utils|simulator|scripts|test|typechain-types|contracts|artifacts)/)';
 // A subsystem's public surface: services/<subsystem>/index.ts.
 const SUBSYSTEM_SURFACE = '^services/[^/]+/index\\.ts$';
 const EDGES = '^(?:routes|socket|middlewares)/';

@@ -1,8 +1,8 @@
 // The process entry: `npm start` runs its build (dist/start.js), `npm run dev` this source. Loading
 // the app's modules holds the main thread for about a second; the embedded database's thread loads
 // its own for as long. So this file reads the config and starts that thread (and opens the signal
-// journal) first, with the few modules they need, and only then loads the app (server.ts), while the
-// thread starts on the other core.
+// journal) first, with the few modules they need, and only then loads the app (main.ts, server.ts),
+// while the thread starts on the other core.
 import path from 'node:path';
 import { ConfigError, loadConfig } from './config/index.js';
 import { launchEmbeddedMongo } from './services/platform/embeddedMongo/start.js';
@@ -20,7 +20,7 @@ async function start(): Promise<void> {
       };
   // A failed start of the thread is reported by main(), which awaits it; until then it is not unhandled.
   early.embedded?.catch(() => undefined);
-  const { main } = await import('./server.js');
+  const { main } = await import('./main.js');
   await main({ config, ...early });
 }
 

@@ -248,7 +248,6 @@ export async function createApp(deps: AppDeps): Promise<App> {
   // Started now, awaited before the first signal: the thread loads its modules while the rest starts.
   const deciderStarted = decider.start();
   stations.replicateTo(decider);
-  metrics.decideBacklog.read = () => decider.backlog;
   const recentIds = deps.recentIds;
   const reloaded = await IngestionService.reloadRecentIds(
     recentIds ? { recentIds: () => recentIds } : signalStore,
@@ -356,7 +355,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
     const taken = ingestion.taken;
     const full = taken >= config.ingestInFlightMax;
     const detail =
-      `${decider.backlog} signals being decided; ${taken} taken and not yet answered and decided (bound ${config.ingestInFlightMax})` +
+      `${decider.backlog} signals being decided; ${taken} taken and not yet answered (bound ${config.ingestInFlightMax})` +
       (decider.restarted ? `; the worker was started again ${decider.restarted} times` : '');
     // Full, or no worker: ingestion refuses signals (BACKPRESSURE) until it catches up.
     return { state: full || !decider.running ? 'down' : 'up', detail: full ? `${detail}: refusing signals` : detail };

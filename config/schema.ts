@@ -50,7 +50,7 @@ export const schema = Joi.object({
     .max(1000000)
     .default(5000)
     .description(
-      "senders' signals taken and not yet both answered and decided (being checked, written, or decided on the decision worker: a sender is answered once its signals are stored, before they are decided); past it ingestion answers `BACKPRESSURE` and takes nothing. At least one batch (1,000)",
+      "senders' signals taken and not yet answered (being checked, decided on the decision worker, or written); past it ingestion answers `BACKPRESSURE` and takes nothing. At least one batch (1,000)",
     ),
   SHED_LAG_MS: Joi.number()
     .integer()

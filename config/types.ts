@@ -12,7 +12,7 @@ export interface Config {
   mongodbUri: string | null;
   signalRetentionH: number;
   writeBacklogMax: number;
-  /** Senders' signals taken and not yet both answered and decided before ingestion sheds load. */
+  /** Senders' signals taken and not yet answered before ingestion sheds load. */
   ingestInFlightMax: number;
   shedLagMs: number;
   redisUrl: string | null;

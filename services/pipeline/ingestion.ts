@@ -42,8 +42,8 @@ export interface IngestionDeps {
    */
   decider: { decide(signals: readonly Signal[], receivedAt: number): Promise<void> };
   /**
-   * Senders' signals taken and not yet both answered and decided (being checked, written or decided):
-   * past it, new signals are refused before anything is folded, whatever holds them up.
+   * Senders' signals taken and not yet answered (being checked, decided or written): past it, new
+   * signals are refused before anything is folded, whatever holds them up.
    */
   maxInFlight: number;
   /** How far behind the event loop runs (ms, smoothed); past `shedLagMs` new signals are refused too (0: never). */
@@ -63,7 +63,7 @@ export class IngestionService {
   /** The phase histogram's series, bound once: every request observes all four. */
   private readonly phases: Record<'queued' | 'checked' | 'decided' | 'journaled', { observe(seconds: number): void }>;
 
-  /** Senders' signals admitted and not yet both answered and decided. */
+  /** Senders' signals admitted and not yet answered. */
   private inFlight = 0;
 
   constructor(private readonly deps: IngestionDeps) {
@@ -95,42 +95,27 @@ export class IngestionService {
     return this.take([signal], receivedAt, 'copilot');
   }
 
-  /**
-   * A sender is answered once its signals are in the log (the answer means stored, as issue 16's
-   * stream log will mean it too); their decisions follow on the bus. The copilot's own signals (an
-   * operator's release or answer) are answered once decided, since the caller returns the decision.
-   */
   private async take(raws: readonly unknown[], receivedAt: number, origin: SignalOrigin): Promise<IngestResult> {
-    if (origin !== 'sender' || raws.length === 0) {
-      const own = await this.takeAdmitted(raws, receivedAt, origin);
-      await own.decided;
-      return own.result;
-    }
     // Before any validation, so a refusal costs next to nothing. The copilot's own signals (outcomes
     // of acknowledged work) are few and always taken.
-    this.admit(raws.length);
-    this.inFlight += raws.length;
-    const taking = this.takeAdmitted(raws, receivedAt, origin);
-    // Counted until answered and decided both: the answer no longer waits for the decision.
-    void taking
-      .then(
-        (t) => t.decided,
-        () => undefined,
-      )
-      .finally(() => (this.inFlight -= raws.length));
-    return (await taking).result;
+    if (origin === 'sender' && raws.length) {
+      this.admit(raws.length);
+      this.inFlight += raws.length;
+      try {
+        return await this.takeAdmitted(raws, receivedAt, origin);
+      } finally {
+        this.inFlight -= raws.length;
+      }
+    }
+    return this.takeAdmitted(raws, receivedAt, origin);
   }
 
-  /** Senders' signals taken and not yet both answered and decided. */
+  /** Senders' signals taken and not yet answered. */
   get taken(): number {
     return this.inFlight;
   }
 
-  private async takeAdmitted(
-    raws: readonly unknown[],
-    receivedAt: number,
-    origin: SignalOrigin,
-  ): Promise<{ result: IngestResult; decided: Promise<void> }> {
+  private async takeAdmitted(raws: readonly unknown[], receivedAt: number, origin: SignalOrigin): Promise<IngestResult> {
     const { stations, metrics } = this.deps;
     const phase = this.phases;
     const taken = performance.now();
@@ -193,8 +178,8 @@ export class IngestionService {
       accepted.push(signal);
     }
 
-    // Deciding (on the worker) and writing the log run at once; the answer waits for the log: nothing
-    // acknowledged is lost. `decided` settles once the steps are applied (their decisions on the bus).
+    // Deciding (on the worker) and writing the log run at once; the answer waits for both: nothing
+    // acknowledged is lost, and what it decided is on the bus.
     const decided = this.deps.decider.decide(accepted, receivedAt).then(
       () => phase.decided.observe((performance.now() - checked) / 1000),
       (err: unknown) => this.deps.onError(err),
@@ -207,11 +192,12 @@ export class IngestionService {
       await this.deps.cache.del(logDocs.map((d) => dedupeKey(d.stationId, d.signalId))).catch(() => undefined);
       throw err;
     }
+    await decided;
 
     const rejected = results
       .filter((r) => r.status === 'rejected')
       .map((r) => ({ index: r.index, error: (r as { error: SignalError }).error }));
-    return { result: { accepted: logDocs.length, duplicates: valid.length - logDocs.length, rejected, results }, decided };
+    return { accepted: logDocs.length, duplicates: valid.length - logDocs.length, rejected, results };
   }
 
   /**
@@ -228,7 +214,7 @@ export class IngestionService {
       waiting + n > maxBacklog
         ? `${waiting} documents are waiting to be written (the bound is ${maxBacklog})`
         : this.inFlight + n > maxInFlight
-          ? `${this.inFlight} signals are taken and not yet answered and decided (the bound is ${maxInFlight})`
+          ? `${this.inFlight} signals are taken and not yet answered (the bound is ${maxInFlight})`
           : `the copilot is running ${Math.round(lag)} ms behind (the bound is ${shedLagMs} ms)`;
     throw new AppError(503, 'BACKPRESSURE', `${why}; nothing of this request was taken, retry later`, [], { 'retry-after': '1' });
   }

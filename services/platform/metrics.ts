@@ -28,8 +28,6 @@ export interface Metrics {
   actuationLatency: Histogram<'actuator'>;
   /** Leaves waiting to be anchored (open batch + queued batches), read at scrape time. */
   anchorBacklog: { read: () => number };
-  /** Signals accepted and not yet decided (the decision worker's backlog), read at scrape time. */
-  decideBacklog: { read: () => number };
 }
 
 export function createMetrics(): Metrics {
@@ -51,15 +49,6 @@ export function createMetrics(): Metrics {
     registers: [registry],
     collect() {
       this.set(anchorBacklog.read());
-    },
-  });
-  const decideBacklog = { read: () => 0 };
-  new Gauge({
-    name: 'copilot_decide_backlog',
-    help: 'Signals accepted (answered once stored) and not yet decided',
-    registers: [registry],
-    collect() {
-      this.set(decideBacklog.read());
     },
   });
   collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 10 });
@@ -148,6 +137,5 @@ export function createMetrics(): Metrics {
       registers: [registry],
     }),
     anchorBacklog,
-    decideBacklog,
   };
 }

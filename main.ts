@@ -1,11 +1,10 @@
 // Running the copilot as a process: the embedded parts (database thread, signal journal, chain node)
 // or the configured servers, the app from server.ts, the first admin, the demo city and simulator, and
 // a stop that drains what was acknowledged. The process entry, start.ts, loads this module.
-import path from 'node:path';
 import pino from 'pino';
-import { loadConfig, ConfigError, type Config } from './config/index.js';
-import { MemoryCache, RedisCache, connectMongo, startEmbeddedMongo, type Cache, type EmbeddedMongo } from './services/platform/index.js';
-import { EmbeddedSignalStore, SIGNAL_JOURNAL_FILE, moveLegacySignals } from './services/pipeline/index.js';
+import type { Config } from './config/index.js';
+import { MemoryCache, RedisCache, connectMongo, type Cache, type EmbeddedMongo } from './services/platform/index.js';
+import { moveLegacySignals, type EmbeddedSignalStore } from './services/pipeline/index.js';
 import { startEmbeddedChain, type EmbeddedChain } from './services/audit/index.js';
 import { createApp } from './server.js';
 
@@ -14,28 +13,15 @@ const STOP_DEADLINE_MS = 9_000;
 
 /** What the process entry (start.ts) starts before it loads this module: see there. */
 export interface EarlyStart {
+  /** Read and checked by start.ts, which also set the owner-only umask. */
   config: Config;
-  /** The embedded database's thread, started (absent with MONGODB_URI). */
-  embedded?: Promise<EmbeddedMongo>;
-  /** The embedded signal journal, opened (absent with MONGODB_URI). */
-  signals?: EmbeddedSignalStore;
+  /** Without MONGODB_URI: the embedded database's thread, started, and the signal journal, opened. */
+  embedded: { db: Promise<EmbeddedMongo>; signals: EmbeddedSignalStore } | null;
 }
 
-/** Runs the copilot until SIGTERM/SIGINT. The process entry is start.ts, which passes `early`. */
-export async function main(early?: EarlyStart): Promise<void> {
-  let config: Config;
-  try {
-    config = early?.config ?? loadConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`${err.message}\n`);
-      process.exit(2);
-    }
-    throw err;
-  }
+/** Runs the copilot until SIGTERM/SIGINT, on what the process entry (start.ts) started. */
+export async function main({ config, embedded: early }: EarlyStart): Promise<void> {
   const logger = pino({ level: config.logLevel });
-  // DATA_DIR holds the database snapshot (password hashes) and generated secrets: owner-only files.
-  process.umask(0o077);
   // The embedded chain starts once the app is listening: its node takes a core for seconds as it loads,
   // which a restart would otherwise wait on. The app serves (and queues anchors) until it is up.
   let chain: Promise<EmbeddedChain> | null = null;
@@ -63,20 +49,20 @@ export async function main(early?: EarlyStart): Promise<void> {
   let stopping = false;
   let embedded: EmbeddedMongo | null = null;
   let uri = config.mongodbUri;
-  // The embedded server holds documents in memory: raw signals, days of them, go to their own journal.
-  const signals = uri ? undefined : (early?.signals ?? EmbeddedSignalStore.open(path.resolve(config.dataDir, SIGNAL_JOURNAL_FILE)));
+  // Raw signals, days of them, go to their own journal, not to the embedded database.
+  const signals = early?.signals;
   let recentIds: Promise<{ stationId: string; signalId: string }[]> | undefined;
-  if (!uri) {
-    const starting = early?.embedded ?? startEmbeddedMongo({ dataDir: config.dataDir });
+  if (early) {
     // While the database's thread loads its documents, this one reads the ids the dedupe cache reloads.
-    recentIds = signals!.recentIds(config.dedupeReloadLimit);
-    embedded = await starting;
+    recentIds = early.signals.recentIds(config.dedupeReloadLimit);
+    embedded = await early.db;
     uri = embedded.uri;
     logger.info(
       { dataDir: config.dataDir },
       'embedded MongoDB wire server started (in memory, every write journaled to DATA_DIR; for demos and development)',
     );
   }
+  if (!uri) throw new Error('neither MONGODB_URI nor the embedded database: start through start.ts');
   const conn = await connectMongo(uri, { embedded: embedded !== null });
   // Signals moved in from an older data folder were not in the journal when its ids were read ahead.
   if (signals && (await moveLegacySignals(conn, signals, logger)) > 0) recentIds = undefined;

@@ -12,16 +12,16 @@ async function start(): Promise<void> {
   const config = loadConfig();
   // DATA_DIR holds the database (password hashes) and generated secrets: owner-only files.
   process.umask(0o077);
-  const early = config.mongodbUri
-    ? {}
+  const embedded = config.mongodbUri
+    ? null
     : {
         signals: EmbeddedSignalStore.open(path.resolve(config.dataDir, SIGNAL_JOURNAL_FILE)),
-        embedded: (await launchEmbeddedMongo({ dataDir: config.dataDir })).started,
+        db: (await launchEmbeddedMongo({ dataDir: config.dataDir })).started,
       };
   // A failed start of the thread is reported by main(), which awaits it; until then it is not unhandled.
-  early.embedded?.catch(() => undefined);
+  embedded?.db.catch(() => undefined);
   const { main } = await import('./main.js');
-  await main({ config, ...early });
+  await main({ config, embedded });
 }
 
 start().catch((err: unknown) => {

@@ -21,6 +21,18 @@ export async function jcsSha256(value: unknown): Promise<string> {
 }
 
 /** Resolves when the next batch is anchored. */
+/** Resolves once the decision's own batch is anchored (subscribe before the decision is made). */
+export function decisionAnchored(bus: EventBus, decisionId: string): Promise<void> {
+  return new Promise((resolve) => {
+    const on = (e: { id: string; anchor: { status: string } }) => {
+      if (e.id !== decisionId || e.anchor.status !== 'anchored') return;
+      bus.off('decision.anchored', on);
+      resolve();
+    };
+    bus.on('decision.anchored', on);
+  });
+}
+
 export function nextAnchoredBatch(bus: EventBus): Promise<void> {
   return new Promise((resolve) => {
     const on = (e: { status: string }) => {

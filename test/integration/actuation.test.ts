@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import request from 'supertest';
 import { io as ioClient, type Socket } from 'socket.io-client';
-import { jcsSha256, nextAnchoredBatch, verifyCli } from '../helpers/audit.js';
+import { decisionAnchored, jcsSha256, nextAnchoredBatch, verifyCli } from '../helpers/audit.js';
 import { startTestApp, aRegistration, type TestApp } from '../helpers/app.js';
 import { criticalFault, overload } from '../helpers/signals.js';
 import { exportLog } from '../../scripts/replay/export.js';
@@ -116,8 +116,10 @@ describe('actuation: the actuator port', function () {
       });
       expect(await dash.timeout(5000).emitWithAck('subscribe', { stationIds: [stationId] })).to.include({ ok: true });
       const pushed = new Promise<Record<string, unknown>>((resolve) => dash.once('decision:outcome', resolve));
-      const anchored = nextAnchoredBatch(bus);
       const d = await faultDecision(stationId);
+      // The decision's own batch (it closes ANCHOR_BATCH_MS after its first leaf): the station's
+      // registration may close an earlier one first.
+      const anchored = decisionAnchored(bus, d.id);
       const [o] = await d.outcomes;
       expect(o).to.include({
         decisionId: d.id,

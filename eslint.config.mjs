@@ -14,6 +14,7 @@ export default tseslint.config(
       'sim-output/**',
       'coverage/**',
       '*.mjs',
+      'web/*.mts',
       '**/*.cjs',
     ],
   },

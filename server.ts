@@ -81,6 +81,7 @@ import { authRouter } from './routes/auth.js';
 import { deviceKeysRouter } from './routes/deviceKeys.js';
 import { pushRouter } from './routes/push.js';
 import { notificationsRouter } from './routes/notifications.js';
+import { consoleRouter } from './routes/console.js';
 import { attachChat } from './socket/chat.js';
 import { attachIngest } from './socket/ingest.js';
 import { attachDashboard, dashboardDelivery } from './socket/dashboard.js';
@@ -115,6 +116,8 @@ export interface AppDeps {
   signals?: SignalStore;
   /** The most recent signal ids of `signals`, read ahead (main reads them while the database starts). */
   recentIds?: Promise<{ stationId: string; signalId: string }[]>;
+  /** The built console served at `/`; default dist/console (routes/console.ts). */
+  consoleDir?: string;
 }
 
 /** What the composition root built: for main() and tests to drive, never handed to a router or service whole. */
@@ -524,6 +527,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
     pushRouter({ push }),
     notificationsRouter({ notifications }),
   );
+  app.use(consoleRouter({ dir: deps.consoleDir, rpcUrl: () => anchoring.contract?.rpcUrl ?? null }));
   app.use(notFound());
   app.use(errorHandler(onError('http')));
 

@@ -1,12 +1,15 @@
 // What `npm test` needs beyond npm packages: a redis-server binary (the integration tests start their
-// own on a free loopback port). Found on PATH, nothing happens; missing, it is installed from Debian's
+// own on a free loopback port) and Chromium (the console's browser tests). Found on PATH, nothing happens; missing, it is installed from Debian's
 // packages when this user may (root, or sudo without a password); otherwise the test run stops at once
 // with one line saying the command to run.
 import { spawnSync } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import path from 'node:path';
 
-export const NEEDED = [{ binary: 'redis-server', debianPackage: 'redis-server', why: 'the integration tests start their own' }];
+export const NEEDED = [
+  { binary: 'redis-server', debianPackage: 'redis-server', why: 'the integration tests start their own' },
+  { binary: 'chromium', debianPackage: 'chromium', why: "the console's browser tests drive it headless" },
+];
 
 /** The binary's path on PATH, or null. */
 export function onPath(binary: string, envPath = process.env.PATH ?? ''): string | null {

@@ -17,6 +17,8 @@ export function stationSummary(s: StationState, predictedWaitMin: number) {
     staff: s.staff.count,
     bays: s.bays,
     chargers: Object.values(s.chargers).map((c) => ({ id: c.id, status: c.status, tempC: c.tempC })),
+    /** The plan's actions in force, in short (the whole plan: `GET /stations/:id/plan`). */
+    actions: s.plan.actions.map((a) => ({ id: a.id, agent: a.agent, action: a.action, target: a.target, status: a.status })),
   };
 }
 

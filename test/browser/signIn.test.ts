@@ -1,0 +1,63 @@
+// The console in a real browser: served at `/`, sign-in, what a role sees, a reload keeps the session,
+// sign-out ends it.
+import { expect } from 'chai';
+import request from 'supertest';
+import { startTestApp, type TestApp } from '../helpers/app.js';
+import { launchBrowser, signIn, type TestBrowser } from '../helpers/browser.js';
+
+describe('console: sign-in and sign-out (Chromium)', function () {
+  this.timeout(60_000);
+  let t: TestApp;
+  let b: TestBrowser;
+  before(async () => {
+    [t, b] = await Promise.all([startTestApp(), launchBrowser()]);
+    for (const [email, role] of [
+      ['ops@example.com', 'operator'],
+      ['audit@example.com', 'auditor'],
+    ] as const)
+      await request(t.url)
+        .post('/api/auth/users')
+        .send({ email, password: 'a-long-enough-password', role, stationScope: 'all' })
+        .expect(201);
+  });
+  after(async () => {
+    await b?.close();
+    await t?.close();
+  });
+
+  it('serves the console at / and at its own paths, with a CSP, and keeps JSON 404s for the API', async () => {
+    const root = await request(t.directUrl).get('/').set('accept', 'text/html').expect(200);
+    expect(root.text).to.contain('<div id="root">');
+    expect(root.headers['content-security-policy']).to.match(/script-src 'self'/);
+    await request(t.directUrl).get('/stations/st-x').set('accept', 'text/html').expect(200);
+    const api = await request(t.directUrl).get('/api/nothing-here').expect(404);
+    expect(api.body.error.code).to.equal('NOT_FOUND');
+  });
+
+  it('signs an operator in, shows what the role may use, keeps the session over a reload, and signs out', async () => {
+    const { page } = await b.page(t.directUrl);
+    await signIn(page, 'ops@example.com', 'wrong-password-here');
+    await expect(await page.getByRole('alert').textContent()).to.match(/wrong email or password/);
+    await signIn(page, 'ops@example.com', 'a-long-enough-password');
+    await page.getByRole('heading', { name: 'Stations' }).waitFor();
+    const nav = page.getByRole('navigation', { name: 'Main' });
+    expect(await nav.getByRole('link').allTextContents()).to.deep.equal(['Stations', 'Decisions', 'Chat']);
+    await page.reload();
+    await page.getByRole('heading', { name: 'Stations' }).waitFor();
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).waitFor();
+    // The refresh token the tab held is revoked: a reload does not bring the session back.
+    await page.reload();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).waitFor();
+  });
+
+  it('shows an auditor Audit and no Chat or Admin', async () => {
+    const { page } = await b.page(t.directUrl);
+    await signIn(page, 'audit@example.com', 'a-long-enough-password');
+    await page.getByRole('heading', { name: 'Stations' }).waitFor();
+    const links = await page.getByRole('navigation', { name: 'Main' }).getByRole('link').allTextContents();
+    expect(links).to.deep.equal(['Stations', 'Decisions', 'Audit']);
+    await page.goto(`${t.directUrl}/admin`);
+    await page.getByRole('heading', { name: 'Stations' }).waitFor();
+  });
+});

@@ -1,6 +1,7 @@
 // Builds the console (web/ -> dist/console/) with Vite when it is missing or stale: the stamp is a
 // SHA-256 of every file under web/ and of package-lock.json, so an unchanged tree costs one hash
-// (`npm start` and `npm test` call this every time). `--force` builds anyway.
+// (`npm start` and `npm test` call this every time). `--force` builds anyway; `--out DIR` builds
+// elsewhere (work on the console beside a test run that reads dist/console).
 import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
@@ -8,8 +9,10 @@ import path from 'node:path';
 import { PROJECT_ROOT } from '../utils/paths.js';
 
 const WEB = path.join(PROJECT_ROOT, 'web');
-const OUT = path.join(PROJECT_ROOT, 'dist', 'console');
-const STAMP = path.join(OUT, '.source-hash');
+function outDir(argv: string[]): string {
+  const i = argv.indexOf('--out');
+  return i >= 0 && argv[i + 1] ? path.resolve(argv[i + 1]!) : path.join(PROJECT_ROOT, 'dist', 'console');
+}
 
 function filesUnder(dir: string): string[] {
   const out: string[] = [];
@@ -33,18 +36,25 @@ export function sourceHash(): string {
 
 function main(): number {
   const force = process.argv.includes('--force');
+  const OUT = outDir(process.argv);
+  const STAMP = path.join(OUT, '.source-hash');
   const hash = sourceHash();
   const built = existsSync(path.join(OUT, 'index.html')) && existsSync(STAMP) && readFileSync(STAMP, 'utf8').trim() === hash;
   if (built && !force) return 0;
   const started = performance.now();
   const vite = path.join(PROJECT_ROOT, 'node_modules', '.bin', 'vite');
-  const r = spawnSync(vite, ['build', '--config', path.join(WEB, 'vite.config.mts')], { stdio: 'inherit', cwd: PROJECT_ROOT });
+  const r = spawnSync(vite, ['build', '--config', path.join(WEB, 'vite.config.mts'), '--outDir', OUT, '--emptyOutDir'], {
+    stdio: 'inherit',
+    cwd: PROJECT_ROOT,
+  });
   if (r.status !== 0) {
     process.stderr.write(`build:console: vite build failed (exit ${r.status ?? r.signal})\n`);
     return 1;
   }
   writeFileSync(STAMP, `${hash}\n`);
-  process.stdout.write(`build:console: console built into dist/console in ${Math.round(performance.now() - started)} ms\n`);
+  process.stdout.write(
+    `build:console: console built into ${path.relative(PROJECT_ROOT, OUT) || OUT} in ${Math.round(performance.now() - started)} ms\n`,
+  );
   return 0;
 }
 

@@ -57,6 +57,8 @@ export interface TestAppOptions {
   actuator?: Actuator;
   /** Reach the database at this URI (e.g. through a proxy a test can cut) instead of the shared one. */
   mongoUri?: string;
+  /** The built console to serve; default TEST_CONSOLE_DIR from the environment, else dist/console. */
+  consoleDir?: string;
 }
 
 export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> {
@@ -86,6 +88,7 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
     bus: opts.bus,
     pushAgent: opts.pushAgent,
     actuator: opts.actuator ?? null,
+    consoleDir: opts.consoleDir ?? (process.env.TEST_CONSOLE_DIR || undefined),
   });
   const directUrl = await app.listen();
   const admin = await app.services.users.create({

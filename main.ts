@@ -1,12 +1,12 @@
 // Running the copilot as a process: the embedded parts (database thread, signal journal, chain node)
 // or the configured servers, the app from server.ts, the first admin, the demo city and simulator, and
 // a stop that drains what was acknowledged. The process entry, start.ts, loads this module.
-import pino from 'pino';
 import type { Config } from './config/index.js';
-import { MemoryCache, RedisCache, connectMongo, type Cache, type EmbeddedMongo } from './services/platform/index.js';
+import { MemoryCache, RedisCache, connectMongo, createLogger, type Cache, type EmbeddedMongo } from './services/platform/index.js';
 import { moveLegacySignals, type EmbeddedSignalStore } from './services/pipeline/index.js';
 import { startEmbeddedChain, type EmbeddedChain } from './services/audit/index.js';
 import { createApp } from './server.js';
+import { banner } from './utils/banner.js';
 
 /** A stop (SIGTERM, SIGINT) that has not finished by then exits anyway. */
 const STOP_DEADLINE_MS = 9_000;
@@ -21,7 +21,7 @@ export interface EarlyStart {
 
 /** Runs the copilot until SIGTERM/SIGINT, on what the process entry (start.ts) started. */
 export async function main({ config, embedded: early }: EarlyStart): Promise<void> {
-  const logger = pino({ level: config.logLevel });
+  const logger = createLogger(config);
   // The embedded chain starts once the app is listening: its node takes a core for seconds as it loads,
   // which a restart would otherwise wait on. The app serves (and queues anchors) until it is up.
   let chain: Promise<EmbeddedChain> | null = null;
@@ -83,13 +83,7 @@ export async function main({ config, embedded: early }: EarlyStart): Promise<voi
     recentIds,
   });
   const admin = await app.services.users.ensureFirstAdmin(config.adminEmail, config.adminPassword);
-  if (admin) {
-    logger.info({ email: admin.email }, 'first admin created');
-    if (admin.password)
-      process.stdout.write(
-        `First admin: ${admin.email}, one-time password ${admin.password} (shown only now; until it is changed with POST /api/auth/password it is good for nothing else)\n`,
-      );
-  }
+  if (admin) logger.info({ email: admin.email }, 'first admin created');
 
   if (demo && config.seedDemo) await demo.seedDemoCity(app.services.stations, config.simulateStations, logger);
 
@@ -97,7 +91,18 @@ export async function main({ config, embedded: early }: EarlyStart): Promise<voi
   startChain();
   // Since the process started (performance's time origin), loading the modules included.
   logger.info({ url, readyMs: Math.round(performance.now()) }, 'copilot ready');
-  process.stdout.write(`Station-operations copilot listening on ${url} (API under ${url}/api)\n`);
+  process.stdout.write(
+    banner({
+      url,
+      createdAdmin: admin,
+      adminEmail: config.adminEmail,
+      demo:
+        demo && app.services.stations.list().length
+          ? { stations: app.services.stations.list().length, simulating: loop !== null, scenario: config.simulateScenario }
+          : null,
+      embeddedDataDir: embedded ? config.dataDir : null,
+    }),
+  );
 
   const stopSim = loop
     ? loop.start({

@@ -72,7 +72,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: value.HOST,
     dataDir: value.DATA_DIR,
     logLevel: value.LOG_LEVEL,
-    simulate: value.SIMULATE === '1',
+    logFormat: value.LOG_FORMAT ?? null,
+    // A first run on embedded defaults shows the product working; a real deployment does not simulate unless asked.
+    simulate: value.SIMULATE !== undefined ? value.SIMULATE === '1' : !value.MONGODB_URI && value.SEED_DEMO === '1',
     simulateStations: value.SIMULATE_STATIONS,
     simulateScenario: value.SIMULATE_SCENARIO,
     simulateRate: value.SIMULATE_RATE,

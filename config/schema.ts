@@ -14,8 +14,17 @@ export const schema = Joi.object({
   LOG_LEVEL: Joi.string()
     .valid('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent')
     .default('info')
-    .description('fatal, error, warn, info, debug, trace or silent (pino JSON logs)'),
-  SIMULATE: Joi.string().valid('0', '1').default('0').description('1 feeds the demo simulator into the running server'),
+    .description('fatal, error, warn, info, debug, trace or silent'),
+  LOG_FORMAT: Joi.string()
+    .valid('pretty', 'json')
+    .meta(shown('pretty in a terminal, else json'))
+    .description('pretty: one readable line per event (pino-pretty); json: one JSON object per line, for a log collector'),
+  SIMULATE: Joi.string()
+    .valid('0', '1')
+    .meta(shown('1 on embedded defaults, else 0'))
+    .description(
+      '1 feeds the demo simulator into the running server (it also carries out the plans). Unset: on with the embedded database and the demo city (no MONGODB_URI, SEED_DEMO=1), off otherwise',
+    ),
   SIMULATE_STATIONS: Joi.number().integer().min(1).max(1000).default(12).description('stations in the demo city (seeded at start)'),
   SIMULATE_SCENARIO: Joi.string()
     .valid('normal', 'rush_hour', 'heatwave', 'stockout', 'price_spike')

@@ -4,6 +4,8 @@ export interface Config {
   host: string;
   dataDir: string;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** pretty or json; null: pretty when stdout is a terminal. */
+  logFormat: 'pretty' | 'json' | null;
   simulate: boolean;
   simulateStations: number;
   simulateScenario: string;

@@ -14,3 +14,4 @@ export { createMetrics } from './metrics.js';
 export type { Metrics } from './metrics.js';
 export { protoKeyPath, protoKeyRefusal, rejectProtoKeys, validate } from './validation.js';
 export { LoopLag } from './loopLag.js';
+export { createLogger } from './logger.js';

@@ -10,9 +10,19 @@ describe('config', () => {
       dataDir: './data',
       mongodbUri: null,
       redisUrl: null,
-      simulate: false,
+      // The first run shows the demo city working.
+      simulate: true,
       seedDemo: true,
+      logFormat: null,
     });
+  });
+
+  it('simulates by default only on the embedded database with the demo city; SIMULATE decides when set', () => {
+    expect(loadConfig({ MONGODB_URI: 'mongodb://127.0.0.1:27017/ops' }).simulate).to.equal(false);
+    expect(loadConfig({ SEED_DEMO: '0' }).simulate).to.equal(false);
+    expect(loadConfig({ SIMULATE: '0' }).simulate).to.equal(false);
+    expect(loadConfig({ SIMULATE: '1', MONGODB_URI: 'mongodb://127.0.0.1:27017/ops' }).simulate).to.equal(true);
+    expect(loadConfig({ LOG_FORMAT: 'json' }).logFormat).to.equal('json');
   });
 
   it('parses and converts set values', () => {
@@ -34,6 +44,7 @@ describe('config', () => {
     [{ PORT: 'eighty' }, 'PORT'],
     [{ PORT: '70000' }, 'PORT'],
     [{ SIMULATE: 'yes' }, 'SIMULATE'],
+    [{ LOG_FORMAT: 'xml' }, 'LOG_FORMAT'],
     [{ REDIS_URL: 'http://nope' }, 'REDIS_URL'],
     [{ MONGODB_URI: 'postgres://x' }, 'MONGODB_URI'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],

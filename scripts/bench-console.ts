@@ -1,0 +1,262 @@
+// `npm run bench:console`: the console in headless Chromium against a built copilot with N stations and
+// decisions arriving at a target rate. It measures what issue 15 sets as targets: long tasks (Long Tasks
+// API, in the page) over a window on each live page, the first load on loopback, and the built assets'
+// gzip size. Figures are printed and written to bench-results/.
+import { mkdtemp, readdir, readFile, rm, mkdir, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { io, type Socket } from 'socket.io-client';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { benchAdmin, type ServerChild } from './bench/child.js';
+import { buildServer, machine, revision, startCopilot, stationsOf } from './bench/copilot.js';
+import { startIngest, type IngestLoad } from './bench/load.js';
+import { numberFlag, parseFlags, runMain } from './cli.js';
+import { onPath } from './test-prereqs.js';
+import { CHROMIUM_ARGS } from '../test/helpers/browser.js';
+
+const ROOT = resolve(__dirname, '..');
+const log = (m: string) => process.stderr.write(`${m}\n`);
+
+const USAGE = `usage: npm run bench:console -- [options]
+  --stations <n>    demo stations (default 200)
+  --decisions <n>   decisions per second to hold while measuring (default 50)
+  --window <s>      seconds measured on each page (default 30)
+  --loads <n>       cold first loads measured (default 5)`;
+
+interface Options {
+  stations: number;
+  decisions: number;
+  windowS: number;
+  loads: number;
+}
+
+function parseOptions(argv: string[]): Options | null {
+  const f = parseFlags(argv, {
+    stations: { type: 'string' },
+    decisions: { type: 'string' },
+    window: { type: 'string' },
+    loads: { type: 'string' },
+    help: { type: 'boolean' },
+  });
+  if (f.help) return null;
+  return {
+    stations: numberFlag('stations', f.stations ?? '200', 1, 1000, true),
+    decisions: numberFlag('decisions', f.decisions ?? '50', 1, 1000, false),
+    windowS: numberFlag('window', f.window ?? '30', 5, 600, true),
+    loads: numberFlag('loads', f.loads ?? '5', 1, 50, true),
+  };
+}
+
+let child: ServerChild | null = null;
+let browser: Browser | null = null;
+let load: IngestLoad | null = null;
+let dataDir: string | null = null;
+
+async function cleanup(): Promise<void> {
+  load?.close();
+  await browser?.close().catch(() => undefined);
+  await child?.stop(10_000);
+  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+}
+
+/** Long tasks seen by the page since it loaded, kept by an init script (the observer runs from the start). */
+const RECORD_LONG_TASKS = () => {
+  const w = window as unknown as { __longTasks: { start: number; duration: number }[] };
+  w.__longTasks = [];
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) w.__longTasks.push({ start: e.startTime, duration: e.duration });
+  }).observe({ type: 'longtask', buffered: true });
+};
+
+async function assetSizes(): Promise<{ files: { file: string; bytes: number; gzip: number }[]; totalGzip: number }> {
+  const dir = join(ROOT, 'dist', 'console', 'assets');
+  const files = [];
+  for (const f of (await readdir(dir)).sort()) {
+    const data = await readFile(join(dir, f));
+    files.push({ file: f, bytes: data.length, gzip: gzipSync(data, { level: 9 }).length });
+  }
+  return { files, totalGzip: files.reduce((s, f) => s + f.gzip, 0) };
+}
+
+async function signIn(page: Page, email: string, password: string): Promise<void> {
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+}
+
+/** Cold loads in fresh contexts: navigation to the sign-in form, and sign-in to a filled Stations table. */
+async function firstLoads(b: Browser, url: string, admin: { email: string; password: string }, n: number, stations: number) {
+  const rows: { formMs: number; loadEventMs: number; stationsMs: number }[] = [];
+  // One load first, not counted: it starts the browser's renderer and network processes.
+  const warm = await b.newContext();
+  await (await warm.newPage()).goto(url);
+  await warm.close();
+  for (let i = 0; i < n; i++) {
+    const context = await b.newContext({ viewport: { width: 1280, height: 800 } });
+    const page = await context.newPage();
+    const t0 = performance.now();
+    await page.goto(url);
+    await page.getByRole('button', { name: 'Sign in', exact: true }).waitFor();
+    const formMs = performance.now() - t0;
+    const loadEventMs = await page.evaluate(
+      () => (performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming).loadEventEnd,
+    );
+    const t1 = performance.now();
+    await signIn(page, admin.email, admin.password);
+    await page.waitForFunction((count) => document.querySelectorAll('table tbody tr').length >= count, stations, { timeout: 30_000 });
+    rows.push({ formMs, loadEventMs, stationsMs: performance.now() - t1 });
+    await context.close();
+  }
+  return rows;
+}
+
+/** Holds decisions/s near the target by adjusting the signal rate to what the dashboard reports. */
+function decisionCounter(url: string, token: string): Promise<{ socket: Socket; count: () => number }> {
+  const socket = io(`${url}/dashboard`, { transports: ['websocket'], auth: { token }, forceNew: true });
+  let n = 0;
+  socket.on('decision:created', () => n++);
+  return new Promise((resolve, reject) => {
+    socket.once('connect', () => {
+      socket.emit('subscribe', { stationIds: '*' }, () => resolve({ socket, count: () => n }));
+    });
+    socket.once('connect_error', reject);
+  });
+}
+
+async function run(o: Options): Promise<void> {
+  log('bench:console: building the server and the console');
+  buildServer(ROOT);
+  const assets = await assetSizes();
+  dataDir = await mkdtemp(join(tmpdir(), 'bench-console-'));
+  const admin = benchAdmin();
+  const started = await startCopilot({ root: ROOT, dataDir, admin, stations: o.stations }, (c) => (child = c));
+  const url = started.child.url;
+  const stations = await stationsOf(url, started.token, o.stations);
+  log(`bench:console: copilot at ${url} with ${stations.length} stations`);
+
+  const executablePath = onPath('chromium') ?? onPath('chromium-browser');
+  if (!executablePath) throw new Error('chromium is not installed (apt-get install -y chromium)');
+  browser = await chromium.launch({ executablePath, headless: true, args: CHROMIUM_ARGS });
+  const loads = await firstLoads(browser, url, admin, o.loads, stations.length);
+
+  // The load: signals at a rate steered so the dashboard sees the target decisions per second.
+  const counter = await decisionCounter(url, started.token);
+  let rate = Math.max(50, o.decisions * 6);
+  const hotShare = 0.3;
+  const restart = async () => {
+    const prev = load;
+    load = null;
+    if (prev) {
+      await prev.stop(5_000);
+      prev.close();
+    }
+    load = await startIngest({
+      url,
+      stations,
+      clients: 4,
+      window: 256,
+      rate,
+      hotShare,
+      token: started.token,
+      onSent: () => undefined,
+      onAnswer: () => undefined,
+    });
+  };
+  await restart();
+  for (let step = 0; step < 6; step++) {
+    const before = counter.count();
+    await new Promise((r) => setTimeout(r, 2_000));
+    const seen = (counter.count() - before) / 2;
+    const next = Math.min(5_000, Math.max(20, rate * Math.min(2, Math.max(0.5, o.decisions / Math.max(1, seen)))));
+    log(`bench:console: ${rate.toFixed(0)} signals/s gave ${seen.toFixed(1)} decisions/s`);
+    if (Math.abs(next - rate) / rate > 0.1) {
+      rate = next;
+      await restart();
+    }
+  }
+
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  await context.addInitScript(RECORD_LONG_TASKS);
+  const page = await context.newPage();
+  let framesWithDecisions = 0;
+  page.on('websocket', (ws) =>
+    ws.on('framereceived', (f) => void (String(f.payload).includes('"decision:created"') && framesWithDecisions++)),
+  );
+  await page.goto(url);
+  await signIn(page, admin.email, admin.password);
+  await page.getByRole('heading', { name: 'Stations' }).waitFor();
+
+  const pages = [
+    { name: 'Stations (map and table)', path: '/stations', ready: () => page.getByRole('heading', { name: 'Stations' }).waitFor() },
+    { name: 'Decisions (live feed)', path: '/decisions', ready: () => page.getByRole('heading', { name: 'Decisions' }).waitFor() },
+    {
+      name: 'A station (live charts)',
+      path: `/stations/${encodeURIComponent(stations[0]!.id)}`,
+      ready: () => page.locator('canvas').first().waitFor(),
+    },
+  ];
+  const windows = [];
+  for (const p of pages) {
+    // Client-side navigation, as a user clicking through: the app and its socket stay up.
+    await page.evaluate((path) => {
+      history.pushState(null, '', path);
+      dispatchEvent(new PopStateEvent('popstate'));
+    }, p.path);
+    await p.ready();
+    const from = await page.evaluate(() => performance.now());
+    const decisionsBefore = counter.count();
+    const framesBefore = framesWithDecisions;
+    await new Promise((r) => setTimeout(r, o.windowS * 1000));
+    const tasks = await page.evaluate(
+      (since) => (window as unknown as { __longTasks: { start: number; duration: number }[] }).__longTasks.filter((t) => t.start >= since),
+      from,
+    );
+    const over50 = tasks.filter((t) => t.duration > 50);
+    windows.push({
+      page: p.name,
+      seconds: o.windowS,
+      decisionsPerS: (counter.count() - decisionsBefore) / o.windowS,
+      framesWithDecisions: framesWithDecisions - framesBefore,
+      longTasks: tasks.length,
+      over50ms: over50.length,
+      maxMs: tasks.reduce((m, t) => Math.max(m, t.duration), 0),
+      blockingMs: tasks.reduce((s, t) => s + Math.max(0, t.duration - 50), 0),
+    });
+    log(`bench:console: ${p.name}: ${JSON.stringify(windows[windows.length - 1])}`);
+  }
+  counter.socket.close();
+
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const result = {
+    at: new Date().toISOString(),
+    ...revision(ROOT),
+    machine: machine(),
+    options: o,
+    signalRate: rate,
+    assets,
+    firstLoad: {
+      runs: loads,
+      medianFormMs: median(loads.map((l) => l.formMs)),
+      maxFormMs: Math.max(...loads.map((l) => l.formMs)),
+      medianStationsMs: median(loads.map((l) => l.stationsMs)),
+    },
+    windows,
+  };
+  const lines = [
+    `console assets: ${(assets.totalGzip / 1024).toFixed(1)} kB gzip in ${assets.files.length} files (target under 500 kB)`,
+    `first load (cold, loopback, ${loads.length} runs): sign-in form shown in median ${result.firstLoad.medianFormMs.toFixed(0)} ms, max ${result.firstLoad.maxFormMs.toFixed(0)} ms (target under 1 s); sign-in to ${stations.length} stations listed: median ${result.firstLoad.medianStationsMs.toFixed(0)} ms`,
+    `load: ${rate.toFixed(0)} signals/s over ${stations.length} stations`,
+    ...windows.map(
+      (w) =>
+        `${w.page}: ${w.decisionsPerS.toFixed(1)} decisions/s for ${w.seconds} s; long tasks ${w.longTasks}, over 50 ms ${w.over50ms}, longest ${w.maxMs.toFixed(0)} ms, blocking ${w.blockingMs.toFixed(0)} ms`,
+    ),
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+  await mkdir(join(ROOT, 'bench-results'), { recursive: true });
+  const file = join(ROOT, 'bench-results', `console-${result.at.replace(/[:.]/g, '-')}.json`);
+  await writeFile(file, `${JSON.stringify(result, null, 2)}\n`);
+  log(`bench:console: written to ${file}`);
+}
+
+if (require.main === module) runMain('bench:console', USAGE, parseOptions, run, cleanup);

@@ -3,7 +3,7 @@
 import { expect } from 'chai';
 import request from 'supertest';
 import { startTestApp, type TestApp } from '../helpers/app.js';
-import { launchBrowser, signIn, type TestBrowser } from '../helpers/browser.js';
+import { launchBrowser, screenshot, signIn, type TestBrowser } from '../helpers/browser.js';
 
 describe('console: sign-in and sign-out (Chromium)', function () {
   this.timeout(60_000);
@@ -36,6 +36,8 @@ describe('console: sign-in and sign-out (Chromium)', function () {
 
   it('signs an operator in, shows what the role may use, keeps the session over a reload, and signs out', async () => {
     const { page } = await b.page(t.directUrl);
+    await page.getByRole('button', { name: 'Sign in', exact: true }).waitFor();
+    await screenshot(page, 'sign-in');
     await signIn(page, 'ops@example.com', 'wrong-password-here');
     await expect(await page.getByRole('alert').textContent()).to.match(/wrong email or password/);
     await signIn(page, 'ops@example.com', 'a-long-enough-password');

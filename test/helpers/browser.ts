@@ -50,3 +50,13 @@ export async function signIn(page: Page, email: string, password: string): Promi
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Sign in', exact: true }).click();
 }
+
+/**
+ * The README's screenshots come from the browser tests: with CONSOLE_SCREENSHOTS=<folder> (npm run
+ * screenshots sets docs/img) each named view is saved there; otherwise nothing is written.
+ */
+export async function screenshot(page: Page, name: string): Promise<void> {
+  const dir = process.env.CONSOLE_SCREENSHOTS;
+  if (!dir) return;
+  await page.screenshot({ path: `${dir}/console-${name}.png` });
+}

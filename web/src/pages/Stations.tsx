@@ -1,4 +1,185 @@
-// Placeholder: filled in by the page's own change.
+// Every station in the user's scope, live: a map of what needs attention and a sortable table. Rows are
+// memoised on the station object, which the live store replaces only when that station changed, so a
+// burst of updates re-renders the few rows it touched.
+import { memo, useCallback, useMemo, useState } from 'react';
+import { Link, useLocation } from 'wouter';
+import { useLive } from '../live';
+import { StationMap } from '../components/StationMap';
+import type { StationSummary } from '../types';
+import './stations.css';
+
+/** A charger this hot or hotter is shown as a warning. */
+export const HOT_C = 70;
+
+type SortKey = 'name' | 'queue' | 'wait' | 'charged' | 'chargers' | 'temp' | 'power' | 'actions';
+type Dir = 'ascending' | 'descending';
+
+export function maxTempOf(s: StationSummary): number | null {
+  let max: number | null = null;
+  for (const c of s.chargers) if (typeof c.tempC === 'number' && (max === null || c.tempC > max)) max = c.tempC;
+  return max;
+}
+
+export function overLimit(s: StationSummary): boolean {
+  return s.power.drawKW !== null && s.power.limitKW !== null && s.power.drawKW > s.power.limitKW;
+}
+
+/** Chargers counted by status, in a fixed order so the cell reads the same from row to row. */
+export function chargerCounts(s: StationSummary): [string, number][] {
+  const order = ['available', 'occupied', 'faulted', 'offline'];
+  const n = new Map<string, number>();
+  for (const c of s.chargers) n.set(c.status, (n.get(c.status) ?? 0) + 1);
+  return [...n.entries()].sort((a, b) => order.indexOf(a[0]) - order.indexOf(b[0]));
+}
+
+const down = (s: StationSummary) => s.chargers.filter((c) => c.status === 'faulted' || c.status === 'offline').length;
+
+const COLUMNS: { key: SortKey; label: string; value: (s: StationSummary) => number | string }[] = [
+  { key: 'name', label: 'Station', value: (s) => s.name.toLowerCase() },
+  { key: 'queue', label: 'Queue', value: (s) => s.queueWaiting },
+  { key: 'wait', label: 'Predicted wait', value: (s) => s.predictedWaitMin },
+  { key: 'charged', label: 'Charged packs', value: (s) => s.inventory.charged },
+  // Sorted by the chargers out of service: the ones to look at come first when descending.
+  { key: 'chargers', label: 'Chargers', value: (s) => down(s) },
+  { key: 'temp', label: 'Max temp', value: (s) => maxTempOf(s) ?? -Infinity },
+  { key: 'power', label: 'Power', value: (s) => s.power.drawKW ?? -Infinity },
+  { key: 'actions', label: 'Actions in force', value: (s) => s.actions.length },
+];
+
+function fmt(n: number | null, digits = 0): string {
+  return n === null ? '–' : n.toFixed(digits);
+}
+
+/** Draw against the limit, as far as the station has reported either. */
+export function powerText(s: StationSummary): string {
+  const { drawKW, limitKW } = s.power;
+  if (drawKW === null && limitKW === null) return '–';
+  return limitKW === null ? `${fmt(drawKW)} kW, no limit` : `${fmt(drawKW)} / ${fmt(limitKW)} kW`;
+}
+
+export function stationHref(id: string): string {
+  return `/stations/${encodeURIComponent(id)}`;
+}
+
+export function ActionTags({ actions }: { actions: StationSummary['actions'] }) {
+  if (!actions.length) return <span className="notice">none</span>;
+  return (
+    <ul className="st-actions">
+      {actions.map((a) => (
+        <li key={a.id}>
+          <span className={a.status === 'pending_approval' ? 'tag warn' : 'tag'} title={`${a.agent} agent`}>
+            {a.action.replace(/_/g, ' ')} {a.target !== 'station' ? a.target : ''}
+            {a.status === 'pending_approval' ? ' (awaiting approval)' : ''}
+          </span>
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+const Row = memo(function Row({ s }: { s: StationSummary }) {
+  const temp = maxTempOf(s);
+  const over = overLimit(s);
+  return (
+    <tr data-station={s.id}>
+      <th scope="row" data-col="name">
+        <Link href={stationHref(s.id)}>{s.name}</Link>
+        <div className="st-id">{s.id}</div>
+      </th>
+      <td data-col="queue" className="num">
+        {s.queueWaiting}
+      </td>
+      <td data-col="wait" className="num">
+        {fmt(s.predictedWaitMin, 1)} min
+      </td>
+      <td data-col="charged" className="num">
+        {s.inventory.charged} / {s.capacity.batterySlots}
+      </td>
+      <td data-col="chargers">
+        {s.chargers.length === 0 ? (
+          <span className="notice">none reported</span>
+        ) : (
+          chargerCounts(s).map(([status, n]) => (
+            <span key={status} className={status === 'faulted' || status === 'offline' ? 'tag bad' : 'tag'}>
+              {n} {status}
+            </span>
+          ))
+        )}
+      </td>
+      <td data-col="temp" className="num">
+        {temp === null ? '–' : <span className={temp >= HOT_C ? 'tag bad' : undefined}>{fmt(temp)} °C</span>}
+      </td>
+      <td data-col="power" className="num">
+        <span className={over ? 'tag bad' : undefined} title={over ? 'Over the limit' : undefined}>
+          {powerText(s)}
+        </span>
+      </td>
+      <td data-col="actions">
+        <ActionTags actions={s.actions} />
+      </td>
+    </tr>
+  );
+});
+
 export function Stations() {
-  return <h1>Stations</h1>;
+  const { stations, connected } = useLive();
+  const [sort, setSort] = useState<{ key: SortKey; dir: Dir }>({ key: 'name', dir: 'ascending' });
+  const [, navigate] = useLocation();
+
+  const list = useMemo(() => [...stations.values()], [stations]);
+  const rows = useMemo(() => {
+    const col = COLUMNS.find((c) => c.key === sort.key)!;
+    const sign = sort.dir === 'ascending' ? 1 : -1;
+    return list.slice().sort((a, b) => {
+      const x = col.value(a);
+      const y = col.value(b);
+      // Ties keep a stable order by id, so rows do not jump about as values change.
+      return (x < y ? -1 : x > y ? 1 : 0) * sign || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+    });
+  }, [list, sort]);
+
+  const open = useCallback((id: string) => navigate(stationHref(id)), [navigate]);
+  const sortBy = (key: SortKey) =>
+    setSort((p) => ({
+      key,
+      dir: p.key === key ? (p.dir === 'ascending' ? 'descending' : 'ascending') : key === 'name' ? 'ascending' : 'descending',
+    }));
+
+  return (
+    <div className="st-page">
+      <h1>Stations</h1>
+      <p className="notice" aria-live="polite">
+        {list.length} {list.length === 1 ? 'station' : 'stations'} in your scope{connected ? '' : ' (reconnecting...)'}
+      </p>
+      <StationMap stations={list} onOpen={open} />
+      {list.length === 0 ? (
+        <p className="notice">{connected ? 'No stations in your scope yet.' : 'Loading stations...'}</p>
+      ) : (
+        <div className="table-wrap">
+          <table className="st-table">
+            <caption className="st-sr-only">Stations, sorted by {COLUMNS.find((c) => c.key === sort.key)!.label}</caption>
+            <thead>
+              <tr>
+                {COLUMNS.map((c) => (
+                  <th key={c.key} scope="col" aria-sort={sort.key === c.key ? sort.dir : undefined}>
+                    <button type="button" onClick={() => sortBy(c.key)}>
+                      {c.label}
+                      <span aria-hidden="true" className="st-sort">
+                        {sort.key === c.key ? (sort.dir === 'ascending' ? ' ▲' : ' ▼') : ''}
+                      </span>
+                    </button>
+                  </th>
+                ))}
+              </tr>
+            </thead>
+            <tbody>
+              {rows.map((s) => (
+                <Row key={s.id} s={s} />
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </div>
+  );
 }

@@ -5,7 +5,7 @@ import { io, type Socket } from 'socket.io-client';
 import { useSyncExternalStore } from 'react';
 import { api } from './api';
 import { session } from './session';
-import type { DecisionSummary, Notification, Page, StationSummary } from './types';
+import type { Approval, DecisionSummary, Notification, Page, StationSummary } from './types';
 
 /** Decisions kept for the feed: the newest first; older ones are a page of `GET /api/decisions` away. */
 export const FEED_MAX = 300;
@@ -155,8 +155,8 @@ class Live {
     socket.on('decision:anchored', (e: { id: string; status: string }) =>
       this.patchDecision({ id: e.id, anchor: { ...e, status: e.status } }, 'anchored'),
     );
-    socket.on('decision:approved', (e: { id: string; outcome: string }) =>
-      this.patchDecision({ id: e.id, status: e.outcome === 'approved' ? 'executed' : 'rejected' }, 'approved'),
+    socket.on('decision:approved', (e: Approval & { id: string }) =>
+      this.patchDecision({ id: e.id, status: e.outcome === 'approved' ? 'executed' : 'rejected', approval: e }, 'approved'),
     );
     socket.on('decision:outcome', (e: { id: string }) => this.patchDecision({ id: e.id }, 'outcome'));
     socket.on('notification:created', (n: Notification) => {

@@ -58,7 +58,21 @@ export interface DecisionSummary {
   hash: string;
   explanation?: { text: string; source: string } | null;
   anchor?: { status: string; [k: string]: unknown };
+  /** An operator's answer, once given (the record keeps `status: pending_approval`; the list filter says approved/rejected). */
+  approval?: Approval | null;
   [k: string]: unknown;
+}
+
+/** `POST /api/decisions/:id/approve` and `/reject` answer this; `decision:approved` carries it without the two decision fields. */
+export interface Approval {
+  decisionId?: string;
+  decisionHash?: string;
+  outcome: 'approved' | 'rejected';
+  by: string;
+  note: string | null;
+  at: string;
+  hash: string;
+  anchor?: { status: string; [k: string]: unknown };
 }
 
 export interface Notification {

@@ -105,14 +105,17 @@ export function Chat() {
   const nextKey = useRef(1);
   const endRef = useRef<HTMLDivElement | null>(null);
 
-  const patchLast = (patch: (t: Turn) => Partial<Turn>) =>
-    setTurns((ts) => {
-      const i = ts.length - 1;
-      if (i < 0 || ts[i].role !== 'copilot' || ts[i].final || ts[i].error) return ts;
-      const next = ts.slice();
-      next[i] = { ...ts[i], ...patch(ts[i]) };
-      return next;
-    });
+  /** The copilot turn being answered: deltas, the reply and a late ack go to their own turn only. */
+  const pending = useRef<number | null>(null);
+
+  const patchTurn = (key: number | null, patch: (t: Turn) => Partial<Turn>) =>
+    setTurns((ts) => ts.map((t) => (t.key === key && !t.final && !t.error ? { ...t, ...patch(t) } : t)));
+  const settle = (key: number, patch?: (t: Turn) => Partial<Turn>) => {
+    if (patch) patchTurn(key, patch);
+    if (pending.current !== key) return;
+    pending.current = null;
+    setBusy(false);
+  };
 
   useEffect(() => {
     const socket = io('/chat', {
@@ -126,17 +129,36 @@ export function Chat() {
         void session.refresh();
       setProblem(`Cannot reach the chat: ${err.message}`);
     });
-    socket.on('auth:revoked', (e: { message?: string }) => setProblem(`The chat closed: ${e.message ?? 'access ended'}`));
+    socket.on('auth:revoked', (e: { code?: string; message?: string }) => {
+      // An expired token is renewed and the socket comes back; anything else ended the access.
+      if (e.code === 'TOKEN_EXPIRED') void session.refresh().then((ok) => ok && socket.connect());
+      else setProblem(`The chat closed: ${e.message ?? 'access ended'}`);
+    });
+    socket.on('disconnect', (reason) => {
+      if (pending.current !== null && reason !== 'io client disconnect')
+        settle(pending.current, () => ({ error: 'The connection dropped before the answer was complete: ask again.' }));
+    });
+    // The session renews its access token before it expires: the open socket is handed the new one.
+    let renewed: string | null = null;
+    const unsubscribe = session.subscribe(
+      () =>
+        void session.token().then((token) => {
+          if (!token || token === renewed || !socket.connected) return;
+          renewed = token;
+          socket.emit('auth:renew', { token }, () => undefined);
+        }),
+    );
     // One question at a time per socket, so every delta belongs to the last copilot turn.
     socket.on('chat:delta', (d: { text: string; conversationId: string }) => {
       setConversationId(d.conversationId);
-      patchLast((t) => ({ text: t.text + d.text }));
+      patchTurn(pending.current, (t) => ({ text: t.text + d.text }));
     });
     socket.on('chat:done', (d: { reply: string; citations: Citation[]; source: 'llm' | 'fallback'; conversationId: string }) => {
       setConversationId(d.conversationId);
-      patchLast(() => ({ text: d.reply, citations: d.citations, source: d.source, final: true }));
+      patchTurn(pending.current, () => ({ text: d.reply, citations: d.citations, source: d.source, final: true }));
     });
     return () => {
+      unsubscribe();
       socket.close();
       socketRef.current = null;
     };
@@ -152,18 +174,21 @@ export function Chat() {
     const text = message.trim();
     const socket = socketRef.current;
     if (!text || !socket || busy) return;
+    const key = nextKey.current + 1;
+    nextKey.current += 2;
+    pending.current = key;
     setTurns((ts) => [
       ...ts,
-      { key: nextKey.current++, role: 'user', text, final: true, citations: [] },
-      { key: nextKey.current++, role: 'copilot', text: '', final: false, citations: [] },
+      { key: key - 1, role: 'user', text, final: true, citations: [] },
+      { key, role: 'copilot', text: '', final: false, citations: [] },
     ]);
     setMessage('');
     setBusy(true);
     const payload = { message: text, ...(stationId ? { stationId } : {}), ...(conversationId ? { conversationId } : {}) };
     socket.timeout(ANSWER_TIMEOUT_MS).emit('chat:message', payload, (err: Error | null, ack?: Ack) => {
-      setBusy(false);
-      if (err) patchLast(() => ({ error: 'No answer came in time: ask again.' }));
-      else if (!ack?.ok) patchLast(() => ({ error: explain(ack?.error) }));
+      if (err) settle(key, () => ({ error: 'No answer came in time: ask again.' }));
+      else if (!ack?.ok) settle(key, () => ({ error: explain(ack?.error) }));
+      else settle(key);
     });
   };
 

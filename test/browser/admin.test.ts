@@ -95,7 +95,7 @@ describe('console: admin (Chromium)', function () {
     const valid = Number(before.thresholds.waitMinutesHigh) - 1;
     await off.fill(String(valid));
     await form.getByRole('button', { name: 'Save traffic' }).click();
-    await page.getByRole('status').filter({ hasText: 'Saved traffic' }).waitFor();
+    await page.getByRole('form', { name: 'Agent traffic' }).getByRole('status').filter({ hasText: 'Saved traffic' }).waitFor();
     expect((await agent('traffic')).thresholds).to.deep.equal({ ...before.thresholds, waitMinutesOff: valid });
     expect(await form.getByLabel('waitMinutesOff', { exact: true }).inputValue()).to.equal(String(valid));
     expect(await form.getByLabel('waitMinutesOff', { exact: true }).getAttribute('aria-invalid')).to.equal(null);

@@ -275,12 +275,14 @@ function DeviceKeys({ stations }: { stations: StationSummary[] }) {
 
 const shown = (v: unknown) => (Array.isArray(v) ? v.join(', ') : String(v));
 
-function AgentForm({ agent, onSaved }: { agent: AgentInfo; onSaved: (a: AgentInfo) => void }) {
+function AgentForm({ agent, saved, onSaved }: { agent: AgentInfo; saved: boolean; onSaved: (a: AgentInfo) => void }) {
   const keys = Object.keys(agent.thresholds).filter((k) => typeof agent.thresholds[k] !== 'object' || Array.isArray(agent.thresholds[k]));
   const [draft, setDraft] = useState<Record<string, string>>(() => Object.fromEntries(keys.map((k) => [k, shown(agent.thresholds[k])])));
   const [enabled, setEnabled] = useState(agent.enabled);
   const [fieldErrors, setFieldErrors] = useState<Record<string, string>>({});
-  const [status, setStatus] = useState<{ ok: boolean; text: string } | null>(null);
+  const [status, setStatus] = useState<{ ok: boolean; text: string } | null>(
+    saved ? { ok: true, text: `Saved ${agent.name}: in force for the next signals.` } : null,
+  );
 
   const save = (e: FormEvent) => {
     e.preventDefault();
@@ -368,22 +370,17 @@ function Agents() {
   }, []);
   const onSaved = (a: AgentInfo) => {
     setAgents((as) => as.map((x) => (x.name === a.name ? a : x)));
-    setSaved(`Saved ${a.name}: in force for the next signals.`);
+    setSaved(a.name);
   };
   return (
     <section className="panel admin-section" aria-labelledby="agents-heading">
       <h2 id="agents-heading">Agent thresholds</h2>
       <p className="notice">Changes are audited and anchored, kept across restarts, and apply to the next signals.</p>
-      {saved && (
-        <p role="status" className="notice">
-          {saved}
-        </p>
-      )}
       <Alert text={error} />
       <div className="agents">
         {agents.map((a) => (
           // A saved agent remounts its form, so the inputs show what is now in force.
-          <AgentForm key={`${a.name}:${JSON.stringify(a.thresholds)}:${a.enabled}`} agent={a} onSaved={onSaved} />
+          <AgentForm key={`${a.name}:${JSON.stringify(a.thresholds)}:${a.enabled}`} agent={a} saved={saved === a.name} onSaved={onSaved} />
         ))}
       </div>
     </section>

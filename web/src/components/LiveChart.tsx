@@ -27,6 +27,9 @@ interface Props {
 
 const MIN_WIDTH = 220;
 const WHOLE = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000];
+const clock = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' });
+/** Clock times only: uPlot's default adds a second row with the date, which overlaps on a narrow chart. */
+const clockTicks = (_u: uPlot, splits: number[]) => splits.map((t) => clock.format(t * 1000));
 /** A single sample would stretch the time axis over years: show a couple of minutes around it instead. */
 const timeRange: uPlot.Range.Function = (_u, min, max) => (min === max ? [min - 60, max + 60] : [min, max]);
 
@@ -49,7 +52,7 @@ export function LiveChart({ title, summary, series, data, fromZero = false, inte
           x: { time: true, range: timeRange },
           y: fromZero ? { range: (_u, _min, max) => [0, Math.max(1, max * 1.1)] } : {},
         },
-        axes: [{}, integer ? { size: 46, incrs: WHOLE } : { size: 46 }],
+        axes: [{ space: 70, values: clockTicks }, integer ? { size: 46, incrs: WHOLE } : { size: 46 }],
         series: [{}, ...series.map((s) => ({ label: s.label, stroke: s.stroke, width: 2, dash: s.dash, spanGaps: true }))],
       },
       latest.current,

@@ -1,7 +1,7 @@
 // The stations on a map (Leaflet) without tiles: tile servers are not reachable offline, so the stations are
 // drawn on a plain background, coloured by what needs attention. The map and its markers are made once and
 // changed in place: a station's update restyles one circle instead of redrawing the map.
-import { useEffect, useRef } from 'react';
+import { memo, useEffect, useRef } from 'react';
 import L from 'leaflet';
 import 'leaflet/dist/leaflet.css';
 import type { StationSummary } from '../types';
@@ -41,7 +41,7 @@ function radiusOf(s: StationSummary): number {
   return 6 + Math.min(8, Math.sqrt(s.queueWaiting) * 1.5);
 }
 
-export function StationMap({ stations, onOpen }: Props) {
+export const StationMap = memo(function StationMap({ stations, onOpen }: Props) {
   const box = useRef<HTMLDivElement>(null);
   const map = useRef<L.Map | null>(null);
   const drawn = useRef(new Map<string, Drawn>());
@@ -129,4 +129,4 @@ export function StationMap({ stations, onOpen }: Props) {
       </ul>
     </section>
   );
-}
+});

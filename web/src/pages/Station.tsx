@@ -4,9 +4,9 @@ import { useEffect, useMemo, useRef, useState } from 'react';
 import { Link } from 'wouter';
 import type uPlot from 'uplot';
 import { api, ApiError, describe } from '../api';
-import { live, useLive, type Sample } from '../live';
+import { live, type Sample } from '../live';
 import { LiveChart, type ChartSeries } from '../components/LiveChart';
-import { ActionTags, HOT_C, maxTempOf, overLimit, powerText } from './Stations';
+import { ActionTags, HOT_C, maxTempOf, overLimit, powerText, useLiveEvery, VIEW_EVERY_MS } from './Stations';
 import type { DecisionSummary, Page, StationSummary } from '../types';
 import './stations.css';
 
@@ -278,7 +278,7 @@ function DecisionList({ items }: { items: DecisionSummary[] }) {
 }
 
 export function StationPage({ id }: { id: string }) {
-  const { stations, decisions: feed } = useLive();
+  const { stations, decisions: feed } = useLiveEvery(VIEW_EVERY_MS);
   const s = stations.get(id);
   const plan = usePlan(id, s?.version);
   const decisions = useDecisions(id, feed);

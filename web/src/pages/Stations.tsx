@@ -1,15 +1,47 @@
 // Every station in the user's scope, live: a map of what needs attention and a sortable table. Rows are
 // memoised on the station object, which the live store replaces only when that station changed, so a
 // burst of updates re-renders the few rows it touched.
-import { memo, useCallback, useMemo, useState } from 'react';
+import { memo, useCallback, useEffect, useMemo, useState } from 'react';
 import { Link, useLocation } from 'wouter';
-import { useLive } from '../live';
+import { live, type LiveState } from '../live';
 import { StationMap } from '../components/StationMap';
 import type { StationSummary } from '../types';
 import './stations.css';
 
 /** A charger this hot or hotter is shown as a warning. */
 export const HOT_C = 70;
+
+/** How often the station views take the live state: four times a second reads as live to a person. */
+export const VIEW_EVERY_MS = 250;
+
+/**
+ * The live state, taken at most every `ms` (the first change at once). The store tells views once per
+ * animation frame; with 200 stations and 50 decisions a second that is a table and map laid out and
+ * painted every frame, which is where the long tasks came from. Re-renders from the frame around the page
+ * read the state held here, so they change nothing in the DOM.
+ */
+export function useLiveEvery(ms: number): LiveState {
+  const [state, setState] = useState(() => live.snapshot);
+  useEffect(() => {
+    let timer: ReturnType<typeof setTimeout> | null = null;
+    let last = 0;
+    const take = () => {
+      timer = null;
+      last = performance.now();
+      setState(live.snapshot);
+    };
+    const off = live.subscribe(() => {
+      if (timer === null) timer = setTimeout(take, Math.max(0, last + ms - performance.now()));
+    });
+    // A change between the first render and this subscription would otherwise wait for the next one.
+    take();
+    return () => {
+      off();
+      if (timer !== null) clearTimeout(timer);
+    };
+  }, [ms]);
+  return state;
+}
 
 type SortKey = 'name' | 'queue' | 'wait' | 'charged' | 'chargers' | 'temp' | 'power' | 'actions';
 type Dir = 'ascending' | 'descending';
@@ -34,15 +66,17 @@ export function chargerCounts(s: StationSummary): [string, number][] {
 
 const down = (s: StationSummary) => s.chargers.filter((c) => c.status === 'faulted' || c.status === 'offline').length;
 
-const COLUMNS: { key: SortKey; label: string; value: (s: StationSummary) => number | string }[] = [
-  { key: 'name', label: 'Station', value: (s) => s.name.toLowerCase() },
-  { key: 'queue', label: 'Queue', value: (s) => s.queueWaiting },
-  { key: 'wait', label: 'Predicted wait', value: (s) => s.predictedWaitMin },
-  { key: 'charged', label: 'Charged packs', value: (s) => s.inventory.charged },
+// Fixed column widths (table-layout: fixed): a changed cell then costs the browser its row, not a
+// measurement of all 200 rows to size the columns again.
+const COLUMNS: { key: SortKey; label: string; width?: string; value: (s: StationSummary) => number | string }[] = [
+  { key: 'name', label: 'Station', width: '11rem', value: (s) => s.name.toLowerCase() },
+  { key: 'queue', label: 'Queue', width: '5.5rem', value: (s) => s.queueWaiting },
+  { key: 'wait', label: 'Predicted wait', width: '8.5rem', value: (s) => s.predictedWaitMin },
+  { key: 'charged', label: 'Charged packs', width: '8.5rem', value: (s) => s.inventory.charged },
   // Sorted by the chargers out of service: the ones to look at come first when descending.
-  { key: 'chargers', label: 'Chargers', value: (s) => down(s) },
-  { key: 'temp', label: 'Max temp', value: (s) => maxTempOf(s) ?? -Infinity },
-  { key: 'power', label: 'Power', value: (s) => s.power.drawKW ?? -Infinity },
+  { key: 'chargers', label: 'Chargers', width: '10rem', value: (s) => down(s) },
+  { key: 'temp', label: 'Max temp', width: '7rem', value: (s) => maxTempOf(s) ?? -Infinity },
+  { key: 'power', label: 'Power', width: '9rem', value: (s) => s.power.drawKW ?? -Infinity },
   { key: 'actions', label: 'Actions in force', value: (s) => s.actions.length },
 ];
 
@@ -122,7 +156,7 @@ const Row = memo(function Row({ s }: { s: StationSummary }) {
 });
 
 export function Stations() {
-  const { stations, connected } = useLive();
+  const { stations, connected } = useLiveEvery(VIEW_EVERY_MS);
   const [sort, setSort] = useState<{ key: SortKey; dir: Dir }>({ key: 'name', dir: 'ascending' });
   const [, navigate] = useLocation();
 
@@ -158,6 +192,11 @@ export function Stations() {
         <div className="table-wrap">
           <table className="st-table">
             <caption className="st-sr-only">Stations, sorted by {COLUMNS.find((c) => c.key === sort.key)!.label}</caption>
+            <colgroup>
+              {COLUMNS.map((c) => (
+                <col key={c.key} style={c.width ? { width: c.width } : undefined} />
+              ))}
+            </colgroup>
             <thead>
               <tr>
                 {COLUMNS.map((c) => (

@@ -8,7 +8,7 @@ import { live } from '../live';
 import { useSession } from '../session';
 import type { Approval } from '../types';
 import { AnchorDetails, VerifyDecision, type Anchor } from './Audit';
-import { AnchorTag, RiskTag, StatusTag, statusOf, when, words } from './Decisions';
+import { AnchorTag, RiskTag, StatusTag, Table, statusOf, when, words } from './Decisions';
 import './decisions.css';
 
 type Params = Record<string, unknown>;
@@ -85,33 +85,6 @@ function Section({ title, children }: { title: string; children: ReactNode }) {
       <h2 id={id}>{title}</h2>
       {children}
     </section>
-  );
-}
-
-function Table({ head, rows }: { head: string[]; rows: ReactNode[][] }) {
-  return (
-    <div className="table-wrap">
-      <table>
-        <thead>
-          <tr>
-            {head.map((h) => (
-              <th key={h} scope="col">
-                {h}
-              </th>
-            ))}
-          </tr>
-        </thead>
-        <tbody>
-          {rows.map((r, i) => (
-            <tr key={i}>
-              {r.map((c, j) => (
-                <td key={j}>{c}</td>
-              ))}
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
   );
 }
 
@@ -230,7 +203,8 @@ function Evidence({ rec }: { rec: DecisionRecord }) {
   );
 }
 
-function Answer({ id, onAnswered }: { id: string; onAnswered: (a: Approval) => void }) {
+/** `onRefused`: the server says it is no longer pending (answered elsewhere, or its actions left the plan). */
+function Answer({ id, onAnswered, onRefused }: { id: string; onAnswered: (a: Approval) => void; onRefused: () => void }) {
   const [note, setNote] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -241,6 +215,7 @@ function Answer({ id, onAnswered }: { id: string; onAnswered: (a: Approval) => v
       onAnswered(await api<Approval>(`/decisions/${encodeURIComponent(id)}/${kind}`, { body: note.trim() ? { note: note.trim() } : {} }));
     } catch (err) {
       setError(describe(err));
+      if (err instanceof ApiError && err.status === 409) onRefused();
     } finally {
       setBusy(false);
     }
@@ -268,7 +243,14 @@ function Answer({ id, onAnswered }: { id: string; onAnswered: (a: Approval) => v
   );
 }
 
-function ApprovalView({ rec, operator, onAnswered }: { rec: DecisionRecord; operator: boolean; onAnswered: (a: Approval) => void }) {
+interface ApprovalProps {
+  rec: DecisionRecord;
+  operator: boolean;
+  onAnswered: (a: Approval) => void;
+  onRefused: () => void;
+}
+
+function ApprovalView({ rec, operator, onAnswered, onRefused }: ApprovalProps) {
   const a = rec.approval;
   if (a)
     return (
@@ -288,7 +270,7 @@ function ApprovalView({ rec, operator, onAnswered }: { rec: DecisionRecord; oper
   return (
     <>
       <p>Waiting for an operator: its actions are not in force until approved.</p>
-      {operator && <Answer id={rec.id} onAnswered={onAnswered} />}
+      {operator && <Answer id={rec.id} onAnswered={onAnswered} onRefused={onRefused} />}
     </>
   );
 }
@@ -373,7 +355,12 @@ export function DecisionPage({ id }: { id: string }) {
         )}
       </Section>
       <Section title="Approval">
-        <ApprovalView rec={rec} operator={user?.role === 'operator'} onAnswered={(a) => setRec((r) => (r ? { ...r, approval: a } : r))} />
+        <ApprovalView
+          rec={rec}
+          operator={user?.role === 'operator'}
+          onAnswered={(a) => setRec((r) => (r ? { ...r, approval: a } : r))}
+          onRefused={() => void load()}
+        />
       </Section>
       <Section title="Actions">
         <Actions rec={rec} />

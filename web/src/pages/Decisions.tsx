@@ -2,7 +2,7 @@
 // older pages from the API on demand. At 50 decisions/s it stays cheap: the feed is redrawn four times a
 // second, a bounded window of rows in a fixed-layout table, each row memoised on the decision object
 // (live.ts replaces it only when that decision changes).
-import { memo, useEffect, useMemo, useRef, useState, type MouseEvent } from 'react';
+import { memo, useEffect, useMemo, useRef, useState, type MouseEvent, type ReactNode } from 'react';
 import { Link, useLocation } from 'wouter';
 import { api, describe } from '../api';
 import { useLive } from '../live';
@@ -56,6 +56,34 @@ export function RiskTag({ risk }: { risk: DecisionSummary['risk'] }) {
 export function AnchorTag({ status }: { status: string | undefined }) {
   const tone = status === 'anchored' ? 'ok' : status === 'failed' ? 'bad' : 'warn';
   return <span className={`tag ${tone}`}>{status ?? 'unknown'}</span>;
+}
+
+/** A plain table of rows already formatted. */
+export function Table({ head, rows }: { head: string[]; rows: ReactNode[][] }) {
+  return (
+    <div className="table-wrap">
+      <table>
+        <thead>
+          <tr>
+            {head.map((h) => (
+              <th key={h} scope="col">
+                {h}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((r, i) => (
+            <tr key={i}>
+              {r.map((c, j) => (
+                <td key={j}>{c}</td>
+              ))}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
 }
 
 function actionsText(d: DecisionSummary): string {

@@ -97,7 +97,7 @@ describe('console: stations (Chromium)', function () {
     expect(new URL(page.url()).pathname).to.equal('/stations/st-b');
   });
 
-  it('shows an operator scoped to one station only that station, in the table and on the map', async () => {
+  it('shows an operator scoped to one station only that station, in the table and on the map, and no other station page', async () => {
     const page = await signedIn(SOLO);
     await page.getByRole('heading', { name: 'Stations', level: 1 }).waitFor();
     await page.locator('.st-map path[data-station="st-a"]').waitFor();
@@ -105,10 +105,14 @@ describe('console: stations (Chromium)', function () {
     expect(await markerIds(page)).to.deep.equal(['st-a']);
     await page.getByText('1 station in your scope').waitFor();
 
+    const marker = page.locator('.st-map path[data-station="st-a"]');
+    await marker.hover();
+    await page.locator('.st-map .leaflet-tooltip', { hasText: 'Station st-a' }).waitFor();
+    await marker.click();
+    await page.getByRole('heading', { name: 'Station st-a', level: 1 }).waitFor();
+
     await page.goto(`${t.directUrl}/stations/st-b`);
     await page.getByRole('heading', { name: 'No such station', level: 1 }).waitFor();
-    await page.goto(`${t.directUrl}/stations/st-a`);
-    await page.getByRole('heading', { name: 'Station st-a', level: 1 }).waitFor();
   });
 
   it("shows a station's live charts, and its plan and decision once a critical fault arrives", async () => {

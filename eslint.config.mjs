@@ -15,6 +15,8 @@ export default tseslint.config(
       'coverage/**',
       '*.mjs',
       'web/*.mts',
+      // The service worker is plain browser JavaScript outside the typed projects.
+      'web/public/**',
       '**/*.cjs',
     ],
   },

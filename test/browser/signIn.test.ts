@@ -2,7 +2,8 @@
 // sign-out ends it.
 import { expect } from 'chai';
 import request from 'supertest';
-import { startTestApp, type TestApp } from '../helpers/app.js';
+import { aRegistration, startTestApp, type TestApp } from '../helpers/app.js';
+import { sig } from '../helpers/signals.js';
 import { launchBrowser, screenshot, signIn, type TestBrowser } from '../helpers/browser.js';
 
 describe('console: sign-in and sign-out (Chromium)', function () {
@@ -61,5 +62,54 @@ describe('console: sign-in and sign-out (Chromium)', function () {
     expect(links).to.deep.equal(['Stations', 'Decisions', 'Audit']);
     await page.goto(`${t.directUrl}/admin`);
     await page.getByRole('heading', { name: 'Stations' }).waitFor();
+  });
+});
+
+describe('console: a session longer than its access token (Chromium)', function () {
+  this.timeout(90_000);
+  let t: TestApp;
+  let b: TestBrowser;
+  let deviceKey: string;
+  before(async () => {
+    // The shortest lifetime the config allows: the console renews every few seconds.
+    [t, b] = await Promise.all([startTestApp({ env: { ACCESS_TOKEN_TTL_S: '30' } }), launchBrowser()]);
+    deviceKey = (await request(t.url).post('/api/stations').send(aRegistration('st-long')).expect(201)).body.deviceKey;
+    await request(t.url)
+      .post('/api/auth/users')
+      .send({ email: 'ops@example.com', password: 'a-long-enough-password', role: 'operator', stationScope: 'all' })
+      .expect(201);
+  });
+  after(async () => {
+    await b?.close();
+    await t?.close();
+  });
+
+  it('keeps the live dashboard and the API working past the first token expiry, renewing the open socket', async () => {
+    const { page } = await b.page(t.directUrl);
+    const renewals: string[] = [];
+    page.on('websocket', (ws) =>
+      ws.on('framesent', (f) => void (String(f.payload).includes('"auth:renew"') && renewals.push(String(f.payload)))),
+    );
+    await signIn(page, 'ops@example.com', 'a-long-enough-password');
+    const cell = page.locator('.st-table tr[data-station="st-long"] td[data-col="queue"]');
+    await cell.waitFor();
+    // Past the first token's 30 s: the server would have closed a socket still holding it.
+    await page.waitForTimeout(33_000);
+    expect(renewals.length, 'auth:renew frames sent on /dashboard').to.be.greaterThan(0);
+    // The station's own key (the test's admin token has expired too).
+    await request(t.directUrl)
+      .post('/api/data/signals')
+      .set('x-device-key', deviceKey)
+      .send(sig('st-long', 'queue_length', { waiting: 17 }))
+      .expect(202);
+    await page.waitForFunction(
+      () => document.querySelector('.st-table tr[data-station="st-long"] td[data-col="queue"]')?.textContent?.trim().startsWith('17'),
+      undefined,
+      { timeout: 2000 },
+    );
+    // Still signed in: a page that reads the API works.
+    await page.getByRole('link', { name: 'Decisions' }).click();
+    await page.getByRole('heading', { name: 'Decisions' }).waitFor();
+    expect(await page.getByRole('button', { name: 'Sign out' }).isVisible()).to.equal(true);
   });
 });

@@ -59,6 +59,7 @@ class Live {
   private readonly listeners = new Set<Listener>();
   private readonly decisionListeners = new Set<(id: string, event: string) => void>();
   private frame: number | null = null;
+  private unwatchSession: (() => void) | null = null;
 
   subscribe = (l: Listener): (() => void) => {
     this.listeners.add(l);
@@ -136,8 +137,26 @@ class Live {
     });
     socket.on('connect_error', (err: Error & { data?: { code?: string } }) => {
       // A refused token: renew the session once; the socket retries with the new one.
-      if (err.data?.code === 'AUTH_REQUIRED' || err.data?.code === 'INVALID_TOKEN') void session.refresh();
+      const code = err.data?.code;
+      if (code === 'AUTH_REQUIRED' || code === 'INVALID_TOKEN' || code === 'TOKEN_EXPIRED') void session.refresh();
     });
+    // The server closes a socket whose token expired (and says so first); it does not reconnect by
+    // itself after a server-side close, so renew and reconnect. Other endings (account disabled, role
+    // changed) end the session through the next API call.
+    socket.on('auth:revoked', (e: { code?: string }) => {
+      if (e.code === 'TOKEN_EXPIRED') void session.refresh().then((ok) => ok && this.socket === socket && socket.connect());
+    });
+    // The session renews its access token before it expires: the open socket is handed the new one,
+    // so it is not closed at the old token's expiry.
+    let renewed: string | null = null;
+    this.unwatchSession = session.subscribe(
+      () =>
+        void session.token().then((token) => {
+          if (!token || token === renewed || !socket.connected) return;
+          renewed = token;
+          socket.emit('auth:renew', { token }, () => undefined);
+        }),
+    );
     socket.on('station:updated', (e: { station: StationSummary }) => {
       this.record(e.station);
       this.changed();
@@ -200,6 +219,8 @@ class Live {
   }
 
   stop(): void {
+    this.unwatchSession?.();
+    this.unwatchSession = null;
     this.socket?.close();
     this.socket = null;
     this.stations = new Map();

@@ -66,8 +66,10 @@ export function consoleRouter(deps: ConsoleDeps): Router {
       setHeaders: (res) => res.setHeader('cache-control', 'no-cache'),
     }),
   );
-  r.get(/.*/, (req, res, next) => {
-    if (NOT_CONSOLE.test(req.path) || !req.accepts('html')) return next();
+  // A middleware, not a route: the console's paths are the browser's, not the API's (the OpenAPI
+  // document lists routes).
+  r.use((req, res, next) => {
+    if ((req.method !== 'GET' && req.method !== 'HEAD') || NOT_CONSOLE.test(req.path) || !req.accepts('html')) return next();
     if (!existsSync(index)) {
       res
         .status(503)

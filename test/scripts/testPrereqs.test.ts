@@ -24,14 +24,16 @@ describe('npm test prerequisites (scripts/test-prereqs.ts)', function () {
     expect(r.status).to.equal(1);
     const lines = r.stderr.trim().split('\n');
     expect(lines).to.have.length(1);
-    expect(lines[0]).to.contain('redis-server').and.contain('sudo apt-get install -y redis-server');
+    expect(lines[0]).to.contain('redis-server').and.contain('sudo apt-get install -y redis-server chromium');
   });
 
-  it('lets the run go on when redis-server is on PATH', () => {
+  it('lets the run go on when redis-server and chromium are on PATH', () => {
     const bin = path.join(dir, 'bin');
     mkdirSync(bin, { recursive: true });
-    writeFileSync(path.join(bin, 'redis-server'), '#!/bin/sh\nexit 0\n');
-    chmodSync(path.join(bin, 'redis-server'), 0o755);
+    for (const name of ['redis-server', 'chromium']) {
+      writeFileSync(path.join(bin, name), '#!/bin/sh\nexit 0\n');
+      chmodSync(path.join(bin, name), 0o755);
+    }
     const r = prereqs(bin);
     expect(r.status, r.stderr).to.equal(0);
     expect(r.stderr).to.equal('');

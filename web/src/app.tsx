@@ -3,7 +3,7 @@
 import { useEffect } from 'react';
 import { Link, Redirect, Route, Switch, useLocation } from 'wouter';
 import { session, useSession } from './session';
-import { live, useLive } from './live';
+import { live, useLiveValue } from './live';
 import { SignIn, ChangePassword } from './pages/SignIn';
 import { Stations } from './pages/Stations';
 import { StationPage } from './pages/Station';
@@ -50,7 +50,7 @@ function Nav({ role }: { role: Role }) {
 
 function Shell() {
   const { user } = useSession();
-  const { connected } = useLive();
+  const connected = useLiveValue((s) => s.connected);
   useEffect(() => {
     void live.start();
     return () => live.stop();

@@ -2,7 +2,7 @@
 // Socket events are folded into plain maps at once, and views are told at most once per animation frame,
 // so a burst of events costs one render, not one per event.
 import { io, type Socket } from 'socket.io-client';
-import { useSyncExternalStore } from 'react';
+import { useEffect, useState, useSyncExternalStore } from 'react';
 import { api } from './api';
 import { session } from './session';
 import type { Approval, DecisionSummary, Notification, Page, StationSummary } from './types';
@@ -237,4 +237,44 @@ export const live = new Live();
 
 export function useLive(): LiveState {
   return useSyncExternalStore(live.subscribe, () => live.snapshot);
+}
+
+/**
+ * One value of the live state (a number, a flag): the view re-renders only when that value changes,
+ * not on every frame the store is told of (the frame around the pages, the bell).
+ */
+export function useLiveValue<T extends string | number | boolean | null>(select: (s: LiveState) => T): T {
+  return useSyncExternalStore(live.subscribe, () => select(live.snapshot));
+}
+
+/** How often the station views take the live state: four times a second reads as live to a person. */
+export const VIEW_EVERY_MS = 250;
+
+/**
+ * The live state, taken at most every `ms` (the first change at once). The store tells views once per
+ * animation frame; with 200 stations and 50 decisions a second that is a table and map laid out and
+ * painted every frame, which is where the long tasks came from. Re-renders from the frame around the page
+ * read the state held here, so they change nothing in the DOM.
+ */
+export function useLiveEvery(ms: number): LiveState {
+  const [state, setState] = useState(() => live.snapshot);
+  useEffect(() => {
+    let timer: ReturnType<typeof setTimeout> | null = null;
+    let last = 0;
+    const take = () => {
+      timer = null;
+      last = performance.now();
+      setState(live.snapshot);
+    };
+    const off = live.subscribe(() => {
+      if (timer === null) timer = setTimeout(take, Math.max(0, last + ms - performance.now()));
+    });
+    // A change between the first render and this subscription would otherwise wait for the next one.
+    take();
+    return () => {
+      off();
+      if (timer !== null) clearTimeout(timer);
+    };
+  }, [ms]);
+  return state;
 }

@@ -1,9 +1,9 @@
 // The notification bell: the unread count, live; opens the notifications page.
 import { Link } from 'wouter';
-import { useLive } from '../live';
+import { useLiveValue } from '../live';
 
 export function Bell() {
-  const { unread } = useLive();
+  const unread = useLiveValue((s) => s.unread);
   return (
     <Link href="/notifications" className="bell" aria-label={`Notifications: ${unread} unread`}>
       <svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true">

@@ -6,7 +6,8 @@ import type uPlot from 'uplot';
 import { api, ApiError, describe } from '../api';
 import { live, type Sample } from '../live';
 import { LiveChart, type ChartSeries } from '../components/LiveChart';
-import { ActionTags, HOT_C, maxTempOf, overLimit, powerText, useLiveEvery, VIEW_EVERY_MS } from './Stations';
+import { ActionTags, HOT_C, maxTempOf, overLimit, powerText } from './Stations';
+import { useLiveEvery, VIEW_EVERY_MS } from '../live';
 import type { DecisionSummary, Page, StationSummary } from '../types';
 import './stations.css';
 

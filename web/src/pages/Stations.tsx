@@ -1,47 +1,15 @@
 // Every station in the user's scope, live: a map of what needs attention and a sortable table. Rows are
 // memoised on the station object, which the live store replaces only when that station changed, so a
 // burst of updates re-renders the few rows it touched.
-import { memo, useCallback, useEffect, useMemo, useState } from 'react';
+import { memo, useCallback, useMemo, useState } from 'react';
 import { Link, useLocation } from 'wouter';
-import { live, type LiveState } from '../live';
+import { useLiveEvery, VIEW_EVERY_MS } from '../live';
 import { StationMap } from '../components/StationMap';
 import type { StationSummary } from '../types';
 import './stations.css';
 
 /** A charger this hot or hotter is shown as a warning. */
 export const HOT_C = 70;
-
-/** How often the station views take the live state: four times a second reads as live to a person. */
-export const VIEW_EVERY_MS = 250;
-
-/**
- * The live state, taken at most every `ms` (the first change at once). The store tells views once per
- * animation frame; with 200 stations and 50 decisions a second that is a table and map laid out and
- * painted every frame, which is where the long tasks came from. Re-renders from the frame around the page
- * read the state held here, so they change nothing in the DOM.
- */
-export function useLiveEvery(ms: number): LiveState {
-  const [state, setState] = useState(() => live.snapshot);
-  useEffect(() => {
-    let timer: ReturnType<typeof setTimeout> | null = null;
-    let last = 0;
-    const take = () => {
-      timer = null;
-      last = performance.now();
-      setState(live.snapshot);
-    };
-    const off = live.subscribe(() => {
-      if (timer === null) timer = setTimeout(take, Math.max(0, last + ms - performance.now()));
-    });
-    // A change between the first render and this subscription would otherwise wait for the next one.
-    take();
-    return () => {
-      off();
-      if (timer !== null) clearTimeout(timer);
-    };
-  }, [ms]);
-  return state;
-}
 
 type SortKey = 'name' | 'queue' | 'wait' | 'charged' | 'chargers' | 'temp' | 'power' | 'actions';
 type Dir = 'ascending' | 'descending';

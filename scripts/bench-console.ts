@@ -22,13 +22,15 @@ const USAGE = `usage: npm run bench:console -- [options]
   --stations <n>    demo stations (default 200)
   --decisions <n>   decisions per second to hold while measuring (default 50)
   --window <s>      seconds measured on each page (default 30)
-  --loads <n>       cold first loads measured (default 5)`;
+  --loads <n>       cold first loads measured (default 5)
+  --profile         also take a CPU profile of the page in each window (written beside the result)`;
 
 interface Options {
   stations: number;
   decisions: number;
   windowS: number;
   loads: number;
+  profile: boolean;
 }
 
 function parseOptions(argv: string[]): Options | null {
@@ -37,6 +39,7 @@ function parseOptions(argv: string[]): Options | null {
     decisions: { type: 'string' },
     window: { type: 'string' },
     loads: { type: 'string' },
+    profile: { type: 'boolean' },
     help: { type: 'boolean' },
   });
   if (f.help) return null;
@@ -45,6 +48,7 @@ function parseOptions(argv: string[]): Options | null {
     decisions: numberFlag('decisions', f.decisions ?? '50', 1, 1000, false),
     windowS: numberFlag('window', f.window ?? '30', 5, 600, true),
     loads: numberFlag('loads', f.loads ?? '5', 1, 50, true),
+    profile: f.profile === true,
   };
 }
 
@@ -79,6 +83,30 @@ async function assetSizes(): Promise<{ files: { file: string; bytes: number; gzi
   return { files, totalGzip: files.reduce((s, f) => s + f.gzip, 0) };
 }
 
+interface CpuProfile {
+  nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; hitCount?: number }[];
+  samples?: number[];
+  timeDeltas?: number[];
+}
+
+/** The functions with the most self time in a page's CPU profile, as "name (file:line) ms". */
+function topSelf(profile: CpuProfile, n = 12): string[] {
+  const byId = new Map(profile.nodes.map((x) => [x.id, x]));
+  const self = new Map<string, number>();
+  const samples = profile.samples ?? [];
+  const deltas = profile.timeDeltas ?? [];
+  for (let i = 0; i < samples.length; i++) {
+    const f = byId.get(samples[i]!)?.callFrame;
+    if (!f) continue;
+    const key = `${f.functionName || '(anonymous)'} (${f.url.split('/').pop()}:${f.lineNumber + 1})`;
+    self.set(key, (self.get(key) ?? 0) + (deltas[i] ?? 0) / 1000);
+  }
+  return [...self.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, n)
+    .map(([k, ms]) => `${k} ${ms.toFixed(0)} ms`);
+}
+
 async function signIn(page: Page, email: string, password: string): Promise<void> {
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password').fill(password);
@@ -104,7 +132,14 @@ async function firstLoads(b: Browser, url: string, admin: { email: string; passw
     );
     const t1 = performance.now();
     await signIn(page, admin.email, admin.password);
-    await page.waitForFunction((count) => document.querySelectorAll('table tbody tr').length >= count, stations, { timeout: 30_000 });
+    // The table renders the rows on screen; its row count says how many it holds.
+    await page.waitForFunction(
+      (count) => Number(document.querySelector('table[aria-rowcount]')?.getAttribute('aria-rowcount')) > count,
+      stations,
+      {
+        timeout: 30_000,
+      },
+    );
     rows.push({ formMs, loadEventMs, stationsMs: performance.now() - t1 });
     await context.close();
   }
@@ -204,6 +239,11 @@ async function run(o: Options): Promise<void> {
       dispatchEvent(new PopStateEvent('popstate'));
     }, p.path);
     await p.ready();
+    const cdp = o.profile ? await context.newCDPSession(page) : null;
+    if (cdp) {
+      await cdp.send('Profiler.enable');
+      await cdp.send('Profiler.start');
+    }
     const from = await page.evaluate(() => performance.now());
     const decisionsBefore = counter.count();
     const framesBefore = framesWithDecisions;
@@ -213,6 +253,14 @@ async function run(o: Options): Promise<void> {
       from,
     );
     const over50 = tasks.filter((t) => t.duration > 50);
+    if (cdp) {
+      const { profile } = await cdp.send('Profiler.stop');
+      await mkdir(join(ROOT, 'bench-results'), { recursive: true });
+      const file = join(ROOT, 'bench-results', `console-${p.path.split('/')[1]}-${Date.now()}.cpuprofile`);
+      await writeFile(file, JSON.stringify(profile));
+      log(`bench:console: ${p.name}: profile ${file}; most self time: ${topSelf(profile).join('; ')}`);
+      await cdp.detach();
+    }
     windows.push({
       page: p.name,
       seconds: o.windowS,

@@ -165,4 +165,23 @@ describe('console: stations (Chromium)', function () {
     );
     expect(station.page).to.be.at.most(station.view);
   });
+
+  it('renders only the rows on screen of a long list, counts them all, and shows the last one when scrolled to', async () => {
+    // 60 more stations: the table then holds more rows than fit on a 1280x800 screen.
+    for (let i = 0; i < 60; i++)
+      await request(t.url)
+        .post('/api/stations')
+        .send(aRegistration(`st-many-${String(i).padStart(2, '0')}`, { location: { lat: 50 + i * 0.05, lng: 8 + i * 0.05 } }))
+        .expect(201);
+    const page = await signedIn(OPS, '/stations');
+    const total = 63;
+    await page.waitForFunction((n) => document.querySelector('.st-table')?.getAttribute('aria-rowcount') === String(n + 1), total);
+    const rendered = (await rowIds(page)).filter(Boolean);
+    expect(rendered.length).to.be.greaterThan(10).and.lessThan(total);
+    expect(await markerIds(page)).to.have.length(total);
+    // Sorted by name: the last station is at the bottom, rendered once the page is scrolled there.
+    expect(rendered).to.not.include('st-many-59');
+    await page.evaluate('window.scrollTo(0, document.documentElement.scrollHeight)');
+    await page.locator('.st-table tr[data-station="st-many-59"]').waitFor({ timeout: LIVE_MS });
+  });
 });

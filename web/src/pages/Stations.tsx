@@ -1,7 +1,7 @@
 // Every station in the user's scope, live: a map of what needs attention and a sortable table. Rows are
 // memoised on the station object, which the live store replaces only when that station changed, so a
 // burst of updates re-renders the few rows it touched.
-import { memo, useCallback, useMemo, useState } from 'react';
+import { memo, useCallback, useEffect, useMemo, useRef, useState, type RefObject } from 'react';
 import { Link, useLocation } from 'wouter';
 import { useLiveEvery, VIEW_EVERY_MS } from '../live';
 import { StationMap } from '../components/StationMap';
@@ -79,11 +79,58 @@ export function ActionTags({ actions }: { actions: StationSummary['actions'] }) 
   );
 }
 
-const Row = memo(function Row({ s }: { s: StationSummary }) {
+/** Every row is this tall (stations.css keeps each cell on its lines), so the rows on screen can be computed. */
+export const ROW_PX = 56;
+/** Rows rendered above and below the ones on screen, so a scroll shows rows already laid out. */
+const OVERSCAN = 8;
+
+/**
+ * The rows on screen, as [first, end): only those are rendered. Laying out and painting a 200-row table
+ * on every update was where the long tasks were (bench:console with the table hidden had none), so the
+ * rows off screen are spacers. The page scrolls, not the table, so the window follows the page.
+ */
+function useVisibleRows(count: number, body: RefObject<HTMLTableSectionElement | null>): [number, number] {
+  const [range, setRange] = useState<[number, number]>([0, Math.min(count, 30)]);
+  useEffect(() => {
+    let frame: number | null = null;
+    const measure = () => {
+      frame = null;
+      const el = body.current;
+      if (!el) return;
+      const top = el.getBoundingClientRect().top;
+      const first = Math.max(0, Math.floor(-top / ROW_PX) - OVERSCAN);
+      const end = Math.min(count, first + Math.ceil(window.innerHeight / ROW_PX) + 2 * OVERSCAN);
+      setRange((r) => (r[0] === first && r[1] === end ? r : [first, end]));
+    };
+    const soon = () => {
+      if (frame === null) frame = requestAnimationFrame(measure);
+    };
+    measure();
+    addEventListener('scroll', soon, { passive: true });
+    addEventListener('resize', soon);
+    return () => {
+      removeEventListener('scroll', soon);
+      removeEventListener('resize', soon);
+      if (frame !== null) cancelAnimationFrame(frame);
+    };
+  }, [count, body]);
+  return range;
+}
+
+function Spacer({ rows }: { rows: number }) {
+  if (rows <= 0) return null;
+  return (
+    <tr aria-hidden="true" className="st-spacer">
+      <td colSpan={COLUMNS.length} style={{ height: rows * ROW_PX }} />
+    </tr>
+  );
+}
+
+const Row = memo(function Row({ s, index }: { s: StationSummary; index: number }) {
   const temp = maxTempOf(s);
   const over = overLimit(s);
   return (
-    <tr data-station={s.id}>
+    <tr data-station={s.id} aria-rowindex={index + 2}>
       <th scope="row" data-col="name">
         <Link href={stationHref(s.id)}>{s.name}</Link>
         <div className="st-id">{s.id}</div>
@@ -140,6 +187,8 @@ export function Stations() {
     });
   }, [list, sort]);
 
+  const body = useRef<HTMLTableSectionElement>(null);
+  const [first, end] = useVisibleRows(rows.length, body);
   const open = useCallback((id: string) => navigate(stationHref(id)), [navigate]);
   const sortBy = (key: SortKey) =>
     setSort((p) => ({
@@ -158,7 +207,7 @@ export function Stations() {
         <p className="notice">{connected ? 'No stations in your scope yet.' : 'Loading stations...'}</p>
       ) : (
         <div className="table-wrap">
-          <table className="st-table">
+          <table className="st-table" aria-rowcount={rows.length + 1}>
             <caption className="st-sr-only">Stations, sorted by {COLUMNS.find((c) => c.key === sort.key)!.label}</caption>
             <colgroup>
               {COLUMNS.map((c) => (
@@ -179,10 +228,12 @@ export function Stations() {
                 ))}
               </tr>
             </thead>
-            <tbody>
-              {rows.map((s) => (
-                <Row key={s.id} s={s} />
+            <tbody ref={body}>
+              <Spacer rows={first} />
+              {rows.slice(first, end).map((s, i) => (
+                <Row key={s.id} s={s} index={first + i} />
               ))}
+              <Spacer rows={rows.length - end} />
             </tbody>
           </table>
         </div>

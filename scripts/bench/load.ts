@@ -91,6 +91,8 @@ export interface IngestOptions {
   window: number;
   /** Signals per second over all clients; null sends as fast as the windows allow. */
   rate: number | null;
+  /** When set (with a numeric `rate`), read on every pacing turn: a caller may steer the rate as it runs. */
+  rateNow?: () => number;
   hotShare: number;
   token?: string;
   /** Called as each signal goes out, with its send time on performance.now(). */
@@ -140,12 +142,13 @@ export async function startIngest(o: IngestOptions): Promise<IngestLoad> {
   let rr = 0;
   let tokens = 0;
   let last = performance.now();
-  const burst = o.rate === null ? 0 : Math.max(1, o.rate * 0.02);
+  const rateOf = () => o.rateNow?.() ?? o.rate ?? 0;
   const pace = () => {
     if (!sending) return;
     const now = performance.now();
     if (o.rate !== null) {
-      tokens = Math.min(burst, tokens + ((now - last) * o.rate) / 1000);
+      const rate = rateOf();
+      tokens = Math.min(Math.max(1, rate * 0.02), tokens + ((now - last) * rate) / 1000);
       let full = 0;
       while (tokens >= 1 && full < clients.length) {
         const c = clients[rr++ % clients.length];

@@ -1,18 +1,21 @@
 // The console's frame: sign-in until there is a session, then the navigation (what the role may use,
 // nothing else), the notification bell and the pages.
-import { useEffect } from 'react';
+import { lazy, Suspense, useEffect } from 'react';
 import { Link, Redirect, Route, Switch, useLocation } from 'wouter';
 import { session, useSession } from './session';
 import { live, useLiveValue } from './live';
 import { SignIn, ChangePassword } from './pages/SignIn';
-import { Stations } from './pages/Stations';
-import { StationPage } from './pages/Station';
-import { Decisions } from './pages/Decisions';
-import { DecisionPage } from './pages/Decision';
-import { Chat } from './pages/Chat';
-import { Audit } from './pages/Audit';
-import { Admin } from './pages/Admin';
-import { Notifications } from './pages/Notifications';
+
+// Pages load when first opened: the sign-in form needs none of them (nor Leaflet or uPlot), so the
+// first load fetches and parses only the frame.
+const Stations = lazy(() => import('./pages/Stations').then((m) => ({ default: m.Stations })));
+const StationPage = lazy(() => import('./pages/Station').then((m) => ({ default: m.StationPage })));
+const Decisions = lazy(() => import('./pages/Decisions').then((m) => ({ default: m.Decisions })));
+const DecisionPage = lazy(() => import('./pages/Decision').then((m) => ({ default: m.DecisionPage })));
+const Chat = lazy(() => import('./pages/Chat').then((m) => ({ default: m.Chat })));
+const Audit = lazy(() => import('./pages/Audit').then((m) => ({ default: m.Audit })));
+const Admin = lazy(() => import('./pages/Admin').then((m) => ({ default: m.Admin })));
+const Notifications = lazy(() => import('./pages/Notifications').then((m) => ({ default: m.Notifications })));
 import { Bell } from './components/Bell';
 import type { Role } from './types';
 
@@ -80,19 +83,21 @@ function Shell() {
         </div>
       </header>
       <main>
-        <Switch>
-          <Route path="/stations" component={Stations} />
-          <Route path="/stations/:id">{(p) => <StationPage id={decodeURIComponent(p.id)} />}</Route>
-          <Route path="/decisions" component={Decisions} />
-          <Route path="/decisions/:id">{(p) => <DecisionPage id={decodeURIComponent(p.id)} />}</Route>
-          <Route path="/notifications" component={Notifications} />
-          {allowed('/chat') && <Route path="/chat" component={Chat} />}
-          {allowed('/audit') && <Route path="/audit" component={Audit} />}
-          {allowed('/admin') && <Route path="/admin" component={Admin} />}
-          <Route>
-            <Redirect to="/stations" />
-          </Route>
-        </Switch>
+        <Suspense fallback={<p className="notice">Loading...</p>}>
+          <Switch>
+            <Route path="/stations" component={Stations} />
+            <Route path="/stations/:id">{(p) => <StationPage id={decodeURIComponent(p.id)} />}</Route>
+            <Route path="/decisions" component={Decisions} />
+            <Route path="/decisions/:id">{(p) => <DecisionPage id={decodeURIComponent(p.id)} />}</Route>
+            <Route path="/notifications" component={Notifications} />
+            {allowed('/chat') && <Route path="/chat" component={Chat} />}
+            {allowed('/audit') && <Route path="/audit" component={Audit} />}
+            {allowed('/admin') && <Route path="/admin" component={Admin} />}
+            <Route>
+              <Redirect to="/stations" />
+            </Route>
+          </Switch>
+        </Suspense>
       </main>
     </div>
   );

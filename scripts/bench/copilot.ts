@@ -13,6 +13,8 @@ export interface CopilotOptions {
   /** Demo stations seeded at the first start. */
   stations: number;
   cpuProfDir?: string;
+  /** Settings over the bench's own (e.g. the simulator fed in-process). */
+  env?: Record<string, string>;
 }
 
 /** What `npm start` runs: the compiled server, built (incrementally) by `buildServer`. */
@@ -51,7 +53,7 @@ export async function startCopilot(
   o: CopilotOptions,
   started: (child: ServerChild) => void,
 ): Promise<{ child: ServerChild; token: string }> {
-  const child = await startServer({ script: SERVER_SCRIPT, cwd: o.root, env: copilotEnv(o), cpuProfDir: o.cpuProfDir });
+  const child = await startServer({ script: SERVER_SCRIPT, cwd: o.root, env: { ...copilotEnv(o), ...o.env }, cpuProfDir: o.cpuProfDir });
   // The caller owns the child from here, so that a failure below still stops it.
   started(child);
   await chainUp(child.url);

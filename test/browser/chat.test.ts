@@ -203,6 +203,9 @@ describe('console: chat and notifications (Chromium)', function () {
       const script = await page.evaluate(async () => (await navigator.serviceWorker.ready).active?.scriptURL);
       expect(script).to.equal(`${t.directUrl}/sw.js`);
 
+      // The permission granted to the context, and the opt-in ready (its registration read), before the click.
+      expect(await page.evaluate(() => Notification.permission)).to.equal('granted');
+      await page.getByText('Push is off for this browser.').waitFor();
       await page.getByRole('button', { name: 'Turn on push' }).click();
       const alert = page.getByRole('region', { name: 'Push notifications' }).getByRole('alert');
       await alert.waitFor();
@@ -240,7 +243,8 @@ describe('console: chat and notifications (Chromium)', function () {
             data: n.data as unknown,
           })),
         );
-      await until(async () => (await shown()).length > 0);
+      // The worker may have to start first on a busy machine.
+      await until(async () => (await shown()).length > 0, 15_000);
       expect(await shown()).to.deep.equal([{ title: payload.title, body: payload.body, data: { url: '/decisions/dec-1' } }]);
     } finally {
       await context.close();

@@ -4,7 +4,7 @@ import { expect } from 'chai';
 import request from 'supertest';
 import type { Page } from 'playwright-core';
 import { startTestApp, aRegistration, type TestApp } from '../helpers/app.js';
-import { launchBrowser, signIn, type TestBrowser } from '../helpers/browser.js';
+import { launchBrowser, signIn, type TestBrowser, screenshot } from '../helpers/browser.js';
 import { decisionAnchored } from '../helpers/audit.js';
 import { criticalFault } from '../helpers/signals.js';
 import { startEmbeddedChain, type EmbeddedChain } from '../../services/audit/anchoring/embeddedChain.js';
@@ -62,6 +62,7 @@ describe('console: audit and in-browser Verify (Chromium)', function () {
     const anchor = page.getByRole('region', { name: 'Anchor' });
     await anchor.getByRole('button', { name: 'Verify' }).click();
     await anchor.getByText('Verified', { exact: true }).waitFor();
+    await screenshot(page, 'verify');
     const checks = await anchor.getByRole('listitem').allTextContents();
     for (const name of [
       'decision.hash',

@@ -4,7 +4,7 @@ import { expect } from 'chai';
 import request from 'supertest';
 import type { Page } from 'playwright-core';
 import { startTestApp, aRegistration, type TestApp } from '../helpers/app.js';
-import { launchBrowser, signIn, type TestBrowser } from '../helpers/browser.js';
+import { launchBrowser, signIn, type TestBrowser, screenshot } from '../helpers/browser.js';
 import { decisionAnchored } from '../helpers/audit.js';
 import { criticalFault, overload } from '../helpers/signals.js';
 import { startEmbeddedChain, type EmbeddedChain } from '../../services/audit/anchoring/embeddedChain.js';
@@ -149,6 +149,7 @@ describe('console: decisions (Chromium)', function () {
     // The page read the record again when /dashboard said it was anchored.
     await anchor.getByText(rec.anchor.txHash).waitFor();
     await anchor.getByText('anchored', { exact: true }).waitFor();
+    await screenshot(page, 'decision');
     expect(await anchor.textContent())
       .to.contain(rec.anchor.root)
       .and.contain(rec.hash);

@@ -4,7 +4,7 @@ import { expect } from 'chai';
 import request from 'supertest';
 import type { Page } from 'playwright-core';
 import { aRegistration, startTestApp, type TestApp } from '../helpers/app.js';
-import { launchBrowser, signIn, type TestBrowser } from '../helpers/browser.js';
+import { launchBrowser, signIn, type TestBrowser, screenshot } from '../helpers/browser.js';
 import { criticalFault, sig } from '../helpers/signals.js';
 import { decisionIdOf } from '../../agents/common.js';
 
@@ -70,6 +70,7 @@ describe('console: stations (Chromium)', function () {
 
     await send(sig('st-a', 'queue_length', { waiting: 7 }));
     await queueCell(page, 'st-a').filter({ hasText: /^7$/ }).waitFor({ timeout: LIVE_MS });
+    await screenshot(page, 'stations');
     expect(await page.evaluate<number>('performance.timeOrigin')).to.equal(document);
   });
 
@@ -141,6 +142,7 @@ describe('console: stations (Chromium)', function () {
 
     await send(sig('st-c', 'queue_length', { waiting: 4 }));
     await page.locator('.st-chart figcaption', { hasText: 'Queue 4 waiting' }).waitFor({ timeout: LIVE_MS });
+    await screenshot(page, 'station');
 
     await link.click();
     expect(decodeURIComponent(new URL(page.url()).pathname)).to.equal(`/decisions/${decisionId}`);

@@ -144,6 +144,10 @@ describe('e2e: npm start, simulate, restart', function () {
       }
       expect(chain, second.output()).to.equal('embedded');
       expect(second.output()).to.not.include('demo city seeded');
+      // What npm start runs serves the console it built, and the banner says where.
+      expect(second.output()).to.match(/^ {2}Console +http:\/\/[0-9.:]+\/$/m);
+      const page = await request(second.url).get('/').set('accept', 'text/html').expect(200);
+      expect(page.text).to.match(/<script type="module" crossorigin src="\/assets\/index-[\w-]+\.js">/);
       // The journal's recent ids, read while the database started, are back in the dedupe cache.
       expect(second.output()).to.match(/"reloaded":[1-9][0-9]*,.*recent signal ids reloaded into the dedupe cache/);
       // The admin was created on the first start and kept with the data; this start creates none.

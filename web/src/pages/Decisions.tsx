@@ -2,10 +2,10 @@
 // older pages from the API on demand. At 50 decisions/s it stays cheap: the feed is redrawn four times a
 // second, a bounded window of rows in a fixed-layout table, each row memoised on the decision object
 // (live.ts replaces it only when that decision changes).
-import { memo, useEffect, useMemo, useRef, useState, type MouseEvent, type ReactNode } from 'react';
+import { memo, useEffect, useMemo, useState, type MouseEvent, type ReactNode } from 'react';
 import { Link, useLocation } from 'wouter';
 import { api, describe } from '../api';
-import { useLive } from '../live';
+import { useLiveEvery } from '../live';
 import type { DecisionSummary, Page } from '../types';
 import './decisions.css';
 
@@ -143,29 +143,11 @@ interface Older {
   error: string | null;
 }
 
-/** `value`, changed at most once per `ms` (the latest value always shows in the end). */
-function useThrottled<T>(value: T, ms: number): T {
-  const [shown, setShown] = useState(value);
-  const last = useRef(0);
-  useEffect(() => {
-    const take = () => {
-      last.current = performance.now();
-      setShown(value);
-    };
-    const wait = last.current + ms - performance.now();
-    if (wait <= 0) return take();
-    const timer = setTimeout(take, wait);
-    return () => clearTimeout(timer);
-  }, [value, ms]);
-  return shown;
-}
-
 const NO_OLDER: Older = { items: [], cursor: null, done: false, loading: false, error: null };
 
 export function Decisions() {
-  const live = useLive();
-  const decisions = useThrottled(live.decisions, REDRAW_MS);
-  const stations = useThrottled(live.stations, REDRAW_MS);
+  // The live state a few times a second: the page does not re-render on every frame the store is told of.
+  const { decisions, stations } = useLiveEvery(REDRAW_MS);
   const [, navigate] = useLocation();
   const [station, setStation] = useState('');
   const [status, setStatus] = useState('');

@@ -2,7 +2,7 @@
 import type { Namespace } from 'socket.io';
 import Joi from 'joi';
 import { listen, type ArgOf, type BusEventName, type EventBus, type ListenerErrorSink } from '../eventBus/index.js';
-import type { DecisionRecord } from '../eventBus/types.js';
+import type { DecisionRecord, StationState } from '../eventBus/types.js';
 import { inScope, type Identity, type PublicUser } from '../services/access/index.js';
 import type { InAppDelivery } from '../services/notify/index.js';
 import { stationSummary, type StationStore } from '../services/pipeline/index.js';
@@ -13,6 +13,17 @@ import { guardSessions, type SocketQuota } from './session.js';
 const ALL_ROOM = 'all';
 const room = (stationId: string) => `station:${stationId}`;
 
+/**
+ * The intervals a dashboard may take `station:updated` at instead of once per signal: at most one event
+ * per station per interval, carrying the latest state. A screen of 200 stations at 1,500 signals/s gets
+ * 1,500 events a second per signal, and reads none of them faster than it paints; a fixed set keeps the
+ * rooms and the timers bounded whatever clients ask.
+ */
+export const EVERY_MS = [250, 500, 1000, 2000, 5000] as const;
+type Every = 0 | (typeof EVERY_MS)[number];
+/** The rooms of one interval: `station:<id>` and `all` per signal, `station:<id>~<ms>` and `all~<ms>` coalesced. */
+const roomEvery = (name: string, every: Every) => (every ? `${name}~${every}` : name);
+
 /** Station rooms one socket may be in by id; past that, "*" (every station in scope) is the way. */
 export const MAX_SUBSCRIBED = 1000;
 
@@ -20,6 +31,10 @@ const subscribeSchema = Joi.object({
   stationIds: Joi.alternatives()
     .try(Joi.string().valid('*'), Joi.array().items(Joi.string().max(64)).min(1).max(MAX_SUBSCRIBED).unique())
     .required(),
+  every: Joi.number()
+    .valid(0, ...EVERY_MS)
+    .default(0)
+    .messages({ 'any.only': `"every" must be 0 (every signal) or one of ${EVERY_MS.join(', ')} (ms)` }),
 });
 
 /** What a live dashboard shows; the full record (evidence, rejected, trail) is one GET /api/decisions/:id away. */
@@ -86,6 +101,7 @@ export function attachDashboard(ns: Namespace, s: DashboardDeps): void {
         return;
       }
       const ids: string[] | '*' = value.stationIds;
+      const every: Every = value.every;
       if (ids !== '*') {
         // Out of scope reads as unknown: ids cannot be probed.
         const unknown = ids.filter((id) => !s.stations.has(id) || !inScope(user, id));
@@ -98,7 +114,9 @@ export function attachDashboard(ns: Namespace, s: DashboardDeps): void {
         }
       }
       // "*" is every station the user may see: the all-stations room only for all-scope users.
-      const rooms = ids === '*' ? (user.stationScope === 'all' ? [ALL_ROOM] : user.stationScope.map(room)) : ids.map(room);
+      const rooms = (ids === '*' ? (user.stationScope === 'all' ? [ALL_ROOM] : user.stationScope.map(room)) : ids.map(room)).map((r) =>
+        roomEvery(r, every),
+      );
       if (join && ids !== '*') {
         const held = [...socket.rooms].filter((r) => r.startsWith('station:') && !rooms.includes(r)).length;
         if (held + rooms.length > MAX_SUBSCRIBED) {
@@ -115,36 +133,63 @@ export function attachDashboard(ns: Namespace, s: DashboardDeps): void {
       }
       if (join) void socket.join(rooms);
       else for (const r of rooms) void socket.leave(r);
-      ack({ ok: true, stationIds: ids });
+      ack({ ok: true, stationIds: ids, ...(every ? { every } : {}) });
     };
     socket.on('subscribe', handle(true));
     socket.on('unsubscribe', handle(false));
   });
 
   // Building and encoding a payload per signal is hot-path work: skip it when nobody is watching.
-  const watched = (stationId: string) =>
-    (ns.adapter.rooms.get(ALL_ROOM)?.size ?? 0) > 0 || (ns.adapter.rooms.get(room(stationId))?.size ?? 0) > 0;
+  const members = (name: string) => ns.adapter.rooms.get(name)?.size ?? 0;
+  const watchedAt = (stationId: string, every: Every) =>
+    members(roomEvery(ALL_ROOM, every)) > 0 || members(roomEvery(room(stationId), every)) > 0;
+  const INTERVALS: Every[] = [0, ...EVERY_MS];
+  const watched = (stationId: string) => INTERVALS.some((every) => watchedAt(stationId, every));
+  /** Every room a station's events reach, per signal or coalesced: a socket in several gets one copy. */
+  const everyRoom = (stationId: string) => INTERVALS.flatMap((every) => [roomEvery(room(stationId), every), roomEvery(ALL_ROOM, every)]);
+
+  const updatedEvent = (state: StationState, signalId: string) => ({
+    id: state.id,
+    stationId: state.id,
+    signalId,
+    version: state.version,
+    station: stationSummary(state, s.stations.predictedWait(state)),
+  });
+  // Per interval, the latest update of each station since the last flush: bounded by the stations, as
+  // a station's next update replaces its entry. The summary is built at the flush, once per interval.
+  const coalesced = EVERY_MS.map((every) => {
+    const latest = new Map<string, { state: StationState; signalId: string }>();
+    let timer: NodeJS.Timeout | null = null;
+    const flush = () => {
+      timer = null;
+      const due = [...latest.values()];
+      latest.clear();
+      for (const u of due)
+        ns.to([roomEvery(room(u.state.id), every), roomEvery(ALL_ROOM, every)]).emit('station:updated', updatedEvent(u.state, u.signalId));
+    };
+    return {
+      every,
+      add(state: StationState, signalId: string) {
+        latest.set(state.id, { state, signalId });
+        if (!timer) timer = setTimeout(flush, every).unref();
+      },
+    };
+  });
 
   const on = <E extends BusEventName>(event: E, handler: (payload: ArgOf<E>) => void) =>
     listen(s.bus, event, 'socket.dashboard', handler, s.report);
   on('station.updated', ({ state, signalId }) => {
-    if (!watched(state.id)) return;
-    ns.to([room(state.id), ALL_ROOM]).emit('station:updated', {
-      id: state.id,
-      stationId: state.id,
-      signalId,
-      version: state.version,
-      station: stationSummary(state, s.stations.predictedWait(state)),
-    });
+    if (watchedAt(state.id, 0)) ns.to([room(state.id), ALL_ROOM]).emit('station:updated', updatedEvent(state, signalId));
+    for (const c of coalesced) if (watchedAt(state.id, c.every)) c.add(state, signalId);
   });
   on('decision.logged', ({ record }) => {
     if (!watched(record.stationId)) return;
-    ns.to([room(record.stationId), ALL_ROOM]).emit('decision:created', decisionSummary(record));
+    ns.to(everyRoom(record.stationId)).emit('decision:created', decisionSummary(record));
   });
   on('decision.anchored', ({ id, stationId, anchor }) => {
     if (!watched(stationId)) return;
     const { status, reason, batch, root, txHash, blockNumber, chainId, contract } = anchor;
-    ns.to([room(stationId), ALL_ROOM]).emit('decision:anchored', {
+    ns.to(everyRoom(stationId)).emit('decision:anchored', {
       id,
       stationId,
       status,
@@ -159,7 +204,7 @@ export function attachDashboard(ns: Namespace, s: DashboardDeps): void {
   });
   on('decision.approved', ({ id, stationId, approval }) => {
     if (!watched(stationId)) return;
-    ns.to([room(stationId), ALL_ROOM]).emit('decision:approved', {
+    ns.to(everyRoom(stationId)).emit('decision:approved', {
       id,
       stationId,
       outcome: approval.outcome,
@@ -171,7 +216,7 @@ export function attachDashboard(ns: Namespace, s: DashboardDeps): void {
   });
   on('decision.outcome', ({ id, stationId, outcome: o }) => {
     if (!watched(stationId)) return;
-    ns.to([room(stationId), ALL_ROOM]).emit('decision:outcome', {
+    ns.to(everyRoom(stationId)).emit('decision:outcome', {
       id,
       stationId,
       ref: o.ref,
@@ -189,10 +234,10 @@ export function attachDashboard(ns: Namespace, s: DashboardDeps): void {
   });
   on('plan.updated', ({ stationId, plan, decisionId, cause }) => {
     if (!watched(stationId)) return;
-    ns.to([room(stationId), ALL_ROOM]).emit('plan:updated', { id: stationId, stationId, decisionId, cause, actions: plan.actions });
+    ns.to(everyRoom(stationId)).emit('plan:updated', { id: stationId, stationId, decisionId, cause, actions: plan.actions });
   });
   on('decision.explained', (e) => {
     if (!watched(e.stationId)) return;
-    ns.to([room(e.stationId), ALL_ROOM]).emit('decision:explained', e);
+    ns.to(everyRoom(e.stationId)).emit('decision:explained', e);
   });
 }

@@ -112,4 +112,58 @@ describe('Socket.io ingestion and the live dashboard', () => {
     dash.off('decision:created', spy);
     expect(otherStation.filter((x) => x !== 'st-a')).to.deep.equal([]);
   });
+
+  it('coalesces station:updated for a dashboard that asks "every": the latest state at most once per interval, decisions at once', async () => {
+    const coarse = connect(`${t.url}/dashboard`, { transports: ['websocket'] });
+    const fine = connect(`${t.url}/dashboard`, { transports: ['websocket'] });
+    try {
+      const refused = await coarse.emitWithAck('subscribe', { stationIds: ['st-b'], every: 300 });
+      expect(refused.ok).to.equal(false);
+      expect(refused.error.details[0].field).to.equal('every');
+      expect(await coarse.emitWithAck('subscribe', { stationIds: ['st-b'], every: 250 })).to.deep.equal({
+        ok: true,
+        stationIds: ['st-b'],
+        every: 250,
+      });
+      expect(await fine.emitWithAck('subscribe', { stationIds: ['st-b'] })).to.deep.equal({ ok: true, stationIds: ['st-b'] });
+      const coarseSeen: { signalId: string; version: number; station: { queueWaiting: number } }[] = [];
+      const fineSeen: string[] = [];
+      coarse.on('station:updated', (e) => coarseSeen.push(e));
+      fine.on('station:updated', (e: { signalId: string }) => fineSeen.push(e.signalId));
+
+      const batch = Array.from({ length: 20 }, (_, i) => sig('st-b', 'queue_length', { waiting: i + 1 }));
+      const last = batch[batch.length - 1];
+      const fault = criticalFault('st-b', 'C2');
+      const created = once<{ id: string }>(coarse, 'decision:created', (d) => d.id === decisionIdOf(fault));
+      const settled = once<{ signalId: string }>(coarse, 'station:updated', (e) => e.signalId === last.id);
+      expect(await ingest.emitWithAck('signals', { signals: batch })).to.deep.include({ ok: true, accepted: 20 });
+      const final = await settled;
+      // Per signal: all twenty. Coalesced: fewer, and the last one carries the last state.
+      expect(fineSeen.filter((id) => batch.some((b) => b.id === id))).to.have.length(20);
+      expect(coarseSeen.length).to.be.at.least(1).and.below(20);
+      expect(coarseSeen[coarseSeen.length - 1]).to.equal(final);
+      expect(coarseSeen[coarseSeen.length - 1].station.queueWaiting).to.equal(20);
+
+      // A decision is not held back for the interval.
+      await ingest.emitWithAck('signal', fault);
+      expect((await created).id).to.equal(decisionIdOf(fault));
+
+      // Unsubscribing takes the same "every": the coalesced room is left. The socket follows st-a at the
+      // same interval instead; st-a's update, sent after st-b's, comes in the same flush or a later one,
+      // so st-b's would have come first.
+      expect((await coarse.emitWithAck('unsubscribe', { stationIds: ['st-b'], every: 250 })).ok).to.equal(true);
+      expect((await coarse.emitWithAck('subscribe', { stationIds: ['st-a'], every: 250 })).ok).to.equal(true);
+      const before = coarseSeen.length;
+      const next = sig('st-b', 'queue_length', { waiting: 2 });
+      const other = sig('st-a', 'queue_length', { waiting: 5 });
+      const otherSeen = once<{ signalId: string }>(coarse, 'station:updated', (e) => e.signalId === other.id);
+      await ingest.emitWithAck('signal', next);
+      await ingest.emitWithAck('signal', other);
+      await otherSeen;
+      expect(coarseSeen.slice(before).map((e) => e.signalId)).to.deep.equal([other.id]);
+    } finally {
+      coarse.close();
+      fine.close();
+    }
+  });
 });

@@ -11,6 +11,12 @@ import type { Approval, DecisionSummary, Notification, Page, StationSummary } fr
 export const FEED_MAX = 300;
 /** Samples kept per station for the live charts. */
 export const HISTORY_MAX = 600;
+/**
+ * Every station in scope arrives at most once a second (the server keeps the latest per station): a
+ * screen of 200 stations at 1,500 signals/s otherwise parses 1,500 events a second it cannot show. A
+ * station whose page is open is followed per signal as well (`follow`), for its charts.
+ */
+export const STATIONS_EVERY_MS = 1000;
 
 export interface Sample {
   /** Seconds since the epoch, of the station's signal time. */
@@ -59,6 +65,8 @@ class Live {
   private readonly listeners = new Set<Listener>();
   private readonly decisionListeners = new Set<(id: string, event: string) => void>();
   private frame: number | null = null;
+  /** Stations followed per signal, with how many views follow each. */
+  private readonly followed = new Map<string, number>();
   private unwatchSession: (() => void) | null = null;
 
   subscribe = (l: Listener): (() => void) => {
@@ -99,7 +107,29 @@ class Live {
     this.frame = document.hidden ? (setTimeout(flush, 250) as unknown as number) : requestAnimationFrame(flush);
   }
 
+  /**
+   * Follows a station per signal while a view needs it (its page's charts); returns the unfollow. The
+   * subscription is renewed on every reconnection.
+   */
+  follow(stationId: string): () => void {
+    const n = this.followed.get(stationId) ?? 0;
+    this.followed.set(stationId, n + 1);
+    if (n === 0 && this.socket?.connected) this.socket.emit('subscribe', { stationIds: [stationId] }, () => undefined);
+    return () => {
+      const left = (this.followed.get(stationId) ?? 1) - 1;
+      if (left > 0) {
+        this.followed.set(stationId, left);
+        return;
+      }
+      this.followed.delete(stationId);
+      if (this.socket?.connected) this.socket.emit('unsubscribe', { stationIds: [stationId] }, () => undefined);
+    };
+  }
+
   private record(s: StationSummary): void {
+    // Per signal and once a second are two streams of the same station: the older of the two is dropped.
+    const known = this.stations.get(s.id);
+    if (known && known.version > s.version) return;
     this.stations.set(s.id, s);
     let h = this.history.get(s.id);
     if (!h) this.history.set(s.id, (h = []));
@@ -128,7 +158,8 @@ class Live {
     socket.on('connect', () => {
       this.connected = true;
       this.changed();
-      socket.emit('subscribe', { stationIds: '*' }, () => undefined);
+      socket.emit('subscribe', { stationIds: '*', every: STATIONS_EVERY_MS }, () => undefined);
+      if (this.followed.size) socket.emit('subscribe', { stationIds: [...this.followed.keys()] }, () => undefined);
       void this.load();
     });
     socket.on('disconnect', () => {

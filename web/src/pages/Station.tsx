@@ -280,6 +280,7 @@ function DecisionList({ items }: { items: DecisionSummary[] }) {
 
 export function StationPage({ id }: { id: string }) {
   const { stations, decisions: feed } = useLiveEvery(VIEW_EVERY_MS);
+  useEffect(() => live.follow(id), [id]);
   const s = stations.get(id);
   const plan = usePlan(id, s?.version);
   const decisions = useDecisions(id, feed);

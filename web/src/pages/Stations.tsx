@@ -1,7 +1,7 @@
 // Every station in the user's scope, live: a map of what needs attention and a sortable table. Rows are
 // memoised on the station object, which the live store replaces only when that station changed, so a
 // burst of updates re-renders the few rows it touched.
-import { memo, useCallback, useEffect, useMemo, useRef, useState, type RefObject } from 'react';
+import { memo, useCallback, useLayoutEffect, useMemo, useRef, useState, type RefObject } from 'react';
 import { Link, useLocation } from 'wouter';
 import { useLiveEvery, VIEW_EVERY_MS } from '../live';
 import { StationMap } from '../components/StationMap';
@@ -91,7 +91,9 @@ const OVERSCAN = 8;
  */
 function useVisibleRows(count: number, body: RefObject<HTMLTableSectionElement | null>): [number, number] {
   const [range, setRange] = useState<[number, number]>([0, Math.min(count, 30)]);
-  useEffect(() => {
+  // Measured before the browser paints (and before any other task sees the DOM): a list that grows
+  // from empty never shows a frame with the new row count and none of its rows.
+  useLayoutEffect(() => {
     let frame: number | null = null;
     const measure = () => {
       frame = null;

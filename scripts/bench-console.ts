@@ -3,7 +3,8 @@
 // API, in the page) over a window on each live page, the first load on loopback, and the built assets'
 // gzip size. Figures are printed and written to bench-results/.
 import { mkdtemp, readdir, readFile, rm, mkdir, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
+import { execFileSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { io, type Socket } from 'socket.io-client';
@@ -25,7 +26,10 @@ const USAGE = `usage: npm run bench:console -- [options]
   --loads <n>       cold first loads measured (default 5)
   --sim-rate <n>    the copilot feeds itself the heatwave scenario at this many signals/s (default 1500;
                     0: off); the bench's own signals top it up to the target decisions/s
-  --profile         also take a CPU profile of the page in each window (written beside the result)`;
+  --profile         also take a CPU profile of the page in each window (written beside the result)
+  --pin             Chromium on CPU 0, the copilot and the bench's load on the others (taskset): the
+                    operator's browser and the server on separate cores, as in use, rather than all
+                    of them taking turns on the same two`;
 
 interface Options {
   stations: number;
@@ -34,6 +38,7 @@ interface Options {
   loads: number;
   profile: boolean;
   simRate: number;
+  pin: boolean;
 }
 
 function parseOptions(argv: string[]): Options | null {
@@ -43,6 +48,7 @@ function parseOptions(argv: string[]): Options | null {
     window: { type: 'string' },
     loads: { type: 'string' },
     profile: { type: 'boolean' },
+    pin: { type: 'boolean' },
     'sim-rate': { type: 'string' },
     help: { type: 'boolean' },
   });
@@ -53,6 +59,7 @@ function parseOptions(argv: string[]): Options | null {
     windowS: numberFlag('window', f.window ?? '30', 5, 600, true),
     loads: numberFlag('loads', f.loads ?? '5', 1, 50, true),
     profile: f.profile === true,
+    pin: f.pin === true,
     simRate: numberFlag('sim-rate', f['sim-rate'] ?? '1500', 0, 100000, false),
   };
 }
@@ -166,18 +173,36 @@ function decisionCounter(url: string, token: string): Promise<{ socket: Socket; 
   });
 }
 
+/** CPU 0 for the browser, the rest for the copilot and this process (which drives the load). */
+function pinning(): { browser: string; copilot: string } {
+  const count = availableParallelism();
+  if (count < 2) throw new Error('--pin needs at least 2 CPUs');
+  const copilot = count === 2 ? '1' : `1-${count - 1}`;
+  execFileSync('taskset', ['-a', '-p', '-c', copilot, String(process.pid)], { stdio: 'ignore' });
+  return { browser: '0', copilot };
+}
+
+/** Playwright starts an executable with its own arguments: a wrapper runs Chromium, and all it forks, under taskset. */
+async function pinnedChromium(chromiumPath: string, cpus: string): Promise<string> {
+  const wrapper = join(dataDir!, 'chromium-pinned');
+  await writeFile(wrapper, `#!/bin/sh\nexec taskset -c ${cpus} ${chromiumPath} "$@"\n`, { mode: 0o755 });
+  return wrapper;
+}
+
 async function run(o: Options): Promise<void> {
   log('bench:console: building the server and the console');
   buildServer(ROOT);
   const assets = await assetSizes();
   dataDir = await mkdtemp(join(tmpdir(), 'bench-console-'));
   const admin = benchAdmin();
-  const executablePath = onPath('chromium') ?? onPath('chromium-browser');
-  if (!executablePath) throw new Error('chromium is not installed (apt-get install -y chromium)');
+  const chromiumPath = onPath('chromium') ?? onPath('chromium-browser');
+  if (!chromiumPath) throw new Error('chromium is not installed (apt-get install -y chromium)');
+  const cpus = o.pin ? pinning() : null;
+  const executablePath = cpus ? await pinnedChromium(chromiumPath, cpus.browser) : chromiumPath;
   browser = await chromium.launch({ executablePath, headless: true, args: CHROMIUM_ARGS });
 
   // First loads against the copilot at rest (the same data folder is then started again under load).
-  const quiet = await startCopilot({ root: ROOT, dataDir, admin, stations: o.stations }, (c) => (child = c));
+  const quiet = await startCopilot({ root: ROOT, dataDir, admin, stations: o.stations, cpus: cpus?.copilot }, (c) => (child = c));
   const seeded = await stationsOf(quiet.child.url, quiet.token, o.stations);
   const loads = await firstLoads(browser, quiet.child.url, admin, o.loads, seeded.length);
   await quiet.child.stop(10_000);
@@ -186,7 +211,7 @@ async function run(o: Options): Promise<void> {
   // The heatwave keeps chargers crossing the mechanic's and the energy agent's thresholds: a steady
   // stream of plan changes, which the bench's own signal mix alone does not keep up once plans settle.
   const env = o.simRate > 0 ? { SIMULATE: '1', SIMULATE_SCENARIO: 'heatwave', SIMULATE_RATE: String(o.simRate) } : undefined;
-  const started = await startCopilot({ root: ROOT, dataDir, admin, stations: o.stations, env }, (c) => (child = c));
+  const started = await startCopilot({ root: ROOT, dataDir, admin, stations: o.stations, env, cpus: cpus?.copilot }, (c) => (child = c));
   const url = started.child.url;
   const stations = await stationsOf(url, started.token, o.stations);
   log(`bench:console: copilot at ${url} with ${stations.length} stations`);
@@ -311,6 +336,7 @@ async function run(o: Options): Promise<void> {
   const lines = [
     `console assets: ${(assets.totalGzip / 1024).toFixed(1)} kB gzip in ${assets.files.length} files (target under 500 kB)`,
     `first load (cold browser cache, loopback, the copilot at rest, ${loads.length} runs): sign-in form shown in median ${result.firstLoad.medianFormMs.toFixed(0)} ms, max ${result.firstLoad.maxFormMs.toFixed(0)} ms (target under 1 s); sign-in to ${stations.length} stations listed: median ${result.firstLoad.medianStationsMs.toFixed(0)} ms`,
+    ...(cpus ? [`pinned: Chromium on CPU ${cpus.browser}, the copilot and the bench's load on CPU ${cpus.copilot}`] : []),
     `load: ${o.simRate > 0 ? `the heatwave simulated at ${o.simRate} signals/s in the copilot, plus ` : ''}signals steered to hold ${o.decisions} decisions/s over ${stations.length} stations`,
     ...windows.map(
       (w) =>

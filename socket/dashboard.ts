@@ -1,4 +1,5 @@
 // The /dashboard namespace: clients subscribe to stations and receive live events.
+import { createHash } from 'node:crypto';
 import type { Namespace } from 'socket.io';
 import Joi from 'joi';
 import { listen, type ArgOf, type BusEventName, type EventBus, type ListenerErrorSink } from '../eventBus/index.js';
@@ -21,6 +22,9 @@ const room = (stationId: string) => `station:${stationId}`;
  */
 export const EVERY_MS = [250, 500, 1000, 2000, 5000] as const;
 type Every = 0 | (typeof EVERY_MS)[number];
+/** The phases of an interval a coalesced station is sent in: its id picks one. */
+const SLOTS = 10;
+export const slotOf = (stationId: string) => parseInt(createHash('sha256').update(stationId).digest('hex').slice(0, 8), 16) % SLOTS;
 /** The rooms of one interval: `station:<id>` and `all` per signal, `station:<id>~<ms>` and `all~<ms>` coalesced. */
 const roomEvery = (name: string, every: Every) => (every ? `${name}~${every}` : name);
 
@@ -155,23 +159,33 @@ export function attachDashboard(ns: Namespace, s: DashboardDeps): void {
     version: state.version,
     station: stationSummary(state, s.stations.predictedWait(state)),
   });
-  // Per interval, the latest update of each station since the last flush: bounded by the stations, as
-  // a station's next update replaces its entry. The summary is built at the flush, once per interval.
+  // Per interval, the latest update of each station not yet sent: bounded by the stations, as a
+  // station's next update replaces its entry, and the summary is built once, when it is sent. Stations
+  // are spread over SLOTS phases of the interval by their id, so a screen of 200 stations gets a few
+  // dozen every tenth of it, not 200 at once (one burst to build here and one to lay out there).
   const coalesced = EVERY_MS.map((every) => {
-    const latest = new Map<string, { state: StationState; signalId: string }>();
+    const step = every / SLOTS;
+    const latest = new Map<string, { state: StationState; signalId: string; slot: number }>();
     let timer: NodeJS.Timeout | null = null;
-    const flush = () => {
+    const tick = () => {
       timer = null;
-      const due = [...latest.values()];
-      latest.clear();
-      for (const u of due)
-        ns.to([roomEvery(room(u.state.id), every), roomEvery(ALL_ROOM, every)]).emit('station:updated', updatedEvent(u.state, u.signalId));
+      const slot = Math.floor(Date.now() / step) % SLOTS;
+      for (const [id, u] of latest) {
+        if (u.slot !== slot) continue;
+        latest.delete(id);
+        ns.to([roomEvery(room(id), every), roomEvery(ALL_ROOM, every)]).emit('station:updated', updatedEvent(u.state, u.signalId));
+      }
+      if (latest.size) schedule();
+    };
+    // The next slot boundary, so each slot's tick falls inside it however late the timer runs.
+    const schedule = () => {
+      timer = setTimeout(tick, step - (Date.now() % step) + 1).unref();
     };
     return {
       every,
       add(state: StationState, signalId: string) {
-        latest.set(state.id, { state, signalId });
-        if (!timer) timer = setTimeout(flush, every).unref();
+        latest.set(state.id, { state, signalId, slot: latest.get(state.id)?.slot ?? slotOf(state.id) });
+        if (!timer) schedule();
       },
     };
   });

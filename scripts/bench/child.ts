@@ -24,6 +24,8 @@ export interface StartOptions {
   /** When set, the child writes V8 CPU profiles here on exit. */
   cpuProfDir?: string;
   timeoutMs?: number;
+  /** CPUs the child (and whatever it starts) may run on, as `taskset -c` takes them: e.g. "1". */
+  cpus?: string;
 }
 
 const LISTENING = /listening on (http:\/\/[^\s]+)/;
@@ -32,7 +34,9 @@ export function startServer(opts: StartOptions): Promise<ServerChild> {
   const args = opts.script.endsWith('.ts') ? ['--import', 'tsx'] : [];
   if (opts.cpuProfDir) args.push('--cpu-prof', '--cpu-prof-dir', opts.cpuProfDir);
   args.push(opts.script);
-  const proc: ChildProcess = spawn(process.execPath, args, {
+  // taskset execs the command in its own process: the pid stays the server's.
+  const [command, argv] = opts.cpus ? ['taskset', ['-c', opts.cpus, process.execPath, ...args]] : [process.execPath, args];
+  const proc: ChildProcess = spawn(command, argv, {
     cwd: opts.cwd,
     env: { ...process.env, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],

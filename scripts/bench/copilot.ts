@@ -13,6 +13,8 @@ export interface CopilotOptions {
   /** Demo stations seeded at the first start. */
   stations: number;
   cpuProfDir?: string;
+  /** CPUs the copilot runs on (`taskset -c`). */
+  cpus?: string;
   /** Settings over the bench's own (e.g. the simulator fed in-process). */
   env?: Record<string, string>;
 }
@@ -53,7 +55,13 @@ export async function startCopilot(
   o: CopilotOptions,
   started: (child: ServerChild) => void,
 ): Promise<{ child: ServerChild; token: string }> {
-  const child = await startServer({ script: SERVER_SCRIPT, cwd: o.root, env: { ...copilotEnv(o), ...o.env }, cpuProfDir: o.cpuProfDir });
+  const child = await startServer({
+    script: SERVER_SCRIPT,
+    cwd: o.root,
+    env: { ...copilotEnv(o), ...o.env },
+    cpuProfDir: o.cpuProfDir,
+    cpus: o.cpus,
+  });
   // The caller owns the child from here, so that a failure below still stops it.
   started(child);
   await chainUp(child.url);

@@ -4,6 +4,7 @@ import { io as connect, type Socket } from 'socket.io-client';
 import { startTestApp, aRegistration, type TestApp } from '../helpers/app.js';
 import { sig, criticalFault } from '../helpers/signals.js';
 import { decisionIdOf } from '../../agents/common.js';
+import { slotOf } from '../../socket/dashboard.js';
 
 function once<T>(socket: Socket, event: string, match: (x: T) => boolean): Promise<T> {
   return new Promise((resolve) => {
@@ -148,14 +149,16 @@ describe('Socket.io ingestion and the live dashboard', () => {
       await ingest.emitWithAck('signal', fault);
       expect((await created).id).to.equal(decisionIdOf(fault));
 
-      // Unsubscribing takes the same "every": the coalesced room is left. The socket follows st-a at the
-      // same interval instead; st-a's update, sent after st-b's, comes in the same flush or a later one,
-      // so st-b's would have come first.
+      // Unsubscribing takes the same "every": the coalesced room is left. The socket follows a witness
+      // station in st-b's phase of the interval instead: its update, sent after st-b's, goes out in the
+      // same tick or a later one, so st-b's would have come first.
+      const witness = Array.from({ length: 100 }, (_, i) => `st-w${i}`).find((id) => slotOf(id) === slotOf('st-b'))!;
+      await request(t.url).post('/api/stations').send(aRegistration(witness)).expect(201);
       expect((await coarse.emitWithAck('unsubscribe', { stationIds: ['st-b'], every: 250 })).ok).to.equal(true);
-      expect((await coarse.emitWithAck('subscribe', { stationIds: ['st-a'], every: 250 })).ok).to.equal(true);
+      expect((await coarse.emitWithAck('subscribe', { stationIds: [witness], every: 250 })).ok).to.equal(true);
       const before = coarseSeen.length;
       const next = sig('st-b', 'queue_length', { waiting: 2 });
-      const other = sig('st-a', 'queue_length', { waiting: 5 });
+      const other = sig(witness, 'queue_length', { waiting: 5 });
       const otherSeen = once<{ signalId: string }>(coarse, 'station:updated', (e) => e.signalId === other.id);
       await ingest.emitWithAck('signal', next);
       await ingest.emitWithAck('signal', other);

@@ -142,6 +142,14 @@ describe('console: stations (Chromium)', function () {
 
     await send(sig('st-c', 'queue_length', { waiting: 4 }));
     await page.locator('.st-chart figcaption', { hasText: 'Queue 4 waiting' }).waitFor({ timeout: LIVE_MS });
+    // The open station is followed per signal (other stations arrive once a second): five readings in
+    // one request are five points on its chart.
+    const queueChart = page.locator('.st-chart', { hasText: 'Queue' }).first();
+    const points = Number(await queueChart.getAttribute('data-points'));
+    const readings = [5, 6, 7, 8, 9].map((waiting) => sig('st-c', 'queue_length', { waiting }));
+    await request(t.url).post('/api/data/signals').send({ signals: readings }).expect(202);
+    await page.locator('.st-chart figcaption', { hasText: 'Queue 9 waiting' }).waitFor({ timeout: LIVE_MS });
+    expect(Number(await queueChart.getAttribute('data-points'))).to.equal(points + 5);
     await screenshot(page, 'station');
 
     await link.click();

@@ -76,7 +76,7 @@ export function LiveChart({ title, summary, series, data, fromZero = false, inte
   }, [data]);
 
   return (
-    <figure className="st-chart">
+    <figure className="st-chart" data-points={data[0]?.length ?? 0}>
       <figcaption>
         <span className="st-chart-title">{title}</span> <span className="st-chart-now">{summary}</span>
       </figcaption>

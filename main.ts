@@ -1,7 +1,7 @@
 // Running the copilot as a process: the embedded parts (database thread, signal journal, chain node)
 // or the configured servers, the app from server.ts, the first admin, the demo city and simulator, and
 // a stop that drains what was acknowledged. The process entry, start.ts, loads this module.
-import type { Config } from './config/index.js';
+import { ConfigError, type Config } from './config/index.js';
 import { MemoryCache, RedisCache, connectMongo, createLogger, type Cache, type EmbeddedMongo } from './services/platform/index.js';
 import { moveLegacySignals, type EmbeddedSignalStore } from './services/pipeline/index.js';
 import { startEmbeddedChain, type EmbeddedChain } from './services/audit/index.js';
@@ -66,7 +66,12 @@ export async function main({ config, embedded: early }: EarlyStart): Promise<voi
   const conn = await connectMongo(uri, { embedded: embedded !== null });
   // Signals moved in from an older data folder were not in the journal when its ids were read ahead.
   if (signals && (await moveLegacySignals(conn, signals, logger)) > 0) recentIds = undefined;
-  const cache: Cache = config.redisUrl ? RedisCache.connect(config.redisUrl) : new MemoryCache({ maxClaims: config.dedupeMaxIds });
+  // A REDIS_URL that does not answer stops the start (exit 2) rather than queueing against nothing.
+  const cache: Cache = config.redisUrl
+    ? await RedisCache.open(config.redisUrl).catch((err: Error) => {
+        throw new ConfigError(`REDIS_URL: ${err.message}`);
+      })
+    : new MemoryCache({ maxClaims: config.dedupeMaxIds });
   // The simulator is loaded only for the demo; with SIMULATE=1 it also carries out the plans.
   const demo = config.seedDemo || config.simulate ? await import('./simulator/demo.js') : null;
   const loop = demo && config.simulate ? demo.demoLoop() : null;

@@ -85,6 +85,7 @@ import { consoleRouter } from './routes/console.js';
 import { attachChat } from './socket/chat.js';
 import { attachIngest } from './socket/ingest.js';
 import { attachDashboard, dashboardDelivery } from './socket/dashboard.js';
+import { clusterOptions } from './socket/cluster.js';
 import { MAX_SOCKETS_PER_SUBJECT, SocketQuota } from './socket/session.js';
 import helmet from 'helmet';
 import cors from 'cors';
@@ -428,7 +429,9 @@ export async function createApp(deps: AppDeps): Promise<App> {
   // Off by default: behind a proxy, TRUST_PROXY names it, so rate limits and logs see the client, not the proxy.
   app.set('trust proxy', config.trustProxy);
   const http = createServer(app);
+  const cluster = clusterOptions(cache);
   const io = new IoServer(http, {
+    ...cluster.options,
     serveClient: false,
     maxHttpBufferSize: 1e6,
     cors: config.corsOrigins.length ? { origin: config.corsOrigins } : undefined,
@@ -534,7 +537,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
   // Sockets open at once per user or device key, across the three namespaces.
   const quota = new SocketQuota(MAX_SOCKETS_PER_SUBJECT);
   attachIngest(io.of('/ingest'), { identity, gate, onError: onError('socket.ingest'), quota });
-  attachDashboard(io.of('/dashboard'), { identity, bus, stations, report, quota });
+  const stopDashboard = attachDashboard(io.of('/dashboard'), { identity, bus, stations, report, quota, clustered: cache.kind === 'redis' });
   attachChat(io.of('/chat'), { identity, chat, chatPerUser: limits.chatPerUser, onError: onError('socket.chat'), quota });
   anchoring.start();
   // Database or chain going down, or anchoring falling behind, notifies: read every 30 s.
@@ -567,6 +570,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
       if (closed) return;
       closed = true;
       clearInterval(healthWatch);
+      stopDashboard();
       notifications.stop();
       // Stop intake first (no new connections or sockets), then drain what was
       // acknowledged or is being answered, then let the last connections go.
@@ -584,6 +588,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
       http.closeIdleConnections();
       const grace = setTimeout(() => http.closeAllConnections(), 2000);
       await ioClosed;
+      cluster.close();
       clearTimeout(grace);
       bus.removeAllListeners();
     },

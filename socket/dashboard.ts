@@ -10,6 +10,7 @@ import { stationSummary, type StationStore } from '../services/pipeline/index.js
 import { protoKeyRefusal } from '../services/platform/index.js';
 import { requireSocketUser } from './auth.js';
 import { guardSessions, type SocketQuota } from './session.js';
+import { watchers } from './dashboardWatch.js';
 
 const ALL_ROOM = 'all';
 const room = (stationId: string) => `station:${stationId}`;
@@ -65,6 +66,8 @@ export interface DashboardDeps {
   stations: Pick<StationStore, 'has' | 'predictedWait'>;
   report: ListenerErrorSink;
   quota: SocketQuota;
+  /** Other instances' dashboards get this one's events through the adapter (socket/cluster.ts). */
+  clustered?: boolean;
 }
 
 /** A dashboard subscribes and renews now and then; it receives far more than it sends. */
@@ -78,7 +81,8 @@ export function dashboardDelivery(ns: Namespace): InAppDelivery {
   };
 }
 
-export function attachDashboard(ns: Namespace, s: DashboardDeps): void {
+/** Returns the stop of its timers. */
+export function attachDashboard(ns: Namespace, s: DashboardDeps): () => void {
   ns.use(requireSocketUser(s.identity, 'operator', 'auditor'));
   guardSessions(ns, s.identity, { quota: s.quota, eventsPerS: DASHBOARD_EVENTS_PER_S });
   ns.on('connection', (socket) => {
@@ -137,18 +141,22 @@ export function attachDashboard(ns: Namespace, s: DashboardDeps): void {
       }
       if (join) void socket.join(rooms);
       else for (const r of rooms) void socket.leave(r);
+      watching.changed();
       ack({ ok: true, stationIds: ids, ...(every ? { every } : {}) });
     };
+    socket.on('disconnect', () => watching.changed());
     socket.on('subscribe', handle(true));
     socket.on('unsubscribe', handle(false));
   });
 
   // Building and encoding a payload per signal is hot-path work: skip it when nobody is watching.
-  const members = (name: string) => ns.adapter.rooms.get(name)?.size ?? 0;
+  const watching = watchers(ns, s.clustered === true);
   const watchedAt = (stationId: string, every: Every) =>
-    members(roomEvery(ALL_ROOM, every)) > 0 || members(roomEvery(room(stationId), every)) > 0;
+    watching.has(roomEvery(ALL_ROOM, every)) || watching.has(roomEvery(room(stationId), every));
   const INTERVALS: Every[] = [0, ...EVERY_MS];
-  const watched = (stationId: string) => INTERVALS.some((every) => watchedAt(stationId, every));
+  // Decisions are few: with other instances they are always sent, so a dashboard that subscribed on
+  // another instance a moment ago misses none while word of it travels.
+  const watched = (stationId: string) => s.clustered === true || INTERVALS.some((every) => watchedAt(stationId, every));
   /** Every room a station's events reach, per signal or coalesced: a socket in several gets one copy. */
   const everyRoom = (stationId: string) => INTERVALS.flatMap((every) => [roomEvery(room(stationId), every), roomEvery(ALL_ROOM, every)]);
 
@@ -254,4 +262,5 @@ export function attachDashboard(ns: Namespace, s: DashboardDeps): void {
     if (!watched(e.stationId)) return;
     ns.to(everyRoom(e.stationId)).emit('decision:explained', e);
   });
+  return () => watching.stop();
 }

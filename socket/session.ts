@@ -13,8 +13,13 @@ export interface SocketSession {
   role: string;
   sv: number;
   expMs: number;
-  timer?: NodeJS.Timeout;
 }
+
+/**
+ * Each socket's expiry timer, beside the socket rather than in `socket.data`: with several instances
+ * `socket.data` is stored in Redis when a dashboard drops (connection-state recovery), so it holds data only.
+ */
+const expiryTimers = new WeakMap<Socket, NodeJS.Timeout>();
 
 export interface SocketEnd {
   code: string;
@@ -42,14 +47,15 @@ export function openSession(socket: Socket, user: PublicUser, sv: number, expMs:
 function arm(socket: Socket, s: Identity): void {
   const session = socket.data.session as SocketSession | undefined;
   if (!session) return;
-  clearTimeout(session.timer);
+  clearTimeout(expiryTimers.get(socket));
   const wait = Math.min(MAX_TIMER_MS, Math.max(0, session.expMs - Date.now()));
-  session.timer = setTimeout(() => {
+  const timer = setTimeout(() => {
     const end = sessionEnded(session, s.users, Date.now());
     if (end) endSocket(socket, end);
     else arm(socket, s);
   }, wait);
-  session.timer.unref();
+  timer.unref();
+  expiryTimers.set(socket, timer);
 }
 
 function check(socket: Socket, s: Identity): SocketEnd | null {
@@ -142,7 +148,7 @@ export function guardSessions(ns: Namespace, s: Identity, limits: SocketLimits):
       if (subject) limits.quota.release(subject);
     });
     arm(socket, s);
-    socket.on('disconnect', () => clearTimeout((socket.data.session as SocketSession | undefined)?.timer));
+    socket.on('disconnect', () => clearTimeout(expiryTimers.get(socket)));
     socket.on('auth:renew', (payload: unknown, cb: unknown) => {
       const ack = typeof cb === 'function' ? (cb as (a: unknown) => void) : () => undefined;
       const session = socket.data.session as SocketSession | undefined;

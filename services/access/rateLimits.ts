@@ -29,15 +29,30 @@ export const DEFAULT_LIMITS: RateLimitConfig = {
 };
 
 export class Limiter {
+  /**
+   * @param fallback counts per instance while `limiter` (Redis) fails: a lost Redis keeps the limits in
+   *   force, each instance counting alone, instead of failing every request it guards.
+   */
   constructor(
     readonly name: string,
     private readonly limiter: LimiterStore,
+    private readonly fallback: LimiterStore | null = null,
   ) {}
+
+  private async either<T>(op: (l: LimiterStore) => Promise<T>): Promise<T> {
+    if (!this.fallback) return op(this.limiter);
+    try {
+      return await op(this.limiter);
+    } catch (err) {
+      if (err instanceof RateLimiterRes) throw err;
+      return op(this.fallback);
+    }
+  }
 
   /** Counts one (or `points`) for `key`; throws a 429 AppError with Retry-After when over the limit. */
   async consume(key: string, points = 1): Promise<void> {
     try {
-      await this.limiter.consume(key, points);
+      await this.either((l) => l.consume(key, points));
     } catch (err) {
       if (!(err instanceof RateLimiterRes)) throw err;
       const retryAfterS = Math.max(1, Math.ceil(err.msBeforeNext / 1000));
@@ -49,12 +64,12 @@ export class Limiter {
 
   /** Counts one for `key` without ever refusing; resolves with the count in the window so far. */
   async count(key: string): Promise<number> {
-    return (await this.limiter.penalty(key, 1)).consumedPoints;
+    return (await this.either((l) => l.penalty(key, 1))).consumedPoints;
   }
 
   /** Forgets `key` (e.g. a successful login clears that account's failures). */
   async reset(key: string): Promise<void> {
-    await this.limiter.delete(key);
+    await this.either((l) => l.delete(key));
   }
 }
 
@@ -77,17 +92,22 @@ export function createLimiters(
   cache: Cache,
   limits: RateLimitConfig = DEFAULT_LIMITS,
 ): Record<keyof RateLimitConfig | 'loginAccountWide', Limiter> {
-  const store = (keyPrefix: string, { points, durationS }: Limit): LimiterStore =>
-    cache instanceof RedisCache
-      ? new RateLimiterRedis({ keyPrefix, points, duration: durationS, storeClient: cache.client })
-      : new BoundedMemoryLimiter(points, durationS);
-  const make = (name: keyof RateLimitConfig, label: string) => new Limiter(label, store(`rl:${name}`, limits[name]));
+  const redis = cache instanceof RedisCache ? cache.client : null;
+  const limiter = (label: string, keyPrefix: string, { points, durationS }: Limit) =>
+    redis
+      ? new Limiter(
+          label,
+          new RateLimiterRedis({ keyPrefix, points, duration: durationS, storeClient: redis }),
+          new BoundedMemoryLimiter(points, durationS),
+        )
+      : new Limiter(label, new BoundedMemoryLimiter(points, durationS));
+  const make = (name: keyof RateLimitConfig, label: string) => limiter(label, `rl:${name}`, limits[name]);
   const accountWide = limits.loginPerAccount;
   return {
-    loginAccountWide: new Limiter(
-      'sign-in',
-      store('rl:loginAccountWide', { points: accountWide.points * ACCOUNT_WIDE_FACTOR, durationS: accountWide.durationS }),
-    ),
+    loginAccountWide: limiter('sign-in', 'rl:loginAccountWide', {
+      points: accountWide.points * ACCOUNT_WIDE_FACTOR,
+      durationS: accountWide.durationS,
+    }),
     loginPerAccount: make('loginPerAccount', 'sign-in'),
     loginPerIp: make('loginPerIp', 'sign-in'),
     chatPerUser: make('chatPerUser', 'chat'),

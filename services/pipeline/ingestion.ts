@@ -147,12 +147,7 @@ export class IngestionService {
       valid.push({ index, signal: check.signal });
     }
 
-    const claimed = valid.length
-      ? await this.deps.cache.claim(
-          valid.map((v) => dedupeKey(v.signal.stationId, v.signal.id)),
-          this.deps.dedupeTtlS,
-        )
-      : [];
+    const claimed = valid.length ? await this.claim(valid.map((v) => dedupeKey(v.signal.stationId, v.signal.id))) : [];
     const checked = performance.now();
     phase.checked.observe((checked - taken) / 1000);
     const logDocs: SignalLogDoc[] = [];
@@ -198,6 +193,28 @@ export class IngestionService {
       .filter((r) => r.status === 'rejected')
       .map((r) => ({ index: r.index, error: (r as { error: SignalError }).error }));
     return { accepted: logDocs.length, duplicates: valid.length - logDocs.length, rejected, results };
+  }
+
+  /**
+   * The dedupe claim, the first thing that needs the cache: while Redis is away the whole request is
+   * refused with a 503 before anything is folded or stored, and the sender's retry is taken once it is back.
+   */
+  private async claim(keys: string[]): Promise<boolean[]> {
+    try {
+      return await this.deps.cache.claim(keys, this.deps.dedupeTtlS);
+    } catch (err) {
+      this.deps.metrics.signalsRejected.inc({ reason: 'CACHE_UNAVAILABLE' }, keys.length);
+      const why = err instanceof Error ? err.message : String(err);
+      throw new AppError(
+        503,
+        'CACHE_UNAVAILABLE',
+        `the cache (Redis) did not answer (${why}); nothing of this request was taken, retry later`,
+        [],
+        {
+          'retry-after': '1',
+        },
+      );
+    }
   }
 
   /**

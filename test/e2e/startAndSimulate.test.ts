@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import request from 'supertest';
+import { freePort } from '../../utils/net.js';
 
 const ROOT = path.resolve(__dirname, '../..');
 const ADMIN = { email: 'e2e@localhost.localdomain', password: randomBytes(18).toString('base64url') };
@@ -158,6 +159,25 @@ describe('e2e: npm start, simulate, restart', function () {
       expect(st.body.version).to.be.greaterThan(0);
     } finally {
       expect(await stop(second)).to.equal(0);
+    }
+  });
+
+  it('stops a start whose REDIS_URL does not answer with one line naming it, exit 2, instead of hanging', async () => {
+    const port = await freePort();
+    const dir = mkdtempSync(path.join(tmpdir(), 'copilot-e2e-redis-'));
+    try {
+      const child = spawn(process.execPath, ['dist/start.js'], {
+        cwd: ROOT,
+        env: { ...process.env, PORT: '0', DATA_DIR: dir, MONGODB_URI: '', REDIS_URL: `redis://127.0.0.1:${port}`, SIMULATE: '0' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let err = '';
+      child.stderr?.on('data', (b: Buffer) => (err += b.toString()));
+      const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+      expect(code, err).to.equal(2);
+      expect(err).to.match(new RegExp(`^REDIS_URL: Redis at redis://127\\.0\\.0\\.1:${port} did not answer within 5000 ms`, 'm'));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

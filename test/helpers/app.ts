@@ -78,7 +78,7 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
   const uri = opts.mongoUri ?? (process.env.MONGODB_URI || (await embeddedMongo()).uri);
   const dbName = opts.dbName ?? `test_${randomUUID().replace(/-/g, '')}`;
   const conn = await connectMongo(uri, { dbName, embedded: !process.env.MONGODB_URI });
-  const cache = opts.cache ?? (opts.redisUrl ? RedisCache.connect(opts.redisUrl) : new MemoryCache({ maxClaims: config.dedupeMaxIds }));
+  const cache = opts.cache ?? (opts.redisUrl ? await RedisCache.open(opts.redisUrl) : new MemoryCache({ maxClaims: config.dedupeMaxIds }));
   const app = await createApp({
     config,
     conn,

@@ -54,7 +54,7 @@ contract('memory', async () => {
 let redis: RedisHandle;
 contract('redis', async () => {
   redis = await startRedis();
-  const cache = RedisCache.connect(redis.url);
+  const cache = await RedisCache.open(redis.url);
   return {
     cache,
     done: async () => {

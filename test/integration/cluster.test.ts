@@ -1,0 +1,165 @@
+// Two copilots behind one Redis (a real redis-server), sharing one database: what one decides reaches
+// the other's dashboards, a dashboard that reconnects is sent what it missed, and losing Redis refuses
+// signals (nothing taken) and marks the instance not ready until Redis is back.
+import { expect } from 'chai';
+import request from 'supertest';
+import { io as connect, type Socket } from 'socket.io-client';
+import { startTestApp, aRegistration, type TestApp } from '../helpers/app.js';
+import { startRedis, type RedisHandle } from '../helpers/redis.js';
+import { startTcpProxy, type TcpProxy } from '../helpers/tcpProxy.js';
+import { sig, criticalFault } from '../helpers/signals.js';
+import { decisionIdOf } from '../../agents/common.js';
+import { RedisCache } from '../../services/platform/index.js';
+import { freePort } from '../../utils/net.js';
+
+function once<T>(socket: Socket, event: string, match: (x: T) => boolean): Promise<T> {
+  return new Promise((resolve) => {
+    const on = (x: T) => {
+      if (!match(x)) return;
+      socket.off(event, on);
+      resolve(x);
+    };
+    socket.on(event, on);
+  });
+}
+
+const dashboard = async (url: string, opts: Record<string, unknown> = {}) => {
+  const s = connect(`${url}/dashboard`, { transports: ['websocket'], ...opts });
+  await new Promise<void>((resolve, reject) => {
+    s.once('connect', () => resolve());
+    s.once('connect_error', reject);
+  });
+  return s;
+};
+
+describe('several instances behind one Redis', function () {
+  this.timeout(60_000);
+  let redis: RedisHandle;
+  let a: TestApp;
+  let b: TestApp;
+  const sockets: Socket[] = [];
+
+  before(async () => {
+    redis = await startRedis();
+    a = await startTestApp({ redisUrl: redis.url });
+    b = await startTestApp({ redisUrl: redis.url, dbName: a.dbName });
+    await request(a.url).post('/api/stations').send(aRegistration('st-x')).expect(201);
+    // b loaded its registry before st-x existed (the shared registry is issue 16's next step).
+    await b.app.services.stations.load();
+  });
+  after(async () => {
+    for (const s of sockets) s.close();
+    await a.close();
+    await b.close();
+    await redis.stop();
+  });
+
+  it("shows a dashboard on B the decision made on A, and A's station updates once B's dashboard watches", async () => {
+    const onB = await dashboard(b.url);
+    sockets.push(onB);
+    expect(await onB.emitWithAck('subscribe', { stationIds: ['st-x'] })).to.deep.equal({ ok: true, stationIds: ['st-x'] });
+    const fault = criticalFault('st-x', 'C1');
+    const created = once<{ id: string; hash: string }>(onB, 'decision:created', (d) => d.id === decisionIdOf(fault));
+    await request(a.url).post('/api/data/signals').send(fault).expect(202);
+    const d = await created;
+    expect(d.hash).to.match(/^[0-9a-f]{64}$/);
+
+    // A learns which stations B's dashboards watch from B itself (a server-side event): until it has,
+    // A does not send their per-signal updates. Readings go to A until one is seen on B.
+    let seen: string | null = null;
+    const updated = once<{ signalId: string }>(onB, 'station:updated', () => true).then((e) => (seen = e.signalId));
+    const sent: string[] = [];
+    for (let i = 0; i < 50 && !seen; i++) {
+      const s = sig('st-x', 'queue_length', { waiting: i });
+      sent.push(s.id);
+      await request(a.url).post('/api/data/signals').send(s).expect(202);
+      await Promise.race([updated, new Promise((r) => setTimeout(r, 100))]);
+    }
+    expect(sent).to.include(seen);
+  });
+
+  it('sends a dashboard that reconnects what it missed while away (connection-state recovery through Redis)', async () => {
+    const onA = await dashboard(a.url);
+    const onB = await dashboard(b.url, { reconnection: false });
+    sockets.push(onA, onB);
+    await onA.emitWithAck('subscribe', { stationIds: ['st-x'] });
+    await onB.emitWithAck('subscribe', { stationIds: ['st-x'] });
+    // A first event gives B's client an offset in the stream to resume from.
+    const first = criticalFault('st-x', 'C2');
+    const firstSeen = once<{ id: string }>(onB, 'decision:created', (x) => x.id === decisionIdOf(first));
+    await request(a.url).post('/api/data/signals').send(first).expect(202);
+    await firstSeen;
+
+    const away = new Promise<string>((resolve) => onB.once('disconnect', (reason) => resolve(reason)));
+    onB.io.engine.close();
+    await away;
+    const missed = criticalFault('st-x', 'C3');
+    const onAseen = once<{ id: string }>(onA, 'decision:created', (x) => x.id === decisionIdOf(missed));
+    const caughtUp = once<{ id: string }>(onB, 'decision:created', (x) => x.id === decisionIdOf(missed));
+    await request(a.url).post('/api/data/signals').send(missed).expect(202);
+    await onAseen;
+
+    const back = new Promise<void>((resolve) => onB.once('connect', () => resolve()));
+    onB.connect();
+    await back;
+    expect(onB.recovered).to.equal(true);
+    expect((await caughtUp).id).to.equal(decisionIdOf(missed));
+  });
+});
+
+describe('Redis lost and back', function () {
+  this.timeout(60_000);
+  let redis: RedisHandle;
+  let proxy: TcpProxy;
+  let t: TestApp;
+
+  before(async () => {
+    redis = await startRedis();
+    const port = Number(new URL(redis.url).port);
+    proxy = await startTcpProxy({ host: '127.0.0.1', port });
+    t = await startTestApp({ redisUrl: `redis://127.0.0.1:${new URL(proxy.url).port}` });
+    await request(t.url).post('/api/stations').send(aRegistration('st-l')).expect(201);
+  });
+  after(async () => {
+    await t.close();
+    await proxy.close();
+    await redis.stop();
+  });
+
+  it('refuses signals with a 503 taking nothing and is not ready while Redis is away; recovers by itself', async () => {
+    await request(t.url)
+      .post('/api/data/signals')
+      .send(sig('st-l', 'queue_length', { waiting: 1 }))
+      .expect(202);
+    await proxy.cut();
+    const s = sig('st-l', 'queue_length', { waiting: 2 });
+    const refused = await request(t.url).post('/api/data/signals').send(s).expect(503);
+    expect(refused.body.error.code).to.equal('CACHE_UNAVAILABLE');
+    expect(refused.headers['retry-after']).to.equal('1');
+    expect(await t.app.models.SignalLog.countDocuments({ signalId: s.id })).to.equal(0);
+    const ready = await request(t.url).get('/api/ready');
+    expect(ready.status).to.equal(503);
+
+    await proxy.restore();
+    // ioredis reconnects on its own schedule (backing off up to 2 s): ready tells when it has.
+    for (let i = 0; i < 100; i++) {
+      if ((await request(t.url).get('/api/ready')).status === 200) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect((await request(t.url).get('/api/ready')).status).to.equal(200);
+    const retried = await request(t.url).post('/api/data/signals').send(s).expect(202);
+    expect(retried.body.accepted).to.equal(1);
+  });
+});
+
+describe('RedisCache.open: a REDIS_URL that does not answer', () => {
+  it('rejects within its timeout naming the URL without its password, rather than waiting', async () => {
+    const port = await freePort();
+    const started = performance.now();
+    let error: Error | null = null;
+    await RedisCache.open(`redis://:s3cret@127.0.0.1:${port}`, 1500).catch((e: Error) => (error = e));
+    expect(performance.now() - started).to.be.below(5000);
+    expect(error).to.be.instanceOf(Error);
+    expect(error!.message).to.contain(`127.0.0.1:${port}`).and.not.contain('s3cret');
+  });
+});

@@ -85,7 +85,7 @@ import { consoleRouter } from './routes/console.js';
 import { attachChat } from './socket/chat.js';
 import { attachIngest } from './socket/ingest.js';
 import { attachDashboard, dashboardDelivery } from './socket/dashboard.js';
-import { clusterOptions } from './socket/cluster.js';
+import { clusterOptions } from './services/cluster/index.js';
 import { MAX_SOCKETS_PER_SUBJECT, SocketQuota } from './socket/session.js';
 import helmet from 'helmet';
 import cors from 'cors';

@@ -4,8 +4,8 @@
 // from the same stream). Without Redis there is one process and the in-memory adapter.
 import { createAdapter } from '@socket.io/redis-streams-adapter';
 import type { ServerOptions } from 'socket.io';
-import type { Cache } from '../services/platform/index.js';
-import { RedisCache } from '../services/platform/index.js';
+import type { Cache } from '../platform/index.js';
+import { RedisCache } from '../platform/index.js';
 
 /** The Redis stream the instances broadcast through. */
 export const SOCKET_STREAM = 'copilot:sio';

@@ -32,6 +32,7 @@ import {
   IngestionService,
   PlanReleaseService,
   StationStore,
+  StreamPipeline,
   attachDecisionEffects,
   mergeThresholds,
   MongoSignalStore,
@@ -85,7 +86,7 @@ import { consoleRouter } from './routes/console.js';
 import { attachChat } from './socket/chat.js';
 import { attachIngest } from './socket/ingest.js';
 import { attachDashboard, dashboardDelivery } from './socket/dashboard.js';
-import { clusterOptions } from './services/cluster/index.js';
+import { clusterOptions, createStreamLog, type StreamLog } from './services/cluster/index.js';
 import { MAX_SOCKETS_PER_SUBJECT, SocketQuota } from './socket/session.js';
 import helmet from 'helmet';
 import cors from 'cors';
@@ -124,6 +125,8 @@ export interface AppDeps {
 /** What the composition root built: for main() and tests to drive, never handed to a router or service whole. */
 export interface AppServices {
   ingestion: IngestionService;
+  /** The stream signal log (SIGNAL_LOG=stream), else null. */
+  streamLog: StreamLog | null;
   stations: StationStore;
   decisions: DecisionQuery;
   anchoring: AnchoringService;
@@ -232,6 +235,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
     cache,
     flushMs: config.stateFlushMs,
     ...nearbyReach(thresholds),
+    partitions: config.streamPartitions,
     onError: onError('stationStore.flush'),
   });
   await stations.load();
@@ -467,6 +471,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
   const identity = { tokens, users, revocations };
   const services: AppServices = {
     ingestion,
+    streamLog: null,
     stations,
     decisions,
     anchoring,
@@ -550,6 +555,33 @@ export async function createApp(deps: AppDeps): Promise<App> {
   }, 30_000);
   healthWatch.unref();
 
+  // SIGNAL_LOG=stream: senders are answered once their signals are in the Redis stream; the partitions
+  // this instance holds are worked from there, through every listener attached above.
+  const streamLog =
+    config.signalLog === 'stream'
+      ? await createStreamLog({
+          cache,
+          partitions: config.streamPartitions,
+          leaseMs: config.streamLeaseMs,
+          partitionOf: (id) => stations.partitionOf(id),
+          pipeline: new StreamPipeline({
+            stations,
+            ingestion,
+            decisions: decisionLogger,
+            models,
+            signals: signalStore,
+            onError: onError('streamLog'),
+          }),
+          logger: logger.child({ component: 'streamLog' }),
+        })
+      : null;
+  if (streamLog) {
+    services.streamLog = streamLog;
+    ingestion.appendTo(streamLog);
+    health.register('stream', async () => streamLog.health());
+    await streamLog.start();
+  }
+
   let closed = false;
   return {
     app,
@@ -577,6 +609,8 @@ export async function createApp(deps: AppDeps): Promise<App> {
       const ioClosed = new Promise<void>((resolve) => io.close(() => resolve()));
       // Answers still coming may put refusals into the signal log: wait for them before closing it.
       await actuation?.idle();
+      // The partitions' work in hand finishes and their leases go back, for another instance to take now.
+      await streamLog?.stop();
       // What was taken is decided (its decisions reach the decision log) before the logs close.
       await decider.close();
       if (pruneTimer) clearInterval(pruneTimer);

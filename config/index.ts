@@ -46,6 +46,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const chainMode = value.CHAIN_RPC_URL === 'off' ? 'off' : value.CHAIN_RPC_URL === '' ? 'embedded' : 'rpc';
   if (chainMode === 'rpc' && !value.ANCHOR_PRIVATE_KEY)
     throw new ConfigError('invalid configuration:\n  ANCHOR_PRIVATE_KEY: is required when CHAIN_RPC_URL is set');
+  if (value.SIGNAL_LOG === 'stream' && !value.REDIS_URL)
+    throw new ConfigError('invalid configuration:\n  SIGNAL_LOG: "stream" needs REDIS_URL (the log is a set of Redis streams)');
   if (!value.VAPID_PUBLIC_KEY !== !value.VAPID_PRIVATE_KEY) {
     throw new ConfigError(
       `invalid configuration:\n  ${value.VAPID_PUBLIC_KEY ? 'VAPID_PRIVATE_KEY' : 'VAPID_PUBLIC_KEY'}: set both VAPID keys or neither`,
@@ -85,6 +87,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ingestInFlightMax: value.INGEST_IN_FLIGHT_MAX,
     shedLagMs: value.SHED_LAG_MS,
     redisUrl: orNull(value.REDIS_URL),
+    signalLog: value.SIGNAL_LOG,
+    streamPartitions: value.STREAM_PARTITIONS,
+    streamLeaseMs: value.STREAM_LEASE_MS,
     dedupeTtlS: value.DEDUPE_TTL_S,
     dedupeMaxIds: value.DEDUPE_MAX_IDS,
     dedupeReloadLimit: value.DEDUPE_RELOAD_LIMIT,

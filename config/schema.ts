@@ -74,6 +74,28 @@ export const schema = Joi.object({
     .default('')
     .meta(shown('(in-memory)'))
     .description('Redis for the cache and signal dedupe; unset uses the in-memory cache'),
+  SIGNAL_LOG: Joi.string()
+    .valid('direct', 'stream')
+    .default('direct')
+    .description(
+      "where accepted signals go before the sender's answer: `direct` decides and journals them first (one instance); `stream` appends them to Redis Streams partitions (needs `REDIS_URL`), answered once there, decided by the instance holding the partition's lease (docs/deploy.md)",
+    ),
+  STREAM_PARTITIONS: Joi.number()
+    .integer()
+    .min(1)
+    .max(1024)
+    .default(16)
+    .description(
+      'partitions of the stream signal log: the unit of parallelism across instances (stations within reach of each other share one); fixed for the life of a deployment',
+    ),
+  STREAM_LEASE_MS: Joi.number()
+    .integer()
+    .min(300)
+    .max(600000)
+    .default(10000)
+    .description(
+      "how long a partition's lease outlives its owner: another instance takes the partition over this long after its owner died",
+    ),
   DEDUPE_TTL_S: Joi.number().integer().min(60).default(86400).description('how long a signal id is remembered for dedupe'),
   DEDUPE_MAX_IDS: Joi.number()
     .integer()

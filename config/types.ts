@@ -18,6 +18,10 @@ export interface Config {
   ingestInFlightMax: number;
   shedLagMs: number;
   redisUrl: string | null;
+  /** direct: decided and journaled before the answer; stream: appended to Redis Streams first (docs/deploy.md). */
+  signalLog: 'direct' | 'stream';
+  streamPartitions: number;
+  streamLeaseMs: number;
   dedupeTtlS: number;
   /** Cap of the in-memory cache's dedupe ids (unused with Redis, whose memory policy rules). */
   dedupeMaxIds: number;

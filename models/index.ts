@@ -23,6 +23,8 @@ export interface StationStateDoc {
   capacity: { bays: number; chargers: number; batterySlots: number };
   state: Record<string, unknown>;
   version: number;
+  /** With the stream signal log: the id of the last stream entry folded into `state` (where a new owner resumes). */
+  logPosition?: string;
   registeredAt: Date;
   updatedAt: Date;
 }
@@ -206,6 +208,7 @@ const stationStateSchema = new Schema<StationStateDoc>(
     capacity: { bays: Number, chargers: Number, batterySlots: Number },
     state: { type: Mixed, required: true },
     version: { type: Number, required: true },
+    logPosition: { type: String },
     registeredAt: { type: Date, required: true },
     updatedAt: { type: Date, required: true },
   },

@@ -62,7 +62,9 @@ export interface Step {
 export type StationChange =
   | { kind: 'registered'; state: StationState }
   | { kind: 'unregistered'; id: string }
-  | { kind: 'capacity'; id: string; capacity: StationCapacity };
+  | { kind: 'capacity'; id: string; capacity: StationCapacity }
+  /** A station's state read again (a partition of the stream log taken over): same place, new figures. */
+  | { kind: 'replaced'; state: StationState };
 
 export interface Reach {
   nearbyKm: number;
@@ -93,6 +95,8 @@ export class Decider {
       this.neighbourhood.add(c.state);
     } else if (c.kind === 'unregistered') {
       if (this.byId.delete(c.id)) this.neighbourhood.rebuild();
+    } else if (c.kind === 'replaced') {
+      if (this.byId.has(c.state.id)) this.byId.set(c.state.id, c.state);
     } else {
       const state = this.byId.get(c.id);
       if (state) {

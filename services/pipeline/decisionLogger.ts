@@ -62,6 +62,12 @@ export class DecisionLogger {
    */
   private readonly unflushed = new Map<string, DecisionLogDoc>();
   private readonly storing = new Map<string, Promise<void>>();
+  /**
+   * Decisions already in the log, made again while a stream partition is replayed after a takeover:
+   * deterministic ids make them the same records, so they are not stored, anchored or announced twice.
+   * Set just before their signals are decided again, and emptied as they come.
+   */
+  private readonly recorded = new Set<string>();
 
   constructor(private readonly deps: DecisionLoggerDeps) {}
 
@@ -84,7 +90,23 @@ export class DecisionLogger {
     await this.storing.get(id);
   }
 
-  log(decision: Decision, state: StationState, receivedAt: number): DecisionRecord {
+  /** Resolves once every record logged so far is in the database (or failed to be). */
+  async settled(): Promise<void> {
+    await Promise.all(this.storing.values());
+  }
+
+  /** These decisions are already stored: when they are made again (a replay), they are not logged again. */
+  skipRecorded(ids: Iterable<string>): void {
+    for (const id of ids) this.recorded.add(id);
+  }
+
+  /** Forgets what `skipRecorded` was told and did not meet (a replay that made other decisions). */
+  clearRecorded(): void {
+    this.recorded.clear();
+  }
+
+  log(decision: Decision, state: StationState, receivedAt: number): DecisionRecord | null {
+    if (this.recorded.delete(decision.id)) return null;
     // One serialisation: the canonical text is hashed, and parsing it back gives exactly what the
     // store and any client will see (no undefined, no prototypes), so their hash is the same.
     const { canonical, hash } = canonicalDecision(decision);

@@ -13,6 +13,8 @@ import type { Step } from './decider.js';
 
 export const MAX_BATCH_SIGNALS = 1000;
 
+const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
 export type SignalOutcome =
   | { index: number; id: string; status: 'accepted' | 'duplicate' }
   | { index: number; id: string | null; status: 'rejected'; error: SignalError };
@@ -54,6 +56,23 @@ export interface IngestionDeps {
 }
 
 /**
+ * Where accepted signals go first when the signal log is a Redis stream (SIGNAL_LOG=stream): the sender
+ * is answered once they are in it, and the partition's owner decides them from there (`commit`).
+ */
+export interface SignalAppendLog {
+  append(signals: readonly Signal[], receivedAtMs: number): Promise<void>;
+}
+
+/** One signal to decide and journal: when it was taken (epoch ms), and its place in the stream log. */
+export interface Committable {
+  signal: Signal;
+  receivedAtMs: number;
+  position?: string;
+  /** Already in the signal log (a replay): decided again, not written again. */
+  journaled?: boolean;
+}
+
+/**
  * Signal ids are unique per station, so a station's key cannot send another station's future ids first
  * and have them refused as duplicates. "/" is in neither a station id nor a signal id.
  */
@@ -65,6 +84,11 @@ export class IngestionService {
 
   /** Senders' signals admitted and not yet answered. */
   private inFlight = 0;
+
+  /** The stream log, when it is the log: set by `appendTo`. */
+  private log: SignalAppendLog | null = null;
+  /** Each signal being committed from the stream log, with its place there (folded into its station's checkpoint). */
+  private readonly positions = new WeakMap<Signal, string>();
 
   constructor(private readonly deps: IngestionDeps) {
     const h = deps.metrics.ingestPhase;
@@ -110,6 +134,11 @@ export class IngestionService {
     return this.takeAdmitted(raws, receivedAt, origin);
   }
 
+  /** From now on accepted signals are appended to `log` and answered; `commit` decides them later. */
+  appendTo(log: SignalAppendLog): void {
+    this.log = log;
+  }
+
   /** Senders' signals taken and not yet answered. */
   get taken(): number {
     return this.inFlight;
@@ -150,9 +179,7 @@ export class IngestionService {
     const claimed = valid.length ? await this.claim(valid.map((v) => dedupeKey(v.signal.stationId, v.signal.id))) : [];
     const checked = performance.now();
     phase.checked.observe((checked - taken) / 1000);
-    const logDocs: SignalLogDoc[] = [];
     const accepted: Signal[] = [];
-    const now = new Date();
     for (let i = 0; i < valid.length; i++) {
       const { index, signal } = valid[i];
       if (!claimed[i]) {
@@ -162,37 +189,77 @@ export class IngestionService {
       }
       results[index] = { index, id: signal.id, status: 'accepted' };
       metrics.signalsAccepted.inc({ type: signal.type });
+      accepted.push(signal);
+    }
+
+    const forget = () => this.deps.cache.del(accepted.map((x) => dedupeKey(x.stationId, x.id))).catch(() => undefined);
+    if (this.log) {
+      // The answer means "in the log": the partition's owner decides and journals it from there.
+      try {
+        await this.log.append(accepted, Date.now());
+        phase.journaled.observe((performance.now() - checked) / 1000);
+      } catch (err) {
+        await forget();
+        throw new AppError(
+          503,
+          'LOG_UNAVAILABLE',
+          `the signal log (Redis) did not take the signals (${errorText(err)}); nothing of this request was taken, retry later`,
+          [],
+          {
+            'retry-after': '1',
+          },
+        );
+      }
+    } else {
+      const now = Date.now();
+      try {
+        await this.commit(
+          accepted.map((signal) => ({ signal, receivedAtMs: now })),
+          receivedAt,
+        );
+      } catch (err) {
+        // Not stored (shutting down): forget the ids so the sender's retry is taken, not called a duplicate.
+        await forget();
+        throw err;
+      }
+    }
+
+    const rejected = results
+      .filter((r) => r.status === 'rejected')
+      .map((r) => ({ index: r.index, error: (r as { error: SignalError }).error }));
+    return { accepted: accepted.length, duplicates: valid.length - accepted.length, rejected, results };
+  }
+
+  /**
+   * Decides accepted signals (on the worker) and writes them to the signal log at once; resolves once
+   * both are done: nothing answered is lost, and what it decided is on the bus. Signals from the stream
+   * log carry their place there, which their station's state then records as folded.
+   */
+  async commit(items: readonly Committable[], receivedAt: number): Promise<void> {
+    const phase = this.phases;
+    const started = performance.now();
+    const signals: Signal[] = [];
+    const logDocs: SignalLogDoc[] = [];
+    for (const { signal, receivedAtMs, position, journaled } of items) {
+      signals.push(signal);
+      if (position !== undefined) this.positions.set(signal, position);
+      if (journaled) continue;
       logDocs.push({
         signalId: signal.id,
         stationId: signal.stationId,
         type: signal.type,
         ts: signal.ts,
         payload: signal.payload as Record<string, unknown>,
-        receivedAt: now,
+        receivedAt: new Date(receivedAtMs),
       });
-      accepted.push(signal);
     }
-
-    // Deciding (on the worker) and writing the log run at once; the answer waits for both: nothing
-    // acknowledged is lost, and what it decided is on the bus.
-    const decided = this.deps.decider.decide(accepted, receivedAt).then(
-      () => phase.decided.observe((performance.now() - checked) / 1000),
+    const decided = this.deps.decider.decide(signals, receivedAt).then(
+      () => phase.decided.observe((performance.now() - started) / 1000),
       (err: unknown) => this.deps.onError(err),
     );
-    try {
-      await this.deps.signalLog.append(logDocs);
-      phase.journaled.observe((performance.now() - checked) / 1000);
-    } catch (err) {
-      // Not stored (shutting down): forget the ids so the sender's retry is taken, not called a duplicate.
-      await this.deps.cache.del(logDocs.map((d) => dedupeKey(d.stationId, d.signalId))).catch(() => undefined);
-      throw err;
-    }
+    await this.deps.signalLog.append(logDocs);
+    if (!this.log) phase.journaled.observe((performance.now() - started) / 1000);
     await decided;
-
-    const rejected = results
-      .filter((r) => r.status === 'rejected')
-      .map((r) => ({ index: r.index, error: (r as { error: SignalError }).error }));
-    return { accepted: logDocs.length, duplicates: valid.length - logDocs.length, rejected, results };
   }
 
   /**
@@ -204,15 +271,12 @@ export class IngestionService {
       return await this.deps.cache.claim(keys, this.deps.dedupeTtlS);
     } catch (err) {
       this.deps.metrics.signalsRejected.inc({ reason: 'CACHE_UNAVAILABLE' }, keys.length);
-      const why = err instanceof Error ? err.message : String(err);
       throw new AppError(
         503,
         'CACHE_UNAVAILABLE',
-        `the cache (Redis) did not answer (${why}); nothing of this request was taken, retry later`,
+        `the cache (Redis) did not answer (${errorText(err)}); nothing of this request was taken, retry later`,
         [],
-        {
-          'retry-after': '1',
-        },
+        { 'retry-after': '1' },
       );
     }
   }
@@ -260,7 +324,7 @@ export class IngestionService {
   applied(signal: Signal, step: Step | Error, receivedAt: number): void {
     const { bus, stations, onError } = this.deps;
     try {
-      const state = stations.apply(signal);
+      const state = stations.apply(signal, this.positions.get(signal));
       bus.emit('station.updated', { state, signalId: signal.id, receivedAt });
       bus.emit('signal.received', { signal, state, receivedAt });
       // A failure in the agents must not lose the signal: it is logged and stays in the signal log.

@@ -6,7 +6,8 @@ import type { NearbyStation, Signal, StationCapacity, StationRegistration, Stati
 import { applySignal, initialState } from './stationFold.js';
 import { emptyPlan } from '../../agents/index.js';
 import { AppError } from '../platform/index.js';
-import { Neighbourhood } from './neighbours.js';
+import { Neighbourhood, neighbourList } from './neighbours.js';
+import { createHash } from 'node:crypto';
 import type { StationChange } from './decider.js';
 
 /** A copy of the states kept elsewhere (the decision worker's), changed with this store's. */
@@ -22,6 +23,8 @@ export interface StationStoreOptions {
   /** Neighbours farther than this are never offered to agents. */
   nearbyKm: number;
   maxNearby: number;
+  /** Partitions of the stream signal log (1 without it): each station belongs to one, see `partitionOf`. */
+  partitions?: number;
   onError(err: unknown): void;
 }
 
@@ -37,6 +40,11 @@ export class StationStore {
   private readonly registeredAt = new Map<string, string>();
   private flushing: Promise<void> | null = null;
 
+  /** Per station, the last stream entry folded into its state (stream signal log only). */
+  private readonly positions = new Map<string, string>();
+  /** Per station, its partition of the stream signal log. */
+  private readonly partitions = new Map<string, number>();
+
   /** The decision worker's copy of the states, told of every change the fold depends on. */
   private replica: StationReplica | null = null;
 
@@ -51,11 +59,15 @@ export class StationStore {
 
   async load(): Promise<void> {
     const docs = await this.opts.models.StationState.find({}).lean();
+    // In the order they joined: each takes its partition from the stations already there (partitionOf).
+    docs.sort((a, b) => +new Date(a.registeredAt) - +new Date(b.registeredAt) || (a.stationId < b.stationId ? -1 : 1));
     for (const d of docs) {
       const state = d.state as unknown as StationState;
       this.registeredAt.set(d.stationId, new Date(d.registeredAt).toISOString());
       // States stored before the station plan existed start with an empty one.
       state.plan ??= emptyPlan();
+      if (d.logPosition) this.positions.set(d.stationId, d.logPosition);
+      this.assignPartition(state);
       this.states.set(d.stationId, state);
     }
     this.neighbourhood.rebuild();
@@ -102,6 +114,7 @@ export class StationStore {
     // The moment it joins (others' neighbour lists included), in the same step: a replay registers it
     // between the signals received before and after it (signals' receivedAt), as it happened live.
     const at = new Date();
+    this.assignPartition(state);
     this.states.set(reg.id, state);
     this.registeredAt.set(reg.id, at.toISOString());
     this.neighbourhood.add(state);
@@ -116,6 +129,8 @@ export class StationStore {
     if (!this.states.delete(id)) return;
     this.replica?.change({ kind: 'unregistered', id });
     this.registeredAt.delete(id);
+    this.positions.delete(id);
+    this.partitions.delete(id);
     this.dirty.delete(id);
     this.neighbourhood.rebuild();
     await this.opts.models.StationState.deleteOne({ stationId: id });
@@ -183,13 +198,63 @@ export class StationStore {
     return state;
   }
 
-  /** Fold one signal into its station's state (in place) and mark it for write-behind. */
-  apply(signal: Signal): StationState {
+  /**
+   * Fold one signal into its station's state (in place) and mark it for write-behind; `position` is its
+   * stream entry (stream signal log), written with the state as what the state has folded.
+   */
+  apply(signal: Signal, position?: string): StationState {
     const state = this.states.get(signal.stationId);
     if (!state) throw new AppError(404, 'UNKNOWN_STATION', `station ${signal.stationId} is not registered`, [{ field: 'stationId' }]);
     applySignal(state, signal);
+    if (position !== undefined) this.positions.set(signal.stationId, position);
     this.dirty.add(signal.stationId);
     return state;
+  }
+
+  /** The last stream entry folded into the station's state, if any. */
+  positionOf(id: string): string | undefined {
+    return this.positions.get(id);
+  }
+
+  /**
+   * The station's partition of the stream signal log. Stations within the agents' reach of each other
+   * share one, so what an agent reads of a neighbour is folded in the same order as the station itself,
+   * whichever instance works the partition: a station takes the partition of its nearest station in
+   * reach when it joins, or one from its id when none is. Fixed for its life (computed again in the same
+   * order at every load).
+   */
+  partitionOf(id: string): number {
+    return this.partitions.get(id) ?? 0;
+  }
+
+  private assignPartition(state: StationState): void {
+    const count = this.opts.partitions ?? 1;
+    const near = neighbourList(state, this.states.values(), this.opts.nearbyKm, 1)[0];
+    const partition = near
+      ? this.partitionOf(near.id)
+      : parseInt(createHash('sha256').update(state.id).digest('hex').slice(0, 8), 16) % count;
+    this.partitions.set(state.id, partition);
+  }
+
+  /**
+   * Reads the stations' states again from the database (a partition taken over from another instance:
+   * its states, and where they stand in the stream, are the ones it last wrote), in place of what this
+   * instance held; the decision worker's copy is replaced between two of its batches.
+   */
+  async reload(ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return;
+    const docs = await this.opts.models.StationState.find({ stationId: { $in: [...ids] } }).lean();
+    await this.replica?.whenIdle();
+    for (const d of docs) {
+      if (!this.states.has(d.stationId)) continue;
+      const state = d.state as unknown as StationState;
+      state.plan ??= emptyPlan();
+      this.states.set(d.stationId, state);
+      if (d.logPosition) this.positions.set(d.stationId, d.logPosition);
+      else this.positions.delete(d.stationId);
+      this.dirty.delete(d.stationId);
+      this.replica?.change({ kind: 'replaced', state });
+    }
   }
 
   predictedWait(s: StationState): number {
@@ -216,18 +281,24 @@ export class StationStore {
       let done = 0;
       try {
         for (; done < ids.length; done += FLUSH_CHUNK) {
-          const snapshots: [string, string][] = [];
+          const snapshots: [string, string, string | undefined][] = [];
           for (const id of ids.slice(done, done + FLUSH_CHUNK)) {
             const state = this.states.get(id);
-            if (state) snapshots.push([id, JSON.stringify(state)]);
+            // The state and the stream position it has folded to, taken together.
+            if (state) snapshots.push([id, JSON.stringify(state), this.positions.get(id)]);
           }
           if (snapshots.length === 0) continue;
           await this.opts.cache.setMany(snapshots.map(([id, json]) => [`state:${id}`, json]));
           await this.opts.models.StationState.collection.bulkWrite(
-            snapshots.map(([id, json]) => {
+            snapshots.map(([id, json, position]) => {
               const state = JSON.parse(json) as StationState;
               const update = {
-                $set: { state: state as unknown as Record<string, unknown>, version: state.version, updatedAt: new Date() },
+                $set: {
+                  state: state as unknown as Record<string, unknown>,
+                  version: state.version,
+                  updatedAt: new Date(),
+                  ...(position ? { logPosition: position } : {}),
+                },
               };
               return { updateOne: { filter: { stationId: id }, update } };
             }),

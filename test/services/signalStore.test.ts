@@ -70,6 +70,19 @@ describe('EmbeddedSignalStore (the embedded signal journal)', () => {
     expect(both.docs[3].receivedAt.getTime()).to.equal(T0);
   });
 
+  it('says which signals it already holds, by station and id, looking only from when they were taken', async () => {
+    await store.insert([doc('st-a', 1), doc('st-b', 2), doc('st-a', 3)]);
+    const asked = [
+      { stationId: 'st-a', signalId: 'sig-000001', receivedAt: new Date(T0 + 1) },
+      // The same id at another station is another signal.
+      { stationId: 'st-b', signalId: 'sig-000001', receivedAt: new Date(T0 + 1) },
+      { stationId: 'st-a', signalId: 'sig-000003', receivedAt: new Date(T0 + 3) },
+      { stationId: 'st-a', signalId: 'sig-000009', receivedAt: new Date(T0 + 1) },
+    ];
+    expect([...(await store.existing(asked))].sort()).to.deep.equal(['st-a/sig-000001', 'st-a/sig-000003']);
+    expect(await store.existing([])).to.deep.equal(new Set());
+  });
+
   it('names the most recent ids first, for the dedupe cache', async () => {
     await store.insert([doc('st-a', 1), doc('st-b', 2), doc('st-a', 3)]);
     expect(await store.recentIds(2)).to.deep.equal([
@@ -177,6 +190,19 @@ describe('MongoSignalStore (signals in MongoDB)', () => {
     expect(await ttl()).to.equal(24 * 3600);
     const market = (await models.EnergyMarket.collection.indexes()).find((i) => i.name === RETENTION_INDEX);
     expect(market?.expireAfterSeconds).to.equal(24 * 3600);
+  });
+
+  it('says which signals it already holds, by station and id', async () => {
+    const store = await MongoSignalStore.open(createModels(conn), 3600);
+    // Later than the next test's prune cut: this database is shared by the tests of this block.
+    const later = T0 + 7_200_000;
+    await store.insert([doc('st-m', 1, later), doc('st-n', 2, later)]);
+    const found = await store.existing([
+      { stationId: 'st-m', signalId: 'sig-000001', receivedAt: new Date(T0) },
+      { stationId: 'st-m', signalId: 'sig-000002', receivedAt: new Date(T0) },
+      { stationId: 'st-n', signalId: 'sig-000002', receivedAt: new Date(T0) },
+    ]);
+    expect([...found].sort()).to.deep.equal(['st-m/sig-000001', 'st-n/sig-000002']);
   });
 
   it('stores grid prices in the market collection too and prunes both by receive time', async () => {

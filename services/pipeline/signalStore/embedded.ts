@@ -136,6 +136,25 @@ export class EmbeddedSignalStore implements SignalStore {
     this.remapping = remapping;
   }
 
+  async existing(docs: readonly { stationId: string; signalId: string; receivedAt: Date }[]): Promise<Set<string>> {
+    const found = new Set<string>();
+    if (docs.length === 0) return found;
+    await this.lastWrite;
+    const { byStation, ids } = await this.mappedDb();
+    // Per station, its journal from the earliest of these on (a key's time is never before its signal's receivedAt).
+    const from = new Map<string, number>();
+    for (const d of docs) from.set(d.stationId, Math.min(from.get(d.stationId) ?? Infinity, d.receivedAt.getTime()));
+    const wanted = new Set(docs.map((d) => `${d.stationId}/${d.signalId}`));
+    for (const [st, ms] of from) {
+      for (const k of byStation.getKeys({ start: [st, ms, 0], end: [st, Number.MAX_SAFE_INTEGER, 0] })) {
+        const v = ids.get([k[1], k[2]]);
+        const key = v ? `${v[0]}/${v[1]}` : null;
+        if (key && wanted.has(key)) found.add(key);
+      }
+    }
+    return found;
+  }
+
   async recentIds(limit: number): Promise<{ stationId: string; signalId: string }[]> {
     if (limit === 0) return [];
     const { log, ids } = await this.mappedDb();

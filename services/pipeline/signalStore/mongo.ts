@@ -62,6 +62,16 @@ export class MongoSignalStore implements SignalStore {
     ]);
   }
 
+  async existing(docs: readonly { stationId: string; signalId: string; receivedAt: Date }[]): Promise<Set<string>> {
+    if (docs.length === 0) return new Set();
+    const wanted = new Set(docs.map((d) => `${d.stationId}/${d.signalId}`));
+    const found = await this.models.SignalLog.find(
+      { stationId: { $in: [...new Set(docs.map((d) => d.stationId))] }, signalId: { $in: [...new Set(docs.map((d) => d.signalId))] } },
+      { stationId: 1, signalId: 1 },
+    ).lean();
+    return new Set(found.map((f) => `${f.stationId}/${f.signalId}`).filter((k) => wanted.has(k)));
+  }
+
   async recentIds(limit: number): Promise<{ stationId: string; signalId: string }[]> {
     if (limit === 0) return [];
     return this.models.SignalLog.find({}, { _id: 0, signalId: 1, stationId: 1 })

@@ -13,6 +13,12 @@ export interface SignalStore {
   readonly kind: 'mongo' | 'embedded';
   /** Resolves once every signal is durable; a signal already stored (same station and id) is skipped. */
   insert(docs: SignalLogDoc[]): Promise<void>;
+  /**
+   * Which of these signals are already stored, as "station/id" keys (a replay of the stream log after a
+   * takeover journals only the ones that are not). `receivedAt` is when each was taken: nothing stored
+   * before it needs to be looked at.
+   */
+  existing(docs: readonly { stationId: string; signalId: string; receivedAt: Date }[]): Promise<Set<string>>;
   /** The most recently received signals' ids, newest first (reloaded into the dedupe cache at start). */
   recentIds(limit: number): Promise<{ stationId: string; signalId: string }[]>;
   /** Signals in receive order, optionally only some stations', after a cursor from an earlier page. */

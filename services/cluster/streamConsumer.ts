@@ -1,0 +1,123 @@
+// Works the partitions this instance holds the lease of: on taking one over it asks the pipeline where
+// its stations' durable state stands, claims what a dead owner left pending, processes the stream from
+// there (a replay: what was already durable is recognised and not produced twice), then follows new
+// entries. Entries are acknowledged only after the pipeline says what they produced is durable, and only
+// while the lease is still held: an owner that lost it leaves them to the next one.
+import type { LeaseManager } from './leases.js';
+import type { SignalStream, StreamEntry } from './signalStream.js';
+
+export interface PartitionHandler {
+  /**
+   * A partition was taken over: load its stations' durable state; resolves with the stream id the
+   * replay starts after ("0" for the whole stream).
+   */
+  takeover(partition: number): Promise<string>;
+  /** Processes entries of one partition in order; resolves once what they produced is durable. */
+  process(partition: number, entries: StreamEntry[], replay: boolean): Promise<void>;
+  /** The partition is no longer this instance's (lost or given back). */
+  released(partition: number): void;
+  onError(err: unknown): void;
+}
+
+export interface ConsumerOptions {
+  stream: SignalStream;
+  leases: LeaseManager;
+  handler: PartitionHandler;
+  /** Entries per read, and per replay page. */
+  batch?: number;
+  /** The longest a read waits for new entries (and so how soon a new lease is taken up). */
+  blockMs?: number;
+}
+
+export const leaseName = (partition: number) => `signals:${partition}`;
+const partitionOf = (lease: string) => Number(lease.slice('signals:'.length));
+
+export class StreamConsumer {
+  private readonly ready = new Set<number>();
+  private running: Promise<void> | null = null;
+  private stopped = false;
+  private processed = 0;
+
+  constructor(private readonly o: ConsumerOptions) {}
+
+  /** Entries processed since the start (replayed ones included). */
+  get count(): number {
+    return this.processed;
+  }
+
+  /** Partitions taken over and being followed. */
+  get partitions(): number[] {
+    return [...this.ready].sort((a, b) => a - b);
+  }
+
+  start(): void {
+    this.running ??= this.loop();
+  }
+
+  /** Stops after the batch in hand (processed and acknowledged). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.running;
+  }
+
+  private async loop(): Promise<void> {
+    const { stream, leases, handler } = this.o;
+    const batch = this.o.batch ?? 500;
+    const blockMs = this.o.blockMs ?? 200;
+    while (!this.stopped) {
+      try {
+        const owned = new Set(leases.owned.map(partitionOf));
+        for (const p of this.ready) {
+          if (owned.has(p)) continue;
+          this.ready.delete(p);
+          handler.released(p);
+        }
+        for (const p of owned) if (!this.ready.has(p) && !this.stopped) await this.takeOver(p, batch);
+        if (this.ready.size === 0) {
+          await new Promise((r) => setTimeout(r, blockMs));
+          continue;
+        }
+        const entries = await stream.read(leases.id, [...this.ready], batch, blockMs);
+        const byPartition = new Map<number, StreamEntry[]>();
+        for (const e of entries) {
+          let list = byPartition.get(e.partition);
+          if (!list) byPartition.set(e.partition, (list = []));
+          list.push(e);
+        }
+        for (const [p, list] of byPartition) await this.work(p, list, false);
+      } catch (err) {
+        handler.onError(err);
+        // Redis away or the pipeline failing: try again shortly rather than spin.
+        if (!this.stopped) await new Promise((r) => setTimeout(r, blockMs));
+      }
+    }
+    for (const p of this.ready) handler.released(p);
+    this.ready.clear();
+  }
+
+  private async takeOver(p: number, batch: number): Promise<void> {
+    const { stream, leases, handler } = this.o;
+    let after = await handler.takeover(p);
+    await stream.claimPending(p, leases.id);
+    for (;;) {
+      const page = await stream.range(p, after, batch);
+      if (page.length === 0) break;
+      await this.work(p, page, true);
+      after = page[page.length - 1].id;
+      if (this.stopped || !leases.holds(leaseName(p))) return;
+    }
+    this.ready.add(p);
+  }
+
+  private async work(p: number, entries: StreamEntry[], replay: boolean): Promise<void> {
+    const { stream, leases, handler } = this.o;
+    if (!leases.holds(leaseName(p))) return;
+    await handler.process(p, entries, replay);
+    this.processed += entries.length;
+    if (leases.holds(leaseName(p)))
+      await stream.ack(
+        p,
+        entries.map((e) => e.id),
+      );
+  }
+}

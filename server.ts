@@ -86,7 +86,7 @@ import { consoleRouter } from './routes/console.js';
 import { attachChat } from './socket/chat.js';
 import { attachIngest } from './socket/ingest.js';
 import { attachDashboard, dashboardDelivery } from './socket/dashboard.js';
-import { clusterOptions, createStreamLog, type StreamLog } from './services/cluster/index.js';
+import { clusterOptions, createStreamLog, syncStations, type StreamLog } from './services/cluster/index.js';
 import { MAX_SOCKETS_PER_SUBJECT, SocketQuota } from './socket/session.js';
 import helmet from 'helmet';
 import cors from 'cors';
@@ -582,6 +582,10 @@ export async function createApp(deps: AppDeps): Promise<App> {
     await streamLog.start();
   }
 
+  // Stations registered, removed or resized elsewhere are taken in here (with Redis).
+  const stationSync = await syncStations(cache, stations, onError('stationSync'));
+  stations.onChanged(() => stationSync.announce());
+
   let closed = false;
   return {
     app,
@@ -603,6 +607,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
       closed = true;
       clearInterval(healthWatch);
       stopDashboard();
+      stationSync.stop();
       notifications.stop();
       // Stop intake first (no new connections or sockets), then drain what was
       // acknowledged or is being answered, then let the last connections go.

@@ -25,6 +25,8 @@ export interface StationStateDoc {
   version: number;
   /** With the stream signal log: the id of the last stream entry folded into `state` (where a new owner resumes). */
   logPosition?: string;
+  /** Its partition of the stream signal log, fixed when it joined (StationStore.partitionOf). */
+  partition?: number;
   registeredAt: Date;
   updatedAt: Date;
 }
@@ -209,6 +211,7 @@ const stationStateSchema = new Schema<StationStateDoc>(
     state: { type: Mixed, required: true },
     version: { type: Number, required: true },
     logPosition: { type: String },
+    partition: { type: Number },
     registeredAt: { type: Date, required: true },
     updatedAt: { type: Date, required: true },
   },

@@ -4,3 +4,4 @@ export { LeaseManager, type LeaseOptions } from './leases.js';
 export { SignalStream, compareIds, GROUP, type StreamEntry } from './signalStream.js';
 export { StreamConsumer, leaseName, type PartitionHandler } from './streamConsumer.js';
 export { createStreamLog, type StreamLog } from './streamLog.js';
+export { syncStations, STATIONS_CHANNEL, type StationSync } from './stationSync.js';

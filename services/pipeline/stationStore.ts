@@ -45,11 +45,19 @@ export class StationStore {
   /** Per station, its partition of the stream signal log. */
   private readonly partitions = new Map<string, number>();
 
+  /** Told after a registration, a removal or a capacity change here (other instances then `refresh`). */
+  private changed: () => void = () => undefined;
+
   /** The decision worker's copy of the states, told of every change the fold depends on. */
   private replica: StationReplica | null = null;
 
   constructor(private readonly opts: StationStoreOptions) {
     this.neighbourhood = new Neighbourhood(this.states, opts);
+  }
+
+  /** Calls `f` after each registration, removal or capacity change made through this store. */
+  onChanged(f: () => void): void {
+    this.changed = f;
   }
 
   /** From now on, every registration, removal and capacity change is repeated on `replica`, in order with the signals. */
@@ -67,7 +75,7 @@ export class StationStore {
       // States stored before the station plan existed start with an empty one.
       state.plan ??= emptyPlan();
       if (d.logPosition) this.positions.set(d.stationId, d.logPosition);
-      this.assignPartition(state);
+      this.partitions.set(d.stationId, d.partition ?? this.partitionFor(state));
       this.states.set(d.stationId, state);
     }
     this.neighbourhood.rebuild();
@@ -101,6 +109,7 @@ export class StationStore {
   async register(reg: StationRegistration): Promise<StationState> {
     if (this.states.has(reg.id)) throw new AppError(409, 'STATION_EXISTS', `station ${reg.id} is already registered`, [{ field: 'id' }]);
     const state = initialState(reg);
+    const partition = this.partitionFor(state);
     await this.opts.models.StationState.create({
       stationId: reg.id,
       name: reg.name,
@@ -108,19 +117,21 @@ export class StationStore {
       capacity: reg.capacity,
       state,
       version: state.version,
+      partition,
       registeredAt: new Date(),
       updatedAt: new Date(),
     });
     // The moment it joins (others' neighbour lists included), in the same step: a replay registers it
     // between the signals received before and after it (signals' receivedAt), as it happened live.
     const at = new Date();
-    this.assignPartition(state);
+    this.partitions.set(reg.id, partition);
     this.states.set(reg.id, state);
     this.registeredAt.set(reg.id, at.toISOString());
     this.neighbourhood.add(state);
     this.replica?.change({ kind: 'registered', state });
     await this.opts.models.StationState.updateOne({ stationId: reg.id }, { $set: { registeredAt: at } });
     await this.opts.cache.set(`state:${reg.id}`, JSON.stringify(state));
+    this.changed();
     return state;
   }
 
@@ -135,6 +146,7 @@ export class StationStore {
     this.neighbourhood.rebuild();
     await this.opts.models.StationState.deleteOne({ stationId: id });
     await this.opts.cache.del([`state:${id}`]);
+    this.changed();
   }
 
   /**
@@ -187,6 +199,7 @@ export class StationStore {
       throw err;
     }
     this.dirty.add(state.id);
+    this.changed();
   }
 
   /** Puts a station's new plan in force (from a decision or an operator's answer) and marks it for write-behind. */
@@ -227,13 +240,64 @@ export class StationStore {
     return this.partitions.get(id) ?? 0;
   }
 
-  private assignPartition(state: StationState): void {
-    const count = this.opts.partitions ?? 1;
+  /** Where a joining station goes: its nearest station's partition, or one from its id (stored with it). */
+  private partitionFor(state: StationState): number {
     const near = neighbourList(state, this.states.values(), this.opts.nearbyKm, 1)[0];
-    const partition = near
+    return near
       ? this.partitionOf(near.id)
-      : parseInt(createHash('sha256').update(state.id).digest('hex').slice(0, 8), 16) % count;
-    this.partitions.set(state.id, partition);
+      : parseInt(createHash('sha256').update(state.id).digest('hex').slice(0, 8), 16) % (this.opts.partitions ?? 1);
+  }
+
+  /**
+   * Takes in the stations another instance registered or removed since this one last read them (told
+   * through Redis, or met as an unknown station in the stream log); resolves with the ids that joined.
+   */
+  async refresh(): Promise<string[]> {
+    const rows = await this.opts.models.StationState.find({}, { stationId: 1, capacity: 1 }).lean();
+    const ids = new Set(rows.map((d) => d.stationId));
+    // A capacity changed elsewhere: in force here too, between two batches of the decision worker.
+    const resized = rows.filter((d) => {
+      const c = this.states.get(d.stationId)?.capacity;
+      return (
+        c && d.capacity && (c.bays !== d.capacity.bays || c.chargers !== d.capacity.chargers || c.batterySlots !== d.capacity.batterySlots)
+      );
+    });
+    if (resized.length) await this.replica?.whenIdle();
+    for (const d of resized) {
+      const state = this.states.get(d.stationId);
+      if (!state) continue;
+      state.capacity = { ...d.capacity };
+      state.bays.total = d.capacity.bays;
+      this.replica?.change({ kind: 'capacity', id: state.id, capacity: state.capacity });
+    }
+    const gone = [...this.states.keys()].filter((id) => !ids.has(id));
+    const joining = [...ids].filter((id) => !this.states.has(id));
+    for (const id of gone) {
+      this.states.delete(id);
+      this.registeredAt.delete(id);
+      this.positions.delete(id);
+      this.partitions.delete(id);
+      this.dirty.delete(id);
+      this.replica?.change({ kind: 'unregistered', id });
+    }
+    if (gone.length) this.neighbourhood.rebuild();
+    if (joining.length === 0) return [];
+    const docs = await this.opts.models.StationState.find({ stationId: { $in: joining } }).lean();
+    docs.sort((a, b) => +new Date(a.registeredAt) - +new Date(b.registeredAt) || (a.stationId < b.stationId ? -1 : 1));
+    const joined: string[] = [];
+    for (const d of docs) {
+      if (this.states.has(d.stationId)) continue;
+      const state = d.state as unknown as StationState;
+      state.plan ??= emptyPlan();
+      this.registeredAt.set(d.stationId, new Date(d.registeredAt).toISOString());
+      if (d.logPosition) this.positions.set(d.stationId, d.logPosition);
+      this.partitions.set(d.stationId, d.partition ?? this.partitionFor(state));
+      this.states.set(d.stationId, state);
+      this.neighbourhood.add(state);
+      this.replica?.change({ kind: 'registered', state });
+      joined.push(d.stationId);
+    }
+    return joined;
   }
 
   /**

@@ -32,6 +32,15 @@ const dashboard = async (url: string, opts: Record<string, unknown> = {}) => {
   return s;
 };
 
+/** Polls a condition another instance makes true through Redis (no event here tells when). */
+async function until(check: () => boolean, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`not within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
 describe('several instances behind one Redis', function () {
   this.timeout(60_000);
   let redis: RedisHandle;
@@ -44,8 +53,7 @@ describe('several instances behind one Redis', function () {
     a = await startTestApp({ redisUrl: redis.url });
     b = await startTestApp({ redisUrl: redis.url, dbName: a.dbName });
     await request(a.url).post('/api/stations').send(aRegistration('st-x')).expect(201);
-    // b loaded its registry before st-x existed (the shared registry is issue 16's next step).
-    await b.app.services.stations.load();
+    await until(() => b.app.services.stations.has('st-x'));
   });
   after(async () => {
     for (const s of sockets) s.close();
@@ -76,6 +84,23 @@ describe('several instances behind one Redis', function () {
       await Promise.race([updated, new Promise((r) => setTimeout(r, 100))]);
     }
     expect(sent).to.include(seen);
+  });
+
+  it('takes in on B a station registered on A, in the same partition, and a capacity changed on A', async () => {
+    await request(a.url)
+      .post('/api/stations')
+      .send(aRegistration('st-y', { location: { lat: 10, lng: 10 } }))
+      .expect(201);
+    await until(() => b.app.services.stations.has('st-y'));
+    expect(b.app.services.stations.partitionOf('st-y')).to.equal(a.app.services.stations.partitionOf('st-y'));
+    // B takes its signals at once, as A does.
+    await request(b.url)
+      .post('/api/data/signals')
+      .send(sig('st-y', 'queue_length', { waiting: 2 }))
+      .expect(202);
+    const chargers = a.app.services.stations.get('st-y')!.capacity.chargers + 2;
+    await request(a.url).patch('/api/stations/st-y').send({ capacity: { chargers } }).expect(200);
+    await until(() => b.app.services.stations.get('st-y')!.capacity.chargers === chargers);
   });
 
   it('sends a dashboard that reconnects what it missed while away (connection-state recovery through Redis)', async () => {

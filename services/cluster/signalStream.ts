@@ -96,6 +96,26 @@ export class SignalStream {
     return moved;
   }
 
+  /**
+   * Entries pending with other consumers for at least `minIdleMs`, moved to `consumer` with their
+   * content: delivered to an instance that lost the partition before it processed them (or died), and
+   * so never acknowledged. The owner processes them (what is already folded is recognised) and acks them.
+   */
+  async claimIdle(partition: number, consumer: string, minIdleMs: number, count = 500): Promise<StreamEntry[]> {
+    const out: StreamEntry[] = [];
+    let cursor = '0-0';
+    do {
+      const [next, entries] = (await this.o.redis.xautoclaim(this.key(partition), GROUP, consumer, minIdleMs, cursor, 'COUNT', count)) as [
+        string,
+        (RawEntry | null)[],
+      ];
+      // Entries trimmed meanwhile come back empty: nothing left to process.
+      for (const e of entries) if (e) out.push(this.entry(partition, e));
+      cursor = next;
+    } while (cursor !== '0-0' && out.length < count);
+    return out.sort((a, b) => compareIds(a.id, b.id));
+  }
+
   /** New entries of these partitions for `consumer`, waiting at most `blockMs` for the first. */
   async read(consumer: string, partitions: readonly number[], count: number, blockMs: number): Promise<StreamEntry[]> {
     if (partitions.length === 0) return [];

@@ -27,6 +27,11 @@ export interface ConsumerOptions {
   batch?: number;
   /** The longest a read waits for new entries (and so how soon a new lease is taken up). */
   blockMs?: number;
+  /**
+   * How long an entry may sit delivered to another consumer before the owner takes it (an instance
+   * that read it just before it lost the partition, or died): also how often the owner looks.
+   */
+  strayMs?: number;
 }
 
 export const leaseName = (partition: number) => `signals:${partition}`;
@@ -37,6 +42,7 @@ export class StreamConsumer {
   private running: Promise<void> | null = null;
   private stopped = false;
   private processed = 0;
+  private lastStrayCheck = 0;
 
   constructor(private readonly o: ConsumerOptions) {}
 
@@ -64,6 +70,7 @@ export class StreamConsumer {
     const { stream, leases, handler } = this.o;
     const batch = this.o.batch ?? 500;
     const blockMs = this.o.blockMs ?? 200;
+    const strayMs = this.o.strayMs ?? 2000;
     while (!this.stopped) {
       try {
         const owned = new Set(leases.owned.map(partitionOf));
@@ -76,6 +83,13 @@ export class StreamConsumer {
         if (this.ready.size === 0) {
           await new Promise((r) => setTimeout(r, blockMs));
           continue;
+        }
+        if (performance.now() - this.lastStrayCheck > strayMs) {
+          this.lastStrayCheck = performance.now();
+          for (const p of [...this.ready]) {
+            const strays = await stream.claimIdle(p, leases.id, strayMs, batch);
+            if (strays.length) await this.work(p, strays, true);
+          }
         }
         const entries = await stream.read(leases.id, [...this.ready], batch, blockMs);
         const byPartition = new Map<number, StreamEntry[]>();

@@ -578,6 +578,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
   if (streamLog) {
     services.streamLog = streamLog;
     ingestion.appendTo(streamLog);
+    stations.writeOnly((id) => streamLog.consumer.works(stations.partitionOf(id)));
     health.register('stream', async () => streamLog.health());
     await streamLog.start();
   }

@@ -114,7 +114,7 @@ async function run(o: Options): Promise<void> {
     ACCESS_TOKEN_TTL_S: '86400',
     SIMULATE: '0',
     SEED_DEMO: '0',
-    LOG_LEVEL: 'warn',
+    LOG_LEVEL: process.env.CHAOS_LOGS ? 'info' : 'warn',
     LOG_FORMAT: 'json',
     RATE_SIGNALS_PER_S: '100000',
     SHED_LAG_MS: '0',
@@ -227,6 +227,29 @@ async function run(o: Options): Promise<void> {
     if (still >= 30) break; // 15 s without a station moving
   }
   const settleS = (performance.now() - settleStart) / 1000;
+  if (process.env.CHAOS_DEBUG) {
+    for (const s of stations) {
+      const docs = await conn.collection('stationstates').findOne({ stationId: s.id });
+      const live = await Promise.all(
+        instances.map(async (i) => {
+          const r = await fetch(`${i.url}/api/stations/${s.id}`, { headers: auth });
+          const b = (await r.json()) as { version?: number; station?: { version?: number } };
+          return b.version ?? b.station?.version ?? JSON.stringify(b).slice(0, 80);
+        }),
+      );
+      log(
+        `debug ${s.id}: acked ${sent.acked.get(s.id)}, stored ${stored.get(s.id)}, partition ${docs?.partition}, position ${docs?.logPosition}, live ${live.join('/')}`,
+      );
+    }
+    for (let p = 0; p < o.partitions; p++) {
+      const owner = await client.get(`copilot:lease:{signals:${p}}`);
+      const len = await client.xlen(`copilot:signals:{${p}}`);
+      if (len)
+        log(
+          `debug partition ${p}: owner ${owner}, length ${len}, pending ${JSON.stringify(await client.xpending(`copilot:signals:{${p}}`, 'pipeline'))}`,
+        );
+    }
+  }
 
   let lost = 0;
   let extra = 0;

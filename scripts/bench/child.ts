@@ -3,6 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 
 export interface ServerChild {
@@ -26,6 +27,8 @@ export interface StartOptions {
   timeoutMs?: number;
   /** CPUs the child (and whatever it starts) may run on, as `taskset -c` takes them: e.g. "1". */
   cpus?: string;
+  /** Appends everything the child prints to this file too (debugging a run). */
+  logFile?: string;
 }
 
 const LISTENING = /listening on (http:\/\/[^\s]+)/;
@@ -47,6 +50,12 @@ export function startServer(opts: StartOptions): Promise<ServerChild> {
     tail = (tail + chunk.toString()).slice(-4000);
   };
   proc.stderr!.on('data', keep);
+  if (opts.logFile) {
+    const file = createWriteStream(opts.logFile, { flags: 'a' });
+    proc.stdout!.on('data', (b: Buffer) => file.write(b));
+    proc.stderr!.on('data', (b: Buffer) => file.write(b));
+    proc.once('exit', () => file.end());
+  }
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     proc.once('exit', (code, signal) => resolve({ code, signal })),
   );

@@ -68,6 +68,7 @@ export class Instance {
       cwd: this.root,
       env: { ...this.env, PORT: String(this.port), HOST: '127.0.0.1', DATA_DIR: join(this.dir, `instance-${this.index}`) },
       timeoutMs: 60_000,
+      ...(process.env.CHAOS_LOGS ? { logFile: join(process.env.CHAOS_LOGS, `instance-${this.index}.log`) } : {}),
     });
     if (this.kills > 0) this.restartMs.push(performance.now() - t0);
   }

@@ -20,6 +20,8 @@ export interface LeaseOptions {
   max?: number;
   /** This instance's id (default: a random one). */
   id?: string;
+  /** Whether work under the lease is under way: a lease given back for a newcomer waits until it is not. */
+  busy?(name: string): boolean;
   /** A lease was taken, with its fencing token (higher than any earlier owner's). */
   onAcquired?(name: string, token: number): void;
   /** A lease was given back, expired, or taken by another instance: stop working on it at once. */
@@ -91,8 +93,13 @@ export class LeaseManager {
     this.held.clear();
   }
 
+  /** A name's lease; its fencing counter shares the hash tag, so the two stay on one Redis Cluster slot. */
   private key(name: string): string {
-    return `${this.prefix}:${name}`;
+    return `${this.prefix}:{${name}}`;
+  }
+
+  private fenceKey(name: string): string {
+    return `${this.prefix}:fence:{${name}}`;
   }
 
   private get membersKey(): string {
@@ -133,6 +140,8 @@ export class LeaseManager {
     // Over the share (an instance joined): give back the last ones, for the newcomer to take.
     const owned = this.owned;
     for (const name of owned.slice(share).reverse()) {
+      // Given back between two pieces of work only: the next owner must not start while this one writes.
+      if (this.o.busy?.(name)) continue;
       this.lose(name);
       await redis.eval(RELEASE, 1, this.key(name), this.id);
     }
@@ -142,7 +151,7 @@ export class LeaseManager {
     for (let i = 0; i < names.length && this.held.size < share && !this.stopped; i++) {
       const name = names[(offset + i) % names.length];
       if (this.held.has(name)) continue;
-      const token = Number(await redis.eval(ACQUIRE, 2, this.key(name), `${this.prefix}:fence:${name}`, this.id, String(ttlMs)));
+      const token = Number(await redis.eval(ACQUIRE, 2, this.key(name), this.fenceKey(name), this.id, String(ttlMs)));
       if (token > 0) {
         this.held.set(name, { token, until });
         this.o.onAcquired?.(name, token);

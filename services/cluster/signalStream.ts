@@ -140,6 +140,12 @@ export class SignalStream {
     if (ids.length) await this.o.redis.xack(this.key(partition), GROUP, ...ids);
   }
 
+  /** The oldest entry delivered and not yet acknowledged, if any. */
+  async oldestPending(partition: number): Promise<string | null> {
+    const summary = (await this.o.redis.xpending(this.key(partition), GROUP)) as [number, string | null, ...unknown[]];
+    return Number(summary[0]) > 0 ? summary[1] : null;
+  }
+
   /** Drops the entries before `minId`: only what is durable elsewhere (see the pipeline's checkpoints). */
   async trim(partition: number, minId: string): Promise<number> {
     return this.o.redis.xtrim(this.key(partition), 'MINID', minId);

@@ -4,7 +4,7 @@
 // entries. Entries are acknowledged only after the pipeline says what they produced is durable, and only
 // while the lease is still held: an owner that lost it leaves them to the next one.
 import type { LeaseManager } from './leases.js';
-import type { SignalStream, StreamEntry } from './signalStream.js';
+import { compareIds, type SignalStream, type StreamEntry } from './signalStream.js';
 
 export interface PartitionHandler {
   /**
@@ -16,6 +16,8 @@ export interface PartitionHandler {
   process(partition: number, entries: StreamEntry[], replay: boolean): Promise<void>;
   /** The partition is no longer this instance's (lost or given back). */
   released(partition: number): void;
+  /** Where the partition's stream may be trimmed to: everything before it is durable elsewhere; null for not now. */
+  trimPoint(partition: number): string | null;
   onError(err: unknown): void;
 }
 
@@ -32,17 +34,26 @@ export interface ConsumerOptions {
    * that read it just before it lost the partition, or died): also how often the owner looks.
    */
   strayMs?: number;
+  /** How often the owner trims its partitions' streams to what is durable. */
+  trimMs?: number;
 }
 
 export const leaseName = (partition: number) => `signals:${partition}`;
-const partitionOf = (lease: string) => Number(lease.slice('signals:'.length));
+export const partitionOfLease = (lease: string) => Number(lease.slice('signals:'.length));
+const partitionOf = partitionOfLease;
 
 export class StreamConsumer {
   private readonly ready = new Set<number>();
+  /** Partitions being taken over (their replay under way). */
+  private readonly taking = new Set<number>();
+  /** Partitions with a batch being processed right now. */
+  private readonly working = new Set<number>();
   private running: Promise<void> | null = null;
   private stopped = false;
   private processed = 0;
   private lastStrayCheck = 0;
+  private lastTrim = 0;
+  private trimmed = 0;
 
   constructor(private readonly o: ConsumerOptions) {}
 
@@ -51,9 +62,42 @@ export class StreamConsumer {
     return this.processed;
   }
 
+  /** Entries trimmed from the streams since the start. */
+  get trimmedCount(): number {
+    return this.trimmed;
+  }
+
+  /** Whether a batch of the partition is being processed (its lease is not given back meanwhile). */
+  busy(partition: number): boolean {
+    return this.working.has(partition);
+  }
+
+  /** Whether this instance works the partition (being taken over, or followed). */
+  works(partition: number): boolean {
+    return this.ready.has(partition) || this.taking.has(partition);
+  }
+
   /** Partitions taken over and being followed. */
   get partitions(): number[] {
     return [...this.ready].sort((a, b) => a - b);
+  }
+
+  /**
+   * Trims the streams of the partitions worked here to what is durable (the pipeline's trim point, never
+   * past an entry still pending); resolves with how many entries went.
+   */
+  async trim(): Promise<number> {
+    const { stream, leases, handler } = this.o;
+    let removed = 0;
+    for (const p of [...this.ready]) {
+      let bound = handler.trimPoint(p);
+      if (!bound) continue;
+      const pending = await stream.oldestPending(p);
+      if (pending && compareIds(pending, bound) < 0) bound = pending;
+      if (leases.holds(leaseName(p))) removed += await stream.trim(p, bound);
+    }
+    this.trimmed += removed;
+    return removed;
   }
 
   start(): void {
@@ -71,6 +115,7 @@ export class StreamConsumer {
     const batch = this.o.batch ?? 500;
     const blockMs = this.o.blockMs ?? 200;
     const strayMs = this.o.strayMs ?? 2000;
+    const trimMs = this.o.trimMs ?? 5000;
     while (!this.stopped) {
       try {
         const owned = new Set(leases.owned.map(partitionOf));
@@ -91,6 +136,10 @@ export class StreamConsumer {
             if (strays.length) await this.work(p, strays, true);
           }
         }
+        if (performance.now() - this.lastTrim > trimMs) {
+          this.lastTrim = performance.now();
+          await this.trim();
+        }
         const entries = await stream.read(leases.id, [...this.ready], batch, blockMs);
         const byPartition = new Map<number, StreamEntry[]>();
         for (const e of entries) {
@@ -110,6 +159,15 @@ export class StreamConsumer {
   }
 
   private async takeOver(p: number, batch: number): Promise<void> {
+    this.taking.add(p);
+    try {
+      await this.replayFrom(p, batch);
+    } finally {
+      this.taking.delete(p);
+    }
+  }
+
+  private async replayFrom(p: number, batch: number): Promise<void> {
     const { stream, leases, handler } = this.o;
     let after = await handler.takeover(p);
     await stream.claimPending(p, leases.id);
@@ -126,12 +184,17 @@ export class StreamConsumer {
   private async work(p: number, entries: StreamEntry[], replay: boolean): Promise<void> {
     const { stream, leases, handler } = this.o;
     if (!leases.holds(leaseName(p))) return;
-    await handler.process(p, entries, replay);
-    this.processed += entries.length;
-    if (leases.holds(leaseName(p)))
-      await stream.ack(
-        p,
-        entries.map((e) => e.id),
-      );
+    this.working.add(p);
+    try {
+      await handler.process(p, entries, replay);
+      this.processed += entries.length;
+      if (leases.holds(leaseName(p)))
+        await stream.ack(
+          p,
+          entries.map((e) => e.id),
+        );
+    } finally {
+      this.working.delete(p);
+    }
   }
 }

@@ -8,7 +8,7 @@ import type { Cache } from '../platform/index.js';
 import type { StreamPipeline } from '../pipeline/index.js';
 import { LeaseManager } from './leases.js';
 import { SignalStream } from './signalStream.js';
-import { StreamConsumer, leaseName } from './streamConsumer.js';
+import { StreamConsumer, leaseName, partitionOfLease } from './streamConsumer.js';
 
 export interface StreamLogOptions {
   cache: Cache;
@@ -44,20 +44,23 @@ export async function createStreamLog(o: StreamLogOptions): Promise<StreamLog> {
   const stream = new SignalStream({ redis, reader, partitions: o.partitions });
   await stream.ensureGroups();
   const names = Array.from({ length: o.partitions }, (_, p) => leaseName(p));
+  let consumer: StreamConsumer | null = null;
   const leases = new LeaseManager({
     redis,
     names,
     ttlMs: o.leaseMs,
+    busy: (name) => consumer?.busy(partitionOfLease(name)) ?? false,
     onAcquired: (name, token) => o.logger.info({ partition: name, token }, 'stream partition taken'),
     onLost: (name) => o.logger.info({ partition: name }, 'stream partition given up'),
     onError: (err) => o.logger.warn({ err }, 'stream partition leases could not be renewed'),
   });
-  const consumer = new StreamConsumer({ stream, leases, handler: o.pipeline });
+  consumer = new StreamConsumer({ stream, leases, handler: o.pipeline });
   let lastError: string | null = null;
+  const worker = consumer;
   return {
     leases,
     stream,
-    consumer,
+    consumer: worker,
     async append(signals, receivedAtMs) {
       try {
         await stream.append(signals.map((signal) => ({ partition: o.partitionOf(signal.stationId), signal, receivedAt: receivedAtMs })));
@@ -69,10 +72,10 @@ export async function createStreamLog(o: StreamLogOptions): Promise<StreamLog> {
     },
     async start() {
       await leases.start();
-      consumer.start();
+      worker.start();
     },
     async stop() {
-      const stopped = consumer.stop();
+      const stopped = worker.stop();
       // A read blocked on a Redis that is away would hold the stop: the reader is closed after a moment.
       await Promise.race([stopped, new Promise((r) => setTimeout(r, 2000).unref())]);
       reader.disconnect();
@@ -81,11 +84,11 @@ export async function createStreamLog(o: StreamLogOptions): Promise<StreamLog> {
     },
     async halt() {
       leases.abandon();
-      await consumer.stop();
+      await worker.stop();
       reader.disconnect();
     },
     health() {
-      const held = consumer.partitions;
+      const held = worker.partitions;
       const detail = `partitions worked here: ${held.length ? held.join(', ') : 'none'} of ${o.partitions}`;
       return lastError ? { state: 'down', detail: `${detail}; last append failed: ${lastError}` } : { state: 'up', detail };
     },

@@ -8,6 +8,13 @@ import { emptyPlan } from '../../agents/index.js';
 import { AppError } from '../platform/index.js';
 import { Neighbourhood, neighbourList } from './neighbours.js';
 import { createHash } from 'node:crypto';
+
+/** Whether stream id `a` ("<ms>-<seq>") comes before `b`. */
+function streamIdBefore(a: string, b: string): boolean {
+  const [am, as] = a.split('-').map(BigInt);
+  const [bm, bs] = b.split('-').map(BigInt);
+  return am < bm || (am === bm && as < bs);
+}
 import type { StationChange } from './decider.js';
 
 /** A copy of the states kept elsewhere (the decision worker's), changed with this store's. */
@@ -42,6 +49,13 @@ export class StationStore {
 
   /** Per station, the last stream entry folded into its state (stream signal log only). */
   private readonly positions = new Map<string, string>();
+  /** Per station, the position its last written state holds (durable; the stream may be trimmed up to it). */
+  private readonly durable = new Map<string, string>();
+  /**
+   * Stations whose latest folds have outputs (decisions, journal) not yet stored: their state is not
+   * written until they are, so a stored position never runs ahead of what its entries produced.
+   */
+  private readonly held = new Map<string, number>();
   /** Per station, its partition of the stream signal log. */
   private readonly partitions = new Map<string, number>();
 
@@ -53,6 +67,17 @@ export class StationStore {
 
   constructor(private readonly opts: StationStoreOptions) {
     this.neighbourhood = new Neighbourhood(this.states, opts);
+  }
+
+  /** Which stations' states this instance may write (stream signal log: those of the partitions it works). */
+  private writable: (id: string) => boolean = () => true;
+
+  /**
+   * From now on only the stations `f` accepts are written behind; the others' changes here are dropped
+   * (another instance works them and writes them: a late write from here would put an older state back).
+   */
+  writeOnly(f: (id: string) => boolean): void {
+    this.writable = f;
   }
 
   /** Calls `f` after each registration, removal or capacity change made through this store. */
@@ -74,7 +99,10 @@ export class StationStore {
       this.registeredAt.set(d.stationId, new Date(d.registeredAt).toISOString());
       // States stored before the station plan existed start with an empty one.
       state.plan ??= emptyPlan();
-      if (d.logPosition) this.positions.set(d.stationId, d.logPosition);
+      if (d.logPosition) {
+        this.positions.set(d.stationId, d.logPosition);
+        this.durable.set(d.stationId, d.logPosition);
+      }
       this.partitions.set(d.stationId, d.partition ?? this.partitionFor(state));
       this.states.set(d.stationId, state);
     }
@@ -141,6 +169,7 @@ export class StationStore {
     this.replica?.change({ kind: 'unregistered', id });
     this.registeredAt.delete(id);
     this.positions.delete(id);
+    this.durable.delete(id);
     this.partitions.delete(id);
     this.dirty.delete(id);
     this.neighbourhood.rebuild();
@@ -224,6 +253,35 @@ export class StationStore {
     return state;
   }
 
+  /** Keeps the stations' states from being written until `release` (their latest folds' outputs are being stored). */
+  hold(ids: Iterable<string>): void {
+    for (const id of ids) this.held.set(id, (this.held.get(id) ?? 0) + 1);
+  }
+
+  release(ids: Iterable<string>): void {
+    for (const id of ids) {
+      const n = (this.held.get(id) ?? 1) - 1;
+      if (n > 0) this.held.set(id, n);
+      else this.held.delete(id);
+    }
+  }
+
+  /**
+   * Where a partition's stream may be trimmed to: every entry before it is folded into a stored state
+   * whose outputs are stored too. Null while a station of it has folded from the stream but not yet had
+   * a state written. Stations that folded nothing from the stream do not bound it.
+   */
+  trimBound(ids: Iterable<string>): string | null {
+    let bound: string | null = null;
+    for (const id of ids) {
+      if (!this.positions.has(id)) continue;
+      const d = this.durable.get(id);
+      if (d === undefined) return null;
+      if (bound === null || streamIdBefore(d, bound)) bound = d;
+    }
+    return bound;
+  }
+
   /** The last stream entry folded into the station's state, if any. */
   positionOf(id: string): string | undefined {
     return this.positions.get(id);
@@ -276,6 +334,7 @@ export class StationStore {
       this.states.delete(id);
       this.registeredAt.delete(id);
       this.positions.delete(id);
+      this.durable.delete(id);
       this.partitions.delete(id);
       this.dirty.delete(id);
       this.replica?.change({ kind: 'unregistered', id });
@@ -314,8 +373,13 @@ export class StationStore {
       const state = d.state as unknown as StationState;
       state.plan ??= emptyPlan();
       this.states.set(d.stationId, state);
-      if (d.logPosition) this.positions.set(d.stationId, d.logPosition);
-      else this.positions.delete(d.stationId);
+      if (d.logPosition) {
+        this.positions.set(d.stationId, d.logPosition);
+        this.durable.set(d.stationId, d.logPosition);
+      } else {
+        this.positions.delete(d.stationId);
+        this.durable.delete(d.stationId);
+      }
       this.dirty.delete(d.stationId);
       this.replica?.change({ kind: 'replaced', state });
     }
@@ -339,8 +403,13 @@ export class StationStore {
   async flush(): Promise<void> {
     if (this.flushing) return this.flushing;
     if (this.dirty.size === 0) return;
-    const ids = [...this.dirty];
-    this.dirty.clear();
+    // Held stations wait for the next round, still dirty; those another instance works are not written.
+    for (const id of this.dirty) if (!this.writable(id)) this.dirty.delete(id);
+    const ids = [...this.dirty].filter((id) => !this.held.has(id));
+    // Nothing writable this round. (Returning here matters: the writer below would end synchronously
+    // with nothing to await, clear `flushing` before it is set, and leave it set for good.)
+    if (ids.length === 0) return;
+    for (const id of ids) this.dirty.delete(id);
     this.flushing = (async () => {
       let done = 0;
       try {
@@ -368,6 +437,7 @@ export class StationStore {
             }),
             { ordered: false },
           );
+          for (const [id, , position] of snapshots) if (position) this.durable.set(id, position);
         }
       } catch (err) {
         for (const id of ids.slice(done)) this.dirty.add(id);

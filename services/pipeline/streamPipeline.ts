@@ -40,10 +40,7 @@ export class StreamPipeline {
 
   /** The partition's stations, read again from the database; the replay starts after the oldest of their positions. */
   async takeover(partition: number): Promise<string> {
-    const ids = this.d.stations
-      .list()
-      .map((s) => s.id)
-      .filter((id) => this.d.stations.partitionOf(id) === partition);
+    const ids = this.idsOf(partition);
     await this.d.stations.reload(ids);
     let from: string | undefined;
     for (const id of ids) {
@@ -80,12 +77,29 @@ export class StreamPipeline {
       const known = await this.d.models.DecisionLog.find({ decisionId: { $in: ids } }, { decisionId: 1 }).lean();
       this.d.decisions.skipRecorded(known.map((k) => k.decisionId));
     }
+    // Their states are not written until what these entries produce is stored: a stored position never
+    // runs ahead of its outputs (a takeover replays only after it).
+    const touched = new Set(fresh.map((f) => f.signal.stationId));
+    this.d.stations.hold(touched);
     try {
       await this.d.ingestion.commit(fresh, performance.now());
       await this.d.decisions.settled();
     } finally {
+      this.d.stations.release(touched);
       if (replay) this.d.decisions.clearRecorded();
     }
+  }
+
+  /** Where the partition's stream may be trimmed to (StationStore.trimBound), or null for not now. */
+  trimPoint(partition: number): string | null {
+    return this.d.stations.trimBound(this.idsOf(partition));
+  }
+
+  private idsOf(partition: number): string[] {
+    return this.d.stations
+      .list()
+      .map((s) => s.id)
+      .filter((id) => this.d.stations.partitionOf(id) === partition);
   }
 
   released(): void {

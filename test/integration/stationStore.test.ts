@@ -46,4 +46,22 @@ describe('station store', () => {
       ids.map((id, i) => [id, i + 1, i]).sort(),
     );
   });
+
+  it('keeps a held station unwritten until released, and keeps writing after a round where every dirty station was held', async () => {
+    const stations = t.app.services.stations;
+    await stations.register(aRegistration('held-1'));
+    const stored = async () => (await t.app.models.StationState.findOne({ stationId: 'held-1' }).lean())!.version;
+    stations.hold(['held-1']);
+    stations.apply(sig('held-1', 'queue_length', { waiting: 1 }), '1-1');
+    await stations.flush();
+    expect(await stored()).to.equal(0);
+    // Every dirty station was held: a round with nothing to write must not stop the later ones.
+    await stations.flush();
+    stations.release(['held-1']);
+    stations.apply(sig('held-1', 'queue_length', { waiting: 2 }), '1-2');
+    await stations.flush();
+    expect(await stored()).to.equal(2);
+    expect((await t.app.models.StationState.findOne({ stationId: 'held-1' }).lean())!.logPosition).to.equal('1-2');
+    expect(stations.trimBound(['held-1'])).to.equal('1-2');
+  });
 });

@@ -69,6 +69,17 @@ describe('the stream signal log (SIGNAL_LOG=stream)', function () {
       expect(await log.stream.range(p, '0', 10)).to.have.length(1);
       const health = await request(t.url).get('/api/health').expect(200);
       expect(health.body.parts.stream.state).to.equal('up');
+
+      // Trimmed only up to what is stored: everything before the stored state's position (the entry at
+      // it stays, where a new owner's replay starts after).
+      const more = Array.from({ length: 5 }, (_, i) => sig('st-s1', 'queue_length', { waiting: i }));
+      const all = folded(t.app.bus, 'st-s1', 6, state);
+      await request(t.url).post('/api/data/signals').send({ signals: more }).expect(202);
+      await all;
+      await acknowledged(t);
+      await t.app.services.stations.flush();
+      expect(await log.consumer.trim()).to.equal(5);
+      expect((await log.stream.range(p, '0', 10)).map((e) => e.signal.id)).to.deep.equal([more[4].id]);
     } finally {
       await t.close();
     }

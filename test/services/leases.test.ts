@@ -42,7 +42,7 @@ describe('LeaseManager (partition leases in Redis)', function () {
     return m;
   };
   /** Who Redis says owns each name. */
-  const owners = async () => Promise.all(NAMES.map((n) => client.get(`copilot:lease:${n}`)));
+  const owners = async () => Promise.all(NAMES.map((n) => client.get(`copilot:lease:{${n}}`)));
 
   before(async () => {
     redis = await startRedis();
@@ -103,7 +103,7 @@ describe('LeaseManager (partition leases in Redis)', function () {
     await d.start();
     expect(d.holds('solo')).to.equal(true);
     // Another instance holds the key now (as if d's lease had expired while d was paused).
-    await client.set('other:solo', 'someone-else', 'PX', 60_000);
+    await client.set('other:{solo}', 'someone-else', 'PX', 60_000);
     await lost;
     expect(d.holds('solo')).to.equal(false);
     expect(d.owned).to.deep.equal([]);

@@ -93,6 +93,8 @@ export class Instance {
 /** A dashboard on one instance, subscribed to every station, counting the decisions it is sent. */
 export class Dashboard {
   readonly seen = new Set<string>();
+  /** When each decision reached it (performance.now() of this process). */
+  readonly seenAt = new Map<string, number>();
   reconnects = 0;
   recovered = 0;
   private readonly socket: Socket;
@@ -108,7 +110,10 @@ export class Dashboard {
       reconnectionDelay: 200,
       reconnectionDelayMax: 1000,
     });
-    this.socket.on('decision:created', (d: { id: string }) => this.seen.add(d.id));
+    this.socket.on('decision:created', (d: { id: string }) => {
+      this.seen.add(d.id);
+      if (!this.seenAt.has(d.id)) this.seenAt.set(d.id, performance.now());
+    });
     let connected = false;
     this.socket.on('connect', () => {
       if (this.socket.recovered) {
@@ -142,6 +147,8 @@ export interface SendResult {
   /** Batches sent again after an instance failed to answer. */
   retries: number;
   latenciesMs: number[];
+  /** Per acknowledged signal id: when the request that was acknowledged left, and which instance took it. */
+  sentAt: Map<string, { at: number; instance: number }>;
 }
 
 /**
@@ -159,6 +166,7 @@ export async function sendAll(
   const done = new Set<string>();
   let retries = 0;
   const latenciesMs: number[] = [];
+  const sentAt = new Map<string, { at: number; instance: number }>();
   let next = 0;
   const started = performance.now();
   const batches: BenchSignal[][] = [];
@@ -181,6 +189,7 @@ export async function sendAll(
       for (const r of body.results) {
         if (r.status === 'rejected' || done.has(r.id)) continue;
         done.add(r.id);
+        sentAt.set(r.id, { at: t0, instance: target.index });
         const s = byId.get(r.id)!;
         acked.set(s.stationId, (acked.get(s.stationId) ?? 0) + 1);
       }
@@ -204,5 +213,5 @@ export async function sendAll(
     }
   };
   await Promise.all(Array.from({ length: o.concurrency }, worker));
-  return { acked, ackedTotal: done.size, retries, latenciesMs };
+  return { acked, ackedTotal: done.size, retries, latenciesMs, sentAt };
 }

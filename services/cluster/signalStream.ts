@@ -26,6 +26,20 @@ export function compareIds(a: string, b: string): number {
 
 type RawEntry = [id: string, fields: string[]];
 
+// KEYS[1] the partition's stream, KEYS[2..] the signals' dedupe keys (same hash tag); ARGV[1] the dedupe
+// TTL, ARGV[2..] the entries. Each signal: claimed and appended together, or found claimed (0).
+const APPEND_NEW = `
+local out = {}
+for i = 2, #KEYS do
+  if redis.call('SET', KEYS[i], '1', 'NX', 'EX', ARGV[1]) then
+    redis.call('XADD', KEYS[1], '*', 'v', ARGV[i])
+    out[#out + 1] = 1
+  else
+    out[#out + 1] = 0
+  end
+end
+return out`;
+
 export class SignalStream {
   private readonly prefix: string;
 
@@ -70,6 +84,37 @@ export class SignalStream {
       if (err) throw err;
       return id as string;
     });
+  }
+
+  /**
+   * The signals not seen before (by station and id) claimed and appended, each in one step with its
+   * claim; resolves with true where appended, false where the id was claimed already (in the log).
+   */
+  async appendNew(
+    items: readonly { partition: number; signal: Signal; receivedAt: number; dedupeKey: string }[],
+    ttlS: number,
+  ): Promise<boolean[]> {
+    const byPartition = new Map<number, number[]>();
+    items.forEach((it, i) => {
+      const list = byPartition.get(it.partition);
+      if (list) list.push(i);
+      else byPartition.set(it.partition, [i]);
+    });
+    const pipe = this.o.redis.pipeline();
+    const order: number[][] = [];
+    for (const [p, indexes] of byPartition) {
+      order.push(indexes);
+      const keys = [this.key(p), ...indexes.map((i) => `${this.prefix}:seen:{${p}}:${items[i].dedupeKey}`)];
+      const args = [String(ttlS), ...indexes.map((i) => JSON.stringify([items[i].receivedAt, items[i].signal]))];
+      pipe.eval(APPEND_NEW, keys.length, ...keys, ...args);
+    }
+    const results = (await pipe.exec()) ?? [];
+    const out = new Array<boolean>(items.length);
+    results.forEach(([err, flags], g) => {
+      if (err) throw err;
+      order[g].forEach((i, k) => (out[i] = (flags as number[])[k] === 1));
+    });
+    return out;
   }
 
   /** Entries of a partition after `after` (exclusive; "0" for all), oldest first. */

@@ -21,8 +21,8 @@ export interface StreamLogOptions {
 }
 
 export interface StreamLog {
-  /** What ingestion appends to (IngestionService.appendTo). */
-  append(signals: readonly Signal[], receivedAtMs: number): Promise<void>;
+  /** What ingestion appends to (IngestionService.appendTo): claims and appends together. */
+  appendNew(signals: readonly Signal[], receivedAtMs: number, dedupeTtlS: number): Promise<boolean[]>;
   /** Takes leases and starts working the partitions held. */
   start(): Promise<void>;
   /** Stops working (the batch in hand is finished) and gives the leases back. */
@@ -61,10 +61,19 @@ export async function createStreamLog(o: StreamLogOptions): Promise<StreamLog> {
     leases,
     stream,
     consumer: worker,
-    async append(signals, receivedAtMs) {
+    async appendNew(signals, receivedAtMs, dedupeTtlS) {
       try {
-        await stream.append(signals.map((signal) => ({ partition: o.partitionOf(signal.stationId), signal, receivedAt: receivedAtMs })));
+        const appended = await stream.appendNew(
+          signals.map((signal) => ({
+            partition: o.partitionOf(signal.stationId),
+            signal,
+            receivedAt: receivedAtMs,
+            dedupeKey: `${signal.stationId}/${signal.id}`,
+          })),
+          dedupeTtlS,
+        );
         lastError = null;
+        return appended;
       } catch (err) {
         lastError = err instanceof Error ? err.message : String(err);
         throw err;

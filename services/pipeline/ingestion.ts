@@ -60,7 +60,11 @@ export interface IngestionDeps {
  * is answered once they are in it, and the partition's owner decides them from there (`commit`).
  */
 export interface SignalAppendLog {
-  append(signals: readonly Signal[], receivedAtMs: number): Promise<void>;
+  /**
+   * Claims each signal's id and appends the ones not seen before, atomically per signal (a crash cannot
+   * leave an id claimed and its signal missing); resolves with true where appended, false for a duplicate.
+   */
+  appendNew(signals: readonly Signal[], receivedAtMs: number, dedupeTtlS: number): Promise<boolean[]>;
 }
 
 /** One signal to decide and journal: when it was taken (epoch ms), and its place in the stream log. */
@@ -176,7 +180,31 @@ export class IngestionService {
       valid.push({ index, signal: check.signal });
     }
 
-    const claimed = valid.length ? await this.claim(valid.map((v) => dedupeKey(v.signal.stationId, v.signal.id))) : [];
+    let claimed: boolean[];
+    if (this.log) {
+      // The answer means "in the log": the partition's owner decides and journals it from there. The
+      // dedupe claim is made with the append, in one step: a claimed id is always in the log.
+      try {
+        claimed = valid.length
+          ? await this.log.appendNew(
+              valid.map((v) => v.signal),
+              Date.now(),
+              this.deps.dedupeTtlS,
+            )
+          : [];
+      } catch (err) {
+        metrics.signalsRejected.inc({ reason: 'LOG_UNAVAILABLE' }, valid.length);
+        throw new AppError(
+          503,
+          'LOG_UNAVAILABLE',
+          `the signal log (Redis) did not take the signals (${errorText(err)}); nothing of this request was taken, retry later`,
+          [],
+          { 'retry-after': '1' },
+        );
+      }
+    } else {
+      claimed = valid.length ? await this.claim(valid.map((v) => dedupeKey(v.signal.stationId, v.signal.id))) : [];
+    }
     const checked = performance.now();
     phase.checked.observe((checked - taken) / 1000);
     const accepted: Signal[] = [];
@@ -192,25 +220,7 @@ export class IngestionService {
       accepted.push(signal);
     }
 
-    const forget = () => this.deps.cache.del(accepted.map((x) => dedupeKey(x.stationId, x.id))).catch(() => undefined);
-    if (this.log) {
-      // The answer means "in the log": the partition's owner decides and journals it from there.
-      try {
-        await this.log.append(accepted, Date.now());
-        phase.journaled.observe((performance.now() - checked) / 1000);
-      } catch (err) {
-        await forget();
-        throw new AppError(
-          503,
-          'LOG_UNAVAILABLE',
-          `the signal log (Redis) did not take the signals (${errorText(err)}); nothing of this request was taken, retry later`,
-          [],
-          {
-            'retry-after': '1',
-          },
-        );
-      }
-    } else {
+    if (!this.log) {
       const now = Date.now();
       try {
         await this.commit(
@@ -219,7 +229,7 @@ export class IngestionService {
         );
       } catch (err) {
         // Not stored (shutting down): forget the ids so the sender's retry is taken, not called a duplicate.
-        await forget();
+        await this.deps.cache.del(accepted.map((x) => dedupeKey(x.stationId, x.id))).catch(() => undefined);
         throw err;
       }
     }

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { startTestApp, aRegistration, type TestApp } from '../helpers/app.js';
 import { haversineKm } from '../../utils/geo.js';
 import { sig } from '../helpers/signals.js';
+import type { Signal } from '../../eventBus/types.js';
 
 describe('station store', () => {
   let t: TestApp;
@@ -52,13 +53,13 @@ describe('station store', () => {
     await stations.register(aRegistration('held-1'));
     const stored = async () => (await t.app.models.StationState.findOne({ stationId: 'held-1' }).lean())!.version;
     stations.hold(['held-1']);
-    stations.apply(sig('held-1', 'queue_length', { waiting: 1 }), '1-1');
+    stations.apply(sig('held-1', 'queue_length', { waiting: 1 }) as Signal, '1-1');
     await stations.flush();
     expect(await stored()).to.equal(0);
     // Every dirty station was held: a round with nothing to write must not stop the later ones.
     await stations.flush();
     stations.release(['held-1']);
-    stations.apply(sig('held-1', 'queue_length', { waiting: 2 }), '1-2');
+    stations.apply(sig('held-1', 'queue_length', { waiting: 2 }) as Signal, '1-2');
     await stations.flush();
     expect(await stored()).to.equal(2);
     expect((await t.app.models.StationState.findOne({ stationId: 'held-1' }).lean())!.logPosition).to.equal('1-2');

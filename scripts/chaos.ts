@@ -277,10 +277,11 @@ async function run(o: Options): Promise<void> {
   // A decision seen on another instance's dashboard than the one its signal was sent to: from the
   // request leaving to the dashboard being told (decision ids name their signal: dec-<station>~<signal>).
   const crossMs: number[] = [];
+  const sameMs: number[] = [];
   for (const d of dashboards) {
     for (const [id, at] of d.seenAt) {
       const origin = sent.sentAt.get(id.slice(id.indexOf('~') + 1));
-      if (origin && origin.instance !== d.instance) crossMs.push(at - origin.at);
+      if (origin) (origin.instance !== d.instance ? crossMs : sameMs).push(at - origin.at);
     }
   }
   const result = {
@@ -301,13 +302,14 @@ async function run(o: Options): Promise<void> {
     ackP99Ms: percentile(sent.latenciesMs, 99),
     restartMs: restarts.map((r) => Math.round(r)),
     crossInstanceDecisionMs: { count: crossMs.length, p50: percentile(crossMs, 50), p99: percentile(crossMs, 99) },
+    sameInstanceDecisionMs: { count: sameMs.length, p50: percentile(sameMs, 50), p99: percentile(sameMs, 99) },
     dashboards: seenBy,
   };
   const lines = [
     `acknowledged ${result.acknowledged} of ${o.signals} signals over ${o.instances} instances with ${o.kills} SIGKILLs; lost ${lost}, folded beyond the acknowledged ${extra}`,
     `decisions stored ${decisions.length}: duplicate ids ${duplicateIds}, duplicate hashes ${duplicateHashes}`,
     `batch answers: p50 ${result.ackP50Ms.toFixed(0)} ms, p99 ${result.ackP99Ms.toFixed(0)} ms; ${sent.retries} batches sent again after an instance did not answer`,
-    `a decision on another instance's dashboard, from its signal's request: p50 ${result.crossInstanceDecisionMs.p50.toFixed(0)} ms, p99 ${result.crossInstanceDecisionMs.p99.toFixed(0)} ms (${crossMs.length} decisions)`,
+    `a decision on another instance's dashboard, from its signal's request: p50 ${result.crossInstanceDecisionMs.p50.toFixed(0)} ms, p99 ${result.crossInstanceDecisionMs.p99.toFixed(0)} ms (${crossMs.length} decisions); on the instance it was sent to: p50 ${result.sameInstanceDecisionMs.p50.toFixed(0)} ms, p99 ${result.sameInstanceDecisionMs.p99.toFixed(0)} ms`,
     `restarts to listening: ${restarts.map((r) => `${(r / 1000).toFixed(1)} s`).join(', ') || 'none'}; settled ${settleS.toFixed(1)} s after the last send`,
     ...seenBy.map(
       (d) =>

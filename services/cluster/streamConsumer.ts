@@ -147,9 +147,7 @@ export class StreamConsumer {
           if (!list) byPartition.set(e.partition, (list = []));
           list.push(e);
         }
-        // Partitions hold stations apart (neighbours share one), so their batches are worked at once: one
-        // partition's writes do not hold the next one's decisions back.
-        await Promise.all([...byPartition].map(([p, list]) => this.work(p, list, false)));
+        for (const [p, list] of byPartition) await this.work(p, list, false);
       } catch (err) {
         handler.onError(err);
         // Redis away or the pipeline failing: try again shortly rather than spin.

@@ -1,5 +1,5 @@
 // `npm run bench:stream`: what the stream signal log costs per signal, on the project's own redis-server
-// with AOF `appendfsync always` and `everysec`: the append a sender's answer waits for (batches of
+// with AOF `appendfsync always` and `everysec`: the claim and append a sender's answer waits for (batches of
 // signals, one at a time and several in flight), and reading entries back through the consumer group
 // with their XACK, for all partitions at once and for one partition alone (the unit one owner works).
 import { mkdtemp, rm, mkdir, writeFile } from 'node:fs/promises';
@@ -59,8 +59,8 @@ const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(
 async function measure(o: Options, fsync: 'always' | 'everysec') {
   dir = await mkdtemp(join(tmpdir(), 'bench-stream-'));
   server = await startRedisAof(dir, await freePort());
-  if (fsync !== 'always') await new Redis(server.url).config('SET', 'appendfsync', fsync).then(() => undefined);
   const redis = new Redis(server.url, { enableAutoPipelining: true });
+  if (fsync !== 'always') await redis.config('SET', 'appendfsync', fsync);
   const reader = new Redis(server.url);
   const stream = new SignalStream({ redis, reader, partitions: o.partitions, prefix: 'bench:signals' });
   await stream.ensureGroups();
@@ -70,7 +70,12 @@ async function measure(o: Options, fsync: 'always' | 'everysec') {
   const part = (s: Signal) => Number(s.stationId.slice(3)) % o.partitions;
   const batches: Signal[][] = [];
   for (let i = 0; i < signals.length; i += o.batch) batches.push(signals.slice(i, i + o.batch));
-  const append = (b: Signal[]) => stream.append(b.map((signal) => ({ partition: part(signal), signal, receivedAt: Date.now() })));
+  // As ingestion appends: each signal's dedupe claim and its entry in one step (SignalStream.appendNew).
+  const append = (b: Signal[]) =>
+    stream.appendNew(
+      b.map((signal) => ({ partition: part(signal), signal, receivedAt: Date.now(), dedupeKey: `${signal.stationId}/${signal.id}` })),
+      86400,
+    );
 
   // One batch at a time: what one sender's answer waits for.
   const one: number[] = [];

@@ -8,20 +8,10 @@ import { startTestApp, aRegistration, type TestApp } from '../helpers/app.js';
 import { startRedis, type RedisHandle } from '../helpers/redis.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcpProxy.js';
 import { sig, criticalFault } from '../helpers/signals.js';
+import { once } from '../helpers/sockets.js';
 import { decisionIdOf } from '../../agents/common.js';
 import { RedisCache } from '../../services/platform/index.js';
 import { freePort } from '../../utils/net.js';
-
-function once<T>(socket: Socket, event: string, match: (x: T) => boolean): Promise<T> {
-  return new Promise((resolve) => {
-    const on = (x: T) => {
-      if (!match(x)) return;
-      socket.off(event, on);
-      resolve(x);
-    };
-    socket.on(event, on);
-  });
-}
 
 const dashboard = async (url: string, opts: Record<string, unknown> = {}) => {
   const s = connect(`${url}/dashboard`, { transports: ['websocket'], ...opts });

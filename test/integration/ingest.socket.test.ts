@@ -3,19 +3,9 @@ import request from 'supertest';
 import { io as connect, type Socket } from 'socket.io-client';
 import { startTestApp, aRegistration, type TestApp } from '../helpers/app.js';
 import { sig, criticalFault } from '../helpers/signals.js';
+import { once } from '../helpers/sockets.js';
 import { decisionIdOf } from '../../agents/common.js';
 import { slotOf } from '../../socket/dashboard.js';
-
-function once<T>(socket: Socket, event: string, match: (x: T) => boolean): Promise<T> {
-  return new Promise((resolve) => {
-    const on = (x: T) => {
-      if (!match(x)) return;
-      socket.off(event, on);
-      resolve(x);
-    };
-    socket.on(event, on);
-  });
-}
 
 describe('Socket.io ingestion and the live dashboard', () => {
   let t: TestApp;

@@ -86,7 +86,14 @@ import { consoleRouter } from './routes/console.js';
 import { attachChat } from './socket/chat.js';
 import { attachIngest } from './socket/ingest.js';
 import { attachDashboard, dashboardDelivery } from './socket/dashboard.js';
-import { clusterOptions, createStreamLog, syncStations, type StreamLog } from './services/cluster/index.js';
+import {
+  anchoringLease,
+  clusterOptions,
+  createStreamLog,
+  syncStations,
+  type AnchoringLease,
+  type StreamLog,
+} from './services/cluster/index.js';
 import { MAX_SOCKETS_PER_SUBJECT, SocketQuota } from './socket/session.js';
 import helmet from 'helmet';
 import cors from 'cors';
@@ -127,6 +134,8 @@ export interface AppServices {
   ingestion: IngestionService;
   /** The stream signal log (SIGNAL_LOG=stream), else null. */
   streamLog: StreamLog | null;
+  /** The anchoring lease (with Redis): which instance numbers leaves and anchors. */
+  anchoringLease: AnchoringLease | null;
   stations: StationStore;
   decisions: DecisionQuery;
   anchoring: AnchoringService;
@@ -281,7 +290,10 @@ export async function createApp(deps: AppDeps): Promise<App> {
     dedupeTtlS: config.dedupeTtlS,
     onError: onError('ingestion'),
   });
+  // With Redis, instances may share the database: one of them at a time numbers the leaves and anchors.
+  const anchorLease = anchoringLease(cache, config.streamLeaseMs, logger.child({ component: 'anchoring' }), onError('anchoringLease'));
   const anchoring = new AnchoringService({
+    ...(anchorLease ? { lease: anchorLease } : {}),
     models,
     bus,
     metrics,
@@ -472,6 +484,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
   const services: AppServices = {
     ingestion,
     streamLog: null,
+    anchoringLease: anchorLease,
     stations,
     decisions,
     anchoring,
@@ -545,6 +558,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
   const stopDashboard = attachDashboard(io.of('/dashboard'), { identity, bus, stations, report, quota, clustered: cache.kind === 'redis' });
   attachChat(io.of('/chat'), { identity, chat, chatPerUser: limits.chatPerUser, onError: onError('socket.chat'), quota });
   anchoring.start();
+  await anchorLease?.start(anchoring);
   // Database or chain going down, or anchoring falling behind, notifies: read every 30 s.
   const healthWatch = setInterval(() => {
     notifications.onAnchorBacklog(anchoring.backlog, config.anchorBacklogAlert);
@@ -625,6 +639,8 @@ export async function createApp(deps: AppDeps): Promise<App> {
       await signalStore.close();
       await actuation?.close();
       await Promise.all([stations.close(), anchoring.close(), llm.close(), otp.idle()]);
+      // Given back once the batches are stored, for another instance to take over at once.
+      await anchorLease?.stop();
       http.closeIdleConnections();
       const grace = setTimeout(() => http.closeAllConnections(), 2000);
       await ioClosed;

@@ -94,7 +94,7 @@ export const schema = Joi.object({
     .max(600000)
     .default(10000)
     .description(
-      "how long a partition's lease outlives its owner: another instance takes the partition over this long after its owner died",
+      "how long a lease (a stream partition, or the anchoring writer's) outlives its owner: another instance takes over this long after its owner died",
     ),
   DEDUPE_TTL_S: Joi.number().integer().min(60).default(86400).description('how long a signal id is remembered for dedupe'),
   DEDUPE_MAX_IDS: Joi.number()

@@ -5,3 +5,4 @@ export { SignalStream, compareIds, GROUP, type StreamEntry } from './signalStrea
 export { StreamConsumer, leaseName, type PartitionHandler } from './streamConsumer.js';
 export { createStreamLog, type StreamLog } from './streamLog.js';
 export { syncStations, STATIONS_CHANNEL, type StationSync } from './stationSync.js';
+export { anchoringLease, ANCHORING_LEASE, type AnchoringLease } from './anchoringLease.js';

@@ -6,8 +6,13 @@ import { ChainSetupError, type AuditChain } from './chain.js';
 /**
  * Finds (or, where allowed, deploys) the contract, and queues again the anchored history the chain no
  * longer holds (an embedded chain starts empty; a contract may be replaced). Returns how many batches it queued.
+ * `readOnly` (an instance that does not write, in shared mode) only finds the contract the writer uses.
  */
-export async function prepareChain(chain: AuditChain, deps: Pick<AnchoringDeps, 'models' | 'logger' | 'metrics'>): Promise<number> {
+export async function prepareChain(
+  chain: AuditChain,
+  deps: Pick<AnchoringDeps, 'models' | 'logger' | 'metrics'>,
+  readOnly = false,
+): Promise<number> {
   const { AnchorMeta, AnchorBatch } = deps.models;
   const t = chain.target;
   if (t.embedded) await chain.fundDevAccount();
@@ -19,6 +24,8 @@ export async function prepareChain(chain: AuditChain, deps: Pick<AnchoringDeps, 
     chain.use(t.contract);
   } else if (meta && (await chain.hasCode(meta.contract))) {
     chain.use(meta.contract);
+  } else if (readOnly) {
+    throw new ChainSetupError(`no AuditLog recorded for chain ${chain.chainId} yet: the anchoring writer deploys it`);
   } else {
     const { address, txHash } = await chain.deploy();
     if (meta)
@@ -42,6 +49,7 @@ export async function prepareChain(chain: AuditChain, deps: Pick<AnchoringDeps, 
       { upsert: true },
     );
   }
+  if (readOnly) return 0;
   if (!(await chain.hasAnchorerRole()))
     deps.logger.error(
       { account: chain.account, contract: chain.address },

@@ -13,6 +13,7 @@ import { indexOf, leafValue, proofAt, type AnchorTree, type StoredLeaf } from '.
 import { TreeBuilder } from './treeBuilder.js';
 import { prepareChain } from './chainSetup.js';
 import { PendingLatencies } from './latencies.js';
+import { UNNUMBERED, numberStored } from './numbering.js';
 
 export type LeafInput = Omit<StoredLeaf, 'seq'>;
 export type ChainState = 'off' | 'connecting' | 'up' | 'down';
@@ -28,6 +29,11 @@ export interface AnchoringDeps {
   batchMax: number;
   /** Where to anchor; null keeps batches queued in the database until a chain is configured. */
   chain: ChainTarget | Promise<ChainTarget> | null;
+  /**
+   * Several instances share the database: records are stored unnumbered, and only the holder of this
+   * lease numbers them, closes batches and sends them (see numbering.ts). Absent: this process is the writer.
+   */
+  lease?: { holds(): boolean };
   onError(err: unknown): void;
 }
 
@@ -35,6 +41,10 @@ const MAX_BACKOFF_MS = 10_000;
 const TX_WAIT_MS = 60_000;
 const TREE_CACHE = 16;
 const CLOSE_GRACE_MS = 5000;
+/** How often the writer looks for records stored unnumbered, at most (shared mode). */
+const NUMBERING_MS = 250;
+/** At most this many records of each kind numbered in one round. */
+const NUMBERING_LIMIT = 2000;
 
 export class AnchoringService {
   private nextSeq = 1;
@@ -43,7 +53,7 @@ export class AnchoringService {
   private timer: NodeJS.Timeout | null = null;
   /** When each pending decision leaf was logged (monotonic ms), for the latency metric; capped. */
   private readonly loggedAt = new PendingLatencies();
-  private readonly index = new BatchIndex(50_000);
+  private index = new BatchIndex(50_000);
   private readonly trees = new Map<number, { doc: AnchorBatchDoc; tree: AnchorTree }>();
   private readonly builder = new TreeBuilder();
   /** Batch ids stored and waiting for the chain, in the order they must be sent. */
@@ -60,11 +70,17 @@ export class AnchoringService {
   private failures = 0;
   private lastWarning = '';
   private closed = false;
+  /** Whether this instance numbers leaves and closes and sends batches: always alone, in shared mode while it holds the lease. */
+  private writing: boolean;
+  /** Counts takeovers and step-downs: work begun under an earlier one is dropped, not finished. */
+  private epoch = 0;
+  private numbering: NodeJS.Timeout | null = null;
   state: ChainState;
   detail = '';
 
   constructor(private readonly deps: AnchoringDeps) {
     this.state = deps.chain === null ? 'off' : 'connecting';
+    this.writing = deps.lease === undefined;
     deps.metrics.anchorBacklog.read = () => this.backlog;
   }
 
@@ -89,8 +105,80 @@ export class AnchoringService {
     };
   }
 
-  /** Loads counters and batch summaries, and takes back leaves of decisions stored after the last stored batch (a crash inside a batch window). */
+  /** Loads what the writer needs; in shared mode that waits until this instance takes the lease over. */
   async init(): Promise<void> {
+    if (this.writing) await this.load();
+  }
+
+  /**
+   * This instance now holds the anchoring lease: it reads where the last writer stopped (the stored
+   * batches, and leaves numbered after the last of them), then numbers, closes and sends.
+   */
+  async takeOver(): Promise<void> {
+    if (this.closed) return;
+    const epoch = this.reset();
+    await this.load();
+    if (epoch !== this.epoch) return;
+    this.writing = true;
+    this.deps.logger.info({ nextSeq: this.nextSeq, nextBatchId: this.nextBatchId }, 'anchoring: this instance is the anchoring writer');
+    if (this.open.length) this.scheduleClose(0);
+    this.scheduleNumbering(0);
+    // Batches the chain lost, or that a replaced contract does not hold, are queued again by the writer only.
+    if (this.chain && this.state === 'up') await this.prepare(this.chain);
+    this.kick();
+  }
+
+  /** The lease is gone (or about to be): stop at once; what was numbered and not stored, the next writer takes back. */
+  stepDown(): void {
+    if (!this.writing) return;
+    this.reset();
+    this.deps.logger.warn('anchoring: this instance is no longer the anchoring writer');
+  }
+
+  private reset(): number {
+    this.writing = false;
+    if (this.timer) clearTimeout(this.timer);
+    if (this.numbering) clearTimeout(this.numbering);
+    this.timer = this.numbering = null;
+    this.open = [];
+    this.queue = [];
+    this.queuedLeaves = 0;
+    this.index = new BatchIndex(50_000);
+    this.trees.clear();
+    return ++this.epoch;
+  }
+
+  /** Whether work begun in `epoch` may still write: the same writer, still holding its lease. */
+  private writes(epoch: number): boolean {
+    return this.writing && epoch === this.epoch && !this.closed && (this.deps.lease?.holds() ?? true);
+  }
+
+  private scheduleNumbering(ms: number): void {
+    const epoch = this.epoch;
+    this.numbering = setTimeout(() => {
+      this.numbering = null;
+      void this.numberRound(epoch).finally(() => {
+        if (this.writes(epoch) && !this.numbering) this.scheduleNumbering(Math.min(NUMBERING_MS, this.deps.batchMs));
+      });
+    }, ms);
+  }
+
+  private async numberRound(epoch: number): Promise<void> {
+    try {
+      const leaves = await numberStored({
+        models: this.deps.models,
+        next: () => this.nextSeq++,
+        limit: NUMBERING_LIMIT,
+        writing: () => this.writes(epoch),
+      });
+      if (leaves.length && this.writes(epoch)) this.add(leaves);
+    } catch (err) {
+      this.deps.onError(err);
+    }
+  }
+
+  /** Loads counters and batch summaries, and takes back leaves of decisions stored after the last stored batch (a crash inside a batch window). */
+  private async load(): Promise<void> {
     const { AnchorBatch, DecisionLog } = this.deps.models;
     const recent = await AnchorBatch.find({}, { leaves: 0 }).sort({ batchId: -1 }).limit(50_000).lean<Omit<AnchorBatchDoc, 'leaves'>[]>();
     for (const d of recent.reverse()) this.index.add(summaryOf(d));
@@ -164,24 +252,35 @@ export class AnchoringService {
     if (this.deps.chain !== null) this.connectSoon();
   }
 
-  /** Gives each leaf its sequence number and adds it to the open batch. */
+  /**
+   * Gives each leaf its sequence number and adds it to the open batch. In shared mode the leaves are
+   * not taken here: each comes back as 0, its record is stored with it, and the writer numbers it.
+   */
   enqueue(leaves: LeafInput[], loggedAt?: number): number[] {
+    if (this.deps.lease) return leaves.map(() => UNNUMBERED);
     const seqs: number[] = [];
     for (const l of leaves) {
       const seq = this.nextSeq++;
-      this.open.push({ ...l, seq });
       // With the chain off no batch is ever sent, so there is no latency to measure.
       if (loggedAt !== undefined && l.kind === 'decision' && this.deps.chain !== null) this.loggedAt.note(seq, loggedAt);
       seqs.push(seq);
     }
-    if (this.open.length >= this.deps.batchMax) this.scheduleClose(0);
-    else if (!this.timer) this.scheduleClose(this.deps.batchMs);
+    this.add(leaves.map((l, i) => ({ ...l, seq: seqs[i]! })));
     return seqs;
   }
 
-  /** Where the leaf with `seq` stands, from memory; undefined when its batch is too old to be held there. */
+  private add(leaves: StoredLeaf[]): void {
+    this.open.push(...leaves);
+    if (this.open.length >= this.deps.batchMax) this.scheduleClose(0);
+    else if (!this.timer) this.scheduleClose(this.deps.batchMs);
+  }
+
+  /** Where the leaf with `seq` stands, from memory; undefined when its batch is too old to be held there (or this instance does not write). */
   infoFor(seq: number | undefined): AnchorInfo | undefined {
     if (seq === undefined) return { status: 'pending', reason: 'recorded before anchoring was enabled; not collected' };
+    if (seq === UNNUMBERED) return { status: 'pending', reason: 'waiting for the anchoring writer to number it' };
+    // Only the writer's memory follows the batches; another instance reads them from the database.
+    if (!this.writing) return undefined;
     const b = this.index.find(seq);
     if (b) return anchorInfo(b, seq);
     if (seq > this.index.lastSeq) return { status: 'pending', seq, reason: 'waiting for its batch to close' };
@@ -204,7 +303,7 @@ export class AnchoringService {
   ): Promise<{ batch: AnchorBatchDoc; tree: AnchorTree; leaf: string; proof: string[] } | null> {
     if (seq === undefined) return null;
     const batchId =
-      this.index.find(seq)?.batchId ??
+      (this.writing ? this.index.find(seq)?.batchId : undefined) ??
       (
         await this.deps.models.AnchorBatch.findOne(
           { firstSeq: { $lte: seq }, lastSeq: { $gte: seq } },
@@ -216,7 +315,9 @@ export class AnchoringService {
     if (!entry) return null;
     const i = indexOf(entry.tree, l);
     if (i < 0) return null;
-    const summary = this.index.get(batchId);
+    const summary = this.writing
+      ? this.index.get(batchId)
+      : await this.deps.models.AnchorBatch.findOne({ batchId }, { leaves: 0 }).lean<Omit<AnchorBatchDoc, 'leaves'>>();
     const batch = summary ? { ...entry.doc, ...summary, leaves: entry.doc.leaves } : entry.doc;
     return { batch, tree: entry.tree, ...proofAt(entry.tree, i) };
   }
@@ -241,9 +342,14 @@ export class AnchoringService {
   }
 
   health(): PartReport {
-    const waiting = `${this.backlog} leaves waiting (${this.queue.length} batches queued)`;
+    const waiting = this.writing
+      ? `${this.backlog} leaves waiting (${this.queue.length} batches queued)`
+      : 'standby: another instance holds the anchoring lease';
     if (this.state === 'off')
-      return { state: 'not_configured', detail: `anchoring is off (CHAIN_RPC_URL=off); ${this.backlog} leaves waiting in stored batches` };
+      return {
+        state: 'not_configured',
+        detail: `anchoring is off (CHAIN_RPC_URL=off); ${this.writing ? `${this.backlog} leaves waiting in stored batches` : waiting}`,
+      };
     if (this.state === 'up') {
       const c = this.contract!;
       return { state: c.embedded ? 'embedded' : 'up', detail: `AuditLog ${c.address} on chain ${c.chainId}; ${waiting}` };
@@ -258,8 +364,9 @@ export class AnchoringService {
   async close(): Promise<void> {
     if (this.closed) return;
     if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    while (this.open.length) this.closeBatch();
+    if (this.numbering) clearTimeout(this.numbering);
+    this.timer = this.numbering = null;
+    if (this.writes(this.epoch)) while (this.open.length) this.closeBatch();
     this.closed = true;
     this.wake?.();
     await this.persisting;
@@ -284,6 +391,7 @@ export class AnchoringService {
     const leaves = this.open.splice(0, this.deps.batchMax);
     if (!leaves.length) return;
     const batchId = this.nextBatchId++;
+    const epoch = this.epoch;
     const doc: AnchorBatchDoc = {
       batchId,
       root: '',
@@ -314,6 +422,12 @@ export class AnchoringService {
         this.index.update(batchId, { root: tree.root });
         this.remember(batchId, doc, tree);
         for (let delay = 200; ; delay = Math.min(delay * 2, MAX_BACKOFF_MS)) {
+          // A writer that lost its lease stores nothing more: the next one takes these leaves back.
+          // (Closing at a clean stop still stores: the lease is given back only after.)
+          if (!this.writes(epoch) && !(this.closed && this.writing && epoch === this.epoch)) {
+            this.storingLeaves -= doc.leafCount;
+            return;
+          }
           try {
             await this.deps.models.AnchorBatch.collection.insertOne({ ...doc });
             break;
@@ -403,12 +517,12 @@ export class AnchoringService {
   }
 
   private async prepare(chain: AuditChain): Promise<void> {
-    const requeued = await prepareChain(chain, this.deps);
+    const requeued = await prepareChain(chain, this.deps, !this.writing);
     if (requeued > 0) await this.reloadQueue();
   }
 
   private kick(): void {
-    if (this.closed || this.pumping || this.state !== 'up' || !this.queue.length) return;
+    if (this.closed || !this.writing || this.pumping || this.state !== 'up' || !this.queue.length) return;
     this.pumping = this.pump()
       .catch((err) => {
         this.deps.onError(err);
@@ -421,7 +535,7 @@ export class AnchoringService {
   }
 
   private async pump(): Promise<void> {
-    while (!this.closed && this.state === 'up' && this.chain && this.queue.length) {
+    while (!this.closed && this.writing && this.state === 'up' && this.chain && this.queue.length) {
       const chain = this.chain;
       const batchId = this.queue[0];
       // Sending needs the stored root, not the tree: re-anchoring history does not rebuild trees.

@@ -4,7 +4,7 @@
 import type { Logger } from 'pino';
 import type { EventBus } from '../../../eventBus/index.js';
 import type { AnchorInfo } from '../../../eventBus/types.js';
-import type { AnchorBatchDoc, DecisionLogDoc, Models } from '../../../models/index.js';
+import type { AnchorBatchDoc, Models } from '../../../models/index.js';
 import type { Metrics } from '../../platform/index.js';
 import type { PartReport } from '../../platform/index.js';
 import { AuditChain, classifyChainError, shortMessage, type ChainTarget, type SentBatch } from './chain.js';
@@ -14,6 +14,7 @@ import { TreeBuilder } from './treeBuilder.js';
 import { prepareChain } from './chainSetup.js';
 import { PendingLatencies } from './latencies.js';
 import { UNNUMBERED, numberStored } from './numbering.js';
+import { takeBack } from './recovery.js';
 
 export type LeafInput = Omit<StoredLeaf, 'seq'>;
 export type ChainState = 'off' | 'connecting' | 'up' | 'down';
@@ -179,60 +180,15 @@ export class AnchoringService {
 
   /** Loads counters and batch summaries, and takes back leaves of decisions stored after the last stored batch (a crash inside a batch window). */
   private async load(): Promise<void> {
-    const { AnchorBatch, DecisionLog } = this.deps.models;
+    const { AnchorBatch } = this.deps.models;
     const recent = await AnchorBatch.find({}, { leaves: 0 }).sort({ batchId: -1 }).limit(50_000).lean<Omit<AnchorBatchDoc, 'leaves'>[]>();
     for (const d of recent.reverse()) this.index.add(summaryOf(d));
     const last = recent.at(-1);
     this.nextBatchId = (last?.batchId ?? 0) + 1;
     const watermark = last?.lastSeq ?? 0;
-    const top = async (field: 'anchorSeq' | 'explanationSeq' | 'approvalSeq') =>
-      (
-        await DecisionLog.findOne({ [field]: { $gt: 0 } }, { [field]: 1 })
-          .sort({ [field]: -1 })
-          .lean<DecisionLogDoc>()
-      )?.[field] ?? 0;
-    this.nextSeq = Math.max(watermark, await top('anchorSeq'), await top('explanationSeq'), await top('approvalSeq')) + 1;
-
-    // One indexed read per sequence field (an $or over the three would read every decision).
-    const fields = { decisionId: 1, stationId: 1, hash: 1, explanation: 1, approval: 1, anchorSeq: 1, explanationSeq: 1, approvalSeq: 1 };
-    const stray = new Map<string, DecisionLogDoc>();
-    for (const field of ['anchorSeq', 'explanationSeq', 'approvalSeq'] as const)
-      for (const d of await DecisionLog.find({ [field]: { $gt: watermark } }, fields).lean<DecisionLogDoc[]>()) stray.set(d.decisionId, d);
-    for (const d of stray.values()) {
-      if (d.anchorSeq && d.anchorSeq > watermark)
-        this.open.push({ seq: d.anchorSeq, kind: 'decision', refId: d.decisionId, hash: d.hash, stationId: d.stationId });
-      const eh = (d.explanation as { hash?: string }).hash;
-      if (d.explanationSeq && d.explanationSeq > watermark && eh)
-        this.open.push({ seq: d.explanationSeq, kind: 'explanation', refId: d.decisionId, hash: eh, stationId: d.stationId });
-      const ah = (d.approval as { hash?: string } | undefined)?.hash;
-      if (d.approvalSeq && d.approvalSeq > watermark && ah)
-        this.open.push({ seq: d.approvalSeq, kind: 'approval', refId: d.decisionId, hash: ah, stationId: d.stationId });
-    }
-    const strayOutcomes = await this.deps.models.ActionOutcome.find(
-      { anchorSeq: { $gt: watermark } },
-      { ref: 1, stationId: 1, hash: 1, anchorSeq: 1 },
-    ).lean<{ ref: string; stationId: string; hash: string; anchorSeq: number }[]>();
-    for (const o of strayOutcomes)
-      this.open.push({ seq: o.anchorSeq, kind: 'outcome', refId: o.ref, hash: o.hash, stationId: o.stationId });
-    this.nextSeq = Math.max(this.nextSeq, ...strayOutcomes.map((o) => o.anchorSeq + 1));
-    const strayAdmin = await this.deps.models.AdminAction.find(
-      { anchorSeq: { $gt: watermark } },
-      { actionId: 1, hash: 1, anchorSeq: 1 },
-    ).lean<{ actionId: string; hash: string; anchorSeq: number }[]>();
-    for (const a of strayAdmin) this.open.push({ seq: a.anchorSeq, kind: 'admin', refId: a.actionId, hash: a.hash });
-    this.nextSeq = Math.max(this.nextSeq, ...strayAdmin.map((a) => a.anchorSeq + 1));
-    this.open.sort((a, b) => a.seq - b.seq);
-    // An approval stored by a process that died before giving it a sequence number gets one now.
-    // (An answered decision's status is its answer, so the status index finds them.)
-    const unnumbered = await DecisionLog.find(
-      { status: { $in: ['approved', 'rejected'] }, approval: { $exists: true }, approvalSeq: { $exists: false } },
-      { decisionId: 1, stationId: 1, approval: 1 },
-    ).lean<DecisionLogDoc[]>();
-    for (const d of unnumbered) {
-      const seq = this.nextSeq++;
-      this.open.push({ seq, kind: 'approval', refId: d.decisionId, hash: (d.approval as { hash: string }).hash, stationId: d.stationId });
-      await DecisionLog.updateOne({ decisionId: d.decisionId }, { $set: { approvalSeq: seq } });
-    }
+    const back = await takeBack(this.deps.models, watermark);
+    this.nextSeq = back.nextSeq;
+    this.open.push(...back.leaves);
     if (this.open.length)
       this.deps.logger.warn(
         { leaves: this.open.length },

@@ -15,7 +15,7 @@ const run = promisify(execFile);
 describe('npm run chaos', function () {
   this.timeout(180_000);
 
-  it('loses no acknowledged signal and stores no decision twice across a SIGKILL, and shows every decision on the other instance', async () => {
+  it('loses no acknowledged signal, stores and anchors no decision twice across a SIGKILL, and shows every decision on the other instance', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'chaos-test-'));
     const out = join(dir, 'chaos.json');
     try {
@@ -33,6 +33,9 @@ describe('npm run chaos', function () {
       expect(steady).to.have.length(1);
       expect(steady[0].saw).to.equal(r.decisions);
       expect(stdout).to.match(/lost 0, folded beyond the acknowledged 0/);
+      // Every record (decisions, explanations, the stations' registrations) in exactly one stored batch.
+      expect(r.anchoring.records).to.equal(2 * r.decisions + 4);
+      expect(r.anchoring).to.include({ leaves: r.anchoring.records, missing: 0, duplicates: 0, duplicateSeqs: 0, orphans: 0 });
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

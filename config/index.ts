@@ -87,7 +87,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ingestInFlightMax: value.INGEST_IN_FLIGHT_MAX,
     shedLagMs: value.SHED_LAG_MS,
     redisUrl: orNull(value.REDIS_URL),
-    signalLog: value.SIGNAL_LOG,
+    // With Redis, acknowledged means in the log: a crash loses nothing, and instances share the work.
+    signalLog: value.SIGNAL_LOG ?? (value.REDIS_URL ? 'stream' : 'direct'),
     streamPartitions: value.STREAM_PARTITIONS,
     streamLeaseMs: value.STREAM_LEASE_MS,
     dedupeTtlS: value.DEDUPE_TTL_S,

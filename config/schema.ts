@@ -76,9 +76,9 @@ export const schema = Joi.object({
     .description('Redis for the cache and signal dedupe; unset uses the in-memory cache'),
   SIGNAL_LOG: Joi.string()
     .valid('direct', 'stream')
-    .default('direct')
+    .meta(shown('stream with REDIS_URL, else direct'))
     .description(
-      "where accepted signals go before the sender's answer: `direct` decides and journals them first (one instance); `stream` appends them to Redis Streams partitions (needs `REDIS_URL`), answered once there, decided by the instance holding the partition's lease (docs/deploy.md)",
+      "where accepted signals go before the sender's answer: `stream` appends them to Redis Streams partitions (needs `REDIS_URL`), answered once there, decided by the instance holding the partition's lease (docs/deploy.md); `direct` decides and journals them first (one instance, no Redis needed)",
     ),
   STREAM_PARTITIONS: Joi.number()
     .integer()

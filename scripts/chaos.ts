@@ -101,7 +101,9 @@ async function run(o: Options): Promise<void> {
   await mkdir(join(dir, 'mongo'));
   const mongo: EmbeddedMongo = await startEmbeddedMongo({ dataDir: join(dir, 'mongo') });
   cleanupTasks.push(() => mongo.stop());
-  const dbUri = mongo.uri.replace(/\/?(\?|$)/, '/chaos$1');
+  // The embedded wire server does not answer the driver's streaming monitor (services/platform/database.ts):
+  // instances that take it for an outside server are told to poll, or their pools are cleared now and then.
+  const dbUri = `${mongo.uri.replace(/\/?(\?.*)?$/, '/chaos')}?serverMonitoringMode=poll`;
 
   const admin = benchAdmin();
   const env = {

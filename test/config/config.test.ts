@@ -25,6 +25,15 @@ describe('config', () => {
     expect(loadConfig({ LOG_FORMAT: 'json' }).logFormat).to.equal('json');
   });
 
+  it('logs signals to the Redis stream by default with REDIS_URL, directly without; SIGNAL_LOG decides when set', () => {
+    const redis = { REDIS_URL: 'redis://127.0.0.1:6379' };
+    expect(loadConfig({}).signalLog).to.equal('direct');
+    expect(loadConfig(redis).signalLog).to.equal('stream');
+    expect(loadConfig({ ...redis, SIGNAL_LOG: 'direct' }).signalLog).to.equal('direct');
+    expect(() => loadConfig({ SIGNAL_LOG: 'stream' })).to.throw(ConfigError, /SIGNAL_LOG: "stream" needs REDIS_URL/);
+    expect(() => loadConfig({ ...redis, SIGNAL_LOG: 'kafka' })).to.throw(ConfigError, /SIGNAL_LOG/);
+  });
+
   it('parses and converts set values', () => {
     const c = loadConfig({
       PORT: '8080',

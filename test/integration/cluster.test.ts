@@ -122,50 +122,55 @@ describe('several instances behind one Redis', function () {
   });
 });
 
-describe('Redis lost and back', function () {
-  this.timeout(60_000);
-  let redis: RedisHandle;
-  let proxy: TcpProxy;
-  let t: TestApp;
+// The stream log (the default with Redis) claims and appends in one step; the direct log claims only.
+for (const [log, code] of [
+  ['stream', 'LOG_UNAVAILABLE'],
+  ['direct', 'CACHE_UNAVAILABLE'],
+] as const)
+  describe(`Redis lost and back (SIGNAL_LOG=${log})`, function () {
+    this.timeout(60_000);
+    let redis: RedisHandle;
+    let proxy: TcpProxy;
+    let t: TestApp;
 
-  before(async () => {
-    redis = await startRedis();
-    const port = Number(new URL(redis.url).port);
-    proxy = await startTcpProxy({ host: '127.0.0.1', port });
-    t = await startTestApp({ redisUrl: `redis://127.0.0.1:${new URL(proxy.url).port}` });
-    await request(t.url).post('/api/stations').send(aRegistration('st-l')).expect(201);
-  });
-  after(async () => {
-    await t.close();
-    await proxy.close();
-    await redis.stop();
-  });
+    before(async () => {
+      redis = await startRedis();
+      const port = Number(new URL(redis.url).port);
+      proxy = await startTcpProxy({ host: '127.0.0.1', port });
+      t = await startTestApp({ redisUrl: `redis://127.0.0.1:${new URL(proxy.url).port}`, env: { SIGNAL_LOG: log } });
+      await request(t.url).post('/api/stations').send(aRegistration('st-l')).expect(201);
+    });
+    after(async () => {
+      await t.close();
+      await proxy.close();
+      await redis.stop();
+    });
 
-  it('refuses signals with a 503 taking nothing and is not ready while Redis is away; recovers by itself', async () => {
-    await request(t.url)
-      .post('/api/data/signals')
-      .send(sig('st-l', 'queue_length', { waiting: 1 }))
-      .expect(202);
-    await proxy.cut();
-    const s = sig('st-l', 'queue_length', { waiting: 2 });
-    const refused = await request(t.url).post('/api/data/signals').send(s).expect(503);
-    expect(refused.body.error.code).to.equal('CACHE_UNAVAILABLE');
-    expect(refused.headers['retry-after']).to.equal('1');
-    expect(await t.app.models.SignalLog.countDocuments({ signalId: s.id })).to.equal(0);
-    const ready = await request(t.url).get('/api/ready');
-    expect(ready.status).to.equal(503);
+    it('refuses signals with a 503 taking nothing and is not ready while Redis is away; recovers by itself', async () => {
+      await request(t.url)
+        .post('/api/data/signals')
+        .send(sig('st-l', 'queue_length', { waiting: 1 }))
+        .expect(202);
+      await proxy.cut();
+      const s = sig('st-l', 'queue_length', { waiting: 2 });
+      const refused = await request(t.url).post('/api/data/signals').send(s).expect(503);
+      expect(refused.body.error.code).to.equal(code);
+      expect(refused.headers['retry-after']).to.equal('1');
+      expect(await t.app.models.SignalLog.countDocuments({ signalId: s.id })).to.equal(0);
+      const ready = await request(t.url).get('/api/ready');
+      expect(ready.status).to.equal(503);
 
-    await proxy.restore();
-    // ioredis reconnects on its own schedule (backing off up to 2 s): ready tells when it has.
-    for (let i = 0; i < 100; i++) {
-      if ((await request(t.url).get('/api/ready')).status === 200) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    expect((await request(t.url).get('/api/ready')).status).to.equal(200);
-    const retried = await request(t.url).post('/api/data/signals').send(s).expect(202);
-    expect(retried.body.accepted).to.equal(1);
+      await proxy.restore();
+      // ioredis reconnects on its own schedule (backing off up to 2 s): ready tells when it has.
+      for (let i = 0; i < 100; i++) {
+        if ((await request(t.url).get('/api/ready')).status === 200) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect((await request(t.url).get('/api/ready')).status).to.equal(200);
+      const retried = await request(t.url).post('/api/data/signals').send(s).expect(202);
+      expect(retried.body.accepted).to.equal(1);
+    });
   });
-});
 
 describe('RedisCache.open: a REDIS_URL that does not answer', () => {
   it('rejects within its timeout naming the URL without its password, rather than waiting', async () => {

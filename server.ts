@@ -290,6 +290,10 @@ export async function createApp(deps: AppDeps): Promise<App> {
     dedupeTtlS: config.dedupeTtlS,
     onError: onError('ingestion'),
   });
+  if (cache.kind === 'redis' && !config.mongodbUri)
+    logger.warn(
+      'REDIS_URL with the embedded database: run one instance only (several would split the stations between databases); several instances need one MONGODB_URI',
+    );
   // With Redis, instances may share the database: one of them at a time numbers the leaves and anchors.
   const anchorLease = anchoringLease(cache, config.streamLeaseMs, logger.child({ component: 'anchoring' }), onError('anchoringLease'));
   const anchoring = new AnchoringService({

@@ -112,7 +112,7 @@ export const stationsApi: ApiOperation[] = [
 ];
 
 export function stationsRouter(s: {
-  stations: Pick<StationStore, 'list' | 'get' | 'predictedWait' | 'registeredAtOf'>;
+  stations: Pick<StationStore, 'list' | 'get' | 'current' | 'predictedWait' | 'registeredAtOf'>;
   admin: Pick<AdminWorkflows, 'registerStation' | 'changeCapacity'>;
   /** Hash of the thresholds and policy in force. */
   policyVersion: () => string;
@@ -135,12 +135,14 @@ export function stationsRouter(s: {
     const state = await s.admin.changeCapacity(req.user!.email, id, body.capacity);
     res.json({ station: stationSummary(state, s.stations.predictedWait(state)) });
   });
-  r.get('/stations', requireRole('operator', 'auditor'), (req, res) => {
+  r.get('/stations', requireRole('operator', 'auditor'), async (req, res) => {
     const q = validate<{ limit: number; cursor?: string }>(listQuery, req.query, 'query');
     const all = s.stations.list().filter((x) => inScope(req.user!, x.id));
     const start = q.cursor ? all.findIndex((x) => x.id > q.cursor!) : 0;
-    const page = start < 0 ? [] : all.slice(start, start + q.limit);
+    const slice = start < 0 ? [] : all.slice(start, start + q.limit);
     const more = start >= 0 && start + q.limit < all.length;
+    const live = await s.stations.current(slice.map((x) => x.id));
+    const page = slice.map((x) => live.get(x.id) ?? x);
     res.json({
       items: page.map((x) => ({
         ...stationSummary(x, s.stations.predictedWait(x)),
@@ -149,9 +151,9 @@ export function stationsRouter(s: {
       nextCursor: more ? page[page.length - 1].id : null,
     });
   });
-  r.get('/stations/:id/plan', requireRole('operator', 'auditor'), (req, res) => {
+  r.get('/stations/:id/plan', requireRole('operator', 'auditor'), async (req, res) => {
     const id = String(req.params.id);
-    const state = inScope(req.user!, id) ? s.stations.get(id) : undefined;
+    const state = inScope(req.user!, id) ? (await s.stations.current([id])).get(id) : undefined;
     if (!state) throw new AppError(404, 'UNKNOWN_STATION', `station ${req.params.id} is not registered`, [{ field: 'id' }]);
     res.json({
       stationId: state.id,
@@ -170,9 +172,9 @@ export function stationsRouter(s: {
     const decision = await s.releases.release(id, body.actionId, req.user!.email, body.note ? body.note : null);
     res.json({ decision });
   });
-  r.get('/stations/:id', requireRole('operator', 'auditor'), (req, res) => {
+  r.get('/stations/:id', requireRole('operator', 'auditor'), async (req, res) => {
     const id = String(req.params.id);
-    const state = inScope(req.user!, id) ? s.stations.get(id) : undefined;
+    const state = inScope(req.user!, id) ? (await s.stations.current([id])).get(id) : undefined;
     if (!state) throw new AppError(404, 'UNKNOWN_STATION', `station ${req.params.id} is not registered`, [{ field: 'id' }]);
     res.json({ ...state, predictedWaitMin: Math.round(s.stations.predictedWait(state) * 10) / 10 });
   });

@@ -121,6 +121,29 @@ export class StationStore {
     return this.states.get(id);
   }
 
+  /**
+   * The stations' latest states for a reader: this instance's own where it works them, else the working
+   * instance's last write behind (within STATE_FLUSH_MS of live) rather than what this one last loaded.
+   */
+  async current(ids: readonly string[]): Promise<Map<string, StationState>> {
+    const out = new Map<string, StationState>();
+    const elsewhere: string[] = [];
+    for (const id of ids) {
+      const s = this.states.get(id);
+      if (!s) continue;
+      out.set(id, s);
+      if (!this.writable(id)) elsewhere.push(id);
+    }
+    if (elsewhere.length === 0) return out;
+    const docs = await this.opts.models.StationState.find({ stationId: { $in: elsewhere } }, { stationId: 1, state: 1 }).lean();
+    for (const d of docs) {
+      const state = d.state as unknown as StationState;
+      state.plan ??= emptyPlan();
+      out.set(d.stationId, state);
+    }
+    return out;
+  }
+
   list(): StationState[] {
     return [...this.states.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }

@@ -93,6 +93,31 @@ describe('several instances behind one Redis', function () {
     await until(() => b.app.services.stations.get('st-y')!.capacity.chargers === chargers);
   });
 
+  it("answers a station read on either instance with the working instance's latest state", async () => {
+    await request(a.url)
+      .post('/api/stations')
+      .send(aRegistration('st-r', { location: { lat: 48.1, lng: 11.5 } }))
+      .expect(201);
+    await until(() => b.app.services.stations.has('st-r'));
+    for (let i = 1; i <= 5; i++)
+      await request(a.url)
+        .post('/api/data/signals')
+        .send(sig('st-r', 'queue_length', { waiting: i }))
+        .expect(202);
+    // Whichever instance works the station writes its state behind; the other reads that, not its own copy.
+    const stored = async () =>
+      (await a.app.models.StationState.findOne({ stationId: 'st-r' }).lean())?.state as { version?: number } | undefined;
+    const end = Date.now() + 10_000;
+    while (((await stored())?.version ?? 0) < 5 && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+    for (const t of [a, b]) {
+      const one = await request(t.url).get('/api/stations/st-r').expect(200);
+      expect(one.body).to.deep.include({ version: 5 });
+      expect(one.body.queue.waiting).to.equal(5);
+      const listed = await request(t.url).get('/api/stations?limit=100').expect(200);
+      expect(listed.body.items.find((x: { id: string }) => x.id === 'st-r')).to.deep.include({ version: 5 });
+    }
+  });
+
   it('sends a dashboard that reconnects what it missed while away (connection-state recovery through Redis)', async () => {
     const onA = await dashboard(a.url);
     const onB = await dashboard(b.url, { reconnection: false });

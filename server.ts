@@ -69,20 +69,7 @@ import {
 import { NotificationService, PushService } from './services/notify/index.js';
 import { AdminWorkflows } from './services/admin/index.js';
 import { ActuationService } from './services/actuation/index.js';
-import { authenticate, requireRole } from './middlewares/auth.js';
-import { errorHandler, notFound, requireJson } from './middlewares/errors.js';
-import { dataRouter } from './routes/data.js';
-import { stationsRouter } from './routes/stations.js';
-import { decisionsRouter } from './routes/decisions.js';
-import { metricsRouter, systemRouter } from './routes/system.js';
-import { openapiRouter } from './routes/openapi.js';
-import { auditRouter } from './routes/audit.js';
-import { chatRouter } from './routes/chat.js';
-import { authRouter } from './routes/auth.js';
-import { deviceKeysRouter } from './routes/deviceKeys.js';
-import { pushRouter } from './routes/push.js';
-import { notificationsRouter } from './routes/notifications.js';
-import { consoleRouter } from './routes/console.js';
+import { mountApi } from './routes/index.js';
 import { attachChat } from './socket/chat.js';
 import { attachIngest } from './socket/ingest.js';
 import { attachDashboard, dashboardDelivery } from './socket/dashboard.js';
@@ -95,8 +82,6 @@ import {
   type StreamLog,
 } from './services/cluster/index.js';
 import { MAX_SOCKETS_PER_SUBJECT, SocketQuota } from './socket/session.js';
-import helmet from 'helmet';
-import cors from 'cors';
 import type { Agent as HttpsAgent } from 'node:https';
 
 export interface AppDeps {
@@ -510,20 +495,11 @@ export async function createApp(deps: AppDeps): Promise<App> {
     metrics,
   };
 
-  app.disable('x-powered-by');
-  // Security headers (no sniffing, no framing, a strict CSP: the API serves JSON and one plain page).
-  app.use(helmet());
-  // Browsers may call the API only from the allowed origins (none by default: same origin only).
-  if (config.corsOrigins.length)
-    app.use('/api', cors({ origin: config.corsOrigins, allowedHeaders: ['authorization', 'content-type', 'x-device-key'], maxAge: 600 }));
-  app.set('etag', false);
-  app.use(metricsRouter(metrics));
-  app.use('/api', requireJson(), express.json({ limit: '1mb', strict: false }), authenticate(identity));
-  // Device keys are an admin matter (new routes: enforced from the start).
-  app.use('/api/stations/:id/device-keys', requireRole('admin'));
-  app.use(
-    '/api',
-    authRouter({
+  mountApi(app, {
+    corsOrigins: config.corsOrigins,
+    metrics,
+    identity,
+    auth: {
       users,
       tokens,
       otp,
@@ -532,11 +508,10 @@ export async function createApp(deps: AppDeps): Promise<App> {
       loginAccountWide: limits.loginAccountWide,
       slowdownMs: (n) => slowdownMs(n, config.rateLoginPerAccount),
       admin,
-    }),
-    openapiRouter(),
-    systemRouter({ health, agents, admin }),
-    dataRouter(gate),
-    stationsRouter({
+    },
+    system: { health, agents, admin },
+    gate,
+    stations: {
       stations,
       admin,
       policyVersion: () => agents.policyVersion,
@@ -544,17 +519,16 @@ export async function createApp(deps: AppDeps): Promise<App> {
       actuation: actuation
         ? { actuator: actuation.actuator, executionOf: (stationId, actionId) => actuation.executionOf(stationId, actionId) }
         : null,
-    }),
-    decisionsRouter({ decisions, approvals }),
-    auditRouter({ audit, adminAudit, decisions, signals: new SignalLogQuery(signalStore) }),
-    chatRouter({ chat, chatPerUser: limits.chatPerUser }),
-    deviceKeysRouter({ deviceKeys, admin }),
-    pushRouter({ push }),
-    notificationsRouter({ notifications }),
-  );
-  app.use(consoleRouter({ dir: deps.consoleDir, rpcUrl: () => anchoring.contract?.rpcUrl ?? null }));
-  app.use(notFound());
-  app.use(errorHandler(onError('http')));
+    },
+    decisions: { decisions, approvals },
+    audit: { audit, adminAudit, decisions, signals: new SignalLogQuery(signalStore) },
+    chat: { chat, chatPerUser: limits.chatPerUser },
+    deviceKeys: { deviceKeys, admin },
+    push: { push },
+    notifications: { notifications },
+    console: { dir: deps.consoleDir, rpcUrl: () => anchoring.contract?.rpcUrl ?? null },
+    onError: onError('http'),
+  });
 
   // Sockets open at once per user or device key, across the three namespaces.
   const quota = new SocketQuota(MAX_SOCKETS_PER_SUBJECT);

@@ -292,6 +292,8 @@ async function run(o: Options): Promise<void> {
       if (origin) (origin.instance !== d.instance ? crossMs : sameMs).push(at - origin.at);
     }
   }
+  // Of that, the part after the decision was made (its record's createdAt): the way to the dashboards.
+  const deliveredMs = dashboards.flatMap((d) => d.deliveredMs);
   const result = {
     at: new Date().toISOString(),
     ...revision(ROOT),
@@ -311,6 +313,7 @@ async function run(o: Options): Promise<void> {
     restartMs: restarts.map((r) => Math.round(r)),
     crossInstanceDecisionMs: { count: crossMs.length, p50: percentile(crossMs, 50), p99: percentile(crossMs, 99) },
     sameInstanceDecisionMs: { count: sameMs.length, p50: percentile(sameMs, 50), p99: percentile(sameMs, 99) },
+    madeToDashboardMs: { count: deliveredMs.length, p50: percentile(deliveredMs, 50), p99: percentile(deliveredMs, 99) },
     dashboards: seenBy,
     anchoring,
   };
@@ -319,6 +322,7 @@ async function run(o: Options): Promise<void> {
     `decisions stored ${decisions.length}: duplicate ids ${duplicateIds}, duplicate hashes ${duplicateHashes}`,
     `batch answers: p50 ${result.ackP50Ms.toFixed(0)} ms, p99 ${result.ackP99Ms.toFixed(0)} ms; ${sent.retries} batches sent again after an instance did not answer`,
     `a decision on another instance's dashboard, from its signal's request: p50 ${result.crossInstanceDecisionMs.p50.toFixed(0)} ms, p99 ${result.crossInstanceDecisionMs.p99.toFixed(0)} ms (${crossMs.length} decisions); on the instance it was sent to: p50 ${result.sameInstanceDecisionMs.p50.toFixed(0)} ms, p99 ${result.sameInstanceDecisionMs.p99.toFixed(0)} ms`,
+    `of which from the decision being made to a dashboard: p50 ${result.madeToDashboardMs.p50.toFixed(0)} ms, p99 ${result.madeToDashboardMs.p99.toFixed(0)} ms`,
     `restarts to listening: ${restarts.map((r) => `${(r / 1000).toFixed(1)} s`).join(', ') || 'none'}; settled ${settleS.toFixed(1)} s after the last send`,
     ...seenBy.map(
       (d) =>

@@ -57,6 +57,7 @@ export function decisionSummary(r: DecisionRecord) {
     hash: r.hash,
     explanation: { text: r.explanation.text, source: r.explanation.source },
     anchor: { status: r.anchor.status },
+    createdAt: r.createdAt,
   };
 }
 

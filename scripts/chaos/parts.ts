@@ -95,6 +95,8 @@ export class Dashboard {
   readonly seen = new Set<string>();
   /** When each decision reached it (performance.now() of this process). */
   readonly seenAt = new Map<string, number>();
+  /** How long after it was made (its record's createdAt, this machine's clock) each decision reached it. */
+  readonly deliveredMs: number[] = [];
   reconnects = 0;
   recovered = 0;
   private readonly socket: Socket;
@@ -110,9 +112,12 @@ export class Dashboard {
       reconnectionDelay: 200,
       reconnectionDelayMax: 1000,
     });
-    this.socket.on('decision:created', (d: { id: string }) => {
+    this.socket.on('decision:created', (d: { id: string; createdAt: string }) => {
       this.seen.add(d.id);
-      if (!this.seenAt.has(d.id)) this.seenAt.set(d.id, performance.now());
+      if (!this.seenAt.has(d.id)) {
+        this.seenAt.set(d.id, performance.now());
+        this.deliveredMs.push(Date.now() - Date.parse(d.createdAt));
+      }
     });
     let connected = false;
     this.socket.on('connect', () => {

@@ -12,8 +12,11 @@ export interface PartitionHandler {
    * replay starts after ("0" for the whole stream).
    */
   takeover(partition: number): Promise<string>;
-  /** Processes entries of one partition in order; resolves once what they produced is durable. */
-  process(partition: number, entries: StreamEntry[], replay: boolean): Promise<void>;
+  /**
+   * Processes entries, each partition's in its order (entries of several partitions may come together:
+   * their stations are apart); resolves once what they produced is durable.
+   */
+  process(entries: StreamEntry[], replay: boolean): Promise<void>;
   /** The partition is no longer this instance's (lost or given back). */
   released(partition: number): void;
   /** Where the partition's stream may be trimmed to: everything before it is durable elsewhere; null for not now. */
@@ -133,7 +136,7 @@ export class StreamConsumer {
           this.lastStrayCheck = performance.now();
           for (const p of [...this.ready]) {
             const strays = await stream.claimIdle(p, leases.id, strayMs, batch);
-            if (strays.length) await this.work(p, strays, true);
+            if (strays.length) await this.work(new Map([[p, strays]]), true);
           }
         }
         if (performance.now() - this.lastTrim > trimMs) {
@@ -147,7 +150,9 @@ export class StreamConsumer {
           if (!list) byPartition.set(e.partition, (list = []));
           list.push(e);
         }
-        for (const [p, list] of byPartition) await this.work(p, list, false);
+        // One round for all the partitions read: one decision pass and one write of each kind, instead of
+        // one per partition in turn (whose round trips added up to the wait of the last one's signals).
+        if (byPartition.size) await this.work(byPartition, false);
       } catch (err) {
         handler.onError(err);
         // Redis away or the pipeline failing: try again shortly rather than spin.
@@ -174,27 +179,34 @@ export class StreamConsumer {
     for (;;) {
       const page = await stream.range(p, after, batch);
       if (page.length === 0) break;
-      await this.work(p, page, true);
+      await this.work(new Map([[p, page]]), true);
       after = page[page.length - 1].id;
       if (this.stopped || !leases.holds(leaseName(p))) return;
     }
     this.ready.add(p);
   }
 
-  private async work(p: number, entries: StreamEntry[], replay: boolean): Promise<void> {
+  private async work(byPartition: Map<number, StreamEntry[]>, replay: boolean): Promise<void> {
     const { stream, leases, handler } = this.o;
-    if (!leases.holds(leaseName(p))) return;
-    this.working.add(p);
+    const held = [...byPartition.keys()].filter((p) => leases.holds(leaseName(p)));
+    if (held.length === 0) return;
+    for (const p of held) this.working.add(p);
     try {
-      await handler.process(p, entries, replay);
+      const entries = held.flatMap((p) => byPartition.get(p)!);
+      await handler.process(entries, replay);
       this.processed += entries.length;
-      if (leases.holds(leaseName(p)))
-        await stream.ack(
-          p,
-          entries.map((e) => e.id),
-        );
+      await Promise.all(
+        held
+          .filter((p) => leases.holds(leaseName(p)))
+          .map((p) =>
+            stream.ack(
+              p,
+              byPartition.get(p)!.map((e) => e.id),
+            ),
+          ),
+      );
     } finally {
-      this.working.delete(p);
+      for (const p of held) this.working.delete(p);
     }
   }
 }

@@ -53,7 +53,7 @@ export class StreamPipeline {
   }
 
   /** Decides and journals the entries a station has not folded yet; resolves once what they produced is stored. */
-  async process(_partition: number, entries: readonly LoggedSignal[], replay: boolean): Promise<void> {
+  async process(entries: readonly LoggedSignal[], replay: boolean): Promise<void> {
     // A station another instance registered a moment ago, not taken in here yet: read the registry
     // again before deciding that an entry has nowhere to go (it was acknowledged to its sender).
     if (entries.some((e) => !this.d.stations.has(e.signal.stationId))) await this.d.stations.refresh();

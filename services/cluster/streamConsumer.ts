@@ -14,9 +14,10 @@ export interface PartitionHandler {
   takeover(partition: number): Promise<string>;
   /**
    * Processes entries, each partition's in its order (entries of several partitions may come together:
-   * their stations are apart); resolves once what they produced is durable.
+   * their stations are apart); resolves once they are decided, with `stored` (what they produced is
+   * durable) and `settle` (called after `stored`, in batch order: their states may then be written).
    */
-  process(entries: StreamEntry[], replay: boolean): Promise<void>;
+  process(entries: StreamEntry[], replay: boolean): Promise<{ stored: Promise<void>; settle(): void }>;
   /** The partition is no longer this instance's (lost or given back). */
   released(partition: number): void;
   /** Where the partition's stream may be trimmed to: everything before it is durable elsewhere; null for not now. */
@@ -42,6 +43,8 @@ export interface ConsumerOptions {
 }
 
 export const leaseName = (partition: number) => `signals:${partition}`;
+/** Batches decided whose writes are still landing, at most. */
+const MAX_IN_FLIGHT = 4;
 export const partitionOfLease = (lease: string) => Number(lease.slice('signals:'.length));
 const partitionOf = partitionOfLease;
 
@@ -49,8 +52,15 @@ export class StreamConsumer {
   private readonly ready = new Set<number>();
   /** Partitions being taken over (their replay under way). */
   private readonly taking = new Set<number>();
-  /** Partitions with a batch being processed right now. */
-  private readonly working = new Set<number>();
+  /** Partitions with batches being processed or stored right now, and how many. */
+  private readonly working = new Map<number, number>();
+  /**
+   * The last batch's settling: each batch settles (states written, entries acknowledged) only after the
+   * one before it. False once one could not be stored: those after it do not settle either, and the
+   * loop drains and starts again (their entries stay pending and come back as strays).
+   */
+  private tail: Promise<boolean> = Promise.resolve(true);
+  private inFlight = 0;
   private running: Promise<void> | null = null;
   private stopped = false;
   private processed = 0;
@@ -72,7 +82,7 @@ export class StreamConsumer {
 
   /** Whether a batch of the partition is being processed (its lease is not given back meanwhile). */
   busy(partition: number): boolean {
-    return this.working.has(partition);
+    return (this.working.get(partition) ?? 0) > 0;
   }
 
   /** Whether this instance works the partition (being taken over, or followed). */
@@ -127,12 +137,19 @@ export class StreamConsumer {
           this.ready.delete(p);
           handler.released(p);
         }
+        if (!(await this.tail)) {
+          // A batch could not be stored: what came after it was not settled either. Start afresh.
+          this.tail = Promise.resolve(true);
+        }
+        // A takeover, strays and trimming work on settled ground: the batches in flight land first.
+        if ([...owned].some((p) => !this.ready.has(p))) await this.drain();
         for (const p of owned) if (!this.ready.has(p) && !this.stopped) await this.takeOver(p, batch);
         if (this.ready.size === 0) {
           await new Promise((r) => setTimeout(r, blockMs));
           continue;
         }
         if (performance.now() - this.lastStrayCheck > strayMs) {
+          await this.drain();
           this.lastStrayCheck = performance.now();
           for (const p of [...this.ready]) {
             const strays = await stream.claimIdle(p, leases.id, strayMs, batch);
@@ -140,6 +157,7 @@ export class StreamConsumer {
           }
         }
         if (performance.now() - this.lastTrim > trimMs) {
+          await this.drain();
           this.lastTrim = performance.now();
           await this.trim();
         }
@@ -153,14 +171,22 @@ export class StreamConsumer {
         // One round for all the partitions read: one decision pass and one write of each kind, instead of
         // one per partition in turn (whose round trips added up to the wait of the last one's signals).
         if (byPartition.size) await this.work(byPartition, false);
+        // Deciding runs ahead of storing, but not far: a few batches at most wait for their writes.
+        if (this.inFlight >= MAX_IN_FLIGHT) await this.drain();
       } catch (err) {
         handler.onError(err);
         // Redis away or the pipeline failing: try again shortly rather than spin.
         if (!this.stopped) await new Promise((r) => setTimeout(r, blockMs));
       }
     }
+    await this.drain();
     for (const p of this.ready) handler.released(p);
     this.ready.clear();
+  }
+
+  /** Waits until every batch in flight is stored and settled (or failed). */
+  private async drain(): Promise<void> {
+    await this.tail;
   }
 
   private async takeOver(p: number, batch: number): Promise<void> {
@@ -186,27 +212,58 @@ export class StreamConsumer {
     this.ready.add(p);
   }
 
+  /**
+   * Decides a batch and returns; its storing, settling and acknowledgement follow in the background,
+   * after the batch before it (a replay waits for all of it: the next page builds on its settled states).
+   */
   private async work(byPartition: Map<number, StreamEntry[]>, replay: boolean): Promise<void> {
     const { stream, leases, handler } = this.o;
     const held = [...byPartition.keys()].filter((p) => leases.holds(leaseName(p)));
     if (held.length === 0) return;
-    for (const p of held) this.working.add(p);
+    for (const p of held) this.working.set(p, (this.working.get(p) ?? 0) + 1);
+    const done = () => {
+      for (const p of held) {
+        const n = (this.working.get(p) ?? 1) - 1;
+        if (n > 0) this.working.set(p, n);
+        else this.working.delete(p);
+      }
+    };
+    const entries = held.flatMap((p) => byPartition.get(p)!);
+    let batch: { stored: Promise<void>; settle(): void };
     try {
-      const entries = held.flatMap((p) => byPartition.get(p)!);
-      await handler.process(entries, replay);
-      this.processed += entries.length;
-      await Promise.all(
-        held
-          .filter((p) => leases.holds(leaseName(p)))
-          .map((p) =>
-            stream.ack(
-              p,
-              byPartition.get(p)!.map((e) => e.id),
-            ),
-          ),
-      );
-    } finally {
-      for (const p of held) this.working.delete(p);
+      batch = await handler.process(entries, replay);
+    } catch (err) {
+      done();
+      throw err;
     }
+    const before = this.tail;
+    this.inFlight += 1;
+    this.tail = (async () => {
+      try {
+        const ok = await before;
+        await batch.stored;
+        if (!ok) return false;
+        batch.settle();
+        this.processed += entries.length;
+        await Promise.all(
+          held
+            .filter((p) => leases.holds(leaseName(p)))
+            .map((p) =>
+              stream.ack(
+                p,
+                byPartition.get(p)!.map((e) => e.id),
+              ),
+            ),
+        );
+        return true;
+      } catch (err) {
+        handler.onError(err);
+        return false;
+      } finally {
+        this.inFlight -= 1;
+        done();
+      }
+    })();
+    if (replay) await this.drain();
   }
 }

@@ -27,4 +27,4 @@ export type { SignalStore } from './signalStore/index.js';
 export { DecisionWorker } from './decisionWorker.js';
 export { Decider } from './decider.js';
 export type { StationChange, Step } from './decider.js';
-export { StreamPipeline } from './streamPipeline.js';
+export { StreamPipeline, type Processed } from './streamPipeline.js';

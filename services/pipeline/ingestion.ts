@@ -246,6 +246,17 @@ export class IngestionService {
    * log carry their place there, which their station's state then records as folded.
    */
   async commit(items: readonly Committable[], receivedAt: number): Promise<void> {
+    const { decided, journaled } = this.begin(items, receivedAt);
+    await journaled;
+    await decided;
+  }
+
+  /**
+   * `commit` in two halves: `decided` once the signals are folded and what they decided is on the bus,
+   * `journaled` once they are in the signal log. The stream log works its next entries as soon as these
+   * are decided, while their writes land.
+   */
+  begin(items: readonly Committable[], receivedAt: number): { decided: Promise<void>; journaled: Promise<void> } {
     const phase = this.phases;
     const started = performance.now();
     const signals: Signal[] = [];
@@ -267,9 +278,10 @@ export class IngestionService {
       () => phase.decided.observe((performance.now() - started) / 1000),
       (err: unknown) => this.deps.onError(err),
     );
-    await this.deps.signalLog.append(logDocs);
-    if (!this.log) phase.journaled.observe((performance.now() - started) / 1000);
-    await decided;
+    const journaled = this.deps.signalLog.append(logDocs).then(() => {
+      if (!this.log) phase.journaled.observe((performance.now() - started) / 1000);
+    });
+    return { decided, journaled };
   }
 
   /**

@@ -18,6 +18,13 @@ function streamIdBefore(a: string, b: string): boolean {
 import type { StationChange } from './decider.js';
 
 /** A copy of the states kept elsewhere (the decision worker's), changed with this store's. */
+/** A station's state (as JSON) and the stream entry it has folded to, taken together after a batch. */
+export interface StationSnapshot {
+  id: string;
+  json: string;
+  position: string;
+}
+
 export interface StationReplica {
   whenIdle(): Promise<void>;
   change(c: StationChange): void;
@@ -52,10 +59,12 @@ export class StationStore {
   /** Per station, the position its last written state holds (durable; the stream may be trimmed up to it). */
   private readonly durable = new Map<string, string>();
   /**
-   * Stations whose latest folds have outputs (decisions, journal) not yet stored: their state is not
-   * written until they are, so a stored position never runs ahead of what its entries produced.
+   * Per station, the last position whose entries' outputs (decisions, journal) are stored: a state is
+   * written only as of such a position, so a stored position never runs ahead of what its entries produced.
    */
-  private readonly held = new Map<string, number>();
+  private readonly settledAt = new Map<string, string>();
+  /** Per station, its state as of `settledAt` while later folds' outputs are still being stored: what is written meanwhile. */
+  private readonly settledStates = new Map<string, StationSnapshot>();
   /** Per station, its partition of the stream signal log. */
   private readonly partitions = new Map<string, number>();
 
@@ -102,6 +111,7 @@ export class StationStore {
       if (d.logPosition) {
         this.positions.set(d.stationId, d.logPosition);
         this.durable.set(d.stationId, d.logPosition);
+        this.settledAt.set(d.stationId, d.logPosition);
       }
       this.partitions.set(d.stationId, d.partition ?? this.partitionFor(state));
       this.states.set(d.stationId, state);
@@ -193,6 +203,8 @@ export class StationStore {
     this.registeredAt.delete(id);
     this.positions.delete(id);
     this.durable.delete(id);
+    this.settledAt.delete(id);
+    this.settledStates.delete(id);
     this.partitions.delete(id);
     this.dirty.delete(id);
     this.neighbourhood.rebuild();
@@ -276,17 +288,41 @@ export class StationStore {
     return state;
   }
 
-  /** Keeps the stations' states from being written until `release` (their latest folds' outputs are being stored). */
-  hold(ids: Iterable<string>): void {
-    for (const id of ids) this.held.set(id, (this.held.get(id) ?? 0) + 1);
+  /** The stations' states and stream positions as they are now, right after a batch was folded: what `settle` keeps. */
+  snapshot(ids: Iterable<string>): StationSnapshot[] {
+    const out: StationSnapshot[] = [];
+    for (const id of ids) {
+      const state = this.states.get(id);
+      const position = this.positions.get(id);
+      if (state && position !== undefined) out.push({ id, json: JSON.stringify(state), position });
+    }
+    return out;
   }
 
-  release(ids: Iterable<string>): void {
-    for (const id of ids) {
-      const n = (this.held.get(id) ?? 1) - 1;
-      if (n > 0) this.held.set(id, n);
-      else this.held.delete(id);
+  /**
+   * What these snapshots' entries produced is stored (and so is every earlier batch's): their states may
+   * be written, even while later folds are still in flight. Called in the order the batches were folded.
+   */
+  settle(snapshots: readonly StationSnapshot[]): void {
+    for (const snap of snapshots) {
+      if (!this.states.has(snap.id)) continue;
+      this.settledAt.set(snap.id, snap.position);
+      this.settledStates.set(snap.id, snap);
+      this.dirty.add(snap.id);
     }
+  }
+
+  /**
+   * What a state write for the station holds now: the live state when all its folds are settled (or it
+   * folds nothing from the stream), else its last settled snapshot, else nothing yet.
+   */
+  private writableState(id: string): { json: string; position: string | undefined; current: boolean } | null {
+    const live = this.positions.get(id);
+    const state = this.states.get(id);
+    if (!state) return null;
+    if (live === undefined || live === this.settledAt.get(id)) return { json: JSON.stringify(state), position: live, current: true };
+    const snap = this.settledStates.get(id);
+    return snap ? { json: snap.json, position: snap.position, current: false } : null;
   }
 
   /**
@@ -396,12 +432,15 @@ export class StationStore {
       const state = d.state as unknown as StationState;
       state.plan ??= emptyPlan();
       this.states.set(d.stationId, state);
+      this.settledStates.delete(d.stationId);
       if (d.logPosition) {
         this.positions.set(d.stationId, d.logPosition);
         this.durable.set(d.stationId, d.logPosition);
+        this.settledAt.set(d.stationId, d.logPosition);
       } else {
         this.positions.delete(d.stationId);
         this.durable.delete(d.stationId);
+        this.settledAt.delete(d.stationId);
       }
       this.dirty.delete(d.stationId);
       this.replica?.change({ kind: 'replaced', state });
@@ -426,9 +465,9 @@ export class StationStore {
   async flush(): Promise<void> {
     if (this.flushing) return this.flushing;
     if (this.dirty.size === 0) return;
-    // Held stations wait for the next round, still dirty; those another instance works are not written.
+    // Those another instance works are not written; those with nothing settled yet wait, still dirty.
     for (const id of this.dirty) if (!this.writable(id)) this.dirty.delete(id);
-    const ids = [...this.dirty].filter((id) => !this.held.has(id));
+    const ids = [...this.dirty].filter((id) => this.positions.get(id) === this.settledAt.get(id) || this.settledStates.has(id));
     // Nothing writable this round. (Returning here matters: the writer below would end synchronously
     // with nothing to await, clear `flushing` before it is set, and leave it set for good.)
     if (ids.length === 0) return;
@@ -439,9 +478,15 @@ export class StationStore {
         for (; done < ids.length; done += FLUSH_CHUNK) {
           const snapshots: [string, string, string | undefined][] = [];
           for (const id of ids.slice(done, done + FLUSH_CHUNK)) {
-            const state = this.states.get(id);
             // The state and the stream position it has folded to, taken together.
-            if (state) snapshots.push([id, JSON.stringify(state), this.positions.get(id)]);
+            const w = this.writableState(id);
+            if (w) snapshots.push([id, w.json, w.position]);
+            if (w?.current) this.settledStates.delete(id);
+            else if (w) {
+              this.settledStates.delete(id);
+              // Later folds are still being stored: written again once they are settled.
+              this.dirty.add(id);
+            } else this.dirty.add(id);
           }
           if (snapshots.length === 0) continue;
           await this.opts.cache.setMany(snapshots.map(([id, json]) => [`state:${id}`, json]));

@@ -26,9 +26,18 @@ function after(a: string, b: string | undefined): boolean {
   return am > bm || (am === bm && as > bs);
 }
 
+/** A batch decided: `stored` once what it produced is stored; then `settle` lets its states be written. */
+export interface Processed {
+  stored: Promise<void>;
+  /** Called once `stored` resolved and every earlier batch was settled: the states as folded may be written. */
+  settle(): void;
+}
+
+const NOTHING: Processed = { stored: Promise.resolve(), settle: () => undefined };
+
 export interface StreamPipelineDeps {
   stations: StationStore;
-  ingestion: Pick<IngestionService, 'commit'>;
+  ingestion: Pick<IngestionService, 'begin'>;
   decisions: Pick<DecisionLogger, 'settled' | 'skipRecorded' | 'clearRecorded'>;
   models: Pick<Models, 'DecisionLog'>;
   signals: Pick<SignalStore, 'existing'>;
@@ -52,8 +61,12 @@ export class StreamPipeline {
     return from ?? '0';
   }
 
-  /** Decides and journals the entries a station has not folded yet; resolves once what they produced is stored. */
-  async process(entries: readonly LoggedSignal[], replay: boolean): Promise<void> {
+  /**
+   * Decides and journals the entries a station has not folded yet; resolves once they are decided (their
+   * decisions are on the bus), with what tells when their outputs are stored. The states are not written
+   * as of these entries before `settle`: a stored position never runs ahead of what its entries produced.
+   */
+  async process(entries: readonly LoggedSignal[], replay: boolean): Promise<Processed> {
     // A station another instance registered a moment ago, not taken in here yet: read the registry
     // again before deciding that an entry has nowhere to go (it was acknowledged to its sender).
     if (entries.some((e) => !this.d.stations.has(e.signal.stationId))) await this.d.stations.refresh();
@@ -65,7 +78,7 @@ export class StreamPipeline {
       if (!after(e.id, this.d.stations.positionOf(stationId))) continue;
       fresh.push({ signal: e.signal, receivedAtMs: e.receivedAt, position: e.id });
     }
-    if (fresh.length === 0) return;
+    if (fresh.length === 0) return NOTHING;
     if (replay) {
       // What the last owner journaled and stored before it stopped is recognised, not written twice.
       const stored = await this.d.signals.existing(
@@ -77,17 +90,19 @@ export class StreamPipeline {
       const known = await this.d.models.DecisionLog.find({ decisionId: { $in: ids } }, { decisionId: 1 }).lean();
       this.d.decisions.skipRecorded(known.map((k) => k.decisionId));
     }
-    // Their states are not written until what these entries produce is stored: a stored position never
-    // runs ahead of its outputs (a takeover replays only after it).
-    const touched = new Set(fresh.map((f) => f.signal.stationId));
-    this.d.stations.hold(touched);
-    try {
-      await this.d.ingestion.commit(fresh, performance.now());
-      await this.d.decisions.settled();
-    } finally {
-      this.d.stations.release(touched);
-      if (replay) this.d.decisions.clearRecorded();
-    }
+    const { decided, journaled } = this.d.ingestion.begin(fresh, performance.now());
+    await decided;
+    // The states as these entries left them: written once what the entries produced is stored.
+    const snapshots = this.d.stations.snapshot(new Set(fresh.map((f) => f.signal.stationId)));
+    const stored = (async () => {
+      try {
+        await journaled;
+        await this.d.decisions.settled();
+      } finally {
+        if (replay) this.d.decisions.clearRecorded();
+      }
+    })();
+    return { stored, settle: () => this.d.stations.settle(snapshots) };
   }
 
   /** Where the partition's stream may be trimmed to (StationStore.trimBound), or null for not now. */

@@ -48,21 +48,31 @@ describe('station store', () => {
     );
   });
 
-  it('keeps a held station unwritten until released, and keeps writing after a round where every dirty station was held', async () => {
+  it('writes a stream-folded state only as of settled entries: its settled snapshot while later folds are in flight', async () => {
     const stations = t.app.services.stations;
     await stations.register(aRegistration('held-1'));
-    const stored = async () => (await t.app.models.StationState.findOne({ stationId: 'held-1' }).lean())!.version;
-    stations.hold(['held-1']);
+    const stored = async () => (await t.app.models.StationState.findOne({ stationId: 'held-1' }).lean())!;
     stations.apply(sig('held-1', 'queue_length', { waiting: 1 }) as Signal, '1-1');
+    const first = stations.snapshot(['held-1']);
+    // Folded, its outputs not stored yet: nothing is written, and a round with nothing to write must
+    // not stop the later ones.
     await stations.flush();
-    expect(await stored()).to.equal(0);
-    // Every dirty station was held: a round with nothing to write must not stop the later ones.
+    expect((await stored()).version).to.equal(0);
     await stations.flush();
-    stations.release(['held-1']);
+    // The next batch is folded before the first one's outputs are stored.
     stations.apply(sig('held-1', 'queue_length', { waiting: 2 }) as Signal, '1-2');
+    const second = stations.snapshot(['held-1']);
+    stations.settle(first);
     await stations.flush();
-    expect(await stored()).to.equal(2);
-    expect((await t.app.models.StationState.findOne({ stationId: 'held-1' }).lean())!.logPosition).to.equal('1-2');
+    expect(await stored()).to.deep.include({ version: 1, logPosition: '1-1' });
+    expect(stations.trimBound(['held-1'])).to.equal('1-1');
+    // The settled snapshot was written once; the live state waits for its own settling.
+    await stations.flush();
+    expect((await stored()).version).to.equal(1);
+    stations.settle(second);
+    await stations.flush();
+    expect(await stored()).to.deep.include({ version: 2, logPosition: '1-2' });
+    expect(((await stored()).state as { queue: { waiting: number } }).queue.waiting).to.equal(2);
     expect(stations.trimBound(['held-1'])).to.equal('1-2');
   });
 });

@@ -1,5 +1,4 @@
 // The /dashboard namespace: clients subscribe to stations and receive live events.
-import { createHash } from 'node:crypto';
 import type { Namespace } from 'socket.io';
 import Joi from 'joi';
 import { listen, type ArgOf, type BusEventName, type EventBus, type ListenerErrorSink } from '../eventBus/index.js';
@@ -8,6 +7,7 @@ import { inScope, type Identity, type PublicUser } from '../services/access/inde
 import type { InAppDelivery } from '../services/notify/index.js';
 import { stationSummary, type StationStore } from '../services/pipeline/index.js';
 import { protoKeyRefusal } from '../services/platform/index.js';
+import { bucketOf } from '../utils/ids.js';
 import { requireSocketUser } from './auth.js';
 import { guardSessions, type SocketQuota } from './session.js';
 import { watchers } from './dashboardWatch.js';
@@ -25,7 +25,7 @@ export const EVERY_MS = [250, 500, 1000, 2000, 5000] as const;
 type Every = 0 | (typeof EVERY_MS)[number];
 /** The phases of an interval a coalesced station is sent in: its id picks one. */
 const SLOTS = 10;
-export const slotOf = (stationId: string) => parseInt(createHash('sha256').update(stationId).digest('hex').slice(0, 8), 16) % SLOTS;
+export const slotOf = (stationId: string) => bucketOf(stationId, SLOTS);
 /** The rooms of one interval: `station:<id>` and `all` per signal, `station:<id>~<ms>` and `all~<ms>` coalesced. */
 const roomEvery = (name: string, every: Every) => (every ? `${name}~${every}` : name);
 

@@ -4,6 +4,7 @@
 // before the answer (`appendfsync always`) or within a second (`everysec`).
 import type { Redis } from 'ioredis';
 import type { Signal } from '../../eventBus/types.js';
+import { compareStreamIds } from '../../utils/ids.js';
 
 export interface StreamEntry {
   /** The stream entry id ("<ms>-<seq>"): ordered within its partition. */
@@ -18,11 +19,7 @@ export interface StreamEntry {
 export const GROUP = 'pipeline';
 
 /** Orders stream ids ("<ms>-<seq>"): negative, zero or positive as `a` is before, equal to or after `b`. */
-export function compareIds(a: string, b: string): number {
-  const [am, as] = a.split('-');
-  const [bm, bs] = b.split('-');
-  return Number(BigInt(am) - BigInt(bm)) || Number(BigInt(as ?? '0') - BigInt(bs ?? '0'));
-}
+export const compareIds = compareStreamIds;
 
 type RawEntry = [id: string, fields: string[]];
 

@@ -7,17 +7,9 @@ import { applySignal, initialState } from './stationFold.js';
 import { emptyPlan } from '../../agents/index.js';
 import { AppError } from '../platform/index.js';
 import { Neighbourhood, neighbourList } from './neighbours.js';
-import { createHash } from 'node:crypto';
-
-/** Whether stream id `a` ("<ms>-<seq>") comes before `b`. */
-function streamIdBefore(a: string, b: string): boolean {
-  const [am, as] = a.split('-').map(BigInt);
-  const [bm, bs] = b.split('-').map(BigInt);
-  return am < bm || (am === bm && as < bs);
-}
+import { bucketOf, compareStreamIds } from '../../utils/ids.js';
 import type { StationChange } from './decider.js';
 
-/** A copy of the states kept elsewhere (the decision worker's), changed with this store's. */
 /** A station's state (as JSON) and the stream entry it has folded to, taken together after a batch. */
 export interface StationSnapshot {
   id: string;
@@ -25,6 +17,7 @@ export interface StationSnapshot {
   position: string;
 }
 
+/** A copy of the states kept elsewhere (the decision worker's), changed with this store's. */
 export interface StationReplica {
   whenIdle(): Promise<void>;
   change(c: StationChange): void;
@@ -336,7 +329,7 @@ export class StationStore {
       if (!this.positions.has(id)) continue;
       const d = this.durable.get(id);
       if (d === undefined) return null;
-      if (bound === null || streamIdBefore(d, bound)) bound = d;
+      if (bound === null || compareStreamIds(d, bound) < 0) bound = d;
     }
     return bound;
   }
@@ -360,9 +353,7 @@ export class StationStore {
   /** Where a joining station goes: its nearest station's partition, or one from its id (stored with it). */
   private partitionFor(state: StationState): number {
     const near = neighbourList(state, this.states.values(), this.opts.nearbyKm, 1)[0];
-    return near
-      ? this.partitionOf(near.id)
-      : parseInt(createHash('sha256').update(state.id).digest('hex').slice(0, 8), 16) % (this.opts.partitions ?? 1);
+    return near ? this.partitionOf(near.id) : bucketOf(state.id, this.opts.partitions ?? 1);
   }
 
   /**

@@ -4,6 +4,7 @@
 // are skipped, and the decisions the others make again (same ids, deterministic) are recognised as
 // already stored, not stored, anchored or announced twice.
 import type { Signal } from '../../eventBus/types.js';
+import { compareStreamIds } from '../../utils/ids.js';
 import { decisionIdOf } from '../../agents/index.js';
 import type { Models } from '../../models/index.js';
 import type { DecisionLogger } from './decisionLogger.js';
@@ -18,13 +19,8 @@ export interface LoggedSignal {
   receivedAt: number;
 }
 
-/** Orders stream ids ("<ms>-<seq>"). */
-function after(a: string, b: string | undefined): boolean {
-  if (b === undefined) return true;
-  const [am, as] = a.split('-').map(BigInt);
-  const [bm, bs] = b.split('-').map(BigInt);
-  return am > bm || (am === bm && as > bs);
-}
+/** Whether stream id `a` comes after `b` (any id comes after none). */
+const after = (a: string, b: string | undefined): boolean => b === undefined || compareStreamIds(a, b) > 0;
 
 /** A batch decided: `stored` once what it produced is stored; then `settle` lets its states be written. */
 export interface Processed {

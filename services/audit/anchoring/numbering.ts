@@ -85,7 +85,7 @@ export interface NumberingRound {
   /** At most this many records of each kind per round. */
   limit: number;
   /** Whether this instance is still the writer: checked before each write, a round stops at once when not. */
-  writing(): boolean;
+  writing(): boolean | Promise<boolean>;
 }
 
 /** Numbers the records stored unnumbered, kind by kind; returns the leaves it numbered, in sequence order. */
@@ -99,7 +99,7 @@ export async function numberStored(r: NumberingRound): Promise<StoredLeaf[]> {
       return leaf ? [{ d, leaf }] : [];
     });
     if (!planned.length) continue;
-    if (!r.writing()) return numbered;
+    if (!(await r.writing())) return numbered;
     const leaves = planned.map(({ leaf }) => ({ ...leaf, seq: r.next() }));
     const res = await coll.bulkWrite(
       planned.map(({ d }, i) => ({

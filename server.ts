@@ -449,6 +449,9 @@ export async function createApp(deps: AppDeps): Promise<App> {
     deliver: dashboardDelivery(io.of('/dashboard')),
     push: (userId, p) => push.send(userId, p),
     open: otpSeal.open,
+    ...(cache.kind === 'redis'
+      ? { claim: async (key: string, ttlMs: number) => (await cache.claim([`notify:${key}`], Math.ceil(ttlMs / 1000)))[0] === true }
+      : {}),
   });
   await notifications.load();
   notifications.attach(bus, report);

@@ -70,6 +70,12 @@ export interface NotificationServiceDeps {
   rateCap?: number;
   rateWindowMs?: number;
   logger?: Pick<Logger, 'warn' | 'error'>;
+  /**
+   * Several instances: claims a condition cluster-wide for `ttlMs` (Redis SET NX); false when another
+   * instance claimed it first. What every instance sees of its own (a part of its health going down) is
+   * then notified by one of them. Absent: this process is the only one.
+   */
+  claim?: (key: string, ttlMs: number) => Promise<boolean>;
   /** Opens a sealed notification text for its reader (one-time codes); null when it cannot be opened. */
   open?: (sealed: string) => string | null;
 }
@@ -171,13 +177,26 @@ export class NotificationService {
   onAnchorBacklog(backlog: number, threshold: number): void {
     const alert = alertFromAnchorBacklog(this.lastBacklog, backlog, threshold);
     this.lastBacklog = backlog;
-    if (alert) this.offer(alert);
+    if (alert) void this.offer(alert);
   }
 
   /** Feed a health report (from the readiness check): a db or chain that goes down notifies once. */
-  onHealth(parts: Record<string, PartReport>): void {
-    for (const a of alertsFromHealth(this.lastHealth, parts)) this.offer(a);
+  /** Resolves once what it notified is stored and delivered. */
+  onHealth(parts: Record<string, PartReport>): Promise<void> {
+    const sent = alertsFromHealth(this.lastHealth, parts).map((a) => this.offerOnce(a));
     this.lastHealth = parts;
+    return Promise.all(sent).then(() => undefined);
+  }
+
+  /**
+   * An alert every instance raises for itself: only the instance that claims its condition for the
+   * debounce window notifies. A claim that cannot be made (Redis is what is down) notifies anyway:
+   * a duplicate is better than none.
+   */
+  private async offerOnce(alert: Alert): Promise<void> {
+    const claim = this.deps.claim;
+    const mine = claim ? await claim(`${alert.stationId ?? '*'}|${alert.conditionKey}`, this.debouncer.windowMs).catch(() => true) : true;
+    if (mine) await this.offer(alert);
   }
 
   /** Completes the notifications of the flapping windows that closed by now with their counts. */
@@ -185,18 +204,22 @@ export class NotificationService {
     for (const s of this.debouncer.flush(this.clock())) this.summarise(s);
   }
 
-  private offer(alert: Alert | null): void {
-    if (!alert) return;
+  /** Resolves once the notification it sends (if any) is stored and delivered, or failed. */
+  private offer(alert: Alert | null): Promise<void> {
+    if (!alert) return Promise.resolve();
     // Decided synchronously, in bus order, so two repeats arriving together cannot both notify.
     const { notify, closed } = this.debouncer.offer(alert, this.clock());
     for (const s of closed) this.summarise(s);
-    if (!notify) return;
+    if (!notify) return Promise.resolve();
     const first = this.dispatchTo(alert);
     this.debouncer.keepFirst(
       alert,
       first.catch(() => []),
     );
-    first.catch((err: unknown) => this.deps.logger?.error({ err, kind: alert.kind }, 'notification dispatch failed'));
+    return first.then(
+      () => undefined,
+      (err: unknown) => this.deps.logger?.error({ err, kind: alert.kind }, 'notification dispatch failed'),
+    );
   }
 
   /**

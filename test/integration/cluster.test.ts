@@ -118,6 +118,16 @@ describe('several instances behind one Redis', function () {
     }
   });
 
+  it('notifies a condition every instance sees (the database down) once, from the instance that claimed it', async () => {
+    const down = { db: { state: 'down' as const, detail: 'no answer' } };
+    await Promise.all([a.app.services.notifications.onHealth(down), b.app.services.notifications.onHealth(down)]);
+    const sent = await a.app.models.Notification.find({ kind: 'db_down' }, { userId: 1 }).lean();
+    const users = sent.map((n) => String(n.userId));
+    expect(users.length).to.be.greaterThan(0);
+    // Both instances know the first admin: without the claim it would get one from each.
+    expect(new Set(users).size).to.equal(users.length);
+  });
+
   it('sends a dashboard that reconnects what it missed while away (connection-state recovery through Redis)', async () => {
     const onA = await dashboard(a.url);
     const onB = await dashboard(b.url, { reconnection: false });

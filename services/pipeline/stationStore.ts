@@ -7,15 +7,11 @@ import { applySignal, initialState } from './stationFold.js';
 import { emptyPlan } from '../../agents/index.js';
 import { AppError } from '../platform/index.js';
 import { Neighbourhood, neighbourList } from './neighbours.js';
-import { bucketOf, compareStreamIds } from '../../utils/ids.js';
+import { bucketOf } from '../../utils/ids.js';
 import type { StationChange } from './decider.js';
+import { StreamBook, type StationSnapshot } from './streamBook.js';
 
-/** A station's state (as JSON) and the stream entry it has folded to, taken together after a batch. */
-export interface StationSnapshot {
-  id: string;
-  json: string;
-  position: string;
-}
+export type { StationSnapshot } from './streamBook.js';
 
 /** A copy of the states kept elsewhere (the decision worker's), changed with this store's. */
 export interface StationReplica {
@@ -47,17 +43,8 @@ export class StationStore {
   private readonly registeredAt = new Map<string, string>();
   private flushing: Promise<void> | null = null;
 
-  /** Per station, the last stream entry folded into its state (stream signal log only). */
-  private readonly positions = new Map<string, string>();
-  /** Per station, the position its last written state holds (durable; the stream may be trimmed up to it). */
-  private readonly durable = new Map<string, string>();
-  /**
-   * Per station, the last position whose entries' outputs (decisions, journal) are stored: a state is
-   * written only as of such a position, so a stored position never runs ahead of what its entries produced.
-   */
-  private readonly settledAt = new Map<string, string>();
-  /** Per station, its state as of `settledAt` while later folds' outputs are still being stored: what is written meanwhile. */
-  private readonly settledStates = new Map<string, StationSnapshot>();
+  /** Where each station stands in the stream signal log (stream mode only). */
+  private readonly book = new StreamBook();
   /** Per station, its partition of the stream signal log. */
   private readonly partitions = new Map<string, number>();
 
@@ -101,11 +88,7 @@ export class StationStore {
       this.registeredAt.set(d.stationId, new Date(d.registeredAt).toISOString());
       // States stored before the station plan existed start with an empty one.
       state.plan ??= emptyPlan();
-      if (d.logPosition) {
-        this.positions.set(d.stationId, d.logPosition);
-        this.durable.set(d.stationId, d.logPosition);
-        this.settledAt.set(d.stationId, d.logPosition);
-      }
+      this.book.loaded(d.stationId, d.logPosition);
       this.partitions.set(d.stationId, d.partition ?? this.partitionFor(state));
       this.states.set(d.stationId, state);
     }
@@ -194,10 +177,7 @@ export class StationStore {
     if (!this.states.delete(id)) return;
     this.replica?.change({ kind: 'unregistered', id });
     this.registeredAt.delete(id);
-    this.positions.delete(id);
-    this.durable.delete(id);
-    this.settledAt.delete(id);
-    this.settledStates.delete(id);
+    this.book.forget(id);
     this.partitions.delete(id);
     this.dirty.delete(id);
     this.neighbourhood.rebuild();
@@ -276,7 +256,7 @@ export class StationStore {
     const state = this.states.get(signal.stationId);
     if (!state) throw new AppError(404, 'UNKNOWN_STATION', `station ${signal.stationId} is not registered`, [{ field: 'stationId' }]);
     applySignal(state, signal);
-    if (position !== undefined) this.positions.set(signal.stationId, position);
+    if (position !== undefined) this.book.folded(signal.stationId, position);
     this.dirty.add(signal.stationId);
     return state;
   }
@@ -286,8 +266,8 @@ export class StationStore {
     const out: StationSnapshot[] = [];
     for (const id of ids) {
       const state = this.states.get(id);
-      const position = this.positions.get(id);
-      if (state && position !== undefined) out.push({ id, json: JSON.stringify(state), position });
+      const snap = state && this.book.snapshot(id, state);
+      if (snap) out.push(snap);
     }
     return out;
   }
@@ -299,44 +279,19 @@ export class StationStore {
   settle(snapshots: readonly StationSnapshot[]): void {
     for (const snap of snapshots) {
       if (!this.states.has(snap.id)) continue;
-      this.settledAt.set(snap.id, snap.position);
-      this.settledStates.set(snap.id, snap);
+      this.book.settle(snap);
       this.dirty.add(snap.id);
     }
   }
 
-  /**
-   * What a state write for the station holds now: the live state when all its folds are settled (or it
-   * folds nothing from the stream), else its last settled snapshot, else nothing yet.
-   */
-  private writableState(id: string): { json: string; position: string | undefined; current: boolean } | null {
-    const live = this.positions.get(id);
-    const state = this.states.get(id);
-    if (!state) return null;
-    if (live === undefined || live === this.settledAt.get(id)) return { json: JSON.stringify(state), position: live, current: true };
-    const snap = this.settledStates.get(id);
-    return snap ? { json: snap.json, position: snap.position, current: false } : null;
-  }
-
-  /**
-   * Where a partition's stream may be trimmed to: every entry before it is folded into a stored state
-   * whose outputs are stored too. Null while a station of it has folded from the stream but not yet had
-   * a state written. Stations that folded nothing from the stream do not bound it.
-   */
+  /** Where a partition's stream may be trimmed to (see StreamBook.trimBound). */
   trimBound(ids: Iterable<string>): string | null {
-    let bound: string | null = null;
-    for (const id of ids) {
-      if (!this.positions.has(id)) continue;
-      const d = this.durable.get(id);
-      if (d === undefined) return null;
-      if (bound === null || compareStreamIds(d, bound) < 0) bound = d;
-    }
-    return bound;
+    return this.book.trimBound(ids);
   }
 
   /** The last stream entry folded into the station's state, if any. */
   positionOf(id: string): string | undefined {
-    return this.positions.get(id);
+    return this.book.positionOf(id);
   }
 
   /**
@@ -383,8 +338,7 @@ export class StationStore {
     for (const id of gone) {
       this.states.delete(id);
       this.registeredAt.delete(id);
-      this.positions.delete(id);
-      this.durable.delete(id);
+      this.book.forget(id);
       this.partitions.delete(id);
       this.dirty.delete(id);
       this.replica?.change({ kind: 'unregistered', id });
@@ -399,7 +353,7 @@ export class StationStore {
       const state = d.state as unknown as StationState;
       state.plan ??= emptyPlan();
       this.registeredAt.set(d.stationId, new Date(d.registeredAt).toISOString());
-      if (d.logPosition) this.positions.set(d.stationId, d.logPosition);
+      this.book.loaded(d.stationId, d.logPosition);
       this.partitions.set(d.stationId, d.partition ?? this.partitionFor(state));
       this.states.set(d.stationId, state);
       this.neighbourhood.add(state);
@@ -423,16 +377,7 @@ export class StationStore {
       const state = d.state as unknown as StationState;
       state.plan ??= emptyPlan();
       this.states.set(d.stationId, state);
-      this.settledStates.delete(d.stationId);
-      if (d.logPosition) {
-        this.positions.set(d.stationId, d.logPosition);
-        this.durable.set(d.stationId, d.logPosition);
-        this.settledAt.set(d.stationId, d.logPosition);
-      } else {
-        this.positions.delete(d.stationId);
-        this.durable.delete(d.stationId);
-        this.settledAt.delete(d.stationId);
-      }
+      this.book.loaded(d.stationId, d.logPosition);
       this.dirty.delete(d.stationId);
       this.replica?.change({ kind: 'replaced', state });
     }
@@ -458,7 +403,7 @@ export class StationStore {
     if (this.dirty.size === 0) return;
     // Those another instance works are not written; those with nothing settled yet wait, still dirty.
     for (const id of this.dirty) if (!this.writable(id)) this.dirty.delete(id);
-    const ids = [...this.dirty].filter((id) => this.positions.get(id) === this.settledAt.get(id) || this.settledStates.has(id));
+    const ids = [...this.dirty].filter((id) => this.book.writable(id));
     // Nothing writable this round. (Returning here matters: the writer below would end synchronously
     // with nothing to await, clear `flushing` before it is set, and leave it set for good.)
     if (ids.length === 0) return;
@@ -470,14 +415,11 @@ export class StationStore {
           const snapshots: [string, string, string | undefined][] = [];
           for (const id of ids.slice(done, done + FLUSH_CHUNK)) {
             // The state and the stream position it has folded to, taken together.
-            const w = this.writableState(id);
+            const state = this.states.get(id);
+            const w = state ? this.book.take(id, state) : null;
             if (w) snapshots.push([id, w.json, w.position]);
-            if (w?.current) this.settledStates.delete(id);
-            else if (w) {
-              this.settledStates.delete(id);
-              // Later folds are still being stored: written again once they are settled.
-              this.dirty.add(id);
-            } else this.dirty.add(id);
+            // Later folds still being stored (or nothing settled yet): written again once they are.
+            if (state && !w?.current) this.dirty.add(id);
           }
           if (snapshots.length === 0) continue;
           await this.opts.cache.setMany(snapshots.map(([id, json]) => [`state:${id}`, json]));
@@ -496,7 +438,7 @@ export class StationStore {
             }),
             { ordered: false },
           );
-          for (const [id, , position] of snapshots) if (position) this.durable.set(id, position);
+          for (const [id, , position] of snapshots) if (position) this.book.written(id, position);
         }
       } catch (err) {
         for (const id of ids.slice(done)) this.dirty.add(id);

@@ -61,7 +61,11 @@ describe('the stream signal log (SIGNAL_LOG=stream)', function () {
       expect((await log.stream.range(p, '0', 10)).map((e) => e.signal.id)).to.deep.equal([fault.id]);
       await reached;
       await acknowledged(t);
-      expect(await t.app.models.DecisionLog.countDocuments({ decisionId: decisionIdOf(fault) })).to.equal(1);
+      // Acknowledged only once its decision is stored. (What else is stored is told if it is not: this
+      // failed once in CI, not reproduced since.)
+      const stored = await t.app.models.DecisionLog.countDocuments({ decisionId: decisionIdOf(fault) });
+      const seen = stored === 1 ? '' : JSON.stringify(await t.app.models.DecisionLog.find({}, { decisionId: 1, anchorSeq: 1 }).lean());
+      expect(stored, `decisions stored: ${seen}; lag ${JSON.stringify(await log.stream.lag(p))}`).to.equal(1);
       expect(await t.app.models.SignalLog.countDocuments({ signalId: fault.id })).to.equal(1);
       // A duplicate is answered as one and not appended again.
       const again = await request(t.url).post('/api/data/signals').send(fault).expect(202);

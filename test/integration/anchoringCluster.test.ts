@@ -8,6 +8,8 @@ import { startRedis, type RedisHandle } from '../helpers/redis.js';
 import { criticalFault } from '../helpers/signals.js';
 import { decisionIdOf } from '../../agents/common.js';
 import type { AnchorBatchDoc } from '../../models/index.js';
+import { startEmbeddedChain, type EmbeddedChain } from '../../services/audit/anchoring/embeddedChain.js';
+import type { EventBus } from '../../eventBus/index.js';
 
 interface Leaf {
   kind: string;
@@ -129,5 +131,74 @@ describe('one anchoring writer across instances', function () {
     expect(all.length).to.be.above(before.length);
     const refs = all.flatMap((x) => x.leaves).map((l) => l.refId);
     for (const f of late) expect(refs).to.include(decisionIdOf(f));
+  });
+});
+
+/** Resolves once every one of `ids` is reported anchored on this bus (the writer's). */
+function allAnchored(bus: EventBus, ids: string[]): Promise<void> {
+  const left = new Set(ids);
+  return new Promise((resolve) => {
+    const on = (e: { id: string; anchor: { status: string } }) => {
+      if (e.anchor.status === 'anchored') left.delete(e.id);
+      if (left.size > 0) return;
+      bus.off('decision.anchored', on);
+      resolve();
+    };
+    bus.on('decision.anchored', on);
+  });
+}
+
+describe('one anchoring writer on a real chain', function () {
+  this.timeout(90_000);
+  let redis: RedisHandle;
+  let chain: EmbeddedChain;
+  let a: TestApp;
+  let b: TestApp;
+
+  before(async () => {
+    redis = await startRedis();
+    chain = await startEmbeddedChain({ dataDir: null });
+    const env = { ANCHOR_BATCH_MS: '200' };
+    a = await startTestApp({ redisUrl: redis.url, env, chain: chain.target });
+    b = await startTestApp({ redisUrl: redis.url, env, chain: chain.target, dbName: a.dbName });
+  });
+  after(async () => {
+    await b.close();
+    await a.close();
+    await chain.stop();
+    await redis.stop();
+  });
+
+  it("sends every batch from the lease holder, one account's transactions in order, and the other instance verifies on chain", async () => {
+    await request(a.url).post('/api/stations').send(aRegistration('st-c1')).expect(201);
+    await request(b.url)
+      .post('/api/stations')
+      .send(aRegistration('st-c2', { location: { lat: 40.4, lng: -3.7 } }))
+      .expect(201);
+    const faults = [criticalFault('st-c1', 'C1'), criticalFault('st-c2', 'C1'), criticalFault('st-c1', 'C2')];
+    const ids = faults.map(decisionIdOf);
+    const anchored = allAnchored(a.app.bus, ids);
+    await request(a.url).post('/api/data/signals').send(faults[0]).expect(202);
+    await request(b.url).post('/api/data/signals').send(faults[1]).expect(202);
+    await request(b.url).post('/api/data/signals').send(faults[2]).expect(202);
+    await anchored;
+
+    const all = await batches(a);
+    expect(all.length).to.be.greaterThan(0);
+    expect(all.filter((x) => x.status !== 'anchored')).to.have.length(0);
+    expect(new Set(all.map((x) => x.txHash)).size).to.equal(all.length);
+    // Blocks in batch order: one sender, one nonce sequence.
+    const blocks = all.map((x) => x.blockNumber!);
+    expect(blocks).to.deep.equal([...blocks].sort((x, y) => x - y));
+
+    // The standby found the writer's contract (it deploys none of its own) and verifies through it.
+    const deadline = Date.now() + 30_000;
+    while (b.app.services.anchoring.state !== 'up' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(b.app.services.anchoring.contract?.address).to.equal(a.app.services.anchoring.contract?.address);
+    for (const id of ids) {
+      const { body } = await request(b.url).get(`/api/audit/decisions/${id}/verify`).expect(200);
+      expect(body).to.deep.include({ verified: true });
+      expect(body.checks).to.include({ hash: true, proof: true, onChain: true, explanation: true });
+    }
   });
 });

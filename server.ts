@@ -1,28 +1,17 @@
 // The composition root: reads config, builds every dependency, wires the bus,
 // starts HTTP + Socket.io. `createApp(deps)` is what tests build on.
-import { createServer, type Server as HttpServer } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import express, { type Express } from 'express';
+import express from 'express';
 import { Server as IoServer } from 'socket.io';
-import type { Connection } from 'mongoose';
-import type { Logger } from 'pino';
 
 import { ConfigError, type Config } from './config/index.js';
-import { createEventBus, type EventBus, type ListenerErrorSink } from './eventBus/index.js';
-import type { Actuator, AgentThresholds } from './eventBus/types.js';
-import { createModels, type DecisionLogDoc, type Models, type SignalLogDoc } from './models/index.js';
+import { createEventBus, type ListenerErrorSink } from './eventBus/index.js';
+import type { AgentThresholds } from './eventBus/types.js';
+import { createModels, type DecisionLogDoc, type SignalLogDoc } from './models/index.js';
 import { createNotificationPrefsModel } from './models/notificationPrefs.js';
 import { DEFAULT_POLICY, DEFAULT_THRESHOLDS } from './agents/index.js';
-import {
-  BatchWriter,
-  HealthService,
-  LoopLag,
-  createMetrics,
-  insertIgnoringDuplicates,
-  pingMongo,
-  type Cache,
-  type Metrics,
-} from './services/platform/index.js';
+import { BatchWriter, HealthService, LoopLag, createMetrics, insertIgnoringDuplicates, pingMongo } from './services/platform/index.js';
 import {
   AgentRegistry,
   ApprovalService,
@@ -38,7 +27,6 @@ import {
   MongoSignalStore,
   SignalLogQuery,
   nearbyReach,
-  type SignalStore,
 } from './services/pipeline/index.js';
 import { AdminAuditService, AnchoringService, AuditQuery, type ChainTarget } from './services/audit/index.js';
 import {
@@ -55,17 +43,8 @@ import {
   inAppOtpDelivery,
   otpSealer,
   loadOrCreateSecret,
-  type Limiter,
-  type RateLimitConfig,
 } from './services/access/index.js';
-import {
-  ChatService,
-  DEFAULT_CHAT_LIMITS,
-  ExplainabilityService,
-  TEMPLATE_EXPLAINER,
-  createLlmClient,
-  type LlmClient,
-} from './services/llm/index.js';
+import { ChatService, DEFAULT_CHAT_LIMITS, ExplainabilityService, TEMPLATE_EXPLAINER, createLlmClient } from './services/llm/index.js';
 import { NotificationService, PushService } from './services/notify/index.js';
 import { AdminWorkflows } from './services/admin/index.js';
 import { ActuationService } from './services/actuation/index.js';
@@ -73,75 +52,11 @@ import { mountApi } from './routes/index.js';
 import { attachChat } from './socket/chat.js';
 import { attachIngest } from './socket/ingest.js';
 import { attachDashboard, dashboardDelivery } from './socket/dashboard.js';
-import {
-  anchoringLease,
-  clusterOptions,
-  createStreamLog,
-  syncStations,
-  type AnchoringLease,
-  type StreamLog,
-} from './services/cluster/index.js';
+import { anchoringLease, clusterOptions, createStreamLog, syncStations } from './services/cluster/index.js';
 import { MAX_SOCKETS_PER_SUBJECT, SocketQuota } from './socket/session.js';
-import type { Agent as HttpsAgent } from 'node:https';
+import type { App, AppDeps, AppServices } from './appTypes.js';
 
-export interface AppDeps {
-  config: Config;
-  conn: Connection;
-  cache: Cache;
-  logger: Logger;
-  /** Extra health parts (e.g. the embedded database) reported beside db and cache. */
-  embedded?: { db: boolean };
-  /**
-   * Where decisions are anchored. Undefined: CHAIN_RPC_URL from config, or nowhere (batches queue
-   * in the database). A promise lets the app serve while the chain is still starting.
-   */
-  chain?: ChainTarget | Promise<ChainTarget> | null;
-  /** The bus to wire everything on (a test may listen before the app starts its background work). */
-  bus?: EventBus;
-  /** The LLM; default: Groq from config (GROQ_API_KEY), or none. */
-  llm?: LlmClient;
-  /** Where generated secrets (the JWT key) are kept; null keeps them in memory (tests). */
-  secretsDir?: string | null;
-  /** The TLS agent web push sends with (a test's receiver has a self-signed certificate). */
-  pushAgent?: HttpsAgent;
-  /** Who carries out the plans (the demo's simulator); none: decisions are recorded, not carried out. */
-  actuator?: Actuator | null;
-  /** Where raw signals are kept; default: the SignalLog collection of `conn` (the app closes it). */
-  signals?: SignalStore;
-  /** The most recent signal ids of `signals`, read ahead (main reads them while the database starts). */
-  recentIds?: Promise<{ stationId: string; signalId: string }[]>;
-  /** The built console served at `/`; default dist/console (routes/console.ts). */
-  consoleDir?: string;
-}
-
-/** What the composition root built: for main() and tests to drive, never handed to a router or service whole. */
-export interface AppServices {
-  ingestion: IngestionService;
-  /** The stream signal log (SIGNAL_LOG=stream), else null. */
-  streamLog: StreamLog | null;
-  /** The anchoring lease (with Redis): which instance numbers leaves and anchors. */
-  anchoringLease: AnchoringLease | null;
-  stations: StationStore;
-  decisions: DecisionQuery;
-  anchoring: AnchoringService;
-  approvals: ApprovalService;
-  /** Null when no actuator is configured. */
-  actuation: ActuationService | null;
-  audit: AuditQuery;
-  chat: ChatService;
-  users: UserService;
-  tokens: TokenService;
-  limits: Record<keyof RateLimitConfig, Limiter>;
-  deviceKeys: DeviceKeyService;
-  otp: OtpService;
-  adminAudit: AdminAuditService;
-  admin: AdminWorkflows;
-  push: PushService;
-  notifications: NotificationService;
-  agents: AgentRegistry;
-  health: HealthService;
-  metrics: Metrics;
-}
+export type { App, AppDeps, AppServices } from './appTypes.js';
 
 export function chainTargetFromConfig(config: Config): ChainTarget | null {
   if (config.chainMode !== 'rpc' || !config.chainRpcUrl || !config.anchorPrivateKey) return null;
@@ -152,19 +67,6 @@ export function chainTargetFromConfig(config: Config): ChainTarget | null {
     embedded: false,
     publicRpcUrl: config.chainPublicRpcUrl ?? undefined,
   };
-}
-
-export interface App {
-  app: Express;
-  http: HttpServer;
-  io: IoServer;
-  bus: EventBus;
-  services: AppServices;
-  models: Models;
-  /** Listen on config.host:config.port; resolves with the URL. */
-  listen(): Promise<string>;
-  /** Stop taking work, flush every buffer, close sockets. The connection and cache stay open (the caller owns them). */
-  close(): Promise<void>;
 }
 
 export async function createApp(deps: AppDeps): Promise<App> {

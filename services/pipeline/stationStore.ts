@@ -305,6 +305,13 @@ export class StationStore {
     return this.partitions.get(id) ?? 0;
   }
 
+  /** The stations of one partition (no copy of the whole registry, no sort: read at every trim). */
+  idsIn(partition: number): string[] {
+    const ids: string[] = [];
+    for (const [id, p] of this.partitions) if (p === partition) ids.push(id);
+    return ids;
+  }
+
   /** Where a joining station goes: its nearest station's partition, or one from its id (stored with it). */
   private partitionFor(state: StationState): number {
     const near = neighbourList(state, this.states.values(), this.opts.nearbyKm, 1)[0];

@@ -107,10 +107,7 @@ export class StreamPipeline {
   }
 
   private idsOf(partition: number): string[] {
-    return this.d.stations
-      .list()
-      .map((s) => s.id)
-      .filter((id) => this.d.stations.partitionOf(id) === partition);
+    return this.d.stations.idsIn(partition);
   }
 
   released(): void {

@@ -6,10 +6,10 @@
 
 // Files of ours (as opposed to npm packages and node built-ins).
 const OURS =
-  '^(?:server\\.ts$|start\\.ts$|main\\.ts$|hardhat\\.config\\.ts$|(?:agents|config|eventBus|services|models|routes|socket|middlewares|utils|simulator|scripts|test|typechain-types|contracts|artifacts)/)';
+  '^(?:server\\.ts$|start\\.ts$|main\\.ts$|hardhat\\.config\\.ts$|(?:agents|config|eventBus|services|models|routes|socket|ocpp|middlewares|utils|simulator|scripts|test|typechain-types|contracts|artifacts)/)';
 // A subsystem's public surface: services/<subsystem>/index.ts.
 const SUBSYSTEM_SURFACE = '^services/[^/]+/index\\.ts$';
-const EDGES = '^(?:routes|socket|middlewares)/';
+const EDGES = '^(?:routes|socket|ocpp|middlewares)/';
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
@@ -63,7 +63,7 @@ module.exports = {
         'services/ is the core: it must not know about the HTTP/socket edges (routes/, socket/, middlewares/), ' +
         'the composition root (server.ts), or tooling (scripts/, test/). Pass what it needs in from server.ts instead.',
       from: { path: '^services/' },
-      to: { path: ['^(?:routes|socket|middlewares|scripts|test)/', '^server\\.ts$'] },
+      to: { path: ['^(?:routes|socket|ocpp|middlewares|scripts|test)/', '^server\\.ts$'] },
     },
     {
       name: 'agents-only-bus-and-utils',

@@ -20,11 +20,20 @@ import type {
   StationStore,
 } from './services/pipeline/index.js';
 import type { AdminAuditService, AnchoringService, AuditQuery, ChainTarget } from './services/audit/index.js';
-import type { DeviceKeyService, Limiter, OtpService, RateLimitConfig, TokenService, UserService } from './services/access/index.js';
+import type {
+  ChargePointService,
+  DeviceKeyService,
+  Limiter,
+  OtpService,
+  RateLimitConfig,
+  TokenService,
+  UserService,
+} from './services/access/index.js';
 import type { ChatService, LlmClient } from './services/llm/index.js';
 import type { NotificationService, PushService } from './services/notify/index.js';
 import type { AdminWorkflows } from './services/admin/index.js';
 import type { ActuationService } from './services/actuation/index.js';
+import type { CentralSystem, OcppActuator } from './ocpp/index.js';
 import type { AnchoringLease, StreamLog } from './services/cluster/index.js';
 
 export interface AppDeps {
@@ -68,8 +77,13 @@ export interface AppServices {
   decisions: DecisionQuery;
   anchoring: AnchoringService;
   approvals: ApprovalService;
-  /** Null when no actuator is configured. */
-  actuation: ActuationService | null;
+  /** Always there: stations with OCPP charge points are carried out over OCPP, the others by the configured actuator or recorded only. */
+  actuation: ActuationService;
+  /** OCPP charge points registered to stations. */
+  chargePoints: ChargePointService;
+  /** The OCPP central system at /ocpp/<identity>. */
+  ocpp: CentralSystem;
+  ocppActuator: OcppActuator;
   audit: AuditQuery;
   chat: ChatService;
   users: UserService;

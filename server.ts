@@ -30,6 +30,7 @@ import {
 } from './services/pipeline/index.js';
 import { AdminAuditService, AnchoringService, AuditQuery, type ChainTarget } from './services/audit/index.js';
 import {
+  ChargePointService,
   DEVICE_KEY_DEFAULTS,
   DeviceKeyService,
   OTP_DEFAULTS,
@@ -47,7 +48,8 @@ import {
 import { ChatService, DEFAULT_CHAT_LIMITS, ExplainabilityService, TEMPLATE_EXPLAINER, createLlmClient } from './services/llm/index.js';
 import { NotificationService, PushService } from './services/notify/index.js';
 import { AdminWorkflows } from './services/admin/index.js';
-import { ActuationService } from './services/actuation/index.js';
+import { ActuationService, firstServing } from './services/actuation/index.js';
+import { CENTRAL_SYSTEM_DEFAULTS, CentralSystem, OCPP_PATH, OcppActuator } from './ocpp/index.js';
 import { mountApi } from './routes/index.js';
 import { attachChat } from './socket/chat.js';
 import { attachIngest } from './socket/ingest.js';
@@ -229,25 +231,48 @@ export async function createApp(deps: AppDeps): Promise<App> {
 
   attachDecisionEffects(bus, stations, report);
   await deciderStarted;
-  const actuation = deps.actuator
-    ? new ActuationService({
-        bus,
-        actuator: deps.actuator,
-        models,
-        anchoring,
-        decisionHash: async (id) => (await decisions.getDoc(id))?.hash ?? null,
-        refused: async (signal) => {
-          const refused = (await ingestion.ingestOwn(signal, performance.now())).rejected[0];
-          if (refused) throw new Error(`the actuation_outcome signal was refused: ${refused.error.field}: ${refused.error.message}`);
-        },
-        stationTime: (id) => stations.get(id)?.updatedAt ?? null,
-        metrics,
-        timeoutMs: config.actuationTimeoutMs,
-        maxPending: config.actuationMaxPending,
-        report,
-      })
-    : null;
-  actuation?.attach(stations.list());
+  // OCPP charge points: their messages come in through ingestion like any signal; stations with charge
+  // points are carried out over OCPP, the others by the configured actuator (the demo's simulator) or recorded only.
+  const revocations = new Revocations();
+  const chargePoints = new ChargePointService({ model: models.ChargePoint, stations, now: () => new Date(), revocations });
+  await chargePoints.load();
+  const ocpp = new CentralSystem({
+    chargePoints,
+    ingest: (raws, receivedAt) => ingestion.ingest(raws, receivedAt),
+    revocations,
+    metrics,
+    logger: logger.child({ component: 'ocpp' }),
+    now: () => new Date(),
+    options: {
+      ...CENTRAL_SYSTEM_DEFAULTS,
+      heartbeatS: config.ocppHeartbeatS,
+      messagesPerS: config.ocppMessagesPerS,
+      callTimeoutMs: config.actuationTimeoutMs,
+    },
+  });
+  const ocppActuator = new OcppActuator(ocpp, chargePoints, {
+    // Less than the actuation service's own timeout, so a command that never went out says why.
+    deadlineMs: Math.max(10, config.actuationTimeoutMs - Math.min(500, Math.floor(config.actuationTimeoutMs / 10))),
+    waitingPerChargePoint: 16,
+  });
+  const actuator = firstServing(deps.actuator ? [ocppActuator, deps.actuator] : [ocppActuator]);
+  const actuation = new ActuationService({
+    bus,
+    actuator,
+    models,
+    anchoring,
+    decisionHash: async (id) => (await decisions.getDoc(id))?.hash ?? null,
+    refused: async (signal) => {
+      const refused = (await ingestion.ingestOwn(signal, performance.now())).rejected[0];
+      if (refused) throw new Error(`the actuation_outcome signal was refused: ${refused.error.field}: ${refused.error.message}`);
+    },
+    stationTime: (id) => stations.get(id)?.updatedAt ?? null,
+    metrics,
+    timeoutMs: config.actuationTimeoutMs,
+    maxPending: config.actuationMaxPending,
+    report,
+  });
+  actuation.attach(stations.list());
 
   const health = new HealthService();
   health.register('db', async () => ((await pingMongo(conn)) ? { state: deps.embedded?.db ? 'embedded' : 'up' } : { state: 'down' }));
@@ -273,10 +298,17 @@ export async function createApp(deps: AppDeps): Promise<App> {
   });
   health.register('chain', async () => anchoring.health());
   health.register('actuator', async () =>
-    actuation
-      ? { state: 'up', detail: `${actuation.actuator}; ${actuation.backlog} plan changes waiting for an answer` }
-      : { state: 'not_configured', detail: 'no actuator: decisions are recorded, not carried out' },
+    deps.actuator || chargePoints.stationCount > 0
+      ? {
+          state: 'up',
+          detail: `${deps.actuator ? `${deps.actuator.name}; ` : ''}OCPP at ${chargePoints.stationCount} stations; ${actuation.backlog} plan changes waiting for an answer, ${ocppActuator.waitingCount} commands waiting for a charge point to connect`,
+        }
+      : { state: 'not_configured', detail: 'no actuator: decisions are recorded, not carried out (no simulation, no OCPP charge points)' },
   );
+  health.register('ocpp', async () => ({
+    state: 'up',
+    detail: `${ocpp.connectedCount} charge points connected at ${OCPP_PATH}/<identity>`,
+  }));
   health.register('llm', async () => {
     const st = llm.stats();
     if (!llm.configured) return { state: 'template', detail: 'no GROQ_API_KEY: template explanations, fallback chat' };
@@ -287,7 +319,6 @@ export async function createApp(deps: AppDeps): Promise<App> {
     };
   });
 
-  const revocations = new Revocations();
   const users = new UserService(models, revocations);
   await users.load();
   const tokens = new TokenService(models, loadOrCreateSecret(deps.secretsDir ?? null, 'jwt-secret', config.jwtSecret), {
@@ -339,6 +370,8 @@ export async function createApp(deps: AppDeps): Promise<App> {
   const cluster = clusterOptions(cache);
   const io = new IoServer(http, {
     ...cluster.options,
+    // Upgrades for other paths (OCPP at /ocpp/) are not Socket.io's to end.
+    destroyUpgrade: false,
     serveClient: false,
     maxHttpBufferSize: 1e6,
     cors: config.corsOrigins.length ? { origin: config.corsOrigins } : undefined,
@@ -367,6 +400,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
   const admin = new AdminWorkflows({
     stations,
     deviceKeys,
+    chargePoints,
     users,
     agents,
     agentSettings: models.AgentSetting,
@@ -384,6 +418,9 @@ export async function createApp(deps: AppDeps): Promise<App> {
     anchoring,
     approvals,
     actuation,
+    chargePoints,
+    ocpp,
+    ocppActuator,
     audit,
     chat,
     users,
@@ -421,20 +458,28 @@ export async function createApp(deps: AppDeps): Promise<App> {
       admin,
       policyVersion: () => agents.policyVersion,
       releases: new PlanReleaseService({ stations, ingestion, decisions }),
-      actuation: actuation
-        ? { actuator: actuation.actuator, executionOf: (stationId, actionId) => actuation.executionOf(stationId, actionId) }
-        : null,
+      actuation: {
+        actuatorOf: (stationId) => actuation.actuatorOf(stationId),
+        executionOf: (stationId, actionId) => actuation.executionOf(stationId, actionId),
+      },
     },
     decisions: { decisions, approvals },
     audit: { audit, adminAudit, decisions, signals: new SignalLogQuery(signalStore) },
     chat: { chat, chatPerUser: limits.chatPerUser },
     deviceKeys: { deviceKeys, admin },
+    chargePoints: { chargePoints, admin, connected: (identity) => ocpp.isConnected(identity) },
     push: { push },
     notifications: { notifications },
     console: { dir: deps.consoleDir, rpcUrl: () => anchoring.contract?.rpcUrl ?? null },
     onError: onError('http'),
   });
 
+  ocpp.attach(http);
+  // An upgrade neither Socket.io nor OCPP takes is ended (Socket.io no longer ends them: see destroyUpgrade).
+  http.on('upgrade', (req, socket) => {
+    const path = (req.url ?? '/').split('?')[0]!;
+    if (!path.startsWith('/socket.io/') && !path.startsWith(`${OCPP_PATH}/`)) socket.destroy();
+  });
   // Sockets open at once per user or device key, across the three namespaces.
   const quota = new SocketQuota(MAX_SOCKETS_PER_SUBJECT);
   attachIngest(io.of('/ingest'), { identity, gate, onError: onError('socket.ingest'), quota });
@@ -510,8 +555,9 @@ export async function createApp(deps: AppDeps): Promise<App> {
       // Stop intake first (no new connections or sockets), then drain what was
       // acknowledged or is being answered, then let the last connections go.
       const ioClosed = new Promise<void>((resolve) => io.close(() => resolve()));
+      await ocpp.close();
       // Answers still coming may put refusals into the signal log: wait for them before closing it.
-      await actuation?.idle();
+      await actuation.idle();
       // The partitions' work in hand finishes and their leases go back, for another instance to take now.
       await streamLog?.stop();
       // What was taken is decided (its decisions reach the decision log) before the logs close.
@@ -520,7 +566,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
       loopLag.stop();
       await Promise.all([signalLog.close(), decisionLog.close()]);
       await signalStore.close();
-      await actuation?.close();
+      await actuation.close();
       await Promise.all([stations.close(), anchoring.close(), llm.close(), otp.idle()]);
       // Given back once the batches are stored, for another instance to take over at once.
       await anchorLease?.stop();

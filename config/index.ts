@@ -103,6 +103,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     anchorBatchMs: value.ANCHOR_BATCH_MS,
     actuationTimeoutMs: value.ACTUATION_TIMEOUT_MS,
     actuationMaxPending: value.ACTUATION_MAX_PENDING,
+    ocppHeartbeatS: value.OCPP_HEARTBEAT_S,
+    ocppMessagesPerS: value.OCPP_MESSAGES_PER_S,
     anchorBatchMax: value.ANCHOR_BATCH_MAX,
     anchorBacklogAlert: value.ANCHOR_BACKLOG_ALERT,
     auditContractAddress: orNull(value.AUDIT_CONTRACT_ADDRESS),

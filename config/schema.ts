@@ -177,6 +177,20 @@ export const schema = Joi.object({
     .max(1000000)
     .default(10000)
     .description('plan changes waiting for the actuator, all stations together; past it a change is recorded as failed'),
+  OCPP_HEARTBEAT_S: Joi.number()
+    .integer()
+    .min(10)
+    .max(86400)
+    .default(300)
+    .description('heartbeat interval handed to OCPP charge points at BootNotification'),
+  OCPP_MESSAGES_PER_S: Joi.number()
+    .integer()
+    .min(1)
+    .max(10000)
+    .default(10)
+    .description(
+      'messages an OCPP charge point may send per second (bursts of twice as many); past it they are refused, and 20 refusals in a row close its connection',
+    ),
   ANCHOR_BATCH_MS: Joi.number()
     .integer()
     .min(10)

@@ -36,6 +36,10 @@ export interface Config {
   anchorBatchMs: number;
   actuationTimeoutMs: number;
   actuationMaxPending: number;
+  /** Heartbeat interval handed to OCPP charge points. */
+  ocppHeartbeatS: number;
+  /** Messages per second an OCPP charge point may send. */
+  ocppMessagesPerS: number;
   anchorBatchMax: number;
   anchorBacklogAlert: number;
   auditContractAddress: string | null;

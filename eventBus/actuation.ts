@@ -45,13 +45,16 @@ export interface Handover {
 }
 
 export interface CommandResult {
-  outcome: Exclude<ActuationOutcome, 'timeout'>;
+  /** `timeout` when the actuator itself gave up waiting (a device never connected, or never answered). */
+  outcome: ActuationOutcome;
   detail?: string;
 }
 
 /** Whatever carries plans out. One result per command, in order; a throw counts as `failed` for all. */
 export interface Actuator {
   readonly name: string;
+  /** Whether it carries out this station's plans; absent: every station's. A station no actuator serves is recorded only. */
+  serves?(stationId: string): boolean;
   carryOut(handover: Handover): Promise<CommandResult[]>;
 }
 

@@ -11,6 +11,7 @@ export type SignalType =
   | 'battery_health'
   | 'charger_status'
   | 'charger_temp'
+  | 'charging_session'
   | 'power_draw'
   | 'grid_limit'
   | 'grid_price'
@@ -30,6 +31,21 @@ export interface SignalPayloads {
   battery_health: { batteryId: string; sohPct: number; cycles: number; tempC: number };
   charger_status: { chargerId: string; status: ChargerStatus; errorCode?: string };
   charger_temp: { chargerId: string; tempC: number };
+  /**
+   * A charging transaction on one of a charger's connectors (OCPP 1.6 StartTransaction/StopTransaction,
+   * 2.0.1 TransactionEvent, or a sender's own report). `energyWh` is the meter register reading in Wh at
+   * that moment; `socPct` the vehicle's (or pack's) state of charge, where the charger reports it;
+   * `reason` why the transaction ended.
+   */
+  charging_session: {
+    chargerId: string;
+    connectorId: number;
+    transactionId: string;
+    event: 'started' | 'updated' | 'ended';
+    energyWh?: number;
+    socPct?: number;
+    reason?: string;
+  };
   power_draw: { kW: number };
   grid_limit: { kW: number };
   grid_price: { pricePerKWh: number; currency: string; validFrom: string; validTo: string };
@@ -97,6 +113,25 @@ export interface ChargerState {
   updatedAt: string;
   /** `ts` of an operator's return to service: evidence from before it is not held against the charger. */
   returnedAt?: string;
+  /**
+   * Charging sessions open on its connectors, oldest start first, bounded (see STATE_LIMITS). Absent
+   * until the charger reports its first `charging_session`, so states without one are unchanged.
+   */
+  sessions?: ChargingSession[];
+}
+
+/** An open charging transaction on one connector of a charger, as folded from `charging_session` signals. */
+export interface ChargingSession {
+  transactionId: string;
+  connectorId: number;
+  /** `ts` of the `started` signal (or of the first one seen, when the start was lost). */
+  startedAt: string;
+  /** The meter register reading at the start, Wh; null when the start carried none or was lost. */
+  meterStartWh: number | null;
+  /** Energy delivered since the start, Wh: the last reading less `meterStartWh`; null until both are known. */
+  energyWh: number | null;
+  socPct: number | null;
+  updatedAt: string;
 }
 
 export interface BatteryState {

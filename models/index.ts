@@ -3,6 +3,7 @@
 // server only accepts ObjectId _ids. Mixed fields and minimize:false keep decision content byte-for-byte as hashed (empty objects survive).
 import { Schema, type Connection, type Model } from 'mongoose';
 import { createDeviceKeyModel, type DeviceKeyDoc } from './deviceKey.js';
+import { createChargePointModel, type ChargePointDoc } from './chargePoint.js';
 import { createOtpCodeModel, type OtpCodeDoc } from './otpCode.js';
 
 const { Mixed } = Schema.Types;
@@ -425,6 +426,7 @@ export interface Models {
   User: Model<UserDoc>;
   RefreshToken: Model<RefreshTokenDoc>;
   DeviceKey: Model<DeviceKeyDoc>;
+  ChargePoint: Model<ChargePointDoc>;
   OtpCode: Model<OtpCodeDoc>;
   Notification: Model<NotificationDoc>;
   Sub: Model<SubDoc>;
@@ -444,6 +446,7 @@ export function createModels(conn: Connection): Models {
     User: conn.model<UserDoc>('User', userSchema),
     RefreshToken: conn.model<RefreshTokenDoc>('RefreshToken', refreshTokenSchema),
     DeviceKey: createDeviceKeyModel(conn),
+    ChargePoint: createChargePointModel(conn),
     OtpCode: createOtpCodeModel(conn),
     Notification: conn.model<NotificationDoc>('Notification', notificationSchema),
     Sub: conn.model<SubDoc>('Sub', subSchema),

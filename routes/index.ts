@@ -15,6 +15,7 @@ import { decisionsRouter } from './decisions.js';
 import { auditRouter } from './audit.js';
 import { chatRouter } from './chat.js';
 import { deviceKeysRouter } from './deviceKeys.js';
+import { chargePointsRouter } from './chargePoints.js';
 import { pushRouter } from './push.js';
 import { notificationsRouter } from './notifications.js';
 import { consoleRouter, type ConsoleDeps } from './console.js';
@@ -32,6 +33,7 @@ export interface ApiParts {
   audit: Parameters<typeof auditRouter>[0];
   chat: Parameters<typeof chatRouter>[0];
   deviceKeys: Parameters<typeof deviceKeysRouter>[0];
+  chargePoints: Parameters<typeof chargePointsRouter>[0];
   push: Parameters<typeof pushRouter>[0];
   notifications: Parameters<typeof notificationsRouter>[0];
   console: ConsoleDeps;
@@ -51,6 +53,7 @@ export function mountApi(app: Express, p: ApiParts): void {
   app.use('/api', requireJson(), express.json({ limit: '1mb', strict: false }), authenticate(p.identity));
   // Device keys are an admin matter (new routes: enforced from the start).
   app.use('/api/stations/:id/device-keys', requireRole('admin'));
+  app.use('/api/stations/:id/charge-points', requireRole('admin'));
   app.use(
     '/api',
     authRouter(p.auth),
@@ -62,6 +65,7 @@ export function mountApi(app: Express, p: ApiParts): void {
     auditRouter(p.audit),
     chatRouter(p.chat),
     deviceKeysRouter(p.deviceKeys),
+    chargePointsRouter(p.chargePoints),
     pushRouter(p.push),
     notificationsRouter(p.notifications),
   );

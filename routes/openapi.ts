@@ -25,6 +25,7 @@ import { decisionsApi } from './decisions.js';
 import { auditApi } from './audit.js';
 import { chatApi } from './chat.js';
 import { deviceKeysApi } from './deviceKeys.js';
+import { chargePointsApi } from './chargePoints.js';
 import { pushApi } from './push.js';
 import { notificationsApi } from './notifications.js';
 
@@ -42,6 +43,7 @@ export const API_OPERATIONS: readonly ApiOperation[] = [
   ...dataApi,
   ...stationsApi,
   ...deviceKeysApi,
+  ...chargePointsApi,
   ...decisionsApi,
   ...auditApi,
   ...chatApi,

@@ -118,7 +118,7 @@ export function stationsRouter(s: {
   policyVersion: () => string;
   releases: Pick<PlanReleaseService, 'release'>;
   /** Who carries plans out and what became of a device action's last command; null: decisions are recorded only. */
-  actuation: { actuator: string; executionOf: DeviceExecution } | null;
+  actuation: { actuatorOf(stationId: string): string | null; executionOf: DeviceExecution } | null;
 }): Router {
   const r = Router();
   r.post('/stations', requireRole('admin'), async (req, res) => {
@@ -158,7 +158,7 @@ export function stationsRouter(s: {
     res.json({
       stationId: state.id,
       policyVersion: s.policyVersion(),
-      actuator: s.actuation?.actuator ?? null,
+      actuator: s.actuation?.actuatorOf(state.id) ?? null,
       actions: planView(state, s.actuation?.executionOf ?? null),
       changedAt: state.plan.changedAt,
     });

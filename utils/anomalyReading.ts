@@ -34,7 +34,8 @@ export function metricOf(signal: Signal): MetricReading | null {
       return { metric: 'staff_on_duty.count', value: signal.payload.count, minStd: 1 };
     default:
       // arrival, battery_health (per-battery, not comparable across packs),
-      // charger_status and bay_status carry no station-level reading to score.
+      // charger_status, charging_session (per connector and vehicle) and
+      // bay_status carry no station-level reading to score.
       return null;
   }
 }

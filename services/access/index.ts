@@ -1,4 +1,6 @@
 // The access subsystem's public surface: other code imports it only through this file.
+export { CHARGE_POINT_IDENTITY, ChargePointService, MAX_CONNECTORS } from './chargePoints.js';
+export type { AuthenticatedChargePoint, BootInfo, ChargePointInfo } from './chargePoints.js';
 export { DEVICE_KEY_DEFAULTS, DeviceKeyService, KEY_ID_PATTERN } from './deviceKeys.js';
 export { OTP_DEFAULTS, OtpService, inAppOtpDelivery, otpSealer } from './oneTimeCodes.js';
 export { createLimiters, slowdownMs } from './rateLimits.js';

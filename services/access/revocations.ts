@@ -10,6 +10,8 @@ export interface RevocationEvents {
   user: (userId: string) => void;
   /** These device keys of the station stopped working. */
   deviceKeys: (stationId: string, keyIds: readonly string[]) => void;
+  /** This OCPP charge point was removed: its connection closes. */
+  chargePoint: (identity: string) => void;
 }
 
 export class Revocations extends EventEmitter<RevocationEvents> {
@@ -19,5 +21,9 @@ export class Revocations extends EventEmitter<RevocationEvents> {
 
   deviceKeysRevoked(stationId: string, keyIds: readonly string[]): void {
     if (keyIds.length) this.emit('deviceKeys', stationId, keyIds);
+  }
+
+  chargePointRemoved(identity: string): void {
+    this.emit('chargePoint', identity);
   }
 }

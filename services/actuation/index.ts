@@ -2,3 +2,4 @@
 export { ActuationService } from './service.js';
 export type { ActuationDeps } from './service.js';
 export { activeById, commandsBetween, startedSince } from './commands.js';
+export { firstServing } from './firstServing.js';

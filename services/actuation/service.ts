@@ -55,8 +55,16 @@ export class ActuationService {
     return this.pending;
   }
 
-  /** What became of the last command for a device action in force: `handed` until its answer is recorded. */
-  executionOf(stationId: string, actionId: string): 'handed' | ActionOutcome['outcome'] | undefined {
+  /** The actuator that carries out this station's plans, or null (recorded only). */
+  actuatorOf(stationId: string): string | null {
+    const a = this.deps.actuator as Actuator & { nameFor?(stationId: string): string | null };
+    if (a.serves && !a.serves(stationId)) return null;
+    return a.nameFor?.(stationId) ?? a.name;
+  }
+
+  /** What became of the last command for a device action in force: `handed` until its answer is recorded; `recorded` where no actuator serves the station. */
+  executionOf(stationId: string, actionId: string): 'recorded' | 'handed' | ActionOutcome['outcome'] | undefined {
+    if (this.actuatorOf(stationId) === null) return 'recorded';
     return this.states.get(stationId)?.get(actionId)?.state;
   }
 
@@ -88,6 +96,11 @@ export class ActuationService {
     const before = this.handed.get(stationId) ?? new Map<string, PlanAction>();
     const now = activeById(plan);
     this.handed.set(stationId, now);
+    // No actuator serves the station (no charge points, no simulation): its plan is recorded only.
+    if (this.actuatorOf(stationId) === null) {
+      this.states.delete(stationId);
+      return;
+    }
     const handover: Handover = {
       stationId,
       decisionId,
@@ -156,7 +169,7 @@ export class ActuationService {
     if (decisionHash === null) throw new Error(`actuation: decision ${h.decisionId} is not recorded; its outcomes cannot be bound to it`);
     const at = new Date().toISOString();
     const latencyMs = Math.round((performance.now() - t0) * 10) / 10;
-    const actuator = this.deps.actuator.name;
+    const actuator = this.actuatorOf(h.stationId) ?? this.deps.actuator.name;
     const outcomes = h.commands.map((c, i): ActionOutcome => {
       const base = {
         decisionId: h.decisionId,

@@ -4,7 +4,7 @@
 import type { Model } from 'mongoose';
 import type { AgentName, StationCapacity, StationRegistration, StationState } from '../../eventBus/types.js';
 import type { AgentSettingDoc } from '../../models/index.js';
-import type { DeviceKeyService, PublicUser, Role, UserService } from '../access/index.js';
+import type { ChargePointInfo, ChargePointService, DeviceKeyService, PublicUser, Role, UserService } from '../access/index.js';
 import type { AdminAuditService } from '../audit/index.js';
 import type { AgentChange, AgentRegistry, StationStore } from '../pipeline/index.js';
 import { AppError } from '../platform/index.js';
@@ -12,6 +12,7 @@ import { AppError } from '../platform/index.js';
 export interface AdminWorkflowDeps {
   stations: Pick<StationStore, 'register' | 'unregister' | 'has' | 'setCapacity' | 'restoreCapacity'>;
   deviceKeys: Pick<DeviceKeyService, 'issue' | 'rotate' | 'revoke' | 'undo' | 'liveKeyIds'>;
+  chargePoints: Pick<ChargePointService, 'register' | 'remove' | 'undo'>;
   users: Pick<UserService, 'create' | 'remove' | 'setDisabled'>;
   agents: Pick<AgentRegistry, 'preview' | 'apply' | 'save' | 'unsave' | 'describe'>;
   agentSettings: Model<AgentSettingDoc>;
@@ -87,6 +88,30 @@ export class AdminWorkflows {
     // the admin's retry (revoked 0, nothing to record) is harmless. The error still reaches them.
     if (revoked > 0) await adminAudit.record(by, 'device_key.revoke', stationId, { keyId });
     return revoked;
+  }
+
+  /** Registers an OCPP charge point (its password is in this answer only), recorded as the admin's. */
+  async registerChargePoint(
+    by: string,
+    stationId: string,
+    input: { identity: string; connectors: number },
+  ): Promise<{ chargePoint: ChargePointInfo; password: string }> {
+    const { chargePoints, adminAudit } = this.deps;
+    const made = await chargePoints.register(by, stationId, input);
+    await this.orUndo(
+      () => adminAudit.record(by, 'charge_point.register', stationId, { identity: input.identity, connectors: input.connectors }),
+      [() => chargePoints.undo(stationId, input.identity)],
+    );
+    return made;
+  }
+
+  /** Removes a charge point (its connection closes at once); answers whether it was there. */
+  async removeChargePoint(by: string, stationId: string, identity: string): Promise<boolean> {
+    const { chargePoints, adminAudit } = this.deps;
+    const removed = await chargePoints.remove(stationId, identity);
+    // Like a key revocation: not undone when its record fails (a charger someone wanted out stays out).
+    if (removed) await adminAudit.record(by, 'charge_point.remove', stationId, { identity });
+    return removed;
   }
 
   /** Changes an agent: checked, saved, recorded, and only then in force for the next signals. */

@@ -8,7 +8,7 @@ export type { DecisionFilter } from './decisionQuery.js';
 export { IngestionService, MAX_BATCH_SIGNALS } from './ingestion.js';
 export { PlanReleaseService } from './planRelease.js';
 export type { IngestResult, SignalOutcome } from './ingestion.js';
-export { SIGNAL_TYPES } from './signalSchemas.js';
+export { SIGNAL_TYPES, checkSignal } from './signalSchemas.js';
 export { PAYLOAD_SCHEMAS, envelope as SIGNAL_ENVELOPE } from './signalSchemas.js';
 export type { SignalError } from './signalSchemas.js';
 export { applySignal, initialState } from './stationFold.js';

@@ -46,6 +46,17 @@ export const PAYLOAD_SCHEMAS: Record<SignalType, Joi.ObjectSchema> = {
     errorCode: token(64),
   }),
   charger_temp: Joi.object({ chargerId: token(64).required(), tempC: Joi.number().min(TEMP_MIN_C).max(TEMP_MAX_C).required() }),
+  charging_session: Joi.object({
+    chargerId: token(64).required(),
+    // OCPP numbers a charger's connectors from 1 (0 is the charger as a whole in 1.6).
+    connectorId: Joi.number().integer().min(0).max(64).required(),
+    transactionId: token(64).required(),
+    event: Joi.string().valid('started', 'updated', 'ended').required(),
+    // A meter register in Wh: 1e12 Wh (1 TWh) is beyond any charger's lifetime; more is a unit error.
+    energyWh: Joi.number().min(0).max(1e12),
+    socPct: Joi.number().min(0).max(100),
+    reason: token(64),
+  }),
   power_draw: Joi.object({ kW: Joi.number().min(0).max(100_000).required() }),
   grid_limit: Joi.object({ kW: Joi.number().greater(0).max(100_000).required() }),
   grid_price: Joi.object({

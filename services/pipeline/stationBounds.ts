@@ -47,6 +47,7 @@ export class BatchRosters {
     switch (signal.type) {
       case 'charger_status':
       case 'charger_temp':
+      case 'charging_session':
         return this.charger(state, signal.payload.chargerId);
       case 'battery_health':
         return this.pack(state, signal.payload.batteryId, signal.ts);

@@ -30,7 +30,7 @@ export function stationSummary(s: StationState, predictedWaitMin: number) {
 export type Execution = 'awaiting_approval' | 'recorded' | 'handed' | ActuationOutcome | 'requested' | 'dispatched';
 
 /** The device side of it, when an actuator is configured: what became of the action's last command. */
-export type DeviceExecution = (stationId: string, actionId: string) => 'handed' | ActuationOutcome | undefined;
+export type DeviceExecution = (stationId: string, actionId: string) => 'recorded' | 'handed' | ActuationOutcome | undefined;
 
 export function executionOf(stationId: string, a: PlanAction, now: string, device: DeviceExecution | null): Execution {
   if (a.status === 'pending_approval') return 'awaiting_approval';

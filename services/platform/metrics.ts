@@ -28,6 +28,12 @@ export interface Metrics {
   actuationLatency: Histogram<'actuator'>;
   /** Leaves waiting to be anchored (open batch + queued batches), read at scrape time. */
   anchorBacklog: { read: () => number };
+  /** OCPP charge points connected to this instance, by protocol, read at scrape time. */
+  ocppConnected: { read: () => Record<string, number> };
+  /** OCPP messages from charge points, by protocol, action and how they were answered. */
+  ocppMessages: Counter<'protocol' | 'action' | 'result'>;
+  /** OCPP commands sent to charge points: from sending to the answer, by action. */
+  ocppCallLatency: Histogram<'action' | 'result'>;
 }
 
 export function createMetrics(): Metrics {
@@ -49,6 +55,16 @@ export function createMetrics(): Metrics {
     registers: [registry],
     collect() {
       this.set(anchorBacklog.read());
+    },
+  });
+  const ocppConnected = { read: (): Record<string, number> => ({}) };
+  new Gauge({
+    name: 'copilot_ocpp_connected',
+    help: 'OCPP charge points connected to this instance',
+    labelNames: ['protocol'],
+    registers: [registry],
+    collect() {
+      for (const [protocol, n] of Object.entries(ocppConnected.read())) this.set({ protocol }, n);
     },
   });
   collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 10 });
@@ -137,5 +153,19 @@ export function createMetrics(): Metrics {
       registers: [registry],
     }),
     anchorBacklog,
+    ocppConnected,
+    ocppMessages: new Counter({
+      name: 'copilot_ocpp_messages_total',
+      help: 'OCPP messages from charge points, by protocol, action and answer (ok, duplicate, refused, rate_limited, invalid, error)',
+      labelNames: ['protocol', 'action', 'result'],
+      registers: [registry],
+    }),
+    ocppCallLatency: new Histogram({
+      name: 'copilot_ocpp_call_latency_seconds',
+      help: 'OCPP commands to charge points, from sending to the answer, by action and answer',
+      labelNames: ['action', 'result'],
+      buckets: [0.005, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30],
+      registers: [registry],
+    }),
   };
 }

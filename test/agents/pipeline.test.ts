@@ -74,6 +74,26 @@ describe('agents pipeline', () => {
       });
     });
 
+    it('makes no decision on a charging_session: no agent proposes from it, nor from the sessions it keeps', () => {
+      const state = aStation();
+      for (const [i, event] of (['started', 'updated', 'updated', 'ended'] as const).entries()) {
+        const signal = aSignal(
+          'charging_session',
+          { chargerId: i < 2 ? 'C1' : 'C3', connectorId: 1, transactionId: 'T1', event, energyWh: 1000 * (i + 1), socPct: 20 + i },
+          { ts: at(i) },
+        );
+        applySignal(state, signal);
+        const ctx = aContext((c) => {
+          c.now = signal.ts;
+          c.assessment = assess(state, signal, c.thresholds);
+        });
+        expect(ctx.assessment).to.deep.include({ anomalous: false, zScore: null, stale: false });
+        expect(decide(state, signal, ctx, DEFAULT_POLICY), event).to.deep.equal({ proposals: [], decision: null, plan: state.plan });
+      }
+      expect(state.chargers.C1!.sessions).to.have.length(1);
+      expect(state.chargers.C3!.sessions).to.deep.equal([]);
+    });
+
     it('is deterministic end to end', () => {
       const run = () => {
         const { signal, state } = groundFault();

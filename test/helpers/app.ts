@@ -64,7 +64,7 @@ export interface TestAppOptions {
 export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> {
   const config: Config = loadConfig({
     PORT: '0',
-    LOG_LEVEL: 'silent',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     SIGNAL_FLUSH_MS: '5',
     STATE_FLUSH_MS: '50',
     ANCHOR_BATCH_MS: '1000',

@@ -256,7 +256,7 @@ describe('actuation: the actuator port', function () {
   it('says in health which actuator carries the plans out', async () => {
     const { body } = await request(t.url).get('/api/health').expect(200);
     expect(body.parts.actuator).to.deep.include({ state: 'up' });
-    expect(body.parts.actuator.detail).to.match(/^test-rig; \d+ plan changes waiting/);
+    expect(body.parts.actuator.detail).to.match(/^test-rig; OCPP at 0 stations; \d+ plan changes waiting/);
   });
 });
 
@@ -265,7 +265,6 @@ describe('actuation: none configured', function () {
   it('records decisions only, and health says so', async () => {
     const t = await startTestApp();
     try {
-      expect(t.app.services.actuation).to.equal(null);
       await request(t.url).post('/api/stations').send(aRegistration('st-n')).expect(201);
       await request(t.url)
         .post('/api/data/signals')
@@ -274,10 +273,13 @@ describe('actuation: none configured', function () {
       const { body: plan } = await request(t.url).get('/api/stations/st-n/plan').expect(200);
       expect(plan.actuator).to.equal(null);
       expect(plan.actions.find((a: { id: string }) => a.id === 'take_charger_offline:C1')).to.include({ execution: 'recorded' });
+      // Nothing was handed, so nothing answered: a station without charge points or a simulation is recorded only.
+      await t.app.services.actuation.idle();
+      expect(await t.app.models.ActionOutcome.countDocuments({})).to.equal(0);
       const { body } = await request(t.url).get('/api/health').expect(200);
       expect(body.parts.actuator).to.deep.equal({
         state: 'not_configured',
-        detail: 'no actuator: decisions are recorded, not carried out',
+        detail: 'no actuator: decisions are recorded, not carried out (no simulation, no OCPP charge points)',
       });
     } finally {
       await t.close();

@@ -4,6 +4,42 @@ import { startTestApp, aRegistration, type TestApp } from '../helpers/app.js';
 import { sig, criticalFault } from '../helpers/signals.js';
 import { decisionIdOf } from '../../agents/common.js';
 
+/** A charging_session that breaks its schema in one field, for each field: [what, signal, 400, code, field]. */
+function sessionBadCases(): [string, Record<string, unknown>, number, string, string][] {
+  const good = { chargerId: 'C1', connectorId: 1, transactionId: 'tx-1', event: 'updated', energyWh: 5000, socPct: 40, reason: 'Local' };
+  const bad = (
+    what: string,
+    field: string,
+    payload: Record<string, unknown>,
+  ): [string, Record<string, unknown>, number, string, string] => [
+    `a charging_session with ${what}`,
+    sig('st-1', 'charging_session', payload),
+    400,
+    'VALIDATION_FAILED',
+    `payload.${field}`,
+  ];
+  const without = (key: string) => Object.fromEntries(Object.entries(good).filter(([k]) => k !== key));
+  return [
+    bad('no chargerId', 'chargerId', without('chargerId')),
+    bad('a chargerId that is not an id', 'chargerId', { ...good, chargerId: 'C 1' }),
+    bad('no connectorId', 'connectorId', without('connectorId')),
+    bad('a fractional connectorId', 'connectorId', { ...good, connectorId: 1.5 }),
+    bad('a connectorId above 64', 'connectorId', { ...good, connectorId: 65 }),
+    bad('a negative connectorId', 'connectorId', { ...good, connectorId: -1 }),
+    bad('no transactionId', 'transactionId', without('transactionId')),
+    bad('a transactionId over 64 characters', 'transactionId', { ...good, transactionId: 'x'.repeat(65) }),
+    bad('no event', 'event', without('event')),
+    bad('an unknown event', 'event', { ...good, event: 'paused' }),
+    bad('a negative energyWh', 'energyWh', { ...good, energyWh: -1 }),
+    bad('an energyWh above 1e12', 'energyWh', { ...good, energyWh: 2e12 }),
+    bad('an energyWh as a string', 'energyWh', { ...good, energyWh: '5000' }),
+    bad('a socPct above 100', 'socPct', { ...good, socPct: 100.5 }),
+    bad('a negative socPct', 'socPct', { ...good, socPct: -2 }),
+    bad('a reason that is not a token', 'reason', { ...good, reason: 'ran out!' }),
+    bad('an unknown field', 'meterValue', { ...good, meterValue: 1 }),
+  ];
+}
+
 describe('REST ingestion and reads', () => {
   let t: TestApp;
   const count = (filter: object = {}) => t.app.models.SignalLog.countDocuments(filter);
@@ -97,6 +133,7 @@ describe('REST ingestion and reads', () => {
       ['an unknown payload field', sig('st-1', 'power_draw', { kW: 3, hack: true }), 400, 'VALIDATION_FAILED', 'payload.hack'],
       ['a bad timestamp', sig('st-1', 'power_draw', { kW: 3 }, { ts: 'yesterday' }), 400, 'VALIDATION_FAILED', 'ts'],
       ['more open bays than the station has', sig('st-1', 'bay_status', { open: 99 }), 400, 'VALIDATION_FAILED', 'payload.open'],
+      ...sessionBadCases(),
     ];
     for (const [what, s, status, code, field] of badCases) {
       it(`rejects ${what} with ${status} naming ${field}, storing nothing`, async () => {
@@ -106,6 +143,53 @@ describe('REST ingestion and reads', () => {
         expect(await count({ signalId: s.id })).to.equal(0);
       });
     }
+
+    it("accepts a charging_session from a sender and folds it into the charger's open sessions", async () => {
+      await request(t.url).post('/api/stations').send(aRegistration('st-ev')).expect(201);
+      const start = sig('st-ev', 'charging_session', {
+        chargerId: 'EV1',
+        connectorId: 2,
+        transactionId: 'tx-0001',
+        event: 'started',
+        energyWh: 1_250_000,
+        socPct: 18.5,
+      });
+      const update = sig('st-ev', 'charging_session', {
+        chargerId: 'EV1',
+        connectorId: 2,
+        transactionId: 'tx-0001',
+        event: 'updated',
+        energyWh: 1_262_500,
+      });
+      const res = await request(t.url)
+        .post('/api/data/signals')
+        .send({ signals: [start, update] })
+        .expect(202);
+      expect(res.body).to.include({ accepted: 2, duplicates: 0 });
+      expect(await count({ signalId: { $in: [start.id, update.id] } })).to.equal(2);
+      const st = await request(t.url).get('/api/stations/st-ev').expect(200);
+      expect(st.body.chargers.EV1.sessions).to.deep.equal([
+        {
+          transactionId: 'tx-0001',
+          connectorId: 2,
+          startedAt: start.ts,
+          meterStartWh: 1_250_000,
+          energyWh: 12_500,
+          socPct: 18.5,
+          updatedAt: update.ts,
+        },
+      ]);
+      const end = sig('st-ev', 'charging_session', {
+        chargerId: 'EV1',
+        connectorId: 2,
+        transactionId: 'tx-0001',
+        event: 'ended',
+        reason: 'Local',
+      });
+      await request(t.url).post('/api/data/signals').send(end).expect(202);
+      const after = await request(t.url).get('/api/stations/st-ev').expect(200);
+      expect(after.body.chargers.EV1.sessions).to.deep.equal([]);
+    });
 
     it('accepts the valid signals of a mixed batch and names the index and field of each rejected one', async () => {
       const good1 = sig('st-1', 'staff_on_duty', { count: 3 });

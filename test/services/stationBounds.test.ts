@@ -11,6 +11,12 @@ const PROTO_NAMES = ['constructor', 'toString', 'hasOwnProperty', 'valueOf', 'is
 const station = (chargers: number, batterySlots: number): StationState =>
   initialState({ ...REGISTRATION, capacity: { bays: 2, chargers, batterySlots } });
 const temp = (chargerId: string, min = 0) => aSignal('charger_temp', { chargerId, tempC: 30 }, { ts: at(min) });
+const session = (chargerId: string, min = 0) =>
+  aSignal(
+    'charging_session',
+    { chargerId, connectorId: 1, transactionId: `T-${chargerId}`, event: 'started', energyWh: 0 },
+    { ts: at(min) },
+  );
 const health = (batteryId: string, min = 0, sohPct = 90) =>
   aSignal('battery_health', { batteryId, sohPct, cycles: 10, tempC: 25 }, { ts: at(min) });
 const swap = (min: number, batteryOutId?: string, batteryInId?: string) =>
@@ -107,6 +113,15 @@ describe('station bounds: chargers and packs within the registered capacity', ()
       expect(Object.keys(s.batteries).sort()).to.deep.equal(['N2', 'N3']);
     });
 
+    it('opens no session on a new charger beyond capacity; a known charger takes it', () => {
+      const s = fold(station(2, 10), [temp('C1'), temp('C2')]);
+      applySignal(s, session('C3', 1));
+      expect(Object.keys(s.chargers)).to.deep.equal(['C1', 'C2']);
+      expect(s.version).to.equal(3);
+      applySignal(s, session('C2', 2));
+      expect(s.chargers.C2!.sessions!.map((x) => x.transactionId)).to.deep.equal(['T-C2']);
+    });
+
     it('takes prototype names as ordinary charger and pack ids: folded, bounded, counted, nothing polluted', () => {
       const s = station(3, 3);
       fold(s, [
@@ -141,6 +156,22 @@ describe('station bounds: chargers and packs within the registered capacity', ()
       expect(rosters.check(s, temp('C1'))).to.equal(null);
       // A new batch against the same (unfolded) state starts again from the state.
       expect(new BatchRosters().check(s, temp('C3'))).to.equal(null);
+    });
+
+    it('refuses a charging_session for a new charger at capacity, as for the other charger signals', () => {
+      const s = fold(station(2, 10), [temp('C1'), session('C2')]);
+      expect(Object.keys(s.chargers)).to.deep.equal(['C1', 'C2']);
+      const rosters = new BatchRosters();
+      expect(rosters.check(s, session('C1', 1))).to.equal(null);
+      const refused = rosters.check(s, session('C3', 1));
+      expect(refused).to.include({ code: 'VALIDATION_FAILED', field: 'payload.chargerId' });
+      expect(refused!.message).to.match(/C3 would be a new charger/);
+      // One new id in a batch fills the last place for the signals after it, whatever their type.
+      const roomy = fold(station(3, 10), [temp('C1'), temp('C2')]);
+      const batch = new BatchRosters();
+      expect(batch.check(roomy, session('C3', 1))).to.equal(null);
+      expect(batch.check(roomy, temp('C3', 1))).to.equal(null);
+      expect(batch.check(roomy, session('C4', 1))?.field).to.equal('payload.chargerId');
     });
 
     it('follows the fold through a batch: a pack handed out frees its slot, a new pack retires a silent one once', () => {

@@ -186,6 +186,90 @@ describe('stationFold', () => {
     expect(s.recent['charger_temp.tempC']).to.have.length(STATE_LIMITS.chargerTemps + 3);
   });
 
+  describe('charging_session', () => {
+    type Event = 'started' | 'updated' | 'ended';
+    const session = (
+      event: Event,
+      transactionId: string,
+      min: number,
+      extra: { chargerId?: string; connectorId?: number; energyWh?: number; socPct?: number; reason?: string } = {},
+    ) => aSignal('charging_session', { chargerId: 'C1', connectorId: 1, transactionId, event, ...extra }, { ts: at(min) });
+
+    it('opens a session on started, refreshes it on updated with the energy delivered since the start, removes it on ended', () => {
+      const s = fresh();
+      applySignal(s, session('started', 'T1', 0, { energyWh: 120_000, socPct: 20 }));
+      expect(s.chargers.C1).to.include({ status: 'available', tempC: null, updatedAt: at(0) });
+      expect(s.chargers.C1!.sessions).to.deep.equal([
+        { transactionId: 'T1', connectorId: 1, startedAt: at(0), meterStartWh: 120_000, energyWh: 0, socPct: 20, updatedAt: at(0) },
+      ]);
+      applySignal(s, session('updated', 'T1', 5, { energyWh: 124_500, socPct: 31 }));
+      applySignal(s, session('updated', 'T1', 6, { socPct: 33 }));
+      expect(s.chargers.C1!.sessions).to.deep.equal([
+        { transactionId: 'T1', connectorId: 1, startedAt: at(0), meterStartWh: 120_000, energyWh: 4500, socPct: 33, updatedAt: at(6) },
+      ]);
+      applySignal(s, session('ended', 'T1', 7, { energyWh: 125_000, reason: 'EVDisconnected' }));
+      expect(s.chargers.C1!.sessions).to.deep.equal([]);
+      expect(s.chargers.C1!.updatedAt).to.equal(at(7));
+      // No anomaly window for sessions, and the state moved on as for any signal.
+      expect(s.recent).to.deep.equal({});
+      expect(s.version).to.equal(4);
+    });
+
+    it('leaves the delivered energy unknown without a meter start, or with a reading below it', () => {
+      const s = fresh();
+      applySignal(s, session('started', 'T1', 0));
+      applySignal(s, session('updated', 'T1', 1, { energyWh: 500 }));
+      expect(s.chargers.C1!.sessions![0]).to.include({ meterStartWh: null, energyWh: null });
+      applySignal(s, session('started', 'T2', 2, { connectorId: 2, energyWh: 1000 }));
+      applySignal(s, session('updated', 'T2', 3, { connectorId: 2, energyWh: 900 }));
+      expect(s.chargers.C1!.sessions![1]).to.include({ transactionId: 'T2', meterStartWh: 1000, energyWh: null });
+    });
+
+    it('opens a session from an update whose start was lost; a start on a busy connector replaces its session', () => {
+      const s = fresh();
+      applySignal(s, session('updated', 'T1', 0, { energyWh: 5000, socPct: 50 }));
+      expect(s.chargers.C1!.sessions).to.deep.equal([
+        { transactionId: 'T1', connectorId: 1, startedAt: at(0), meterStartWh: null, energyWh: null, socPct: 50, updatedAt: at(0) },
+      ]);
+      applySignal(s, session('started', 'T2', 1, { connectorId: 2, energyWh: 100 }));
+      applySignal(s, session('started', 'T3', 2, { energyWh: 7000 }));
+      expect(s.chargers.C1!.sessions!.map((x) => [x.transactionId, x.connectorId])).to.deep.equal([
+        ['T2', 2],
+        ['T3', 1],
+      ]);
+      // An end for a transaction not open changes no session.
+      applySignal(s, session('ended', 'T1', 3));
+      expect(s.chargers.C1!.sessions!.map((x) => x.transactionId)).to.deep.equal(['T2', 'T3']);
+    });
+
+    it(`keeps at most ${STATE_LIMITS.chargerSessions} open sessions per charger, dropping the oldest`, () => {
+      expect(STATE_LIMITS.chargerSessions).to.equal(8);
+      const s = fresh();
+      for (let i = 0; i < STATE_LIMITS.chargerSessions + 3; i++) applySignal(s, session('started', `T${i}`, i, { connectorId: i }));
+      const open = s.chargers.C1!.sessions!;
+      expect(open).to.have.length(STATE_LIMITS.chargerSessions);
+      expect(open.map((x) => x.transactionId)).to.deep.equal(Array.from({ length: STATE_LIMITS.chargerSessions }, (_, i) => `T${i + 3}`));
+    });
+
+    it('leaves chargers without a session as they were, and treats prototype names as ordinary ids', () => {
+      const s = fresh();
+      applySignal(s, aSignal('charger_temp', { chargerId: 'C2', tempC: 30 }, { ts: at(0) }));
+      expect(s.chargers.C2).to.not.have.property('sessions');
+      for (const id of ['constructor', 'toString']) {
+        applySignal(s, session('started', id, 1, { chargerId: id, connectorId: 1, energyWh: 10 }));
+        applySignal(s, session('updated', id, 2, { chargerId: id, connectorId: 1, energyWh: 35 }));
+      }
+      expect(Object.keys(s.chargers)).to.deep.equal(['C2', 'constructor', 'toString']);
+      const charger = (id: string) => Object.entries(s.chargers).find(([k]) => k === id)![1];
+      expect(charger('constructor').sessions).to.deep.equal([
+        { transactionId: 'constructor', connectorId: 1, startedAt: at(1), meterStartWh: 10, energyWh: 25, socPct: null, updatedAt: at(2) },
+      ]);
+      expect(charger('toString').sessions![0]).to.include({ energyWh: 25 });
+      expect(({} as Record<string, unknown>).constructor).to.equal(Object);
+      expect(Object.prototype).to.not.have.property('sessions');
+    });
+  });
+
   it('power_draw and grid_limit set the power view', () => {
     const s = fresh();
     applySignal(s, aSignal('power_draw', { kW: 120 }, { ts: at(1) }));

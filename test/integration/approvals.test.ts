@@ -61,8 +61,13 @@ describe('approvals', function () {
     const { hash: _h, anchor: _a, ...value } = a;
     expect(await jcsSha256(value)).to.equal(a.hash);
     await anchored;
-
-    const { body: rec } = await request(t.url).get(`/api/decisions/${d.id}`).expect(200);
+    // The batch just anchored may be one closed before the approval's leaf came in: wait for the one that holds it.
+    let rec = (await request(t.url).get(`/api/decisions/${d.id}`).expect(200)).body;
+    for (let i = 0; i < 50 && rec.approval?.anchor?.status !== 'anchored'; i++) {
+      const next = nextAnchoredBatch(bus);
+      rec = (await request(t.url).get(`/api/decisions/${d.id}`).expect(200)).body;
+      if (rec.approval?.anchor?.status !== 'anchored') await next;
+    }
     expect(rec.status).to.equal('pending_approval');
     expect(rec.approval).to.include({ outcome: 'approved', hash: a.hash });
     expect(rec.approval.anchor.status).to.equal('anchored');

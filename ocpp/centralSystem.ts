@@ -175,7 +175,14 @@ export class CentralSystem extends EventEmitter<CentralSystemEvents> {
   async close(): Promise<void> {
     if (this.sweep) clearInterval(this.sweep);
     this.offRevocation();
-    await this.rpc.close({ code: 1001, reason: 'central system shutting down', force: false, awaitPending: false });
+    // A charger that does not answer the close handshake does not hold the stop: 2 s, then the sockets are cut.
+    let grace: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.rpc.close({ code: 1001, reason: 'central system shutting down', awaitPending: false }),
+      new Promise((resolve) => (grace = setTimeout(resolve, 2000))),
+    ]);
+    clearTimeout(grace);
+    await this.rpc.close({ force: true });
     this.clients.clear();
   }
 

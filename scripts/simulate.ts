@@ -1,14 +1,16 @@
 // `npm run simulate -- …`: feeds a running server the signals of N simulated
-// stations (REST or Socket.io), then writes the ground truth it generated.
+// stations (REST or Socket.io, and with --ocpp the chargers as OCPP charge points
+// whose commands act on the simulation), then writes the ground truth it generated.
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
 import type { StationRegistration } from '../eventBus/types.js';
-import { DEFAULT_START, isScenarioName, SCENARIOS, writeTruth, type ScenarioName } from '../simulator/index.js';
+import { DEFAULT_START, isScenarioName, SCENARIOS, writeTruth, type ScenarioName, type Simulation } from '../simulator/index.js';
 import { runSimulation, MAX_BATCH, type Progress, type RunSummary, type SendFn } from '../simulator/run.js';
 import { login, restSender, socketSender, stationRegistrar, TransportError, type Credentials } from './sim/transports.js';
+import { OCPP_VERSIONS, OcppFleet, type AppliedChange, type OcppStats, type OcppVersion } from './sim/ocpp.js';
 import { UsageError, numberFlag } from './cli.js';
 
 export { runSimulation, type RunOptions, type RunSummary, type SendFn, type SendResult } from '../simulator/run.js';
@@ -31,6 +33,21 @@ const USAGE = `usage: npm run simulate -- [options]
   --token JWT          an admin/operator access token instead (default $COPILOT_TOKEN)
                        Registering stations needs an admin. Stations registered by this run send
                        with their own device key (kept in --keys); the others with the token.
+  --ocpp               the chargers as OCPP charge points: each charger is registered as one
+                       (identity = its charger id, e.g. st-001-C1; needs an admin), connects to
+                       /ocpp/<identity> and sends its status (StatusNotification; a fault's code in
+                       1.6 only) and temperature (1.6 MeterValues, 2.0.1 NotifyEvent); a station's
+                       power goes whole as the main-meter Power.Active.Import of its first charge
+                       point. Other signals keep to --transport. The server answers OCPP without
+                       telling duplicates apart: they count as accepted.
+                       The copilot's commands are put in force in the simulation: SetChargingProfile
+                       (kW cap, or deferral with a limit of 0), ClearChargingProfile, ChangeAvailability
+                       (isolate), Reset. Incentives, rebalancing, bays, priority and quarantine have no
+                       OCPP command: they are not carried out in this mode.
+  --ocpp-version V     1.6 | 2.0.1 | mixed (alternate per charger: odd 1.6, even 2.0.1) (default 1.6)
+  --ocpp-passwords F   charge point passwords, reused next run (default charge-points.json beside --keys)
+  --ocpp-rate N        messages per second per charge point, 1..10000 (default 10, the server's
+                       OCPP_MESSAGES_PER_S default)
   --dry-run            generate only: no server, still writes the truth file
   --quiet              no progress bar`;
 
@@ -52,6 +69,8 @@ export interface CliOptions {
   password: string | undefined;
   dryRun: boolean;
   quiet: boolean;
+  /** The chargers as OCPP charge points (--ocpp), or null. */
+  ocpp: { version: OcppVersion; passwordsPath: string; messagesPerS: number } | null;
 }
 
 export { UsageError };
@@ -80,6 +99,10 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
         email: { type: 'string' },
         password: { type: 'string' },
         'dry-run': { type: 'boolean', default: false },
+        ocpp: { type: 'boolean', default: false },
+        'ocpp-version': { type: 'string' },
+        'ocpp-passwords': { type: 'string' },
+        'ocpp-rate': { type: 'string' },
         quiet: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -104,6 +127,12 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
   const password = orNone(values.password ?? env.COPILOT_PASSWORD);
   if ((email === undefined) !== (password === undefined))
     throw new UsageError('--email and --password go together (or COPILOT_EMAIL and COPILOT_PASSWORD)');
+  for (const flag of ['ocpp-version', 'ocpp-passwords', 'ocpp-rate'] as const)
+    if (values[flag] !== undefined && !values.ocpp) throw new UsageError(`--${flag} goes with --ocpp`);
+  if (values.ocpp && values['dry-run']) throw new UsageError('--ocpp needs a server: it does not go with --dry-run');
+  const ocppVersion = values['ocpp-version'] ?? '1.6';
+  if (!(OCPP_VERSIONS as readonly string[]).includes(ocppVersion))
+    throw new UsageError(`--ocpp-version must be one of ${OCPP_VERSIONS.join(', ')}, got "${ocppVersion}"`);
   return {
     url: values.url.replace(/\/+$/, ''),
     stations: numberFlag('stations', values.stations, 1, 1000, true),
@@ -122,6 +151,13 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
     password,
     dryRun: values['dry-run'],
     quiet: values.quiet,
+    ocpp: values.ocpp
+      ? {
+          version: ocppVersion as OcppVersion,
+          passwordsPath: values['ocpp-passwords'] ?? join(dirname(values.keys), 'charge-points.json'),
+          messagesPerS: numberFlag('ocpp-rate', values['ocpp-rate'] ?? '10', 1, 10_000, false),
+        }
+      : null,
   };
 }
 
@@ -172,12 +208,15 @@ function progressReporter(opts: CliOptions): { update(p: Progress): void; stop()
   };
 }
 
-export async function main(argv: string[]): Promise<number> {
-  const opts = parseCli(argv);
-  if (opts === 'help') {
-    console.log(USAGE);
-    return 0;
-  }
+export interface RunHooks {
+  /** The run's simulation, before the first signal. */
+  onSimulation?: (sim: Simulation) => void;
+  /** Each change an OCPP command put in force in the simulation (--ocpp). */
+  onOcppApplied?: (change: AppliedChange) => void;
+}
+
+/** A parsed command line run against the server: the run's summary and, with --ocpp, what went over OCPP. */
+export async function simulate(opts: CliOptions, hooks: RunHooks = {}): Promise<{ summary: RunSummary; ocpp: OcppStats | null }> {
   const creds: Credentials = {
     token: opts.token,
     login: opts.email && opts.password ? { email: opts.email, password: opts.password } : undefined,
@@ -186,6 +225,7 @@ export async function main(argv: string[]): Promise<number> {
   let send: SendFn = async () => undefined;
   let register: ((stations: StationRegistration[]) => Promise<void>) | undefined;
   let close: () => void = () => undefined;
+  let fleet: OcppFleet | null = null;
   if (!opts.dryRun) {
     // Signed in once; the transports refresh the token when it expires.
     if (!creds.token && creds.login) Object.assign(creds, await login(opts.url, creds.login.email, creds.login.password));
@@ -196,6 +236,24 @@ export async function main(argv: string[]): Promise<number> {
     };
     if (opts.transport === 'rest') send = restSender(opts.url, creds);
     else ({ send, close } = socketSender(opts.url, creds));
+    if (opts.ocpp) {
+      const f = new OcppFleet({
+        url: opts.url,
+        creds,
+        passwordsPath: opts.ocpp.passwordsPath,
+        version: opts.ocpp.version,
+        messagesPerS: opts.ocpp.messagesPerS,
+        onApplied: hooks.onOcppApplied,
+        warn: (line) => console.error(line),
+      });
+      fleet = f;
+      const registerStations = register;
+      register = async (stations) => {
+        await registerStations(stations);
+        await f.register(stations);
+      };
+      send = f.sender(send);
+    }
   }
   const abort = new AbortController();
   const onSigint = () => abort.abort();
@@ -203,18 +261,52 @@ export async function main(argv: string[]): Promise<number> {
   const progress = progressReporter(opts);
   let summary: RunSummary;
   try {
-    summary = await runSimulation({ ...opts, send, register, abort: abort.signal, onProgress: (p) => progress.update(p) });
+    summary = await runSimulation({
+      ...opts,
+      send,
+      register,
+      abort: abort.signal,
+      onProgress: (p) => progress.update(p),
+      onSimulation: (sim) => {
+        fleet?.bind(sim);
+        hooks.onSimulation?.(sim);
+      },
+    });
+    // The copilot's answers to the last signals still get to their charge points.
+    if (fleet && !summary.aborted) await fleet.settle();
   } finally {
     progress.stop();
     close();
+    await fleet?.close();
     process.off('SIGINT', onSigint);
   }
+  return { summary, ocpp: fleet ? fleet.stats : null };
+}
+
+export async function main(argv: string[], hooks: RunHooks = {}): Promise<number> {
+  const opts = parseCli(argv);
+  if (opts === 'help') {
+    console.log(USAGE);
+    return 0;
+  }
+  const { summary, ocpp } = await simulate(opts, hooks);
   await writeTruth(opts.truthPath, summary.truth);
   const { truth } = summary;
   console.log(
     `${summary.aborted ? 'stopped early' : 'done'}: ${opts.scenario}, ${opts.stations} stations, seed ${opts.seed}; ` +
       `sent ${summary.sent}, accepted ${summary.accepted}, duplicates ${summary.duplicates}, rejected ${summary.rejected} in ${(summary.wallMs / 1000).toFixed(1)} s`,
   );
+  if (ocpp) {
+    const commands = Object.entries(ocpp.commands).map(([m, n]) => `${m} ${n}`);
+    console.log(
+      `ocpp: ${ocpp.chargePoints['ocpp1.6']} charge points on 1.6, ${ocpp.chargePoints['ocpp2.0.1']} on 2.0.1 (${ocpp.registered} registered now); ` +
+        `messages sent ${ocpp.sent}, answered ${ocpp.answered}, CALLERRORs ${ocpp.callErrors}, no answer ${ocpp.failed}, resent (rate limit, busy) ${ocpp.retried}`,
+    );
+    console.log(
+      `ocpp commands: ${commands.length ? commands.join(', ') : 'none'}; put in force in the simulation ${ocpp.applied} times; ` +
+        `resets ${ocpp.resets} (${ocpp.resetsCleared} cleared a fault) -> passwords in ${opts.ocpp!.passwordsPath}`,
+    );
+  }
   console.log(
     `truth: ${truth.failures.length} charger failures, ${truth.stockouts.length} stockouts, ${truth.waits.length} waits, ${truth.counts.arrivals} arrivals -> ${opts.truthPath}`,
   );

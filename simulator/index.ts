@@ -16,3 +16,4 @@ export {
   type VehicleWait,
 } from './truth.js';
 export { DEFAULT_CENTRE } from './stations.js';
+export { NO_CONTROLS, type StationControls } from './controls.js';

@@ -2,7 +2,7 @@
 // signals plus the ground truth behind them. No wall clock, no Math.random.
 import type { GeoPoint, PlanAction, Signal, SignalPayloads, SignalType, StationPlan, StationRegistration } from '../eventBus/types.js';
 import { haversineKm } from '../utils/geo.js';
-import { controlsFromPlan, DEFAULT_WORLD, type WorldParams } from './controls.js';
+import { controlsFromPlan, DEFAULT_WORLD, type StationControls, type WorldParams } from './controls.js';
 import { hash32, IdFactory, Rng } from './rng.js';
 import { SCENARIOS, type Scenario, type ScenarioName } from './scenarios.js';
 import { StationSim, type Tick, type Vehicle } from './station.js';
@@ -48,6 +48,16 @@ export interface Simulation {
    * once (a remote reset, a rebalance transport). Call it between signals of a running `signals()`.
    */
   act(stationId: string, plan: StationPlan, started: readonly PlanAction[]): void;
+  /**
+   * The closed loop at the equipment rather than the plan (the OCPP charge points of `npm run simulate --
+   * --ocpp`): puts these controls in force at a station from the next simulated second. False while no
+   * run is going or the station is not in it.
+   */
+  control(stationId: string, controls: StationControls): boolean;
+  /** A remote reset of one charger, as `act` carries out a started reset_charger: whether it cleared a fault. */
+  reset(stationId: string, chargerId: string): boolean;
+  /** The controls in force at a station of the running world, or null. */
+  controlsOf(stationId: string): StationControls | null;
 }
 
 interface Transfer {
@@ -176,7 +186,23 @@ export function createSimulation(opts: SimulationOptions): Simulation {
     }
   }
 
-  return { stations, scenario, signals, truth, world, act };
+  function control(stationId: string, controls: StationControls): boolean {
+    const sim = run?.sims.get(stationId);
+    if (!sim) return false;
+    sim.applyControls(controls);
+    return true;
+  }
+
+  function reset(stationId: string, chargerId: string): boolean {
+    const sim = run?.sims.get(stationId);
+    if (!sim || !sim.resetCharger(chargerId, world.resetSuccess)) return false;
+    truth.counts.resetsCleared += 1;
+    return true;
+  }
+
+  const controlsOf = (stationId: string): StationControls | null => run?.sims.get(stationId)?.controlsInForce ?? null;
+
+  return { stations, scenario, signals, truth, world, act, control, reset, controlsOf };
 }
 
 /** Drivers an offer sent arrive after their drive; transports load at the donor and unload at the receiver. */

@@ -216,6 +216,11 @@ export class StationSim implements ChargerHost {
     this.report(t, ambient, baseKW);
   }
 
+  /** What is in force on the station's equipment now. */
+  get controlsInForce(): StationControls {
+    return this.controls;
+  }
+
   /** Puts the plan in force on the station's equipment (closed loop). */
   applyControls(controls: StationControls): void {
     this.controls = controls;

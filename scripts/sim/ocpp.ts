@@ -2,19 +2,22 @@
 // or 2.0.1). What OCPP carries goes over it: a charger's status and temperature, and the station's power
 // as the meter reading of its first charge point. The copilot's commands back (charging profiles,
 // availability, reset) are put in force in the running simulation, which closes the loop over OCPP.
-import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+// This file is the fleet: its charge points' connections, their pace and retries, and the counts; the
+// wording is in ocppMessages.ts, the answers to commands in ocppCommands.ts, the accounts in ocppRegistry.ts.
 import { RPCClient } from 'ocpp-rpc';
 import type { Signal, StationRegistration } from '../../eventBus/types.js';
-import { AC_PHASES, AC_VOLTS } from '../../ocpp/index.js';
-import { NO_CONTROLS, type Simulation, type StationControls } from '../../simulator/index.js';
+import type { Simulation, StationControls } from '../../simulator/index.js';
 import type { Rejection, SendFn, SendResult } from '../../simulator/run.js';
-import { login, TransportError, type Credentials } from './transports.js';
+import { answerCommands, stationControls, type Profile } from './ocppCommands.js';
+import { bootNotification, messageFor, type Protocol } from './ocppMessages.js';
+import { ChargePointRegistry, type RegistryOptions } from './ocppRegistry.js';
+import { TransportError } from './transports.js';
+
+export { limitKW } from './ocppCommands.js';
+export { errorCode16 } from './ocppMessages.js';
 
 export type OcppVersion = '1.6' | '2.0.1' | 'mixed';
 export const OCPP_VERSIONS: readonly OcppVersion[] = ['1.6', '2.0.1', 'mixed'];
-type Protocol = 'ocpp1.6' | 'ocpp2.0.1';
 
 /** The library's client as used here (its own types are loose). */
 interface Client {
@@ -23,12 +26,6 @@ interface Client {
   call(method: string, params?: unknown): Promise<Record<string, unknown>>;
   handle(method: string, handler: (call: { params: Record<string, unknown> }) => unknown): void;
   on(event: string, fn: (e: unknown) => void): void;
-}
-
-/** A charging profile the copilot set on a charge point, read into kW. */
-interface Profile {
-  purpose: string;
-  kW: number;
 }
 
 interface ChargePoint {
@@ -73,58 +70,16 @@ export interface AppliedChange {
   controls: StationControls;
 }
 
-export interface OcppFleetOptions {
-  /** The server's http(s) base URL. */
-  url: string;
-  /** An admin's credentials: registering charge points needs one. */
-  creds: Credentials;
-  /** Charge point passwords (shown once at registration), kept for the next run; null keeps none. */
-  passwordsPath: string | null;
+export interface OcppFleetOptions extends RegistryOptions {
   version: OcppVersion;
   /** Messages per second each charge point sends at most (the central system refuses more). */
   messagesPerS: number;
   callTimeoutMs?: number;
   onApplied?: (change: AppliedChange) => void;
-  warn?: (line: string) => void;
 }
-
-/** OCPP 1.6 ChargePointErrorCode; a simulator code outside it is sent as OtherError with the code as the vendor's. */
-const ERROR_CODES_16 = new Set([
-  'ConnectorLockFailure',
-  'EVCommunicationError',
-  'GroundFailure',
-  'HighTemperature',
-  'InternalError',
-  'LocalListConflict',
-  'OtherError',
-  'OverCurrentFailure',
-  'PowerMeterFailure',
-  'PowerSwitchFailure',
-  'ReaderFailure',
-  'ResetFailure',
-  'UnderVoltage',
-  'OverVoltage',
-  'WeakSignal',
-]);
-/** The simulator's names for conditions 1.6 names otherwise. */
-const ERROR_ALIASES_16: Record<string, string> = { OverCurrent: 'OverCurrentFailure' };
-
-const STATUS_16 = { available: 'Available', occupied: 'Charging', faulted: 'Faulted', offline: 'Unavailable' } as const;
-const STATUS_201 = { available: 'Available', occupied: 'Occupied', faulted: 'Faulted', offline: 'Unavailable' } as const;
 
 const RETRIES = 5;
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-/** A charge point's limit in kW: the central system sends W, or A over three phases at 230 V to a charger that takes only amperes. */
-export function limitKW(unit: string, limit: number): number {
-  return unit === 'A' ? (limit * AC_VOLTS * AC_PHASES) / 1000 : limit / 1000;
-}
-
-export function errorCode16(code: string | undefined): { errorCode: string; vendorErrorCode?: string } {
-  if (!code) return { errorCode: 'OtherError' };
-  const named = ERROR_ALIASES_16[code] ?? code;
-  return ERROR_CODES_16.has(named) ? { errorCode: named } : { errorCode: 'OtherError', vendorErrorCode: code.slice(0, 50) };
-}
 
 export class OcppFleet {
   readonly stats: OcppStats = {
@@ -149,26 +104,15 @@ export class OcppFleet {
   private simTs: string | null = null;
   private lastCommandAt = 0;
   private closed = false;
-  private passwords = new Map<string, string>();
+  private readonly registry: ChargePointRegistry;
 
-  constructor(private readonly o: OcppFleetOptions) {}
+  constructor(private readonly o: OcppFleetOptions) {
+    this.registry = new ChargePointRegistry(o);
+  }
 
   /** The controls the copilot's commands put on a station so far. */
   controlsOf(stationId: string): StationControls {
-    const capsKW = new Map<string, number>();
-    const isolated = new Set<string>();
-    let defer = false;
-    for (const cp of this.byStation.get(stationId) ?? []) {
-      let cap = Infinity;
-      for (const p of cp.profiles.values()) {
-        // A default transaction profile of 0 is the copilot's deferral; any other limit bounds the charger.
-        if (p.purpose === 'TxDefaultProfile' && p.kW === 0) defer = true;
-        else cap = Math.min(cap, p.kW);
-      }
-      if (Number.isFinite(cap)) capsKW.set(cp.identity, Math.max(0, cap));
-      if (cp.inoperative) isolated.add(cp.identity);
-    }
-    return { ...NO_CONTROLS, capsKW, isolated, defer };
+    return stationControls(this.byStation.get(stationId) ?? []);
   }
 
   /** RunOptions.onSimulation: the world the commands act on. */
@@ -184,7 +128,7 @@ export class OcppFleet {
   async register(stations: StationRegistration[]): Promise<void> {
     if (!this.o.creds.token)
       throw new TransportError('--ocpp registers charge points, which needs an admin: pass --email/--password or --token');
-    this.passwords = await loadPasswords(this.o.passwordsPath);
+    await this.registry.load();
     const chargers = stations.flatMap((s) =>
       Array.from({ length: s.capacity.chargers }, (_, i) => ({ stationId: s.id, identity: `${s.id}-C${i + 1}`, n: i + 1 })),
     );
@@ -204,7 +148,7 @@ export class OcppFleet {
     try {
       await Promise.all(Array.from({ length: Math.min(8, chargers.length) }, worker));
     } finally {
-      if (this.o.passwordsPath) await savePasswords(this.o.passwordsPath, this.passwords);
+      await this.registry.save();
     }
     for (const c of chargers) {
       const cp = this.cps.get(c.identity);
@@ -229,11 +173,12 @@ export class OcppFleet {
       const last = signals[signals.length - 1];
       if (last) this.simTs = last.ts;
       signals.forEach((s, index) => {
-        const msg = this.messageFor(s);
-        if (!msg) return rest.push(index);
-        const queue = queues.get(msg.cp) ?? [];
+        const cp = this.carrierOf(s);
+        const msg = cp ? messageFor(s, cp) : null;
+        if (!cp || !msg) return rest.push(index);
+        const queue = queues.get(cp) ?? [];
         queue.push({ index, method: msg.method, params: msg.params });
-        queues.set(msg.cp, queue);
+        queues.set(cp, queue);
       });
       const total: SendResult = { accepted: 0, duplicates: 0, rejected: [] };
       const ocpp = [...queues].map(async ([cp, msgs]) => {
@@ -282,93 +227,13 @@ export class OcppFleet {
     this.pending.clear();
   }
 
-  /** The OCPP message a signal becomes, on the charge point that sends it; null: it goes over JSON. */
-  private messageFor(s: Signal): { cp: ChargePoint; method: string; params: Record<string, unknown> } | null {
-    if (s.type === 'charger_status') {
-      const cp = this.cps.get(s.payload.chargerId);
-      if (!cp) return null;
-      const { status, errorCode } = s.payload;
-      if (cp.protocol === 'ocpp1.6')
-        return {
-          cp,
-          method: 'StatusNotification',
-          params: {
-            connectorId: 1,
-            status: STATUS_16[status],
-            ...(status === 'faulted' ? errorCode16(errorCode) : { errorCode: 'NoError' }),
-            timestamp: s.ts,
-          },
-        };
-      return {
-        cp,
-        method: 'StatusNotification',
-        params: { timestamp: s.ts, connectorStatus: STATUS_201[status], evseId: 1, connectorId: 1 },
-      };
-    }
-    if (s.type === 'charger_temp') {
-      const cp = this.cps.get(s.payload.chargerId);
-      if (!cp) return null;
-      const tempC = s.payload.tempC;
-      if (cp.protocol === 'ocpp1.6')
-        return {
-          cp,
-          method: 'MeterValues',
-          params: {
-            connectorId: 0,
-            meterValue: [
-              { timestamp: s.ts, sampledValue: [{ value: String(tempC), measurand: 'Temperature', unit: 'Celsius', location: 'Body' }] },
-            ],
-          },
-        };
-      // 2.0.1 has no Temperature measurand: the charging station reports heat as a device-model event.
-      const seqNo = cp.seqNo++;
-      return {
-        cp,
-        method: 'NotifyEvent',
-        params: {
-          generatedAt: s.ts,
-          seqNo,
-          eventData: [
-            {
-              eventId: seqNo,
-              timestamp: s.ts,
-              trigger: 'Periodic',
-              actualValue: String(tempC),
-              eventNotificationType: 'HardWiredMonitor',
-              component: { name: 'ChargingStation' },
-              variable: { name: 'Temperature' },
-            },
-          ],
-        },
-      };
-    }
-    if (s.type === 'power_draw') {
-      // The whole station's draw on its first charge point's main meter (connector/EVSE 0), so the
-      // central system's sum over the station's charge points is the station's kW in one message.
-      const cp = this.byStation.get(s.stationId)?.[0];
-      if (!cp) return null;
-      const watts = Math.round(s.payload.kW * 1000);
-      if (cp.protocol === 'ocpp1.6')
-        return {
-          cp,
-          method: 'MeterValues',
-          params: {
-            connectorId: 0,
-            meterValue: [{ timestamp: s.ts, sampledValue: [{ value: String(watts), measurand: 'Power.Active.Import', unit: 'W' }] }],
-          },
-        };
-      return {
-        cp,
-        method: 'MeterValues',
-        params: {
-          evseId: 0,
-          meterValue: [
-            { timestamp: s.ts, sampledValue: [{ value: watts, measurand: 'Power.Active.Import', unitOfMeasure: { unit: 'W' } }] },
-          ],
-        },
-      };
-    }
-    return null;
+  /** The charge point that sends a signal over OCPP; none: it goes over JSON. */
+  private carrierOf(s: Signal): ChargePoint | undefined {
+    if (s.type === 'charger_status' || s.type === 'charger_temp') return this.cps.get(s.payload.chargerId);
+    // The whole station's draw on its first charge point's main meter (connector/EVSE 0), so the
+    // central system's sum over the station's charge points is the station's kW in one message.
+    if (s.type === 'power_draw') return this.byStation.get(s.stationId)?.[0];
+    return undefined;
   }
 
   /** Sends one message at the charge point's pace; null when answered, else why not. */
@@ -405,7 +270,7 @@ export class OcppFleet {
   /** Registers (or reuses) a charge point and connects it; null when the station has no room for it. */
   private async join(stationId: string, identity: string, protocol: Protocol): Promise<ChargePoint | null> {
     if (this.closed) return null;
-    let password = this.passwords.get(identity) ?? (await this.registerChargePoint(stationId, identity, false));
+    let password = this.registry.saved(identity) ?? (await this.registered(stationId, identity, false));
     if (password === null) return null;
     try {
       return await this.connect(stationId, identity, protocol, password);
@@ -413,7 +278,7 @@ export class OcppFleet {
       // A password from an older run (the server's database was reset or the charge point re-registered).
       if ((err as { code?: unknown }).code !== 401) throw connectError(identity, err);
     }
-    password = await this.registerChargePoint(stationId, identity, true);
+    password = await this.registered(stationId, identity, true);
     if (password === null) return null;
     try {
       return await this.connect(stationId, identity, protocol, password);
@@ -422,36 +287,11 @@ export class OcppFleet {
     }
   }
 
-  /** POST .../charge-points; a taken identity without a usable password is removed and registered again. */
-  private async registerChargePoint(stationId: string, identity: string, replace: boolean): Promise<string | null> {
-    const path = `/stations/${encodeURIComponent(stationId)}/charge-points`;
-    if (replace) await this.remove(stationId, identity);
-    let res = await this.admin('POST', path, { identity, connectors: 1 });
-    if (res.status === 409 && errorCode(res.body) === 'CHARGE_POINT_EXISTS') {
-      // Registered by an earlier run whose password is lost: a new registration is the only way to a new one.
-      if (!(await this.remove(stationId, identity)))
-        throw new TransportError(`charge point ${identity} is registered at another station than ${stationId}: remove it there first`);
-      res = await this.admin('POST', path, { identity, connectors: 1 });
-    }
-    if (res.status === 409 && errorCode(res.body) === 'CHARGER_CAPACITY') {
-      this.o.warn?.(`ocpp: ${identity} not registered (${describe(res.body)}); its signals go over JSON`);
-      return null;
-    }
-    const password = (res.body as { password?: unknown } | null)?.password;
-    if (res.status !== 201 || typeof password !== 'string')
-      throw new TransportError(`registering charge point ${identity} failed (${res.status}): ${describe(res.body)}`);
-    this.passwords.set(identity, password);
-    this.stats.registered += 1;
+  /** Registers a charge point (again, with `replace`) and counts it; null when the station has no room for it. */
+  private async registered(stationId: string, identity: string, replace: boolean): Promise<string | null> {
+    const password = await this.registry.register(stationId, identity, replace);
+    if (password !== null) this.stats.registered += 1;
     return password;
-  }
-
-  /** DELETE .../charge-points/:identity; whether the station had it. */
-  private async remove(stationId: string, identity: string): Promise<boolean> {
-    const res = await this.admin('DELETE', `/stations/${encodeURIComponent(stationId)}/charge-points/${encodeURIComponent(identity)}`);
-    this.passwords.delete(identity);
-    if (res.status !== 204 && res.status !== 404)
-      throw new TransportError(`removing charge point ${identity} failed (${res.status}): ${describe(res.body)}`);
-    return res.status === 204;
   }
 
   private async connect(stationId: string, identity: string, protocol: Protocol, password: string): Promise<ChargePoint> {
@@ -466,17 +306,19 @@ export class OcppFleet {
       callTimeoutMs: this.o.callTimeoutMs ?? 30_000,
     } as never) as unknown as Client;
     const cp: ChargePoint = { identity, stationId, protocol, client, nextAt: 0, seqNo: 0, profiles: new Map(), inoperative: false };
-    this.answerCommands(cp);
+    answerCommands(cp, {
+      received: (method) => {
+        this.stats.commands[method] = (this.stats.commands[method] ?? 0) + 1;
+        this.lastCommandAt = performance.now();
+      },
+      changed: (method) => this.changed(cp, method),
+      reset: () => this.reset(cp),
+    });
     // Closed by close() with the others, even when registration fails before the run.
     this.cps.set(identity, cp);
     try {
       await client.connect();
-      await client.call(
-        'BootNotification',
-        protocol === 'ocpp1.6'
-          ? { chargePointVendor: 'ev-copilot', chargePointModel: 'simulated-charger', firmwareVersion: 'simulate' }
-          : { reason: 'PowerUp', chargingStation: { vendorName: 'ev-copilot', model: 'simulated-charger', firmwareVersion: 'simulate' } },
-      );
+      await client.call('BootNotification', bootNotification(protocol));
     } catch (err) {
       this.cps.delete(identity);
       await client.close({ force: true }).catch(() => undefined);
@@ -485,80 +327,16 @@ export class OcppFleet {
     return cp;
   }
 
-  /** Answers the copilot's commands as a charger would, and puts what they change in force in the simulation. */
-  private answerCommands(cp: ChargePoint): void {
-    const v16 = cp.protocol === 'ocpp1.6';
-    const on = (method: string, fn: (p: Record<string, unknown>) => Record<string, unknown>) =>
-      cp.client.handle(method, ({ params }) => {
-        this.stats.commands[method] = (this.stats.commands[method] ?? 0) + 1;
-        this.lastCommandAt = performance.now();
-        return fn(params);
-      });
-    if (v16)
-      on('GetConfiguration', (p) => {
-        const keys = Array.isArray(p.key) ? (p.key as string[]) : ['ChargingScheduleAllowedChargingRateUnit'];
-        const rateUnit = 'ChargingScheduleAllowedChargingRateUnit';
-        const unknownKey = keys.filter((k) => k !== rateUnit);
-        return {
-          configurationKey: keys.includes(rateUnit) ? [{ key: rateUnit, readonly: true, value: 'Power' }] : [],
-          ...(unknownKey.length ? { unknownKey } : {}),
-        };
-      });
-    else
-      on('GetVariables', (p) => ({
-        getVariableResult: ((p.getVariableData ?? []) as { component: { name: string }; variable: { name: string } }[]).map((d) => {
-          const known = d.component.name === 'SmartChargingCtrlr' && d.variable.name === 'RateUnit';
-          return {
-            attributeStatus: known ? 'Accepted' : 'UnknownVariable',
-            ...(known ? { attributeValue: 'W' } : {}),
-            component: d.component,
-            variable: d.variable,
-          };
-        }),
-      }));
-    on('SetChargingProfile', (p) => {
-      const profile = (v16 ? p.csChargingProfiles : p.chargingProfile) as Record<string, unknown>;
-      const schedule = (v16 ? profile.chargingSchedule : (profile.chargingSchedule as unknown[])[0]) as {
-        chargingRateUnit: string;
-        chargingSchedulePeriod: { limit: number }[];
-      };
-      const id = Number(v16 ? profile.chargingProfileId : profile.id);
-      const limit = schedule.chargingSchedulePeriod[0]?.limit ?? 0;
-      cp.profiles.set(id, { purpose: String(profile.chargingProfilePurpose), kW: limitKW(schedule.chargingRateUnit, limit) });
-      this.changed(cp, 'SetChargingProfile');
-      return { status: 'Accepted' };
-    });
-    on('ClearChargingProfile', (p) => {
-      const id = v16 ? p.id : p.chargingProfileId;
-      const purpose = v16
-        ? p.chargingProfilePurpose
-        : (p.chargingProfileCriteria as { chargingProfilePurpose?: string } | undefined)?.chargingProfilePurpose;
-      let cleared = 0;
-      for (const [k, prof] of cp.profiles)
-        if ((id === undefined || Number(id) === k) && (purpose === undefined || purpose === prof.purpose)) {
-          cp.profiles.delete(k);
-          cleared += 1;
-        }
-      if (cleared > 0) this.changed(cp, 'ClearChargingProfile');
-      return { status: cleared > 0 ? 'Accepted' : 'Unknown' };
-    });
-    on('ChangeAvailability', (p) => {
-      cp.inoperative = (v16 ? p.type : p.operationalStatus) === 'Inoperative';
-      this.changed(cp, 'ChangeAvailability');
-      return { status: 'Accepted' };
-    });
-    on('Reset', () => {
-      // Answered first, carried out at once: a charger resets after it said it would.
-      this.stats.resets += 1;
-      if (this.sim?.reset(cp.stationId, cp.identity)) this.stats.resetsCleared += 1;
-      this.o.onApplied?.({
-        stationId: cp.stationId,
-        identity: cp.identity,
-        method: 'Reset',
-        simTs: this.simTs,
-        controls: this.controlsOf(cp.stationId),
-      });
-      return { status: 'Accepted' };
+  /** A Reset the charge point answered: carried out in the simulation at once. */
+  private reset(cp: ChargePoint): void {
+    this.stats.resets += 1;
+    if (this.sim?.reset(cp.stationId, cp.identity)) this.stats.resetsCleared += 1;
+    this.o.onApplied?.({
+      stationId: cp.stationId,
+      identity: cp.identity,
+      method: 'Reset',
+      simTs: this.simTs,
+      controls: this.controlsOf(cp.stationId),
     });
   }
 
@@ -572,49 +350,6 @@ export class OcppFleet {
       this.pending.add(cp.stationId);
     }
   }
-
-  /** A request to the admin API with the session's token, signing in again once if it expired; 429/5xx/network retried. */
-  private async admin(method: string, path: string, body?: unknown): Promise<{ status: number; body: unknown }> {
-    const { creds } = this.o;
-    let relogged = false;
-    for (let attempt = 0; ; attempt++) {
-      let res: Response;
-      try {
-        res = await fetch(`${this.o.url}/api${path}`, {
-          method,
-          headers: { 'content-type': 'application/json', authorization: `Bearer ${creds.token ?? ''}` },
-          body: body === undefined ? undefined : JSON.stringify(body),
-        });
-      } catch (err) {
-        if (attempt < 4) {
-          await sleep(250 * 2 ** attempt);
-          continue;
-        }
-        throw new TransportError(`${method} /api${path} failed: ${(err as Error).message}`);
-      }
-      const text = await res.text();
-      let parsed: unknown = text;
-      try {
-        parsed = text ? JSON.parse(text) : null;
-      } catch {
-        // Not JSON: keep the text for the message.
-      }
-      if ((res.status === 429 || res.status >= 500) && attempt < 4) {
-        await sleep(250 * 2 ** attempt);
-        continue;
-      }
-      if (res.status === 401 && errorCode(parsed) === 'TOKEN_EXPIRED' && creds.login && !relogged) {
-        relogged = true;
-        Object.assign(creds, await login(this.o.url, creds.login.email, creds.login.password));
-        continue;
-      }
-      if (res.status === 401 || res.status === 403)
-        throw new TransportError(
-          `${method} /api${path} answered ${res.status}: ${describe(parsed)}; --ocpp registers charge points, which needs an admin`,
-        );
-      return { status: res.status, body: parsed };
-    }
-  }
 }
 
 function connectError(identity: string, err: unknown): TransportError {
@@ -622,25 +357,4 @@ function connectError(identity: string, err: unknown): TransportError {
   return new TransportError(
     `charge point ${identity} could not connect${typeof e.code === 'number' ? ` (HTTP ${e.code})` : ''}: ${e.message ?? String(err)}`,
   );
-}
-
-function errorCode(body: unknown): string | undefined {
-  const e = (body as { error?: { code?: unknown } } | null)?.error;
-  return e && typeof e === 'object' && typeof e.code === 'string' ? e.code : undefined;
-}
-
-function describe(body: unknown): string {
-  const e = (body as { error?: { message?: unknown } } | null)?.error;
-  if (e && typeof e === 'object' && typeof e.message === 'string') return e.message;
-  return typeof body === 'string' ? body.slice(0, 200) : (JSON.stringify(body)?.slice(0, 200) ?? '');
-}
-
-async function loadPasswords(path: string | null): Promise<Map<string, string>> {
-  if (!path || !existsSync(path)) return new Map();
-  return new Map(Object.entries(JSON.parse(await readFile(path, 'utf8')) as Record<string, string>));
-}
-
-async function savePasswords(path: string, passwords: Map<string, string>): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  await writeFile(path, `${JSON.stringify(Object.fromEntries(passwords), null, 2)}\n`, { encoding: 'utf8', mode: 0o600 });
 }

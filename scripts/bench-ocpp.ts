@@ -27,7 +27,8 @@ const USAGE = `usage: npm run bench:ocpp -- [options]
   --seconds S         measured window of each phase (default 60)
   --actuations N      charge points that overheat during the OCPP phase (default 200)
   --protocol P        ocpp1.6 | ocpp2.0.1 (default ocpp1.6)
-  --out DIR           result folder (default bench-results/ocpp-<time>)`;
+  --out DIR           result folder (default bench-results/ocpp-<time>)
+  --cpu-prof DIR      write the copilot's V8 CPU profiles here (summarise: tsx scripts/bench/profile.ts FILE)`;
 
 interface Options {
   chargePoints: number;
@@ -38,6 +39,7 @@ interface Options {
   actuations: number;
   protocol: 'ocpp1.6' | 'ocpp2.0.1';
   out: string | null;
+  cpuProf: string | null;
 }
 
 export function parseOptions(argv: string[]): Options | null {
@@ -51,6 +53,7 @@ export function parseOptions(argv: string[]): Options | null {
     actuations: { type: 'string', default: '200' },
     protocol: { type: 'string', default: 'ocpp1.6' },
     out: { type: 'string' },
+    'cpu-prof': { type: 'string' },
   });
   if (v.protocol !== 'ocpp1.6' && v.protocol !== 'ocpp2.0.1')
     throw new UsageError(`--protocol must be ocpp1.6 or ocpp2.0.1, got "${v.protocol}"`);
@@ -63,6 +66,7 @@ export function parseOptions(argv: string[]): Options | null {
     actuations: numberFlag('actuations', v.actuations, 0, 50_000, true),
     protocol: v.protocol,
     out: v.out ?? null,
+    cpuProf: v['cpu-prof'] ?? null,
   };
 }
 
@@ -121,6 +125,18 @@ function p99Between(before: Buckets, after: Buckets): { count: number; p99Ms: nu
     below = n;
   }
   return { count: total, p99Ms: null, bucketMs: null };
+}
+
+/** Server CPU (process_cpu_seconds_total), this process's CPU, and signals shed, between two scrapes. */
+function cpuOf(before: Map<string, number>, after: Map<string, number>, since: { at: number; self: NodeJS.CpuUsage }) {
+  const s = (performance.now() - since.at) / 1000;
+  const self = process.cpuUsage(since.self);
+  const shed = (m: Map<string, number>) => m.get('copilot_signals_rejected_total{reason="BACKPRESSURE"}') ?? 0;
+  return {
+    serverPct: (((after.get('process_cpu_seconds_total') ?? 0) - (before.get('process_cpu_seconds_total') ?? 0)) / s) * 100,
+    benchPct: ((self.user + self.system) / 1e6 / s) * 100,
+    shed: shed(after) - shed(before),
+  };
 }
 
 async function post(
@@ -206,6 +222,7 @@ async function run(o: Options): Promise<void> {
   const started = new Date();
   const out = o.out ?? join(ROOT, 'bench-results', `ocpp-${started.toISOString().replace(/[:.]/g, '-')}`);
   await mkdir(out, { recursive: true });
+  if (o.cpuProf) await mkdir(o.cpuProf, { recursive: true });
   const dataDir = await mkdtemp(join(tmpdir(), 'bench-ocpp-'));
   tempDirs.push(dataDir);
   const admin = benchAdmin();
@@ -215,7 +232,14 @@ async function run(o: Options): Promise<void> {
   );
   buildServer(ROOT);
   const started_ = await startCopilot(
-    { root: ROOT, dataDir, admin, stations: 1, env: { SEED_DEMO: '0', OCPP_HEARTBEAT_S: String(o.heartbeatS) } },
+    {
+      root: ROOT,
+      dataDir,
+      admin,
+      stations: 1,
+      cpuProfDir: o.cpuProf ?? undefined,
+      env: { SEED_DEMO: '0', OCPP_HEARTBEAT_S: String(o.heartbeatS) },
+    },
     (c) => (child = c),
   );
   const { url } = started_.child;
@@ -247,10 +271,14 @@ async function run(o: Options): Promise<void> {
   log(`bench:ocpp: ${stations} stations registered`);
 
   // Phase 1: the JSON baseline at the fleet's message rate.
-  const before1 = pipelineBuckets(await scrape(url));
+  const m1 = await scrape(url);
+  const before1 = pipelineBuckets(m1);
+  const c1 = { at: performance.now(), self: process.cpuUsage() };
   const jsonHot = members.slice(Math.max(0, members.length - Math.min(o.actuations, Math.floor(members.length / 2))));
   const json = await jsonPhase(url, token, members, jsonHot, perS, o.seconds);
-  const after1 = pipelineBuckets(await scrape(url));
+  const m1b = await scrape(url);
+  const after1 = pipelineBuckets(m1b);
+  const jsonCpu = cpuOf(m1, m1b, c1);
   const jsonPipeline = p99s(before1, after1);
   log(`bench:ocpp: JSON baseline ${json.sent} messages, ack p50 ${json.ackMs.p50.toFixed(1)} ms p99 ${json.ackMs.p99.toFixed(1)} ms`);
 
@@ -278,7 +306,9 @@ async function run(o: Options): Promise<void> {
   const sentBefore = fleet.sent;
   const disconnectsBefore = fleet.disconnects;
   fleet.answers.reset();
-  const before2 = pipelineBuckets(await scrape(url));
+  const m2 = await scrape(url);
+  const before2 = pipelineBuckets(m2);
+  const c2 = { at: performance.now(), self: process.cpuUsage() };
   const round = build({ lowestDiscernibleValue: 1, highestTrackableValue: 120_000_000, numberOfSignificantValueDigits: 3 });
   const hot = members.slice(0, Math.min(o.actuations, members.length - jsonHot.length));
   const rounds: Promise<void>[] = [];
@@ -288,14 +318,24 @@ async function run(o: Options): Promise<void> {
     const at = t2 + ((k + 0.5) / hot.length) * o.seconds * 1000;
     await new Promise((r) => setTimeout(r, Math.max(0, at - performance.now())));
     rounds.push(
-      Promise.race([
-        fleet.overheat(hot[k]!, 72).then((ms) => void round.recordValue(Math.max(1, Math.round(ms * 1000)))),
-        new Promise<void>((r) => setTimeout(r, 15_000)).then(() => void (missing += 1)),
-      ]),
+      new Promise<void>((done) => {
+        // A round not back within 15 s is missing (its reading refused, or its command lost).
+        const timer = setTimeout(() => {
+          missing += 1;
+          done();
+        }, 15_000);
+        void fleet!.overheat(hot[k]!, 72).then((ms) => {
+          clearTimeout(timer);
+          round.recordValue(Math.max(1, Math.round(ms * 1000)));
+          done();
+        });
+      }),
     );
   }
   await new Promise((r) => setTimeout(r, Math.max(0, t2 + o.seconds * 1000 - performance.now())));
-  const after2 = pipelineBuckets(await scrape(url));
+  const m2b = await scrape(url);
+  const after2 = pipelineBuckets(m2b);
+  const ocppCpu = cpuOf(m2, m2b, c2);
   const sentInWindow = fleet.sent - sentBefore;
   await Promise.all(rounds);
   const metrics = await scrape(url);
@@ -305,7 +345,7 @@ async function run(o: Options): Promise<void> {
     machine: machine(),
     revision: revision(ROOT),
     options: o,
-    json: { ...json, perS: json.sent / o.seconds, pipeline: jsonPipeline },
+    json: { ...json, perS: json.sent / o.seconds, pipeline: jsonPipeline, cpu: jsonCpu },
     ocpp: {
       registerS: registerMs / 1000,
       connectS: connectMs / 1000,
@@ -317,6 +357,7 @@ async function run(o: Options): Promise<void> {
       connected:
         metrics.get('copilot_ocpp_connected{protocol="ocpp1.6"}') ?? 0 + (metrics.get('copilot_ocpp_connected{protocol="ocpp2.0.1"}') ?? 0),
       pipeline: ocppPipeline,
+      cpu: ocppCpu,
       actuation: { rounds: hot.length, missing, roundTripMs: latencyMs(round), profilesAnswered: fleet.profiles },
     },
   };
@@ -331,11 +372,13 @@ async function run(o: Options): Promise<void> {
   const f = (x: number | null | undefined, d = 1) => (x === null || x === undefined || Number.isNaN(x) ? '-' : x.toFixed(d));
   const cell = (p: ReturnType<typeof p99Between>) => `${f(p.p99Ms, 2)} (n ${p.count})`;
   log('');
-  log('| phase | messages/s | answer p50 / p99 ms | errors | disconnects |');
-  log('|---|---|---|---|---|');
-  log(`| JSON /ingest | ${f(json.sent / o.seconds, 0)} | ${f(json.ackMs.p50)} / ${f(json.ackMs.p99)} | ${json.refused} | - |`);
+  log('| phase | messages/s | answer p50 / p99 ms | errors | disconnects | server CPU % | bench CPU % | shed (BACKPRESSURE) |');
+  log('|---|---|---|---|---|---|---|---|');
   log(
-    `| OCPP ${o.chargePoints} CPs | ${f(result.ocpp.messagesPerS, 0)} | ${f(result.ocpp.answerMs.p50)} / ${f(result.ocpp.answerMs.p99)} | ${fleet.callErrors} | ${result.ocpp.disconnects} |`,
+    `| JSON /ingest | ${f(json.sent / o.seconds, 0)} | ${f(json.ackMs.p50)} / ${f(json.ackMs.p99)} | ${json.refused} | - | ${f(jsonCpu.serverPct, 0)} | ${f(jsonCpu.benchPct, 0)} | ${jsonCpu.shed} |`,
+  );
+  log(
+    `| OCPP ${o.chargePoints} CPs | ${f(result.ocpp.messagesPerS, 0)} | ${f(result.ocpp.answerMs.p50)} / ${f(result.ocpp.answerMs.p99)} | ${fleet.callErrors} | ${result.ocpp.disconnects} | ${f(ocppCpu.serverPct, 0)} | ${f(ocppCpu.benchPct, 0)} | ${ocppCpu.shed} |`,
   );
   log('');
   log('| pipeline p99 ms (interpolated in its bucket) | JSON | OCPP | OCPP / JSON |');

@@ -248,6 +248,8 @@ export async function createApp(deps: AppDeps): Promise<App> {
       heartbeatS: config.ocppHeartbeatS,
       messagesPerS: config.ocppMessagesPerS,
       callTimeoutMs: config.actuationTimeoutMs,
+      // Only other instances can remove a charge point behind this one's back.
+      sweepMs: cache.kind === 'redis' ? 60_000 : null,
     },
   });
   const ocppActuator = new OcppActuator(ocpp, chargePoints, {

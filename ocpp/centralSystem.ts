@@ -36,9 +36,21 @@ export interface CentralSystemOptions {
   messagesPerS: number;
   /** Refused messages in a row (over the rate, or malformed) after which the connection is closed. */
   maxStrikes: number;
+  /**
+   * With several instances, how often the connected charge points are checked against the registry (a
+   * removal made on another instance closes the connection here); null with one instance, where a
+   * removal closes it at once.
+   */
+  sweepMs: number | null;
 }
 
-export const CENTRAL_SYSTEM_DEFAULTS: CentralSystemOptions = { heartbeatS: 300, callTimeoutMs: 10_000, messagesPerS: 10, maxStrikes: 20 };
+export const CENTRAL_SYSTEM_DEFAULTS: CentralSystemOptions = {
+  heartbeatS: 300,
+  callTimeoutMs: 10_000,
+  messagesPerS: 10,
+  maxStrikes: 20,
+  sweepMs: null,
+};
 
 export interface CentralSystemDeps {
   chargePoints: Pick<ChargePointService, 'authenticate' | 'booted' | 'stillRegistered'>;
@@ -137,9 +149,11 @@ export class CentralSystem extends EventEmitter<CentralSystemEvents> {
       const path = (req.url ?? '/').split('?')[0]!;
       if (path.startsWith(`${OCPP_PATH}/`)) void this.rpc.handleUpgrade(req, socket, head);
     });
-    // Another instance may remove a charge point: its connection here closes within a minute.
-    this.sweep = setInterval(() => void this.dropRemoved(), 60_000);
-    this.sweep.unref();
+    // Another instance may remove a charge point: its connection here closes within the sweep.
+    if (this.deps.options.sweepMs !== null) {
+      this.sweep = setInterval(() => void this.dropRemoved(), this.deps.options.sweepMs);
+      this.sweep.unref();
+    }
   }
 
   get connectedCount(): number {

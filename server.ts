@@ -49,7 +49,7 @@ import { ChatService, DEFAULT_CHAT_LIMITS, ExplainabilityService, TEMPLATE_EXPLA
 import { NotificationService, PushService } from './services/notify/index.js';
 import { AdminWorkflows } from './services/admin/index.js';
 import { ActuationService, firstServing } from './services/actuation/index.js';
-import { CENTRAL_SYSTEM_DEFAULTS, CentralSystem, OCPP_PATH, OcppActuator } from './ocpp/index.js';
+import { OCPP_PATH, createOcppEdge } from './ocpp/index.js';
 import { mountApi } from './routes/index.js';
 import { attachChat } from './socket/chat.js';
 import { attachIngest } from './socket/ingest.js';
@@ -236,26 +236,16 @@ export async function createApp(deps: AppDeps): Promise<App> {
   const revocations = new Revocations();
   const chargePoints = new ChargePointService({ model: models.ChargePoint, stations, now: () => new Date(), revocations });
   await chargePoints.load();
-  const ocpp = new CentralSystem({
+  const { centralSystem: ocpp, actuator: ocppActuator } = createOcppEdge({
     chargePoints,
     ingest: (raws, receivedAt) => ingestion.ingest(raws, receivedAt),
     revocations,
     metrics,
     logger: logger.child({ component: 'ocpp' }),
-    now: () => new Date(),
-    options: {
-      ...CENTRAL_SYSTEM_DEFAULTS,
-      heartbeatS: config.ocppHeartbeatS,
-      messagesPerS: config.ocppMessagesPerS,
-      callTimeoutMs: config.actuationTimeoutMs,
-      // Only other instances can remove a charge point behind this one's back.
-      sweepMs: cache.kind === 'redis' ? 60_000 : null,
-    },
-  });
-  const ocppActuator = new OcppActuator(ocpp, chargePoints, {
-    // Less than the actuation service's own timeout, so a command that never went out says why.
-    deadlineMs: Math.max(10, config.actuationTimeoutMs - Math.min(500, Math.floor(config.actuationTimeoutMs / 10))),
-    waitingPerChargePoint: 16,
+    heartbeatS: config.ocppHeartbeatS,
+    messagesPerS: config.ocppMessagesPerS,
+    actuationTimeoutMs: config.actuationTimeoutMs,
+    clustered: cache.kind === 'redis',
   });
   const actuator = firstServing(deps.actuator ? [ocppActuator, deps.actuator] : [ocppActuator]);
   const actuation = new ActuationService({

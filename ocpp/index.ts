@@ -4,3 +4,5 @@ export type { CentralSystemOptions } from './centralSystem.js';
 export { OcppActuator, PROFILE_IDS, AC_PHASES, AC_VOLTS, capOf } from './actuator.js';
 export { OCPP_PROTOCOLS, transactionIdFor } from './messages.js';
 export type { OcppProtocol } from './messages.js';
+export { createOcppEdge } from './edge.js';
+export type { OcppEdgeDeps } from './edge.js';

@@ -246,6 +246,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
     messagesPerS: config.ocppMessagesPerS,
     actuationTimeoutMs: config.actuationTimeoutMs,
     clustered: cache.kind === 'redis',
+    planOf: (stationId) => stations.get(stationId)?.plan,
   });
   const actuator = firstServing(deps.actuator ? [ocppActuator, deps.actuator] : [ocppActuator]);
   const actuation = new ActuationService({

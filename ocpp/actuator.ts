@@ -6,7 +6,7 @@
 // out from the whole plan in force, not from what this process sent before, so a restart or a lost
 // answer never leaves a stale cap. A command for a charge point that is not connected waits (bounded)
 // and goes when it connects, unless the answer's deadline passed first.
-import type { ActuationCommand, Actuator, CommandResult, Handover, PlanAction } from '../eventBus/types.js';
+import type { ActuationCommand, Actuator, CommandResult, Handover, PlanAction, StationPlan } from '../eventBus/types.js';
 import type { ChargePointService } from '../services/access/index.js';
 import type { CentralSystem } from './centralSystem.js';
 
@@ -15,6 +15,9 @@ export const PROFILE_IDS = { cap: 7101, defer: 7102 } as const;
 /** For chargers that take limits in amperes only: three phases at 230 V. */
 export const AC_VOLTS = 230;
 export const AC_PHASES = 3;
+
+/** What the actuator reads of a station: the plan in force, to tell a rebooted charger its standing limits again. */
+export type PlanOf = (stationId: string) => StationPlan | undefined;
 
 export interface OcppActuatorOptions {
   /** How long a handover may take in all (the actuation service's timeout, less a margin to report why). */
@@ -50,17 +53,44 @@ export function capOf(actions: readonly PlanAction[], charger: string): number |
 export class OcppActuator implements Actuator {
   readonly name = 'ocpp';
   private readonly waiting = new Map<string, (() => void)[]>();
+  /** Standing commands sent again to rebooted chargers, by what they answered. */
+  readonly reasserted = { accepted: 0, other: 0 };
 
   constructor(
     private readonly cs: CentralSystem,
     private readonly chargePoints: Pick<ChargePointService, 'serves' | 'identitiesOf'>,
     private readonly opts: OcppActuatorOptions,
+    private readonly planOf: PlanOf = () => undefined,
   ) {
     cs.on('connected', (identity) => {
       const list = this.waiting.get(identity);
       this.waiting.delete(identity);
       for (const go of list ?? []) go();
     });
+    cs.on('booted', (identity, stationId) => void this.reassert(identity, stationId));
+  }
+
+  /**
+   * A charger that rebooted may have lost its charging profiles and availability (OCPP says it keeps
+   * them; not every charger does): what the plan in force holds for it is sent again. Nothing is sent
+   * for a charger the plan leaves alone. These are not plan changes, so they make no outcome records.
+   */
+  private async reassert(identity: string, stationId: string): Promise<void> {
+    const plan = this.planOf(stationId);
+    if (!plan) return;
+    const active = plan.actions.filter((a) => a.status === 'active');
+    const calls: Call[] = [];
+    const cap = capOf(active, identity);
+    if (cap !== null) calls.push(this.capCall(identity, cap));
+    if (active.some((a) => a.action === 'defer_charging')) calls.push(this.deferCall(identity, true));
+    if (active.some((a) => a.action === 'take_charger_offline' && chargerOf(a) === identity))
+      calls.push(this.availabilityCall(identity, true));
+    const deadline = performance.now() + this.opts.deadlineMs;
+    for (const call of calls) {
+      const r = await this.send(call, deadline);
+      if (r.outcome === 'accepted') this.reasserted.accepted += 1;
+      else this.reasserted.other += 1;
+    }
   }
 
   /** Stations with charge points are carried out over OCPP; the others are not this actuator's. */

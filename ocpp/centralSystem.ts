@@ -86,6 +86,8 @@ interface Handshake {
 export interface CentralSystemEvents {
   /** A charge point connected (after the handshake): commands waiting for it can go. */
   connected: (identity: string) => void;
+  /** A charge point booted (BootNotification answered): it may have lost what it was told before. */
+  booted: (identity: string, stationId: string) => void;
 }
 
 /** A token bucket per connection: `rate` per second, up to twice that at once. */
@@ -295,7 +297,11 @@ export class CentralSystem extends EventEmitter<CentralSystemEvents> {
     const ctx = { link, action, messageId, params, now: this.deps.now(), heartbeatS: this.deps.options.heartbeatS, power: this.power };
     const mapped: Mapped = link.protocol === 'ocpp1.6' ? map16(ctx) : map201(ctx);
     refuseInvalid(mapped.signals);
-    if (mapped.boot) await this.deps.chargePoints.booted(link.cp.identity, { ...mapped.boot, protocol: link.protocol });
+    if (mapped.boot) {
+      await this.deps.chargePoints.booted(link.cp.identity, { ...mapped.boot, protocol: link.protocol });
+      // After the answer is on its way: OCPP lets the central system talk once the boot is accepted.
+      setImmediate(() => this.emit('booted', link.cp.identity, link.cp.stationId));
+    }
     if (mapped.signals.length === 0) return { response: mapped.response, result: 'ok' };
     const r = await this.deps.ingest(mapped.signals, receivedAt);
     const refused = r.rejected[0];

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { ChargePointService, Revocations } from '../services/access/index.js';
 import type { IngestResult } from '../services/pipeline/index.js';
 import type { Metrics } from '../services/platform/index.js';
-import { OcppActuator } from './actuator.js';
+import { OcppActuator, type PlanOf } from './actuator.js';
 import { CENTRAL_SYSTEM_DEFAULTS, CentralSystem } from './centralSystem.js';
 
 export interface OcppEdgeDeps {
@@ -19,6 +19,8 @@ export interface OcppEdgeDeps {
   actuationTimeoutMs: number;
   /** Other instances share the registry (Redis): a removal there is noticed by a sweep. */
   clustered: boolean;
+  /** The station's plan in force (a rebooted charger is told its standing limits again). */
+  planOf: PlanOf;
 }
 
 export function createOcppEdge(d: OcppEdgeDeps): { centralSystem: CentralSystem; actuator: OcppActuator } {
@@ -38,10 +40,15 @@ export function createOcppEdge(d: OcppEdgeDeps): { centralSystem: CentralSystem;
       sweepMs: d.clustered ? 60_000 : null,
     },
   });
-  const actuator = new OcppActuator(centralSystem, d.chargePoints, {
-    // Less than the actuation service's own timeout, so a command that never went out says why.
-    deadlineMs: Math.max(10, d.actuationTimeoutMs - Math.min(500, Math.floor(d.actuationTimeoutMs / 10))),
-    waitingPerChargePoint: 16,
-  });
+  const actuator = new OcppActuator(
+    centralSystem,
+    d.chargePoints,
+    {
+      // Less than the actuation service's own timeout, so a command that never went out says why.
+      deadlineMs: Math.max(10, d.actuationTimeoutMs - Math.min(500, Math.floor(d.actuationTimeoutMs / 10))),
+      waitingPerChargePoint: 16,
+    },
+    d.planOf,
+  );
   return { centralSystem, actuator };
 }

@@ -347,6 +347,36 @@ describe('OCPP central system', function () {
     });
   });
 
+  describe('a charger that reboots', () => {
+    it('is told its standing cap again after its BootNotification', async () => {
+      const stationId = await aStation();
+      const { cp, password } = await connected(stationId, 'CP16-boot', 'ocpp1.6');
+      cp.handle('GetConfiguration', () => ({
+        configurationKey: [{ key: 'ChargingScheduleAllowedChargingRateUnit', readonly: true, value: 'Power' }],
+      }));
+      const first = nextCall(cp, 'SetChargingProfile', () => ({ status: 'Accepted' }));
+      const outcome = nextOutcome(bus, (o) => o.stationId === stationId && o.action === 'derate_charger');
+      await cp.call('MeterValues', {
+        connectorId: 1,
+        meterValue: [{ timestamp: '2026-03-02T09:20:00.000Z', sampledValue: [{ value: '70', measurand: 'Temperature' }] }],
+      });
+      await first;
+      expect(await outcome).to.include({ outcome: 'accepted' });
+      await cp.close();
+
+      const again = client('CP16-boot', password, 'ocpp1.6');
+      again.handle('GetConfiguration', () => ({
+        configurationKey: [{ key: 'ChargingScheduleAllowedChargingRateUnit', readonly: true, value: 'Power' }],
+      }));
+      const resent = nextCall(again, 'SetChargingProfile', () => ({ status: 'Accepted' }));
+      await again.connect();
+      await again.call('BootNotification', { chargePointVendor: 'Acme', chargePointModel: 'Volt-50' });
+      const sent = await resent;
+      expect(sent.csChargingProfiles.chargingProfileId).to.equal(7101);
+      expect(sent.csChargingProfiles.chargingSchedule.chargingSchedulePeriod).to.deep.equal([{ startPeriod: 0, limit: 30000 }]);
+    });
+  });
+
   describe('OCPP 2.0.1', () => {
     it('maps status, meter values and transaction events; a derate goes out as a ChargingStationMaxProfile in W', async () => {
       const stationId = await aStation();

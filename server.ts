@@ -49,7 +49,7 @@ import { ChatService, DEFAULT_CHAT_LIMITS, ExplainabilityService, TEMPLATE_EXPLA
 import { NotificationService, PushService } from './services/notify/index.js';
 import { AdminWorkflows } from './services/admin/index.js';
 import { ActuationService, firstServing } from './services/actuation/index.js';
-import { OCPP_PATH, createOcppEdge } from './ocpp/index.js';
+import { OCPP_PATH, createOcppEdge, peersOver, type PeerBus } from './ocpp/index.js';
 import { mountApi } from './routes/index.js';
 import { attachChat } from './socket/chat.js';
 import { attachIngest } from './socket/ingest.js';
@@ -236,6 +236,10 @@ export async function createApp(deps: AppDeps): Promise<App> {
   const revocations = new Revocations();
   const chargePoints = new ChargePointService({ model: models.ChargePoint, stations, now: () => new Date(), revocations });
   await chargePoints.load();
+  // With several instances, charge points registered or removed on another one are taken in here too.
+  const chargePointsReload =
+    cache.kind === 'redis' ? setInterval(() => void chargePoints.load().catch(onError('chargePoints')), 10_000) : null;
+  chargePointsReload?.unref();
   const { centralSystem: ocpp, actuator: ocppActuator } = createOcppEdge({
     chargePoints,
     ingest: (raws, receivedAt) => ingestion.ingest(raws, receivedAt),
@@ -468,6 +472,12 @@ export async function createApp(deps: AppDeps): Promise<App> {
   });
 
   ocpp.attach(http);
+  // With Redis, a command for a charge point connected to another instance goes through that instance.
+  if (cache.kind === 'redis')
+    ocppActuator.peers = peersOver(io as unknown as PeerBus, {
+      holds: (identity) => ocpp.isConnected(identity),
+      send: (call, deadline) => ocppActuator.sendHere(call, deadline),
+    });
   // An upgrade neither Socket.io nor OCPP takes is ended (Socket.io no longer ends them: see destroyUpgrade).
   http.on('upgrade', (req, socket) => {
     const path = (req.url ?? '/').split('?')[0]!;
@@ -542,6 +552,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
       if (closed) return;
       closed = true;
       clearInterval(healthWatch);
+      if (chargePointsReload) clearInterval(chargePointsReload);
       stopDashboard();
       stationSync.stop();
       notifications.stop();

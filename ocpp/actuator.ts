@@ -9,6 +9,7 @@
 import type { ActuationCommand, Actuator, CommandResult, Handover, PlanAction, StationPlan } from '../eventBus/types.js';
 import type { ChargePointService } from '../services/access/index.js';
 import type { CentralSystem } from './centralSystem.js';
+import type { Peers } from './peers.js';
 
 /** Charging profile ids this central system owns on every charge point. */
 export const PROFILE_IDS = { cap: 7101, defer: 7102 } as const;
@@ -26,8 +27,9 @@ export interface OcppActuatorOptions {
   waitingPerChargePoint: number;
 }
 
-type CallResult = CommandResult | { outcome: 'timeout'; detail: string };
-type Call = { identity: string; method: string; params: Record<string, unknown> };
+export type CallResult = CommandResult | { outcome: 'timeout'; detail: string };
+/** One OCPP command, as the copilot means it; `wire` words it for the charge point's version. */
+export type Call = { identity: string; method: string; params: Record<string, unknown> };
 
 const SEVERITY: Record<CallResult['outcome'], number> = { accepted: 0, rejected: 1, timeout: 2, failed: 3 };
 
@@ -53,6 +55,8 @@ export function capOf(actions: readonly PlanAction[], charger: string): number |
 export class OcppActuator implements Actuator {
   readonly name = 'ocpp';
   private readonly waiting = new Map<string, (() => void)[]>();
+  /** Other instances, which may hold the connection of a charge point not connected here (set with Redis). */
+  peers: Peers | null = null;
   /** Standing commands sent again to rebooted chargers, by what they answered. */
   readonly reasserted = { accepted: 0, other: 0 };
 
@@ -198,12 +202,24 @@ export class OcppActuator implements Actuator {
     return { identity, method: 'Reset', params: {} };
   }
 
-  /** Sends one call when its charge point is connected (waiting for it until the deadline) and reads the answer. */
+  /**
+   * Sends one call to its charge point: here when it is connected here, else through the instance that
+   * holds it, else once it connects here (waiting until the deadline); and reads the answer.
+   */
   private async send(call: Call, deadline: number): Promise<CallResult> {
+    if (!this.cs.isConnected(call.identity) && this.peers) {
+      const there = await this.peers.send(call, Math.max(10, Math.floor(deadline - performance.now())));
+      if (there) return there;
+    }
     if (!this.cs.isConnected(call.identity)) {
       const connected = await this.waitFor(call.identity, deadline);
       if (connected !== true) return connected;
     }
+    return this.sendHere(call, deadline);
+  }
+
+  /** Sends a call to a charge point connected here and reads its answer. */
+  async sendHere(call: Call, deadline: number): Promise<CallResult> {
     const left = Math.max(10, Math.floor(deadline - performance.now()));
     try {
       const v16 = this.is16(call.identity);

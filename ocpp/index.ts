@@ -6,3 +6,5 @@ export { OCPP_PROTOCOLS, transactionIdFor } from './messages.js';
 export type { OcppProtocol } from './messages.js';
 export { createOcppEdge } from './edge.js';
 export type { OcppEdgeDeps } from './edge.js';
+export { peersOver } from './peers.js';
+export type { PeerBus, Peers } from './peers.js';

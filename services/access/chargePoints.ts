@@ -84,10 +84,11 @@ export class ChargePointService {
 
   constructor(private readonly opts: ChargePointServiceOptions) {}
 
-  /** Reads which stations have charge points (at start). */
+  /** Reads which stations have charge points (at start, and every few seconds with several instances). */
   async load(): Promise<void> {
+    const docs = await this.opts.model.find({}, { identity: 1, stationId: 1 }).lean();
     this.perStation.clear();
-    for (const d of await this.opts.model.find({}, { identity: 1, stationId: 1 }).lean()) this.remember(d.stationId, d.identity);
+    for (const d of docs) this.remember(d.stationId, d.identity);
   }
 
   /** Stations with at least one charge point. */

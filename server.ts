@@ -1,6 +1,8 @@
 // The composition root: reads config, builds every dependency, wires the bus,
 // starts HTTP + Socket.io. `createApp(deps)` is what tests build on.
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { Server as IoServer } from 'socket.io';
@@ -363,7 +365,8 @@ export async function createApp(deps: AppDeps): Promise<App> {
   const app = express();
   // Off by default: behind a proxy, TRUST_PROXY names it, so rate limits and logs see the client, not the proxy.
   app.set('trust proxy', config.trustProxy);
-  const http = createServer(app);
+  // With a certificate, HTTPS: the API, Socket.io and OCPP (security profile 2) over TLS on the same port.
+  const http = config.tls ? createHttpsServer(readTls(config.tls), app) : createServer(app);
   const cluster = clusterOptions(cache);
   const io = new IoServer(http, {
     ...cluster.options,
@@ -545,7 +548,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
         http.once('error', reject);
         http.listen(config.port, config.host, () => {
           const { port } = http.address() as AddressInfo;
-          resolve(`http://${config.host}:${port}`);
+          resolve(`${config.tls ? 'https' : 'http'}://${config.host}:${port}`);
         });
       }),
     close: async () => {
@@ -582,4 +585,18 @@ export async function createApp(deps: AppDeps): Promise<App> {
       bus.removeAllListeners();
     },
   };
+}
+
+/** The certificate and key, read once at start; an unreadable file stops the start naming its variable. */
+function readTls(tls: { certFile: string; keyFile: string }): { cert: Buffer; key: Buffer } {
+  const read = (file: string, name: string) => {
+    try {
+      return readFileSync(file);
+    } catch (err) {
+      throw new ConfigError(
+        `invalid configuration:\n  ${name}: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? String(err)})`,
+      );
+    }
+  };
+  return { cert: read(tls.certFile, 'TLS_CERT_FILE'), key: read(tls.keyFile, 'TLS_KEY_FILE') };
 }

@@ -48,6 +48,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError('invalid configuration:\n  ANCHOR_PRIVATE_KEY: is required when CHAIN_RPC_URL is set');
   if (value.SIGNAL_LOG === 'stream' && !value.REDIS_URL)
     throw new ConfigError('invalid configuration:\n  SIGNAL_LOG: "stream" needs REDIS_URL (the log is a set of Redis streams)');
+  if (!value.TLS_CERT_FILE !== !value.TLS_KEY_FILE)
+    throw new ConfigError(
+      `invalid configuration:\n  ${value.TLS_CERT_FILE ? 'TLS_KEY_FILE' : 'TLS_CERT_FILE'}: set both TLS files or neither`,
+    );
   if (!value.VAPID_PUBLIC_KEY !== !value.VAPID_PRIVATE_KEY) {
     throw new ConfigError(
       `invalid configuration:\n  ${value.VAPID_PUBLIC_KEY ? 'VAPID_PRIVATE_KEY' : 'VAPID_PUBLIC_KEY'}: set both VAPID keys or neither`,
@@ -71,6 +75,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   return {
     port: value.PORT,
+    tls: value.TLS_CERT_FILE || value.TLS_KEY_FILE ? { certFile: value.TLS_CERT_FILE, keyFile: value.TLS_KEY_FILE } : null,
     host: value.HOST,
     dataDir: value.DATA_DIR,
     logLevel: value.LOG_LEVEL,

@@ -311,6 +311,15 @@ export const schema = Joi.object({
     .valid('0', '1')
     .default('0')
     .description('1 lets push endpoints be on loopback or private addresses (tests with a local receiver); 0 refuses them (SSRF)'),
+  TLS_CERT_FILE: Joi.string()
+    .max(4096)
+    .allow('')
+    .default('')
+    .meta(shown('(unset: plain HTTP)'))
+    .description(
+      'PEM certificate (chain) file: with `TLS_KEY_FILE` the copilot serves HTTPS, Socket.io and OCPP over TLS (OCPP security profile 2); empty serves plain HTTP',
+    ),
+  TLS_KEY_FILE: Joi.string().max(4096).allow('').default('').meta(shown('(unset)')).description('PEM private key file for `TLS_CERT_FILE`'),
   TRUST_PROXY: Joi.string()
     .max(1000)
     .default('0')

@@ -71,4 +71,6 @@ export interface Config {
   adminPassword: string | null;
   agentThresholds: Record<string, unknown>;
   corsOrigins: string[];
+  /** Certificate and key files: HTTPS (and wss) instead of HTTP; null serves plain HTTP. */
+  tls: { certFile: string; keyFile: string } | null;
 }

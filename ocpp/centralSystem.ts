@@ -135,7 +135,12 @@ export class CentralSystem extends EventEmitter<CentralSystemEvents> {
     );
     this.rpc.on('client', (client: RpcClient) => this.onClient(client));
     this.rpc.on('error', (err: unknown) => deps.logger.warn({ err }, 'ocpp server error'));
-    const onRemoved = (identity: string) => this.disconnect(identity, 'charge point removed');
+    const onRemoved = (identity: string) => {
+      // Its readings leave the station's power sum (bounded by the charge points registered).
+      const link = this.linkOf(identity);
+      if (link) this.power.forget(link.cp.stationId, identity);
+      this.disconnect(identity, 'charge point removed');
+    };
     deps.revocations.on('chargePoint', onRemoved);
     this.offRevocation = () => deps.revocations.off('chargePoint', onRemoved);
     deps.metrics.ocppConnected.read = () => {

@@ -221,10 +221,17 @@ describe('OCPP central system', function () {
     it('closes the connection at once when the charge point is removed', async () => {
       const stationId = await aStation();
       const { cp } = await connected(stationId, 'CP-rm-1', 'ocpp1.6');
+      await cp.call('MeterValues', {
+        connectorId: 1,
+        meterValue: [{ timestamp: '2026-03-02T08:59:00.000Z', sampledValue: [{ value: '7000', measurand: 'Power.Active.Import' }] }],
+      });
+      const readings = t.app.services.ocpp.power.size;
       const closed = new Promise<{ code: number }>((resolve) => cp.once('close', resolve));
       await request(t.url).delete(`/api/stations/${stationId}/charge-points/CP-rm-1`).expect(204);
       expect((await closed).code).to.equal(1008);
       expect(t.app.services.ocpp.isConnected('CP-rm-1')).to.equal(false);
+      // Its reading left the station's power sum with it.
+      expect(t.app.services.ocpp.power.size).to.equal(readings - 1);
     });
   });
 

@@ -1,11 +1,13 @@
 // The central system alone on a loopback HTTP server, with a registry that a test controls: what only
-// several instances need (the sweep of charge points removed elsewhere) and the stop.
+// several instances need (the sweep of charge points removed elsewhere), the stop, and the bound on
+// commands waiting for a charge point to connect.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import pino from 'pino';
 import { RPCClient } from 'ocpp-rpc';
-import { CENTRAL_SYSTEM_DEFAULTS, CentralSystem } from '../../ocpp/index.js';
+import { CENTRAL_SYSTEM_DEFAULTS, CentralSystem, OcppActuator } from '../../ocpp/index.js';
+import type { Handover, PlanAction, StationPlan } from '../../eventBus/types.js';
 import { Revocations } from '../../services/access/index.js';
 import { createMetrics } from '../../services/platform/index.js';
 
@@ -87,5 +89,59 @@ describe('ocpp/centralSystem: several instances and the stop', () => {
     await cs.close();
     expect((await closed).code).to.be.oneOf([1001, 1006]);
     expect(cs.connectedCount).to.equal(0);
+  });
+});
+
+describe('ocpp/actuator: commands for a charge point that is not connected', () => {
+  it('wait at most `waitingPerChargePoint` each and expire unsent at the deadline', async () => {
+    const cs = new CentralSystem({
+      chargePoints: { authenticate: async () => null, booted: async () => undefined, stillRegistered: async () => new Set() },
+      ingest: async () => ({ accepted: 0, duplicates: 0, rejected: [], results: [] }),
+      revocations: new Revocations(),
+      metrics: createMetrics(),
+      logger: pino({ level: 'silent' }),
+      now: () => new Date(),
+      options: CENTRAL_SYSTEM_DEFAULTS,
+    });
+    const actuator = new OcppActuator(
+      cs,
+      { serves: () => true, identitiesOf: () => ['CP-away'] },
+      { deadlineMs: 150, waitingPerChargePoint: 2 },
+    );
+    const offline = (n: number): Handover => {
+      const action = {
+        id: `take_charger_offline:CP-away:${n}`,
+        action: 'take_charger_offline',
+        target: 'CP-away',
+        status: 'active',
+        params: { chargerId: 'CP-away' },
+      } as unknown as PlanAction;
+      return {
+        stationId: 'S1',
+        decisionId: `d${n}`,
+        commands: [
+          {
+            ref: `d${n}/start/x`,
+            kind: 'start',
+            actionId: action.id,
+            action: 'take_charger_offline',
+            target: 'CP-away',
+            params: action.params,
+          },
+        ],
+        started: [action],
+        plan: { actions: [action] } as unknown as StationPlan,
+      };
+    };
+    const answers = await Promise.all([1, 2, 3].map((n) => actuator.carryOut(offline(n))));
+    const outcomes = answers.map((a) => a[0]!);
+    expect(outcomes.filter((o) => o.outcome === 'timeout').map((o) => o.detail)).to.deep.equal([
+      'CP-away ChangeAvailability: charge point CP-away was not connected; expired unsent',
+      'CP-away ChangeAvailability: charge point CP-away was not connected; expired unsent',
+    ]);
+    expect(outcomes.filter((o) => o.outcome === 'failed')).to.have.length(1);
+    expect(outcomes.find((o) => o.outcome === 'failed')!.detail).to.match(/not connected and 2 commands already wait for it/);
+    expect(actuator.waitingCount).to.equal(0);
+    await cs.close();
   });
 });

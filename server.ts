@@ -1,13 +1,12 @@
 // The composition root: reads config, builds every dependency, wires the bus,
 // starts HTTP + Socket.io. `createApp(deps)` is what tests build on.
-import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { Server as IoServer } from 'socket.io';
 
-import { ConfigError, type Config } from './config/index.js';
+import { ConfigError, readTls, type Config } from './config/index.js';
 import { createEventBus, type ListenerErrorSink } from './eventBus/index.js';
 import type { AgentThresholds } from './eventBus/types.js';
 import { createModels, type DecisionLogDoc, type SignalLogDoc } from './models/index.js';
@@ -51,7 +50,7 @@ import { ChatService, DEFAULT_CHAT_LIMITS, ExplainabilityService, TEMPLATE_EXPLA
 import { NotificationService, PushService } from './services/notify/index.js';
 import { AdminWorkflows } from './services/admin/index.js';
 import { ActuationService, firstServing } from './services/actuation/index.js';
-import { OCPP_PATH, createOcppEdge, peersOver, type PeerBus } from './ocpp/index.js';
+import { OCPP_PATH, createOcppEdge, type PeerBus } from './ocpp/index.js';
 import { mountApi } from './routes/index.js';
 import { attachChat } from './socket/chat.js';
 import { attachIngest } from './socket/ingest.js';
@@ -238,11 +237,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
   const revocations = new Revocations();
   const chargePoints = new ChargePointService({ model: models.ChargePoint, stations, now: () => new Date(), revocations });
   await chargePoints.load();
-  // With several instances, charge points registered or removed on another one are taken in here too.
-  const chargePointsReload =
-    cache.kind === 'redis' ? setInterval(() => void chargePoints.load().catch(onError('chargePoints')), 10_000) : null;
-  chargePointsReload?.unref();
-  const { centralSystem: ocpp, actuator: ocppActuator } = createOcppEdge({
+  const ocppEdge = createOcppEdge({
     chargePoints,
     ingest: (raws, receivedAt) => ingestion.ingest(raws, receivedAt),
     revocations,
@@ -253,7 +248,9 @@ export async function createApp(deps: AppDeps): Promise<App> {
     actuationTimeoutMs: config.actuationTimeoutMs,
     clustered: cache.kind === 'redis',
     planOf: (stationId) => stations.get(stationId)?.plan,
+    onError: onError('ocpp'),
   });
+  const { centralSystem: ocpp, actuator: ocppActuator } = ocppEdge;
   const actuator = firstServing(deps.actuator ? [ocppActuator, deps.actuator] : [ocppActuator]);
   const actuation = new ActuationService({
     bus,
@@ -474,18 +471,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
     onError: onError('http'),
   });
 
-  ocpp.attach(http);
-  // With Redis, a command for a charge point connected to another instance goes through that instance.
-  if (cache.kind === 'redis')
-    ocppActuator.peers = peersOver(io as unknown as PeerBus, {
-      holds: (identity) => ocpp.isConnected(identity),
-      send: (call, deadline) => ocppActuator.sendHere(call, deadline),
-    });
-  // An upgrade neither Socket.io nor OCPP takes is ended (Socket.io no longer ends them: see destroyUpgrade).
-  http.on('upgrade', (req, socket) => {
-    const path = (req.url ?? '/').split('?')[0]!;
-    if (!path.startsWith('/socket.io/') && !path.startsWith(`${OCPP_PATH}/`)) socket.destroy();
-  });
+  ocppEdge.attach(http, io as unknown as PeerBus);
   // Sockets open at once per user or device key, across the three namespaces.
   const quota = new SocketQuota(MAX_SOCKETS_PER_SUBJECT);
   attachIngest(io.of('/ingest'), { identity, gate, onError: onError('socket.ingest'), quota });
@@ -555,14 +541,13 @@ export async function createApp(deps: AppDeps): Promise<App> {
       if (closed) return;
       closed = true;
       clearInterval(healthWatch);
-      if (chargePointsReload) clearInterval(chargePointsReload);
       stopDashboard();
       stationSync.stop();
       notifications.stop();
       // Stop intake first (no new connections or sockets), then drain what was
       // acknowledged or is being answered, then let the last connections go.
       const ioClosed = new Promise<void>((resolve) => io.close(() => resolve()));
-      await ocpp.close();
+      await ocppEdge.close();
       // Answers still coming may put refusals into the signal log: wait for them before closing it.
       await actuation.idle();
       // The partitions' work in hand finishes and their leases go back, for another instance to take now.
@@ -585,18 +570,4 @@ export async function createApp(deps: AppDeps): Promise<App> {
       bus.removeAllListeners();
     },
   };
-}
-
-/** The certificate and key, read once at start; an unreadable file stops the start naming its variable. */
-function readTls(tls: { certFile: string; keyFile: string }): { cert: Buffer; key: Buffer } {
-  const read = (file: string, name: string) => {
-    try {
-      return readFileSync(file);
-    } catch (err) {
-      throw new ConfigError(
-        `invalid configuration:\n  ${name}: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? String(err)})`,
-      );
-    }
-  };
-  return { cert: read(tls.certFile, 'TLS_CERT_FILE'), key: read(tls.keyFile, 'TLS_KEY_FILE') };
 }

@@ -4,6 +4,10 @@ import Joi from 'joi';
 import type { Config } from './types.js';
 import { parseTrustProxy } from './trustProxy.js';
 import { schema } from './schema.js';
+import { ConfigError } from './errors.js';
+
+export { ConfigError } from './errors.js';
+export { readTls } from './tls.js';
 
 export type { Config } from './types.js';
 export { parseTrustProxy } from './trustProxy.js';
@@ -23,8 +27,6 @@ export const ENV_DOCS: EnvDoc[] = Object.entries((schema.describe().keys ?? {}) 
   return { name, default: meta?.shownDefault ?? fallback, meaning: flags.description ?? '' };
 });
 const ENV_NAMES = new Set(ENV_DOCS.map((d) => d.name));
-
-export class ConfigError extends Error {}
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const own = Object.fromEntries(Object.entries(env).filter(([k]) => ENV_NAMES.has(k)));

@@ -5,6 +5,6 @@ export { OcppActuator, PROFILE_IDS, AC_PHASES, AC_VOLTS, capOf } from './actuato
 export { OCPP_PROTOCOLS, transactionIdFor } from './messages.js';
 export type { OcppProtocol } from './messages.js';
 export { createOcppEdge } from './edge.js';
-export type { OcppEdgeDeps } from './edge.js';
+export type { OcppEdge, OcppEdgeDeps } from './edge.js';
 export { peersOver } from './peers.js';
 export type { PeerBus, Peers } from './peers.js';

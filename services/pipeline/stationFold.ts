@@ -5,10 +5,10 @@
 // signal on the hot path, and deep copies there would dominate. A caller that
 // needs the previous state (or hands the state to listeners that may keep it)
 // copies first, e.g. with `cloneState`.
+import { foldSession } from './sessionFold.js';
 import type {
   BatteryState,
   ChargerState,
-  ChargingSession,
   StockFlow,
   Signal,
   SignalPayloads,
@@ -199,7 +199,7 @@ export function applySignal(state: StationState, signal: Signal): StationState {
     case 'charging_session': {
       const c = chargerFor(state, signal.payload.chargerId, ts);
       if (!c) break;
-      foldSession(c, signal.payload, ts);
+      foldSession(c, signal.payload, ts, STATE_LIMITS.chargerSessions);
       c.updatedAt = ts;
       break;
     }
@@ -348,50 +348,6 @@ function chargerFor(state: StationState, id: string, ts: string): ChargerState |
     state.chargers[id] = c;
   }
   return c;
-}
-
-/**
- * One charging transaction event on a charger's sessions (kept by transaction id, which the charger
- * makes unique). `started` opens the session, replacing any open on the same connector (one
- * transaction per connector at a time: that one's end was lost) or under the same id (the start
- * restated). `updated` refreshes the delivered energy and state of charge; for a transaction not open
- * (its start was lost) it opens one from here, with no meter start, so its delivered energy stays
- * unknown. `ended` removes it. The sessions array appears with the charger's first open session.
- */
-function foldSession(c: ChargerState, p: SignalPayloads['charging_session'], ts: string): void {
-  const open = c.sessions?.find((x) => x.transactionId === p.transactionId);
-  if (p.event === 'ended') {
-    if (open) c.sessions = c.sessions!.filter((x) => x !== open);
-    return;
-  }
-  if (p.event === 'updated' && open) {
-    if (p.energyWh !== undefined) open.energyWh = delivered(open.meterStartWh, p.energyWh);
-    if (p.socPct !== undefined) open.socPct = p.socPct;
-    open.updatedAt = ts;
-    return;
-  }
-  const meterStartWh = p.event === 'started' ? (p.energyWh ?? null) : null;
-  const session: ChargingSession = {
-    transactionId: p.transactionId,
-    connectorId: p.connectorId,
-    startedAt: ts,
-    meterStartWh,
-    energyWh: meterStartWh === null ? null : 0,
-    socPct: p.socPct ?? null,
-    updatedAt: ts,
-  };
-  const kept = (c.sessions ?? []).filter((x) => x.connectorId !== p.connectorId && x.transactionId !== p.transactionId);
-  pushBounded(kept, session, STATE_LIMITS.chargerSessions);
-  c.sessions = kept;
-}
-
-/**
- * Energy delivered since the start: the reading less the meter start. Unknown without a start, and
- * when the reading is below it (the meter was reset or replaced mid-session).
- */
-function delivered(meterStartWh: number | null, readingWh: number): number | null {
-  if (meterStartWh === null || readingWh < meterStartWh) return null;
-  return readingWh - meterStartWh;
 }
 
 /** Whether a charger the station has not reported before fits: fewer chargers known than its capacity. */

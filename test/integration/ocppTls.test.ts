@@ -1,14 +1,12 @@
 // The copilot served over TLS (TLS_CERT_FILE / TLS_KEY_FILE): the API answers over HTTPS, and a charge
 // point connects over wss with HTTP Basic (OCPP security profile 2), with a self-signed certificate made
 // here that the client trusts.
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import https from 'node:https';
 import { expect } from 'chai';
 import { RPCClient } from 'ocpp-rpc';
 import { startTestApp, aRegistration, type TestApp } from '../helpers/app.js';
+import { selfSignedCert, type SelfSigned } from '../helpers/selfSigned.js';
 import { loadConfig } from '../../config/index.js';
 
 interface Client {
@@ -31,35 +29,23 @@ function getJson(url: string, ca: Buffer): Promise<{ status: number; body: Recor
 
 describe('OCPP over TLS (security profile 2)', function () {
   this.timeout(60_000);
+  let tls: SelfSigned;
   let dir: string;
   let cert: Buffer;
   let t: TestApp;
   const clients: Client[] = [];
 
   before(async () => {
-    dir = mkdtempSync(path.join(tmpdir(), 'ocpp-tls-'));
-    execFileSync(
-      'openssl',
-      ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', path.join(dir, 'k.pem')].concat([
-        '-out',
-        path.join(dir, 'c.pem'),
-        '-days',
-        '1',
-        '-subj',
-        '/CN=127.0.0.1',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1',
-      ]),
-      { stdio: 'pipe' },
-    );
-    cert = readFileSync(path.join(dir, 'c.pem'));
-    t = await startTestApp({ env: { TLS_CERT_FILE: path.join(dir, 'c.pem'), TLS_KEY_FILE: path.join(dir, 'k.pem') } });
+    tls = selfSignedCert('ocpp-tls-');
+    dir = tls.dir;
+    cert = tls.cert;
+    t = await startTestApp({ env: { TLS_CERT_FILE: tls.certFile, TLS_KEY_FILE: tls.keyFile } });
     await t.app.services.stations.register(aRegistration('tls-1'));
   });
   after(async () => {
     await Promise.all(clients.map((c) => c.close({ force: true }).catch(() => undefined)));
     await t.close();
-    rmSync(dir, { recursive: true, force: true });
+    tls.remove();
   });
 
   const client = (identity: string, password: string, endpoint: string): Client => {

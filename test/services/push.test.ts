@@ -1,17 +1,16 @@
 // Web push against a real HTTPS push receiver on loopback (self-signed certificate made here), a fake
 // browser (P-256 key pair + auth secret) that decrypts what arrives, and the app's database.
 import { expect } from 'chai';
-import { execFileSync } from 'node:child_process';
 import { createECDH, randomBytes, randomUUID, type ECDH } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { readFileSync, rmSync, statSync } from 'node:fs';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import express from 'express';
 import request from 'supertest';
 import { overload } from '../helpers/signals.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
+import { selfSignedCert } from '../helpers/selfSigned.js';
 import { PushService, retryAfterMs, type PushPayload, type PushServiceOptions } from '../../services/notify/push.js';
 import { pushRouter } from '../../routes/push.js';
 import { authenticate } from '../../middlewares/auth.js';
@@ -86,36 +85,10 @@ describe('web push', () => {
   };
 
   before(async function () {
-    dir = mkdtempSync(path.join(tmpdir(), 'push-test-'));
-    try {
-      execFileSync(
-        'openssl',
-        [
-          'req',
-          '-x509',
-          '-newkey',
-          'ec',
-          '-pkeyopt',
-          'ec_paramgen_curve:P-256',
-          '-nodes',
-          '-keyout',
-          path.join(dir, 'k.pem'),
-          '-out',
-          path.join(dir, 'c.pem'),
-          '-days',
-          '1',
-          '-subj',
-          '/CN=127.0.0.1',
-          '-addext',
-          'subjectAltName=IP:127.0.0.1',
-        ],
-        { stdio: 'pipe' },
-      );
-    } catch (err) {
-      throw new Error(`these tests need openssl to make a self-signed certificate: ${err instanceof Error ? err.message : String(err)}`);
-    }
-    cert = readFileSync(path.join(dir, 'c.pem'));
-    receiver = https.createServer({ key: readFileSync(path.join(dir, 'k.pem')), cert }, (req, res) => {
+    const tls = selfSignedCert('push-test-');
+    dir = tls.dir;
+    cert = tls.cert;
+    receiver = https.createServer({ key: tls.key, cert }, (req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {

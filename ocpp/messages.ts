@@ -94,6 +94,32 @@ export function transactionIdFor(identity: string, connectorId: number, timestam
   return createHash('sha256').update(`${identity}\n${connectorId}\n${timestamp}`).digest().readUInt32BE(0) >>> 1;
 }
 
+/** A `charging_session` signal for the link's charger; absent (null) figures are left out. */
+function sessionSignal(
+  c: MessageContext,
+  ts: string,
+  part: string,
+  t: {
+    connectorId: number;
+    transactionId: string;
+    event: 'started' | 'updated' | 'ended';
+    energyWh?: number | null;
+    socPct?: number | null;
+    reason?: string | null;
+  },
+): RawSignal {
+  const payload: Record<string, unknown> = {
+    chargerId: c.link.cp.identity,
+    connectorId: t.connectorId,
+    transactionId: t.transactionId,
+    event: t.event,
+  };
+  if (t.energyWh != null) payload.energyWh = t.energyWh;
+  if (t.socPct != null) payload.socPct = t.socPct;
+  if (t.reason) payload.reason = t.reason;
+  return signal(c, 'charging_session', ts, payload, part);
+}
+
 function metered(
   c: MessageContext,
   readings: MeterReading[],
@@ -110,20 +136,13 @@ function metered(
     }
     if (tx && (r.energyWh !== null || r.socPct !== null))
       out.push(
-        signal(
-          c,
-          'charging_session',
-          r.ts,
-          {
-            chargerId: cp.identity,
-            connectorId: tx.connector,
-            transactionId: tx.id,
-            event: 'updated',
-            ...(r.energyWh !== null ? { energyWh: r.energyWh } : {}),
-            ...(r.socPct !== null ? { socPct: r.socPct } : {}),
-          },
-          `s${i}`,
-        ),
+        sessionSignal(c, r.ts, `s${i}`, {
+          connectorId: tx.connector,
+          transactionId: tx.id,
+          event: 'updated',
+          energyWh: r.energyWh,
+          socPct: r.socPct,
+        }),
       );
   });
   return out;
@@ -208,19 +227,12 @@ export function map16(c: MessageContext): Mapped {
       if (n === 0) throw new OcppRefusal('PropertyConstraintViolation', 'connectorId 0: a transaction runs on a connector (1 or more)');
       const transactionId = transactionIdFor(c.link.cp.identity, n, p.timestamp);
       c.link.openTransaction(String(transactionId), n);
-      const s = signal(
-        c,
-        'charging_session',
-        p.timestamp,
-        {
-          chargerId: c.link.cp.identity,
-          connectorId: n,
-          transactionId: String(transactionId),
-          event: 'started',
-          energyWh: p.meterStart,
-        },
-        'tx',
-      );
+      const s = sessionSignal(c, p.timestamp, 'tx', {
+        connectorId: n,
+        transactionId: String(transactionId),
+        event: 'started',
+        energyWh: p.meterStart,
+      });
       return { signals: [s], response: { transactionId, idTagInfo: { status: 'Accepted' } } };
     }
     case 'StopTransaction': {
@@ -228,20 +240,13 @@ export function map16(c: MessageContext): Mapped {
       const connector = c.link.transactions.get(id) ?? 0;
       c.link.transactions.delete(id);
       const data = readAll(p.transactionData, 'transactionData');
-      const s = signal(
-        c,
-        'charging_session',
-        p.timestamp,
-        {
-          chargerId: c.link.cp.identity,
-          connectorId: connector,
-          transactionId: id,
-          event: 'ended',
-          energyWh: p.meterStop,
-          ...(p.reason ? { reason: String(p.reason) } : {}),
-        },
-        'tx',
-      );
+      const s = sessionSignal(c, p.timestamp, 'tx', {
+        connectorId: connector,
+        transactionId: id,
+        event: 'ended',
+        energyWh: p.meterStop,
+        reason: p.reason ? String(p.reason) : null,
+      });
       return {
         signals: [...metered(c, data, connector, null), s],
         response: p.idTag ? { idTagInfo: { status: 'Accepted' } } : {},
@@ -295,21 +300,14 @@ export function map201(c: MessageContext): Mapped {
       const readings = readAll(p.meterValue, 'meterValue');
       const last = readings[readings.length - 1];
       const event = p.eventType === 'Started' ? 'started' : p.eventType === 'Ended' ? 'ended' : 'updated';
-      const s = signal(
-        c,
-        'charging_session',
-        p.timestamp,
-        {
-          chargerId: c.link.cp.identity,
-          connectorId: n,
-          transactionId: id,
-          event,
-          ...(last?.energyWh != null ? { energyWh: last.energyWh } : {}),
-          ...(last?.socPct != null ? { socPct: last.socPct } : {}),
-          ...(event === 'ended' && info.stoppedReason ? { reason: String(info.stoppedReason) } : {}),
-        },
-        'tx',
-      );
+      const s = sessionSignal(c, p.timestamp, 'tx', {
+        connectorId: n,
+        transactionId: id,
+        event,
+        energyWh: last?.energyWh,
+        socPct: last?.socPct,
+        reason: event === 'ended' && info.stoppedReason ? String(info.stoppedReason) : null,
+      });
       return {
         signals: [...metered(c, readings, n, null), s],
         response: p.idToken ? { idTokenInfo: { status: 'Accepted' } } : {},

@@ -14,19 +14,11 @@ import type { Revocations } from './revocations.js';
 export const CHARGE_POINT_IDENTITY = /^[A-Za-z0-9][A-Za-z0-9._-]{0,47}$/;
 export const MAX_CONNECTORS = 16;
 
-export interface ChargePointInfo {
-  identity: string;
-  stationId: string;
-  connectors: number;
+/** A charge point as the API shows it: everything but the password's hash, times as ISO strings. */
+export type ChargePointInfo = Omit<ChargePointDoc, 'passwordHash' | 'createdAt' | 'lastBootAt'> & {
   createdAt: string;
-  createdBy: string;
-  vendor: string | null;
-  model: string | null;
-  firmware: string | null;
-  serial: string | null;
-  protocol: string | null;
   lastBootAt: string | null;
-}
+};
 
 /** What the central system keeps of an authenticated charge point for its connection. */
 export interface AuthenticatedChargePoint {

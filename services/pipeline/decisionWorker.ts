@@ -1,5 +1,6 @@
 // The main thread's side of the decision worker. Accepted signals go to the worker in the order they
-// were accepted (the signal log's order), batched per turn of the event loop; their steps come back in
+// were accepted (the signal log's order), batched per turn of the event loop, and while the worker
+// decides one batch the next one gathers (one batch in flight); their steps come back in
 // that order and are handed to `applied` one by one, synchronously, before the batch's promise
 // resolves. So the station store folds exactly what the worker folded, in the same order, and a sender
 // is answered only once what its signals decided is on the bus, as when deciding ran on this thread.
@@ -80,7 +81,7 @@ export class DecisionWorker {
     this.sendSettingsIfChanged();
     if (!this.next) {
       this.next = { seq: 0, signals: [], receivedAt: [], waiters: [] };
-      setImmediate(() => this.flush());
+      setImmediate(() => this.flush(false));
     }
     const batch = this.next;
     for (const s of signals) {
@@ -121,9 +122,14 @@ export class DecisionWorker {
     if (w) await w.terminate();
   }
 
-  private flush(): void {
+  /**
+   * Sends the batch taken so far. While the worker is still deciding an earlier batch (unless
+   * `evenIfBusy`: settings go ahead of later signals), it waits and grows, and goes when that batch is answered: one message and one wake-up of the worker
+   * per batch it can take, instead of one per turn. The worker would not have started on it any sooner.
+   */
+  private flush(evenIfBusy = true): void {
     const batch = this.next;
-    if (!batch) return;
+    if (!batch || (!evenIfBusy && this.inFlight.length > 0)) return;
     this.next = null;
     batch.seq = ++this.seq;
     this.inFlight.push(batch);
@@ -184,7 +190,11 @@ export class DecisionWorker {
     }
     this.waiting -= batch.signals.length;
     for (const w of batch.waiters) w.resolve();
-    if (this.inFlight.length === 0) this.wakeIdle();
+    if (this.inFlight.length === 0) {
+      this.wakeIdle();
+      // After this turn's promises: whoever waited for idle (a capacity change) goes first.
+      if (this.next) setImmediate(() => this.flush(false));
+    }
   }
 
   private wakeIdle(): void {

@@ -142,6 +142,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
   // same signals (services/pipeline/decisionWorker.ts): answering senders never waits behind them.
   const decider = new DecisionWorker({
     reach: nearbyReach(thresholds),
+    warmUp: config.decideWarmUp,
     settings: () => ({
       thresholds: agents.thresholds,
       policy: agents.policy,

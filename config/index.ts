@@ -92,6 +92,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     signalRetentionH: value.SIGNAL_RETENTION_H,
     writeBacklogMax: value.WRITE_BACKLOG_MAX,
     ingestInFlightMax: value.INGEST_IN_FLIGHT_MAX,
+    decideWarmUp: value.DECIDE_WARM_UP === '1',
     shedLagMs: value.SHED_LAG_MS,
     redisUrl: orNull(value.REDIS_URL),
     // With Redis, acknowledged means in the log: a crash loses nothing, and instances share the work.

@@ -61,6 +61,12 @@ export const schema = Joi.object({
     .description(
       "senders' signals taken and not yet answered (being checked, decided on the decision worker, or written); past it ingestion answers `BACKPRESSURE` and takes nothing. At least one batch (1,000)",
     ),
+  DECIDE_WARM_UP: Joi.string()
+    .valid('0', '1')
+    .default('1')
+    .description(
+      '1 has the decision worker decide a fixed run of made-up signals on made-up stations before the first real one (about half a second of one core at start), so the first seconds of load meet compiled code; 0 skips it (tests)',
+    ),
   SHED_LAG_MS: Joi.number()
     .integer()
     .min(0)

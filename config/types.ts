@@ -16,6 +16,8 @@ export interface Config {
   writeBacklogMax: number;
   /** Senders' signals taken and not yet answered before ingestion sheds load. */
   ingestInFlightMax: number;
+  /** Decide made-up signals on the decision worker before the first real one (DECIDE_WARM_UP). */
+  decideWarmUp: boolean;
   shedLagMs: number;
   redisUrl: string | null;
   /** direct: decided and journaled before the answer; stream: appended to Redis Streams first (docs/deploy.md). */

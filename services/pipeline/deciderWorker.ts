@@ -4,11 +4,14 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Signal } from '../../eventBus/types.js';
 import { Decider, type AgentSettings, type Reach, type StationChange, type Step } from './decider.js';
+import { warmUp } from './warmUp.js';
 
 export interface WorkerStart {
   states: import('../../eventBus/types.js').StationState[];
   settings: AgentSettings;
   reach: Reach;
+  /** Decide made-up signals first (warmUp.ts), so the first real ones meet compiled code. */
+  warmUp: boolean;
 }
 
 export type ToWorker =
@@ -19,6 +22,8 @@ export type StepOrError = Step | { error: string };
 export type FromWorker = { t: 'steps'; seq: number; steps: StepOrError[] };
 
 const start = workerData as WorkerStart;
+// Before the first real signal (those sent meanwhile wait in the port): compiled code from the start.
+if (start.warmUp) warmUp(start.settings, start.reach);
 const decider = new Decider(start.states, start.settings, start.reach);
 const port = parentPort!;
 

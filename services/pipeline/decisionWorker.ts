@@ -14,6 +14,8 @@ import type { FromWorker, StepOrError, ToWorker, WorkerStart } from './deciderWo
 
 export interface DecisionWorkerOptions {
   reach: Reach;
+  /** A started worker decides made-up signals first (warmUp.ts), so the first real ones meet compiled code. */
+  warmUp: boolean;
   /** The agents' settings in force; read on every batch, and a change is sent ahead of the next signals. */
   settings(): AgentSettings;
   /** The station store's states: where a (re)started worker begins. */
@@ -153,7 +155,7 @@ export class DecisionWorker {
 
   private spawn(): Promise<void> {
     const settings = this.opts.settings();
-    const start: WorkerStart = { states: this.opts.states(), settings, reach: this.opts.reach };
+    const start: WorkerStart = { states: this.opts.states(), settings, reach: this.opts.reach, warmUp: this.opts.warmUp };
     this.sentSettings = { thresholds: settings.thresholds, policy: settings.policy, disabled: settings.disabled.join(',') };
     const worker = new Worker(workerSource(), { eval: true, workerData: start });
     this.worker = worker;

@@ -73,6 +73,8 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
     RATE_SIGNALS_PER_S: '100000',
     // ...and on a shared machine the event loop runs late now and then: load shedding has its own test.
     SHED_LAG_MS: '0',
+    // Hundreds of starts here: the warm-up (half a second of a core each) has its own test.
+    DECIDE_WARM_UP: '0',
     ...(opts.redisUrl ? { REDIS_URL: opts.redisUrl } : {}),
     ...opts.env,
   });

@@ -96,6 +96,9 @@ describe('decision worker', function () {
     const errors: unknown[] = [];
     const worker = new DecisionWorker({
       reach: nearbyReach(DEFAULT_THRESHOLDS),
+      // Each start (and the start after the crash) first decides the made-up warm-up run: what it
+      // decides must not reach the real states or change one decision below.
+      warmUp: true,
       settings: () => settings,
       states: () => [...replica.states.values()],
       applied: (signal, step) => replica.apply(signal, step),
@@ -147,6 +150,7 @@ describe('decision worker', function () {
     const replica = new Replica(regs);
     const worker = new DecisionWorker({
       reach: nearbyReach(DEFAULT_THRESHOLDS),
+      warmUp: false,
       settings: () => settingsWith([]),
       states: () => [...replica.states.values()],
       applied: (signal, step) => replica.apply(signal, step),

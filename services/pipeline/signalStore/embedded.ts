@@ -1,6 +1,6 @@
 // The embedded default's signal log: an LMDB journal in DATA_DIR. Appends are batched into one
-// transaction per event-loop turn, committed on this thread and flushed to disk before the append
-// resolves: an acknowledged signal survives a crash of the process and a power loss alike. Keys are
+// transaction per event-loop turn, written on LMDB's write thread, and acknowledged once committed (a
+// crash of the process loses nothing acknowledged; the OS flushes to disk right after). Keys are
 // ordered by receive time, so the retention window drops the oldest range and the file stops growing
 // once it is full: its size depends on the window and the rate, not on how long the copilot has run.
 //
@@ -8,7 +8,7 @@
 // (the kernel maps a fault's neighbours too): with one small transaction per turn, the whole journal
 // ends up counted in the process's RSS. So the journal is closed and opened again after every
 // `remapEvery` signals, which drops those pages from the process (they stay in the page cache).
-import { open, TransactionFlags, type Database, type RootDatabase } from 'lmdb';
+import { open, type Database, type RootDatabase } from 'lmdb';
 import type { SignalLogDoc } from '../../../models/index.js';
 import type { SignalListing, SignalStore } from './types.js';
 
@@ -22,8 +22,6 @@ interface LogValue {
   payload: Record<string, unknown>;
 }
 
-/** A synchronous transaction, not abortable: committed and flushed before `transactionSync` returns. */
-const SYNC_COMMIT_FLAGS = TransactionFlags.SYNCHRONOUS_COMMIT;
 /** Signals removed per transaction while pruning (a short write lock each). */
 const PRUNE_CHUNK = 5000;
 const HEX = 12;
@@ -66,6 +64,8 @@ export class EmbeddedSignalStore implements SignalStore {
   private closed = false;
   /** Signals appended since the file was last mapped. */
   private appended = 0;
+  /** The last append's commit: a remap waits for it. */
+  private lastWrite: Promise<unknown> = Promise.resolve();
   /** While the file is being mapped again: everything that reads or writes waits for it. */
   private remapping: Promise<void> | null = null;
   private remaps = 0;
@@ -105,37 +105,33 @@ export class EmbeddedSignalStore implements SignalStore {
     // Appends wait their turn behind a remap, in the order they came.
     if (this.remapping) return this.remapping.then(() => this.insert(docs));
     const { root, log, byStation, ids } = this.db;
-    // Committed here, synchronously, and flushed (one fdatasync, about 0.3 ms of CPU on these machines;
-    // while it waits, what arrives gathers in the next turn's batch). LMDB's asynchronous writes go
-    // through its write thread instead: waking it and being woken back cost the event loop more than
-    // this, and the acknowledgement waited for two turns of a busy loop (docs/measurements.md).
-    try {
-      root.transactionSync(() => {
+    // A batch, not a transaction: its puts are carried out on LMDB's write thread, in one transaction.
+    // A transaction's callback runs on this thread in the middle of the commit (the write thread waits
+    // for it), so every append waited twice for a busy event loop.
+    const written = root
+      .batch(() => {
         for (const d of docs) {
           // Never behind the last key, even if the clock steps back: the log stays in receive order.
           const ms = Math.max(d.receivedAt.getTime(), this.lastMs);
           this.lastMs = ms;
           const seq = this.seq++;
-          log.putSync([ms, seq], { signalId: d.signalId, stationId: d.stationId, type: d.type, ts: d.ts, payload: d.payload });
-          byStation.putSync([d.stationId, ms, seq], null);
-          ids.putSync([ms, seq], [d.stationId, d.signalId]);
+          void log.put([ms, seq], { signalId: d.signalId, stationId: d.stationId, type: d.type, ts: d.ts, payload: d.payload });
+          void byStation.put([d.stationId, ms, seq], null);
+          void ids.put([ms, seq], [d.stationId, d.signalId]);
         }
-      }, SYNC_COMMIT_FLAGS);
-    } catch (err) {
-      return Promise.reject(err);
-    }
+      })
+      .then(() => undefined);
+    this.lastWrite = written;
     this.appended += docs.length;
     if (this.appended >= this.remapEvery) this.remap();
-    return Promise.resolve();
+    return written;
   }
 
-  /** Closes the file and opens it again: its pages leave the process. */
+  /** Closes the file once the last append is in and opens it again: its pages leave the process. */
   private remap(): void {
     this.appended = 0;
     const remapping: Promise<void> = (async () => {
-      // Reads handed the mapping before this began (they read synchronously once they have it) finish
-      // first; later ones wait for the new mapping.
-      await new Promise((resolve) => setImmediate(resolve));
+      await this.lastWrite.catch(() => undefined);
       await this.db.root.close();
       this.db = mapped(this.path);
       this.remaps++;
@@ -148,6 +144,7 @@ export class EmbeddedSignalStore implements SignalStore {
   async existing(docs: readonly { stationId: string; signalId: string; receivedAt: Date }[]): Promise<Set<string>> {
     const found = new Set<string>();
     if (docs.length === 0) return found;
+    await this.lastWrite;
     const { byStation, ids } = await this.mappedDb();
     // Per station, its journal from the earliest of these on (a key's time is never before its signal's receivedAt).
     const from = new Map<string, number>();

@@ -1,9 +1,9 @@
 // The main thread's side of the decision worker. Accepted signals go to the worker in the order they
 // were accepted (the signal log's order), batched per turn of the event loop, and while the worker
-// decides one batch the next one gathers (one batch in flight); their steps come back in
-// that order and are handed to `applied` one by one, synchronously, before the batch's promise
-// resolves. So the station store folds exactly what the worker folded, in the same order, and a sender
-// is answered only once what its signals decided is on the bus, as when deciding ran on this thread.
+// decides one batch the next one gathers (one batch in flight); their steps come back in that order
+// and are handed to `applied` one by one, synchronously, before the batch's promise resolves. So the
+// station store folds exactly what the worker folded, in the same order, and a sender is answered
+// only once what its signals decided is on the bus, as when deciding ran on this thread.
 // If the worker dies, a new one starts from the station store's states (everything applied so far)
 // and is sent again every batch not yet answered: nothing accepted goes undecided, nothing twice.
 import { Worker } from 'node:worker_threads';
@@ -126,8 +126,9 @@ export class DecisionWorker {
 
   /**
    * Sends the batch taken so far. While the worker is still deciding an earlier batch (unless
-   * `evenIfBusy`: settings go ahead of later signals), it waits and grows, and goes when that batch is answered: one message and one wake-up of the worker
-   * per batch it can take, instead of one per turn. The worker would not have started on it any sooner.
+   * `evenIfBusy`: settings go ahead of later signals), it waits and grows, and goes when that batch is
+   * answered: one message and one wake-up of the worker per batch it can take, instead of one per turn.
+   * The worker would not have started on it any sooner.
    */
   private flush(evenIfBusy = true): void {
     const batch = this.next;

@@ -146,6 +146,39 @@ describe('decision worker', function () {
     }
   });
 
+  it('keeps one batch with the worker at a time: what is taken meanwhile gathers into the next, in order', async () => {
+    const replica = new Replica(regs);
+    const worker = new DecisionWorker({
+      reach: nearbyReach(DEFAULT_THRESHOLDS),
+      warmUp: false,
+      settings: () => settingsWith([]),
+      states: () => [...replica.states.values()],
+      applied: (signal, step) => replica.apply(signal, step),
+      onError: (err) => {
+        throw err;
+      },
+    });
+    await worker.start();
+    const internals = worker as unknown as { inFlight: unknown[]; seq: number };
+    try {
+      // One signal per turn of the event loop, 600 turns, none awaited: without the gathering each
+      // turn would be a batch of its own.
+      const calls: Promise<void>[] = [];
+      let mostInFlight = 0;
+      for (let i = 0; i < 600; i++) {
+        calls.push(worker.decide([signals[i]!], 0));
+        await new Promise((resolve) => setImmediate(resolve));
+        mostInFlight = Math.max(mostInFlight, internals.inFlight.length);
+      }
+      await Promise.all(calls);
+      expect(mostInFlight).to.equal(1);
+      expect(internals.seq, 'batches sent').to.be.below(600);
+      expect(replica.applied).to.deep.equal(signals.slice(0, 600).map((s) => s.id));
+    } finally {
+      await worker.close();
+    }
+  });
+
   it('refuses a capacity change while signals are in flight, and closes only once all are decided', async () => {
     const replica = new Replica(regs);
     const worker = new DecisionWorker({

@@ -10,7 +10,7 @@ import { benchAdmin, signIn, startServer, type Admin, type ServerChild } from '.
 import { SERVER_SCRIPT, buildServer, copilotEnv, machine, revision, startCopilot, stationsOf } from './bench/copilot.js';
 import { startIngest, type IngestLoad } from './bench/load.js';
 import { AckTally, phaseP99Ms, rssOf, sampleServer, type ServerSample, type SoakRow } from './soak/sample.js';
-import { chartSpec, markdown, type RestartFigures, type SoakSummary, type StopFigures } from './soak/report.js';
+import { TARGETS, chartSpec, markdown, type RestartFigures, type SoakSummary, type StopFigures } from './soak/report.js';
 import { UsageError, numberFlag, parseFlags, runMain } from './cli.js';
 
 const ROOT = resolve(__dirname, '..');
@@ -193,7 +193,7 @@ async function run(o: SoakOptions): Promise<void> {
   };
   const save = () => writeFile(join(out, 'soak.json'), `${JSON.stringify(result, null, 2)}\n`);
 
-  const tally = new AckTally();
+  const tally = new AckTally(TARGETS.ackP99Ms);
   let drainTally: AckTally | null = null;
   // --kill: which signals were acknowledged as taken, and which were sent, to look for after the crash.
   const acked = new Set<string>();
@@ -249,7 +249,7 @@ async function run(o: SoakOptions): Promise<void> {
     await save();
     const r = (n: number | null, d = 0) => (n === null || Number.isNaN(n) ? '-' : n.toFixed(d));
     log(
-      `soak: minute ${minute}/${Math.ceil(o.minutes)}: offered ${r(row.offered / durationS)}/s, acked ${r(row.acknowledged / durationS)}/s, ack p99 ${r(row.ackMs.p99, 1)} ms (server p99 <= checked ${r(row.phaseP99Ms!.checked ?? null)}, decided ${r(row.phaseP99Ms!.decided ?? null)}, journaled ${r(row.phaseP99Ms!.journaled ?? null)} ms), loop p99 ${r(row.eventLoopP99Ms, 1)} ms, RSS ${r(row.rssMb)} MB (anon ${r(row.rssAnonMb ?? null)}, file ${r(row.rssFileMb ?? null)}), heap ${r(row.heapUsedMb)} MB, ${r(row.decisionsPerS, 1)} decisions/s, data ${r(row.dataDirMb, 1)} MB`,
+      `soak: minute ${minute}/${Math.ceil(o.minutes)}: offered ${r(row.offered / durationS)}/s, acked ${r(row.acknowledged / durationS)}/s, ack p99 ${r(row.ackMs.p99, 1)} ms (${row.acksOverTarget} over ${TARGETS.ackP99Ms} ms; server p99 <= checked ${r(row.phaseP99Ms!.checked ?? null)}, decided ${r(row.phaseP99Ms!.decided ?? null)}, journaled ${r(row.phaseP99Ms!.journaled ?? null)} ms), loop p99 ${r(row.eventLoopP99Ms, 1)} ms, RSS ${r(row.rssMb)} MB (anon ${r(row.rssAnonMb ?? null)}, file ${r(row.rssFileMb ?? null)}), heap ${r(row.heapUsedMb)} MB, ${r(row.decisionsPerS, 1)} decisions/s, data ${r(row.dataDirMb, 1)} MB`,
     );
   }
 
@@ -270,7 +270,7 @@ async function run(o: SoakOptions): Promise<void> {
     log(`soak: killed (SIGKILL) with ${acked.size} signals acknowledged; restarting on the same DATA_DIR ...`);
   } else {
     // Answers to signals sent before the end still come in: counted apart, not in the last minute.
-    drainTally = new AckTally();
+    drainTally = new AckTally(TARGETS.ackP99Ms);
     unanswered = await load.stop(10_000);
     load.close();
     load = null;

@@ -92,7 +92,7 @@ export function verdicts(s: SoakSummary): string[] {
 
 export function markdown(s: SoakSummary): string {
   const head =
-    '| minute | offered/s | acked/s | refused | ack p50 / p99 / max ms | server p99 <= ms: decided / journaled | loop p99 ms | RSS MB (anon / file) | heap used MB | decisions/s | data dir MB |';
+    '| minute | offered/s | acked/s | refused | ack p50 / p99 / max ms | acks over 50 ms | server p99 <= ms: decided / journaled | loop p99 ms | RSS MB (anon / file) | heap used MB | decisions/s | data dir MB |';
   const rows = s.rows.map((r) =>
     [
       r.durationS < 60 ? `${r.minute} (${f0(r.durationS)} s)` : r.minute,
@@ -104,6 +104,7 @@ export function markdown(s: SoakSummary): string {
             .join(', ')
         : 0,
       `${f1(r.ackMs.p50)} / ${f1(r.ackMs.p99)} / ${f1(r.ackMs.max)}`,
+      r.acksOverTarget ?? '-',
       r.phaseP99Ms ? `${f1(r.phaseP99Ms.decided ?? null)} / ${f1(r.phaseP99Ms.journaled ?? null)}` : '-',
       f1(r.eventLoopP99Ms),
       `${f0(r.rssMb)} (${f0(r.rssAnonMb ?? null)} / ${f0(r.rssFileMb ?? null)})`,
@@ -116,7 +117,7 @@ export function markdown(s: SoakSummary): string {
     `${f0(st.ms)} ms, ${st.killed ? 'KILLED after 30 s' : `exit ${st.code ?? st.signal}`}${st.clean ? '' : ' (not a clean exit 0 within 10 s)'}`;
   return [
     head,
-    `|${'---:|'.repeat(11)}`,
+    `|${'---:|'.repeat(12)}`,
     ...rows.map((l) => `| ${l} |`),
     '',
     `After the load: ${s.drain.acknowledged} more acks while draining, ${sum(s.drain.refused)} refused, ${s.drain.unanswered} unanswered.`,

@@ -146,9 +146,9 @@ describe('decision worker', function () {
     }
   });
 
-  it('keeps one batch with the worker at a time: what is taken meanwhile gathers into the next, in order', async () => {
-    const replica = new Replica(regs);
-    const worker = new DecisionWorker({
+  /** A worker over `replica`, no warm-up, every agent on, that throws on any error. */
+  const strictWorker = (replica: Replica) =>
+    new DecisionWorker({
       reach: nearbyReach(DEFAULT_THRESHOLDS),
       warmUp: false,
       settings: () => settingsWith([]),
@@ -158,6 +158,10 @@ describe('decision worker', function () {
         throw err;
       },
     });
+
+  it('keeps one batch with the worker at a time: what is taken meanwhile gathers into the next, in order', async () => {
+    const replica = new Replica(regs);
+    const worker = strictWorker(replica);
     await worker.start();
     const internals = worker as unknown as { inFlight: unknown[]; seq: number };
     try {
@@ -181,16 +185,7 @@ describe('decision worker', function () {
 
   it('refuses a capacity change while signals are in flight, and closes only once all are decided', async () => {
     const replica = new Replica(regs);
-    const worker = new DecisionWorker({
-      reach: nearbyReach(DEFAULT_THRESHOLDS),
-      warmUp: false,
-      settings: () => settingsWith([]),
-      states: () => [...replica.states.values()],
-      applied: (signal, step) => replica.apply(signal, step),
-      onError: (err) => {
-        throw err;
-      },
-    });
+    const worker = strictWorker(replica);
     await worker.start();
     const pending = worker.decide(signals.slice(0, 500), 0);
     expect(() => worker.change({ kind: 'capacity', id: regs[0]!.id, capacity: regs[0]!.capacity })).to.not.throw();

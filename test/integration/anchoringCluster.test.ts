@@ -125,12 +125,16 @@ describe('one anchoring writer across instances', function () {
     await request(b.url).post('/api/data/signals').send(late[1]).expect(202);
     a.app.services.anchoringLease!.halt();
     expect(a.app.services.anchoring.health().detail).to.contain('standby');
+    // A fault decided after A died: only a new writer can number it, so waiting for every record to be
+    // in a batch waits for B to take over (A may have stored the late ones before it died).
+    const afterDeath = criticalFault('st-b', 'C4');
+    await request(b.url).post('/api/data/signals').send(afterDeath).expect(202);
     await allInBatches([a, b]);
     expect(b.app.services.anchoringLease!.holds()).to.equal(true);
     const all = await expectOneLeafPerRecord(b);
     expect(all.length).to.be.above(before.length);
     const refs = all.flatMap((x) => x.leaves).map((l) => l.refId);
-    for (const f of late) expect(refs).to.include(decisionIdOf(f));
+    for (const f of [...late, afterDeath]) expect(refs).to.include(decisionIdOf(f));
   });
 });
 
